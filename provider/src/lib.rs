@@ -1,0 +1,5 @@
+//! portmatrix: Kubernetes platform port tables as data, and a Terraform provider that expands them into rules.
+//!
+//! Layers, from the wire inwards:
+//! - [`plugin`]: go-plugin transport (handshake, AutoMTLS, lifecycle, logging); knows nothing of ports.
+pub mod plugin;
