@@ -1,1 +1,5 @@
-fn main() {}
+//! `portmatrix`: inspect the port catalog from the command line (`portmatrix catalog list|show|diff`).
+
+fn main() -> std::process::ExitCode {
+    portmatrix::cli::main()
+}

@@ -1,0 +1,548 @@
+//! The JSON form of `DynamicValue`, following go-cty's `cty/json`
+//! unmarshal. Terraform core sends msgpack; JSON is only a fallback, so
+//! only decoding is offered.
+//!
+//! A small JSON reader lives here rather than `serde_json` because cty
+//! numbers are arbitrary precision and must reach [`Number`] as the exact
+//! text that was sent.
+
+use std::collections::BTreeMap;
+
+use super::{CodecError, CtyType, Number, Value};
+use crate::schema::{AttributePath, PathStep};
+
+/// Nesting limit of the JSON reader, to bound recursion on hostile input.
+const MAX_DEPTH: usize = 256;
+
+/// Decodes JSON bytes as a value of type `ty`, as go-cty's `json.Unmarshal`
+/// does: object attributes that are absent become null; numbers may be
+/// JSON numbers or decimal strings; a `dynamic` value is
+/// `{"type": <type JSON>, "value": <value>}`. JSON has no unknowns.
+pub fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
+    let root = AttributePath::root();
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| CodecError::new(&root, "JSON is not valid UTF-8"))?;
+    let mut reader = Reader { text, pos: 0 };
+    let json = reader
+        .document()
+        .map_err(|m| CodecError::new(&root, format!("invalid JSON at byte {}: {m}", reader.pos)))?;
+    let mut path = root;
+    decode_value(ty, json, &mut path)
+}
+
+/// A parsed JSON value, numbers kept as their text.
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn document(&mut self) -> Result<Json, &'static str> {
+        let v = self.value(0)?;
+        self.skip_ws();
+        if self.pos != self.text.len() {
+            return Err("unexpected data after the value");
+        }
+        Ok(v)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Json) -> Result<Json, &'static str> {
+        if self.text[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(v)
+        } else {
+            Err("invalid literal")
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, &'static str> {
+        if depth > MAX_DEPTH {
+            return Err("nesting too deep");
+        }
+        self.skip_ws();
+        match self.peek().ok_or("unexpected end of input")? {
+            b'n' => self.literal("null", Json::Null),
+            b't' => self.literal("true", Json::Bool(true)),
+            b'f' => self.literal("false", Json::Bool(false)),
+            b'"' => self.string().map(Json::String),
+            b'[' => {
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(Json::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(Json::Array(items));
+                        }
+                        _ => return Err("expected ',' or ']'"),
+                    }
+                }
+            }
+            b'{' => {
+                self.pos += 1;
+                let mut entries = Vec::new();
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(Json::Object(entries));
+                }
+                loop {
+                    self.skip_ws();
+                    if self.peek() != Some(b'"') {
+                        return Err("expected a string key");
+                    }
+                    let key = self.string()?;
+                    self.skip_ws();
+                    if self.peek() != Some(b':') {
+                        return Err("expected ':'");
+                    }
+                    self.pos += 1;
+                    entries.push((key, self.value(depth + 1)?));
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(Json::Object(entries));
+                        }
+                        _ => return Err("expected ',' or '}'"),
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => self.number().map(Json::Number),
+            _ => Err("unexpected character"),
+        }
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    fn number(&mut self) -> Result<String, &'static str> {
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        let digits = |pos: &mut usize| {
+            let s = *pos;
+            while *pos < bytes.len() && bytes[*pos].is_ascii_digit() {
+                *pos += 1;
+            }
+            *pos - s
+        };
+        let mut pos = self.pos;
+        if bytes.get(pos) == Some(&b'-') {
+            pos += 1;
+        }
+        let int_start = pos;
+        let n = digits(&mut pos);
+        if n == 0 || (n > 1 && bytes[int_start] == b'0') {
+            return Err("invalid number");
+        }
+        if bytes.get(pos) == Some(&b'.') {
+            pos += 1;
+            if digits(&mut pos) == 0 {
+                return Err("invalid number");
+            }
+        }
+        if let Some(b'e' | b'E') = bytes.get(pos) {
+            pos += 1;
+            if let Some(b'+' | b'-') = bytes.get(pos) {
+                pos += 1;
+            }
+            if digits(&mut pos) == 0 {
+                return Err("invalid number");
+            }
+        }
+        self.pos = pos;
+        Ok(self.text[start..pos].to_owned())
+    }
+
+    fn string(&mut self) -> Result<String, &'static str> {
+        // Caller checked the opening quote.
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let rest = &self.text[self.pos..];
+            let stop = rest
+                .find(|c: char| c == '"' || c == '\\' || c < ' ')
+                .ok_or("unterminated string")?;
+            out.push_str(&rest[..stop]);
+            self.pos += stop;
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let esc = self.peek().ok_or("unterminated escape")?;
+                    self.pos += 1;
+                    match esc {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => out.push(self.unicode_escape()?),
+                        _ => return Err("invalid escape"),
+                    }
+                }
+                _ => return Err("control character in string"),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, &'static str> {
+        let digits = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .ok_or("short \\u escape")?;
+        let v = u32::from_str_radix(digits, 16).map_err(|_| "invalid \\u escape")?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("invalid \\u escape");
+        }
+        self.pos += 4;
+        Ok(v)
+    }
+
+    /// After `\u`. Lone or mismatched surrogates become U+FFFD, as in Go.
+    fn unicode_escape(&mut self) -> Result<char, &'static str> {
+        let first = self.hex4()?;
+        if (0xD800..0xDC00).contains(&first) && self.text[self.pos..].starts_with("\\u") {
+            let save = self.pos;
+            self.pos += 2;
+            let second = self.hex4()?;
+            if (0xDC00..0xE000).contains(&second) {
+                let c = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                return Ok(char::from_u32(c).unwrap_or('\u{FFFD}'));
+            }
+            self.pos = save;
+        }
+        Ok(char::from_u32(first).unwrap_or('\u{FFFD}'))
+    }
+}
+
+fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Value, CodecError> {
+    if json == Json::Null {
+        return Ok(Value::Null);
+    }
+    match ty {
+        CtyType::Bool => match json {
+            Json::Bool(b) => Ok(Value::Bool(b)),
+            // go-cty converts strings with its string-to-bool conversion.
+            Json::String(s) => match s.as_str() {
+                "true" | "1" => Ok(Value::Bool(true)),
+                "false" | "0" => Ok(Value::Bool(false)),
+                _ => Err(CodecError::new(path, "a bool is required")),
+            },
+            _ => Err(CodecError::new(path, "bool is required")),
+        },
+        CtyType::Number => match json {
+            Json::Number(text) | Json::String(text) => Number::parse(&text)
+                .map(Value::Number)
+                .map_err(|_| CodecError::new(path, "a number is required")),
+            _ => Err(CodecError::new(path, "number is required")),
+        },
+        CtyType::String => match json {
+            Json::String(s) | Json::Number(s) => Ok(Value::String(s)),
+            Json::Bool(b) => Ok(Value::String(b.to_string())),
+            _ => Err(CodecError::new(path, "string is required")),
+        },
+        CtyType::List(ety) => match json {
+            Json::Array(items) => decode_elements(ety, items, path).map(Value::List),
+            _ => Err(CodecError::new(path, "need JSON array for list")),
+        },
+        CtyType::Set(ety) => match json {
+            Json::Array(items) => decode_elements(ety, items, path).map(Value::Set),
+            _ => Err(CodecError::new(path, "need JSON array for set")),
+        },
+        CtyType::Tuple(etys) => match json {
+            Json::Array(items) if items.len() == etys.len() => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
+                    path.push(PathStep::ElementKeyInt(i as i64));
+                    out.push(decode_value(ety, item, path)?);
+                    path.pop();
+                }
+                Ok(Value::Tuple(out))
+            }
+            Json::Array(_) => Err(CodecError::new(
+                path,
+                format!("a tuple of length {} is required", etys.len()),
+            )),
+            _ => Err(CodecError::new(path, "need JSON array for tuple")),
+        },
+        CtyType::Map(ety) => match json {
+            Json::Object(entries) => {
+                let mut out = BTreeMap::new();
+                for (key, item) in entries {
+                    path.push(PathStep::ElementKeyString(key.clone()));
+                    if out.contains_key(&key) {
+                        return Err(CodecError::new(path, "duplicate map key"));
+                    }
+                    let v = decode_value(ety, item, path)?;
+                    path.pop();
+                    out.insert(key, v);
+                }
+                Ok(Value::Map(out))
+            }
+            _ => Err(CodecError::new(path, "need JSON object for map")),
+        },
+        CtyType::Object(atys) => match json {
+            Json::Object(entries) => {
+                let mut out = BTreeMap::new();
+                for (key, item) in entries {
+                    path.push(PathStep::Attribute(key.clone()));
+                    let aty = atys
+                        .get(&key)
+                        .ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
+                    if out.contains_key(&key) {
+                        return Err(CodecError::new(path, "duplicate attribute"));
+                    }
+                    let v = decode_value(aty, item, path)?;
+                    path.pop();
+                    out.insert(key, v);
+                }
+                for name in atys.keys() {
+                    out.entry(name.clone()).or_insert(Value::Null);
+                }
+                Ok(Value::Object(out))
+            }
+            _ => Err(CodecError::new(path, "need JSON object for object")),
+        },
+        CtyType::Dynamic => decode_dynamic(json, path),
+    }
+}
+
+fn decode_elements(
+    ety: &CtyType,
+    items: Vec<Json>,
+    path: &mut AttributePath,
+) -> Result<Vec<Value>, CodecError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        path.push(PathStep::ElementKeyInt(i as i64));
+        out.push(decode_value(ety, item, path)?);
+        path.pop();
+    }
+    Ok(out)
+}
+
+fn decode_dynamic(json: Json, path: &mut AttributePath) -> Result<Value, CodecError> {
+    let Json::Object(entries) = json else {
+        return Err(CodecError::new(
+            path,
+            "need JSON object for dynamically-typed value",
+        ));
+    };
+    let mut ty = None;
+    let mut body = None;
+    for (key, item) in entries {
+        match key.as_str() {
+            "type" => {
+                let parsed = CtyType::from_json(&to_serde(&item))
+                    .map_err(|e| CodecError::new(path, e.to_string()))?;
+                ty = Some(parsed);
+            }
+            "value" => body = Some(item),
+            _ => {
+                return Err(CodecError::new(
+                    path,
+                    format!("invalid key {key:?} in dynamically-typed value"),
+                ))
+            }
+        }
+    }
+    let ty = ty.ok_or_else(|| CodecError::new(path, "missing type in dynamically-typed value"))?;
+    let body =
+        body.ok_or_else(|| CodecError::new(path, "missing value in dynamically-typed value"))?;
+    let value = decode_value(&ty, body, path)?;
+    Ok(match ty {
+        CtyType::Dynamic => value,
+        ty => Value::dynamic(ty, value),
+    })
+}
+
+/// For type expressions only, which contain no numbers worth keeping exact.
+fn to_serde(json: &Json) -> serde_json::Value {
+    match json {
+        Json::Null => serde_json::Value::Null,
+        Json::Bool(b) => serde_json::Value::Bool(*b),
+        Json::Number(text) => serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+        Json::String(s) => serde_json::Value::String(s.clone()),
+        Json::Array(items) => serde_json::Value::Array(items.iter().map(to_serde).collect()),
+        Json::Object(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), to_serde(v)))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn port_type() -> CtyType {
+        CtyType::object([
+            ("from_port", CtyType::Number),
+            ("protocol", CtyType::String),
+            ("tags", CtyType::map(CtyType::String)),
+        ])
+    }
+
+    #[test]
+    fn object_fills_absent_attributes_with_null() {
+        let v = decode_json(&port_type(), br#"{"from_port": 443, "protocol": "tcp"}"#).unwrap();
+        assert_eq!(
+            v,
+            Value::object([
+                ("from_port", Value::number(443)),
+                ("protocol", Value::from("tcp")),
+                ("tags", Value::Null),
+            ])
+        );
+    }
+
+    #[test]
+    fn unsupported_attribute_names_its_path() {
+        let ty = CtyType::object([("rules", CtyType::list(port_type()))]);
+        let err = decode_json(&ty, br#"{"rules":[{"from_port":1},{"bogus":true}]}"#).unwrap_err();
+        assert_eq!(err.path.to_string(), "rules[1].bogus");
+        assert_eq!(err.message, "unsupported attribute");
+    }
+
+    #[test]
+    fn numbers_stay_exact() {
+        let text = "123456789012345678901234567890.5";
+        match decode_json(&CtyType::Number, text.as_bytes()).unwrap() {
+            Value::Number(Number::Decimal(s)) => assert_eq!(s, text),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            decode_json(&CtyType::Number, b"18446744073709551615").unwrap(),
+            Value::Number(Number::UInt(u64::MAX))
+        );
+        assert_eq!(
+            decode_json(&CtyType::Number, b"\"-1\"").unwrap(),
+            Value::number(-1)
+        );
+        assert_eq!(
+            decode_json(&CtyType::Number, b"1.5").unwrap(),
+            Value::Number(Number::Float(1.5))
+        );
+        assert!(decode_json(&CtyType::Number, b"\"NaN\"").is_err());
+        assert!(decode_json(&CtyType::Number, b"01").is_err());
+    }
+
+    #[test]
+    fn primitive_conversions_follow_go_cty() {
+        assert_eq!(
+            decode_json(&CtyType::Bool, b"\"true\"").unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            decode_json(&CtyType::String, b"12.50").unwrap(),
+            Value::from("12.50")
+        );
+        assert_eq!(
+            decode_json(&CtyType::String, b"false").unwrap(),
+            Value::from("false")
+        );
+        assert!(decode_json(&CtyType::Bool, b"1").is_err());
+        assert!(decode_json(&CtyType::String, b"[]").is_err());
+    }
+
+    #[test]
+    fn strings_unescape() {
+        let v = decode_json(&CtyType::String, br#""a\"b\\c\n\u00e9\ud83d\ude00\ud800x""#).unwrap();
+        assert_eq!(v, Value::from("a\"b\\c\n\u{e9}\u{1F600}\u{FFFD}x"));
+        assert!(decode_json(&CtyType::String, b"\"a\x01\"").is_err());
+        assert!(decode_json(&CtyType::String, b"\"abc").is_err());
+    }
+
+    #[test]
+    fn collections_and_dynamic() {
+        let ty = CtyType::object([
+            ("l", CtyType::list(CtyType::Number)),
+            ("s", CtyType::set(CtyType::String)),
+            ("t", CtyType::tuple(vec![CtyType::Bool, CtyType::String])),
+            ("d", CtyType::Dynamic),
+            ("n", CtyType::Dynamic),
+        ]);
+        let v = decode_json(
+            &ty,
+            br#"{"l":[1,2],"s":["a"],"t":[true,"x"],"d":{"value":{"k":"v"},"type":["map","string"]},"n":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            Value::object([
+                ("l", Value::List(vec![Value::number(1), Value::number(2)])),
+                ("s", Value::Set(vec!["a".into()])),
+                ("t", Value::Tuple(vec![true.into(), "x".into()])),
+                (
+                    "d",
+                    Value::dynamic(
+                        CtyType::map(CtyType::String),
+                        Value::Map([("k".to_owned(), "v".into())].into())
+                    )
+                ),
+                ("n", Value::Null),
+            ])
+        );
+        assert!(decode_json(&CtyType::Dynamic, br#"{"value":1}"#).is_err());
+        assert!(decode_json(&CtyType::Dynamic, br#"{"type":"number","value":1,"x":2}"#).is_err());
+        assert!(decode_json(&CtyType::tuple(vec![CtyType::Bool]), b"[]").is_err());
+        assert!(decode_json(&CtyType::map(CtyType::Bool), br#"{"a":true,"a":false}"#).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        assert!(decode_json(&CtyType::Dynamic, deep.as_bytes()).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_json(&CtyType::Dynamic, &bytes);
+            let _ = decode_json(&port_type(), &bytes);
+        }
+
+        #[test]
+        fn json_like_text_never_panics(text in r#"[\[\]{}",:0-9a-z\\ .eE+-]{0,40}"#) {
+            let _ = decode_json(&port_type(), text.as_bytes());
+            let _ = decode_json(&CtyType::list(CtyType::Dynamic), text.as_bytes());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Typed cty values and their wire encodings (msgpack, JSON), driven by the
+//! schema's type the way go-cty's `cty/msgpack` and `cty/json` do it.
+//!
+//! This is the protocol layer's value model: it knows Terraform's type
+//! system and `DynamicValue` bytes, and nothing about what the values mean.
+
+mod json;
+mod msgpack;
+mod types;
+mod value;
+
+use std::fmt;
+
+pub use json::decode_json;
+pub use msgpack::{decode_msgpack, encode_msgpack};
+pub use types::CtyType;
+pub use value::{Number, NumberError, Refinements, Value};
+
+use crate::schema::AttributePath;
+
+/// A value that could not be encoded or decoded, and where in it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct CodecError {
+    /// Where in the value the problem is (empty: the value as a whole).
+    pub path: AttributePath,
+    /// What is wrong, in cty terms.
+    pub message: String,
+}
+
+impl CodecError {
+    pub(crate) fn new(path: &AttributePath, message: impl Into<String>) -> Self {
+        CodecError {
+            path: path.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// A cty type's JSON form that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid type: {message}")]
+pub struct TypeError {
+    /// What is wrong.
+    pub message: String,
+}
+
+impl TypeError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        TypeError {
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,1042 @@
+//! The msgpack form of `DynamicValue`, following go-cty's `cty/msgpack`
+//! (marshal.go, unmarshal.go, unknown.go, dynamic.go).
+
+use std::collections::BTreeMap;
+
+use rmpv::Value as Raw;
+
+use super::value::WireNumber;
+use super::{CodecError, CtyType, Number, Refinements, Value};
+use crate::schema::{AttributePath, PathStep};
+
+/// Extension type of a refined unknown (go-cty `unknownWithRefinementsExt`).
+const REFINED_UNKNOWN_EXT: i8 = 0x0c;
+/// go-cty ignores refinement payloads larger than this as abusive.
+const MAX_REFINEMENT_PAYLOAD: usize = 1024;
+/// rmpv's depth budget (it spends about two units per array or map level,
+/// so this allows some 128 levels of nesting, far more than any schema).
+/// rmpv's default of 1024 overflows a 2 MiB thread stack in debug builds.
+const MAX_DEPTH: usize = 256;
+
+const KEY_NULLNESS: i64 = 1;
+const KEY_STRING_PREFIX: i64 = 2;
+const KEY_NUMBER_MIN: i64 = 3;
+const KEY_NUMBER_MAX: i64 = 4;
+const KEY_LENGTH_MIN: i64 = 5;
+const KEY_LENGTH_MAX: i64 = 6;
+
+/// Decodes msgpack bytes as a value of type `ty`.
+///
+/// Every msgpack extension decodes as an unknown; refinements are read from
+/// go-cty's type-12 payload where they parse and apply to `ty`, and are
+/// otherwise dropped (the value stays unknown, never an error).
+pub fn decode_msgpack(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
+    let root = AttributePath::root();
+    let mut rd = bytes;
+    let raw = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
+        .map_err(|e| CodecError::new(&root, format!("invalid msgpack: {e}")))?;
+    if !rd.is_empty() {
+        return Err(CodecError::new(
+            &root,
+            "unexpected bytes after the msgpack value",
+        ));
+    }
+    let mut path = root;
+    decode_value(ty, raw, &mut path)
+}
+
+/// Encodes `value` as msgpack of type `ty`, byte for byte as go-cty would.
+///
+/// The value must conform to the type: an object needs exactly the type's
+/// attributes (absent ones as explicit [`Value::Null`]), and a `dynamic`
+/// slot needs a [`Value::Dynamic`], a null or an unrefined unknown.
+pub fn encode_msgpack(ty: &CtyType, value: &Value) -> Result<Vec<u8>, CodecError> {
+    let mut path = AttributePath::root();
+    let raw = encode_value(ty, value, &mut path)?;
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &raw).map_err(|e| {
+        CodecError::new(&AttributePath::root(), format!("msgpack write failed: {e}"))
+    })?;
+    Ok(out)
+}
+
+fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Value, CodecError> {
+    match raw {
+        Raw::Ext(code, payload) => return Ok(decode_unknown(ty, code, &payload)),
+        Raw::Nil => return Ok(Value::Null),
+        _ => {}
+    }
+    match ty {
+        CtyType::Bool => match raw {
+            Raw::Boolean(b) => Ok(Value::Bool(b)),
+            _ => Err(CodecError::new(path, "bool is required")),
+        },
+        CtyType::Number => decode_number(raw)
+            .map(Value::Number)
+            .map_err(|m| CodecError::new(path, m)),
+        CtyType::String => decode_string(raw)
+            .map(Value::String)
+            .ok_or_else(|| CodecError::new(path, "string is required")),
+        CtyType::List(ety) => match raw {
+            Raw::Array(items) => decode_elements(ety, items, path).map(Value::List),
+            _ => Err(CodecError::new(path, "a list is required")),
+        },
+        CtyType::Set(ety) => match raw {
+            Raw::Array(items) => decode_elements(ety, items, path).map(Value::Set),
+            _ => Err(CodecError::new(path, "a set is required")),
+        },
+        CtyType::Map(ety) => match raw {
+            Raw::Map(entries) => decode_map(ety, entries, path),
+            _ => Err(CodecError::new(path, "a map is required")),
+        },
+        CtyType::Object(atys) => match raw {
+            Raw::Map(entries) => decode_object(atys, entries, path),
+            _ => Err(CodecError::new(path, "an object is required")),
+        },
+        CtyType::Tuple(etys) => match raw {
+            Raw::Array(items) if items.len() == etys.len() => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
+                    path.push(PathStep::ElementKeyInt(i as i64));
+                    out.push(decode_value(ety, item, path)?);
+                    path.pop();
+                }
+                Ok(Value::Tuple(out))
+            }
+            _ => Err(CodecError::new(
+                path,
+                format!("a tuple of length {} is required", etys.len()),
+            )),
+        },
+        CtyType::Dynamic => decode_dynamic(raw, path),
+    }
+}
+
+fn decode_elements(
+    ety: &CtyType,
+    items: Vec<Raw>,
+    path: &mut AttributePath,
+) -> Result<Vec<Value>, CodecError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        path.push(PathStep::ElementKeyInt(i as i64));
+        out.push(decode_value(ety, item, path)?);
+        path.pop();
+    }
+    Ok(out)
+}
+
+fn decode_map(
+    ety: &CtyType,
+    entries: Vec<(Raw, Raw)>,
+    path: &mut AttributePath,
+) -> Result<Value, CodecError> {
+    let mut out = BTreeMap::new();
+    for (key, item) in entries {
+        let key =
+            decode_string(key).ok_or_else(|| CodecError::new(path, "map keys must be strings"))?;
+        path.push(PathStep::ElementKeyString(key.clone()));
+        if out.contains_key(&key) {
+            return Err(CodecError::new(path, "duplicate map key"));
+        }
+        let v = decode_value(ety, item, path)?;
+        path.pop();
+        out.insert(key, v);
+    }
+    Ok(Value::Map(out))
+}
+
+fn decode_object(
+    atys: &BTreeMap<String, CtyType>,
+    entries: Vec<(Raw, Raw)>,
+    path: &mut AttributePath,
+) -> Result<Value, CodecError> {
+    // go-cty requires the exact attribute count (an empty map would become
+    // an empty object that then fails conformance, so it is an error too).
+    if entries.len() != atys.len() {
+        return Err(CodecError::new(
+            path,
+            format!(
+                "an object with {} attributes is required ({} given)",
+                atys.len(),
+                entries.len()
+            ),
+        ));
+    }
+    let mut out = BTreeMap::new();
+    for (key, item) in entries {
+        let key =
+            decode_string(key).ok_or_else(|| CodecError::new(path, "all keys must be strings"))?;
+        path.push(PathStep::Attribute(key.clone()));
+        let aty = atys
+            .get(&key)
+            .ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
+        if out.contains_key(&key) {
+            return Err(CodecError::new(path, "duplicate attribute"));
+        }
+        let v = decode_value(aty, item, path)?;
+        path.pop();
+        out.insert(key, v);
+    }
+    Ok(Value::Object(out))
+}
+
+fn decode_dynamic(raw: Raw, path: &mut AttributePath) -> Result<Value, CodecError> {
+    let Raw::Array(items) = raw else {
+        return Err(CodecError::new(
+            path,
+            "dynamic value must be a [type, value] array",
+        ));
+    };
+    let [type_json, inner]: [Raw; 2] = items
+        .try_into()
+        .map_err(|_| CodecError::new(path, "dynamic value array must have exactly two elements"))?;
+    // go-cty writes the type as bin; its decoder (DecodeBytes) takes str too.
+    let type_bytes = match type_json {
+        Raw::Binary(b) => b,
+        Raw::String(s) => s.into_bytes(),
+        _ => {
+            return Err(CodecError::new(
+                path,
+                "dynamic value type must be JSON bytes",
+            ))
+        }
+    };
+    let ty =
+        CtyType::from_json_bytes(&type_bytes).map_err(|e| CodecError::new(path, e.to_string()))?;
+    let value = decode_value(&ty, inner, path)?;
+    Ok(match ty {
+        // A dynamic value typed "dynamic" is just the inner dynamic value.
+        CtyType::Dynamic => value,
+        ty => Value::dynamic(ty, value),
+    })
+}
+
+fn decode_string(raw: Raw) -> Option<String> {
+    match raw {
+        Raw::String(s) => s.into_str(),
+        Raw::Binary(b) => String::from_utf8(b).ok(),
+        _ => None,
+    }
+}
+
+fn decode_number(raw: Raw) -> Result<Number, String> {
+    match raw {
+        Raw::Integer(i) => match (i.as_i64(), i.as_u64()) {
+            (Some(v), _) => Ok(Number::Int(v)),
+            (None, Some(v)) => Ok(Number::UInt(v)),
+            (None, None) => Err("number is required".to_owned()),
+        },
+        Raw::F32(f) if f.is_nan() => Err("NaN is not a valid number".to_owned()),
+        Raw::F32(f) => Ok(Number::Float(f64::from(f))),
+        Raw::F64(f) if f.is_nan() => Err("NaN is not a valid number".to_owned()),
+        Raw::F64(f) => Ok(Number::Float(f)),
+        raw @ (Raw::String(_) | Raw::Binary(_)) => {
+            let text = decode_string(raw).ok_or("number is required")?;
+            Number::parse(&text).map_err(|e| e.to_string())
+        }
+        _ => Err("number is required".to_owned()),
+    }
+}
+
+/// An extension value: always unknown. Zero/one-byte payloads are plain
+/// unknowns; a type-12 payload is a map of refinements (unknown.go).
+fn decode_unknown(ty: &CtyType, code: i8, payload: &[u8]) -> Value {
+    if payload.len() <= 1
+        || code != REFINED_UNKNOWN_EXT
+        || payload.len() > MAX_REFINEMENT_PAYLOAD
+        || *ty == CtyType::Dynamic
+    {
+        return Value::unknown();
+    }
+    let mut rd = payload;
+    // go-cty ignores bytes after the map, reserved for future use.
+    let Ok(Raw::Map(entries)) = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH) else {
+        return Value::unknown();
+    };
+    let mut r = Refinements::default();
+    for (key, v) in entries {
+        match (key.as_i64(), ty) {
+            (Some(KEY_NULLNESS), _) => match v {
+                // "Definitely null" collapses into a known null, as in go-cty.
+                Raw::Boolean(true) => return Value::Null,
+                Raw::Boolean(false) => r.not_null = true,
+                _ => {}
+            },
+            (Some(KEY_STRING_PREFIX), CtyType::String) => {
+                r.string_prefix = decode_string(v).filter(|p| !p.is_empty());
+            }
+            (Some(k @ (KEY_NUMBER_MIN | KEY_NUMBER_MAX)), CtyType::Number) => {
+                if let Some(bound) = decode_bound(v) {
+                    if k == KEY_NUMBER_MIN {
+                        r.number_lower = Some(bound);
+                    } else {
+                        r.number_upper = Some(bound);
+                    }
+                }
+            }
+            (Some(k @ (KEY_LENGTH_MIN | KEY_LENGTH_MAX)), ty) if ty.is_collection() => {
+                if let Some(n) = v.as_u64() {
+                    if k == KEY_LENGTH_MIN {
+                        r.length_lower = Some(n);
+                    } else {
+                        r.length_upper = Some(n);
+                    }
+                }
+            }
+            // Keys from future versions, or ones that don't fit the type.
+            _ => {}
+        }
+    }
+    Value::Unknown(r)
+}
+
+/// A number bound: `[number, inclusive]`.
+fn decode_bound(raw: Raw) -> Option<(Number, bool)> {
+    let Raw::Array(items) = raw else { return None };
+    let [n, inc]: [Raw; 2] = items.try_into().ok()?;
+    let Raw::Boolean(inc) = inc else { return None };
+    Some((decode_number(n).ok()?, inc))
+}
+
+fn encode_value(ty: &CtyType, value: &Value, path: &mut AttributePath) -> Result<Raw, CodecError> {
+    match (ty, value) {
+        (_, Value::Null) => Ok(Raw::Nil),
+        (_, Value::Unknown(r)) => encode_unknown(ty, r, path),
+        (CtyType::Dynamic, Value::Dynamic { ty: inner, value }) => {
+            if *inner == CtyType::Dynamic {
+                return Err(CodecError::new(
+                    path,
+                    "a dynamic value needs a concrete type",
+                ));
+            }
+            Ok(Raw::Array(vec![
+                Raw::Binary(inner.to_json_bytes()),
+                encode_value(inner, value, path)?,
+            ]))
+        }
+        (CtyType::Bool, Value::Bool(b)) => Ok(Raw::Boolean(*b)),
+        (CtyType::Number, Value::Number(n)) => {
+            encode_number(n).map_err(|m| CodecError::new(path, m))
+        }
+        (CtyType::String, Value::String(s)) => Ok(Raw::from(s.as_str())),
+        (CtyType::List(ety), Value::List(items)) | (CtyType::Set(ety), Value::Set(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathStep::ElementKeyInt(i as i64));
+                out.push(encode_value(ety, item, path)?);
+                path.pop();
+            }
+            Ok(Raw::Array(out))
+        }
+        (CtyType::Map(ety), Value::Map(entries)) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                path.push(PathStep::ElementKeyString(k.clone()));
+                out.push((Raw::from(k.as_str()), encode_value(ety, v, path)?));
+                path.pop();
+            }
+            Ok(Raw::Map(out))
+        }
+        (CtyType::Object(atys), Value::Object(attrs)) => {
+            if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
+                path.push(PathStep::Attribute(extra.clone()));
+                return Err(CodecError::new(
+                    path,
+                    "attribute is not part of the object type",
+                ));
+            }
+            let mut out = Vec::with_capacity(atys.len());
+            for (name, aty) in atys {
+                path.push(PathStep::Attribute(name.clone()));
+                let v = attrs.get(name).ok_or_else(|| {
+                    CodecError::new(path, "attribute is missing (an absent value must be null)")
+                })?;
+                out.push((Raw::from(name.as_str()), encode_value(aty, v, path)?));
+                path.pop();
+            }
+            Ok(Raw::Map(out))
+        }
+        (CtyType::Tuple(etys), Value::Tuple(items)) => {
+            if etys.len() != items.len() {
+                return Err(CodecError::new(
+                    path,
+                    format!(
+                        "a tuple of length {} is required ({} given)",
+                        etys.len(),
+                        items.len()
+                    ),
+                ));
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
+                path.push(PathStep::ElementKeyInt(i as i64));
+                out.push(encode_value(ety, item, path)?);
+                path.pop();
+            }
+            Ok(Raw::Array(out))
+        }
+        (CtyType::Dynamic, _) => Err(CodecError::new(
+            path,
+            "a value in a dynamic slot must carry its type (Value::Dynamic)",
+        )),
+        (ty, v) => Err(CodecError::new(
+            path,
+            format!("{ty} is required, found {}", kind_name(v)),
+        )),
+    }
+}
+
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Unknown(_) => "unknown",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::List(_) => "list",
+        Value::Set(_) => "set",
+        Value::Map(_) => "map",
+        Value::Object(_) => "object",
+        Value::Tuple(_) => "tuple",
+        Value::Dynamic { .. } => "dynamic value",
+    }
+}
+
+fn encode_number(n: &Number) -> Result<Raw, String> {
+    Ok(match n.wire_form()? {
+        WireNumber::Int(i) => Raw::from(i),
+        WireNumber::Float(f) => Raw::F64(f),
+        WireNumber::Text(s) => Raw::from(s),
+    })
+}
+
+/// go-cty's `marshalUnknownValue`: `d4 00 00` without refinements, else an
+/// ext-12 map with the refinements that apply to the type, in key order.
+fn encode_unknown(ty: &CtyType, r: &Refinements, path: &AttributePath) -> Result<Raw, CodecError> {
+    let misplaced =
+        |what: &str| CodecError::new(path, format!("{what} refinement does not apply to {ty}"));
+    let mut entries: Vec<(Raw, Raw)> = Vec::new();
+    if r.not_null {
+        if *ty == CtyType::Dynamic {
+            return Err(misplaced("not-null"));
+        }
+        entries.push((Raw::from(KEY_NULLNESS), Raw::Boolean(false)));
+    }
+    if let Some(prefix) = &r.string_prefix {
+        if *ty != CtyType::String {
+            return Err(misplaced("string prefix"));
+        }
+        if !prefix.is_empty() {
+            entries.push((Raw::from(KEY_STRING_PREFIX), Raw::from(prefix.as_str())));
+        }
+    }
+    for (key, bound) in [
+        (KEY_NUMBER_MIN, &r.number_lower),
+        (KEY_NUMBER_MAX, &r.number_upper),
+    ] {
+        if let Some((n, inclusive)) = bound {
+            if *ty != CtyType::Number {
+                return Err(misplaced("number bound"));
+            }
+            let n = encode_number(n).map_err(|m| CodecError::new(path, m))?;
+            entries.push((
+                Raw::from(key),
+                Raw::Array(vec![n, Raw::Boolean(*inclusive)]),
+            ));
+        }
+    }
+    for (key, bound) in [
+        (KEY_LENGTH_MIN, r.length_lower),
+        (KEY_LENGTH_MAX, r.length_upper),
+    ] {
+        if let Some(n) = bound {
+            if !ty.is_collection() {
+                return Err(misplaced("length bound"));
+            }
+            entries.push((Raw::from(key), Raw::from(n)));
+        }
+    }
+    if entries.is_empty() {
+        return Ok(Raw::Ext(0, vec![0]));
+    }
+    let mut payload = Vec::new();
+    rmpv::encode::write_value(&mut payload, &Raw::Map(entries))
+        .map_err(|e| CodecError::new(path, format!("msgpack write failed: {e}")))?;
+    Ok(Raw::Ext(REFINED_UNKNOWN_EXT, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn plain_unknown_is_fixext1_type_0() {
+        let bytes = encode_msgpack(&CtyType::String, &Value::unknown()).unwrap();
+        assert_eq!(hex(&bytes), "d4 00 00");
+        assert_eq!(
+            decode_msgpack(&CtyType::String, &bytes).unwrap(),
+            Value::unknown()
+        );
+        // An unknown of dynamic type, and refinements on it, stay plain.
+        assert_eq!(
+            hex(&encode_msgpack(&CtyType::Dynamic, &Value::unknown()).unwrap()),
+            "d4 00 00"
+        );
+    }
+
+    #[test]
+    fn refined_unknown_matches_terraform_bytes() {
+        // `"pfx-${terraform_data.r.output}"` as sent by Terraform 1.11.4.
+        let wire = unhex("c7 09 0c 82 01 c2 02 a4 70 66 78 2d");
+        let expected = Value::Unknown(Refinements {
+            not_null: true,
+            string_prefix: Some("pfx-".into()),
+            ..Refinements::default()
+        });
+        assert_eq!(decode_msgpack(&CtyType::String, &wire).unwrap(), expected);
+        assert_eq!(encode_msgpack(&CtyType::String, &expected).unwrap(), wire);
+    }
+
+    #[test]
+    fn number_and_length_refinements_round_trip() {
+        let num = Value::Unknown(Refinements {
+            not_null: true,
+            number_lower: Some((Number::Int(1), true)),
+            number_upper: Some((Number::Float(65535.5), false)),
+            ..Refinements::default()
+        });
+        let bytes = encode_msgpack(&CtyType::Number, &num).unwrap();
+        // ext8 len 19, type 12, {1:false, 3:[1,true], 4:[65535.5,false]}
+        assert_eq!(
+            hex(&bytes),
+            "c7 13 0c 83 01 c2 03 92 01 c3 04 92 cb 40 ef ff f0 00 00 00 00 c2"
+        );
+        assert_eq!(decode_msgpack(&CtyType::Number, &bytes).unwrap(), num);
+
+        let list = Value::Unknown(Refinements {
+            length_lower: Some(1),
+            length_upper: Some(3),
+            ..Refinements::default()
+        });
+        let ty = CtyType::list(CtyType::String);
+        let bytes = encode_msgpack(&ty, &list).unwrap();
+        assert_eq!(hex(&bytes), "c7 05 0c 82 05 01 06 03");
+        assert_eq!(decode_msgpack(&ty, &bytes).unwrap(), list);
+    }
+
+    #[test]
+    fn misplaced_refinements_are_dropped_on_decode_and_rejected_on_encode() {
+        // {2:"pfx"} sent for a number: go-cty errors, we keep a plain unknown.
+        let wire = unhex("c7 06 0c 81 02 a3 70 66 78");
+        assert_eq!(
+            decode_msgpack(&CtyType::Number, &wire).unwrap(),
+            Value::unknown()
+        );
+        let bad = Value::Unknown(Refinements {
+            string_prefix: Some("x".into()),
+            ..Refinements::default()
+        });
+        assert!(encode_msgpack(&CtyType::Number, &bad).is_err());
+        assert!(
+            encode_msgpack(&CtyType::Dynamic, &Value::Unknown(Refinements::not_null())).is_err()
+        );
+    }
+
+    #[test]
+    fn any_extension_decodes_as_unknown() {
+        for wire in [
+            "d4 00 00",             // plain
+            "d4 05 ff",             // other type, one byte
+            "c7 00 0c",             // empty payload
+            "c7 03 07 01 02 03",    // unknown type with payload
+            "c7 02 0c 91 01",       // refinement payload that isn't a map
+            "c7 04 0c 81 63 a1 78", // unknown refinement key 99
+            "c7 03 0c 81 01 01",    // nullness not a bool
+            "c7 04 0c 81 03 91 01", // malformed number bound
+            "d6 0c 81 01 c2 00",    // map followed by padding
+        ] {
+            let got = decode_msgpack(&CtyType::Number, &unhex(wire)).unwrap();
+            assert!(got.is_unknown(), "{wire}: {got:?}");
+        }
+        // Refinements on a dynamic-typed unknown are ignored, as in go-cty.
+        let wire = unhex("c7 03 0c 81 01 c2");
+        assert_eq!(
+            decode_msgpack(&CtyType::Dynamic, &wire).unwrap(),
+            Value::unknown()
+        );
+        // "definitely null" collapses to null.
+        assert_eq!(
+            decode_msgpack(&CtyType::Bool, &unhex("c7 03 0c 81 01 c3")).unwrap(),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn null_is_nil() {
+        assert_eq!(
+            encode_msgpack(&CtyType::Number, &Value::Null).unwrap(),
+            vec![0xc0]
+        );
+        assert_eq!(
+            decode_msgpack(&CtyType::list(CtyType::Bool), &[0xc0]).unwrap(),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn numbers_use_go_cty_forms() {
+        let cases: Vec<(Number, &str)> = vec![
+            (Number::Int(0), "00"),
+            (Number::Int(-1), "ff"),
+            (Number::Int(-33), "d0 df"),
+            (Number::Int(127), "7f"),
+            (Number::Int(200), "cc c8"),
+            (Number::Int(443), "cd 01 bb"),
+            (Number::Int(65535), "cd ff ff"),
+            (Number::Int(70000), "ce 00 01 11 70"),
+            (Number::Int(i64::MIN), "d3 80 00 00 00 00 00 00 00"),
+            (Number::Float(1.5), "cb 3f f8 00 00 00 00 00 00"),
+            (Number::Float(8080.0), "cd 1f 90"),
+            (Number::Float(f64::INFINITY), "cb 7f f0 00 00 00 00 00 00"),
+            (
+                Number::UInt(u64::MAX),
+                "b4 31 38 34 34 36 37 34 34 30 37 33 37 30 39 35 35 31 36 31 35",
+            ),
+        ];
+        for (n, wire) in cases {
+            let bytes = encode_msgpack(&CtyType::Number, &Value::Number(n.clone())).unwrap();
+            assert_eq!(hex(&bytes), wire, "{n:?}");
+            assert_eq!(
+                decode_msgpack(&CtyType::Number, &bytes).unwrap(),
+                Value::Number(n)
+            );
+        }
+    }
+
+    #[test]
+    fn big_decimal_survives() {
+        let text = "123456789012345678901234567890.5";
+        let v = Value::Number(Number::Decimal(text.into()));
+        let bytes = encode_msgpack(&CtyType::Number, &v).unwrap();
+        // str8: 32 bytes of decimal text.
+        assert_eq!(bytes[..2], [0xd9, 32]);
+        assert_eq!(&bytes[2..], text.as_bytes());
+        match decode_msgpack(&CtyType::Number, &bytes).unwrap() {
+            Value::Number(Number::Decimal(s)) => assert_eq!(s, text),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn decoder_accepts_every_number_encoding() {
+        for (wire, expected) in [
+            ("cf ff ff ff ff ff ff ff ff", Number::UInt(u64::MAX)),
+            ("cc 05", Number::Int(5)),
+            ("d1 ff 00", Number::Int(-256)),
+            ("ca 3f c0 00 00", Number::Float(1.5)),
+            ("cb 3f f8 00 00 00 00 00 00", Number::Float(1.5)),
+            ("a3 31 2e 35", Number::Float(1.5)),
+            ("a2 2d 31", Number::Int(-1)),
+            ("c4 02 34 32", Number::Int(42)),
+        ] {
+            assert_eq!(
+                decode_msgpack(&CtyType::Number, &unhex(wire)).unwrap(),
+                Value::Number(expected),
+                "{wire}"
+            );
+        }
+    }
+
+    #[test]
+    fn nan_is_rejected_both_ways() {
+        assert!(encode_msgpack(&CtyType::Number, &Value::Number(Number::Float(f64::NAN))).is_err());
+        assert!(decode_msgpack(&CtyType::Number, &unhex("cb 7f f8 00 00 00 00 00 00")).is_err());
+        assert!(decode_msgpack(&CtyType::Number, &unhex("ca 7f c0 00 00")).is_err());
+        assert!(decode_msgpack(&CtyType::Number, &unhex("a3 4e 61 4e")).is_err());
+    }
+
+    fn port_type() -> CtyType {
+        CtyType::object([
+            ("from_port", CtyType::Number),
+            ("protocol", CtyType::String),
+            ("description", CtyType::String),
+        ])
+    }
+
+    #[test]
+    fn object_round_trips_with_sorted_keys() {
+        let v = Value::object([
+            ("protocol", Value::from("tcp")),
+            ("from_port", Value::number(9500)),
+            ("description", Value::Null),
+        ]);
+        let bytes = encode_msgpack(&port_type(), &v).unwrap();
+        let mut expected = vec![0x83];
+        expected.extend([0xab]);
+        expected.extend(b"description");
+        expected.push(0xc0);
+        expected.push(0xa9);
+        expected.extend(b"from_port");
+        expected.extend([0xcd, 0x25, 0x1c]);
+        expected.push(0xa8);
+        expected.extend(b"protocol");
+        expected.push(0xa3);
+        expected.extend(b"tcp");
+        assert_eq!(bytes, expected);
+        assert_eq!(decode_msgpack(&port_type(), &bytes).unwrap(), v);
+    }
+
+    #[test]
+    fn object_with_missing_attribute_is_an_error_naming_the_path() {
+        let ty = CtyType::object([("rules", CtyType::list(port_type()))]);
+        let v = Value::object([(
+            "rules",
+            Value::List(vec![Value::object([
+                ("protocol", Value::from("tcp")),
+                ("from_port", Value::number(1)),
+            ])]),
+        )]);
+        let err = encode_msgpack(&ty, &v).unwrap_err();
+        assert_eq!(err.path.to_string(), "rules[0].description");
+        assert!(err.to_string().starts_with("rules[0].description: "));
+
+        let extra = Value::object([
+            ("description", Value::Null),
+            ("protocol", Value::Null),
+            ("from_port", Value::Null),
+            ("zone", Value::Null),
+        ]);
+        let err = encode_msgpack(&port_type(), &extra).unwrap_err();
+        assert_eq!(err.path.to_string(), "zone");
+
+        // Decoding a map that lacks an attribute (5 of 6 given, as in the
+        // error Terraform reported): go-cty's count check.
+        let short = unhex("82 a8 70 72 6f 74 6f 63 6f 6c c0 a9 66 72 6f 6d 5f 70 6f 72 74 c0");
+        let err = decode_msgpack(&port_type(), &short).unwrap_err();
+        assert_eq!(
+            err.message,
+            "an object with 3 attributes is required (2 given)"
+        );
+        let nested = unhex("81 a5 72 75 6c 65 73 91 80");
+        let err = decode_msgpack(&ty, &nested).unwrap_err();
+        assert_eq!(err.path.to_string(), "rules[0]");
+        assert_eq!(
+            err.message,
+            "an object with 3 attributes is required (0 given)"
+        );
+        // Right count, wrong name.
+        let wrong = unhex("81 a1 78 c0");
+        let err = decode_msgpack(&CtyType::object([("y", CtyType::Bool)]), &wrong).unwrap_err();
+        assert_eq!(
+            (err.path.to_string().as_str(), err.message.as_str()),
+            ("x", "unsupported attribute")
+        );
+    }
+
+    #[test]
+    fn collections_round_trip() {
+        let cases = vec![
+            (
+                CtyType::list(CtyType::String),
+                Value::List(vec!["a".into(), Value::Null]),
+            ),
+            (
+                CtyType::set(CtyType::Number),
+                Value::Set(vec![Value::number(1), Value::number(2)]),
+            ),
+            (CtyType::list(CtyType::Bool), Value::List(vec![])),
+            (
+                CtyType::map(CtyType::Bool),
+                Value::Map(
+                    [
+                        ("b".to_owned(), true.into()),
+                        ("a".to_owned(), false.into()),
+                    ]
+                    .into(),
+                ),
+            ),
+            (
+                CtyType::tuple(vec![CtyType::String, CtyType::Number]),
+                Value::Tuple(vec!["x".into(), Value::unknown()]),
+            ),
+        ];
+        for (ty, v) in cases {
+            let bytes = encode_msgpack(&ty, &v).unwrap();
+            assert_eq!(decode_msgpack(&ty, &bytes).unwrap(), v, "{ty}");
+        }
+        let ty = CtyType::map(CtyType::Bool);
+        let v = Value::Map(
+            [
+                ("b".to_owned(), true.into()),
+                ("a".to_owned(), false.into()),
+            ]
+            .into(),
+        );
+        assert_eq!(
+            hex(&encode_msgpack(&ty, &v).unwrap()),
+            "82 a1 61 c2 a1 62 c3"
+        );
+        // An absent list block is an empty array.
+        assert_eq!(
+            encode_msgpack(&CtyType::list(CtyType::Bool), &Value::List(vec![])).unwrap(),
+            [0x90]
+        );
+    }
+
+    #[test]
+    fn dynamic_is_type_json_as_bin_then_value() {
+        let v = Value::dynamic(
+            CtyType::list(CtyType::String),
+            Value::List(vec!["a".into()]),
+        );
+        let bytes = encode_msgpack(&CtyType::Dynamic, &v).unwrap();
+        let mut expected = vec![0x92, 0xc4, 17];
+        expected.extend(br#"["list","string"]"#);
+        expected.extend([0x91, 0xa1, b'a']);
+        assert_eq!(bytes, expected);
+        assert_eq!(decode_msgpack(&CtyType::Dynamic, &bytes).unwrap(), v);
+        // The type may also arrive as a str.
+        let mut as_str = vec![0x92, 0xa8];
+        as_str.extend(br#""string""#);
+        as_str.extend([0xa1, b'z']);
+        assert_eq!(
+            decode_msgpack(&CtyType::Dynamic, &as_str).unwrap(),
+            Value::dynamic(CtyType::String, "z".into())
+        );
+        // A typed null and a typed unknown keep their type.
+        let typed_null = Value::dynamic(CtyType::Number, Value::Null);
+        let bytes = encode_msgpack(&CtyType::Dynamic, &typed_null).unwrap();
+        assert_eq!(
+            decode_msgpack(&CtyType::Dynamic, &bytes).unwrap(),
+            typed_null
+        );
+        assert_eq!(
+            encode_msgpack(&CtyType::Dynamic, &Value::Null).unwrap(),
+            [0xc0]
+        );
+        // A bare known value in a dynamic slot can't be encoded.
+        assert!(encode_msgpack(&CtyType::Dynamic, &Value::from("x")).is_err());
+        assert!(decode_msgpack(&CtyType::Dynamic, &unhex("91 c0")).is_err());
+    }
+
+    #[test]
+    fn mismatches_and_garbage_are_errors() {
+        assert!(encode_msgpack(&CtyType::String, &Value::number(1)).is_err());
+        assert!(decode_msgpack(&CtyType::String, &[0x01]).is_err());
+        assert!(decode_msgpack(&CtyType::Bool, &[]).is_err());
+        assert!(decode_msgpack(&CtyType::Bool, &[0xc3, 0xc3]).is_err());
+        assert!(decode_msgpack(&CtyType::map(CtyType::Bool), &unhex("81 01 c3")).is_err());
+        assert!(
+            decode_msgpack(&CtyType::map(CtyType::Bool), &unhex("82 a1 61 c3 a1 61 c2")).is_err()
+        );
+        assert!(decode_msgpack(&CtyType::tuple(vec![CtyType::Bool]), &[0x90]).is_err());
+        // Invalid UTF-8 in a string.
+        assert!(decode_msgpack(&CtyType::String, &unhex("a1 ff")).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = vec![0x91; 100_000];
+        assert!(decode_msgpack(&CtyType::Dynamic, &deep).is_err());
+        let mut ty = CtyType::String;
+        for _ in 0..2000 {
+            ty = CtyType::list(ty);
+        }
+        assert!(decode_msgpack(&ty, &deep).is_err());
+        // A type JSON nested deeper than serde_json's limit.
+        let mut dynamic = vec![0x92, 0xc5, 0x0f, 0xa0];
+        let type_json = format!(
+            "{}\"string\"{}",
+            "[\"list\",".repeat(1000),
+            "]".repeat(1000)
+        );
+        dynamic[2..4].copy_from_slice(&(type_json.len() as u16).to_be_bytes());
+        dynamic.extend(type_json.as_bytes());
+        dynamic.push(0xc0);
+        assert!(decode_msgpack(&CtyType::Dynamic, &dynamic).is_err());
+        // Realistic depths are fine.
+        let (mut ty, mut v) = (CtyType::Bool, Value::Bool(true));
+        for _ in 0..60 {
+            ty = CtyType::list(ty);
+            v = Value::List(vec![v]);
+        }
+        let bytes = encode_msgpack(&ty, &v).unwrap();
+        assert_eq!(decode_msgpack(&ty, &bytes).unwrap(), v);
+    }
+
+    fn arb_type() -> impl Strategy<Value = CtyType> {
+        let leaf = prop_oneof![
+            Just(CtyType::Bool),
+            Just(CtyType::Number),
+            Just(CtyType::String),
+            Just(CtyType::Dynamic),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(CtyType::list),
+                inner.clone().prop_map(CtyType::set),
+                inner.clone().prop_map(CtyType::map),
+                prop::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4)
+                    .prop_map(CtyType::Object),
+                prop::collection::vec(inner, 0..4).prop_map(CtyType::Tuple),
+            ]
+        })
+    }
+
+    fn arb_number() -> impl Strategy<Value = Number> {
+        prop_oneof![
+            any::<i64>().prop_map(Number::Int),
+            any::<u64>().prop_map(Number::UInt),
+            any::<f64>()
+                .prop_filter("NaN is not a number", |f| !f.is_nan())
+                .prop_map(Number::Float),
+            ("-?[1-9][0-9]{0,40}", "[0-9]{0,30}").prop_map(|(i, f)| {
+                Number::Decimal(if f.is_empty() { i } else { format!("{i}.{f}") })
+            }),
+        ]
+    }
+
+    fn arb_refinements(ty: &CtyType) -> BoxedStrategy<Refinements> {
+        let not_null = any::<bool>();
+        match ty {
+            CtyType::Dynamic => Just(Refinements::default()).boxed(),
+            CtyType::String => (not_null, prop::option::of(".{0,8}"))
+                .prop_map(|(not_null, p)| Refinements {
+                    not_null,
+                    string_prefix: p.filter(|p| !p.is_empty()),
+                    ..Refinements::default()
+                })
+                .boxed(),
+            CtyType::Number => (
+                not_null,
+                prop::option::of((arb_number(), any::<bool>())),
+                prop::option::of((arb_number(), any::<bool>())),
+            )
+                .prop_map(|(not_null, number_lower, number_upper)| Refinements {
+                    not_null,
+                    number_lower,
+                    number_upper,
+                    ..Refinements::default()
+                })
+                .boxed(),
+            t if t.is_collection() => (
+                not_null,
+                prop::option::of(any::<u64>()),
+                prop::option::of(any::<u64>()),
+            )
+                .prop_map(|(not_null, length_lower, length_upper)| Refinements {
+                    not_null,
+                    length_lower,
+                    length_upper,
+                    ..Refinements::default()
+                })
+                .boxed(),
+            _ => not_null
+                .prop_map(|not_null| Refinements {
+                    not_null,
+                    ..Refinements::default()
+                })
+                .boxed(),
+        }
+    }
+
+    fn arb_known(ty: &CtyType, depth: u32) -> BoxedStrategy<Value> {
+        match ty {
+            CtyType::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
+            CtyType::Number => arb_number().prop_map(Value::Number).boxed(),
+            CtyType::String => ".{0,12}".prop_map(Value::String).boxed(),
+            CtyType::List(e) => prop::collection::vec(arb_value(e, depth), 0..3)
+                .prop_map(Value::List)
+                .boxed(),
+            CtyType::Set(e) => prop::collection::vec(arb_value(e, depth), 0..3)
+                .prop_map(Value::Set)
+                .boxed(),
+            CtyType::Map(e) => prop::collection::btree_map(".{0,5}", arb_value(e, depth), 0..3)
+                .prop_map(Value::Map)
+                .boxed(),
+            CtyType::Object(atys) => {
+                let fields: Vec<_> = atys
+                    .iter()
+                    .map(|(k, t)| (Just(k.clone()), arb_value(t, depth)))
+                    .collect();
+                fields
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect()))
+                    .boxed()
+            }
+            CtyType::Tuple(etys) => {
+                let elems: Vec<_> = etys.iter().map(|t| arb_value(t, depth)).collect();
+                elems.prop_map(Value::Tuple).boxed()
+            }
+            CtyType::Dynamic if depth == 0 => Just(Value::Null).boxed(),
+            CtyType::Dynamic => arb_type()
+                .prop_filter("dynamic needs a concrete type", |t| *t != CtyType::Dynamic)
+                .prop_flat_map(move |t| {
+                    arb_value(&t, depth - 1).prop_map(move |v| Value::dynamic(t.clone(), v))
+                })
+                .boxed(),
+        }
+    }
+
+    fn arb_value(ty: &CtyType, depth: u32) -> BoxedStrategy<Value> {
+        prop_oneof![
+            1 => Just(Value::Null),
+            1 => arb_refinements(ty).prop_map(Value::Unknown),
+            4 => arb_known(ty, depth),
+        ]
+        .boxed()
+    }
+
+    fn arb_typed_value() -> impl Strategy<Value = (CtyType, Value)> {
+        arb_type().prop_flat_map(|ty| {
+            let v = arb_value(&ty, 2);
+            (Just(ty), v)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn msgpack_round_trips_bit_exact((ty, v) in arb_typed_value()) {
+            let bytes = encode_msgpack(&ty, &v).unwrap();
+            let back = decode_msgpack(&ty, &bytes).unwrap();
+            prop_assert_eq!(&back, &v);
+            prop_assert_eq!(encode_msgpack(&ty, &back).unwrap(), bytes);
+        }
+
+        #[test]
+        fn garbage_never_panics(ty in arb_type(), bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_msgpack(&ty, &bytes);
+        }
+
+        #[test]
+        fn corrupted_encodings_never_panic(
+            (ty, v) in arb_typed_value(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+        ) {
+            let mut bytes = encode_msgpack(&ty, &v).unwrap();
+            for (at, byte) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            if let Ok(decoded) = decode_msgpack(&ty, &bytes) {
+                // Whatever decodes must encode again.
+                prop_assert!(encode_msgpack(&ty, &decoded).is_ok());
+            }
+        }
+    }
+}
