@@ -2,4 +2,11 @@
 //!
 //! Layers, from the wire inwards:
 //! - [`plugin`]: go-plugin transport (handshake, AutoMTLS, lifecycle, logging); knows nothing of ports.
+pub mod catalog;
+pub mod cli;
+pub mod cty;
+pub mod datasources;
+pub mod diagnostics;
 pub mod plugin;
+pub mod schema;
+pub mod server;

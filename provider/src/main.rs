@@ -1,1 +1,72 @@
-fn main() {}
+//! `terraform-provider-portmatrix`: the process Terraform launches.
+//!
+//! Run by Terraform it serves the plugin protocol; run by hand it explains itself and exits 1, unless started
+//! with `--debug`, which serves for `TF_REATTACH_PROVIDERS`.
+
+use portmatrix::plugin::{self, handshake::LaunchEnv, Mode};
+use std::process::ExitCode;
+
+/// The address users write in `required_providers` (`source = "portmatrix/portmatrix"`).
+const PROVIDER_ADDRESS: &str = "registry.terraform.io/portmatrix/portmatrix";
+
+const USAGE: &str = "usage: terraform-provider-portmatrix [--debug | --version]\n\n\
+    Terraform starts this provider itself. --debug serves it for TF_REATTACH_PROVIDERS instead.";
+
+fn main() -> ExitCode {
+    let mut debug = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--debug" => debug = true,
+            "--version" => {
+                println!(
+                    "terraform-provider-portmatrix {}",
+                    env!("CARGO_PKG_VERSION")
+                );
+                return ExitCode::SUCCESS;
+            }
+            "-h" | "--help" => {
+                eprintln!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("unknown argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let var = |key: &str| std::env::var(key).ok();
+    let launch = match LaunchEnv::from_vars(var, debug) {
+        Ok(launch) => launch,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    plugin::logging::init(plugin::logging::level_from_env(var));
+    let mode = if debug {
+        Mode::Debug {
+            provider_address: PROVIDER_ADDRESS.to_string(),
+        }
+    } else {
+        Mode::Managed
+    };
+    // One thread is plenty for a handful of short RPCs, and keeps start-up and memory small.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(plugin::serve(portmatrix::server::routes(), launch, mode)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "provider failed");
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -58,7 +58,10 @@ pub struct LaunchEnv {
 
 impl LaunchEnv {
     /// Reads the launch environment through `var`, checking the cookie unless `debug` is set.
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>, debug: bool) -> Result<Self, LaunchError> {
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        debug: bool,
+    ) -> Result<Self, LaunchError> {
         if !debug && var(MAGIC_COOKIE_KEY).as_deref() != Some(MAGIC_COOKIE_VALUE) {
             return Err(LaunchError::NotLaunchedByTerraform);
         }
@@ -73,21 +76,27 @@ impl LaunchEnv {
         let port = |key: &str, default: u16| -> Result<u16, LaunchError> {
             match var(key) {
                 None => Ok(default),
-                Some(text) => text
-                    .trim()
-                    .parse::<u16>()
-                    .map_err(|_| LaunchError::BadPortRange(format!("{key}={text:?} is not a port"))),
+                Some(text) => text.trim().parse::<u16>().map_err(|_| {
+                    LaunchError::BadPortRange(format!("{key}={text:?} is not a port"))
+                }),
             }
         };
         // go-plugin's defaults when the client sets none.
-        let (min, max) = (port("PLUGIN_MIN_PORT", 10000)?, port("PLUGIN_MAX_PORT", 25000)?);
+        let (min, max) = (
+            port("PLUGIN_MIN_PORT", 10000)?,
+            port("PLUGIN_MAX_PORT", 25000)?,
+        );
         if min > max {
             return Err(LaunchError::BadPortRange(format!("{min} > {max}")));
         }
         let nonempty = |key: &str| var(key).filter(|v| !v.trim().is_empty());
         Ok(LaunchEnv {
             // Debug (reattach) mode is plaintext by definition: Terraform does not manage the process.
-            client_cert_pem: if debug { None } else { nonempty("PLUGIN_CLIENT_CERT") },
+            client_cert_pem: if debug {
+                None
+            } else {
+                nonempty("PLUGIN_CLIENT_CERT")
+            },
             tcp_ports: min..=max,
             unix_socket_dir: nonempty("PLUGIN_UNIX_SOCKET_DIR").map(PathBuf::from),
         })
@@ -127,7 +136,9 @@ impl fmt::Display for ListenAddr {
 /// CERT is the server's DER certificate in unpadded standard base64 (go-plugin decodes it with
 /// `base64.RawStdEncoding`; padding breaks current Terraform). It is empty when serving plaintext.
 pub fn handshake_line(addr: &ListenAddr, server_cert_der: Option<&[u8]>) -> String {
-    let cert = server_cert_der.map(|der| STANDARD_NO_PAD.encode(der)).unwrap_or_default();
+    let cert = server_cert_der
+        .map(|der| STANDARD_NO_PAD.encode(der))
+        .unwrap_or_default();
     format!(
         "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{}|{addr}|grpc|{cert}",
         addr.network()
@@ -140,16 +151,24 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn refuses_to_run_without_the_cookie() {
-        assert_eq!(LaunchEnv::from_vars(env(&[]), false), Err(LaunchError::NotLaunchedByTerraform));
+        assert_eq!(
+            LaunchEnv::from_vars(env(&[]), false),
+            Err(LaunchError::NotLaunchedByTerraform)
+        );
         let wrong = env(&[(MAGIC_COOKIE_KEY, "nope")]);
-        assert_eq!(LaunchEnv::from_vars(wrong, false), Err(LaunchError::NotLaunchedByTerraform));
+        assert_eq!(
+            LaunchEnv::from_vars(wrong, false),
+            Err(LaunchError::NotLaunchedByTerraform)
+        );
         let message = LaunchError::NotLaunchedByTerraform.to_string();
         assert!(message.starts_with("This binary is a plugin."), "{message}");
         assert!(message.contains("--debug"), "{message}");
@@ -165,17 +184,28 @@ mod tests {
     fn requires_protocol_six_in_any_order() {
         for offered in ["5,6", "6,5", "6", " 5 , 6 "] {
             let launch = LaunchEnv::from_vars(
-                env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", offered)]),
+                env(&[
+                    (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+                    ("PLUGIN_PROTOCOL_VERSIONS", offered),
+                ]),
                 false,
             );
             assert!(launch.is_ok(), "{offered}: {launch:?}");
         }
         let err = LaunchEnv::from_vars(
-            env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "4,5")]),
+            env(&[
+                (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+                ("PLUGIN_PROTOCOL_VERSIONS", "4,5"),
+            ]),
             false,
         )
         .unwrap_err();
-        assert_eq!(err, LaunchError::NoCommonProtocol { offered: "4,5".into() });
+        assert_eq!(
+            err,
+            LaunchError::NoCommonProtocol {
+                offered: "4,5".into()
+            }
+        );
         assert!(err.to_string().contains("Terraform 1.0 or newer"));
     }
 
@@ -192,10 +222,14 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(launch.client_cert_pem.as_deref(), Some("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(
+            launch.client_cert_pem.as_deref(),
+            Some("-----BEGIN CERTIFICATE-----")
+        );
         assert_eq!(launch.tcp_ports, 12000..=12010);
         assert_eq!(launch.unix_socket_dir, Some(PathBuf::from("/run/x")));
-        let defaults = LaunchEnv::from_vars(env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)]), false).unwrap();
+        let defaults =
+            LaunchEnv::from_vars(env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)]), false).unwrap();
         assert_eq!(defaults.tcp_ports, 10000..=25000);
         assert_eq!(defaults.client_cert_pem, None);
     }
@@ -211,16 +245,25 @@ mod tests {
                 ]),
                 false,
             );
-            assert!(matches!(launch, Err(LaunchError::BadPortRange(_))), "{min}..{max}");
+            assert!(
+                matches!(launch, Err(LaunchError::BadPortRange(_))),
+                "{min}..{max}"
+            );
         }
     }
 
     #[test]
     fn handshake_line_matches_go_plugin() {
         let unix = ListenAddr::Unix(PathBuf::from("/tmp/plugin1/plugin.sock"));
-        assert_eq!(handshake_line(&unix, None), "1|6|unix|/tmp/plugin1/plugin.sock|grpc|");
+        assert_eq!(
+            handshake_line(&unix, None),
+            "1|6|unix|/tmp/plugin1/plugin.sock|grpc|"
+        );
         let tcp = ListenAddr::Tcp("127.0.0.1:10000".parse().unwrap());
         // 4 bytes encode to 6 characters without the "==" padding go-plugin would choke on.
-        assert_eq!(handshake_line(&tcp, Some(&[1, 2, 3, 4])), "1|6|tcp|127.0.0.1:10000|grpc|AQIDBA");
+        assert_eq!(
+            handshake_line(&tcp, Some(&[1, 2, 3, 4])),
+            "1|6|tcp|127.0.0.1:10000|grpc|AQIDBA"
+        );
     }
 }

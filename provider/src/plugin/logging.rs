@@ -19,9 +19,11 @@ pub struct HclogLayer;
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let line = hclog_line(event.metadata().level(), time::OffsetDateTime::now_utc(), |visitor| {
-            event.record(visitor)
-        });
+        let line = hclog_line(
+            event.metadata().level(),
+            time::OffsetDateTime::now_utc(),
+            |visitor| event.record(visitor),
+        );
         // A failed write to stderr has nowhere to be reported; dropping the entry is the only option.
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
@@ -37,12 +39,19 @@ fn hclog_line(
     record(&mut visitor);
     let mut entry = serde_json::Map::new();
     entry.insert("@level".into(), hclog_level(level).into());
-    entry.insert("@message".into(), visitor.message.unwrap_or_default().into());
+    entry.insert(
+        "@message".into(),
+        visitor.message.unwrap_or_default().into(),
+    );
     entry.insert("@timestamp".into(), timestamp(at).into());
     entry.insert("@module".into(), MODULE.into());
     for (key, value) in visitor.fields {
         // Keys starting with '@' are hclog's own; keep user fields from shadowing them.
-        let key = if key.starts_with('@') { format!("field{key}") } else { key };
+        let key = if key.starts_with('@') {
+            format!("field{key}")
+        } else {
+            key
+        };
         entry.insert(key, value);
     }
     serde_json::Value::Object(entry).to_string()
@@ -113,7 +122,9 @@ impl Visit for FieldVisitor {
 ///
 /// Terraform filters again on its side; reading the same variables avoids formatting entries it would drop.
 pub fn level_from_env(var: impl Fn(&str) -> Option<String>) -> LevelFilter {
-    let requested = var("TF_LOG_PROVIDER").or_else(|| var("TF_LOG")).unwrap_or_default();
+    let requested = var("TF_LOG_PROVIDER")
+        .or_else(|| var("TF_LOG"))
+        .unwrap_or_default();
     match requested.trim().to_ascii_uppercase().as_str() {
         "TRACE" | "JSON" => LevelFilter::TRACE,
         "DEBUG" => LevelFilter::DEBUG,
@@ -128,7 +139,9 @@ pub fn level_from_env(var: impl Fn(&str) -> Option<String>) -> LevelFilter {
 pub fn init(level: LevelFilter) {
     use tracing_subscriber::prelude::*;
     // Only fails when a subscriber is already set (tests); the existing one keeps working.
-    let _ = tracing_subscriber::registry().with(HclogLayer.with_filter(level)).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(HclogLayer.with_filter(level))
+        .try_init();
 }
 
 #[cfg(test)]
@@ -158,15 +171,26 @@ mod tests {
     #[test]
     fn levels_follow_terraform_variables() {
         let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(level_from_env(vars(&[])), LevelFilter::WARN);
-        assert_eq!(level_from_env(vars(&[("TF_LOG", "debug")])), LevelFilter::DEBUG);
+        assert_eq!(
+            level_from_env(vars(&[("TF_LOG", "debug")])),
+            LevelFilter::DEBUG
+        );
         assert_eq!(
             level_from_env(vars(&[("TF_LOG", "debug"), ("TF_LOG_PROVIDER", "TRACE")])),
             LevelFilter::TRACE
         );
-        assert_eq!(level_from_env(vars(&[("TF_LOG_PROVIDER", "json")])), LevelFilter::TRACE);
+        assert_eq!(
+            level_from_env(vars(&[("TF_LOG_PROVIDER", "json")])),
+            LevelFilter::TRACE
+        );
     }
 
     #[test]

@@ -67,13 +67,18 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
         .await;
     let routes = routes
         .add_service(health_service)
-        .add_service(GrpcControllerServer::new(Controller { stop: stop_tx.clone() }));
+        .add_service(GrpcControllerServer::new(Controller {
+            stop: stop_tx.clone(),
+        }));
 
     let tls = match &launch.client_cert_pem {
         Some(client_pem) => {
             let identity = tls::ServerIdentity::generate()?;
             let config = identity.server_config(client_pem)?;
-            Some((identity.cert_der, tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+            Some((
+                identity.cert_der,
+                tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            ))
         }
         None => None,
     };
@@ -81,7 +86,10 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
 
     match &mode {
         Mode::Managed => {
-            announce(&handshake_line(&addr, tls.as_ref().map(|(der, _)| der.as_ref())))?;
+            announce(&handshake_line(
+                &addr,
+                tls.as_ref().map(|(der, _)| der.as_ref()),
+            ))?;
             // go-plugin servers ignore SIGINT: Ctrl-C reaches the whole process group, and Terraform itself
             // decides when to stop us (StopProvider, then Shutdown).
             tokio::spawn(async {
@@ -106,8 +114,12 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
     let stopped = wait_for_stop(stop_rx.clone());
     let server = async {
         match listener {
-            Listener::Unix(l) => serve_incoming(routes, UnixListenerStream::new(l), acceptor, stopped).await,
-            Listener::Tcp(l) => serve_incoming(routes, TcpListenerStream::new(l), acceptor, stopped).await,
+            Listener::Unix(l) => {
+                serve_incoming(routes, UnixListenerStream::new(l), acceptor, stopped).await
+            }
+            Listener::Tcp(l) => {
+                serve_incoming(routes, TcpListenerStream::new(l), acceptor, stopped).await
+            }
         }
     };
     tokio::select! {
@@ -169,7 +181,9 @@ fn bind(launch: &LaunchEnv) -> io::Result<(Listener, ListenAddr, Option<tempfile
         UnixListener::bind(&path).map(|listener| (listener, path, dir))
     });
     match unix {
-        Ok((listener, path, dir)) => Ok((Listener::Unix(listener), ListenAddr::Unix(path), Some(dir))),
+        Ok((listener, path, dir)) => {
+            Ok((Listener::Unix(listener), ListenAddr::Unix(path), Some(dir)))
+        }
         Err(unix_error) => {
             tracing::warn!(error = %unix_error, "cannot use a Unix socket; falling back to loopback TCP");
             let (listener, addr) = bind_tcp(launch)?;
@@ -214,7 +228,9 @@ where
         Some(acceptor) => {
             let (tx, rx) = mpsc::channel(16);
             tokio::spawn(accept_tls(incoming, acceptor, tx));
-            server.serve_with_incoming_shutdown(ReceiverStream::new(rx), stopped).await
+            server
+                .serve_with_incoming_shutdown(ReceiverStream::new(rx), stopped)
+                .await
         }
     }
 }
@@ -271,18 +287,27 @@ mod tests {
     use super::*;
 
     fn launch(ports: std::ops::RangeInclusive<u16>) -> LaunchEnv {
-        LaunchEnv { client_cert_pem: None, tcp_ports: ports, unix_socket_dir: None }
+        LaunchEnv {
+            client_cert_pem: None,
+            tcp_ports: ports,
+            unix_socket_dir: None,
+        }
     }
 
     #[tokio::test]
     async fn binds_a_unix_socket_in_a_private_directory() {
         let (listener, addr, dir) = bind(&launch(10000..=25000)).unwrap();
         assert!(matches!(listener, Listener::Unix(_)));
-        let ListenAddr::Unix(path) = addr else { panic!("expected a Unix socket") };
+        let ListenAddr::Unix(path) = addr else {
+            panic!("expected a Unix socket")
+        };
         assert!(path.exists());
         drop(listener);
         drop(dir);
-        assert!(!path.exists(), "the socket directory is removed with the guard");
+        assert!(
+            !path.exists(),
+            "the socket directory is removed with the guard"
+        );
     }
 
     #[tokio::test]
@@ -295,7 +320,9 @@ mod tests {
         let (listener, addr, dir) = bind(&unusable).unwrap();
         assert!(matches!(listener, Listener::Tcp(_)));
         assert!(dir.is_none());
-        let ListenAddr::Tcp(socket) = addr else { panic!("expected TCP") };
+        let ListenAddr::Tcp(socket) = addr else {
+            panic!("expected TCP")
+        };
         assert!(socket.ip().is_loopback());
     }
 

@@ -46,8 +46,12 @@ impl ServerIdentity {
         };
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        params.distinguished_name.push(DnType::OrganizationName, "portmatrix");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "portmatrix");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -55,8 +59,10 @@ impl ServerIdentity {
             KeyUsagePurpose::KeyAgreement,
             KeyUsagePurpose::KeyCertSign,
         ];
-        params.extended_key_usages =
-            vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::minutes(1);
         params.not_after = now + time::Duration::days(365 * 30);
@@ -115,7 +121,9 @@ impl ClientCertVerifier for PinnedClientCert {
         if intermediates.is_empty() && end_entity.as_ref() == self.pinned.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -125,7 +133,12 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -134,11 +147,18 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -151,7 +171,10 @@ mod tests {
         let identity = ServerIdentity::generate().unwrap();
         assert!(identity.cert_der.len() > 200);
         let other = ServerIdentity::generate().unwrap();
-        assert_ne!(identity.cert_der, other.cert_der, "each launch gets a fresh certificate");
+        assert_ne!(
+            identity.cert_der, other.cert_der,
+            "each launch gets a fresh certificate"
+        );
     }
 
     #[test]
@@ -159,7 +182,9 @@ mod tests {
         let provider = Arc::new(aws_lc_rs::default_provider());
         let pem = rcgen_p521_pem();
         let verifier = PinnedClientCert::from_pem(&pem, provider).unwrap();
-        assert!(verifier.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(verifier
+            .supported_verify_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
         assert!(verifier.client_auth_mandatory());
     }
 
@@ -173,7 +198,9 @@ mod tests {
         let now = UnixTime::now();
         assert!(verifier.verify_client_cert(&pinned, &[], now).is_ok());
         assert!(verifier.verify_client_cert(&stranger, &[], now).is_err());
-        assert!(verifier.verify_client_cert(&pinned, &[stranger.clone()], now).is_err());
+        assert!(verifier
+            .verify_client_cert(&pinned, std::slice::from_ref(&stranger), now)
+            .is_err());
     }
 
     #[test]

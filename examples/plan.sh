@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Plans a bundled example against the freshly built provider, with no `terraform init` and no registry:
+#   examples/plan.sh [EXAMPLE_DIR]     (default: examples/catalog-overview)
+# Uses TERRAFORM if set, else the pinned Terraform 1.0.3 from .tools (installed on demand), else `terraform`.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+example=$(cd "${1:-$root/examples/catalog-overview}" && pwd)
+
+cargo build --release --quiet -p terraform-provider-portmatrix --bin terraform-provider-portmatrix \
+  --manifest-path "$root/Cargo.toml"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+
+if [ -z "${TERRAFORM:-}" ]; then
+  bash "$root/acceptance-tests/setup.sh"
+  TERRAFORM="$root/.tools/bin/terraform-1.0.3"
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/dev.tfrc" <<TFRC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/portmatrix/portmatrix" = "$target_dir/release"
+  }
+  direct {}
+}
+TFRC
+# Plan a copy, so the example folder stays free of state and lock files.
+cp -R "$example/." "$work/config"
+cd "$work/config"
+TF_CLI_CONFIG_FILE="$work/dev.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 \
+  "$TERRAFORM" plan -input=false

@@ -1,0 +1,55 @@
+//! Data sources: thin glue between Terraform values and the catalog.
+//!
+//! Each data source declares its schema and turns a decoded configuration into a result value. Decoding,
+//! encoding and completing values is the server's job, so a data source only deals with [`Value`]s.
+
+mod catalog;
+mod config;
+
+use crate::cty::Value;
+use crate::diagnostics::Diagnostics;
+use crate::schema::Schema;
+
+pub use catalog::CatalogDataSource;
+
+/// One `data "portmatrix_…"` type.
+pub trait DataSource: Send + Sync {
+    /// The full type name, e.g. `portmatrix_catalog`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema Terraform validates configurations against.
+    fn schema(&self) -> Schema;
+
+    /// Checks a configuration that may still hold unknown values; report only what is certain to be wrong.
+    fn validate(&self, config: &Value, diagnostics: &mut Diagnostics);
+
+    /// Reads the data source for a wholly known configuration. `None` means it failed, with errors in
+    /// `diagnostics`.
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value>;
+}
+
+/// Every data source the provider offers, sorted by type name.
+pub fn all() -> Vec<Box<dyn DataSource>> {
+    let mut sources: Vec<Box<dyn DataSource>> = vec![Box::new(CatalogDataSource)];
+    sources.sort_by_key(|source| source.type_name());
+    sources
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_passes_terraform_core_validation() {
+        for source in all() {
+            let schema = source.schema();
+            assert_eq!(schema.block.validate(), Ok(()), "{}", source.type_name());
+            assert!(source.type_name().starts_with("portmatrix_"));
+            assert!(
+                !schema.block.description.is_empty(),
+                "{} needs a description",
+                source.type_name()
+            );
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The `tfplugin6.Provider` gRPC service: decodes requests, dispatches to data sources, encodes responses.
+//!
+//! Terraform starts the provider several times per command (schema, validation, read), so every RPC here is
+//! stateless apart from the configured Terraform version. RPCs this provider has no use for (resources,
+//! functions, ephemeral resources, ...) keep the generated default, `UNIMPLEMENTED`, which is what Terraform
+//! expects from providers that lack them.
+
+use crate::cty::{self, CtyType, Value};
+use crate::datasources::{self, DataSource};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::schema::{Block, Schema};
+use portmatrix_proto::tfplugin6 as proto;
+use portmatrix_proto::tfplugin6::provider_server::{Provider, ProviderServer};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use tonic::{Request, Response, Status};
+
+/// Largest message either side may send; the same limit terraform-plugin-go uses.
+const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// The provider's gRPC routes, ready for [`crate::plugin::serve`].
+pub fn routes() -> tonic::service::Routes {
+    let server = ProviderServer::new(PortmatrixProvider::new())
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    tonic::service::Routes::new(server)
+}
+
+/// The provider: its data sources and what Terraform told it at configuration time.
+pub struct PortmatrixProvider {
+    data_sources: BTreeMap<&'static str, Box<dyn DataSource>>,
+    terraform_version: Mutex<Option<String>>,
+}
+
+impl Default for PortmatrixProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PortmatrixProvider {
+    /// A provider serving every data source of [`datasources::all`].
+    pub fn new() -> Self {
+        let data_sources = datasources::all()
+            .into_iter()
+            .map(|ds| (ds.type_name(), ds))
+            .collect();
+        PortmatrixProvider {
+            data_sources,
+            terraform_version: Mutex::new(None),
+        }
+    }
+
+    /// The provider block's schema: no arguments yet.
+    fn provider_schema() -> Schema {
+        Schema {
+            version: 0,
+            block: Block::new(
+                "The portmatrix provider needs no configuration: its catalogs are built in.",
+            ),
+        }
+    }
+
+    /// Looks up a data source, or explains which ones exist.
+    fn data_source(&self, type_name: &str) -> Result<&dyn DataSource, Diagnostic> {
+        self.data_sources
+            .get(type_name)
+            .map(|ds| ds.as_ref())
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.data_sources.keys().copied().collect();
+                Diagnostic::error(
+                    format!("Unknown data source {type_name:?}"),
+                    format!("This provider offers: {}.", known.join(", ")),
+                )
+            })
+    }
+}
+
+/// Decodes a request's configuration against the schema's type.
+fn decode_config(block: &Block, config: Option<&proto::DynamicValue>) -> Result<Value, Diagnostic> {
+    let ty = block.implied_type();
+    let Some(config) = config else {
+        return Err(Diagnostic::error(
+            "Missing configuration",
+            "Terraform sent no configuration.",
+        ));
+    };
+    let decoded = if !config.msgpack.is_empty() {
+        cty::decode_msgpack(&ty, &config.msgpack)
+    } else {
+        cty::decode_json(&ty, &config.json)
+    };
+    decoded.map_err(|error| {
+        Diagnostic::error(
+            "Cannot decode the configuration",
+            format!("The configuration Terraform sent does not match the schema: {error}"),
+        )
+    })
+}
+
+/// Encodes a complete result value as msgpack, the only encoding every Terraform accepts in responses.
+fn encode_state(ty: &CtyType, value: &Value) -> Result<proto::DynamicValue, Diagnostic> {
+    cty::encode_msgpack(ty, value)
+        .map(|msgpack| proto::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        })
+        .map_err(|error| {
+            Diagnostic::error(
+                "Provider produced an invalid result",
+                format!(
+                    "This is a bug in the portmatrix provider; please report it. Details: {error}"
+                ),
+            )
+        })
+}
+
+fn proto_diagnostics(diagnostics: Diagnostics) -> Vec<proto::Diagnostic> {
+    diagnostics.iter().map(proto::Diagnostic::from).collect()
+}
+
+#[tonic::async_trait]
+impl Provider for PortmatrixProvider {
+    async fn get_metadata(
+        &self,
+        _request: Request<proto::get_metadata::Request>,
+    ) -> Result<Response<proto::get_metadata::Response>, Status> {
+        Ok(Response::new(proto::get_metadata::Response {
+            server_capabilities: Some(server_capabilities()),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|name| proto::get_metadata::DataSourceMetadata {
+                    type_name: name.to_string(),
+                })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<proto::get_provider_schema::Request>,
+    ) -> Result<Response<proto::get_provider_schema::Response>, Status> {
+        let data_source_schemas = self
+            .data_sources
+            .iter()
+            .map(|(name, ds)| (name.to_string(), proto::Schema::from(&ds.schema())))
+            .collect();
+        Ok(Response::new(proto::get_provider_schema::Response {
+            provider: Some(proto::Schema::from(&Self::provider_schema())),
+            data_source_schemas,
+            server_capabilities: Some(server_capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<proto::validate_provider_config::Request>,
+    ) -> Result<Response<proto::validate_provider_config::Response>, Status> {
+        let mut diagnostics = Diagnostics::default();
+        if let Err(error) = decode_config(
+            &Self::provider_schema().block,
+            request.get_ref().config.as_ref(),
+        ) {
+            diagnostics.push(error);
+        }
+        Ok(Response::new(proto::validate_provider_config::Response {
+            diagnostics: proto_diagnostics(diagnostics),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<proto::configure_provider::Request>,
+    ) -> Result<Response<proto::configure_provider::Response>, Status> {
+        let request = request.into_inner();
+        tracing::info!(terraform_version = %request.terraform_version, "provider configured");
+        if let Ok(mut version) = self.terraform_version.lock() {
+            *version = Some(request.terraform_version);
+        }
+        let mut diagnostics = Diagnostics::default();
+        if let Err(error) = decode_config(&Self::provider_schema().block, request.config.as_ref()) {
+            diagnostics.push(error);
+        }
+        Ok(Response::new(proto::configure_provider::Response {
+            diagnostics: proto_diagnostics(diagnostics),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<proto::validate_data_resource_config::Request>,
+    ) -> Result<Response<proto::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let mut diagnostics = Diagnostics::default();
+        match self.data_source(&request.type_name) {
+            Ok(ds) => match decode_config(&ds.schema().block, request.config.as_ref()) {
+                Ok(config) => ds.validate(&config, &mut diagnostics),
+                Err(error) => diagnostics.push(error),
+            },
+            Err(error) => diagnostics.push(error),
+        }
+        Ok(Response::new(
+            proto::validate_data_resource_config::Response {
+                diagnostics: proto_diagnostics(diagnostics),
+            },
+        ))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<proto::read_data_source::Request>,
+    ) -> Result<Response<proto::read_data_source::Response>, Status> {
+        let request = request.into_inner();
+        tracing::debug!(type_name = %request.type_name, "ReadDataSource");
+        let mut diagnostics = Diagnostics::default();
+        let state = match self.data_source(&request.type_name) {
+            Ok(ds) => read(ds, request.config.as_ref(), &mut diagnostics),
+            Err(error) => {
+                diagnostics.push(error);
+                None
+            }
+        };
+        Ok(Response::new(proto::read_data_source::Response {
+            state,
+            diagnostics: proto_diagnostics(diagnostics),
+            deferred: None,
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<proto::stop_provider::Request>,
+    ) -> Result<Response<proto::stop_provider::Response>, Status> {
+        // Reads are short and CPU-bound, so there is nothing to cancel; an empty error means "stopped".
+        tracing::debug!("StopProvider");
+        Ok(Response::new(proto::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+/// Validates and reads one data source, returning the complete encoded state on success.
+fn read(
+    ds: &dyn DataSource,
+    config: Option<&proto::DynamicValue>,
+    diagnostics: &mut Diagnostics,
+) -> Option<proto::DynamicValue> {
+    let block = ds.schema().block;
+    let config = match decode_config(&block, config) {
+        Ok(config) => config,
+        Err(error) => {
+            diagnostics.push(error);
+            return None;
+        }
+    };
+    ds.validate(&config, diagnostics);
+    if diagnostics.has_errors() {
+        return None;
+    }
+    let value = ds.read(&config, diagnostics)?;
+    // Terraform requires every attribute and nested block in the state, set or not.
+    let value = block.complete(value);
+    match encode_state(&block.implied_type(), &value) {
+        Ok(state) => Some(state),
+        Err(error) => {
+            diagnostics.push(error);
+            None
+        }
+    }
+}
+
+/// What this provider tells Terraform about itself.
+fn server_capabilities() -> proto::ServerCapabilities {
+    proto::ServerCapabilities {
+        // Terraform 1.6+ may cache our schema instead of starting a process just to ask for it.
+        get_provider_schema_optional: true,
+        ..Default::default()
+    }
+}
