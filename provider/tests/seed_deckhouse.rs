@@ -1,0 +1,411 @@
+//! Row-by-row checks of the built-in Deckhouse catalog against its source documents: the port tables of the
+//! Deckhouse "Network security setup" page (seed 002, deckhouse-ports.yml at b79ea808, v1.63-v1.66) and the
+//! v1.67 VXLAN row (reference ports.md §2). Expected rows are written from those documents, not from the program.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use portmatrix::catalog::{flow_lines, Catalog, Selected, Selection};
+
+/// One documented port: the flow it must produce and the option settings under which it applies.
+struct Row {
+    from: &'static str,
+    to: &'static str,
+    proto: &'static str,
+    port: &'static str,
+    when: &'static [(&'static str, &'static str)],
+}
+
+const fn row(from: &'static str, to: &'static str, proto: &'static str, port: &'static str) -> Row {
+    Row {
+        from,
+        to,
+        proto,
+        port,
+        when: &[],
+    }
+}
+
+const fn row_if(
+    from: &'static str,
+    to: &'static str,
+    proto: &'static str,
+    port: &'static str,
+    when: &'static [(&'static str, &'static str)],
+) -> Row {
+    Row {
+        from,
+        to,
+        proto,
+        port,
+        when,
+    }
+}
+
+const VCD: &[(&str, &str)] = &[("cloud_provider_vcd", "true")];
+const RAE: &[(&str, &str)] = &[("runtime_audit_engine", "true")];
+const SDS_RV: &[(&str, &str)] = &[("sds_replicated_volume", "true")];
+const SDS_NC: &[(&str, &str)] = &[("sds_node_configurator", "true")];
+const VIRT: &[(&str, &str)] = &[("virtualization", "true")];
+const METALLB: &[(&str, &str)] = &[("metallb", "true")];
+const L2LB: &[(&str, &str)] = &[("l2_load_balancer", "true")];
+const OPENVPN: &[(&str, &str)] = &[("openvpn", "true")];
+const HWF: &[(&str, &str)] = &[("ingress_host_with_failover", "true")];
+const NLD: &[(&str, &str)] = &[("node_local_dns", "true")];
+const EBPF: &[(&str, &str)] = &[("ebpf_exporter", "true")];
+const KROUTER: &[(&str, &str)] = &[("kube_router", "true")];
+const CILIUM: &[(&str, &str)] = &[("cni", "cilium")];
+
+/// The v1.63-v1.66 table (seed 002), one entry per port of each row.
+const TABLE_1_63: &[Row] = &[
+    // Master to master nodes traffic
+    row("master", "master", "tcp", "2379"),
+    row("master", "master", "tcp", "2380"),
+    row("master", "master", "tcp", "4200"),
+    row_if("master", "master", "tcp", "4201", VCD),
+    row("master", "master", "tcp", "4223"),
+    // Master to nodes traffic
+    row("master", "node", "tcp", "22"),
+    row("master", "node", "tcp", "10250"),
+    row("master", "node", "tcp", "4221"),
+    row_if("master", "node", "tcp", "4227", RAE),
+    // Nodes to masters traffic
+    row("node", "master", "udp", "4234"),
+    row("node", "master", "tcp", "6443"),
+    row("node", "master", "tcp", "4203"),
+    row("node", "master", "tcp", "4219"),
+    row("node", "master", "tcp", "4222"),
+    // Nodes to nodes traffic
+    row("node", "node", "icmp", "all"),
+    row_if("node", "node", "tcp", "7000-7999", SDS_RV),
+    row("node", "node", "udp", "8469"),
+    row("node", "node", "udp", "8472"),
+    row("node", "node", "tcp", "4204"),
+    row_if("node", "node", "tcp", "4205", EBPF),
+    row("node", "node", "tcp", "4206"),
+    row_if("node", "node", "tcp", "4207", HWF),
+    row_if("node", "node", "tcp", "4208", HWF),
+    row("node", "node", "tcp", "4209"),
+    row("node", "node", "tcp", "4210"),
+    row("node", "node", "tcp", "4211"),
+    row_if("node", "node", "tcp", "4212", RAE),
+    row_if("node", "node", "tcp", "4213", KROUTER),
+    row_if("node", "node", "tcp", "9695", SDS_NC),
+    row_if("node", "node", "tcp", "3367", SDS_RV),
+    row_if("node", "node", "tcp", "9942", SDS_RV),
+    row_if("node", "node", "tcp", "49152", VIRT),
+    row_if("node", "node", "tcp", "49153", VIRT),
+    row_if("node", "node", "tcp", "4218", METALLB),
+    row_if("node", "node", "tcp", "4225", L2LB),
+    row_if("node", "node", "udp", "4218", METALLB),
+    row_if("node", "node", "udp", "4225", L2LB),
+    row_if("node", "node", "tcp", "4220", METALLB),
+    row_if("node", "node", "tcp", "4226", L2LB),
+    row_if("node", "node", "tcp", "4224", NLD),
+    row_if("node", "node", "tcp", "4240", CILIUM),
+    row_if("node", "node", "tcp", "4241", CILIUM),
+    row_if("node", "node", "tcp", "4242", CILIUM),
+    row_if("node", "node", "tcp", "4244", CILIUM),
+    // External traffic to masters
+    row("administrators", "master", "tcp", "22"),
+    row("administrators", "master", "tcp", "22322"),
+    row("administrators", "master", "tcp", "6443"),
+    // External traffic to frontends
+    row("frontend-clients", "frontend", "tcp", "80"),
+    row("frontend-clients", "frontend", "tcp", "443"),
+    row_if("frontend-clients", "frontend", "udp", "5416", OPENVPN),
+    row_if("frontend-clients", "frontend", "tcp", "5416", OPENVPN),
+    row("external-balancers", "frontend", "tcp", "10256"),
+    row("frontend-clients", "frontend", "tcp", "30000-32767"),
+    // External traffic for all nodes (the nodes connect out)
+    row("node", "dns-servers", "udp", "53"),
+    row("node", "dns-servers", "tcp", "53"),
+    row("node", "ntp-servers", "udp", "123"),
+    row("node", "container-registry", "tcp", "443"),
+];
+
+/// What v1.67 adds: the VXLAN row "8469, 8472, 4299, 4298 | UDP"; 4298/4299 are Cilium's tunnel port.
+const DELTA_1_67: &[Row] = &[
+    row_if("node", "node", "udp", "4298", CILIUM),
+    row_if("node", "node", "udp", "4299", CILIUM),
+];
+
+/// Option defaults as the catalog documents them.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("cni", "cilium"),
+    ("cloud_provider_vcd", "false"),
+    ("runtime_audit_engine", "false"),
+    ("sds_replicated_volume", "false"),
+    ("sds_node_configurator", "false"),
+    ("virtualization", "false"),
+    ("metallb", "false"),
+    ("l2_load_balancer", "false"),
+    ("openvpn", "false"),
+    ("ingress_host_with_failover", "false"),
+    ("node_local_dns", "false"),
+    ("ebpf_exporter", "false"),
+    ("kube_router", "false"),
+];
+
+const FLAGS: &[&str] = &[
+    "cloud_provider_vcd",
+    "runtime_audit_engine",
+    "sds_replicated_volume",
+    "sds_node_configurator",
+    "virtualization",
+    "metallb",
+    "l2_load_balancer",
+    "openvpn",
+    "ingress_host_with_failover",
+    "node_local_dns",
+    "ebpf_exporter",
+    "kube_router",
+];
+
+fn select(version: Option<&str>, options: &[(&str, &str)]) -> Selected<'static> {
+    let selection = Selection {
+        platform: "deckhouse".to_owned(),
+        version: version.map(str::to_owned),
+        options: options
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    };
+    match Catalog::builtin().select(&selection) {
+        Ok(selected) => selected,
+        Err(e) => panic!("deckhouse {version:?} {options:?}: {e}"),
+    }
+}
+
+fn line(r: &Row) -> String {
+    format!("{} -> {} {} {}", r.from, r.to, r.proto, r.port)
+}
+
+/// The lines of the documented rows that apply under the resolved options.
+fn expected(rows: &[&[Row]], options: &BTreeMap<String, String>) -> BTreeSet<String> {
+    rows.iter()
+        .flat_map(|table| table.iter())
+        .filter(|r| {
+            r.when
+                .iter()
+                .all(|(k, v)| options.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(line)
+        .collect()
+}
+
+/// Lines of the selected flows; fails on a line produced twice.
+fn actual(selected: &Selected<'_>) -> BTreeSet<String> {
+    let mut lines = BTreeSet::new();
+    for flow in &selected.flows {
+        for l in flow_lines(flow) {
+            assert!(lines.insert(l.clone()), "{l} is produced twice");
+        }
+    }
+    lines
+}
+
+fn assert_rows(version: Option<&str>, options: &[(&str, &str)], rows: &[&[Row]], origin: &str) {
+    let selected = select(version, options);
+    assert_eq!(selected.release.origin, origin, "{version:?} {options:?}");
+    let want = expected(rows, &selected.options);
+    let got = actual(&selected);
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{version:?} {options:?}: missing {missing:?}, undocumented {extra:?}"
+    );
+}
+
+/// Every option combination the tests cover: defaults, flannel, all modules on, and each module alone.
+fn scenarios() -> Vec<Vec<(&'static str, &'static str)>> {
+    let mut all = vec![vec![], vec![("cni", "flannel")], vec![("cni", "cilium")]];
+    let mut everything: Vec<_> = FLAGS.iter().map(|f| (*f, "true")).collect();
+    all.push(everything.clone());
+    everything.push(("cni", "flannel"));
+    all.push(everything);
+    all.extend(FLAGS.iter().map(|f| vec![(*f, "true")]));
+    all
+}
+
+#[test]
+fn defaults_are_documented_choices() {
+    for version in [Some("1.63.0"), None] {
+        let selected = select(version, &[]);
+        let want: BTreeMap<String, String> = DEFAULTS
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(selected.options, want, "{version:?}");
+    }
+}
+
+#[test]
+fn v1_63_to_v1_66_rows() {
+    for version in ["1.63.0", "1.64", "v1.65.3", "1.66.99"] {
+        for options in scenarios() {
+            assert_rows(
+                Some(version),
+                &options,
+                &[TABLE_1_63],
+                "deckhouse-1.63.toml",
+            );
+        }
+    }
+}
+
+#[test]
+fn v1_67_and_newer_rows() {
+    for version in [Some("1.67.0"), Some("1.70"), None] {
+        for options in scenarios() {
+            assert_rows(
+                version,
+                &options,
+                &[TABLE_1_63, DELTA_1_67],
+                "deckhouse-1.67.toml",
+            );
+        }
+    }
+}
+
+#[test]
+fn conditional_rows_are_absent_when_off() {
+    let lines = actual(&select(Some("1.64"), &[("cni", "flannel")]));
+    for absent in [
+        "node -> node tcp 4240",
+        "node -> node tcp 4244",
+        "master -> master tcp 4201",
+        "master -> node tcp 4227",
+        "node -> node tcp 7000-7999",
+        "node -> node tcp 49152",
+        "node -> node udp 4218",
+        "frontend-clients -> frontend udp 5416",
+        "node -> node tcp 4207",
+    ] {
+        assert!(
+            !lines.contains(absent),
+            "{absent} with cni=flannel and default modules"
+        );
+    }
+    for present in [
+        "master -> master tcp 2379",
+        "master -> node tcp 4221",
+        "node -> node udp 8469",
+        "node -> node icmp all",
+    ] {
+        assert!(lines.contains(present), "{present} is unconditional");
+    }
+    let flannel_1_67 = actual(&select(None, &[("cni", "flannel")]));
+    assert!(!flannel_1_67.contains("node -> node udp 4298"));
+    assert!(flannel_1_67.contains("node -> node udp 8472"));
+}
+
+#[test]
+fn versions_outside_the_tables_are_refused() {
+    let selection = Selection {
+        platform: "deckhouse".to_owned(),
+        version: Some("1.62.9".to_owned()),
+        options: BTreeMap::new(),
+    };
+    assert!(
+        Catalog::builtin().select(&selection).is_err(),
+        "pre-1.63 tables used other ports"
+    );
+    let bad = Selection {
+        platform: "deckhouse".to_owned(),
+        version: None,
+        options: BTreeMap::from([("cni".to_owned(), "weave".to_owned())]),
+    };
+    assert!(
+        Catalog::builtin().select(&bad).is_err(),
+        "Deckhouse names only cilium and flannel"
+    );
+}
+
+#[test]
+fn every_flow_cites_a_source_and_rows() {
+    let errors: Vec<String> = Catalog::builtin_errors()
+        .iter()
+        .map(ToString::to_string)
+        .filter(|e| e.starts_with("deckhouse"))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "deckhouse documents left out of the catalog: {errors:#?}"
+    );
+    let platform = Catalog::builtin()
+        .platform("deckhouse")
+        .expect("deckhouse is built in");
+    let origins: Vec<&str> = platform
+        .releases
+        .iter()
+        .map(|r| r.origin.as_str())
+        .collect();
+    assert_eq!(origins, ["deckhouse-1.63.toml", "deckhouse-1.67.toml"]);
+    for release in &platform.releases {
+        assert!(release.loopback.is_empty());
+        for flow in &release.flows {
+            assert!(
+                release.sources.iter().any(|s| s.id == flow.source),
+                "{}: {flow:?}",
+                release.origin
+            );
+            assert!(
+                !flow.rows.is_empty() && flow.rows.iter().all(|r| !r.trim().is_empty()),
+                "{flow:?}"
+            );
+            assert!(!flow.purpose.is_empty(), "{flow:?}");
+        }
+    }
+}
+
+/// Each cited row of a seeded source is "<table title> | <cells>": the title is a line of the seed and the cells
+/// start a row of that table. Runs where the shared seeds are present (the development workspace).
+#[test]
+fn cited_rows_are_verbatim_in_the_seed() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds");
+    if !seeds.is_dir() {
+        eprintln!("{} not present; verbatim check skipped", seeds.display());
+        return;
+    }
+    let platform = Catalog::builtin()
+        .platform("deckhouse")
+        .expect("deckhouse is built in");
+    let mut checked = 0;
+    for release in &platform.releases {
+        for source in &release.sources {
+            let Some(seed) = &source.seed else { continue };
+            let text = std::fs::read_to_string(seeds.join(seed)).expect("seed is readable");
+            let tables = seed_tables(&text);
+            for flow in release.flows.iter().filter(|f| f.source == source.id) {
+                for cited in &flow.rows {
+                    let (title, cells) = cited.split_once(" | ").expect("row has a table title");
+                    let rows = tables
+                        .get(title)
+                        .unwrap_or_else(|| panic!("no table {title:?} in {seed}"));
+                    assert!(
+                        rows.iter().any(|r| r.starts_with(&format!("{cells} |"))),
+                        "{cited:?} not in {seed}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= TABLE_1_63.len(), "only {checked} rows checked");
+}
+
+/// The seed's tables: a title line followed by "a | b | c |" rows.
+fn seed_tables(text: &str) -> BTreeMap<&str, Vec<&str>> {
+    let mut tables: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut title = None;
+    for l in text.lines() {
+        if !l.contains(" | ") && !l.starts_with("---") {
+            title = Some(l);
+        } else if let Some(t) = title {
+            tables.entry(t).or_default().push(l);
+        }
+    }
+    tables
+}
