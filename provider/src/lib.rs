@@ -7,6 +7,8 @@ pub mod cli;
 pub mod cty;
 pub mod datasources;
 pub mod diagnostics;
+pub mod engine;
 pub mod plugin;
 pub mod schema;
 pub mod server;
+pub mod targets;

@@ -1,0 +1,387 @@
+//! The expansion engine: a selection of platforms, the user's tiers and endpoints in, normalized rules out.
+//!
+//! Pure Rust: it knows the catalog, and nothing of Terraform, gRPC or any cloud. Targets (AWS security groups,
+//! ...) shape its [`Expansion`] for their resources.
+
+mod placement;
+mod request;
+mod rules;
+
+pub use placement::{EndpointAddresses, DEFAULT_TIERS};
+pub use request::{EndpointSpec, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec};
+pub use rules::{merge, Peer, Reason, Rule, RulePorts};
+
+use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release};
+use placement::{Placement, Qualified};
+use request::field;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The result of an expansion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    /// Normalized rules, sorted by destination, source, protocol and ports.
+    pub rules: Vec<Rule>,
+    /// Flows that need no cloud rule, with the reason (pod traffic inside the overlay, ...).
+    pub not_needed: Vec<SkippedFlow>,
+    /// Flows that could not become rules because an input is missing.
+    pub skipped: Vec<SkippedFlow>,
+    /// One line per missing input, naming the flows it cost.
+    pub warnings: Vec<String>,
+    /// Each tier with the roles placed on it (`platform/role`), in the user's tier order.
+    pub tiers: Vec<(String, Vec<String>)>,
+    /// Validated addresses of every endpoint block, by block name.
+    pub endpoints: BTreeMap<String, EndpointAddresses>,
+}
+
+/// A catalog flow that produced no rule, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SkippedFlow {
+    /// Platform name.
+    pub platform: String,
+    /// Sending role or endpoint.
+    pub from_role: String,
+    /// Receiving role or endpoint.
+    pub to_role: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Ports as the catalog states them.
+    pub ports: String,
+    /// What the traffic is for.
+    pub purpose: String,
+    /// Why there is no rule.
+    pub reason: String,
+}
+
+/// Where one end of a flow is.
+enum End {
+    /// Runs on these tiers, on the pod or host network.
+    Tiers(Vec<String>, Network),
+    /// Outside the cluster, at this endpoint block's addresses.
+    Endpoint(String),
+    /// Not resolvable; the string says which input is missing.
+    Missing(String),
+}
+
+/// Expands `request` against `catalog`.
+pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut selected = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (index, selection) in request.platforms.iter().enumerate() {
+        let path = vec![field("platform"), PathStep::Index(index)];
+        if !seen.insert(selection.platform.clone()) {
+            errors.push(InputError::new(
+                [path.clone(), vec![field("name")]].concat(),
+                format!("Platform {:?} is selected twice", selection.platform),
+                "Select each platform once, with all of its options in one block.",
+            ));
+            continue;
+        }
+        match catalog.select(selection) {
+            Ok(chosen) => selected.push(chosen),
+            Err(error) => errors.push(selection_error(path, &error)),
+        }
+    }
+    if request.platforms.is_empty() {
+        errors.push(InputError::new(
+            vec![field("platform")],
+            "No platform selected",
+            "Add at least one platform block, e.g. platform { name = \"kubernetes\" }.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let releases: Vec<(String, &Release)> = selected
+        .iter()
+        .map(|s| (s.release.platform.name.clone(), s.release))
+        .collect();
+    let placement = placement::place(request, &releases)?;
+    let parameters = parameters(request, &releases)?;
+
+    let mut candidates = Vec::new();
+    let mut not_needed = Vec::new();
+    let mut skipped = Vec::new();
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for chosen in &selected {
+        let release = chosen.release;
+        let platform = &release.platform.name;
+        for flow in &chosen.flows {
+            let skip = |reason: String| SkippedFlow {
+                platform: platform.clone(),
+                from_role: flow.from.clone(),
+                to_role: flow.to.clone(),
+                protocol: flow.protocol.to_string(),
+                ports: flow.ports.describe(),
+                purpose: flow.purpose.clone(),
+                reason,
+            };
+            let from = end(release, &flow.from, &placement);
+            let to = end(release, &flow.to, &placement);
+            let ports = rule_ports(flow, release, &parameters);
+            let missing_input = [&from, &to]
+                .into_iter()
+                .filter_map(|e| match e {
+                    End::Missing(what) => Some(what.clone()),
+                    _ => None,
+                })
+                .chain(ports.as_ref().err().cloned())
+                .collect::<Vec<_>>();
+            if !missing_input.is_empty() {
+                for what in &missing_input {
+                    missing.entry(what.clone()).or_default().push(format!(
+                        "{platform}: {} -> {} {} {}",
+                        flow.from,
+                        flow.to,
+                        flow.protocol,
+                        flow.ports.describe()
+                    ));
+                }
+                skipped.push(skip(missing_input.join("; ")));
+                continue;
+            }
+            let ports = ports.unwrap_or_default();
+            match (&from, &to) {
+                (_, End::Tiers(_, Network::Pod)) if request.pod_network == PodNetwork::Overlay => {
+                    not_needed.push(skip(match from {
+                        End::Endpoint(_) => "pod addresses are not reachable from outside an overlay network; \
+                                             the pods are exposed through a Service, whose ports the catalog lists \
+                                             separately"
+                            .to_string(),
+                        _ => "pod_network is overlay: traffic to pods travels inside the CNI tunnel, whose own \
+                              ports are the CNI's host flows"
+                            .to_string(),
+                    }));
+                }
+                (End::Endpoint(_), End::Endpoint(_)) => {
+                    not_needed.push(skip(
+                        "both ends are outside the cluster's tiers".to_string(),
+                    ));
+                }
+                _ => {
+                    let reason = reason(release, flow);
+                    for source in peers(&from) {
+                        for destination in peers(&to) {
+                            for p in &ports {
+                                candidates.push(Rule {
+                                    source: source.clone(),
+                                    destination: destination.clone(),
+                                    protocol: flow.protocol,
+                                    ports: *p,
+                                    reasons: vec![reason.clone()],
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let warnings = missing
+        .into_iter()
+        .map(|(what, flows)| {
+            format!(
+                "{what}; skipped {} flow(s): {}",
+                flows.len(),
+                flows.join(", ")
+            )
+        })
+        .collect();
+    let tiers = placement
+        .tiers
+        .iter()
+        .map(|tier| {
+            let roles = placement
+                .role_tiers
+                .iter()
+                .filter(|(_, tiers)| tiers.contains(tier))
+                .map(|((p, r), _)| format!("{p}/{r}"))
+                .collect();
+            (tier.clone(), roles)
+        })
+        .collect();
+    not_needed.sort();
+    skipped.sort();
+    Ok(Expansion {
+        rules: merge(candidates),
+        not_needed,
+        skipped,
+        warnings,
+        tiers,
+        endpoints: placement.addresses,
+    })
+}
+
+fn selection_error(mut path: Vec<PathStep>, error: &crate::catalog::SelectionError) -> InputError {
+    use crate::catalog::SelectionError as E;
+    let (summary, step) = match error {
+        E::UnknownPlatform { platform, .. } => {
+            (format!("Unknown platform {platform:?}"), field("name"))
+        }
+        E::VersionOutOfRange { .. } | E::BadVersion { .. } => {
+            ("Unsupported version".to_string(), field("version"))
+        }
+        E::UnknownOption { option, .. } => {
+            path.push(field("options"));
+            (
+                format!("Unknown option {option:?}"),
+                PathStep::Key(option.clone()),
+            )
+        }
+        E::InvalidOptionValue { option, .. } => {
+            path.push(field("options"));
+            (
+                format!("Invalid value for option {option:?}"),
+                PathStep::Key(option.clone()),
+            )
+        }
+    };
+    path.push(step);
+    InputError::new(path, summary, capitalize(&error.to_string()))
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+/// The user's parameter values, checked against what the selected releases declare.
+fn parameters(
+    request: &ExpansionRequest,
+    releases: &[(String, &Release)],
+) -> Result<BTreeMap<String, u16>, Vec<InputError>> {
+    let declared: BTreeSet<&str> = releases
+        .iter()
+        .flat_map(|(_, r)| r.parameters.iter().map(|p| p.name.as_str()))
+        .collect();
+    let mut errors = Vec::new();
+    let mut values = BTreeMap::new();
+    for (name, value) in &request.parameters {
+        let path = vec![field("parameters"), PathStep::Key(name.clone())];
+        if !declared.contains(name.as_str()) {
+            let valid = if declared.is_empty() {
+                "The selected platforms have no port parameters; remove it.".to_string()
+            } else {
+                format!(
+                    "Parameters of the selected platforms: {}.",
+                    declared.iter().copied().collect::<Vec<_>>().join(", ")
+                )
+            };
+            errors.push(InputError::new(
+                path,
+                format!("Unknown parameter {name:?}"),
+                valid,
+            ));
+            continue;
+        }
+        match u16::try_from(*value) {
+            Ok(port) if port > 0 => {
+                values.insert(name.clone(), port);
+            }
+            _ => errors.push(InputError::new(
+                path,
+                format!("Parameter {name:?} is not a port"),
+                format!("{value} is outside 1..65535."),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Where a flow end runs: a placed role, an endpoint block, or what is missing.
+fn end(release: &Release, name: &str, placement: &Placement) -> End {
+    let platform = &release.platform.name;
+    let qualified: Qualified = (platform.clone(), name.to_string());
+    if let Some(role) = release.roles.iter().find(|r| r.name == name) {
+        if let Some(tiers) = placement.role_tiers.get(&qualified) {
+            // Tiers in the user's order, for stable output.
+            let ordered = placement
+                .tiers
+                .iter()
+                .filter(|t| tiers.contains(*t))
+                .cloned()
+                .collect();
+            return End::Tiers(ordered, role.network);
+        }
+        return match placement.endpoint_blocks.get(&qualified) {
+            Some(block) => End::Endpoint(block.clone()),
+            None => End::Missing(format!(
+                "role {platform}/{name} runs on no tier: add it to a tier's roles, or give its addresses in an \
+                 endpoint block named {name:?}"
+            )),
+        };
+    }
+    match placement.endpoint_blocks.get(&qualified) {
+        Some(block) => End::Endpoint(block.clone()),
+        None => End::Missing(format!("endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?}")),
+    }
+}
+
+fn peers(end: &End) -> Vec<Peer> {
+    match end {
+        End::Tiers(tiers, _) => tiers.iter().cloned().map(Peer::Tier).collect(),
+        End::Endpoint(block) => vec![Peer::Endpoint(block.clone())],
+        End::Missing(_) => Vec::new(),
+    }
+}
+
+/// The flow's ports as rule ports, or the missing parameter.
+fn rule_ports(
+    flow: &Flow,
+    release: &Release,
+    values: &BTreeMap<String, u16>,
+) -> Result<Vec<RulePorts>, String> {
+    let range = |from: u16, to: u16| RulePorts::Range(crate::catalog::PortRange { from, to });
+    match (&flow.protocol, &flow.ports) {
+        (Protocol::Icmp | Protocol::Icmpv6, _) if flow.icmp_types.is_empty() => {
+            Ok(vec![RulePorts::IcmpType(None)])
+        }
+        (Protocol::Icmp | Protocol::Icmpv6, _) => Ok(flow
+            .icmp_types
+            .iter()
+            .map(|t| RulePorts::IcmpType(Some(*t)))
+            .collect()),
+        (Protocol::Number(_), _) => Ok(vec![RulePorts::All]),
+        (_, PortSpec::Ranges(ranges)) => Ok(ranges.iter().map(|r| RulePorts::Range(*r)).collect()),
+        (_, PortSpec::Parameter(name)) => {
+            let default = release
+                .parameters
+                .iter()
+                .find(|p| &p.name == name)
+                .and_then(|p| p.default);
+            match values.get(name).copied().or(default) {
+                Some(port) => Ok(vec![range(port, port)]),
+                None => Err(format!(
+                    "parameter {name:?} of {} has no value: set parameters = {{ {name} = <port> }}",
+                    release.platform.name
+                )),
+            }
+        }
+        (_, PortSpec::All) => Ok(vec![range(1, 65535)]),
+    }
+}
+
+fn reason(release: &Release, flow: &Flow) -> Reason {
+    let source = release.sources.iter().find(|s| s.id == flow.source);
+    Reason {
+        platform: release.platform.name.clone(),
+        versions: release.platform.versions.text().to_string(),
+        from_role: flow.from.clone(),
+        to_role: flow.to.clone(),
+        purpose: flow.purpose.clone(),
+        document: source.map(|s| s.document.clone()).unwrap_or_default(),
+        url: source.map(|s| s.url.clone()).unwrap_or_default(),
+        rows: flow.rows.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

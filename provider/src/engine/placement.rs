@@ -1,0 +1,329 @@
+//! Where each role runs and what each endpoint is: the user's tiers and endpoint blocks applied to the
+//! selected catalog releases.
+
+use super::request::{field, EndpointSpec, ExpansionRequest, InputError, PathStep};
+use crate::catalog::{Release, Role, Tier};
+use ipnet::{Ipv4Net, Ipv6Net};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Tiers a role lands on when the user names no tiers, in this order.
+pub const DEFAULT_TIERS: [&str; 3] = ["master", "worker", "lb"];
+
+/// A role or endpoint of one platform: `(platform, name)`.
+pub type Qualified = (String, String);
+
+/// Addresses of one endpoint block, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointAddresses {
+    /// IPv4 CIDR blocks, normalized (`10.0.0.0/8`).
+    pub ipv4: Vec<String>,
+    /// IPv6 CIDR blocks, normalized.
+    pub ipv6: Vec<String>,
+    /// Target-specific references (prefix lists), as given.
+    pub references: Vec<String>,
+}
+
+/// The resolved layout: which tiers hold which roles, and which endpoint block answers for which name.
+#[derive(Debug, Default)]
+pub struct Placement {
+    /// Tier names in the user's order.
+    pub tiers: Vec<String>,
+    /// Tiers each placed role runs on.
+    pub role_tiers: BTreeMap<Qualified, BTreeSet<String>>,
+    /// The endpoint block (by its name as written) answering for a platform's endpoint or external role.
+    pub endpoint_blocks: BTreeMap<Qualified, String>,
+    /// Addresses per endpoint block name.
+    pub addresses: BTreeMap<String, EndpointAddresses>,
+}
+
+/// Applies the request's tiers and endpoints to the selected releases (`(platform, release)` pairs).
+pub fn place(
+    request: &ExpansionRequest,
+    releases: &[(String, &Release)],
+) -> Result<Placement, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let roles: BTreeMap<Qualified, &Role> = releases
+        .iter()
+        .flat_map(|(platform, release)| {
+            release
+                .roles
+                .iter()
+                .map(move |r| ((platform.clone(), r.name.clone()), r))
+        })
+        .collect();
+
+    let tiers: Vec<(usize, String, Option<&Vec<String>>)> = if request.tiers.is_empty() {
+        DEFAULT_TIERS
+            .iter()
+            .map(|t| (usize::MAX, t.to_string(), None))
+            .collect()
+    } else {
+        request
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i, t.name.clone(), t.roles.as_ref()))
+            .collect()
+    };
+
+    let mut placement = Placement::default();
+    let mut seen = BTreeSet::new();
+    let mut listed: BTreeSet<Qualified> = BTreeSet::new();
+    for (index, name, tier_roles) in &tiers {
+        let path = |rest: &[PathStep]| {
+            [vec![field("tier"), PathStep::Index(*index)], rest.to_vec()].concat()
+        };
+        if !valid_name(name) {
+            errors.push(InputError::new(
+                path(&[field("name")]),
+                format!("Invalid tier name {name:?}"),
+                "Tier names appear in rule keys and descriptions: use lower-case letters, digits, '-' and '_'.",
+            ));
+        } else if !seen.insert(name.clone()) {
+            errors.push(InputError::new(
+                path(&[field("name")]),
+                format!("Duplicate tier {name:?}"),
+                "Each tier block needs its own name.",
+            ));
+        }
+        match tier_roles {
+            Some(list) => {
+                for (j, reference) in list.iter().enumerate() {
+                    match resolve_role(reference, &roles) {
+                        Ok(role) => {
+                            placement.role_tiers.entry(role.clone()).or_default().insert(name.clone());
+                            listed.insert(role);
+                        }
+                        Err(detail) => errors.push(InputError::new(
+                            path(&[field("roles"), PathStep::Index(j)]),
+                            format!("Unknown role {reference:?}"),
+                            detail,
+                        )),
+                    }
+                }
+            }
+            None if !DEFAULT_TIERS.contains(&name.as_str()) => errors.push(InputError::new(
+                path(&[field("roles")]),
+                format!("Tier {name:?} has no roles"),
+                format!(
+                    "List the roles it runs in `roles` (valid: {}), or name it master, worker or lb to take the \
+                     catalogs' default placement.",
+                    qualified_names(roles.keys())
+                ),
+            )),
+            None => {}
+        }
+        placement.tiers.push(name.clone());
+    }
+
+    // Roles no tier lists go where the catalog places them by default, if such a tier takes defaults.
+    let default_tiers: BTreeSet<&str> = tiers
+        .iter()
+        .filter(|(_, _, roles)| roles.is_none())
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    for (qualified, role) in &roles {
+        if listed.contains(qualified) {
+            continue;
+        }
+        for tier in &role.tiers {
+            let name = match tier {
+                Tier::Master => "master",
+                Tier::Worker => "worker",
+                Tier::Lb => "lb",
+                Tier::External => continue,
+            };
+            if default_tiers.contains(name) {
+                placement
+                    .role_tiers
+                    .entry(qualified.clone())
+                    .or_default()
+                    .insert(name.to_string());
+            }
+        }
+    }
+
+    place_endpoints(request, releases, &roles, &mut placement, &mut errors);
+    if errors.is_empty() {
+        Ok(placement)
+    } else {
+        Err(errors)
+    }
+}
+
+fn place_endpoints(
+    request: &ExpansionRequest,
+    releases: &[(String, &Release)],
+    roles: &BTreeMap<Qualified, &Role>,
+    placement: &mut Placement,
+    errors: &mut Vec<InputError>,
+) {
+    // Endpoint blocks may answer for catalog endpoints and for roles that run on no tier of ours.
+    let mut targets: BTreeSet<Qualified> = releases
+        .iter()
+        .flat_map(|(platform, release)| {
+            release
+                .endpoints
+                .iter()
+                .map(move |e| (platform.clone(), e.name.clone()))
+        })
+        .collect();
+    targets.extend(
+        roles
+            .keys()
+            .filter(|q| !placement.role_tiers.contains_key(*q))
+            .cloned(),
+    );
+
+    for (index, spec) in request.endpoints.iter().enumerate() {
+        let path = |rest: &[PathStep]| {
+            [
+                vec![field("endpoint"), PathStep::Index(index)],
+                rest.to_vec(),
+            ]
+            .concat()
+        };
+        let matches: Vec<&Qualified> = targets
+            .iter()
+            .filter(|(platform, name)| match spec.name.split_once('/') {
+                Some((p, n)) => p == platform && n == name,
+                None => spec.name == *name,
+            })
+            .collect();
+        if matches.is_empty() {
+            errors.push(InputError::new(
+                path(&[field("name")]),
+                format!("Unknown endpoint {:?}", spec.name),
+                format!(
+                    "The selected platforms name these endpoints (and roles running outside your tiers): {}.",
+                    bare_names(targets.iter())
+                ),
+            ));
+            continue;
+        }
+        for target in matches {
+            if let Some(previous) = placement
+                .endpoint_blocks
+                .insert(target.clone(), spec.name.clone())
+            {
+                errors.push(InputError::new(
+                    path(&[field("name")]),
+                    format!("Endpoint {}/{} is given twice", target.0, target.1),
+                    format!(
+                        "Both {previous:?} and {:?} answer for it; keep one endpoint block.",
+                        spec.name
+                    ),
+                ));
+            }
+        }
+        match addresses(spec, &path) {
+            Ok(addresses) => {
+                if placement
+                    .addresses
+                    .insert(spec.name.clone(), addresses)
+                    .is_some()
+                {
+                    errors.push(InputError::new(
+                        path(&[field("name")]),
+                        format!("Duplicate endpoint block {:?}", spec.name),
+                        "Give each endpoint one block, with all of its addresses.",
+                    ));
+                }
+            }
+            Err(mut bad) => errors.append(&mut bad),
+        }
+    }
+}
+
+fn addresses(
+    spec: &EndpointSpec,
+    path: &dyn Fn(&[PathStep]) -> Vec<PathStep>,
+) -> Result<EndpointAddresses, Vec<InputError>> {
+    let mut errors = Vec::new();
+    let mut parse = |list: &[String], attribute: &str, v6: bool| -> Vec<String> {
+        let mut out = BTreeSet::new();
+        for (j, text) in list.iter().enumerate() {
+            let parsed = if v6 {
+                text.parse::<Ipv6Net>().map(|n| n.trunc().to_string())
+            } else {
+                text.parse::<Ipv4Net>().map(|n| n.trunc().to_string())
+            };
+            match parsed {
+                Ok(normalized) if normalized == *text => {
+                    out.insert(normalized);
+                }
+                Ok(normalized) => errors.push(InputError::new(
+                    path(&[field(attribute), PathStep::Index(j)]),
+                    format!("{text:?} has host bits set"),
+                    format!("Write the network address: {normalized:?}."),
+                )),
+                Err(_) => errors.push(InputError::new(
+                    path(&[field(attribute), PathStep::Index(j)]),
+                    format!(
+                        "{text:?} is not an IPv{} CIDR block",
+                        if v6 { 6 } else { 4 }
+                    ),
+                    if v6 {
+                        "Write it like \"2001:db8::/32\"."
+                    } else {
+                        "Write it like \"10.0.0.0/8\"."
+                    },
+                )),
+            }
+        }
+        out.into_iter().collect()
+    };
+    let ipv4 = parse(&spec.ipv4, "cidr_ipv4", false);
+    let ipv6 = parse(&spec.ipv6, "cidr_ipv6", true);
+    if errors.is_empty() {
+        let references: BTreeSet<String> = spec.references.iter().cloned().collect();
+        Ok(EndpointAddresses {
+            ipv4,
+            ipv6,
+            references: references.into_iter().collect(),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Resolves `platform/role` or a bare role name unique among the selected platforms.
+fn resolve_role(reference: &str, roles: &BTreeMap<Qualified, &Role>) -> Result<Qualified, String> {
+    let found: Vec<&Qualified> = roles
+        .keys()
+        .filter(|(platform, name)| match reference.split_once('/') {
+            Some((p, n)) => p == platform && n == name,
+            None => reference == name,
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "Valid roles of the selected platforms: {}.",
+            qualified_names(roles.keys())
+        )),
+        several => Err(format!(
+            "Several selected platforms have a role named {reference:?}: write one of {}.",
+            qualified_names(several.iter().copied())
+        )),
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn qualified_names<'a>(names: impl Iterator<Item = &'a Qualified>) -> String {
+    names
+        .map(|(p, n)| format!("{p}/{n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn bare_names<'a>(names: impl Iterator<Item = &'a Qualified>) -> String {
+    let set: BTreeSet<&str> = names.map(|(_, n)| n.as_str()).collect();
+    set.into_iter().collect::<Vec<_>>().join(", ")
+}

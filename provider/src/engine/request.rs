@@ -1,0 +1,122 @@
+//! What the user asks the engine for, and how input errors point back at it.
+
+use crate::catalog::Selection;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// A selection of platforms expanded onto the user's tiers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpansionRequest {
+    /// Platforms with versions and options, in the user's order.
+    pub platforms: Vec<Selection>,
+    /// The user's tiers; empty means the default `master`, `worker` and `lb` tiers.
+    pub tiers: Vec<TierSpec>,
+    /// Addresses for the catalogs' endpoints (and for roles that run outside the cluster).
+    pub endpoints: Vec<EndpointSpec>,
+    /// Values for the catalogs' port parameters, by name.
+    pub parameters: BTreeMap<String, i64>,
+    /// How pod traffic crosses the network between nodes.
+    pub pod_network: PodNetwork,
+}
+
+/// One tier: a group of machines sharing firewall rules (a security group, a network tag, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierSpec {
+    /// The tier's name, used in rule keys.
+    pub name: String,
+    /// Roles placed on this tier (`platform/role` or a bare role name); `None` takes the catalog's default
+    /// placement for a tier named `master`, `worker` or `lb`.
+    pub roles: Option<Vec<String>>,
+}
+
+/// Addresses for an endpoint the catalogs name (`internet`, `backupstore`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointSpec {
+    /// An endpoint (or external role) name of any selected platform, or `platform/name`.
+    pub name: String,
+    /// IPv4 CIDR blocks.
+    pub ipv4: Vec<String>,
+    /// IPv6 CIDR blocks.
+    pub ipv6: Vec<String>,
+    /// Target-specific references such as AWS prefix list IDs, passed through unchanged.
+    pub references: Vec<String>,
+}
+
+/// How pod-to-pod traffic travels between nodes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodNetwork {
+    /// Inside the CNI's tunnel (VXLAN, IP-in-IP, ...): only host traffic and the tunnel need cloud rules.
+    #[default]
+    Overlay,
+    /// On the cloud network itself (AWS VPC CNI, native routing): pod flows need cloud rules too.
+    Routed,
+}
+
+impl FromStr for PodNetwork {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "overlay" => Ok(PodNetwork::Overlay),
+            "routed" => Ok(PodNetwork::Routed),
+            other => Err(format!(
+                "unknown pod network {other:?}; write \"overlay\" (pod traffic inside the CNI tunnel) or \
+                 \"routed\" (pods use cloud network addresses, as with the AWS VPC CNI)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for PodNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PodNetwork::Overlay => "overlay",
+            PodNetwork::Routed => "routed",
+        })
+    }
+}
+
+/// A step of the path to the input that caused an error, in the user's vocabulary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// A named argument or block (`platform`, `options`, ...).
+    Field(String),
+    /// An element of a list or repeated block.
+    Index(usize),
+    /// An entry of a map.
+    Key(String),
+}
+
+/// Bad input: where it is and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// Where in the request the problem is.
+    pub path: Vec<PathStep>,
+    /// One line saying what is wrong.
+    pub summary: String,
+    /// How to fix it, listing valid choices where there are any.
+    pub detail: String,
+}
+
+impl InputError {
+    /// An error at `path`.
+    pub fn new(path: Vec<PathStep>, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        InputError {
+            path,
+            summary: summary.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.summary, self.detail)
+    }
+}
+
+/// A path step naming an argument or block.
+pub(crate) fn field(name: &str) -> PathStep {
+    PathStep::Field(name.to_string())
+}

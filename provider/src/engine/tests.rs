@@ -1,0 +1,393 @@
+//! Engine behaviour on small catalogs written for each case.
+
+use super::*;
+use crate::catalog::Selection;
+
+const STORAGE: &str = r#"
+format = 1
+[platform]
+name = "storage"
+title = "Storage"
+versions = ">=1.0.0"
+summary = "A made-up storage system."
+[[sources]]
+id = "doc"
+document = "Storage networking page"
+url = "https://example.invalid/storage"
+version = "1.0"
+date = "2026-01-01"
+[[parameters]]
+name = "apiserver_port"
+description = "API server port."
+[[endpoints]]
+name = "backupstore"
+title = "Backupstore"
+description = "Where backups go."
+[[endpoints]]
+name = "kubernetes-api"
+title = "Kubernetes API"
+description = "The API server."
+[[roles]]
+name = "manager"
+title = "Manager"
+network = "pod"
+tiers = ["master", "worker"]
+description = "Manager pods."
+[[roles]]
+name = "node"
+title = "Node"
+network = "host"
+tiers = ["master", "worker"]
+description = "Every node."
+[[roles]]
+name = "console"
+title = "Console"
+network = "host"
+tiers = ["external"]
+description = "An operator console outside the cluster."
+[[flows]]
+from = "manager"
+to = "manager"
+protocol = "tcp"
+ports = ["9500"]
+purpose = "manager API"
+source = "doc"
+rows = ["Manager | 9500 | TCP"]
+[[flows]]
+from = "node"
+to = "manager"
+protocol = "tcp"
+ports = ["3260"]
+purpose = "iSCSI"
+source = "doc"
+rows = ["Node | 3260 | TCP"]
+[[flows]]
+from = "node"
+to = "node"
+protocol = "udp"
+ports = ["8472"]
+purpose = "VXLAN"
+source = "doc"
+rows = ["Node | 8472 | UDP"]
+[[flows]]
+from = "node"
+to = "node"
+protocol = "4"
+purpose = "IP-in-IP"
+source = "doc"
+rows = ["Node | IP-in-IP | 4"]
+[[flows]]
+from = "manager"
+to = "backupstore"
+protocol = "tcp"
+ports = ["443"]
+purpose = "backups"
+source = "doc"
+rows = ["Backupstore | 443 | TCP"]
+[[flows]]
+from = "manager"
+to = "kubernetes-api"
+protocol = "tcp"
+port_parameter = "apiserver_port"
+purpose = "Kubernetes API"
+source = "doc"
+rows = ["Kubernetes API server | Kubernetes API server port | TCP"]
+[[flows]]
+from = "console"
+to = "node"
+protocol = "tcp"
+ports = ["22"]
+purpose = "SSH"
+source = "doc"
+rows = ["Console | 22 | TCP"]
+"#;
+
+fn catalog() -> Catalog {
+    Catalog::from_releases(vec![
+        Catalog::parse_release(STORAGE, "storage.toml").unwrap()
+    ])
+    .unwrap()
+}
+
+fn request() -> ExpansionRequest {
+    ExpansionRequest {
+        platforms: vec![Selection {
+            platform: "storage".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn keys(expansion: &Expansion) -> Vec<String> {
+    expansion.rules.iter().map(Rule::key).collect()
+}
+
+fn endpoint(name: &str, ipv4: &[&str]) -> EndpointSpec {
+    EndpointSpec {
+        name: name.into(),
+        ipv4: ipv4.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn overlay_needs_rules_only_for_host_and_outside_traffic() {
+    let mut req = request();
+    req.endpoints = vec![
+        endpoint("backupstore", &["192.0.2.0/24"]),
+        endpoint("kubernetes-api", &["10.0.0.1/32"]),
+    ];
+    req.parameters.insert("apiserver_port".into(), 6443);
+    let out = expand(&catalog(), &req).unwrap();
+    assert_eq!(
+        keys(&out),
+        [
+            // Destinations in order (tiers before endpoints), then sources, then protocols (tcp, udp, ..., numbers).
+            "master->master:udp:8472",
+            "master->master:4:all",
+            "worker->master:udp:8472",
+            "worker->master:4:all",
+            "master->worker:udp:8472",
+            "master->worker:4:all",
+            "worker->worker:udp:8472",
+            "worker->worker:4:all",
+            "master->backupstore:tcp:443",
+            "worker->backupstore:tcp:443",
+            "master->kubernetes-api:tcp:6443",
+            "worker->kubernetes-api:tcp:6443",
+        ]
+    );
+    let not_needed: Vec<(&str, &str)> = out
+        .not_needed
+        .iter()
+        .map(|f| (f.from_role.as_str(), f.to_role.as_str()))
+        .collect();
+    assert_eq!(not_needed, [("manager", "manager"), ("node", "manager")]);
+    assert!(out
+        .not_needed
+        .iter()
+        .all(|f| f.reason.contains("CNI tunnel")));
+    // The external console has no endpoint block: its flow is skipped and said so.
+    assert_eq!(out.skipped.len(), 1);
+    assert!(
+        out.warnings[0].contains("role storage/console runs on no tier"),
+        "{:?}",
+        out.warnings
+    );
+}
+
+#[test]
+fn routed_pods_need_rules_between_their_tiers() {
+    let out = expand(
+        &catalog(),
+        &ExpansionRequest {
+            pod_network: PodNetwork::Routed,
+            ..request()
+        },
+    )
+    .unwrap();
+    for key in [
+        "master->worker:tcp:9500",
+        "worker->master:tcp:9500",
+        "worker->worker:tcp:3260",
+    ] {
+        assert!(
+            keys(&out).contains(&key.to_string()),
+            "{key} missing from {:?}",
+            keys(&out)
+        );
+    }
+    assert!(out.not_needed.is_empty());
+}
+
+#[test]
+fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
+    let out = expand(&catalog(), &request()).unwrap();
+    let text = out.warnings.join("\n");
+    assert!(
+        text.contains("add an endpoint block named \"backupstore\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("set parameters = { apiserver_port = <port> }"),
+        "{text}"
+    );
+    assert!(!keys(&out)
+        .iter()
+        .any(|k| k.contains("backupstore") || k.contains("kubernetes-api")));
+}
+
+#[test]
+fn an_endpoint_block_can_stand_for_an_external_role() {
+    let mut req = request();
+    req.endpoints = vec![endpoint("console", &["198.51.100.7/32"])];
+    let out = expand(&catalog(), &req).unwrap();
+    assert!(
+        keys(&out).contains(&"console->master:tcp:22".to_string()),
+        "{:?}",
+        keys(&out)
+    );
+    assert_eq!(out.endpoints["console"].ipv4, ["198.51.100.7/32"]);
+}
+
+#[test]
+fn listed_roles_override_default_placement() {
+    let mut req = request();
+    req.tiers = vec![
+        TierSpec {
+            name: "control".into(),
+            roles: Some(vec!["storage/node".into()]),
+        },
+        TierSpec {
+            name: "worker".into(),
+            roles: None,
+        },
+    ];
+    let out = expand(&catalog(), &req).unwrap();
+    assert_eq!(
+        out.tiers[0],
+        ("control".to_string(), vec!["storage/node".to_string()])
+    );
+    assert_eq!(
+        out.tiers[1],
+        ("worker".to_string(), vec!["storage/manager".to_string()])
+    );
+    assert!(keys(&out).contains(&"control->control:udp:8472".to_string()));
+    assert!(
+        !keys(&out).iter().any(|k| k.contains("->worker:udp")),
+        "node is only on control now"
+    );
+}
+
+#[test]
+fn input_errors_point_at_the_attribute_and_list_valid_choices() {
+    let mut req = request();
+    req.tiers = vec![
+        TierSpec {
+            name: "frontend".into(),
+            roles: None,
+        },
+        TierSpec {
+            name: "Bad Name".into(),
+            roles: Some(vec!["nope".into()]),
+        },
+    ];
+    req.endpoints = vec![
+        endpoint("backupstore", &["10.0.0.1/8", "not-a-cidr"]),
+        endpoint("elsewhere", &[]),
+    ];
+    req.parameters.insert("apiserver_port".into(), 70000);
+    req.parameters.insert("colour".into(), 1);
+    let errors = expand(&catalog(), &req).unwrap_err();
+    let found = |path: Vec<PathStep>| {
+        errors
+            .iter()
+            .find(|e| e.path == path)
+            .map(|e| e.to_string())
+    };
+    let f = |s: &str| PathStep::Field(s.into());
+    let text = found(vec![f("tier"), PathStep::Index(0), f("roles")]).unwrap();
+    assert!(text.contains("name it master, worker or lb"), "{text}");
+    assert!(found(vec![f("tier"), PathStep::Index(1), f("name")]).is_some());
+    let text = found(vec![
+        f("tier"),
+        PathStep::Index(1),
+        f("roles"),
+        PathStep::Index(0),
+    ])
+    .unwrap();
+    assert!(text.contains("storage/manager"), "{text}");
+    let text = found(vec![
+        f("endpoint"),
+        PathStep::Index(0),
+        f("cidr_ipv4"),
+        PathStep::Index(0),
+    ])
+    .unwrap();
+    assert!(text.contains("\"10.0.0.0/8\""), "{text}");
+    assert!(found(vec![
+        f("endpoint"),
+        PathStep::Index(0),
+        f("cidr_ipv4"),
+        PathStep::Index(1)
+    ])
+    .is_some());
+    let text = found(vec![f("endpoint"), PathStep::Index(1), f("name")]).unwrap();
+    assert!(
+        text.contains("backupstore, console, kubernetes-api"),
+        "{text}"
+    );
+}
+
+#[test]
+fn parameter_and_selection_errors_name_their_entry() {
+    let mut req = request();
+    req.parameters.insert("apiserver_port".into(), 70000);
+    req.parameters.insert("colour".into(), 1);
+    let errors = expand(&catalog(), &req).unwrap_err();
+    let paths: Vec<&[PathStep]> = errors.iter().map(|e| e.path.as_slice()).collect();
+    assert!(paths.contains(
+        &&[
+            PathStep::Field("parameters".into()),
+            PathStep::Key("colour".into())
+        ][..]
+    ));
+    assert!(paths.contains(
+        &&[
+            PathStep::Field("parameters".into()),
+            PathStep::Key("apiserver_port".into())
+        ][..]
+    ));
+
+    let mut req = request();
+    req.platforms[0].options.insert("cni".into(), "x".into());
+    req.platforms.push(Selection {
+        platform: "nope".into(),
+        ..Default::default()
+    });
+    let errors = expand(&catalog(), &req).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].path.last(), Some(&PathStep::Key("cni".into())));
+    assert!(
+        errors[1].detail.contains("valid platforms: storage"),
+        "{}",
+        errors[1]
+    );
+}
+
+#[test]
+fn same_input_same_output() {
+    let mut req = request();
+    req.endpoints = vec![endpoint(
+        "backupstore",
+        &["192.0.2.0/24", "198.51.100.0/24"],
+    )];
+    assert_eq!(expand(&catalog(), &req), expand(&catalog(), &req));
+}
+
+#[test]
+fn builtin_stack_expands_without_inventing_protocol_4_ports() {
+    let req = ExpansionRequest {
+        platforms: ["kubernetes", "calico", "longhorn"]
+            .iter()
+            .map(|p| Selection {
+                platform: p.to_string(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let out = expand(Catalog::builtin(), &req).unwrap();
+    assert!(!out.rules.is_empty());
+    for rule in &out.rules {
+        if let Protocol::Number(_) = rule.protocol {
+            assert_eq!(rule.ports, RulePorts::All, "{}", rule.key());
+        }
+        assert!(!rule.reasons.is_empty());
+    }
+    assert!(
+        out.rules.iter().any(|r| r.key() == "worker->master:4:all"),
+        "IP-in-IP between tiers"
+    );
+}

@@ -1,0 +1,621 @@
+//! AWS security group rules: an [`Expansion`] shaped for `aws_vpc_security_group_ingress_rule` and
+//! `aws_vpc_security_group_egress_rule`, within AWS's per-group rule quota.
+//!
+//! Every tier is one security group. A rule whose destination is a tier becomes an ingress rule of that tier's
+//! group; a rule whose source is a tier becomes an egress rule of that tier's group. AWS counts rules per group
+//! and direction, separately for IPv4 and IPv6; a rule that references a group or a prefix list counts in both.
+
+use crate::catalog::{PortRange, Protocol};
+use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// AWS's default number of inbound (and of outbound) rules per security group, per address family.
+pub const DEFAULT_RULES_PER_GROUP: usize = 60;
+
+/// The longest rule description AWS accepts.
+const MAX_DESCRIPTION: usize = 255;
+
+/// How to shape the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// Quota per group, direction and address family.
+    pub rules_per_group: usize,
+    /// When over quota, merge neighbouring port ranges (opening the fewest extra ports) instead of failing.
+    pub widen_to_fit: bool,
+    /// Replace each tier's rules with itself by one all-traffic (`-1`) rule.
+    pub all_traffic_within_tier: bool,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            rules_per_group: DEFAULT_RULES_PER_GROUP,
+            widen_to_fit: false,
+            all_traffic_within_tier: false,
+        }
+    }
+}
+
+/// Inbound or outbound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Rules of the destination's group.
+    Ingress,
+    /// Rules of the source's group.
+    Egress,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        })
+    }
+}
+
+/// The other side of an AWS rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AwsPeer {
+    /// Another tier's (or the same tier's) security group.
+    Tier(String),
+    /// An IPv4 block of an endpoint.
+    Ipv4 {
+        /// Endpoint block name.
+        endpoint: String,
+        /// The CIDR block.
+        cidr: String,
+    },
+    /// An IPv6 block of an endpoint.
+    Ipv6 {
+        /// Endpoint block name.
+        endpoint: String,
+        /// The CIDR block.
+        cidr: String,
+    },
+    /// A managed prefix list of an endpoint.
+    PrefixList {
+        /// Endpoint block name.
+        endpoint: String,
+        /// The prefix list ID.
+        id: String,
+    },
+}
+
+impl AwsPeer {
+    /// The peer as it appears in rule keys: a tier name, or `endpoint:cidr`.
+    fn key(&self) -> String {
+        match self {
+            AwsPeer::Tier(tier) => tier.clone(),
+            AwsPeer::Ipv4 { endpoint, cidr } | AwsPeer::Ipv6 { endpoint, cidr } => {
+                format!("{endpoint}:{cidr}")
+            }
+            AwsPeer::PrefixList { endpoint, id } => format!("{endpoint}:{id}"),
+        }
+    }
+}
+
+/// An IP protocol as a security group rule names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AwsProtocol {
+    /// A catalog protocol.
+    Catalog(Protocol),
+    /// Every protocol (`-1`), only for `all_traffic_within_tier`.
+    All,
+}
+
+impl AwsProtocol {
+    /// `ip_protocol` as AWS takes it: names for tcp, udp, icmp and icmpv6, numbers for the rest, `-1` for all.
+    pub fn ip_protocol(self) -> String {
+        match self {
+            AwsProtocol::Catalog(Protocol::Tcp) => "tcp".into(),
+            AwsProtocol::Catalog(Protocol::Udp) => "udp".into(),
+            AwsProtocol::Catalog(Protocol::Icmp) => "icmp".into(),
+            AwsProtocol::Catalog(Protocol::Icmpv6) => "icmpv6".into(),
+            AwsProtocol::Catalog(Protocol::Sctp) => "132".into(),
+            AwsProtocol::Catalog(Protocol::Number(n)) => n.to_string(),
+            AwsProtocol::All => "-1".into(),
+        }
+    }
+}
+
+/// One rule as the AWS resources take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsRule {
+    /// The tier whose group holds the rule.
+    pub tier: String,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The other side.
+    pub peer: AwsPeer,
+    /// The protocol.
+    pub protocol: AwsProtocol,
+    /// `from_port`: first port, ICMP type, or `None` where AWS takes no ports.
+    pub from_port: Option<i64>,
+    /// `to_port`: last port, ICMP code (-1 = all), or `None`.
+    pub to_port: Option<i64>,
+    /// A description within AWS's length and character set.
+    pub description: String,
+    /// Platforms behind the rule.
+    pub platforms: Vec<String>,
+    /// Purposes behind the rule.
+    pub purposes: Vec<String>,
+}
+
+impl AwsRule {
+    /// `{tier}:{protocol}:{ports}:{peer}`, e.g. `master:tcp:6443:worker`.
+    pub fn key(&self) -> String {
+        let protocol = match self.protocol {
+            AwsProtocol::All => "all".to_string(),
+            other => other.ip_protocol(),
+        };
+        let ports = match (self.protocol, self.from_port, self.to_port) {
+            (AwsProtocol::Catalog(Protocol::Icmp | Protocol::Icmpv6), Some(t), _) if t >= 0 => {
+                t.to_string()
+            }
+            (AwsProtocol::Catalog(p), Some(from), Some(to)) if p.has_ports() && from == to => {
+                from.to_string()
+            }
+            (AwsProtocol::Catalog(p), Some(from), Some(to)) if p.has_ports() => {
+                format!("{from}-{to}")
+            }
+            _ => "all".to_string(),
+        };
+        format!("{}:{protocol}:{ports}:{}", self.tier, self.peer.key())
+    }
+}
+
+/// Rule counts of one tier's group, per direction and address family.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TierCounts {
+    /// Inbound IPv4 rules.
+    pub ingress_ipv4: usize,
+    /// Inbound IPv6 rules.
+    pub ingress_ipv6: usize,
+    /// Outbound IPv4 rules.
+    pub egress_ipv4: usize,
+    /// Outbound IPv6 rules.
+    pub egress_ipv6: usize,
+}
+
+/// A range opened wider than the catalog asks, to fit the quota.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Widening {
+    /// The tier whose group holds the rule.
+    pub tier: String,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// The other side, as in rule keys.
+    pub peer: String,
+    /// `ip_protocol` of the rule.
+    pub protocol: String,
+    /// The widened range's first port.
+    pub from_port: u16,
+    /// The widened range's last port.
+    pub to_port: u16,
+    /// Ports opened that no catalog flow asks for (`"8001"`, `"8003-8099"`).
+    pub extra_ports: Vec<String>,
+}
+
+/// The rule set of a whole cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsRuleSet {
+    /// Inbound rules by key.
+    pub ingress: BTreeMap<String, AwsRule>,
+    /// Outbound rules by key.
+    pub egress: BTreeMap<String, AwsRule>,
+    /// Counts per tier (every tier, even without rules).
+    pub tiers: BTreeMap<String, TierCounts>,
+    /// Ranges widened to fit the quota.
+    pub widened: Vec<Widening>,
+    /// Notes about rules that could not be written.
+    pub warnings: Vec<String>,
+}
+
+/// A group over quota.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaError {
+    /// The tier.
+    pub tier: String,
+    /// The direction.
+    pub direction: Direction,
+    /// `IPv4` or `IPv6`.
+    pub family: &'static str,
+    /// Rules needed.
+    pub count: usize,
+    /// The quota.
+    pub limit: usize,
+    /// Platforms by the number of rules they contribute, most first.
+    pub contributors: Vec<(String, usize)>,
+    /// Whether widening was tried and could not fit.
+    pub widening_tried: bool,
+}
+
+impl fmt::Display for QuotaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let contributors: Vec<String> = self
+            .contributors
+            .iter()
+            .map(|(p, n)| format!("{p} ({n} rules)"))
+            .collect();
+        write!(
+            f,
+            "tier {:?} needs {} {} {} rules, over the limit of {}; biggest contributors: {}.",
+            self.tier,
+            self.count,
+            self.family,
+            self.direction,
+            self.limit,
+            contributors.join(", ")
+        )?;
+        if self.widening_tried {
+            f.write_str(" Widening port ranges cannot bring it under the limit: raise the quota with AWS and set rules_per_group, or split the tier.")
+        } else {
+            f.write_str(" Raise the quota with AWS and set rules_per_group, set widen_to_fit = true to open the fewest extra ports instead, or split the tier.")
+        }
+    }
+}
+
+/// One rule of a group before it is spread over addresses.
+#[derive(Debug, Clone)]
+struct GroupRule {
+    peer: Peer,
+    protocol: AwsProtocol,
+    ports: RulePorts,
+    reasons: BTreeSet<Reason>,
+    extra: Vec<PortRange>,
+}
+
+type GroupKey = (String, Direction);
+
+/// Shapes `expansion` into security group rules.
+pub fn security_group_rules(
+    expansion: &Expansion,
+    options: &AwsOptions,
+) -> Result<AwsRuleSet, Vec<QuotaError>> {
+    let mut groups: BTreeMap<GroupKey, Vec<GroupRule>> = BTreeMap::new();
+    for rule in &expansion.rules {
+        let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+        let entry = |peer: &Peer| GroupRule {
+            peer: peer.clone(),
+            protocol: AwsProtocol::Catalog(rule.protocol),
+            ports: rule.ports,
+            reasons: reasons.clone(),
+            extra: Vec::new(),
+        };
+        if let Peer::Tier(tier) = &rule.destination {
+            groups
+                .entry((tier.clone(), Direction::Ingress))
+                .or_default()
+                .push(entry(&rule.source));
+        }
+        if let Peer::Tier(tier) = &rule.source {
+            groups
+                .entry((tier.clone(), Direction::Egress))
+                .or_default()
+                .push(entry(&rule.destination));
+        }
+    }
+    if options.all_traffic_within_tier {
+        for ((tier, _), rules) in groups.iter_mut() {
+            collapse_self_rules(tier, rules);
+        }
+    }
+
+    let mut set = AwsRuleSet::default();
+    let mut errors = Vec::new();
+    for ((tier, direction), mut rules) in groups {
+        let over = over_quota(&rules, &expansion.endpoints, options.rules_per_group);
+        if !over.is_empty() {
+            if options.widen_to_fit {
+                widen(&mut rules, &expansion.endpoints, options.rules_per_group);
+            }
+            for family in over_quota(&rules, &expansion.endpoints, options.rules_per_group) {
+                errors.push(quota_error(
+                    &tier,
+                    direction,
+                    family,
+                    &rules,
+                    &expansion.endpoints,
+                    options,
+                ));
+            }
+        }
+        for rule in &rules {
+            if !rule.extra.is_empty() {
+                set.widened.push(widening(&tier, direction, rule));
+            }
+            let aws_rules = spread(&tier, direction, rule, &expansion.endpoints);
+            if aws_rules.is_empty() {
+                set.warnings.push(format!(
+                    "endpoint {:?} has no addresses: the {direction} rule of tier {tier:?} for {} {} was not written",
+                    rule.peer.name(),
+                    rule.protocol.ip_protocol(),
+                    rule.ports
+                ));
+            }
+            let target = match direction {
+                Direction::Ingress => &mut set.ingress,
+                Direction::Egress => &mut set.egress,
+            };
+            for aws_rule in aws_rules {
+                target.insert(aws_rule.key(), aws_rule);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for (tier, _) in &expansion.tiers {
+        set.tiers.insert(tier.clone(), TierCounts::default());
+    }
+    for (rules, ingress) in [(&set.ingress, true), (&set.egress, false)] {
+        for rule in rules.values() {
+            let (v4, v6) = families(&rule.peer);
+            let counts = set.tiers.entry(rule.tier.clone()).or_default();
+            let (c4, c6) = if ingress {
+                (&mut counts.ingress_ipv4, &mut counts.ingress_ipv6)
+            } else {
+                (&mut counts.egress_ipv4, &mut counts.egress_ipv6)
+            };
+            *c4 += v4;
+            *c6 += v6;
+        }
+    }
+    Ok(set)
+}
+
+/// Replaces a group's rules with its own tier by one `-1` rule carrying all their reasons.
+fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule>) {
+    let own = Peer::Tier(tier.to_string());
+    let (mine, others): (Vec<GroupRule>, Vec<GroupRule>) =
+        rules.drain(..).partition(|r| r.peer == own);
+    *rules = others;
+    if !mine.is_empty() {
+        rules.push(GroupRule {
+            peer: own,
+            protocol: AwsProtocol::All,
+            ports: RulePorts::All,
+            reasons: mine.into_iter().flat_map(|r| r.reasons).collect(),
+            extra: Vec::new(),
+        });
+    }
+}
+
+/// The AWS rules one group rule becomes: one per referenced tier, CIDR block or prefix list.
+fn spread(
+    tier: &str,
+    direction: Direction,
+    rule: &GroupRule,
+    endpoints: &BTreeMap<String, EndpointAddresses>,
+) -> Vec<AwsRule> {
+    let peers: Vec<AwsPeer> = match &rule.peer {
+        Peer::Tier(other) => vec![AwsPeer::Tier(other.clone())],
+        Peer::Endpoint(name) => {
+            let addresses = endpoints.get(name).cloned().unwrap_or_default();
+            let endpoint = || name.clone();
+            let v4 = addresses.ipv4.into_iter().map(|cidr| AwsPeer::Ipv4 {
+                endpoint: endpoint(),
+                cidr,
+            });
+            let v6 = addresses.ipv6.into_iter().map(|cidr| AwsPeer::Ipv6 {
+                endpoint: endpoint(),
+                cidr,
+            });
+            let lists = addresses
+                .references
+                .into_iter()
+                .map(|id| AwsPeer::PrefixList {
+                    endpoint: endpoint(),
+                    id,
+                });
+            v4.chain(v6).chain(lists).collect()
+        }
+    };
+    let (from_port, to_port) = match (rule.protocol, rule.ports) {
+        (_, RulePorts::Range(range)) => (Some(i64::from(range.from)), Some(i64::from(range.to))),
+        // For ICMP, AWS reads from_port as the type and to_port as the code; -1 is "all".
+        (_, RulePorts::IcmpType(Some(icmp_type))) => (Some(i64::from(icmp_type)), Some(-1)),
+        (_, RulePorts::IcmpType(None)) => (Some(-1), Some(-1)),
+        (_, RulePorts::All) => (None, None),
+    };
+    let platforms: BTreeSet<String> = rule.reasons.iter().map(|r| r.platform.clone()).collect();
+    let purposes: BTreeSet<String> = rule.reasons.iter().map(|r| r.purpose.clone()).collect();
+    let description = description(&platforms, &purposes, &rule.extra);
+    peers
+        .into_iter()
+        .map(|peer| AwsRule {
+            tier: tier.to_string(),
+            direction,
+            peer,
+            protocol: rule.protocol,
+            from_port,
+            to_port,
+            description: description.clone(),
+            platforms: platforms.iter().cloned().collect(),
+            purposes: purposes.iter().cloned().collect(),
+        })
+        .collect()
+}
+
+/// `portmatrix <platforms>: <purposes>`, in AWS's character set and length.
+fn description(
+    platforms: &BTreeSet<String>,
+    purposes: &BTreeSet<String>,
+    extra: &[PortRange],
+) -> String {
+    let platforms: Vec<&str> = platforms.iter().map(String::as_str).collect();
+    let purposes: Vec<&str> = purposes.iter().map(String::as_str).collect();
+    let mut text = format!(
+        "portmatrix {}: {}",
+        platforms.join(","),
+        purposes.join("; ")
+    );
+    if !extra.is_empty() {
+        text.push_str(" (widened to fit the rule quota)");
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
+    let mut clean: String = text
+        .chars()
+        .map(|c| if allowed(c) { c } else { ' ' })
+        .collect();
+    if clean.len() > MAX_DESCRIPTION {
+        clean.truncate(MAX_DESCRIPTION - 3);
+        clean.push_str("...");
+    }
+    clean
+}
+
+/// How many rules a peer costs in (IPv4, IPv6).
+fn families(peer: &AwsPeer) -> (usize, usize) {
+    match peer {
+        AwsPeer::Tier(_) | AwsPeer::PrefixList { .. } => (1, 1),
+        AwsPeer::Ipv4 { .. } => (1, 0),
+        AwsPeer::Ipv6 { .. } => (0, 1),
+    }
+}
+
+/// The (IPv4, IPv6) cost of one group rule.
+fn cost(rule: &GroupRule, endpoints: &BTreeMap<String, EndpointAddresses>) -> (usize, usize) {
+    match &rule.peer {
+        Peer::Tier(_) => (1, 1),
+        Peer::Endpoint(name) => endpoints
+            .get(name)
+            .map(|a| {
+                (
+                    a.ipv4.len() + a.references.len(),
+                    a.ipv6.len() + a.references.len(),
+                )
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn counts(rules: &[GroupRule], endpoints: &BTreeMap<String, EndpointAddresses>) -> (usize, usize) {
+    rules
+        .iter()
+        .map(|r| cost(r, endpoints))
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+}
+
+fn over_quota(
+    rules: &[GroupRule],
+    endpoints: &BTreeMap<String, EndpointAddresses>,
+    limit: usize,
+) -> Vec<&'static str> {
+    let (v4, v6) = counts(rules, endpoints);
+    [("IPv4", v4), ("IPv6", v6)]
+        .into_iter()
+        .filter(|(_, n)| *n > limit)
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// Merges neighbouring ranges of the same peer and protocol, smallest gap first, until the group fits or no
+/// merge helps. Each merge records the ports it opens beyond the catalog's.
+fn widen(
+    rules: &mut Vec<GroupRule>,
+    endpoints: &BTreeMap<String, EndpointAddresses>,
+    limit: usize,
+) {
+    loop {
+        let over = over_quota(rules, endpoints, limit);
+        if over.is_empty() {
+            return;
+        }
+        // Candidate pairs: consecutive ranges of one peer and protocol whose merge lowers an over-limit family.
+        let mut best: Option<(u32, usize, usize)> = None;
+        for (i, a) in rules.iter().enumerate() {
+            let RulePorts::Range(ra) = a.ports else {
+                continue;
+            };
+            let (c4, c6) = cost(a, endpoints);
+            let helps = (over.contains(&"IPv4") && c4 > 0) || (over.contains(&"IPv6") && c6 > 0);
+            if !helps {
+                continue;
+            }
+            // The next range above `a` of the same peer and protocol.
+            let next = rules
+                .iter()
+                .enumerate()
+                .filter(|(j, b)| *j != i && b.peer == a.peer && b.protocol == a.protocol)
+                .filter_map(|(j, b)| match b.ports {
+                    RulePorts::Range(rb) if rb.from > ra.to => Some((rb.from, j)),
+                    _ => None,
+                })
+                .min();
+            if let Some((from, j)) = next {
+                let gap = u32::from(from) - u32::from(ra.to) - 1;
+                if best.is_none_or(|(g, _, _)| gap < g) {
+                    best = Some((gap, i, j));
+                }
+            }
+        }
+        let Some((gap, i, j)) = best else { return };
+        let upper = rules.remove(j);
+        let lower = &mut rules[if j < i { i - 1 } else { i }];
+        if let (RulePorts::Range(lo), RulePorts::Range(hi)) = (&mut lower.ports, upper.ports) {
+            if gap > 0 {
+                lower.extra.push(PortRange {
+                    from: lo.to + 1,
+                    to: hi.from - 1,
+                });
+            }
+            lo.to = hi.to;
+        }
+        lower.extra.extend(upper.extra);
+        lower.extra.sort();
+        lower.reasons.extend(upper.reasons);
+    }
+}
+
+fn widening(tier: &str, direction: Direction, rule: &GroupRule) -> Widening {
+    let (from_port, to_port) = match rule.ports {
+        RulePorts::Range(range) => (range.from, range.to),
+        _ => (0, 0),
+    };
+    Widening {
+        tier: tier.to_string(),
+        direction,
+        peer: rule.peer.name().to_string(),
+        protocol: rule.protocol.ip_protocol(),
+        from_port,
+        to_port,
+        extra_ports: rule.extra.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn quota_error(
+    tier: &str,
+    direction: Direction,
+    family: &'static str,
+    rules: &[GroupRule],
+    endpoints: &BTreeMap<String, EndpointAddresses>,
+    options: &AwsOptions,
+) -> QuotaError {
+    let pick = |c: (usize, usize)| if family == "IPv4" { c.0 } else { c.1 };
+    let mut by_platform: BTreeMap<String, usize> = BTreeMap::new();
+    for rule in rules {
+        let n = pick(cost(rule, endpoints));
+        let platforms: BTreeSet<&String> = rule.reasons.iter().map(|r| &r.platform).collect();
+        for platform in platforms {
+            *by_platform.entry(platform.clone()).or_default() += n;
+        }
+    }
+    let mut contributors: Vec<(String, usize)> = by_platform.into_iter().collect();
+    contributors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    contributors.truncate(5);
+    QuotaError {
+        tier: tier.to_string(),
+        direction,
+        family,
+        count: pick(counts(rules, endpoints)),
+        limit: options.rules_per_group,
+        contributors,
+        widening_tried: options.widen_to_fit,
+    }
+}
+
+#[cfg(test)]
+mod tests;
