@@ -1,6 +1,7 @@
 //! `portmatrix_catalog`: what the catalog holds: platforms, their releases, roles, options and parameters.
 
 use super::config;
+use super::selection::{self, catalog_with_user_documents};
 use super::DataSource;
 use crate::catalog::{Catalog, Release};
 use crate::cty::{CtyType, Number, Value};
@@ -89,13 +90,7 @@ impl DataSource for CatalogDataSource {
                 "Only this platform (for example `longhorn`). An unknown name is an error that lists the \
                  valid ones.",
             ))
-            .attribute(Attribute::optional(
-                USER_CATALOGS,
-                CtyType::list(CtyType::String),
-                "Catalog documents of your own applications, in portmatrix's catalog format (TOML, see the \
-                 provider documentation), typically `[file(\"catalogs/my-app.toml\")]`. They are validated like \
-                 the built-in ones and listed beside them.",
-            ))
+            .attribute(selection::user_catalogs_attribute())
             .attribute(Attribute::computed(
                 "platform_names",
                 CtyType::list(CtyType::String),
@@ -178,42 +173,6 @@ impl DataSource for CatalogDataSource {
             ("platform_names", Value::List(names)),
             ("platforms", Value::List(platforms)),
         ]))
-    }
-}
-
-/// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
-/// the list is not yet known.
-fn catalog_with_user_documents(config: &Value, diagnostics: &mut Diagnostics) -> Option<Catalog> {
-    if !config::is_known(config, USER_CATALOGS) {
-        return None;
-    }
-    let documents = config::strings(config, USER_CATALOGS).unwrap_or_default();
-    let mut releases = Vec::new();
-    for (index, text) in documents {
-        let origin = format!("{USER_CATALOGS}[{index}]");
-        match Catalog::parse_release(text, &origin) {
-            Ok(release) => releases.push(release),
-            Err(error) => diagnostics.push(
-                Diagnostic::error(
-                    "Invalid user catalog",
-                    format!("{error}\nFix the document; its format is described in the provider documentation."),
-                )
-                .at(AttributePath::root().attr(USER_CATALOGS).index(index as i64)),
-            ),
-        }
-    }
-    if diagnostics.has_errors() {
-        return None;
-    }
-    match Catalog::builtin().with_releases(releases) {
-        Ok(catalog) => Some(catalog),
-        Err(error) => {
-            diagnostics.push(
-                Diagnostic::error("Conflicting user catalog", error.to_string())
-                    .at(AttributePath::root().attr(USER_CATALOGS)),
-            );
-            None
-        }
     }
 }
 

@@ -3,14 +3,19 @@
 //! Each data source declares its schema and turns a decoded configuration into a result value. Decoding,
 //! encoding and completing values is the server's job, so a data source only deals with [`Value`]s.
 
+mod aws_security_group_rules;
 mod catalog;
 mod config;
+mod flows;
+mod selection;
 
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
 use crate::schema::Schema;
 
+pub use aws_security_group_rules::AwsSecurityGroupRulesDataSource;
 pub use catalog::CatalogDataSource;
+pub use flows::FlowsDataSource;
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -30,7 +35,11 @@ pub trait DataSource: Send + Sync {
 
 /// Every data source the provider offers, sorted by type name.
 pub fn all() -> Vec<Box<dyn DataSource>> {
-    let mut sources: Vec<Box<dyn DataSource>> = vec![Box::new(CatalogDataSource)];
+    let mut sources: Vec<Box<dyn DataSource>> = vec![
+        Box::new(AwsSecurityGroupRulesDataSource),
+        Box::new(CatalogDataSource),
+        Box::new(FlowsDataSource),
+    ];
     sources.sort_by_key(|source| source.type_name());
     sources
 }

@@ -1,0 +1,310 @@
+//! The inputs every rule data source shares: `platform`, `tier` and `endpoint` blocks, `parameters`,
+//! `pod_network` and `user_catalogs`, and their translation into an engine request.
+//!
+//! Blocks and plain maps (rather than nested attribute types) keep one module working from Terraform 1.0.3 on.
+
+use super::config;
+use crate::catalog::{Catalog, Selection};
+use crate::cty::{CtyType, Value};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::engine::{EndpointSpec, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec};
+use crate::schema::{Attribute, AttributePath, Block, NestedBlock};
+use std::collections::BTreeMap;
+
+const USER_CATALOGS: &str = "user_catalogs";
+
+/// Whether the endpoint block takes AWS prefix lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointKind {
+    /// CIDR blocks only.
+    Cidrs,
+    /// CIDR blocks and AWS managed prefix lists.
+    CidrsAndPrefixLists,
+}
+
+/// `user_catalogs`, shared with `portmatrix_catalog`.
+pub fn user_catalogs_attribute() -> Attribute {
+    Attribute::optional(
+        USER_CATALOGS,
+        CtyType::list(CtyType::String),
+        "Catalog documents of your own applications, in portmatrix's catalog format (TOML, see the catalog \
+         format guide), typically `[file(\"catalogs/my-app.toml\")]`. They are validated like the built-in ones \
+         and can be selected with `platform` blocks like them.",
+    )
+}
+
+/// Adds the selection inputs to `block`.
+pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
+    let mut endpoint = Block::new("Addresses for an endpoint the catalogs name (`internet`, `backupstore`, ...) or for a role that runs outside your tiers (such as Kublr's `kcp-node`).")
+        .attribute(Attribute::required(
+            "name",
+            CtyType::String,
+            "The endpoint's name in the catalog; `platform/name` to address one platform's endpoint only.",
+        ))
+        .attribute(Attribute::optional("cidr_ipv4", CtyType::list(CtyType::String), "IPv4 CIDR blocks, e.g. `[\"10.0.0.0/8\"]`."))
+        .attribute(Attribute::optional("cidr_ipv6", CtyType::list(CtyType::String), "IPv6 CIDR blocks."));
+    if endpoints == EndpointKind::CidrsAndPrefixLists {
+        endpoint = endpoint.attribute(Attribute::optional(
+            "prefix_list_ids",
+            CtyType::list(CtyType::String),
+            "AWS managed prefix list IDs (`pl-…`) standing for the endpoint.",
+        ));
+    }
+    block
+        .block(
+            NestedBlock::list(
+                "platform",
+                Block::new("A platform to open the network for.")
+                    .attribute(Attribute::required(
+                        "name",
+                        CtyType::String,
+                        "Platform name, as listed by `portmatrix_catalog` (e.g. `kubernetes`, `longhorn`, `kublr`).",
+                    ))
+                    .attribute(Attribute::optional(
+                        "version",
+                        CtyType::String,
+                        "The platform version you run (`1.6.2`, `v1.6`); the newest catalog release when unset. \
+                         Port tables change between versions, so set it.",
+                    ))
+                    .attribute(Attribute::optional(
+                        "options",
+                        CtyType::map(CtyType::String),
+                        "The platform's options (CNI, encryption, modules, ...) with their values; options not set \
+                         take their catalog defaults. `portmatrix_catalog` lists each option's values.",
+                    )),
+            )
+            .min_items(1),
+        )
+        .block(NestedBlock::list(
+            "tier",
+            Block::new(
+                "A tier: machines that share firewall rules (one security group each). Without tier blocks the \
+                 tiers are `master`, `worker` and `lb`, holding the roles the catalogs place there.",
+            )
+            .attribute(Attribute::required(
+                "name",
+                CtyType::String,
+                "The tier's name (lower-case letters, digits, `-`, `_`); it appears in rule keys.",
+            ))
+            .attribute(Attribute::optional(
+                "roles",
+                CtyType::list(CtyType::String),
+                "Roles this tier runs, as `platform/role` (or a role name unique among the selected platforms). \
+                 A listed role runs only on the tiers listing it. Unset on a tier named `master`, `worker` or `lb`: \
+                 the catalogs' default placement.",
+            )),
+        ))
+        .block(NestedBlock::list("endpoint", endpoint))
+        .attribute(Attribute::optional(
+            "parameters",
+            CtyType::map(CtyType::Number),
+            "Values for the catalogs' port parameters, such as `apiserver_port` or `backupstore_port`, which the \
+             sources leave to you (\"User defined\"). Flows whose parameter has no value are skipped with a warning.",
+        ))
+        .attribute(Attribute::optional(
+            "pod_network",
+            CtyType::String,
+            "`overlay` (default): pod traffic between nodes travels inside the CNI tunnel, so flows to pods need no \
+             cloud rule (they are listed in `not_needed`). `routed`: pods use cloud network addresses (AWS VPC CNI, \
+             native routing), so pod flows become rules between the tiers where the pods run.",
+        ))
+        .attribute(user_catalogs_attribute())
+}
+
+/// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
+/// the list is not yet known.
+pub fn catalog_with_user_documents(
+    config: &Value,
+    diagnostics: &mut Diagnostics,
+) -> Option<Catalog> {
+    if !config::is_known(config, USER_CATALOGS) {
+        return None;
+    }
+    let documents = config::strings(config, USER_CATALOGS).unwrap_or_default();
+    let mut releases = Vec::new();
+    for (index, text) in documents {
+        let origin = format!("{USER_CATALOGS}[{index}]");
+        match Catalog::parse_release(text, &origin) {
+            Ok(release) => releases.push(release),
+            Err(error) => diagnostics.push(
+                Diagnostic::error(
+                    "Invalid user catalog",
+                    format!("{error}\nFix the document; its format is described in the catalog format guide."),
+                )
+                .at(AttributePath::root().attr(USER_CATALOGS).index(index as i64)),
+            ),
+        }
+    }
+    if diagnostics.has_errors() {
+        return None;
+    }
+    match Catalog::builtin().with_releases(releases) {
+        Ok(catalog) => Some(catalog),
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error("Conflicting user catalog", error.to_string())
+                    .at(AttributePath::root().attr(USER_CATALOGS)),
+            );
+            None
+        }
+    }
+}
+
+/// The engine request a wholly known configuration asks for, or diagnostics for what is malformed.
+pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionRequest, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let blocks = |name: &str| {
+        config
+            .get_attr(name)
+            .and_then(Value::as_elements)
+            .unwrap_or_default()
+    };
+    let strings = |object: &Value, name: &str| -> Vec<String> {
+        config::strings(object, name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, s)| s.to_string())
+            .collect()
+    };
+
+    let platforms = blocks("platform")
+        .iter()
+        .map(|platform| Selection {
+            platform: config::string(platform, "name")
+                .unwrap_or_default()
+                .to_string(),
+            version: config::string(platform, "version").map(str::to_string),
+            options: string_map(platform.get_attr("options")),
+        })
+        .collect();
+    let tiers = blocks("tier")
+        .iter()
+        .map(|tier| TierSpec {
+            name: config::string(tier, "name").unwrap_or_default().to_string(),
+            roles: tier
+                .get_attr("roles")
+                .filter(|v| !v.is_null())
+                .map(|_| strings(tier, "roles")),
+        })
+        .collect();
+    let endpoints = blocks("endpoint")
+        .iter()
+        .map(|endpoint| EndpointSpec {
+            name: config::string(endpoint, "name")
+                .unwrap_or_default()
+                .to_string(),
+            ipv4: strings(endpoint, "cidr_ipv4"),
+            ipv6: strings(endpoint, "cidr_ipv6"),
+            references: match endpoints {
+                EndpointKind::Cidrs => Vec::new(),
+                EndpointKind::CidrsAndPrefixLists => strings(endpoint, "prefix_list_ids"),
+            },
+        })
+        .collect();
+    let mut parameters = BTreeMap::new();
+    if let Some(values) = config.get_attr("parameters").and_then(Value::as_map) {
+        for (name, value) in values {
+            match value.as_number().and_then(|n| n.as_i64()) {
+                Some(port) => {
+                    parameters.insert(name.clone(), port);
+                }
+                None => diagnostics.push(
+                    Diagnostic::error(
+                        format!("Parameter {name:?} is not a port"),
+                        "Give a whole number from 1 to 65535.",
+                    )
+                    .at(AttributePath::root().attr("parameters").key(name.clone())),
+                ),
+            }
+        }
+    }
+    let pod_network = match config::string(config, "pod_network").map(str::parse::<PodNetwork>) {
+        None => PodNetwork::default(),
+        Some(Ok(mode)) => mode,
+        Some(Err(detail)) => {
+            diagnostics.push(
+                Diagnostic::error("Invalid pod_network", detail)
+                    .at(AttributePath::root().attr("pod_network")),
+            );
+            PodNetwork::default()
+        }
+    };
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(ExpansionRequest {
+        platforms,
+        tiers,
+        endpoints,
+        parameters,
+        pod_network,
+    })
+}
+
+fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
+    value
+        .and_then(Value::as_map)
+        .map(|map| {
+            map.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Engine input errors as diagnostics on the attributes they name.
+pub fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
+    errors
+        .into_iter()
+        .map(|error| {
+            let path = error
+                .path
+                .iter()
+                .fold(AttributePath::root(), |path, step| match step {
+                    PathStep::Field(name) => path.attr(name.clone()),
+                    PathStep::Index(index) => path.index(*index as i64),
+                    PathStep::Key(key) => path.key(key.clone()),
+                });
+            Diagnostic::error(error.summary, error.detail).at(path)
+        })
+        .collect()
+}
+
+/// Checks what is already known: the pod network mode always, the whole selection once nothing is unknown.
+pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagnostics) {
+    if !config.is_wholly_known() {
+        if let Some(Err(detail)) =
+            config::string(config, "pod_network").map(str::parse::<PodNetwork>)
+        {
+            diagnostics.push(
+                Diagnostic::error("Invalid pod_network", detail)
+                    .at(AttributePath::root().attr("pod_network")),
+            );
+        }
+        return;
+    }
+    expand(config, endpoints, diagnostics);
+}
+
+/// Runs the engine on a wholly known configuration.
+pub fn expand(
+    config: &Value,
+    endpoints: EndpointKind,
+    diagnostics: &mut Diagnostics,
+) -> Option<crate::engine::Expansion> {
+    let catalog = catalog_with_user_documents(config, diagnostics)?;
+    let request = match request(config, endpoints) {
+        Ok(request) => request,
+        Err(errors) => {
+            diagnostics.extend(errors);
+            return None;
+        }
+    };
+    match crate::engine::expand(&catalog, &request) {
+        Ok(expansion) => Some(expansion),
+        Err(errors) => {
+            diagnostics.extend(input_diagnostics(errors));
+            None
+        }
+    }
+}
