@@ -42,7 +42,13 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
             "The endpoint's name in the catalog; `platform/name` to address one platform's endpoint only.",
         ))
         .attribute(Attribute::optional("cidr_ipv4", CtyType::list(CtyType::String), "IPv4 CIDR blocks, e.g. `[\"10.0.0.0/8\"]`."))
-        .attribute(Attribute::optional("cidr_ipv6", CtyType::list(CtyType::String), "IPv6 CIDR blocks."));
+        .attribute(Attribute::optional("cidr_ipv6", CtyType::list(CtyType::String), "IPv6 CIDR blocks."))
+        .attribute(Attribute::optional(
+            "tier",
+            CtyType::String,
+            "Instead of addresses: the tier the endpoint runs on, for endpoints inside your cluster such as the \
+             Kubernetes API server on `master`. Its rules then reference that tier.",
+        ));
     if endpoints == EndpointKind::CidrsAndPrefixLists {
         endpoint = endpoint.attribute(Attribute::optional(
             "prefix_list_ids",
@@ -195,6 +201,7 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
                 .to_string(),
             ipv4: strings(endpoint, "cidr_ipv4"),
             ipv6: strings(endpoint, "cidr_ipv6"),
+            tier: config::string(endpoint, "tier").map(str::to_string),
             references: match endpoints {
                 EndpointKind::Cidrs => Vec::new(),
                 EndpointKind::CidrsAndPrefixLists => strings(endpoint, "prefix_list_ids"),

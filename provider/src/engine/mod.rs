@@ -312,7 +312,7 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
             return End::Tiers(ordered, role.network);
         }
         return match placement.endpoint_blocks.get(&qualified) {
-            Some(block) => End::Endpoint(block.clone()),
+            Some(block) => endpoint_end(block, placement),
             None => End::Missing(format!(
                 "role {platform}/{name} runs on no tier: add it to a tier's roles, or give its addresses in an \
                  endpoint block named {name:?}"
@@ -320,8 +320,19 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
         };
     }
     match placement.endpoint_blocks.get(&qualified) {
-        Some(block) => End::Endpoint(block.clone()),
-        None => End::Missing(format!("endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?}")),
+        Some(block) => endpoint_end(block, placement),
+        None => End::Missing(format!(
+            "endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?} with its \
+             addresses or the tier it runs on"
+        )),
+    }
+}
+
+/// An endpoint block's end: one of the user's tiers (host traffic within the cluster) or outside addresses.
+fn endpoint_end(block: &str, placement: &Placement) -> End {
+    match placement.endpoint_tiers.get(block) {
+        Some(tier) => End::Tiers(vec![tier.clone()], Network::Host),
+        None => End::Endpoint(block.to_string()),
     }
 }
 

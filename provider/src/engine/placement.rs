@@ -34,6 +34,8 @@ pub struct Placement {
     pub endpoint_blocks: BTreeMap<Qualified, String>,
     /// Addresses per endpoint block name.
     pub addresses: BTreeMap<String, EndpointAddresses>,
+    /// Endpoint blocks that stand for one of the user's tiers, by block name.
+    pub endpoint_tiers: BTreeMap<String, String>,
 }
 
 /// Applies the request's tiers and endpoints to the selected releases (`(platform, release)` pairs).
@@ -214,6 +216,26 @@ fn place_endpoints(
                         spec.name
                     ),
                 ));
+            }
+        }
+        if let Some(tier) = &spec.tier {
+            if !placement.tiers.contains(tier) {
+                errors.push(InputError::new(
+                    path(&[field("tier")]),
+                    format!("Unknown tier {tier:?}"),
+                    format!("Name one of your tiers: {}.", placement.tiers.join(", ")),
+                ));
+            } else if !(spec.ipv4.is_empty() && spec.ipv6.is_empty() && spec.references.is_empty())
+            {
+                errors.push(InputError::new(
+                    path(&[field("tier")]),
+                    format!("Endpoint {:?} has both a tier and addresses", spec.name),
+                    "An endpoint is either one of your tiers or outside them: keep `tier` or its addresses.",
+                ));
+            } else {
+                placement
+                    .endpoint_tiers
+                    .insert(spec.name.clone(), tier.clone());
             }
         }
         match addresses(spec, &path) {

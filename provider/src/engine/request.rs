@@ -41,6 +41,8 @@ pub struct EndpointSpec {
     pub ipv6: Vec<String>,
     /// Target-specific references such as AWS prefix list IDs, passed through unchanged.
     pub references: Vec<String>,
+    /// Instead of addresses: the user tier the endpoint runs on (the Kubernetes API server on `master`).
+    pub tier: Option<String>,
 }
 
 /// How pod-to-pod traffic travels between nodes.

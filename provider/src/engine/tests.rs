@@ -391,3 +391,42 @@ fn builtin_stack_expands_without_inventing_protocol_4_ports() {
         "IP-in-IP between tiers"
     );
 }
+
+#[test]
+fn an_endpoint_can_be_one_of_the_users_tiers() {
+    let mut req = request();
+    req.endpoints = vec![EndpointSpec {
+        name: "kubernetes-api".into(),
+        tier: Some("master".into()),
+        ..Default::default()
+    }];
+    req.parameters.insert("apiserver_port".into(), 6443);
+    let out = expand(&catalog(), &req).unwrap();
+    for key in ["master->master:tcp:6443", "worker->master:tcp:6443"] {
+        assert!(
+            keys(&out).contains(&key.to_string()),
+            "{key} missing from {:?}",
+            keys(&out)
+        );
+    }
+    assert!(
+        !out.endpoints.contains_key("kubernetes-api")
+            || out.endpoints["kubernetes-api"].ipv4.is_empty()
+    );
+
+    req.endpoints[0].tier = Some("control".into());
+    req.endpoints[0].ipv4 = vec!["10.0.0.0/8".into()];
+    let errors = expand(&catalog(), &req).unwrap_err();
+    assert!(
+        errors[0].detail.contains("master, worker, lb"),
+        "{}",
+        errors[0]
+    );
+    req.endpoints[0].tier = Some("master".into());
+    let errors = expand(&catalog(), &req).unwrap_err();
+    assert!(
+        errors[0].summary.contains("both a tier and addresses"),
+        "{}",
+        errors[0]
+    );
+}

@@ -3,7 +3,9 @@
 //!
 //! Every tier is one security group. A rule whose destination is a tier becomes an ingress rule of that tier's
 //! group; a rule whose source is a tier becomes an egress rule of that tier's group. AWS counts rules per group
-//! and direction, separately for IPv4 and IPv6; a rule that references a group or a prefix list counts in both.
+//! and direction, separately for IPv4 and IPv6; a rule that references a group counts in both (Amazon VPC user
+//! guide, "Inbound or outbound rules per security group"). AWS counts a referenced prefix list as its maximum
+//! number of entries, unknown at plan time, so a prefix list counts as one rule per family here.
 
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
