@@ -4,7 +4,7 @@
 
 ## Plan the bundled example with the freshly built provider and print what it produces.
 example:
-	bash examples/plan.sh
+	bash examples/plan.sh examples/aws-kubernetes-cluster/rules-only
 
 ## The whole test suite: formatting, lints, unit, catalog and acceptance tests under real Terraform CLIs.
 test: lint

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Plans a bundled example against the freshly built provider, with no `terraform init` and no registry:
-#   examples/plan.sh [EXAMPLE_DIR]     (default: examples/catalog-overview)
+#   examples/plan.sh [EXAMPLE_DIR]     (default: examples/aws-kubernetes-cluster/rules-only)
 # Uses TERRAFORM if set, else the pinned Terraform 1.0.3 from .tools (installed on demand), else `terraform`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-example=$(cd "${1:-$root/examples/catalog-overview}" && pwd)
+example=$(cd "${1:-$root/examples/aws-kubernetes-cluster/rules-only}" && pwd)
 
 cargo build --release --quiet -p terraform-provider-portmatrix --bin terraform-provider-portmatrix \
   --manifest-path "$root/Cargo.toml"

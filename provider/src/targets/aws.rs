@@ -458,10 +458,13 @@ fn description(
         text.push_str(" (widened to fit the rule quota)");
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
-    let mut clean: String = text
+    // Quotes vanish ("node's" reads "nodes"); other characters AWS refuses become spaces, runs of spaces one.
+    let replaced: String = text
         .chars()
+        .filter(|c| !matches!(c, '\'' | '"'))
         .map(|c| if allowed(c) { c } else { ' ' })
         .collect();
+    let mut clean = replaced.split_whitespace().collect::<Vec<_>>().join(" ");
     if clean.len() > MAX_DESCRIPTION {
         clean.truncate(MAX_DESCRIPTION - 3);
         clean.push_str("...");

@@ -228,6 +228,13 @@ fn descriptions_fit_aws_length_and_characters() {
     let text = description(&BTreeSet::from(["longhorn".to_string()]), &purposes, &[]);
     assert!(text.len() <= 255);
     assert!(text.ends_with("..."));
+    assert!(!text.contains("  "), "{text}");
+    let tidy = description(
+        &BTreeSet::from(["deckhouse".to_string()]),
+        &BTreeSet::from(["node's <host>".to_string()]),
+        &[],
+    );
+    assert_eq!(tidy, "portmatrix deckhouse: nodes host");
     assert!(
         text.chars()
             .all(|c| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c)),
