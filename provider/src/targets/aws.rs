@@ -329,6 +329,14 @@ pub fn security_group_rules(
                 set.widened.push(widening(&tier, direction, rule));
             }
             let aws_rules = spread(&tier, direction, rule, &expansion.endpoints);
+            if rule.protocol == AwsProtocol::Catalog(Protocol::Sctp) {
+                set.warnings.push(format!(
+                    "AWS security groups cannot restrict SCTP ports: the {direction} rule of tier {tier:?} with {} \
+                     for SCTP {} admits every SCTP port",
+                    rule.peer.name(),
+                    rule.ports
+                ));
+            }
             if aws_rules.is_empty() {
                 set.warnings.push(format!(
                     "endpoint {:?} has no addresses: the {direction} rule of tier {tier:?} for {} {} was not written",
@@ -416,6 +424,9 @@ fn spread(
         }
     };
     let (from_port, to_port) = match (rule.protocol, rule.ports) {
+        // AWS ignores ports for protocols other than tcp, udp, icmp and icmpv6: an SCTP rule admits every
+        // SCTP port, which `security_group_rules` reports as a warning.
+        (AwsProtocol::Catalog(Protocol::Sctp), _) => (None, None),
         (_, RulePorts::Range(range)) => (Some(i64::from(range.from)), Some(i64::from(range.to))),
         // For ICMP, AWS reads from_port as the type and to_port as the code; -1 is "all".
         (_, RulePorts::IcmpType(Some(icmp_type))) => (Some(i64::from(icmp_type)), Some(-1)),
@@ -449,14 +460,17 @@ fn description(
 ) -> String {
     let platforms: Vec<&str> = platforms.iter().map(String::as_str).collect();
     let purposes: Vec<&str> = purposes.iter().map(String::as_str).collect();
-    let mut text = format!(
+    let text = format!(
         "portmatrix {}: {}",
         platforms.join(","),
         purposes.join("; ")
     );
-    if !extra.is_empty() {
-        text.push_str(" (widened to fit the rule quota)");
-    }
+    // The widening note goes last but must survive truncation: it is how a reviewer spots the extra ports.
+    let note = if extra.is_empty() {
+        ""
+    } else {
+        " (widened to fit the rule quota)"
+    };
     let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
     // Quotes vanish ("node's" reads "nodes"); other characters AWS refuses become spaces, runs of spaces one.
     let replaced: String = text
@@ -465,10 +479,12 @@ fn description(
         .map(|c| if allowed(c) { c } else { ' ' })
         .collect();
     let mut clean = replaced.split_whitespace().collect::<Vec<_>>().join(" ");
-    if clean.len() > MAX_DESCRIPTION {
-        clean.truncate(MAX_DESCRIPTION - 3);
+    let room = MAX_DESCRIPTION - note.len();
+    if clean.len() > room {
+        clean.truncate(room - 3);
         clean.push_str("...");
     }
+    clean.push_str(note);
     clean
 }
 

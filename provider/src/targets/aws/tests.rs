@@ -404,3 +404,44 @@ proptest! {
         prop_assert_eq!(extra.len() as u32, optimal);
     }
 }
+
+#[test]
+fn the_widening_note_survives_truncation() {
+    let purposes: BTreeSet<String> = (0..40)
+        .map(|i| format!("a long purpose number {i}"))
+        .collect();
+    let text = description(
+        &BTreeSet::from(["longhorn".to_string()]),
+        &purposes,
+        &[PortRange { from: 1, to: 2 }],
+    );
+    assert!(text.len() <= 255, "{}", text.len());
+    assert!(
+        text.ends_with("... (widened to fit the rule quota)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn sctp_rules_are_whole_protocol_with_a_warning() {
+    let set = security_group_rules(
+        &expansion(vec![rule(
+            tier("worker"),
+            tier("master"),
+            Protocol::Sctp,
+            tcp(9899, 9899),
+            "sctp app",
+        )]),
+        &AwsOptions::default(),
+    )
+    .unwrap();
+    let sctp = &set.ingress["master:132:all:worker"];
+    assert_eq!((sctp.from_port, sctp.to_port), (None, None));
+    assert!(
+        set.warnings
+            .iter()
+            .any(|w| w.contains("cannot restrict SCTP ports")),
+        "{:?}",
+        set.warnings
+    );
+}
