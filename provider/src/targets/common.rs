@@ -1,0 +1,369 @@
+//! What the GCP and Azure targets share: a hash that never changes (for names and priorities), the policy for
+//! flows a firewall cannot express, rule descriptions, and resource names built from tier and endpoint names.
+
+use crate::catalog::Protocol;
+use crate::engine::{Peer, Reason, RulePorts};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+/// FNV-1a over 64 bits. Its output is fixed by its definition, so names and priorities derived from it are the
+/// same on every machine and in every release; the standard library's hashers promise neither.
+pub fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// What to do with a flow the firewall cannot express exactly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnsupportedPolicy {
+    /// Fail, listing the flows and the other choices.
+    #[default]
+    Error,
+    /// Open the narrowest rule the firewall can express that contains the flow, and list it in `widened`.
+    Widen,
+    /// Leave the flow out and say so in `warnings`.
+    Skip,
+}
+
+impl FromStr for UnsupportedPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "error" => Ok(UnsupportedPolicy::Error),
+            "widen" => Ok(UnsupportedPolicy::Widen),
+            "skip" => Ok(UnsupportedPolicy::Skip),
+            other => Err(format!(
+                "{other:?} is not a choice: write \"error\" (the default: fail and list the flows), \"widen\" (open \
+                 the narrowest rule the firewall can express, listed in `widened`) or \"skip\" (leave the flows out, \
+                 listed in `warnings`)"
+            )),
+        }
+    }
+}
+
+/// A catalog need that the firewall cannot express as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedFlow {
+    /// Sending tier or endpoint.
+    pub source: String,
+    /// Receiving tier or endpoint.
+    pub destination: String,
+    /// The protocol as the catalog names it (`icmp`, `4`, ...).
+    pub protocol: String,
+    /// Ports or ICMP type as the rule states them.
+    pub ports: String,
+    /// Platforms and purposes behind it, as `platform: purpose` lines.
+    pub origins: Vec<String>,
+    /// What the firewall lacks.
+    pub why: String,
+}
+
+impl fmt::Display for UnsupportedFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} -> {} {} {} ({}): {}",
+            self.source,
+            self.destination,
+            self.protocol,
+            self.ports,
+            self.origins.join("; "),
+            self.why
+        )
+    }
+}
+
+impl UnsupportedFlow {
+    /// The flow of a rule's `(source, destination, protocol, ports)` with `why`.
+    pub fn new(
+        source: &Peer,
+        destination: &Peer,
+        protocol: Protocol,
+        ports: RulePorts,
+        reasons: &BTreeSet<Reason>,
+        why: impl Into<String>,
+    ) -> Self {
+        let ports = match ports {
+            RulePorts::IcmpType(Some(icmp_type)) => format!("type {icmp_type}"),
+            RulePorts::IcmpType(None) => "every type".to_string(),
+            other => other.to_string(),
+        };
+        let origins: BTreeSet<String> = reasons
+            .iter()
+            .map(|r| format!("{}: {}", r.platform, r.purpose))
+            .collect();
+        UnsupportedFlow {
+            source: source.name().to_string(),
+            destination: destination.name().to_string(),
+            protocol: protocol.to_string(),
+            ports,
+            origins: origins.into_iter().collect(),
+            why: why.into(),
+        }
+    }
+}
+
+/// Flows the firewall cannot express while `unsupported_flows` is `"error"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedFlowsError {
+    /// The firewall, as the message names it (`GCP firewall rules`).
+    pub firewall: &'static str,
+    /// The flows, in rule order.
+    pub flows: Vec<UnsupportedFlow>,
+    /// What `"widen"` opens instead, for the message.
+    pub widen: &'static str,
+}
+
+impl fmt::Display for UnsupportedFlowsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} cannot express {} flow(s) the selected platforms need:",
+            self.firewall,
+            self.flows.len()
+        )?;
+        for flow in &self.flows {
+            writeln!(f, "  - {flow}")?;
+        }
+        write!(
+            f,
+            "Set unsupported_flows = \"widen\" to {}, each listed in `widened`; or unsupported_flows = \"skip\" to \
+             leave them out, each listed in `warnings`; or change the platform options that ask for them.",
+            self.widen
+        )
+    }
+}
+
+/// A target option that cannot give valid rules: which attribute to fix, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    /// The argument to fix (`name_prefix`, `tier_ranges`, ...).
+    pub option: &'static str,
+    /// The map key within the argument, when the problem is one entry.
+    pub key: Option<String>,
+    /// One line saying what is wrong.
+    pub summary: String,
+    /// How to fix it.
+    pub detail: String,
+}
+
+impl OptionError {
+    /// An error on the whole argument.
+    pub fn new(
+        option: &'static str,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        OptionError {
+            option,
+            key: None,
+            summary: summary.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// An error on one map entry of the argument.
+    pub fn at_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.summary, self.detail)
+    }
+}
+
+/// Checks a resource-name prefix: 1 to `max` characters, a lower-case letter first, then lower-case letters,
+/// digits and `-`.
+pub fn check_name_prefix(
+    option: &'static str,
+    prefix: &str,
+    max: usize,
+) -> Result<(), OptionError> {
+    let valid = (1..=max).contains(&prefix.len())
+        && prefix.starts_with(|c: char| c.is_ascii_lowercase())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(OptionError::new(
+            option,
+            format!("Invalid {option} {prefix:?}"),
+            format!(
+                "Write 1 to {max} characters: a lower-case letter first, then lower-case letters, digits and '-' \
+                 (for example \"prod-\")."
+            ),
+        ))
+    }
+}
+
+/// A rule opened wider than the catalogs ask, because the firewall has nothing narrower.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Widening {
+    /// The key of the rule that holds the wider permission.
+    pub rule: String,
+    /// The flow as the catalogs ask for it.
+    pub flow: String,
+    /// What the rule opens instead.
+    pub opened: String,
+}
+
+/// `portmatrix <platforms>: <purposes>`, cut to `max` characters with `...`.
+pub fn description(reasons: &BTreeSet<Reason>, max: usize) -> String {
+    let platforms: BTreeSet<&str> = reasons.iter().map(|r| r.platform.as_str()).collect();
+    let purposes: BTreeSet<&str> = reasons.iter().map(|r| r.purpose.as_str()).collect();
+    let text = format!(
+        "portmatrix {}: {}",
+        platforms.into_iter().collect::<Vec<_>>().join(","),
+        purposes.into_iter().collect::<Vec<_>>().join("; ")
+    );
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max.saturating_sub(3)).collect();
+    format!("{}...", cut.trim_end())
+}
+
+/// Sorted platforms and purposes of a set of reasons.
+pub fn platforms_and_purposes(reasons: &BTreeSet<Reason>) -> (Vec<String>, Vec<String>) {
+    let platforms: BTreeSet<String> = reasons.iter().map(|r| r.platform.clone()).collect();
+    let purposes: BTreeSet<String> = reasons.iter().map(|r| r.purpose.clone()).collect();
+    (
+        platforms.into_iter().collect(),
+        purposes.into_iter().collect(),
+    )
+}
+
+/// A tier or endpoint name as a piece of a resource name: lower-case letters, digits and `-`; anything else
+/// (`_`, the `/` of `platform/name`) becomes `-`.
+pub fn name_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Resource names for rule identities. Each identity gets its readable name when that is unique, at most `max`
+/// characters and ends with a letter or digit; otherwise the readable name cut short, `-`, and eight hex digits of
+/// the identity's [`stable_hash`]. Names depend only on the identity and on which readable names collide, never
+/// on the order of the rules.
+pub fn unique_names(readable: &BTreeMap<String, String>, max: usize) -> BTreeMap<String, String> {
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in readable.values() {
+        *uses.entry(name.as_str()).or_default() += 1;
+    }
+    readable
+        .iter()
+        .map(|(identity, name)| {
+            let fits = name.len() <= max
+                && name
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+            if fits && uses[name.as_str()] == 1 {
+                return (identity.clone(), name.clone());
+            }
+            let suffix = format!("-{:08x}", stable_hash(identity) & 0xffff_ffff);
+            let keep = max.saturating_sub(suffix.len());
+            let head: String = name.chars().take(keep).collect();
+            (
+                identity.clone(),
+                format!("{}{suffix}", head.trim_end_matches('-')),
+            )
+        })
+        .collect()
+}
+
+/// The position of a rule's first platform in the user's `platform` blocks: rules are placed in this order, so a
+/// platform appended later never displaces the rules of the platforms before it.
+pub fn owner_index(reasons: &BTreeSet<Reason>, platform_order: &[String]) -> usize {
+    reasons
+        .iter()
+        .filter_map(|r| platform_order.iter().position(|p| *p == r.platform))
+        .min()
+        .unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_is_fnv1a_as_published() {
+        // Test vectors of the FNV reference (draft-eastlake-fnv): "" and "a" and "foobar".
+        assert_eq!(stable_hash(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(stable_hash("a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(stable_hash("foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn names_stay_readable_unless_too_long_or_colliding() {
+        let readable: BTreeMap<String, String> = [
+            ("id-a", "pm-in-a-b-to-c"),
+            ("id-b", "pm-in-a-b-to-c"),
+            ("id-c", "pm-in-x-to-y"),
+            ("id-d", "pm-in-trailing-"),
+            (
+                "id-e",
+                "pm-in-a-very-long-tier-name-to-another-very-long-tier-name-v6",
+            ),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let names = unique_names(&readable, 40);
+        assert_eq!(names["id-c"], "pm-in-x-to-y");
+        assert_ne!(names["id-a"], names["id-b"]);
+        for name in names.values() {
+            assert!(name.len() <= 40, "{name}");
+            assert!(!name.ends_with('-'), "{name}");
+        }
+        assert!(names["id-e"].starts_with("pm-in-a-very-long-tier-name-to"));
+        assert_eq!(names, unique_names(&readable, 40), "deterministic");
+    }
+
+    #[test]
+    fn descriptions_are_cut_with_an_ellipsis() {
+        let reason = |purpose: &str| Reason {
+            platform: "k8s".into(),
+            versions: "*".into(),
+            from_role: "a".into(),
+            to_role: "b".into(),
+            purpose: purpose.into(),
+            document: String::new(),
+            url: String::new(),
+            rows: vec![],
+        };
+        let reasons: BTreeSet<Reason> = [reason("API"), reason("kubelet   API")].into();
+        assert_eq!(
+            description(&reasons, 140),
+            "portmatrix k8s: API; kubelet API"
+        );
+        let short = description(&reasons, 20);
+        assert_eq!(short.chars().count(), 20);
+        assert!(short.ends_with("..."));
+    }
+
+    #[test]
+    fn policies_parse_and_errors_list_the_choices() {
+        assert_eq!("widen".parse(), Ok(UnsupportedPolicy::Widen));
+        assert_eq!("skip".parse(), Ok(UnsupportedPolicy::Skip));
+        assert_eq!("error".parse(), Ok(UnsupportedPolicy::Error));
+        let message = "any".parse::<UnsupportedPolicy>().unwrap_err();
+        assert!(message.contains("\"widen\"") && message.contains("\"skip\""));
+    }
+}
