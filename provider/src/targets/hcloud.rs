@@ -1,0 +1,614 @@
+//! Hetzner Cloud firewall rules: an [`Expansion`] shaped for `hcloud_firewall`, one firewall per tier.
+//!
+//! A Hetzner rule names its peers by address only (`source_ips` for `in`, `destination_ips` for `out`); it cannot
+//! reference another firewall or a label selector, which only choose the servers a firewall applies to. So tier
+//! peers take their addresses from `tier_ranges`, and one rule holds every peer address that is allowed the same
+//! protocol and port. Rules whose destination is a tier are `in` rules of that tier's firewall; `out` rules are
+//! written only when asked for, because a firewall with any `out` rule drops every other outbound packet.
+//!
+//! Facts from Hetzner's documentation: `protocol` is one of tcp, udp, icmp, gre and esp (hcloud_firewall resource
+//! and API reference); `port` is a port or a range `80-85` for tcp and udp only; a rule takes at most 100 CIDR
+//! blocks; a firewall takes at most 50 rules and 500 effective rules (API reference of "Set Rules", Cloud
+//! Firewalls FAQ). Hetzner does not state how effective rules are counted: portmatrix counts one per address of
+//! each rule, the reading that gives the most.
+
+use super::common::{
+    description, platforms_and_purposes, OptionError, UnsupportedFlow, UnsupportedFlowsError,
+    UnsupportedPolicy, Widening,
+};
+use crate::catalog::Protocol;
+use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
+use ipnet::{Ipv4Net, Ipv6Net};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Rules per firewall (Hetzner API reference, "Set Rules").
+pub const MAX_RULES_PER_FIREWALL: usize = 50;
+
+/// Effective rules per firewall (Hetzner API reference, "Set Rules"; Cloud Firewalls FAQ).
+pub const MAX_EFFECTIVE_RULES: usize = 500;
+
+/// CIDR blocks per rule (Hetzner API reference, firewall rule `source_ips` / `destination_ips`).
+pub const MAX_IPS_PER_RULE: usize = 100;
+
+/// Descriptions are kept to this length; Hetzner states no limit, and Neutron's and AWS's are the same.
+const MAX_DESCRIPTION: usize = 255;
+
+/// What an ICMP flow limited to some types opens once widened.
+const EVERY_TYPE: &str = "every ICMP type (hcloud_firewall rules take no ICMP type)";
+
+/// How to shape the rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HcloudOptions {
+    /// CIDR blocks per tier: the addresses the tier's servers send from and receive on.
+    pub tier_ranges: BTreeMap<String, Vec<String>>,
+    /// What to do with flows Hetzner cannot express.
+    pub unsupported_flows: UnsupportedPolicy,
+    /// Also write `out` rules (which make the firewall drop every other outbound packet).
+    pub outbound_rules: bool,
+}
+
+/// `in` or `out`, as `hcloud_firewall` writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Traffic to the firewall's servers.
+    In,
+    /// Traffic from the firewall's servers.
+    Out,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        })
+    }
+}
+
+/// The protocols a Hetzner firewall rule takes, in rule order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HcloudProtocol {
+    /// `tcp`, with a port.
+    Tcp,
+    /// `udp`, with a port.
+    Udp,
+    /// `icmp`: every ICMP type (ICMPv6 towards IPv6 addresses).
+    Icmp,
+    /// `gre`, IP protocol 47.
+    Gre,
+    /// `esp`, IP protocol 50.
+    Esp,
+}
+
+impl HcloudProtocol {
+    /// The Hetzner protocol a catalog protocol is written as, if any.
+    pub fn of(protocol: Protocol) -> Option<HcloudProtocol> {
+        match protocol {
+            Protocol::Tcp => Some(HcloudProtocol::Tcp),
+            Protocol::Udp => Some(HcloudProtocol::Udp),
+            Protocol::Icmp | Protocol::Icmpv6 => Some(HcloudProtocol::Icmp),
+            Protocol::Number(47) => Some(HcloudProtocol::Gre),
+            Protocol::Number(50) => Some(HcloudProtocol::Esp),
+            Protocol::Sctp | Protocol::Number(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for HcloudProtocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HcloudProtocol::Tcp => "tcp",
+            HcloudProtocol::Udp => "udp",
+            HcloudProtocol::Icmp => "icmp",
+            HcloudProtocol::Gre => "gre",
+            HcloudProtocol::Esp => "esp",
+        })
+    }
+}
+
+/// One `rule` block of an `hcloud_firewall`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HcloudRule {
+    /// `{tier}:{direction}:{protocol}:{port}`, `#2`, `#3`... when the addresses fill several rules.
+    pub key: String,
+    /// `in` or `out`.
+    pub direction: Direction,
+    /// The protocol.
+    pub protocol: HcloudProtocol,
+    /// `80` or `30000-32767` for tcp and udp; `None` for the others.
+    pub port: Option<String>,
+    /// The peer addresses: `source_ips` of an `in` rule, `destination_ips` of an `out` rule.
+    pub ips: Vec<String>,
+    /// The tiers and endpoints whose addresses `ips` holds.
+    pub peers: Vec<String>,
+    /// `portmatrix <platforms>: <purposes>`.
+    pub description: String,
+    /// Platforms behind the rule.
+    pub platforms: Vec<String>,
+    /// Purposes behind the rule.
+    pub purposes: Vec<String>,
+}
+
+/// The rules of one tier's firewall.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Firewall {
+    /// Rules, `in` before `out`, then by protocol and port.
+    pub rules: Vec<HcloudRule>,
+    /// Effective rules, counted one per address of each rule.
+    pub effective_rules: usize,
+}
+
+/// The firewalls of a whole cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HcloudRuleSet {
+    /// Every tier's firewall.
+    pub firewalls: BTreeMap<String, Firewall>,
+    /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`).
+    pub widened: Vec<Widening>,
+    /// Flows left out and peers without usable addresses, and why.
+    pub warnings: Vec<String>,
+}
+
+/// Which of Hetzner's per-firewall limits is exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Rules per firewall.
+    Rules,
+    /// Effective rules per firewall.
+    EffectiveRules,
+}
+
+/// A firewall over one of Hetzner's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitError {
+    /// The tier.
+    pub tier: String,
+    /// The limit.
+    pub limit: Limit,
+    /// What the firewall needs.
+    pub count: usize,
+    /// Platforms by their share of the count, most first.
+    pub contributors: Vec<(String, usize)>,
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let contributors: Vec<String> = self
+            .contributors
+            .iter()
+            .map(|(p, n)| format!("{p} ({n})"))
+            .collect();
+        match self.limit {
+            Limit::Rules => write!(
+                f,
+                "the firewall of tier {:?} needs {} rules; Hetzner allows {MAX_RULES_PER_FIREWALL} per firewall. \
+                 Rules by platform: {}. Split the tier's roles over more tiers (a server takes up to 5 \
+                 firewalls), or select fewer platform options.",
+                self.tier,
+                self.count,
+                contributors.join(", ")
+            ),
+            Limit::EffectiveRules => write!(
+                f,
+                "the firewall of tier {:?} needs {} effective rules (one per address of each rule); Hetzner \
+                 allows {MAX_EFFECTIVE_RULES} per firewall. Effective rules by platform: {}. Give fewer, wider \
+                 blocks in tier_ranges and in the endpoint blocks, or split the tier.",
+                self.tier,
+                self.count,
+                contributors.join(", ")
+            ),
+        }
+    }
+}
+
+/// Why no rule set could be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HcloudError {
+    /// `tier_ranges` is invalid or lacks a tier that rules need.
+    Option(OptionError),
+    /// Flows Hetzner cannot express, with `unsupported_flows = "error"`.
+    Unsupported(UnsupportedFlowsError),
+    /// Flows no Hetzner rule contains, with `unsupported_flows = "widen"`.
+    NoWiderRule(Vec<UnsupportedFlow>),
+    /// A firewall over a limit.
+    Limit(LimitError),
+}
+
+impl fmt::Display for HcloudError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HcloudError::Option(error) => error.fmt(f),
+            HcloudError::Unsupported(error) => error.fmt(f),
+            HcloudError::Limit(error) => error.fmt(f),
+            HcloudError::NoWiderRule(flows) => {
+                writeln!(
+                    f,
+                    "hcloud_firewall has no rule that contains {} flow(s) the selected platforms need:",
+                    flows.len()
+                )?;
+                for flow in flows {
+                    writeln!(f, "  - {flow}")?;
+                }
+                f.write_str(
+                    "unsupported_flows = \"widen\" cannot open them. Set unsupported_flows = \"skip\" to leave them \
+                     out (each listed in `warnings`; the firewall then drops that traffic), or change the platform \
+                     options that ask for them.",
+                )
+            }
+        }
+    }
+}
+
+/// Why Hetzner cannot write a protocol.
+fn no_protocol(protocol: Protocol) -> String {
+    format!(
+        "hcloud_firewall rules take tcp, udp, icmp, gre (47) and esp (50) only, not {}",
+        match protocol {
+            Protocol::Sctp => "sctp".to_string(),
+            other => format!("IP protocol {other}"),
+        }
+    )
+}
+
+/// Why Hetzner cannot write an ICMP type.
+const NO_ICMP_TYPE: &str = "hcloud_firewall icmp rules admit every ICMP type; they take no type";
+
+/// One rule before its addresses are split over `ips` limits.
+#[derive(Debug, Default)]
+struct Draft {
+    ips: BTreeSet<String>,
+    peers: BTreeSet<String>,
+    reasons: BTreeSet<Reason>,
+    widened: BTreeSet<String>,
+}
+
+/// (tier, direction, protocol, port range): the identity of a rule.
+type DraftKey = (String, Direction, HcloudProtocol, Option<(u16, u16)>);
+
+/// Shapes `expansion` into one firewall per tier.
+pub fn firewall_rules(
+    expansion: &Expansion,
+    options: &HcloudOptions,
+) -> Result<HcloudRuleSet, Vec<HcloudError>> {
+    let tiers: Vec<&str> = expansion.tiers.iter().map(|(t, _)| t.as_str()).collect();
+    let ranges = tier_ranges(&options.tier_ranges, &tiers).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(HcloudError::Option)
+            .collect::<Vec<_>>()
+    })?;
+
+    let mut set = HcloudRuleSet::default();
+    let mut unsupported = Vec::new();
+    let mut no_wider = Vec::new();
+    let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut drafts: BTreeMap<DraftKey, Draft> = BTreeMap::new();
+    for rule in &expansion.rules {
+        let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+        let flow = |why: String| {
+            UnsupportedFlow::new(
+                &rule.source,
+                &rule.destination,
+                rule.protocol,
+                rule.ports,
+                &reasons,
+                why,
+            )
+        };
+        let typed_icmp = matches!(rule.ports, RulePorts::IcmpType(Some(_)));
+        let (protocol, widened) = match (HcloudProtocol::of(rule.protocol), typed_icmp) {
+            (Some(protocol), false) => (protocol, None),
+            (hcloud, _) => {
+                let why = if hcloud.is_some() {
+                    NO_ICMP_TYPE.to_string()
+                } else {
+                    no_protocol(rule.protocol)
+                };
+                let flow = flow(why);
+                match (options.unsupported_flows, hcloud) {
+                    (UnsupportedPolicy::Error, _) => {
+                        unsupported.push(flow);
+                        continue;
+                    }
+                    (UnsupportedPolicy::Skip, _) => {
+                        set.warnings
+                            .push(format!("unsupported_flows = \"skip\" left out {flow}"));
+                        continue;
+                    }
+                    (UnsupportedPolicy::Widen, None) => {
+                        no_wider.push(flow);
+                        continue;
+                    }
+                    (UnsupportedPolicy::Widen, Some(protocol)) => {
+                        (protocol, Some(flow.to_string()))
+                    }
+                }
+            }
+        };
+        let port = match rule.ports {
+            RulePorts::Range(range) if rule.protocol.has_ports() => Some((range.from, range.to)),
+            _ => None,
+        };
+        let mut sides = Vec::new();
+        if let Peer::Tier(tier) = &rule.destination {
+            sides.push((tier, Direction::In, &rule.source));
+        }
+        if let (Peer::Tier(tier), true) = (&rule.source, options.outbound_rules) {
+            sides.push((tier, Direction::Out, &rule.destination));
+        }
+        for (tier, direction, peer) in sides {
+            let (addresses, name) = match peer {
+                Peer::Tier(other) => match ranges.get(other) {
+                    Some(blocks) => (blocks.clone(), other),
+                    None => {
+                        missing.entry(other.clone()).or_default().insert(format!(
+                            "{} -> {} {} {}",
+                            rule.source.name(),
+                            rule.destination.name(),
+                            rule.protocol,
+                            rule.ports
+                        ));
+                        continue;
+                    }
+                },
+                Peer::Endpoint(endpoint) => {
+                    let a = expansion
+                        .endpoints
+                        .get(endpoint)
+                        .cloned()
+                        .unwrap_or_default();
+                    (a.ipv4.into_iter().chain(a.ipv6).collect(), endpoint)
+                }
+            };
+            let usable: Vec<String> = addresses
+                .iter()
+                .filter(|cidr| family_fits(rule.protocol, cidr))
+                .cloned()
+                .collect();
+            if usable.is_empty() {
+                set.warnings.push(not_written(
+                    tier,
+                    direction,
+                    peer,
+                    rule,
+                    addresses.is_empty(),
+                ));
+                continue;
+            }
+            let draft = drafts
+                .entry((tier.clone(), direction, protocol, port))
+                .or_default();
+            draft.ips.extend(usable);
+            draft.peers.insert(name.clone());
+            draft.reasons.extend(reasons.iter().cloned());
+            draft.widened.extend(widened.clone());
+        }
+    }
+
+    let mut errors = Vec::new();
+    if !unsupported.is_empty() {
+        errors.push(HcloudError::Unsupported(UnsupportedFlowsError {
+            firewall: "hcloud_firewall",
+            flows: unsupported,
+            widen: "open every ICMP type instead (IP protocols other than gre and esp have no wider rule)",
+        }));
+    }
+    if !no_wider.is_empty() {
+        errors.push(HcloudError::NoWiderRule(no_wider));
+    }
+    for (tier, needed_by) in &missing {
+        errors.push(HcloudError::Option(OptionError::new(
+            "tier_ranges",
+            format!("Tier {tier:?} has no address ranges"),
+            format!(
+                "hcloud_firewall rules name their peers by address only, and these flows have tier {tier:?} as a \
+                 peer: {}. Add tier_ranges = {{ {tier} = [\"<CIDR>\", ...] }} with the addresses its servers use.",
+                needed_by.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    for tier in &tiers {
+        set.firewalls.insert(tier.to_string(), Firewall::default());
+    }
+    for ((tier, direction, protocol, port), draft) in drafts {
+        let port_text = port.map(|(from, to)| {
+            if from == to {
+                from.to_string()
+            } else {
+                format!("{from}-{to}")
+            }
+        });
+        let base = format!(
+            "{tier}:{direction}:{protocol}:{}",
+            port_text.as_deref().unwrap_or("all")
+        );
+        let (platforms, purposes) = platforms_and_purposes(&draft.reasons);
+        let ips: Vec<String> = draft.ips.into_iter().collect();
+        let firewall = set.firewalls.entry(tier.clone()).or_default();
+        for (index, chunk) in ips.chunks(MAX_IPS_PER_RULE).enumerate() {
+            let key = if index == 0 {
+                base.clone()
+            } else {
+                format!("{base}#{}", index + 1)
+            };
+            for flow in &draft.widened {
+                set.widened.push(Widening {
+                    rule: key.clone(),
+                    flow: flow.clone(),
+                    opened: EVERY_TYPE.to_string(),
+                });
+            }
+            firewall.effective_rules += chunk.len();
+            firewall.rules.push(HcloudRule {
+                key,
+                direction,
+                protocol,
+                port: port_text.clone(),
+                ips: chunk.to_vec(),
+                peers: draft.peers.iter().cloned().collect(),
+                description: description(&draft.reasons, MAX_DESCRIPTION),
+                platforms: platforms.clone(),
+                purposes: purposes.clone(),
+            });
+        }
+    }
+    set.widened.sort();
+
+    let errors: Vec<HcloudError> = set
+        .firewalls
+        .iter()
+        .flat_map(|(tier, firewall)| limits(tier, firewall))
+        .map(HcloudError::Limit)
+        .collect();
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Whether an address can be the peer of a protocol: ICMP for IPv4 addresses, ICMPv6 for IPv6 ones.
+fn family_fits(protocol: Protocol, cidr: &str) -> bool {
+    let v6 = cidr.contains(':');
+    match protocol {
+        Protocol::Icmp => !v6,
+        Protocol::Icmpv6 => v6,
+        _ => true,
+    }
+}
+
+/// Why one side of a rule produced no Hetzner rule.
+fn not_written(
+    tier: &str,
+    direction: Direction,
+    peer: &Peer,
+    rule: &Rule,
+    no_addresses: bool,
+) -> String {
+    let why = if no_addresses {
+        format!("{} {:?} has no addresses", peer.kind(), peer.name())
+    } else {
+        format!(
+            "{} {:?} has no {} address",
+            peer.kind(),
+            peer.name(),
+            if rule.protocol == Protocol::Icmpv6 {
+                "IPv6"
+            } else {
+                "IPv4"
+            }
+        )
+    };
+    format!(
+        "the {direction} rule of tier {tier:?} with {:?} for {} {} was not written: {why}",
+        peer.name(),
+        rule.protocol,
+        rule.ports
+    )
+}
+
+/// The firewall's limits that `firewall` exceeds.
+fn limits(tier: &str, firewall: &Firewall) -> Vec<LimitError> {
+    let mut out = Vec::new();
+    for (limit, count, max) in [
+        (Limit::Rules, firewall.rules.len(), MAX_RULES_PER_FIREWALL),
+        (
+            Limit::EffectiveRules,
+            firewall.effective_rules,
+            MAX_EFFECTIVE_RULES,
+        ),
+    ] {
+        if count <= max {
+            continue;
+        }
+        let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
+        for rule in &firewall.rules {
+            let share = match limit {
+                Limit::Rules => 1,
+                Limit::EffectiveRules => rule.ips.len(),
+            };
+            for platform in &rule.platforms {
+                *by_platform.entry(platform).or_default() += share;
+            }
+        }
+        let mut contributors: Vec<(String, usize)> = by_platform
+            .into_iter()
+            .map(|(p, n)| (p.to_string(), n))
+            .collect();
+        contributors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out.push(LimitError {
+            tier: tier.to_string(),
+            limit,
+            count,
+            contributors,
+        });
+    }
+    out
+}
+
+/// `tier_ranges`, checked: every key a tier, every block a CIDR block written as its network address.
+pub fn tier_ranges(
+    given: &BTreeMap<String, Vec<String>>,
+    tiers: &[&str],
+) -> Result<BTreeMap<String, Vec<String>>, Vec<OptionError>> {
+    let mut errors = Vec::new();
+    let mut out = BTreeMap::new();
+    for (tier, blocks) in given {
+        if !tiers.contains(&tier.as_str()) {
+            errors.push(
+                OptionError::new(
+                    "tier_ranges",
+                    format!("Unknown tier {tier:?}"),
+                    format!("The tiers are: {}.", tiers.join(", ")),
+                )
+                .at_key(tier.clone()),
+            );
+            continue;
+        }
+        let mut normalized = BTreeSet::new();
+        for text in blocks {
+            let parsed = if text.contains(':') {
+                text.parse::<Ipv6Net>().map(|n| n.trunc().to_string())
+            } else {
+                text.parse::<Ipv4Net>().map(|n| n.trunc().to_string())
+            };
+            let problem = match parsed {
+                Ok(network) if network == *text => {
+                    normalized.insert(network);
+                    continue;
+                }
+                Ok(network) => {
+                    format!("{text:?} has host bits set: write the network address {network:?}.")
+                }
+                Err(_) => format!(
+                    "{text:?} is not a CIDR block: write it like \"10.0.1.0/24\", \"203.0.113.7/32\" or \
+                     \"2001:db8::/64\"."
+                ),
+            };
+            errors.push(
+                OptionError::new(
+                    "tier_ranges",
+                    format!("Invalid range for tier {tier:?}"),
+                    problem,
+                )
+                .at_key(tier.clone()),
+            );
+        }
+        if !normalized.is_empty() {
+            out.insert(tier.clone(), normalized.into_iter().collect());
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests;
