@@ -1,0 +1,654 @@
+//! `portmatrix_kubernetes_network_policies`: NetworkPolicy manifests for the pod roles of the selected
+//! platforms, for `kubernetes_manifest` with `for_each`, as JSON strings, and as one YAML stream.
+//!
+//! The platform, endpoint, parameter and user-catalog inputs are those of the other rule data sources, reused
+//! from [`selection`]; `tier` blocks, an endpoint's `tier` and `pod_network` are left out of this schema because
+//! policies select pods by label, not machines by tier. Their validation (unknown platforms, endpoints and
+//! parameters, malformed CIDRs) is the engine's, so every data source reports the same errors.
+
+use super::config;
+use super::flows::{echo_config, skipped_type, skipped_value};
+use super::selection::{self, EndpointKind};
+use super::DataSource;
+use crate::catalog::Selected;
+use crate::cty::{CtyType, Number, Value};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
+use crate::targets::kubernetes_network_policies::{
+    self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
+    SelectorOperator, SelectorRequirement,
+};
+use ipnet::IpNet;
+use std::collections::BTreeMap;
+
+/// The `portmatrix_kubernetes_network_policies` data source.
+pub struct KubernetesNetworkPoliciesDataSource;
+
+const NODE_CIDRS: &str = "node_cidrs";
+const POD_SELECTOR: &str = "pod_selector";
+const POLICY_TYPES: &str = "policy_types";
+const NAME_PREFIX: &str = "name_prefix";
+
+/// Every configurable name, echoed into the result.
+const INPUTS: [&str; 8] = [
+    "platform",
+    "endpoint",
+    "parameters",
+    "user_catalogs",
+    NODE_CIDRS,
+    POD_SELECTOR,
+    POLICY_TYPES,
+    NAME_PREFIX,
+];
+
+fn at(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
+
+/// The selection inputs without what concerns tiers.
+fn selection_inputs(block: Block) -> Block {
+    let mut block = selection::with_selection_inputs(block, EndpointKind::Cidrs);
+    block.blocks.retain(|b| b.type_name != "tier");
+    block.attributes.retain(|a| a.name != "pod_network");
+    for nested in &mut block.blocks {
+        if nested.type_name == "endpoint" {
+            nested.block.attributes.retain(|a| a.name != "tier");
+            nested.block.description = "Addresses for an endpoint the catalogs name (`kubernetes-api-server`, \
+                `backupstore`, ...) or for a role that runs outside the cluster: rules of pods that talk to it \
+                use its CIDRs as `ipBlock` peers."
+                .into();
+        }
+    }
+    block
+}
+
+/// The node CIDRs, validated and normalized, or diagnostics on the bad entries.
+fn node_cidrs(config: &Value, diagnostics: &mut Diagnostics) -> Vec<String> {
+    let mut cidrs = Vec::new();
+    for (index, text) in config::strings(config, NODE_CIDRS).unwrap_or_default() {
+        let path = at(NODE_CIDRS).index(index as i64);
+        match text.parse::<IpNet>().map(|n| n.trunc().to_string()) {
+            Ok(normalized) if normalized == text => {
+                if !cidrs.contains(&normalized) {
+                    cidrs.push(normalized);
+                }
+            }
+            Ok(normalized) => diagnostics.push(
+                Diagnostic::error(
+                    format!("{text:?} has host bits set"),
+                    format!("Write the network address: {normalized:?}."),
+                )
+                .at(path),
+            ),
+            Err(_) => diagnostics.push(
+                Diagnostic::error(
+                    format!("{text:?} is not a CIDR block"),
+                    "Write it like \"10.0.0.0/16\" or \"2001:db8::/64\".",
+                )
+                .at(path),
+            ),
+        }
+    }
+    cidrs
+}
+
+fn directions(config: &Value, diagnostics: &mut Diagnostics) -> Directions {
+    let Some(types) = config::strings(config, POLICY_TYPES) else {
+        return Directions::default();
+    };
+    let mut directions = Directions {
+        ingress: false,
+        egress: false,
+    };
+    for (index, text) in &types {
+        match *text {
+            "Ingress" => directions.ingress = true,
+            "Egress" => directions.egress = true,
+            other => diagnostics.push(
+                Diagnostic::error(
+                    format!("Unknown policy type {other:?}"),
+                    "Write \"Ingress\" or \"Egress\" (Kubernetes spelling).",
+                )
+                .at(at(POLICY_TYPES).index(*index as i64)),
+            ),
+        }
+    }
+    if types.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(
+                "No policy type",
+                "List \"Ingress\", \"Egress\" or both; leave policy_types unset for both.",
+            )
+            .at(at(POLICY_TYPES)),
+        );
+    }
+    directions
+}
+
+fn name_prefix(config: &Value, diagnostics: &mut Diagnostics) -> String {
+    let Some(prefix) = config::string(config, NAME_PREFIX) else {
+        return target::DEFAULT_NAME_PREFIX.to_string();
+    };
+    let valid = prefix
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && prefix
+            .bytes()
+            .next()
+            .is_none_or(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !valid {
+        diagnostics.push(
+            Diagnostic::error(
+                format!("Invalid name_prefix {prefix:?}"),
+                "Policy names are Kubernetes object names: use lower-case letters, digits, '-' and '.', starting \
+                 with a letter or digit (or an empty prefix).",
+            )
+            .at(at(NAME_PREFIX)),
+        );
+    }
+    prefix.to_string()
+}
+
+/// The `pod_selector` blocks, or diagnostics on bad operators.
+fn selectors(config: &Value, diagnostics: &mut Diagnostics) -> Vec<RoleSelector> {
+    let blocks = config
+        .get_attr(POD_SELECTOR)
+        .and_then(Value::as_elements)
+        .unwrap_or_default();
+    let mut selectors = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        let match_labels = block
+            .get_attr("match_labels")
+            .and_then(Value::as_map)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut match_expressions = Vec::new();
+        let expressions = block
+            .get_attr("match_expression")
+            .and_then(Value::as_elements)
+            .unwrap_or_default();
+        for (j, expression) in expressions.iter().enumerate() {
+            let Some(operator) = config::string(expression, "operator") else {
+                continue;
+            };
+            match operator.parse::<SelectorOperator>() {
+                Ok(operator) => match_expressions.push(SelectorRequirement {
+                    key: config::string(expression, "key")
+                        .unwrap_or_default()
+                        .to_string(),
+                    operator,
+                    values: config::strings(expression, "values")
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(_, v)| v.to_string())
+                        .collect(),
+                }),
+                Err(detail) => diagnostics.push(
+                    Diagnostic::error("Invalid selector operator", detail).at(at(POD_SELECTOR)
+                        .index(index as i64)
+                        .attr("match_expression")
+                        .index(j as i64)
+                        .attr("operator")),
+                ),
+            }
+        }
+        selectors.push(RoleSelector {
+            role: config::string(block, "role")
+                .unwrap_or_default()
+                .to_string(),
+            namespace: config::string(block, "namespace").map(str::to_string),
+            selector: LabelSelector {
+                match_labels,
+                match_expressions,
+            },
+        });
+    }
+    selectors
+}
+
+fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
+    let selector = |index: &usize| at(POD_SELECTOR).index(*index as i64);
+    let (summary, path) = match error {
+        PolicyError::UnknownRole { index, .. } => {
+            ("Unknown pod role", selector(index).attr("role"))
+        }
+        PolicyError::DuplicateSelector { index, .. } => {
+            ("Duplicate pod_selector", selector(index).attr("role"))
+        }
+        PolicyError::InvalidSelector {
+            index: Some(index), ..
+        } => ("Invalid pod selector", selector(index)),
+        PolicyError::InvalidSelector { index: None, .. } => {
+            ("Invalid catalog selector", at("platform"))
+        }
+        PolicyError::UnselectablePeer { .. } => ("Role without pod selector", at(POD_SELECTOR)),
+        PolicyError::InvalidName { .. } => ("Invalid policy name", at(NAME_PREFIX)),
+    };
+    Diagnostic::error(summary, error.to_string()).at(path)
+}
+
+/// Runs the selection and the target on a wholly known configuration.
+fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
+    let node_cidrs = node_cidrs(config, diagnostics);
+    let directions = directions(config, diagnostics);
+    let name_prefix = name_prefix(config, diagnostics);
+    let selectors = selectors(config, diagnostics);
+    let catalog = selection::catalog_with_user_documents(config, diagnostics)?;
+    let request = match selection::request(config, EndpointKind::Cidrs) {
+        Ok(request) => request,
+        Err(errors) => {
+            diagnostics.extend(errors);
+            return None;
+        }
+    };
+    // The engine validates platforms, endpoint blocks and parameters exactly as for the other data sources,
+    // and normalizes the endpoints' CIDRs; its tier rules are not used here.
+    let expansion = match crate::engine::expand(&catalog, &request) {
+        Ok(expansion) => expansion,
+        Err(errors) => {
+            diagnostics.extend(selection::input_diagnostics(errors));
+            return None;
+        }
+    };
+    if diagnostics.has_errors() {
+        return None;
+    }
+    let mut selected: Vec<Selected<'_>> = Vec::new();
+    for (index, selection) in request.platforms.iter().enumerate() {
+        match catalog.select(selection) {
+            Ok(chosen) => selected.push(chosen),
+            Err(error) => diagnostics.push(
+                Diagnostic::error("Invalid platform", error.to_string())
+                    .at(at("platform").index(index as i64)),
+            ),
+        }
+    }
+    if diagnostics.has_errors() {
+        return None;
+    }
+    let options = PolicyOptions {
+        node_cidrs,
+        endpoints: expansion.endpoints,
+        parameters: request
+            .parameters
+            .iter()
+            .filter_map(|(name, value)| u16::try_from(*value).ok().map(|v| (name.clone(), v)))
+            .collect(),
+        selectors,
+        directions,
+        name_prefix,
+    };
+    match target::network_policies(&selected, &options) {
+        Ok(set) => Some(set),
+        Err(errors) => {
+            for error in &errors {
+                diagnostics.push(policy_diagnostic(error));
+            }
+            None
+        }
+    }
+}
+
+/// A JSON value as a cty value with its exact type (objects and tuples, as `jsondecode` would give).
+fn typed(value: &serde_json::Value) -> (CtyType, Value) {
+    match value {
+        serde_json::Value::Null => (CtyType::String, Value::Null),
+        serde_json::Value::Bool(b) => (CtyType::Bool, Value::Bool(*b)),
+        serde_json::Value::Number(n) => (
+            CtyType::Number,
+            Number::parse(&n.to_string())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
+        serde_json::Value::String(s) => (CtyType::String, Value::string(s)),
+        serde_json::Value::Array(items) => {
+            let (types, values) = items.iter().map(typed).unzip();
+            (CtyType::Tuple(types), Value::Tuple(values))
+        }
+        serde_json::Value::Object(map) => {
+            let mut types = BTreeMap::new();
+            let mut values = BTreeMap::new();
+            for (key, item) in map {
+                let (ty, value) = typed(item);
+                types.insert(key.clone(), ty);
+                values.insert(key.clone(), value);
+            }
+            (CtyType::Object(types), Value::Object(values))
+        }
+    }
+}
+
+fn result(config: &Value, set: &PolicySet) -> Value {
+    let manifests = set.manifests();
+    let policies = serde_json::Value::Object(manifests.clone().into_iter().collect());
+    let (ty, value) = typed(&policies);
+    let json = manifests
+        .iter()
+        .map(|(key, manifest)| {
+            let text = serde_json::to_string_pretty(manifest).unwrap_or_default();
+            (key.clone(), Value::string(text))
+        })
+        .collect();
+    let mut attributes = echo_config(config, &INPUTS);
+    attributes.push(("policies".into(), Value::dynamic(ty, value)));
+    attributes.push(("manifests".into(), Value::Map(json)));
+    attributes.push(("yaml".into(), Value::string(set.yaml())));
+    attributes.push((
+        "not_needed".into(),
+        Value::List(set.not_needed.iter().map(skipped_value).collect()),
+    ));
+    attributes.push((
+        "warnings".into(),
+        Value::List(set.warnings.iter().map(Value::string).collect()),
+    ));
+    Value::Object(attributes.into_iter().collect())
+}
+
+impl DataSource for KubernetesNetworkPoliciesDataSource {
+    fn type_name(&self) -> &'static str {
+        "portmatrix_kubernetes_network_policies"
+    }
+
+    fn schema(&self) -> Schema {
+        let block = Block::new(
+            "Turns platform port tables into Kubernetes NetworkPolicy objects, one per pod role, selected by the \
+             catalogs' namespaces and labels: ingress and egress rules with `endPort` for ranges, `ipBlock` peers \
+             for nodes (from `node_cidrs`) and for endpoints such as the Kubernetes API server. Ready for \
+             `kubernetes_manifest` with `for_each`, as JSON strings, or as one YAML stream.",
+        );
+        let match_expression =
+            Block::new("A `matchExpressions` entry: the pods' label `key` tested with `operator`.")
+                .attribute(Attribute::required("key", CtyType::String, "Label key."))
+                .attribute(Attribute::required(
+                    "operator",
+                    CtyType::String,
+                    "`In`, `NotIn`, `Exists` or `DoesNotExist`.",
+                ))
+                .attribute(Attribute::optional(
+                    "values",
+                    CtyType::list(CtyType::String),
+                    "Values for `In` and `NotIn`; leave unset for `Exists` and `DoesNotExist`.",
+                ));
+        let pod_selector = Block::new(
+            "The namespace and labels of a pod role whose catalog gives none (or whose labels differ in your \
+             cluster). portmatrix never guesses labels: a role another role's policy must admit needs a selector.",
+        )
+        .attribute(Attribute::required(
+            "role",
+            CtyType::String,
+            "The pod role, as `platform/role` or a role name unique among the selected platforms (e.g. \
+             `longhorn/recurring-job`).",
+        ))
+        .attribute(Attribute::optional(
+            "namespace",
+            CtyType::String,
+            "The role's namespace; defaults to the catalog's.",
+        ))
+        .attribute(Attribute::optional(
+            "match_labels",
+            CtyType::map(CtyType::String),
+            "Labels the role's pods carry; they replace the catalog's selector.",
+        ))
+        .block(NestedBlock::list("match_expression", match_expression));
+        let block = selection_inputs(block)
+            .block(NestedBlock::list(POD_SELECTOR, pod_selector))
+            .attribute(Attribute::optional(
+                NODE_CIDRS,
+                CtyType::list(CtyType::String),
+                "CIDR blocks of the addresses node (host-network) traffic has when it reaches pods: the nodes' \
+                 addresses, plus, with overlay networks, the tunnel addresses nodes send from. Flows from or to \
+                 host-network roles such as Longhorn's \"Node in the cluster\" become `ipBlock` rules with them; \
+                 without them such flows are skipped with a warning.",
+            ))
+            .attribute(Attribute::optional(
+                POLICY_TYPES,
+                CtyType::list(CtyType::String),
+                "Directions to isolate: `[\"Ingress\", \"Egress\"]` by default. A role is isolated only in the \
+                 directions its catalogs list flows for.",
+            ))
+            .attribute(Attribute::optional(
+                NAME_PREFIX,
+                CtyType::String,
+                "Prefix of every policy name, followed by the role name; `portmatrix-` by default.",
+            ))
+            .attribute(Attribute::computed(
+                "policies",
+                CtyType::Dynamic,
+                "The NetworkPolicy objects by `namespace/name` (e.g. \
+                 `longhorn-system/portmatrix-longhorn-manager`), each exactly as Kubernetes reads it and with no \
+                 null fields, for `kubernetes_manifest` with `for_each` and `manifest = each.value`.",
+            ))
+            .attribute(Attribute::computed(
+                "manifests",
+                CtyType::map(CtyType::String),
+                "The same objects as JSON documents, by the same keys: `jsondecode(each.value)` gives the object; \
+                 JSON is also valid YAML, for resources that take YAML text.",
+            ))
+            .attribute(Attribute::computed(
+                "yaml",
+                CtyType::String,
+                "Every policy as one multi-document YAML stream (`---` before each), in key order, for `kubectl \
+                 apply -f`.",
+            ))
+            .attribute(Attribute::computed(
+                "not_needed",
+                CtyType::list(skipped_type()),
+                "Catalog flows that need no policy rule, with the `reason`: flows with no pod at either end \
+                 (NetworkPolicy cannot govern them), and flows whose pods no policy isolates.",
+            ))
+            .attribute(Attribute::computed(
+                "warnings",
+                CtyType::list(CtyType::String),
+                "Flows skipped for a missing input (node CIDRs, an endpoint's addresses, a port parameter), roles \
+                 left open because their catalog gives no labels, host-network flows, and what to add by hand \
+                 (DNS for egress-isolated roles).",
+            ));
+        Schema { version: 0, block }
+    }
+
+    fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        if config.is_wholly_known() {
+            compute(config, diagnostics);
+            return;
+        }
+        if config::is_known(config, NODE_CIDRS) {
+            node_cidrs(config, diagnostics);
+        }
+        if config::is_known(config, POLICY_TYPES) {
+            directions(config, diagnostics);
+        }
+        if config::is_known(config, NAME_PREFIX) {
+            name_prefix(config, diagnostics);
+        }
+    }
+
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
+        let set = compute(config, diagnostics)?;
+        Some(result(config, &set))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, Value)], selectors: Vec<Value>) -> Value {
+        let block = KubernetesNetworkPoliciesDataSource.schema().block;
+        let platform = Value::object([
+            ("name", Value::string("longhorn")),
+            ("version", Value::string("1.6.0")),
+            ("options", Value::Null),
+        ]);
+        let endpoint = |name: &str, cidr: &str| {
+            Value::object([
+                ("name", Value::string(name)),
+                ("cidr_ipv4", Value::List(vec![Value::string(cidr)])),
+                ("cidr_ipv6", Value::Null),
+            ])
+        };
+        let mut attributes = vec![
+            ("platform".to_string(), Value::List(vec![platform])),
+            (
+                "endpoint".to_string(),
+                Value::List(vec![
+                    endpoint("kubernetes-api-server", "10.0.0.10/32"),
+                    endpoint("backupstore", "192.0.2.10/32"),
+                ]),
+            ),
+            (
+                NODE_CIDRS.to_string(),
+                Value::List(vec![Value::string("10.0.0.0/24")]),
+            ),
+            ("pod_selector".to_string(), Value::List(selectors)),
+        ];
+        attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        block.complete(Value::Object(attributes.into_iter().collect()))
+    }
+
+    fn recurring_job() -> Value {
+        Value::object([
+            ("role", Value::string("recurring-job")),
+            ("namespace", Value::Null),
+            ("match_labels", Value::Null),
+            (
+                "match_expression",
+                Value::List(vec![Value::object([
+                    ("key", Value::string("recurring-job.longhorn.io")),
+                    ("operator", Value::string("Exists")),
+                    ("values", Value::Null),
+                ])]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn result_conforms_to_the_schema_and_policies_carry_their_own_types() {
+        let mut diagnostics = Diagnostics::default();
+        let value = KubernetesNetworkPoliciesDataSource
+            .read(&config(&[], vec![recurring_job()]), &mut diagnostics)
+            .expect("policies");
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        let block = KubernetesNetworkPoliciesDataSource.schema().block;
+        let value = block.complete(value);
+        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let Some(Value::Dynamic {
+            ty,
+            value: policies,
+        }) = value.get_attr("policies")
+        else {
+            panic!("policies is not a dynamic value");
+        };
+        let CtyType::Object(keys) = ty else {
+            panic!("policies is not an object: {ty:?}");
+        };
+        assert!(keys.contains_key("longhorn-system/portmatrix-longhorn-manager"));
+        let recurring = policies
+            .get_attr("longhorn-system/portmatrix-recurring-job")
+            .expect("the recurring job's policy");
+        let selector = recurring
+            .get_attr("spec")
+            .and_then(|s| s.get_attr("podSelector"))
+            .and_then(|s| s.get_attr("matchExpressions"))
+            .and_then(Value::as_elements)
+            .expect("matchExpressions");
+        assert_eq!(
+            selector[0].get_attr("operator").and_then(Value::as_str),
+            Some("Exists")
+        );
+        let manifests = value.get_attr("manifests").and_then(Value::as_map).unwrap();
+        let json: serde_json::Value = serde_json::from_str(
+            manifests["longhorn-system/portmatrix-longhorn-manager"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["metadata"]["name"], "portmatrix-longhorn-manager");
+        assert!(value
+            .get_attr("yaml")
+            .and_then(Value::as_str)
+            .is_some_and(|y| y.starts_with("---\napiVersion: networking.k8s.io/v1\n")));
+    }
+
+    #[test]
+    fn errors_point_at_the_input_that_fixes_them() {
+        let text = |config: Value| {
+            let mut diagnostics = Diagnostics::default();
+            assert!(KubernetesNetworkPoliciesDataSource
+                .read(&config, &mut diagnostics)
+                .is_none());
+            format!("{diagnostics:?}")
+        };
+        let missing = text(config(&[], Vec::new()));
+        assert!(missing.contains("Role without pod selector"), "{missing}");
+        assert!(missing.contains("longhorn/recurring-job"), "{missing}");
+        assert!(missing.contains("pod_selector"), "{missing}");
+
+        let mut bad_operator = recurring_job();
+        if let Value::Object(attributes) = &mut bad_operator {
+            attributes.insert(
+                "match_expression".into(),
+                Value::List(vec![Value::object([
+                    ("key", Value::string("a")),
+                    ("operator", Value::string("exists")),
+                    ("values", Value::Null),
+                ])]),
+            );
+        }
+        let bad = text(config(&[], vec![bad_operator]));
+        assert!(bad.contains("Invalid selector operator"), "{bad}");
+
+        let cidr = text(config(
+            &[(NODE_CIDRS, Value::List(vec![Value::string("10.0.0.1/24")]))],
+            vec![recurring_job()],
+        ));
+        assert!(cidr.contains("has host bits set"), "{cidr}");
+
+        let types = text(config(
+            &[(POLICY_TYPES, Value::List(vec![Value::string("ingress")]))],
+            vec![recurring_job()],
+        ));
+        assert!(types.contains("Unknown policy type"), "{types}");
+
+        let endpoint = text(config(
+            &[(
+                "parameters",
+                Value::Map(BTreeMap::from([(
+                    "no_such".to_string(),
+                    Value::number(Number::from(1u64)),
+                )])),
+            )],
+            vec![recurring_job()],
+        ));
+        assert!(endpoint.contains("Unknown parameter"), "{endpoint}");
+    }
+
+    #[test]
+    fn schema_has_no_tier_inputs() {
+        let block = KubernetesNetworkPoliciesDataSource.schema().block;
+        assert!(block.blocks.iter().all(|b| b.type_name != "tier"));
+        assert!(block.attributes.iter().all(|a| a.name != "pod_network"));
+        let endpoint = block
+            .blocks
+            .iter()
+            .find(|b| b.type_name == "endpoint")
+            .unwrap();
+        assert!(endpoint.block.attributes.iter().all(|a| a.name != "tier"));
+        let mut diagnostics = Diagnostics::default();
+        KubernetesNetworkPoliciesDataSource.validate(
+            &config(
+                &[
+                    (NAME_PREFIX, Value::string("Bad")),
+                    ("user_catalogs", Value::unknown()),
+                ],
+                vec![recurring_job()],
+            ),
+            &mut diagnostics,
+        );
+        assert!(format!("{diagnostics:?}").contains("Invalid name_prefix"));
+    }
+}
