@@ -49,6 +49,9 @@ pub enum ServeError {
     /// TLS could not be configured.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The SIGINT handler could not be installed.
+    #[error("cannot handle SIGINT: {0}")]
+    Signal(io::Error),
     /// Writing the handshake to stdout failed.
     #[error("cannot write the handshake line: {0}")]
     Handshake(io::Error),
@@ -84,6 +87,10 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
     };
     let (listener, addr, _socket_dir) = bind(&launch).map_err(ServeError::Listen)?;
 
+    // The SIGINT handler is registered before anything is announced: a Ctrl-C that arrives between the handshake
+    // and the first poll of a lazily registered handler would otherwise kill the process with the default action.
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(ServeError::Signal)?;
     match &mode {
         Mode::Managed => {
             announce(&handshake_line(
@@ -92,8 +99,8 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
             ))?;
             // go-plugin servers ignore SIGINT: Ctrl-C reaches the whole process group, and Terraform itself
             // decides when to stop us (StopProvider, then Shutdown).
-            tokio::spawn(async {
-                while tokio::signal::ctrl_c().await.is_ok() {
+            tokio::spawn(async move {
+                while sigint.recv().await.is_some() {
                     tracing::debug!("ignoring SIGINT; Terraform stops the provider itself");
                 }
             });
@@ -102,7 +109,7 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
             announce(&reattach_instructions(provider_address, &addr))?;
             let stop = stop_tx.clone();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if sigint.recv().await.is_some() {
                     stop.send_replace(true);
                 }
             });
