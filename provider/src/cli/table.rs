@@ -55,6 +55,43 @@ impl Table {
         }
         out
     }
+
+    /// The table as CSV (RFC 4180): a header line, then one line per row; cells with commas, quotes or line
+    /// breaks are quoted.
+    pub(crate) fn csv(&self) -> String {
+        let line = |cells: &[String]| {
+            let quoted: Vec<String> = cells
+                .iter()
+                .map(|c| {
+                    if c.contains([',', '"', '\n', '\r']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
+            quoted.join(",") + "\r\n"
+        };
+        std::iter::once(&self.headers)
+            .chain(&self.rows)
+            .map(|cells| line(cells))
+            .collect()
+    }
+
+    /// The table as a Markdown (GitHub) table; pipes in cells are escaped.
+    pub(crate) fn markdown(&self) -> String {
+        let line = |cells: &[String]| {
+            let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+            format!("| {} |\n", escaped.join(" | "))
+        };
+        let rule = vec!["---".to_string(); self.headers.len()];
+        let mut out = line(&self.headers);
+        out.push_str(&line(&rule));
+        for row in &self.rows {
+            out.push_str(&line(row));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +110,21 @@ mod tests {
              kube-apiserver  6443\n\
              etcd            2379-2380  two lines\n\
              é               1          x\n"
+        );
+    }
+
+    #[test]
+    fn csv_quotes_and_markdown_escapes() {
+        let mut t = Table::new(&["KEY", "PURPOSES"]);
+        t.row(vec!["a->b:tcp:1".into(), "x, y".into()]);
+        t.row(vec!["q".into(), "say \"hi\"|no".into()]);
+        assert_eq!(
+            t.csv(),
+            "KEY,PURPOSES\r\na->b:tcp:1,\"x, y\"\r\nq,\"say \"\"hi\"\"|no\"\r\n"
+        );
+        assert_eq!(
+            t.markdown(),
+            "| KEY | PURPOSES |\n| --- | --- |\n| a->b:tcp:1 | x, y |\n| q | say \"hi\"\\|no |\n"
         );
     }
 }

@@ -1,0 +1,288 @@
+//! `portmatrix diagram`: the flows between tiers and endpoints as a Mermaid flowchart or a Graphviz graph (or
+//! SVG rendered by Graphviz `dot`), one edge per ordered pair labelled with its ports.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use clap::Args;
+
+use super::selection::SelectionArgs;
+use super::Outcome;
+use crate::catalog::{Catalog, Protocol};
+use crate::engine::{Expansion, Peer};
+
+/// `portmatrix diagram` arguments.
+#[derive(Debug, Args)]
+pub(super) struct DiagramArgs {
+    #[command(flatten)]
+    selection: SelectionArgs,
+    #[command(flatten)]
+    format: DiagramFormat,
+}
+
+/// Mermaid unless one is given.
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+struct DiagramFormat {
+    /// Print a Mermaid flowchart (the default).
+    #[arg(long)]
+    mermaid: bool,
+    /// Print a Graphviz DOT graph.
+    #[arg(long)]
+    dot: bool,
+    /// Print SVG, rendered by Graphviz `dot` (which must be on PATH).
+    #[arg(long)]
+    svg: bool,
+}
+
+/// One edge: a source, a destination, and the ports per protocol.
+struct Edge<'a> {
+    source: &'a Peer,
+    destination: &'a Peer,
+    label: Vec<String>,
+}
+
+/// The nodes (tiers in the selection's order, then endpoints by name) and one edge per ordered pair.
+fn graph(expansion: &Expansion) -> (Vec<Peer>, Vec<Edge<'_>>) {
+    let mut nodes: Vec<Peer> = expansion
+        .tiers
+        .iter()
+        .map(|(name, _)| Peer::Tier(name.clone()))
+        .collect();
+    let mut endpoints: Vec<Peer> = expansion
+        .rules
+        .iter()
+        .flat_map(|r| [&r.source, &r.destination])
+        .filter(|p| matches!(p, Peer::Endpoint(_)))
+        .cloned()
+        .collect();
+    endpoints.sort();
+    endpoints.dedup();
+    nodes.extend(endpoints);
+
+    let mut pairs: BTreeMap<(&Peer, &Peer), BTreeMap<Protocol, Vec<String>>> = BTreeMap::new();
+    for rule in &expansion.rules {
+        pairs
+            .entry((&rule.source, &rule.destination))
+            .or_default()
+            .entry(rule.protocol)
+            .or_default()
+            .push(rule.ports.to_string());
+    }
+    let edges = pairs
+        .into_iter()
+        .map(|((source, destination), protocols)| Edge {
+            source,
+            destination,
+            label: protocols
+                .into_iter()
+                .map(|(protocol, ports)| match protocol {
+                    // Whole IP protocols have no ports: name them by number.
+                    Protocol::Number(n) => format!("proto {n}"),
+                    other => format!("{other} {}", ports.join(", ")),
+                })
+                .collect(),
+        })
+        .collect();
+    (nodes, edges)
+}
+
+fn mermaid(expansion: &Expansion) -> String {
+    let (nodes, edges) = graph(expansion);
+    let id = |peer: &Peer| {
+        nodes
+            .iter()
+            .position(|n| n == peer)
+            .map_or_else(String::new, |i| format!("n{i}"))
+    };
+    let text = |s: &str| s.replace('"', "#quot;");
+    let mut out = String::from("flowchart LR\n");
+    for (i, node) in nodes.iter().enumerate() {
+        match node {
+            Peer::Tier(name) => out.push_str(&format!("  n{i}[\"{}\"]\n", text(name))),
+            Peer::Endpoint(name) => out.push_str(&format!("  n{i}([\"{}\"])\n", text(name))),
+        }
+    }
+    for edge in &edges {
+        let label: Vec<String> = edge.label.iter().map(|l| text(l)).collect();
+        out.push_str(&format!(
+            "  {} -->|\"{}\"| {}\n",
+            id(edge.source),
+            label.join("<br/>"),
+            id(edge.destination)
+        ));
+    }
+    out
+}
+
+fn dot(expansion: &Expansion) -> String {
+    let (nodes, edges) = graph(expansion);
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::from("digraph portmatrix {\n  rankdir=LR;\n  node [shape=box];\n");
+    for node in &nodes {
+        match node {
+            Peer::Tier(name) => out.push_str(&format!("  {};\n", quote(name))),
+            Peer::Endpoint(name) => {
+                out.push_str(&format!("  {} [shape=ellipse];\n", quote(name)));
+            }
+        }
+    }
+    for edge in &edges {
+        // `\n` inside a DOT string is a centred line break.
+        let label: Vec<String> = edge
+            .label
+            .iter()
+            .map(|l| l.replace('\\', "\\\\").replace('"', "\\\""))
+            .collect();
+        out.push_str(&format!(
+            "  {} -> {} [label=\"{}\"];\n",
+            quote(edge.source.name()),
+            quote(edge.destination.name()),
+            label.join("\\n")
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Renders DOT to SVG with Graphviz `dot` from PATH.
+fn svg(source: &str) -> Result<String, String> {
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!("cannot run Graphviz `dot` ({e}): install Graphviz, or print DOT with --dot and render it elsewhere")
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(source.as_bytes())
+            .map_err(|e| format!("cannot write to `dot`: {e}"))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("`dot` failed: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`dot` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    String::from_utf8(output.stdout).map_err(|_| "`dot` wrote output that is not UTF-8".to_string())
+}
+
+/// Runs `diagram`.
+pub(super) fn run(args: &DiagramArgs, catalog: &Catalog) -> Result<Outcome, String> {
+    let expansion = args.selection.expand(catalog)?;
+    let output = if args.format.dot {
+        dot(&expansion)
+    } else if args.format.svg {
+        svg(&dot(&expansion))?
+    } else {
+        mermaid(&expansion)
+    };
+    Ok(Outcome {
+        output,
+        warnings: expansion.warnings,
+        findings: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::PortRange;
+    use crate::engine::{merge, Rule, RulePorts};
+
+    fn rule(source: Peer, destination: Peer, protocol: Protocol, ports: RulePorts) -> Rule {
+        Rule {
+            source,
+            destination,
+            protocol,
+            ports,
+            reasons: vec![],
+        }
+    }
+
+    fn range(from: u16, to: u16) -> RulePorts {
+        RulePorts::Range(PortRange { from, to })
+    }
+
+    fn sample() -> Expansion {
+        let tier = |n: &str| Peer::Tier(n.into());
+        Expansion {
+            rules: merge([
+                rule(
+                    tier("worker"),
+                    tier("master"),
+                    Protocol::Tcp,
+                    range(6443, 6443),
+                ),
+                rule(
+                    tier("worker"),
+                    tier("master"),
+                    Protocol::Tcp,
+                    range(10250, 10250),
+                ),
+                rule(
+                    tier("worker"),
+                    tier("master"),
+                    Protocol::Udp,
+                    range(8472, 8472),
+                ),
+                rule(
+                    tier("worker"),
+                    tier("master"),
+                    Protocol::Number(4),
+                    RulePorts::All,
+                ),
+                rule(
+                    tier("master"),
+                    tier("master"),
+                    Protocol::Icmp,
+                    RulePorts::IcmpType(Some(8)),
+                ),
+                rule(
+                    Peer::Endpoint("say \"hi\"".into()),
+                    tier("worker"),
+                    Protocol::Tcp,
+                    range(80, 80),
+                ),
+            ]),
+            not_needed: vec![],
+            skipped: vec![],
+            warnings: vec![],
+            tiers: vec![
+                ("master".into(), vec![]),
+                ("worker".into(), vec![]),
+                ("lb".into(), vec![]),
+            ],
+            endpoints: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn mermaid_has_one_edge_per_pair() {
+        assert_eq!(
+            mermaid(&sample()),
+            "flowchart LR\n  n0[\"master\"]\n  n1[\"worker\"]\n  n2[\"lb\"]\n  n3([\"say #quot;hi#quot;\"])\n  \
+             n0 -->|\"icmp 8\"| n0\n  n1 -->|\"tcp 6443, 10250<br/>udp 8472<br/>proto 4\"| n0\n  \
+             n3 -->|\"tcp 80\"| n1\n"
+        );
+    }
+
+    #[test]
+    fn dot_quotes_names_and_breaks_labels() {
+        assert_eq!(
+            dot(&sample()),
+            "digraph portmatrix {\n  rankdir=LR;\n  node [shape=box];\n  \"master\";\n  \"worker\";\n  \"lb\";\n  \
+             \"say \\\"hi\\\"\" [shape=ellipse];\n  \"master\" -> \"master\" [label=\"icmp 8\"];\n  \
+             \"worker\" -> \"master\" [label=\"tcp 6443, 10250\\nudp 8472\\nproto 4\"];\n  \
+             \"say \\\"hi\\\"\" -> \"worker\" [label=\"tcp 80\"];\n}\n"
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! `portmatrix review PLAN.json`: the firewall rules of a Terraform plan against a selection, as text, JSON or
+//! JUnit XML. The comparison itself is [`crate::review`].
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::selection::SelectionArgs;
+use super::table::Table;
+use super::{to_json, Outcome};
+use crate::catalog::Catalog;
+use crate::review::{self, Check, FindingKind, Review, Subject, TierMap};
+
+/// `portmatrix review` arguments.
+#[derive(Debug, Args)]
+pub(super) struct ReviewArgs {
+    /// The plan: the output of `terraform show -json PLANFILE`; `-` reads standard input.
+    plan: PathBuf,
+    #[command(flatten)]
+    selection: SelectionArgs,
+    /// Place plan groups on a tier, repeatable: TIER=MATCH, where MATCH is a resource address (or a module
+    /// address holding it), a group or firewall name, a security group ID, a Google Cloud target tag or service
+    /// account, or a tag KEY=VALUE. Tiers without --tier take groups tagged portmatrix:tier=TIER or named TIER.
+    #[arg(long = "tier", value_name = "TIER=MATCH", value_parser = parse_tier)]
+    tiers: Vec<(String, String)>,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "junit")]
+    json: bool,
+    /// Print JUnit XML: one test case per need and per permission, failed by its finding.
+    #[arg(long)]
+    junit: bool,
+}
+
+fn parse_tier(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((tier, value)) if !tier.is_empty() && !value.is_empty() => {
+            Ok((tier.to_string(), value.to_string()))
+        }
+        _ => Err(format!(
+            "{text:?} is not TIER=MATCH (e.g. master=module.masters or worker=sg-0123456789abcdef0)"
+        )),
+    }
+}
+
+/// Runs `review`: findings make the outcome fail.
+pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, String> {
+    let expansion = args.selection.expand(catalog)?;
+    let text = if args.plan.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the plan from standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(&args.plan)
+            .map_err(|e| format!("cannot read the plan {}: {e}", args.plan.display()))?
+    };
+    let name = args.plan.display().to_string();
+    let document: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    let plan = review::parse_plan(&document).map_err(|e| format!("{name}: {e}"))?;
+    let tier_names: Vec<String> = expansion.tiers.iter().map(|(t, _)| t.clone()).collect();
+    let map = TierMap::new(&tier_names, &args.tiers)?;
+    let result = review::review(&plan, &expansion, &map);
+    let findings = result.findings().next().is_some();
+    let mut warnings = expansion.warnings.clone();
+    warnings.extend(result.warnings.iter().cloned());
+    let output = if args.json {
+        to_json(&report_json(&plan, &map, &result, &warnings))?
+    } else if args.junit {
+        junit(&result)
+    } else {
+        text_report(&plan, &result, &warnings)
+    };
+    Ok(Outcome {
+        output,
+        warnings,
+        findings,
+    })
+}
+
+fn summary(result: &Review) -> String {
+    let counts: Vec<String> = FindingKind::ALL
+        .iter()
+        .map(|k| format!("{} {k}", result.count(*k)))
+        .collect();
+    format!("{} checks: {}.", result.checks.len(), counts.join(", "))
+}
+
+fn text_report(plan: &review::Plan, result: &Review, warnings: &[String]) -> String {
+    let mut out = format!(
+        "Review of a Terraform {} plan (format {})\n\nTiers\n",
+        plan.terraform_version, plan.format_version
+    );
+    let mut table = Table::new(&["TIER", "GROUPS"]);
+    for (tier, groups) in &result.tiers {
+        let groups = if groups.is_empty() {
+            "-".to_string()
+        } else {
+            groups.join(", ")
+        };
+        table.row(vec![tier.clone(), groups]);
+    }
+    out.push_str(&table.render());
+    if !result.unassigned.is_empty() {
+        out.push_str(&format!(
+            "\nGroups on no tier (not reviewed): {}\n",
+            result.unassigned.join(", ")
+        ));
+    }
+    out.push_str("\nFindings\n");
+    let findings: Vec<_> = result.findings().collect();
+    if findings.is_empty() {
+        out.push_str("(none)\n");
+    }
+    let width = FindingKind::ALL
+        .iter()
+        .map(|k| k.to_string().len())
+        .max()
+        .unwrap_or(0);
+    for (_, finding) in findings {
+        out.push_str(&format!(
+            "{:width$}  {}\n",
+            finding.kind.to_string(),
+            finding.message
+        ));
+    }
+    if !warnings.is_empty() {
+        out.push_str("\nWarnings\n");
+        for warning in warnings {
+            out.push_str(&format!("- {warning}\n"));
+        }
+    }
+    out.push('\n');
+    out.push_str(&summary(result));
+    out.push('\n');
+    out
+}
+
+fn check_json(check: &Check) -> Value {
+    let finding = check.finding.as_ref();
+    json!({
+        "kind": finding.map(|f| f.kind.to_string()),
+        "subject": check.subject.to_string(),
+        "tiers": check.tiers,
+        "direction": check.direction.to_string(),
+        "protocol": check.protocol,
+        "ports": check.ports,
+        "peer": check.peer,
+        "affected_ports": finding.map(|f| f.ports.clone()),
+        "resources": check.resources,
+        "flows": check.flows,
+        "message": finding.map(|f| f.message.clone()),
+    })
+}
+
+fn report_json(plan: &review::Plan, map: &TierMap, result: &Review, warnings: &[String]) -> Value {
+    let mut summary = serde_json::Map::new();
+    summary.insert("checks".into(), json!(result.checks.len()));
+    for kind in FindingKind::ALL {
+        summary.insert(
+            kind.to_string().replace('-', "_"),
+            json!(result.count(kind)),
+        );
+    }
+    json!({
+        "plan": {
+            "terraform_version": plan.terraform_version,
+            "format_version": plan.format_version,
+        },
+        "tiers": result.tiers.iter().map(|(tier, groups)| json!({
+            "name": tier,
+            "matchers": map.matchers(tier),
+            "groups": groups,
+        })).collect::<Vec<_>>(),
+        "unassigned_groups": result.unassigned,
+        "summary": summary,
+        "findings": result.findings().map(|(c, _)| check_json(c)).collect::<Vec<_>>(),
+        "warnings": warnings,
+    })
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A check's test case name: what it is about, with the resources of a permission.
+fn case_name(check: &Check) -> String {
+    let what = format!(
+        "{} {} {} {} {}",
+        check.direction,
+        check.protocol,
+        check.ports,
+        check.direction.peer_preposition(),
+        check.peer
+    );
+    match check.subject {
+        Subject::Need => what,
+        Subject::Permission => format!("{}: {what}", check.resources.join(", ")),
+    }
+}
+
+/// JUnit XML: a suite per tier (or set of tiers sharing a group), a case per check.
+fn junit(result: &Review) -> String {
+    let mut suites: Vec<(String, Vec<&Check>)> = Vec::new();
+    for check in &result.checks {
+        let name = check.tiers.join(",");
+        match suites.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, checks)) => checks.push(check),
+            None => suites.push((name, vec![check])),
+        }
+    }
+    let failures = |checks: &[&Check]| checks.iter().filter(|c| c.finding.is_some()).count();
+    let all: Vec<&Check> = result.checks.iter().collect();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"portmatrix review\" tests=\"{}\" \
+         failures=\"{}\">\n",
+        all.len(),
+        failures(&all)
+    );
+    for (name, checks) in &suites {
+        out.push_str(&format!(
+            "  <testsuite name=\"tier {}\" tests=\"{}\" failures=\"{}\">\n",
+            xml(name),
+            checks.len(),
+            failures(checks)
+        ));
+        for check in checks {
+            let case = format!(
+                "    <testcase classname=\"portmatrix.{}.{}\" name=\"{}\"",
+                xml(name),
+                check.subject,
+                xml(&case_name(check))
+            );
+            match &check.finding {
+                None => out.push_str(&format!("{case}/>\n")),
+                Some(finding) => out.push_str(&format!(
+                    "{case}>\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                    finding.kind,
+                    xml(&finding.message),
+                    xml(&check.flows.join("\n"))
+                )),
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::review::{Direction, Finding};
+
+    fn check(finding: Option<Finding>) -> Check {
+        Check {
+            subject: Subject::Permission,
+            tiers: vec!["master".into()],
+            direction: Direction::Ingress,
+            protocol: "tcp".into(),
+            ports: "22".into(),
+            peer: "0.0.0.0/0".into(),
+            resources: vec!["aws_security_group.a <b>".into()],
+            flows: vec!["p: a -> b (ssh)".into()],
+            finding,
+        }
+    }
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let review = Review {
+            tiers: vec![],
+            unassigned: vec![],
+            checks: vec![
+                check(None),
+                check(Some(Finding {
+                    kind: FindingKind::OverBroad,
+                    ports: "22".into(),
+                    message: "x \"y\" & z".into(),
+                })),
+            ],
+            warnings: vec![],
+        };
+        assert_eq!(
+            junit(&review),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+             <testsuites name=\"portmatrix review\" tests=\"2\" failures=\"1\">\n  \
+             <testsuite name=\"tier master\" tests=\"2\" failures=\"1\">\n    \
+             <testcase classname=\"portmatrix.master.permission\" name=\"aws_security_group.a &lt;b&gt;: ingress tcp 22 from 0.0.0.0/0\"/>\n    \
+             <testcase classname=\"portmatrix.master.permission\" name=\"aws_security_group.a &lt;b&gt;: ingress tcp 22 from 0.0.0.0/0\">\n      \
+             <failure type=\"over-broad\" message=\"x &quot;y&quot; &amp; z\">p: a -&gt; b (ssh)</failure>\n    \
+             </testcase>\n  </testsuite>\n</testsuites>\n"
+        );
+    }
+
+    #[test]
+    fn tier_flags() {
+        assert_eq!(
+            parse_tier("master=Name=k8s-master"),
+            Ok(("master".into(), "Name=k8s-master".into()))
+        );
+        assert!(parse_tier("master").is_err());
+        assert!(parse_tier("=x").is_err());
+    }
+}

@@ -1,0 +1,526 @@
+//! The selection of `expand`, `review` and `diagram`: a TOML or JSON file mirroring the data sources' inputs, or
+//! flags for the simple case. Either way it becomes one engine request.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+use crate::catalog::{Catalog, Selection};
+use crate::engine::{
+    self, EndpointSpec, Expansion, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec,
+};
+
+/// Flags that select platforms, or the file that does.
+#[derive(Debug, Clone, Args)]
+pub(super) struct SelectionArgs {
+    /// Selection file (TOML, or JSON when it ends in .json or starts with `{`): `platform`, `tier`, `endpoint`
+    /// blocks, `parameters` and `pod_network`, as the data sources take them. Replaces the flags below.
+    #[arg(
+        short = 'f',
+        long = "selection",
+        value_name = "FILE",
+        conflicts_with_all = ["platforms", "versions", "options", "endpoints", "params", "pod_network"]
+    )]
+    file: Option<PathBuf>,
+    /// Platform to select, repeatable (see `portmatrix catalog list`). The tiers are master, worker and lb.
+    #[arg(long = "platform", value_name = "NAME")]
+    platforms: Vec<String>,
+    /// Version of a selected platform, repeatable: PLATFORM=VERSION, or VERSION with one platform. Default: the
+    /// newest release.
+    #[arg(long = "version", value_name = "PLATFORM=VERSION")]
+    versions: Vec<String>,
+    /// Option of a selected platform, repeatable: PLATFORM:KEY=VALUE, or KEY=VALUE with one platform.
+    #[arg(long = "option", value_name = "PLATFORM:KEY=VALUE")]
+    options: Vec<String>,
+    /// Addresses of an endpoint, repeatable: NAME=CIDR[,CIDR...]; a value may also be a prefix list ID (pl-...)
+    /// or tier:TIER for an endpoint that runs on one of the tiers.
+    #[arg(long = "endpoint", value_name = "NAME=ADDRESSES")]
+    endpoints: Vec<String>,
+    /// Value of a port parameter, repeatable: NAME=PORT (e.g. apiserver_port=6443).
+    #[arg(long = "param", value_name = "NAME=PORT")]
+    params: Vec<String>,
+    /// overlay (default): pod traffic rides the CNI tunnel; routed: pods use cloud network addresses.
+    #[arg(long = "pod-network", value_name = "MODE")]
+    pod_network: Option<String>,
+}
+
+/// An expanded selection.
+pub(super) struct Selected {
+    /// The engine's result.
+    pub(super) expansion: Expansion,
+    /// Platform names in the order they were selected.
+    pub(super) platforms: Vec<String>,
+}
+
+/// The selection file: the inputs the data sources share, with the same names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SelectionFile {
+    #[serde(default, alias = "platforms")]
+    platform: Vec<PlatformBlock>,
+    #[serde(default, alias = "tiers")]
+    tier: Vec<TierBlock>,
+    #[serde(default, alias = "endpoints")]
+    endpoint: Vec<EndpointBlock>,
+    #[serde(default)]
+    parameters: BTreeMap<String, i64>,
+    #[serde(default)]
+    pod_network: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformBlock {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TierBlock {
+    name: String,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointBlock {
+    name: String,
+    #[serde(default)]
+    cidr_ipv4: Vec<String>,
+    #[serde(default)]
+    cidr_ipv6: Vec<String>,
+    #[serde(default)]
+    prefix_list_ids: Vec<String>,
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+/// Where the selection came from, to point error messages at the right input.
+enum Origin<'a> {
+    File(&'a Path),
+    Flags,
+}
+
+impl SelectionArgs {
+    /// Runs the engine on the selection.
+    pub(super) fn expand(&self, catalog: &Catalog) -> Result<Expansion, String> {
+        self.select(catalog).map(|selected| selected.expansion)
+    }
+
+    /// Runs the engine on the selection, keeping the platforms' order for targets that need it.
+    pub(super) fn select(&self, catalog: &Catalog) -> Result<Selected, String> {
+        let (request, origin) = match &self.file {
+            Some(path) => (read_file(path)?, Origin::File(path)),
+            None => (self.flags_request()?, Origin::Flags),
+        };
+        let expansion = engine::expand(catalog, &request).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{}: {e}", locate(&origin, &request, e)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        Ok(Selected {
+            expansion,
+            platforms: request.platforms.into_iter().map(|p| p.platform).collect(),
+        })
+    }
+
+    fn flags_request(&self) -> Result<ExpansionRequest, String> {
+        if self.platforms.is_empty() {
+            return Err(
+                "no platform selected: give --platform NAME (repeatable) or --selection FILE"
+                    .to_string(),
+            );
+        }
+        let mut platforms: Vec<Selection> = self
+            .platforms
+            .iter()
+            .map(|name| Selection {
+                platform: name.clone(),
+                version: None,
+                options: BTreeMap::new(),
+            })
+            .collect();
+        let single = (platforms.len() == 1).then(|| self.platforms[0].clone());
+        for text in &self.versions {
+            let (platform, version) = match (text.split_once('='), &single) {
+                (Some((p, v)), _) => (p.to_string(), v.to_string()),
+                (None, Some(only)) => (only.clone(), text.clone()),
+                (None, None) => {
+                    return Err(format!(
+                        "--version {text}: several platforms are selected; write PLATFORM=VERSION"
+                    ))
+                }
+            };
+            let target = selected(&mut platforms, &platform, "--version", text)?;
+            if target.version.replace(version).is_some() {
+                return Err(format!(
+                    "--version: {platform} is given more than one version"
+                ));
+            }
+        }
+        for text in &self.options {
+            let Some((left, value)) = text.split_once('=') else {
+                return Err(format!(
+                    "--option {text}: write PLATFORM:KEY=VALUE (e.g. kublr:cni=calico)"
+                ));
+            };
+            let (platform, key) = match (left.split_once(':'), &single) {
+                (Some((p, k)), _) => (p.to_string(), k.to_string()),
+                (None, Some(only)) => (only.clone(), left.to_string()),
+                (None, None) => {
+                    return Err(format!(
+                        "--option {text}: several platforms are selected; write PLATFORM:KEY=VALUE"
+                    ))
+                }
+            };
+            if key.is_empty() {
+                return Err(format!("--option {text}: the option name is empty"));
+            }
+            let target = selected(&mut platforms, &platform, "--option", text)?;
+            if target
+                .options
+                .insert(key.clone(), value.to_string())
+                .is_some()
+            {
+                return Err(format!(
+                    "--option: {platform}:{key} is given more than once"
+                ));
+            }
+        }
+        let mut endpoints: Vec<EndpointSpec> = Vec::new();
+        for text in &self.endpoints {
+            let Some((name, values)) = text.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+                return Err(format!(
+                    "--endpoint {text}: write NAME=CIDR[,CIDR...] (e.g. internet=0.0.0.0/0)"
+                ));
+            };
+            let index = match endpoints.iter().position(|e| e.name == name) {
+                Some(i) => i,
+                None => {
+                    endpoints.push(EndpointSpec {
+                        name: name.to_string(),
+                        ..EndpointSpec::default()
+                    });
+                    endpoints.len() - 1
+                }
+            };
+            let spec = &mut endpoints[index];
+            for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                if let Some(tier) = value.strip_prefix("tier:") {
+                    spec.tier = Some(tier.to_string());
+                } else if value.starts_with("pl-") {
+                    spec.references.push(value.to_string());
+                } else if value.contains(':') {
+                    spec.ipv6.push(value.to_string());
+                } else {
+                    spec.ipv4.push(value.to_string());
+                }
+            }
+        }
+        let mut parameters = BTreeMap::new();
+        for text in &self.params {
+            let parsed = text
+                .split_once('=')
+                .and_then(|(name, port)| Some((name, port.trim().parse::<i64>().ok()?)));
+            let Some((name, port)) = parsed.filter(|(name, _)| !name.is_empty()) else {
+                return Err(format!(
+                    "--param {text}: write NAME=PORT (e.g. apiserver_port=6443)"
+                ));
+            };
+            if parameters.insert(name.to_string(), port).is_some() {
+                return Err(format!("--param: {name} is given more than once"));
+            }
+        }
+        Ok(ExpansionRequest {
+            platforms,
+            tiers: Vec::new(),
+            endpoints,
+            parameters,
+            pod_network: pod_network(self.pod_network.as_deref())?,
+        })
+    }
+}
+
+fn selected<'a>(
+    platforms: &'a mut [Selection],
+    name: &str,
+    flag: &str,
+    text: &str,
+) -> Result<&'a mut Selection, String> {
+    let names: Vec<String> = platforms.iter().map(|p| p.platform.clone()).collect();
+    platforms
+        .iter_mut()
+        .find(|p| p.platform == name)
+        .ok_or_else(|| {
+            format!(
+                "{flag} {text}: {name:?} is not a selected platform (selected: {}); add --platform {name}",
+                names.join(", ")
+            )
+        })
+}
+
+fn pod_network(text: Option<&str>) -> Result<PodNetwork, String> {
+    text.map_or(Ok(PodNetwork::default()), str::parse)
+}
+
+/// Reads and parses a selection file.
+fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the selection file {}: {e}", path.display()))?;
+    let json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('{');
+    let file: SelectionFile = if json {
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+    } else {
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    request(file).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
+    Ok(ExpansionRequest {
+        platforms: file
+            .platform
+            .into_iter()
+            .map(|p| Selection {
+                platform: p.name,
+                version: p.version,
+                options: p.options,
+            })
+            .collect(),
+        tiers: file
+            .tier
+            .into_iter()
+            .map(|t| TierSpec {
+                name: t.name,
+                roles: t.roles,
+            })
+            .collect(),
+        endpoints: file
+            .endpoint
+            .into_iter()
+            .map(|e| EndpointSpec {
+                name: e.name,
+                ipv4: e.cidr_ipv4,
+                ipv6: e.cidr_ipv6,
+                references: e.prefix_list_ids,
+                tier: e.tier,
+            })
+            .collect(),
+        parameters: file.parameters,
+        pod_network: pod_network(file.pod_network.as_deref())?,
+    })
+}
+
+/// Where an engine error points: the file's path (`platform[0].options.cni`) or the flag that set the input.
+fn locate(origin: &Origin<'_>, request: &ExpansionRequest, error: &InputError) -> String {
+    let dotted = || {
+        let mut out = String::new();
+        for step in &error.path {
+            match step {
+                PathStep::Field(name) if out.is_empty() => out.push_str(name),
+                PathStep::Field(name) => {
+                    out.push('.');
+                    out.push_str(name);
+                }
+                PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+                PathStep::Key(key) => out.push_str(&format!(".{key}")),
+            }
+        }
+        out
+    };
+    match origin {
+        Origin::File(path) => format!("{}: {}", path.display(), dotted()),
+        Origin::Flags => match error.path.as_slice() {
+            [PathStep::Field(f), PathStep::Index(i), ..] if f == "platform" => request
+                .platforms
+                .get(*i)
+                .map_or_else(dotted, |p| format!("--platform {}", p.platform)),
+            [PathStep::Field(f), PathStep::Index(i), ..] if f == "endpoint" => request
+                .endpoints
+                .get(*i)
+                .map_or_else(dotted, |e| format!("--endpoint {}", e.name)),
+            [PathStep::Field(f), PathStep::Key(key)] if f == "parameters" => {
+                format!("--param {key}")
+            }
+            _ => dotted(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(args: &[&str]) -> Result<ExpansionRequest, String> {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            selection: SelectionArgs,
+        }
+        let parsed = <Wrapper as clap::Parser>::try_parse_from(
+            std::iter::once("x").chain(args.iter().copied()),
+        )
+        .map_err(|e| e.to_string())?;
+        parsed.selection.flags_request()
+    }
+
+    #[test]
+    fn flags_build_the_request() {
+        let request = flags(&[
+            "--platform",
+            "kublr",
+            "--platform",
+            "longhorn",
+            "--option",
+            "kublr:cni=calico",
+            "--version",
+            "longhorn=1.6.0",
+            "--endpoint",
+            "internet=0.0.0.0/0,::/0",
+            "--endpoint",
+            "internet=pl-123",
+            "--endpoint",
+            "apiserver=tier:master",
+            "--param",
+            "apiserver_port=6443",
+            "--pod-network",
+            "routed",
+        ])
+        .unwrap();
+        assert_eq!(
+            request.platforms,
+            vec![
+                Selection {
+                    platform: "kublr".into(),
+                    version: None,
+                    options: [("cni".to_string(), "calico".to_string())].into()
+                },
+                Selection {
+                    platform: "longhorn".into(),
+                    version: Some("1.6.0".into()),
+                    options: BTreeMap::new()
+                },
+            ]
+        );
+        assert_eq!(
+            request.endpoints,
+            vec![
+                EndpointSpec {
+                    name: "internet".into(),
+                    ipv4: vec!["0.0.0.0/0".into()],
+                    ipv6: vec!["::/0".into()],
+                    references: vec!["pl-123".into()],
+                    tier: None
+                },
+                EndpointSpec {
+                    name: "apiserver".into(),
+                    tier: Some("master".into()),
+                    ..EndpointSpec::default()
+                },
+            ]
+        );
+        assert_eq!(
+            request.parameters,
+            [("apiserver_port".to_string(), 6443)].into()
+        );
+        assert_eq!(request.pod_network, PodNetwork::Routed);
+        assert!(request.tiers.is_empty());
+    }
+
+    #[test]
+    fn one_platform_needs_no_prefix() {
+        let request = flags(&[
+            "--platform",
+            "kublr",
+            "--version",
+            "1.0",
+            "--option",
+            "cni=weave",
+        ])
+        .unwrap();
+        assert_eq!(request.platforms[0].version.as_deref(), Some("1.0"));
+        assert_eq!(request.platforms[0].options["cni"], "weave");
+    }
+
+    #[test]
+    fn flag_errors_say_what_to_write() {
+        let e = flags(&["--platform", "a", "--platform", "b", "--option", "cni=x"]).unwrap_err();
+        assert_eq!(
+            e,
+            "--option cni=x: several platforms are selected; write PLATFORM:KEY=VALUE"
+        );
+        let e = flags(&["--platform", "a", "--version", "c=1"]).unwrap_err();
+        assert_eq!(
+            e,
+            "--version c=1: \"c\" is not a selected platform (selected: a); add --platform c"
+        );
+        let e = flags(&["--platform", "a", "--param", "x=y"]).unwrap_err();
+        assert_eq!(e, "--param x=y: write NAME=PORT (e.g. apiserver_port=6443)");
+        let e = flags(&["--platform", "a", "--pod-network", "flat"]).unwrap_err();
+        assert!(e.starts_with("unknown pod network \"flat\""), "{e}");
+        assert_eq!(
+            flags(&[]).unwrap_err(),
+            "no platform selected: give --platform NAME (repeatable) or --selection FILE"
+        );
+        assert!(flags(&["--selection", "f.toml", "--platform", "a"])
+            .unwrap_err()
+            .contains("cannot be used with"));
+    }
+
+    #[test]
+    fn toml_and_json_files_mirror_the_data_source_blocks() {
+        let toml_text = r#"
+pod_network = "routed"
+parameters = { apiserver_port = 6443 }
+
+[[platform]]
+name = "kublr"
+options = { cni = "calico" }
+
+[[tier]]
+name = "master"
+roles = ["kublr/master"]
+
+[[endpoint]]
+name = "internet"
+cidr_ipv4 = ["0.0.0.0/0"]
+"#;
+        let from_toml = request(toml::from_str(toml_text).unwrap()).unwrap();
+        let from_json = request(
+            serde_json::from_str(
+                r#"{"pod_network": "routed", "parameters": {"apiserver_port": 6443},
+                    "platforms": [{"name": "kublr", "options": {"cni": "calico"}}],
+                    "tiers": [{"name": "master", "roles": ["kublr/master"]}],
+                    "endpoints": [{"name": "internet", "cidr_ipv4": ["0.0.0.0/0"]}]}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(from_toml, from_json);
+        assert_eq!(
+            from_toml.tiers,
+            vec![TierSpec {
+                name: "master".into(),
+                roles: Some(vec!["kublr/master".into()])
+            }]
+        );
+        assert!(
+            toml::from_str::<SelectionFile>("[[platform]]\nname = \"x\"\nversoin = \"1\"\n")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `versoin`")
+        );
+    }
+}
