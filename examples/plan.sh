@@ -7,8 +7,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 example=$(cd "${1:-$root/examples/aws-kubernetes-cluster/rules-only}" && pwd)
 
-cargo build --release --quiet -p terraform-provider-portmatrix --bin terraform-provider-portmatrix \
-  --manifest-path "$root/Cargo.toml"
+# The bundled examples plan rule sets only, so the build leaves out the live EC2 audit (aws-sdk-ec2 adds about
+# ten minutes to a clean release build). Set PORTMATRIX_FEATURES=aws-audit to plan the audit example.
+cargo build --release --quiet -p terraform-provider-portmatrix ${PORTMATRIX_FEATURES:+--features "$PORTMATRIX_FEATURES"} \
+  --bin terraform-provider-portmatrix --manifest-path "$root/Cargo.toml"
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 
 if [ -z "${TERRAFORM:-}" ]; then

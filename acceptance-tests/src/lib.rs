@@ -4,6 +4,11 @@
 //! installs into `.tools/bin`, and any other `terraform` on PATH (often 1.11.x). Terraform loads the freshly
 //! built provider through a `dev_overrides` CLI configuration, so no `terraform init` and no registry access
 //! are needed. Finding no Terraform at all is a failure, never a skip.
+//!
+//! The binaries are built with the `aws-audit` feature, as releases are, so that the audit tests run against
+//! [`moto::Moto`], a real EC2 API on loopback.
+
+pub mod moto;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -72,31 +77,55 @@ fn terraform_version(path: &Path) -> Option<String> {
     parsed["terraform_version"].as_str().map(str::to_string)
 }
 
-/// The debug build of the provider binary, built once per test process.
-pub fn provider_binary() -> &'static Path {
+/// The debug builds of the provider and of the `portmatrix` CLI, with the `aws-audit` feature, built once per
+/// test process; the directory holding them.
+fn binaries() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(repo_root())
             .args(["build", "--quiet", "-p", "terraform-provider-portmatrix"])
-            .args(["--bin", "terraform-provider-portmatrix"])
+            .args(["--features", "aws-audit"])
+            .args([
+                "--bin",
+                "terraform-provider-portmatrix",
+                "--bin",
+                "portmatrix",
+            ])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the provider failed");
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo_root().join("target"));
-        let binary = target.join("debug/terraform-provider-portmatrix");
-        assert!(binary.exists(), "{} missing after build", binary.display());
-        binary
+        target.join("debug")
     })
+}
+
+fn binary(name: &str) -> PathBuf {
+    let binary = binaries().join(name);
+    assert!(binary.exists(), "{} missing after build", binary.display());
+    binary
+}
+
+/// The debug build of the provider binary, built once per test process.
+pub fn provider_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| binary("terraform-provider-portmatrix"))
+}
+
+/// The debug build of the `portmatrix` command line, built with the provider.
+pub fn portmatrix_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| binary("portmatrix"))
 }
 
 /// A temporary Terraform working directory wired to the freshly built provider.
 pub struct Workspace {
     dir: tempfile::TempDir,
     terraform: Terraform,
+    env: Vec<(String, String)>,
 }
 
 /// What a Terraform command printed, and whether it succeeded.
@@ -142,7 +171,15 @@ impl Workspace {
         Workspace {
             dir,
             terraform: terraform.clone(),
+            env: Vec::new(),
         }
+    }
+
+    /// Adds `env` to the environment of every command the workspace runs (and so of the provider).
+    pub fn with_env(mut self, env: &[(&str, &str)]) -> Workspace {
+        self.env
+            .extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
     }
 
     /// The working directory.
@@ -162,6 +199,9 @@ impl Workspace {
             .env_remove("TF_LOG")
             .env_remove("TF_LOG_PROVIDER")
             .env_remove("TF_LOG_PATH");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
         for (key, value) in env {
             command.env(key, value);
         }

@@ -1,0 +1,209 @@
+//! The live audit: the rules a selection requires against the rules the tiers' security groups hold.
+//!
+//! [`compare`] is pure and always built. Reading the groups needs aws-sdk-ec2, which is heavy to build, so the
+//! EC2 client lives behind the `aws-audit` Cargo feature; without it [`read_groups`] reports that the audit was
+//! left out of the build. The audit only ever calls `DescribeSecurityGroups` and `DescribeSecurityGroupRules`.
+
+pub mod compare;
+#[cfg(feature = "aws-audit")]
+mod ec2;
+
+pub use compare::{
+    check_groups, AuditOptions, AuditReport, Finding, GroupsError, ObservedPeer, ObservedRule,
+    Summary, TierReport,
+};
+
+use crate::targets::aws::AwsRuleSet;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Where and as whom to call EC2: the provider's `aws` block (or the CLI's flags). Credentials are not part of
+/// it: they come from the standard AWS chain (environment, shared files, SSO, container and instance roles).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// Region; else from `AWS_REGION` or the profile.
+    pub region: Option<String>,
+    /// Named profile of the shared config files; else `AWS_PROFILE` or `default`.
+    pub profile: Option<String>,
+    /// EC2 endpoint to call instead of AWS's (an EC2-compatible API).
+    pub endpoint_url: Option<String>,
+    /// Role to assume (through STS) with the chain's credentials before reading.
+    pub assume_role_arn: Option<String>,
+}
+
+impl AwsSettings {
+    /// What is wrong with the settings, one message per field: `(field, message)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if let Some(region) = &self.region {
+            let valid = !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !valid {
+                problems.push((
+                    "region",
+                    format!("{region:?} is not an AWS region name such as \"eu-central-1\"."),
+                ));
+            }
+        }
+        if let Some(url) = &self.endpoint_url {
+            let host = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if host.is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
+                problems.push((
+                    "endpoint_url",
+                    format!(
+                        "{url:?} is not an endpoint URL: give http:// or https:// and a host, such as \
+                         \"https://ec2.eu-central-1.amazonaws.com\"."
+                    ),
+                ));
+            }
+        }
+        if let Some(arn) = &self.assume_role_arn {
+            if !(arn.starts_with("arn:") && arn.contains(":role/")) {
+                problems.push((
+                    "assume_role_arn",
+                    format!(
+                        "{arn:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/audit\"."
+                    ),
+                ));
+            }
+        }
+        problems
+    }
+}
+
+/// A call that failed, naming the tier, the group and the EC2 call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// The tier whose group was being read; `None` for configuration errors.
+    pub tier: Option<String>,
+    /// The group, when one was being read.
+    pub group_id: Option<String>,
+    /// The EC2 API call, or `configuration` before any call.
+    pub call: String,
+    /// What went wrong, with the service's error code when it sent one.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl ReadError {
+    /// One line for people: the summary of a diagnostic or the CLI's error.
+    pub fn summary(&self) -> String {
+        match (&self.tier, &self.group_id) {
+            (Some(tier), Some(group)) => {
+                format!("{} failed for {group} (tier {tier})", self.call)
+            }
+            _ => format!("{} failed", self.call),
+        }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.summary(), self.message)?;
+        if !self.hint.is_empty() {
+            write!(f, " {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an audit produced no report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditError {
+    /// The tier to group map does not fit the selection; nothing was read.
+    Groups(Vec<GroupsError>),
+    /// Groups could not be read.
+    Read(Vec<ReadError>),
+}
+
+/// Audits the groups of `groups` (tier name to security group ID) against `required`: checks the map, reads the
+/// groups with `settings`, and compares.
+pub fn audit(
+    required: &AwsRuleSet,
+    groups: &BTreeMap<String, String>,
+    settings: &AwsSettings,
+    options: &AuditOptions,
+) -> Result<AuditReport, AuditError> {
+    check_groups(required, groups, options).map_err(AuditError::Groups)?;
+    let observed = read_groups(settings, groups).map_err(AuditError::Read)?;
+    Ok(compare::compare(required, groups, &observed, options))
+}
+
+/// The rules of `groups` (tier name to group ID) read from EC2, or one error per group that could not be read.
+/// Blocks the calling thread; the calls run on a runtime of their own, so this works inside and outside async
+/// code.
+pub fn read_groups(
+    settings: &AwsSettings,
+    groups: &BTreeMap<String, String>,
+) -> Result<Vec<ObservedRule>, Vec<ReadError>> {
+    #[cfg(feature = "aws-audit")]
+    {
+        ec2::read_groups_blocking(settings, groups)
+    }
+    #[cfg(not(feature = "aws-audit"))]
+    {
+        let _ = (settings, groups);
+        Err(vec![ReadError {
+            tier: None,
+            group_id: None,
+            call: "configuration".into(),
+            message: "this portmatrix was built without the aws-audit feature, so it cannot read security \
+                      groups."
+                .into(),
+            hint: "Use a release build, or build with `cargo build --features aws-audit`.".into(),
+        }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked_field_by_field() {
+        assert!(AwsSettings::default().problems().is_empty());
+        let good = AwsSettings {
+            region: Some("us-east-1".into()),
+            profile: Some("audit".into()),
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
+            assume_role_arn: Some("arn:aws:iam::123456789012:role/audit".into()),
+        };
+        assert!(good.problems().is_empty(), "{:?}", good.problems());
+        let bad = AwsSettings {
+            region: Some("Frankfurt".into()),
+            profile: None,
+            endpoint_url: Some("127.0.0.1:5000".into()),
+            assume_role_arn: Some("audit".into()),
+        };
+        let fields: Vec<&str> = bad.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["region", "endpoint_url", "assume_role_arn"]);
+    }
+
+    #[test]
+    fn errors_name_the_group_and_the_call() {
+        let error = ReadError {
+            tier: Some("worker".into()),
+            group_id: Some("sg-0123".into()),
+            call: "DescribeSecurityGroups".into(),
+            message: "InvalidGroup.NotFound: The security group 'sg-0123' does not exist".into(),
+            hint: "Check security_groups.".into(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "DescribeSecurityGroups failed for sg-0123 (tier worker): InvalidGroup.NotFound: The security \
+             group 'sg-0123' does not exist Check security_groups."
+        );
+    }
+
+    #[cfg(not(feature = "aws-audit"))]
+    #[test]
+    fn without_the_feature_the_audit_says_so() {
+        let errors = read_groups(&AwsSettings::default(), &BTreeMap::new()).unwrap_err();
+        assert!(errors[0].message.contains("aws-audit"), "{errors:?}");
+    }
+}

@@ -1,0 +1,214 @@
+//! `portmatrix audit`: live security groups against a selection, as `portmatrix_aws_security_group_audit` does
+//! it, from the command line. The audit itself is [`crate::audit`]; non-compliance makes the exit code 1.
+
+use clap::Args;
+
+use super::selection::SelectionArgs;
+use super::table::Table;
+use super::{to_json, Outcome};
+use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
+use crate::catalog::Catalog;
+use crate::targets::aws::{self, AwsOptions};
+
+/// `portmatrix audit` arguments.
+#[derive(Debug, Args)]
+pub(super) struct AuditArgs {
+    #[command(flatten)]
+    selection: SelectionArgs,
+    /// The security group of a tier to audit, repeatable: TIER=GROUP_ID (e.g. worker=sg-0123456789abcdef0).
+    /// Tiers left out are not audited; tiers that audited rules reference must be given.
+    #[arg(long = "security-group", value_name = "TIER=GROUP_ID", value_parser = parse_group, required = true)]
+    groups: Vec<(String, String)>,
+    /// Leave outbound rules out (for groups that keep AWS's default allow-all egress rule).
+    #[arg(long)]
+    no_egress: bool,
+    /// Count excess rules against compliance as well.
+    #[arg(long)]
+    fail_on_excess: bool,
+    /// Rules per security group, direction and address family the rules were shaped for (AWS's default is 60).
+    #[arg(long, value_name = "N", default_value_t = aws::DEFAULT_RULES_PER_GROUP as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    rules_per_group: u64,
+    /// The rules were shaped with widen_to_fit.
+    #[arg(long)]
+    widen_to_fit: bool,
+    /// The rules were shaped with all_traffic_within_tier.
+    #[arg(long)]
+    all_traffic_within_tier: bool,
+    /// AWS region; default: AWS_REGION or the profile's region.
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// Named profile of the shared AWS config files; default: AWS_PROFILE or `default`.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// EC2 endpoint to call instead of AWS's (an EC2-compatible API).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// IAM role to assume before reading.
+    #[arg(long, value_name = "ARN")]
+    assume_role_arn: Option<String>,
+    /// Print JSON: tiers with their findings, summary, compliant, warnings.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_group(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((tier, id)) if !tier.is_empty() && id.starts_with("sg-") && id.len() > 3 => {
+            Ok((tier.to_string(), id.to_string()))
+        }
+        _ => Err(format!(
+            "{text:?} is not TIER=GROUP_ID (e.g. worker=sg-0123456789abcdef0)"
+        )),
+    }
+}
+
+/// Runs `audit`: a report that is not compliant makes the outcome fail.
+pub(super) fn run(args: &AuditArgs, catalog: &Catalog) -> Result<Outcome, String> {
+    let settings = AwsSettings {
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        assume_role_arn: args.assume_role_arn.clone(),
+    };
+    if let Some((field, message)) = settings.problems().into_iter().next() {
+        return Err(format!("--{}: {message}", field.replace('_', "-")));
+    }
+    let mut groups = std::collections::BTreeMap::new();
+    for (tier, id) in &args.groups {
+        if groups.insert(tier.clone(), id.clone()).is_some() {
+            return Err(format!(
+                "--security-group: tier {tier:?} is given more than once"
+            ));
+        }
+    }
+    let expansion = args.selection.expand(catalog)?;
+    let shape = AwsOptions {
+        rules_per_group: usize::try_from(args.rules_per_group).unwrap_or(usize::MAX),
+        widen_to_fit: args.widen_to_fit,
+        all_traffic_within_tier: args.all_traffic_within_tier,
+    };
+    let rules = aws::security_group_rules(&expansion, &shape).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("--rules-per-group: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let options = AuditOptions {
+        audit_egress: !args.no_egress,
+        fail_on_excess: args.fail_on_excess,
+    };
+    let mut report = match audit::audit(&rules, &groups, &settings, &options) {
+        Ok(report) => report,
+        Err(AuditError::Groups(errors)) => {
+            return Err(lines(
+                errors.iter().map(|e| format!("--security-group: {e}")),
+            ))
+        }
+        Err(AuditError::Read(errors)) => return Err(lines(errors.iter().map(ToString::to_string))),
+    };
+    let mut warnings = expansion.warnings;
+    warnings.extend(rules.warnings);
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    let output = if args.json {
+        to_json(&report)?
+    } else {
+        text(&report)
+    };
+    Ok(Outcome {
+        output,
+        warnings: report.warnings.clone(),
+        findings: !report.compliant,
+    })
+}
+
+fn lines(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join("\n")
+}
+
+/// One table of findings for all tiers, then the summary.
+fn text(report: &AuditReport) -> String {
+    let mut table = Table::new(&[
+        "TIER",
+        "FINDING",
+        "DIRECTION",
+        "PROTOCOL",
+        "PORTS",
+        "PEER",
+        "RULE",
+        "DETAIL",
+    ]);
+    let mut any = false;
+    for (tier, findings) in &report.tiers {
+        for (kind, list) in [
+            ("missing", &findings.missing),
+            ("over-broad", &findings.over_broad),
+            ("excess", &findings.excess),
+            ("covered", &findings.covered),
+        ] {
+            for finding in list {
+                any = true;
+                table.row(vec![
+                    format!("{tier} ({})", findings.security_group_id),
+                    kind.to_string(),
+                    finding.direction.clone(),
+                    finding.ip_protocol.clone(),
+                    ports(finding),
+                    finding.peer.clone(),
+                    rule(finding),
+                    finding.detail.clone(),
+                ]);
+            }
+        }
+    }
+    let summary = &report.summary;
+    let verdict = if report.compliant {
+        "compliant"
+    } else {
+        "NOT compliant"
+    };
+    let mut out = if any {
+        table.render() + "\n"
+    } else {
+        String::new()
+    };
+    out.push_str(&format!(
+        "{verdict}: {} missing, {} over-broad, {} excess, {} covered ({} required rules and {} group rules \
+         compared in {} groups)\n",
+        summary.missing,
+        summary.over_broad,
+        summary.excess,
+        summary.covered,
+        summary.required,
+        summary.observed,
+        report.tiers.len()
+    ));
+    out
+}
+
+fn ports(finding: &Finding) -> String {
+    match (finding.from_port, finding.to_port) {
+        (Some(from), Some(to)) if finding.ip_protocol.starts_with("icmp") => {
+            format!("type {from} code {to}")
+        }
+        (Some(from), Some(to)) if from == to => from.to_string(),
+        (Some(from), Some(to)) => format!("{from}-{to}"),
+        _ => "all".to_string(),
+    }
+}
+
+/// The rules data source's key of a required rule, or the group rule's ID (and what covers it).
+fn rule(finding: &Finding) -> String {
+    let own = finding
+        .key
+        .clone()
+        .or_else(|| finding.rule_id.clone())
+        .unwrap_or_default();
+    if finding.covered_by.is_empty() {
+        own
+    } else {
+        format!("{own} <- {}", finding.covered_by.join(","))
+    }
+}
