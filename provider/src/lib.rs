@@ -2,6 +2,7 @@
 //!
 //! Layers, from the wire inwards:
 //! - [`plugin`]: go-plugin transport (handshake, AutoMTLS, lifecycle, logging); knows nothing of ports.
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod cty;
@@ -9,6 +10,8 @@ pub mod datasources;
 pub mod diagnostics;
 pub mod engine;
 pub mod plugin;
+pub mod provider_config;
+pub mod review;
 pub mod schema;
 pub mod server;
 pub mod targets;

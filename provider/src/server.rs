@@ -1,13 +1,15 @@
 //! The `tfplugin6.Provider` gRPC service: decodes requests, dispatches to data sources, encodes responses.
 //!
 //! Terraform starts the provider several times per command (schema, validation, read), so every RPC here is
-//! stateless apart from the configured Terraform version. RPCs this provider has no use for (resources,
-//! functions, ephemeral resources, ...) keep the generated default, `UNIMPLEMENTED`, which is what Terraform
-//! expects from providers that lack them.
+//! stateless apart from what `ConfigureProvider` hands over: the Terraform version, and the provider block's
+//! settings, which Terraform sends to a process before it reads data sources in it. RPCs this provider has no
+//! use for (resources, functions, ephemeral resources, ...) keep the generated default, `UNIMPLEMENTED`, which is
+//! what Terraform expects from providers that lack them.
 
 use crate::cty::{self, CtyType, Value};
 use crate::datasources::{self, DataSource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::provider_config;
 use crate::schema::{Block, Schema};
 use portmatrix_proto::tfplugin6 as proto;
 use portmatrix_proto::tfplugin6::provider_server::{Provider, ProviderServer};
@@ -51,14 +53,9 @@ impl PortmatrixProvider {
         }
     }
 
-    /// The provider block's schema: no arguments yet.
+    /// The provider block's schema.
     fn provider_schema() -> Schema {
-        Schema {
-            version: 0,
-            block: Block::new(
-                "The portmatrix provider needs no configuration: its catalogs are built in.",
-            ),
-        }
+        provider_config::schema()
     }
 
     /// Looks up a data source, or explains which ones exist.
@@ -160,11 +157,12 @@ impl Provider for PortmatrixProvider {
         request: Request<proto::validate_provider_config::Request>,
     ) -> Result<Response<proto::validate_provider_config::Response>, Status> {
         let mut diagnostics = Diagnostics::default();
-        if let Err(error) = decode_config(
+        match decode_config(
             &Self::provider_schema().block,
             request.get_ref().config.as_ref(),
         ) {
-            diagnostics.push(error);
+            Ok(config) => diagnostics.extend(provider_config::validate(&config)),
+            Err(error) => diagnostics.push(error),
         }
         Ok(Response::new(proto::validate_provider_config::Response {
             diagnostics: proto_diagnostics(diagnostics),
@@ -181,8 +179,17 @@ impl Provider for PortmatrixProvider {
             *version = Some(request.terraform_version);
         }
         let mut diagnostics = Diagnostics::default();
-        if let Err(error) = decode_config(&Self::provider_schema().block, request.config.as_ref()) {
-            diagnostics.push(error);
+        // The settings are not logged: they are harmless, but the habit keeps credentials out of logs.
+        match decode_config(&Self::provider_schema().block, request.config.as_ref()) {
+            Ok(config) => match provider_config::settings(&config) {
+                Ok(settings) => {
+                    for ds in self.data_sources.values() {
+                        ds.configure(&settings);
+                    }
+                }
+                Err(errors) => diagnostics.extend(errors),
+            },
+            Err(error) => diagnostics.push(error),
         }
         Ok(Response::new(proto::configure_provider::Response {
             diagnostics: proto_diagnostics(diagnostics),
@@ -234,7 +241,8 @@ impl Provider for PortmatrixProvider {
         &self,
         _request: Request<proto::stop_provider::Request>,
     ) -> Result<Response<proto::stop_provider::Response>, Status> {
-        // Reads are short and CPU-bound, so there is nothing to cancel; an empty error means "stopped".
+        // Reads are short (the audit's EC2 calls are bounded by their timeouts), so there is nothing to cancel;
+        // an empty error means "stopped".
         tracing::debug!("StopProvider");
         Ok(Response::new(proto::stop_provider::Response {
             error: String::new(),

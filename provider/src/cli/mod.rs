@@ -1,7 +1,16 @@
-//! The `portmatrix` command-line program (binary `src/bin/portmatrix.rs`): inspects the catalog through the
-//! library API. Exit codes: 0 ok, 2 usage or selection error (message on stderr), 1 output failure.
+//! The `portmatrix` command-line program (binary `src/bin/portmatrix.rs`): the catalog, the engine, the targets
+//! and the plan review through the library API, one file per subcommand.
+//!
+//! Exit codes: 0 ok (for `review`: no findings; for `audit`: compliant), 1 `review` found missing, excess or
+//! over-broad rules, or `audit` found the groups not compliant, 2 usage, input, EC2 or output error (message on
+//! stderr).
 
+mod audit;
 mod catalog;
+mod diagram;
+mod expand;
+mod review;
+mod selection;
 mod table;
 
 use std::collections::BTreeMap;
@@ -12,12 +21,19 @@ use clap::{Parser, Subcommand};
 
 use crate::catalog::Catalog;
 
+/// The exit codes, as `--help` shows them.
+const EXIT_CODES: &str = "Exit codes:\n  \
+    0  success; for `review`, no findings; for `audit`, the groups are compliant\n  \
+    1  `review` found missing, excess or over-broad rules; `audit` found missing or over-broad rules\n  \
+    2  usage, input, EC2 or output error (the message is on stderr)";
+
 /// Command line of `portmatrix`.
 #[derive(Debug, Parser)]
 #[command(
     name = "portmatrix",
     version,
-    about = "Kubernetes platform port tables as data"
+    about = "Kubernetes platform port tables as data",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,6 +45,22 @@ enum Command {
     /// Inspect the built-in port catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Expand a selection into its rule set without Terraform: the normalized flows (--target flows) or a
+    /// target's rules, as a table, JSON, Markdown or CSV.
+    #[command(after_help = EXIT_CODES)]
+    Expand(expand::ExpandArgs),
+    /// Review the security group, firewall and NSG rules of a Terraform plan (`terraform show -json PLANFILE`)
+    /// against a selection: what is missing, excess or over-broad.
+    #[command(after_help = EXIT_CODES)]
+    Review(review::ReviewArgs),
+    /// Draw the flows between tiers and endpoints, one edge per ordered pair labelled with its ports: Mermaid,
+    /// Graphviz DOT, or SVG (with Graphviz installed).
+    #[command(after_help = EXIT_CODES)]
+    Diagram(diagram::DiagramArgs),
+    /// Audit live AWS security groups against a selection (read-only EC2 calls): rules missing, covered by
+    /// wider rules, excess, or over-broad. Needs a build with the aws-audit feature.
+    #[command(after_help = EXIT_CODES)]
+    Audit(audit::AuditArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,17 +108,40 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Text for standard output.
+    pub output: String,
+    /// Lines for standard error (skipped flows, rules not reviewed, ...).
+    pub warnings: Vec<String>,
+    /// Whether `review` found something, or `audit` found the groups not compliant: the exit code is then 1.
+    pub findings: bool,
+}
+
 /// Runs `portmatrix` on the built-in catalog and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     for error in Catalog::builtin_errors() {
         eprintln!("warning: built-in catalog document left out: {error}");
     }
-    match run(&cli, Catalog::builtin()) {
-        Ok(output) => match std::io::stdout().lock().write_all(output.as_bytes()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(_) => ExitCode::FAILURE,
-        },
+    match execute(&cli, Catalog::builtin()) {
+        Ok(outcome) => {
+            for warning in &outcome.warnings {
+                eprintln!("warning: {warning}");
+            }
+            match std::io::stdout()
+                .lock()
+                .write_all(outcome.output.as_bytes())
+            {
+                Ok(()) if outcome.findings => ExitCode::from(1),
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the output: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
@@ -96,8 +151,21 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line against `catalog`; the output, or the message of a selection error.
 pub fn run(cli: &Cli, catalog: &Catalog) -> Result<String, String> {
+    execute(cli, catalog).map(|outcome| outcome.output)
+}
+
+/// Runs a parsed command line against `catalog`: the output, warnings and whether there are findings, or the
+/// message of a usage or input error.
+pub fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
+    let plain = |output: Result<String, String>| {
+        output.map(|output| Outcome {
+            output,
+            warnings: Vec::new(),
+            findings: false,
+        })
+    };
     match &cli.command {
-        Command::Catalog(CatalogCommand::List { json }) => catalog::list(catalog, *json),
+        Command::Catalog(CatalogCommand::List { json }) => plain(catalog::list(catalog, *json)),
         Command::Catalog(CatalogCommand::Show {
             platform,
             version,
@@ -110,14 +178,24 @@ pub fn run(cli: &Cli, catalog: &Catalog) -> Result<String, String> {
                     return Err(format!("option {key:?} is given more than once"));
                 }
             }
-            catalog::show(catalog, platform, version.as_deref(), chosen, *json)
+            plain(catalog::show(
+                catalog,
+                platform,
+                version.as_deref(),
+                chosen,
+                *json,
+            ))
         }
         Command::Catalog(CatalogCommand::Diff {
             platform,
             from,
             to,
             json,
-        }) => catalog::diff(catalog, platform, from, to, *json),
+        }) => plain(catalog::diff(catalog, platform, from, to, *json)),
+        Command::Expand(args) => expand::run(args, catalog),
+        Command::Review(args) => review::run(args, catalog),
+        Command::Diagram(args) => diagram::run(args, catalog),
+        Command::Audit(args) => audit::run(args, catalog),
     }
 }
 

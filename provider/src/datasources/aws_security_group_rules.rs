@@ -6,8 +6,9 @@ use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::engine::Expansion;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
-use crate::targets::aws::{self, AwsOptions, AwsPeer, AwsRule, Direction};
+use crate::targets::aws::{self, AwsOptions, AwsPeer, AwsRule, AwsRuleSet, Direction};
 
 /// The `portmatrix_aws_security_group_rules` data source.
 pub struct AwsSecurityGroupRulesDataSource;
@@ -15,6 +16,9 @@ pub struct AwsSecurityGroupRulesDataSource;
 const RULES_PER_GROUP: &str = "rules_per_group";
 const WIDEN_TO_FIT: &str = "widen_to_fit";
 const ALL_TRAFFIC_WITHIN_TIER: &str = "all_traffic_within_tier";
+
+/// The AWS shaping options, shared with `portmatrix_aws_security_group_audit`.
+pub(super) const AWS_OPTIONS: [&str; 3] = [RULES_PER_GROUP, WIDEN_TO_FIT, ALL_TRAFFIC_WITHIN_TIER];
 
 fn rule_type(peer_tier: &str) -> CtyType {
     CtyType::object([
@@ -89,6 +93,33 @@ fn widened_type() -> CtyType {
     ])
 }
 
+/// The selection inputs plus the AWS shaping options: every input of `portmatrix_aws_security_group_rules`,
+/// shared with `portmatrix_aws_security_group_audit`.
+pub(super) fn with_aws_inputs(block: Block) -> Block {
+    selection::with_selection_inputs(block, EndpointKind::CidrsAndPrefixLists).attribute(
+        Attribute::optional(
+            RULES_PER_GROUP,
+            CtyType::Number,
+            "Quota of rules per security group and direction, counted separately for IPv4 and IPv6 (a rule \
+             referencing a group counts in both). Defaults to AWS's 60; set it to your raised quota. AWS counts a \
+             referenced prefix list as its maximum number of entries, which is not known at plan time: portmatrix \
+             counts it as one rule in each family, so leave room for your prefix lists.",
+        ))
+        .attribute(Attribute::optional(
+            WIDEN_TO_FIT,
+            CtyType::Bool,
+            "When a group is over quota: `false` (default) fails naming the biggest contributors; `true` merges \
+             neighbouring port ranges of the same peer and protocol, smallest gaps first, and lists every extra \
+             port opened in `widened`.",
+        ))
+        .attribute(Attribute::optional(
+            ALL_TRAFFIC_WITHIN_TIER,
+            CtyType::Bool,
+            "`true` replaces each tier's rules with itself by one all-traffic rule (`ip_protocol = \"-1\"`). \
+             Fewer rules, but every port between the tier's machines is open. Default `false`.",
+        ))
+}
+
 /// The AWS options of a wholly known configuration, or the diagnostic for a bad quota.
 fn options(config: &Value) -> Result<AwsOptions, Diagnostic> {
     let flag = |name: &str| {
@@ -117,6 +148,47 @@ fn options(config: &Value) -> Result<AwsOptions, Diagnostic> {
     })
 }
 
+/// Checks what is known of the inputs of [`with_aws_inputs`].
+pub(super) fn validate_aws_inputs(config: &Value, diagnostics: &mut Diagnostics) {
+    if config
+        .get_attr(RULES_PER_GROUP)
+        .is_some_and(Value::is_wholly_known)
+    {
+        if let Err(error) = options(config) {
+            diagnostics.push(error);
+        }
+    }
+    selection::validate(config, EndpointKind::CidrsAndPrefixLists, diagnostics);
+}
+
+/// The rule set a wholly known configuration of [`with_aws_inputs`] asks for, with its options and expansion;
+/// `None` with errors in `diagnostics` when an input is wrong or a group is over quota.
+pub(super) fn required_rules(
+    config: &Value,
+    diagnostics: &mut Diagnostics,
+) -> Option<(AwsOptions, Expansion, AwsRuleSet)> {
+    let options = match options(config) {
+        Ok(options) => options,
+        Err(error) => {
+            diagnostics.push(error);
+            return None;
+        }
+    };
+    let expansion = selection::expand(config, EndpointKind::CidrsAndPrefixLists, diagnostics)?;
+    match aws::security_group_rules(&expansion, &options) {
+        Ok(rules) => Some((options, expansion, rules)),
+        Err(errors) => {
+            for error in errors {
+                diagnostics.push(
+                    Diagnostic::error("Security group rule quota exceeded", error.to_string())
+                        .at(AttributePath::root().attr(RULES_PER_GROUP)),
+                );
+            }
+            None
+        }
+    }
+}
+
 impl DataSource for AwsSecurityGroupRulesDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_aws_security_group_rules"
@@ -129,28 +201,7 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
              are built from tier names, protocols, ports and endpoint addresses (never from group IDs), so they are \
              known at plan time. Rule counts are checked against AWS's per-group quota.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::CidrsAndPrefixLists)
-            .attribute(Attribute::optional(
-                RULES_PER_GROUP,
-                CtyType::Number,
-                "Quota of rules per security group and direction, counted separately for IPv4 and IPv6 (a rule \
-                 referencing a group counts in both). Defaults to AWS's 60; set it to your raised quota. AWS counts a \
-                 referenced prefix list as its maximum number of entries, which is not known at plan time: portmatrix \
-                 counts it as one rule in each family, so leave room for your prefix lists.",
-            ))
-            .attribute(Attribute::optional(
-                WIDEN_TO_FIT,
-                CtyType::Bool,
-                "When a group is over quota: `false` (default) fails naming the biggest contributors; `true` merges \
-                 neighbouring port ranges of the same peer and protocol, smallest gaps first, and lists every extra \
-                 port opened in `widened`.",
-            ))
-            .attribute(Attribute::optional(
-                ALL_TRAFFIC_WITHIN_TIER,
-                CtyType::Bool,
-                "`true` replaces each tier's rules with itself by one all-traffic rule (`ip_protocol = \"-1\"`). \
-                 Fewer rules, but every port between the tier's machines is open. Default `false`.",
-            ))
+        let block = with_aws_inputs(block)
             .attribute(Attribute::computed(
                 "ingress",
                 CtyType::map(rule_type("source_tier")),
@@ -194,38 +245,11 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        if config
-            .get_attr(RULES_PER_GROUP)
-            .is_some_and(Value::is_wholly_known)
-        {
-            if let Err(error) = options(config) {
-                diagnostics.push(error);
-            }
-        }
-        selection::validate(config, EndpointKind::CidrsAndPrefixLists, diagnostics);
+        validate_aws_inputs(config, diagnostics);
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
-        let options = match options(config) {
-            Ok(options) => options,
-            Err(error) => {
-                diagnostics.push(error);
-                return None;
-            }
-        };
-        let expansion = selection::expand(config, EndpointKind::CidrsAndPrefixLists, diagnostics)?;
-        let rules = match aws::security_group_rules(&expansion, &options) {
-            Ok(rules) => rules,
-            Err(errors) => {
-                for error in errors {
-                    diagnostics.push(
-                        Diagnostic::error("Security group rule quota exceeded", error.to_string())
-                            .at(AttributePath::root().attr(RULES_PER_GROUP)),
-                    );
-                }
-                return None;
-            }
-        };
+        let (options, expansion, rules) = required_rules(config, diagnostics)?;
         let number = |n: usize| Value::number(Number::from(n as u64));
         let strings = |items: &[String]| Value::List(items.iter().map(Value::string).collect());
         let tiers = rules
@@ -271,10 +295,7 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
             .cloned()
             .collect();
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
-        attributes.extend(echo_config(
-            config,
-            &[RULES_PER_GROUP, WIDEN_TO_FIT, ALL_TRAFFIC_WITHIN_TIER],
-        ));
+        attributes.extend(echo_config(config, &AWS_OPTIONS));
         attributes.push((
             "ingress".into(),
             Value::Map(

@@ -3,19 +3,35 @@
 //! Each data source declares its schema and turns a decoded configuration into a result value. Decoding,
 //! encoding and completing values is the server's job, so a data source only deals with [`Value`]s.
 
+mod aws_security_group_audit;
 mod aws_security_group_rules;
+mod azure_nsg_rules;
 mod catalog;
 mod config;
 mod flows;
+mod gcp_firewall_rules;
+mod hcloud_firewall_rules;
+mod kubernetes_network_policies;
+mod nftables_ruleset;
+mod openstack_secgroup_rules;
 mod selection;
+mod unsupported;
 
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
+use crate::provider_config::ProviderSettings;
 use crate::schema::Schema;
 
+pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
 pub use aws_security_group_rules::AwsSecurityGroupRulesDataSource;
+pub use azure_nsg_rules::AzureNsgRulesDataSource;
 pub use catalog::CatalogDataSource;
 pub use flows::FlowsDataSource;
+pub use gcp_firewall_rules::GcpFirewallRulesDataSource;
+pub use hcloud_firewall_rules::HcloudFirewallRulesDataSource;
+pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
+pub use nftables_ruleset::NftablesRulesetDataSource;
+pub use openstack_secgroup_rules::OpenStackSecgroupRulesDataSource;
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -28,6 +44,10 @@ pub trait DataSource: Send + Sync {
     /// Checks a configuration that may still hold unknown values; report only what is certain to be wrong.
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics);
 
+    /// Takes the provider block's settings, which Terraform sends before any read. Only data sources that read
+    /// something outside the configuration need them.
+    fn configure(&self, _settings: &ProviderSettings) {}
+
     /// Reads the data source for a wholly known configuration. `None` means it failed, with errors in
     /// `diagnostics`.
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value>;
@@ -36,9 +56,16 @@ pub trait DataSource: Send + Sync {
 /// Every data source the provider offers, sorted by type name.
 pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
+        Box::new(AwsSecurityGroupAuditDataSource::default()),
         Box::new(AwsSecurityGroupRulesDataSource),
+        Box::new(AzureNsgRulesDataSource),
         Box::new(CatalogDataSource),
         Box::new(FlowsDataSource),
+        Box::new(GcpFirewallRulesDataSource),
+        Box::new(HcloudFirewallRulesDataSource),
+        Box::new(KubernetesNetworkPoliciesDataSource),
+        Box::new(NftablesRulesetDataSource),
+        Box::new(OpenStackSecgroupRulesDataSource),
     ];
     sources.sort_by_key(|source| source.type_name());
     sources

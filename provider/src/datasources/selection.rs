@@ -84,7 +84,8 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
         .block(NestedBlock::list(
             "tier",
             Block::new(
-                "A tier: machines that share firewall rules (one security group each). Without tier blocks the \
+                "A tier: machines that share firewall rules (a security group, network tag, firewall or address set). \
+                 Without tier blocks the \
                  tiers are `master`, `worker` and `lb`, holding the roles the catalogs place there.",
             )
             .attribute(Attribute::required(

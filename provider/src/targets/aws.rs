@@ -87,7 +87,7 @@ pub enum AwsPeer {
 
 impl AwsPeer {
     /// The peer as it appears in rule keys: a tier name, or `endpoint:cidr`.
-    fn key(&self) -> String {
+    pub fn key(&self) -> String {
         match self {
             AwsPeer::Tier(tier) => tier.clone(),
             AwsPeer::Ipv4 { endpoint, cidr } | AwsPeer::Ipv6 { endpoint, cidr } => {

@@ -2,3 +2,12 @@
 //! firewall. Pure Rust, like the engine: no Terraform types here.
 
 pub mod aws;
+pub mod azure;
+pub mod common;
+#[cfg(test)]
+mod fixtures;
+pub mod gcp;
+pub mod hcloud;
+pub mod kubernetes_network_policies;
+pub mod nftables;
+pub mod openstack;

@@ -2,44 +2,8 @@
 
 use super::*;
 use crate::engine::Rule;
+use crate::targets::fixtures::*;
 use proptest::prelude::*;
-
-fn reason(platform: &str, purpose: &str) -> Reason {
-    Reason {
-        platform: platform.into(),
-        versions: "*".into(),
-        from_role: "a".into(),
-        to_role: "b".into(),
-        purpose: purpose.into(),
-        document: "doc".into(),
-        url: "https://example.invalid".into(),
-        rows: vec![],
-    }
-}
-
-fn tier(name: &str) -> Peer {
-    Peer::Tier(name.into())
-}
-
-fn rule(
-    source: Peer,
-    destination: Peer,
-    protocol: Protocol,
-    ports: RulePorts,
-    purpose: &str,
-) -> Rule {
-    Rule {
-        source,
-        destination,
-        protocol,
-        ports,
-        reasons: vec![reason("k8s", purpose)],
-    }
-}
-
-fn tcp(from: u16, to: u16) -> RulePorts {
-    RulePorts::Range(PortRange { from, to })
-}
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
     let mut endpoints = BTreeMap::new();
@@ -74,21 +38,21 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
                 tier("worker"),
                 tier("master"),
                 Protocol::Tcp,
-                tcp(6443, 6443),
+                range(6443, 6443),
                 "API",
             ),
             rule(
                 Peer::Endpoint("admin".into()),
                 tier("master"),
                 Protocol::Tcp,
-                tcp(22, 22),
+                range(22, 22),
                 "SSH",
             ),
             rule(
                 tier("worker"),
                 Peer::Endpoint("admin".into()),
                 Protocol::Udp,
-                tcp(53, 53),
+                range(53, 53),
                 "DNS",
             ),
         ]),
@@ -185,21 +149,21 @@ fn all_traffic_within_tier_is_one_self_rule_only_when_asked() {
             tier("worker"),
             tier("worker"),
             Protocol::Udp,
-            tcp(8472, 8472),
+            range(8472, 8472),
             "VXLAN",
         ),
         rule(
             tier("worker"),
             tier("worker"),
             Protocol::Tcp,
-            tcp(10250, 10250),
+            range(10250, 10250),
             "kubelet",
         ),
         rule(
             tier("master"),
             tier("worker"),
             Protocol::Tcp,
-            tcp(10250, 10250),
+            range(10250, 10250),
             "kubelet",
         ),
     ];
@@ -249,7 +213,7 @@ fn endpoints_without_addresses_are_reported_not_silently_dropped() {
             Peer::Endpoint("empty".into()),
             tier("master"),
             Protocol::Tcp,
-            tcp(22, 22),
+            range(22, 22),
             "SSH",
         )]),
         &AwsOptions::default(),
@@ -270,7 +234,7 @@ fn many_ports(count: u16, step: u16) -> Vec<Rule> {
                 tier("worker"),
                 tier("master"),
                 Protocol::Tcp,
-                tcp(8000 + i * step, 8000 + i * step),
+                range(8000 + i * step, 8000 + i * step),
                 "p",
             )
         })
@@ -303,7 +267,7 @@ fn widening_opens_the_fewest_extra_ports_and_reports_them() {
         tier("worker"),
         tier("master"),
         Protocol::Tcp,
-        tcp(8100, 8100),
+        range(8100, 8100),
         "far",
     ));
     let options = AwsOptions {
@@ -336,14 +300,14 @@ fn widening_that_cannot_fit_still_fails() {
             tier("worker"),
             tier("master"),
             Protocol::Tcp,
-            tcp(80, 80),
+            range(80, 80),
             "http",
         ),
         rule(
             tier("worker"),
             tier("master"),
             Protocol::Udp,
-            tcp(53, 53),
+            range(53, 53),
             "dns",
         ),
     ];
@@ -378,7 +342,7 @@ proptest! {
         ports in prop::collection::btree_set(1u16..300, 1..30),
         limit in 1usize..10,
     ) {
-        let rules: Vec<Rule> = ports.iter().map(|p| rule(tier("worker"), tier("master"), Protocol::Tcp, tcp(*p, *p), "p")).collect();
+        let rules: Vec<Rule> = ports.iter().map(|p| rule(tier("worker"), tier("master"), Protocol::Tcp, range(*p, *p), "p")).collect();
         let plain = security_group_rules(&expansion(rules.clone()), &AwsOptions { rules_per_group: 1000, ..Default::default() }).unwrap();
         let options = AwsOptions { rules_per_group: limit, widen_to_fit: true, ..Default::default() };
         let widened = security_group_rules(&expansion(rules), &options).unwrap();
@@ -429,7 +393,7 @@ fn sctp_rules_are_whole_protocol_with_a_warning() {
             tier("worker"),
             tier("master"),
             Protocol::Sctp,
-            tcp(9899, 9899),
+            range(9899, 9899),
             "sctp app",
         )]),
         &AwsOptions::default(),
