@@ -249,6 +249,34 @@ async fn pinned_client_is_served_and_shutdown_ends_the_process() {
 }
 
 #[tokio::test]
+async fn health_reports_plugin_serving_and_stop_provider_answers() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let identity = go_plugin_like_identity();
+    let provider = launch(&identity.cert_pem);
+    let channel = channel(
+        &provider.socket,
+        client_config(&provider.server_cert, Some(&identity)),
+    )
+    .await
+    .expect("the pinned client connects");
+    let health = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .expect("go-plugin's health service is registered")
+        .into_inner();
+    assert_eq!(health.status, ServingStatus::Serving as i32);
+    let stopped = ProviderClient::new(channel)
+        .stop_provider(portmatrix_proto::tfplugin6::stop_provider::Request {})
+        .await
+        .expect("StopProvider is implemented")
+        .into_inner();
+    assert_eq!(stopped.error, "", "an empty error means stopped");
+}
+
+#[tokio::test]
 async fn a_client_with_another_certificate_is_refused() {
     let pinned = go_plugin_like_identity();
     let stranger = go_plugin_like_identity();
