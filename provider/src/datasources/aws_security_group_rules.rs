@@ -1,7 +1,7 @@
 //! `portmatrix_aws_security_group_rules`: rules for `aws_vpc_security_group_ingress_rule` and
 //! `aws_vpc_security_group_egress_rule`, keyed for `for_each`, one security group per tier.
 
-use super::flows::{echo_config, skipped_type, skipped_value, SELECTION_INPUTS};
+use super::flows::{echo_config, push_outcome, skipped_type, tier_roles, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::cty::{CtyType, Number, Value};
@@ -256,12 +256,7 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
             .tiers
             .iter()
             .map(|(tier, counts)| {
-                let roles = expansion
-                    .tiers
-                    .iter()
-                    .find(|(name, _)| name == tier)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_default();
+                let roles = tier_roles(&expansion, tier);
                 let value = Value::object([
                     ("ingress_ipv4", number(counts.ingress_ipv4)),
                     ("ingress_ipv6", number(counts.ingress_ipv6)),
@@ -288,12 +283,6 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
                 ])
             })
             .collect();
-        let warnings: Vec<String> = expansion
-            .warnings
-            .iter()
-            .chain(&rules.warnings)
-            .cloned()
-            .collect();
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
         attributes.extend(echo_config(config, &AWS_OPTIONS));
         attributes.push((
@@ -318,11 +307,7 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
         ));
         attributes.push(("tiers".into(), Value::Map(tiers)));
         attributes.push(("widened".into(), Value::List(widened)));
-        attributes.push((
-            "not_needed".into(),
-            Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-        ));
-        attributes.push(("warnings".into(), strings(&warnings)));
+        push_outcome(&mut attributes, &expansion, &rules.warnings);
         Some(Value::Object(attributes.into_iter().collect()))
     }
 }

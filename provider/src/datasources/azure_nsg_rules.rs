@@ -1,7 +1,7 @@
 //! `portmatrix_azure_nsg_rules`: rules for `azurerm_network_security_rule`, keyed by rule name for `for_each`,
 //! one application security group per tier and deterministic priorities.
 
-use super::flows::{echo_config, skipped_type, skipped_value, SELECTION_INPUTS};
+use super::flows::{echo_config, push_outcome, skipped_type, tier_roles, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::unsupported::{
     option_diagnostic, policy, strings, strings_or_null, unsupported_flows_attribute,
@@ -304,12 +304,7 @@ impl DataSource for AzureNsgRulesDataSource {
             .tiers
             .iter()
             .map(|(name, counts)| {
-                let roles = expansion
-                    .tiers
-                    .iter()
-                    .find(|(t, _)| t == name)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_default();
+                let roles = tier_roles(&expansion, name);
                 let value = Value::object([
                     ("inbound_rules", number(counts.inbound)),
                     ("outbound_rules", number(counts.outbound)),
@@ -317,12 +312,6 @@ impl DataSource for AzureNsgRulesDataSource {
                 ]);
                 (name.clone(), value)
             })
-            .collect();
-        let warnings: Vec<String> = expansion
-            .warnings
-            .iter()
-            .chain(&set.warnings)
-            .cloned()
             .collect();
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
         attributes.extend(echo_config(config, &OPTIONS));
@@ -337,11 +326,7 @@ impl DataSource for AzureNsgRulesDataSource {
         ));
         attributes.push(("tiers".into(), Value::Map(tiers)));
         attributes.push(("widened".into(), widened_value(&set.widened)));
-        attributes.push((
-            "not_needed".into(),
-            Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-        ));
-        attributes.push(("warnings".into(), strings(&warnings)));
+        push_outcome(&mut attributes, &expansion, &set.warnings);
         Some(Value::Object(attributes.into_iter().collect()))
     }
 }

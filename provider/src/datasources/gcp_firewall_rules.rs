@@ -1,7 +1,7 @@
 //! `portmatrix_gcp_firewall_rules`: rules for `google_compute_firewall`, keyed by rule name for `for_each`, one
 //! network tag (or service account) per tier.
 
-use super::flows::{echo_config, skipped_type, skipped_value, SELECTION_INPUTS};
+use super::flows::{echo_config, push_outcome, skipped_type, tier_roles, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::unsupported::{
     option_diagnostic, policy, strings, strings_or_null, unsupported_flows_attribute,
@@ -325,12 +325,7 @@ impl DataSource for GcpFirewallRulesDataSource {
             .tiers
             .iter()
             .map(|(name, tier)| {
-                let roles = expansion
-                    .tiers
-                    .iter()
-                    .find(|(t, _)| t == name)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_default();
+                let roles = tier_roles(&expansion, name);
                 let value = Value::object([
                     ("network_tag", text(&tier.network_tag)),
                     ("service_account", text(&tier.service_account)),
@@ -339,12 +334,6 @@ impl DataSource for GcpFirewallRulesDataSource {
                 ]);
                 (name.clone(), value)
             })
-            .collect();
-        let warnings: Vec<String> = expansion
-            .warnings
-            .iter()
-            .chain(&set.warnings)
-            .cloned()
             .collect();
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
         attributes.extend(echo_config(config, &OPTIONS));
@@ -359,11 +348,7 @@ impl DataSource for GcpFirewallRulesDataSource {
         ));
         attributes.push(("tiers".into(), Value::Map(tiers)));
         attributes.push(("widened".into(), widened_value(&set.widened)));
-        attributes.push((
-            "not_needed".into(),
-            Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-        ));
-        attributes.push(("warnings".into(), strings(&warnings)));
+        push_outcome(&mut attributes, &expansion, &set.warnings);
         Some(Value::Object(attributes.into_iter().collect()))
     }
 }

@@ -1,6 +1,6 @@
 //! `portmatrix_hcloud_firewall_rules`: the `rule` blocks of one `hcloud_firewall` per tier.
 
-use super::flows::{echo_config, skipped_type, skipped_value, SELECTION_INPUTS};
+use super::flows::{echo_config, push_outcome, skipped_type, tier_roles, SELECTION_INPUTS};
 use super::openstack_secgroup_rules::{unsupported_policy, widened_type, widened_value};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
@@ -224,12 +224,7 @@ impl DataSource for HcloudFirewallRulesDataSource {
             .firewalls
             .iter()
             .map(|(tier, firewall)| {
-                let roles = expansion
-                    .tiers
-                    .iter()
-                    .find(|(name, _)| name == tier)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_default();
+                let roles = tier_roles(&expansion, tier);
                 let value = Value::object([
                     (
                         "rules",
@@ -242,12 +237,6 @@ impl DataSource for HcloudFirewallRulesDataSource {
                 (tier.clone(), value)
             })
             .collect();
-        let warnings: Vec<String> = expansion
-            .warnings
-            .iter()
-            .chain(&rules.warnings)
-            .cloned()
-            .collect();
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
         attributes.extend(echo_config(
             config,
@@ -258,11 +247,7 @@ impl DataSource for HcloudFirewallRulesDataSource {
             "widened".into(),
             Value::List(rules.widened.iter().map(widened_value).collect()),
         ));
-        attributes.push((
-            "not_needed".into(),
-            Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-        ));
-        attributes.push(("warnings".into(), strings(&warnings)));
+        push_outcome(&mut attributes, &expansion, &rules.warnings);
         Some(Value::Object(attributes.into_iter().collect()))
     }
 }

@@ -1,7 +1,7 @@
 //! `portmatrix_openstack_secgroup_rules`: rules for `openstack_networking_secgroup_rule_v2`, keyed for
 //! `for_each`, one Neutron security group per tier.
 
-use super::flows::{echo_config, skipped_type, skipped_value, SELECTION_INPUTS};
+use super::flows::{echo_config, push_outcome, skipped_type, tier_roles, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::cty::{CtyType, Number, Value};
@@ -267,12 +267,7 @@ impl DataSource for OpenStackSecgroupRulesDataSource {
             .tiers
             .iter()
             .map(|(tier, counts)| {
-                let roles = expansion
-                    .tiers
-                    .iter()
-                    .find(|(name, _)| name == tier)
-                    .map(|(_, r)| r.clone())
-                    .unwrap_or_default();
+                let roles = tier_roles(&expansion, tier);
                 let value = Value::object([
                     ("ingress", number(counts.ingress)),
                     ("egress", number(counts.egress)),
@@ -280,12 +275,6 @@ impl DataSource for OpenStackSecgroupRulesDataSource {
                 ]);
                 (tier.clone(), value)
             })
-            .collect();
-        let warnings: Vec<String> = expansion
-            .warnings
-            .iter()
-            .chain(&rules.warnings)
-            .cloned()
             .collect();
         let map = |rules: &std::collections::BTreeMap<String, OpenStackRule>| {
             Value::Map(
@@ -304,11 +293,7 @@ impl DataSource for OpenStackSecgroupRulesDataSource {
             "widened".into(),
             Value::List(rules.widened.iter().map(widened_value).collect()),
         ));
-        attributes.push((
-            "not_needed".into(),
-            Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-        ));
-        attributes.push(("warnings".into(), strings(&warnings)));
+        push_outcome(&mut attributes, &expansion, &rules.warnings);
         Some(Value::Object(attributes.into_iter().collect()))
     }
 }
