@@ -358,30 +358,7 @@ mod tests {
     use super::*;
 
     fn config(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
-        let block = GcpFirewallRulesDataSource.schema().block;
-        let platforms = platforms
-            .iter()
-            .map(|(name, options)| {
-                let options = if options.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(
-                        options
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), Value::string(*v)))
-                            .collect(),
-                    )
-                };
-                Value::object([
-                    ("name", Value::string(*name)),
-                    ("version", Value::Null),
-                    ("options", options),
-                ])
-            })
-            .collect();
-        let mut attributes = vec![("platform".to_string(), Value::List(platforms))];
-        attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        block.complete(Value::Object(attributes.into_iter().collect()))
+        selection::test_config(&GcpFirewallRulesDataSource.schema().block, platforms, extra)
     }
 
     #[test]

@@ -316,3 +316,36 @@ pub fn expand(
         }
     }
 }
+
+/// A configuration for `block` selecting `platforms` (name and options) plus `extra` attributes, completed as
+/// Terraform would send it: the data sources' unit tests build their inputs with it.
+#[cfg(test)]
+pub fn test_config(
+    block: &Block,
+    platforms: &[(&str, &[(&str, &str)])],
+    extra: &[(&str, Value)],
+) -> Value {
+    let platforms = platforms
+        .iter()
+        .map(|(name, options)| {
+            let options = if options.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(
+                    options
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                        .collect(),
+                )
+            };
+            Value::object([
+                ("name", Value::string(*name)),
+                ("version", Value::Null),
+                ("options", options),
+            ])
+        })
+        .collect();
+    let mut attributes = vec![("platform".to_string(), Value::List(platforms))];
+    attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    block.complete(Value::Object(attributes.into_iter().collect()))
+}
