@@ -8,39 +8,8 @@ use std::path::Path;
 use portmatrix::catalog::{flow_lines, Catalog, Selected, Selection};
 
 /// One documented port: the flow it must produce and the option settings under which it applies.
-struct Row {
-    from: &'static str,
-    to: &'static str,
-    proto: &'static str,
-    port: &'static str,
-    when: &'static [(&'static str, &'static str)],
-}
-
-const fn row(from: &'static str, to: &'static str, proto: &'static str, port: &'static str) -> Row {
-    Row {
-        from,
-        to,
-        proto,
-        port,
-        when: &[],
-    }
-}
-
-const fn row_if(
-    from: &'static str,
-    to: &'static str,
-    proto: &'static str,
-    port: &'static str,
-    when: &'static [(&'static str, &'static str)],
-) -> Row {
-    Row {
-        from,
-        to,
-        proto,
-        port,
-        when,
-    }
-}
+mod seed_support;
+use seed_support::{row, row_if, Row};
 
 const VCD: &[(&str, &str)] = &[("cloud_provider_vcd", "true")];
 const RAE: &[(&str, &str)] = &[("runtime_audit_engine", "true")];
