@@ -322,7 +322,7 @@ fn kublr_canal_rules_match_the_network_access_page() {
                 "\"master:tcp:2379-2380:master\"",
                 "\"worker:udp:8472:master\"",
                 "10250",
-                "\"master:tcp:443:internet:0.0.0.0/0\"",
+                "\"master:tcp:443:0.0.0.0/0\"",
             ],
         );
         let outputs = workspace.outputs();
@@ -817,7 +817,7 @@ fn deckhouse_modules_rules_match_the_port_table() {
             &plan.stdout,
             &[
                 "\"master:tcp:4218-4227:master\"",
-                "\"worker:tcp:30000-32767:frontend-clients:::/0\"",
+                "\"worker:tcp:30000-32767:::/0\"",
                 "49152",
             ],
         );
@@ -835,8 +835,7 @@ fn deckhouse_modules_rules_match_the_port_table() {
                 ("lb", [0, 0, 0, 0]),
             ],
         );
-        let registry =
-            &outputs["egress"]["value"]["worker:tcp:443:container-registry:pl-0123456789abcdef0"];
+        let registry = &outputs["egress"]["value"]["worker:tcp:443:pl-0123456789abcdef0"];
         assert_eq!(
             registry["prefix_list_id"], "pl-0123456789abcdef0",
             "{context}: {registry}"

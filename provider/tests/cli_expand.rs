@@ -96,22 +96,22 @@ fn aws_target_table_and_json() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "DIRECTION  KEY                                       PROTOCOL  FROM_PORT  TO_PORT  PEER                      \
+        "DIRECTION  KEY                          PROTOCOL  FROM_PORT  TO_PORT  PEER                        \
          DESCRIPTION\n\
-         ingress    master:tcp:2379:etcd-clients:10.0.0.0/16  tcp       2379       2379     etcd-clients:10.0.0.0/16  \
+         ingress    master:tcp:2379:10.0.0.0/16  tcp       2379       2379     10.0.0.0/16 (etcd-clients)  \
          portmatrix etcd: client requests\n\
-         ingress    master:tcp:2380:master                    tcp       2380       2380     master                    \
+         ingress    master:tcp:2380:master       tcp       2380       2380     master                      \
          portmatrix etcd: peer traffic\n\
-         egress     master:tcp:2380:master                    tcp       2380       2380     master                    \
+         egress     master:tcp:2380:master       tcp       2380       2380     master                      \
          portmatrix etcd: peer traffic\n"
     );
     let run = expand(&[&ETCD[..], &["--target", "aws", "--json"]].concat());
     let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(
-        json["ingress"]["master:tcp:2379:etcd-clients:10.0.0.0/16"],
+        json["ingress"]["master:tcp:2379:10.0.0.0/16"],
         json!({
             "tier": "master", "source_tier": null, "cidr_ipv4": "10.0.0.0/16", "cidr_ipv6": null,
-            "prefix_list_id": null, "endpoint": "etcd-clients", "ip_protocol": "tcp", "from_port": 2379,
+            "prefix_list_id": null, "endpoints": ["etcd-clients"], "ip_protocol": "tcp", "from_port": 2379,
             "to_port": 2379, "description": "portmatrix etcd: client requests", "platforms": ["etcd"],
             "purposes": ["client requests"]
         })

@@ -75,27 +75,42 @@ pub fn rules(context: &str, map: &Value, direction: Direction) -> BTreeSet<Rule>
             .iter()
             .filter_map(|field| text(field))
             .collect();
-        let peer = match (peer_tier, text("endpoint")) {
-            (Some(peer_tier), None) => {
+        let endpoints: Vec<&str> = value["endpoints"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{context}: {key} has no endpoints list: {value}"))
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        // The key names the peer as AWS identifies it: the tier, or the address alone.
+        let (peer, key_peer) = match (peer_tier, endpoints.is_empty()) {
+            (Some(peer_tier), true) => {
                 assert!(
                     addresses.is_empty(),
                     "{context}: {key} names a tier and addresses: {value}"
                 );
-                peer_tier
+                (peer_tier.clone(), peer_tier)
             }
-            (None, Some(endpoint)) => {
+            (None, false) => {
                 assert_eq!(
                     addresses.len(),
                     1,
                     "{context}: {key} must have exactly one address: {value}"
                 );
-                format!("{endpoint}:{}", addresses[0])
+                assert!(
+                    endpoints.windows(2).all(|w| w[0] < w[1]),
+                    "{context}: {key}: endpoints must be sorted and unique: {value}"
+                );
+                // Tables name the peer `endpoints:address`, endpoints joined by `+` when they share the address.
+                (
+                    format!("{}:{}", endpoints.join("+"), addresses[0]),
+                    addresses[0].clone(),
+                )
             }
-            _ => panic!("{context}: {key} needs either {peer_tier_field} or endpoint: {value}"),
+            _ => panic!("{context}: {key} needs either {peer_tier_field} or endpoints: {value}"),
         };
 
         let expected_key = format!(
-            "{tier}:{protocol}:{}:{peer}",
+            "{tier}:{protocol}:{}:{key_peer}",
             key_ports(&protocol, from, to)
         );
         assert_eq!(key, &expected_key, "{context}: key of {value}");

@@ -91,7 +91,7 @@ resource "aws_vpc_security_group_egress_rule" "kublr" {
   prefix_list_id               = each.value.prefix_list_id
 
   tags = {
-    Name = each.key # e.g. "worker:udp:53:intranet:10.10.0.0/24"
+    Name = each.key # e.g. "worker:udp:53:10.10.0.0/24"
   }
 }
 

@@ -82,7 +82,7 @@ pub struct Finding {
     pub from_port: Option<i64>,
     /// Last port or ICMP code; `None` where the protocol has no ports.
     pub to_port: Option<i64>,
-    /// A tier name, `endpoint:cidr` (required rules), a CIDR, prefix list or foreign group ID (group rules).
+    /// A tier name (required rules), a CIDR, prefix list or foreign group ID.
     pub peer: String,
     /// The group rule's ID; `None` for required rules.
     pub rule_id: Option<String>,
@@ -494,9 +494,9 @@ pub fn compare(
             .filter_map(|rule| {
                 let peer = match &rule.peer {
                     AwsPeer::Tier(peer) => ObservedPeer::Group(groups.get(peer)?.clone()),
-                    AwsPeer::Ipv4 { cidr, .. } => ObservedPeer::Ipv4(canonical(cidr)),
-                    AwsPeer::Ipv6 { cidr, .. } => ObservedPeer::Ipv6(canonical(cidr)),
-                    AwsPeer::PrefixList { id, .. } => ObservedPeer::PrefixList(id.clone()),
+                    AwsPeer::Ipv4(cidr) => ObservedPeer::Ipv4(canonical(cidr)),
+                    AwsPeer::Ipv6(cidr) => ObservedPeer::Ipv6(canonical(cidr)),
+                    AwsPeer::PrefixList(id) => ObservedPeer::PrefixList(id.clone()),
                 };
                 Some(Required {
                     rule,
@@ -735,7 +735,7 @@ fn required_finding(want: &Required, covered_by: Vec<String>, detail: String) ->
         ip_protocol: want.rule.protocol.ip_protocol(),
         from_port: want.rule.from_port,
         to_port: want.rule.to_port,
-        peer: want.rule.peer.key(),
+        peer: want.rule.peer.key().to_string(),
         rule_id: None,
         covered_by,
         detail,

@@ -258,11 +258,11 @@ fn flows(expansion: &Expansion) -> Rendered {
 }
 
 fn aws_rule_json(rule: &AwsRule) -> Value {
-    let (tier, v4, v6, list, endpoint) = match &rule.peer {
-        AwsPeer::Tier(tier) => (Some(tier), None, None, None, None),
-        AwsPeer::Ipv4 { endpoint, cidr } => (None, Some(cidr), None, None, Some(endpoint)),
-        AwsPeer::Ipv6 { endpoint, cidr } => (None, None, Some(cidr), None, Some(endpoint)),
-        AwsPeer::PrefixList { endpoint, id } => (None, None, None, Some(id), Some(endpoint)),
+    let (tier, v4, v6, list) = match &rule.peer {
+        AwsPeer::Tier(tier) => (Some(tier), None, None, None),
+        AwsPeer::Ipv4(cidr) => (None, Some(cidr), None, None),
+        AwsPeer::Ipv6(cidr) => (None, None, Some(cidr), None),
+        AwsPeer::PrefixList(id) => (None, None, None, Some(id)),
     };
     let peer_tier = match rule.direction {
         Direction::Ingress => "source_tier",
@@ -274,7 +274,7 @@ fn aws_rule_json(rule: &AwsRule) -> Value {
     object.insert("cidr_ipv4".into(), json!(v4));
     object.insert("cidr_ipv6".into(), json!(v6));
     object.insert("prefix_list_id".into(), json!(list));
-    object.insert("endpoint".into(), json!(endpoint));
+    object.insert("endpoints".into(), json!(rule.endpoints));
     object.insert("ip_protocol".into(), json!(rule.protocol.ip_protocol()));
     object.insert("from_port".into(), json!(rule.from_port));
     object.insert("to_port".into(), json!(rule.to_port));
@@ -284,13 +284,12 @@ fn aws_rule_json(rule: &AwsRule) -> Value {
     Value::Object(object)
 }
 
-fn aws_peer_text(peer: &AwsPeer) -> String {
-    match peer {
-        AwsPeer::Tier(tier) => tier.clone(),
-        AwsPeer::Ipv4 { endpoint, cidr } | AwsPeer::Ipv6 { endpoint, cidr } => {
-            format!("{endpoint}:{cidr}")
-        }
-        AwsPeer::PrefixList { endpoint, id } => format!("{endpoint}:{id}"),
+/// The peer as the table shows it: the tier, or the address followed by the endpoint blocks it stands for.
+fn aws_peer_text(rule: &AwsRule) -> String {
+    if rule.endpoints.is_empty() {
+        rule.peer.key().to_string()
+    } else {
+        format!("{} ({})", rule.peer.key(), rule.endpoints.join(", "))
     }
 }
 
@@ -320,7 +319,7 @@ fn aws_rules(expansion: &Expansion, options: &AwsOptions) -> Result<Rendered, St
             rule.protocol.ip_protocol(),
             port(rule.from_port),
             port(rule.to_port),
-            aws_peer_text(&rule.peer),
+            aws_peer_text(rule),
             rule.description.clone(),
         ]);
     }

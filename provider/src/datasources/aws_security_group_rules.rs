@@ -27,7 +27,7 @@ fn rule_type(peer_tier: &str) -> CtyType {
         ("cidr_ipv4", CtyType::String),
         ("cidr_ipv6", CtyType::String),
         ("prefix_list_id", CtyType::String),
-        ("endpoint", CtyType::String),
+        ("endpoints", CtyType::list(CtyType::String)),
         ("ip_protocol", CtyType::String),
         ("from_port", CtyType::Number),
         ("to_port", CtyType::Number),
@@ -43,11 +43,11 @@ fn rule_value(rule: &AwsRule) -> Value {
         n.map(|n| Value::number(Number::from(n)))
             .unwrap_or(Value::Null)
     };
-    let (tier, v4, v6, list, endpoint) = match &rule.peer {
-        AwsPeer::Tier(tier) => (Some(tier), None, None, None, None),
-        AwsPeer::Ipv4 { endpoint, cidr } => (None, Some(cidr), None, None, Some(endpoint)),
-        AwsPeer::Ipv6 { endpoint, cidr } => (None, None, Some(cidr), None, Some(endpoint)),
-        AwsPeer::PrefixList { endpoint, id } => (None, None, None, Some(id), Some(endpoint)),
+    let (tier, v4, v6, list) = match &rule.peer {
+        AwsPeer::Tier(tier) => (Some(tier), None, None, None),
+        AwsPeer::Ipv4(cidr) => (None, Some(cidr), None, None),
+        AwsPeer::Ipv6(cidr) => (None, None, Some(cidr), None),
+        AwsPeer::PrefixList(id) => (None, None, None, Some(id)),
     };
     let peer_tier = match rule.direction {
         Direction::Ingress => "source_tier",
@@ -60,7 +60,7 @@ fn rule_value(rule: &AwsRule) -> Value {
         ("cidr_ipv4", text(v4)),
         ("cidr_ipv6", text(v6)),
         ("prefix_list_id", text(list)),
-        ("endpoint", text(endpoint)),
+        ("endpoints", strings(&rule.endpoints)),
         ("ip_protocol", Value::string(rule.protocol.ip_protocol())),
         ("from_port", number(rule.from_port)),
         ("to_port", number(rule.to_port)),
@@ -206,9 +206,10 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
                 "ingress",
                 CtyType::map(rule_type("source_tier")),
                 "Inbound rules, keyed `tier:protocol:ports:peer` (e.g. `master:tcp:6443:worker`, \
-                 `master:tcp:22:admin:10.0.0.0/8`). Each goes in the security group of `tier`; its source is the group \
-                 of `source_tier`, or `cidr_ipv4` / `cidr_ipv6` / `prefix_list_id` of `endpoint`. `ip_protocol` is \
-                 `tcp`, `udp`, `icmp`, `icmpv6`, or an IP protocol number (`4` IP-in-IP, `50` ESP; such rules have no \
+                 `master:tcp:22:10.0.0.0/8`). Each goes in the security group of `tier`; its source is the group \
+                 of `source_tier`, or `cidr_ipv4` / `cidr_ipv6` / `prefix_list_id`, an address of the endpoint blocks \
+                 listed in `endpoints` (blocks sharing an address share one rule, as AWS refuses duplicates). \
+                 `ip_protocol` is `tcp`, `udp`, `icmp`, `icmpv6`, or an IP protocol number (`4` IP-in-IP, `50` ESP; such rules have no \
                  ports). For ICMP `from_port` is the type and `to_port` the code (-1 = all). `description` fits AWS.",
             ))
             .attribute(Attribute::computed(

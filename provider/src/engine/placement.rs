@@ -79,7 +79,8 @@ pub fn place(
             errors.push(InputError::new(
                 path(&[field("name")]),
                 format!("Invalid tier name {name:?}"),
-                "Tier names appear in rule keys and descriptions: use lower-case letters, digits, '-' and '_'.",
+                "Tier names appear in rule keys and descriptions: use lower-case letters, digits, '-' and '_', \
+                 and do not start with \"pl-\" (rule keys name prefix lists by their IDs).",
             ));
         } else if !seen.insert(name.clone()) {
             errors.push(InputError::new(
@@ -333,6 +334,7 @@ fn resolve_role(reference: &str, roles: &BTreeMap<Qualified, &Role>) -> Result<Q
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
+        && !name.starts_with("pl-")
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

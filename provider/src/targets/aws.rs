@@ -57,43 +57,28 @@ impl fmt::Display for Direction {
     }
 }
 
-/// The other side of an AWS rule.
+/// The other side of an AWS rule, as AWS identifies it: two endpoint blocks that share an address are one peer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AwsPeer {
     /// Another tier's (or the same tier's) security group.
     Tier(String),
-    /// An IPv4 block of an endpoint.
-    Ipv4 {
-        /// Endpoint block name.
-        endpoint: String,
-        /// The CIDR block.
-        cidr: String,
-    },
-    /// An IPv6 block of an endpoint.
-    Ipv6 {
-        /// Endpoint block name.
-        endpoint: String,
-        /// The CIDR block.
-        cidr: String,
-    },
-    /// A managed prefix list of an endpoint.
-    PrefixList {
-        /// Endpoint block name.
-        endpoint: String,
-        /// The prefix list ID.
-        id: String,
-    },
+    /// An IPv4 block (normalized, as the engine validated it).
+    Ipv4(String),
+    /// An IPv6 block (normalized).
+    Ipv6(String),
+    /// A managed prefix list, by ID.
+    PrefixList(String),
 }
 
 impl AwsPeer {
-    /// The peer as it appears in rule keys: a tier name, or `endpoint:cidr`.
-    pub fn key(&self) -> String {
+    /// The peer as it appears in rule keys: a tier name, a CIDR block or a prefix list ID. Tier names cannot
+    /// contain `/` or `:` nor start with `pl-` (the engine refuses them), so the three never collide.
+    pub fn key(&self) -> &str {
         match self {
-            AwsPeer::Tier(tier) => tier.clone(),
-            AwsPeer::Ipv4 { endpoint, cidr } | AwsPeer::Ipv6 { endpoint, cidr } => {
-                format!("{endpoint}:{cidr}")
-            }
-            AwsPeer::PrefixList { endpoint, id } => format!("{endpoint}:{id}"),
+            AwsPeer::Tier(name)
+            | AwsPeer::Ipv4(name)
+            | AwsPeer::Ipv6(name)
+            | AwsPeer::PrefixList(name) => name,
         }
     }
 }
@@ -131,6 +116,9 @@ pub struct AwsRule {
     pub direction: Direction,
     /// The other side.
     pub peer: AwsPeer,
+    /// The endpoint blocks whose addresses the peer is, sorted (several when they share an address; none for
+    /// a tier).
+    pub endpoints: Vec<String>,
     /// The protocol.
     pub protocol: AwsProtocol,
     /// `from_port`: first port, ICMP type, or `None` where AWS takes no ports.
@@ -259,10 +247,11 @@ impl fmt::Display for QuotaError {
     }
 }
 
-/// One rule of a group before it is spread over addresses.
+/// One rule of a group at AWS's level of identity: group, direction, protocol, ports and one concrete peer.
 #[derive(Debug, Clone)]
 struct GroupRule {
-    peer: Peer,
+    peer: AwsPeer,
+    endpoints: BTreeSet<String>,
     protocol: AwsProtocol,
     ports: RulePorts,
     reasons: BTreeSet<Reason>,
@@ -272,91 +261,86 @@ struct GroupRule {
 type GroupKey = (String, Direction);
 
 /// Shapes `expansion` into security group rules.
+///
+/// AWS identifies a rule by its group, direction, protocol, ports and peer (a group, a CIDR block or a prefix
+/// list), not by its description, and refuses a second rule with the same identity
+/// (`InvalidPermission.Duplicate`). So rules are spread over their peers' addresses first and then merged per
+/// concrete peer: two endpoint blocks sharing an address give one rule naming both, counted once.
 pub fn security_group_rules(
     expansion: &Expansion,
     options: &AwsOptions,
 ) -> Result<AwsRuleSet, Vec<QuotaError>> {
+    let mut set = AwsRuleSet::default();
     let mut groups: BTreeMap<GroupKey, Vec<GroupRule>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
-        let entry = |peer: &Peer| GroupRule {
-            peer: peer.clone(),
-            protocol: AwsProtocol::Catalog(rule.protocol),
-            ports: rule.ports,
-            reasons: reasons.clone(),
-            extra: Vec::new(),
-        };
-        if let Peer::Tier(tier) = &rule.destination {
-            groups
-                .entry((tier.clone(), Direction::Ingress))
-                .or_default()
-                .push(entry(&rule.source));
-        }
-        if let Peer::Tier(tier) = &rule.source {
-            groups
-                .entry((tier.clone(), Direction::Egress))
-                .or_default()
-                .push(entry(&rule.destination));
-        }
-    }
-    if options.all_traffic_within_tier {
-        for ((tier, _), rules) in groups.iter_mut() {
-            collapse_self_rules(tier, rules);
+        let protocol = AwsProtocol::Catalog(rule.protocol);
+        let sides = [
+            (&rule.destination, Direction::Ingress, &rule.source),
+            (&rule.source, Direction::Egress, &rule.destination),
+        ];
+        for (holder, direction, other) in sides {
+            let Peer::Tier(tier) = holder else { continue };
+            let peers = concrete_peers(other, &expansion.endpoints);
+            if peers.is_empty() {
+                set.warnings.push(format!(
+                    "endpoint {:?} has no addresses: the {direction} rule of tier {tier:?} for {} {} was not written",
+                    other.name(),
+                    protocol.ip_protocol(),
+                    rule.ports
+                ));
+            }
+            let group = groups.entry((tier.clone(), direction)).or_default();
+            group.extend(peers.into_iter().map(|(peer, endpoint)| GroupRule {
+                peer,
+                endpoints: endpoint.into_iter().collect(),
+                protocol,
+                ports: rule.ports,
+                reasons: reasons.clone(),
+                extra: Vec::new(),
+            }));
         }
     }
 
-    let mut set = AwsRuleSet::default();
     let mut errors = Vec::new();
     for ((tier, direction), mut rules) in groups {
-        let over = over_quota(&rules, &expansion.endpoints, options.rules_per_group);
-        if !over.is_empty() {
+        if options.all_traffic_within_tier {
+            collapse_self_rules(&tier, &mut rules);
+        }
+        let mut rules = merge_same_peer(rules);
+        if !over_quota(&rules, options.rules_per_group).is_empty() {
             if options.widen_to_fit {
-                widen(&mut rules, &expansion.endpoints, options.rules_per_group);
+                widen(&mut rules, options.rules_per_group);
             }
-            for family in over_quota(&rules, &expansion.endpoints, options.rules_per_group) {
-                errors.push(quota_error(
-                    &tier,
-                    direction,
-                    family,
-                    &rules,
-                    &expansion.endpoints,
-                    options,
-                ));
+            for family in over_quota(&rules, options.rules_per_group) {
+                errors.push(quota_error(&tier, direction, family, &rules, options));
             }
         }
         for rule in &rules {
             if !rule.extra.is_empty() {
                 set.widened.push(widening(&tier, direction, rule));
             }
-            let aws_rules = spread(&tier, direction, rule, &expansion.endpoints);
             if rule.protocol == AwsProtocol::Catalog(Protocol::Sctp) {
                 set.warnings.push(format!(
                     "AWS security groups cannot restrict SCTP ports: the {direction} rule of tier {tier:?} with {} \
                      for SCTP {} admits every SCTP port",
-                    rule.peer.name(),
+                    rule.peer.key(),
                     rule.ports
                 ));
             }
-            if aws_rules.is_empty() {
-                set.warnings.push(format!(
-                    "endpoint {:?} has no addresses: the {direction} rule of tier {tier:?} for {} {} was not written",
-                    rule.peer.name(),
-                    rule.protocol.ip_protocol(),
-                    rule.ports
-                ));
-            }
+            let aws_rule = aws_rule(&tier, direction, rule);
             let target = match direction {
                 Direction::Ingress => &mut set.ingress,
                 Direction::Egress => &mut set.egress,
             };
-            for aws_rule in aws_rules {
-                target.insert(aws_rule.key(), aws_rule);
-            }
+            target.insert(aws_rule.key(), aws_rule);
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
+    set.warnings.sort();
+    set.warnings.dedup();
     for (tier, _) in &expansion.tiers {
         set.tiers.insert(tier.clone(), TierCounts::default());
     }
@@ -376,15 +360,88 @@ pub fn security_group_rules(
     Ok(set)
 }
 
+/// The concrete peers an engine peer stands for: its group, or each address of its endpoint block (with the
+/// block's name). Empty for an endpoint without addresses.
+fn concrete_peers(
+    peer: &Peer,
+    endpoints: &BTreeMap<String, EndpointAddresses>,
+) -> Vec<(AwsPeer, Option<String>)> {
+    match peer {
+        Peer::Tier(tier) => vec![(AwsPeer::Tier(tier.clone()), None)],
+        Peer::Endpoint(name) => {
+            let Some(addresses) = endpoints.get(name) else {
+                return Vec::new();
+            };
+            let v4 = addresses.ipv4.iter().cloned().map(AwsPeer::Ipv4);
+            let v6 = addresses.ipv6.iter().cloned().map(AwsPeer::Ipv6);
+            let lists = addresses
+                .references
+                .iter()
+                .cloned()
+                .map(AwsPeer::PrefixList);
+            v4.chain(v6)
+                .chain(lists)
+                .map(|peer| (peer, Some(name.clone())))
+                .collect()
+        }
+    }
+}
+
+/// Unites rules of the same peer and protocol whose ports are equal, overlap or touch, as the engine merges
+/// per tier or endpoint: afterwards no two rules share AWS's identity, and nothing was widened.
+fn merge_same_peer(mut rules: Vec<GroupRule>) -> Vec<GroupRule> {
+    rules.sort_by(|a, b| {
+        (&a.peer, a.protocol, ports_order(a.ports)).cmp(&(
+            &b.peer,
+            b.protocol,
+            ports_order(b.ports),
+        ))
+    });
+    let mut merged: Vec<GroupRule> = Vec::with_capacity(rules.len());
+    for rule in rules {
+        if let Some(last) = merged.last_mut() {
+            if last.peer == rule.peer && last.protocol == rule.protocol {
+                let joined = match (&mut last.ports, rule.ports) {
+                    (RulePorts::Range(a), RulePorts::Range(b))
+                        if u32::from(b.from) <= u32::from(a.to) + 1 =>
+                    {
+                        a.to = a.to.max(b.to);
+                        true
+                    }
+                    (a, b) => *a == b,
+                };
+                if joined {
+                    last.endpoints.extend(rule.endpoints);
+                    last.reasons.extend(rule.reasons);
+                    continue;
+                }
+            }
+        }
+        merged.push(rule);
+    }
+    merged
+}
+
+/// A sort key for ports: ranges by their first then last port, ICMP types in order, all last.
+fn ports_order(ports: RulePorts) -> (u8, u32, u32) {
+    match ports {
+        RulePorts::Range(range) => (0, u32::from(range.from), u32::from(range.to)),
+        RulePorts::IcmpType(Some(icmp_type)) => (1, u32::from(icmp_type), 0),
+        RulePorts::IcmpType(None) => (2, 0, 0),
+        RulePorts::All => (3, 0, 0),
+    }
+}
+
 /// Replaces a group's rules with its own tier by one `-1` rule carrying all their reasons.
 fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule>) {
-    let own = Peer::Tier(tier.to_string());
+    let own = AwsPeer::Tier(tier.to_string());
     let (mine, others): (Vec<GroupRule>, Vec<GroupRule>) =
         rules.drain(..).partition(|r| r.peer == own);
     *rules = others;
     if !mine.is_empty() {
         rules.push(GroupRule {
             peer: own,
+            endpoints: BTreeSet::new(),
             protocol: AwsProtocol::All,
             ports: RulePorts::All,
             reasons: mine.into_iter().flat_map(|r| r.reasons).collect(),
@@ -393,36 +450,8 @@ fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule>) {
     }
 }
 
-/// The AWS rules one group rule becomes: one per referenced tier, CIDR block or prefix list.
-fn spread(
-    tier: &str,
-    direction: Direction,
-    rule: &GroupRule,
-    endpoints: &BTreeMap<String, EndpointAddresses>,
-) -> Vec<AwsRule> {
-    let peers: Vec<AwsPeer> = match &rule.peer {
-        Peer::Tier(other) => vec![AwsPeer::Tier(other.clone())],
-        Peer::Endpoint(name) => {
-            let addresses = endpoints.get(name).cloned().unwrap_or_default();
-            let endpoint = || name.clone();
-            let v4 = addresses.ipv4.into_iter().map(|cidr| AwsPeer::Ipv4 {
-                endpoint: endpoint(),
-                cidr,
-            });
-            let v6 = addresses.ipv6.into_iter().map(|cidr| AwsPeer::Ipv6 {
-                endpoint: endpoint(),
-                cidr,
-            });
-            let lists = addresses
-                .references
-                .into_iter()
-                .map(|id| AwsPeer::PrefixList {
-                    endpoint: endpoint(),
-                    id,
-                });
-            v4.chain(v6).chain(lists).collect()
-        }
-    };
+/// The AWS rule of one group rule.
+fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule) -> AwsRule {
     let (from_port, to_port) = match (rule.protocol, rule.ports) {
         // AWS ignores ports for protocols other than tcp, udp, icmp and icmpv6: an SCTP rule admits every
         // SCTP port, which `security_group_rules` reports as a warning.
@@ -435,21 +464,18 @@ fn spread(
     };
     let platforms: BTreeSet<String> = rule.reasons.iter().map(|r| r.platform.clone()).collect();
     let purposes: BTreeSet<String> = rule.reasons.iter().map(|r| r.purpose.clone()).collect();
-    let description = description(&platforms, &purposes, &rule.extra);
-    peers
-        .into_iter()
-        .map(|peer| AwsRule {
-            tier: tier.to_string(),
-            direction,
-            peer,
-            protocol: rule.protocol,
-            from_port,
-            to_port,
-            description: description.clone(),
-            platforms: platforms.iter().cloned().collect(),
-            purposes: purposes.iter().cloned().collect(),
-        })
-        .collect()
+    AwsRule {
+        tier: tier.to_string(),
+        direction,
+        peer: rule.peer.clone(),
+        endpoints: rule.endpoints.iter().cloned().collect(),
+        protocol: rule.protocol,
+        from_port,
+        to_port,
+        description: description(&platforms, &purposes, &rule.extra),
+        platforms: platforms.into_iter().collect(),
+        purposes: purposes.into_iter().collect(),
+    }
 }
 
 /// `portmatrix <platforms>: <purposes>`, in AWS's character set and length.
@@ -491,41 +517,21 @@ fn description(
 /// How many rules a peer costs in (IPv4, IPv6).
 fn families(peer: &AwsPeer) -> (usize, usize) {
     match peer {
-        AwsPeer::Tier(_) | AwsPeer::PrefixList { .. } => (1, 1),
-        AwsPeer::Ipv4 { .. } => (1, 0),
-        AwsPeer::Ipv6 { .. } => (0, 1),
+        AwsPeer::Tier(_) | AwsPeer::PrefixList(_) => (1, 1),
+        AwsPeer::Ipv4(_) => (1, 0),
+        AwsPeer::Ipv6(_) => (0, 1),
     }
 }
 
-/// The (IPv4, IPv6) cost of one group rule.
-fn cost(rule: &GroupRule, endpoints: &BTreeMap<String, EndpointAddresses>) -> (usize, usize) {
-    match &rule.peer {
-        Peer::Tier(_) => (1, 1),
-        Peer::Endpoint(name) => endpoints
-            .get(name)
-            .map(|a| {
-                (
-                    a.ipv4.len() + a.references.len(),
-                    a.ipv6.len() + a.references.len(),
-                )
-            })
-            .unwrap_or_default(),
-    }
-}
-
-fn counts(rules: &[GroupRule], endpoints: &BTreeMap<String, EndpointAddresses>) -> (usize, usize) {
+fn counts(rules: &[GroupRule]) -> (usize, usize) {
     rules
         .iter()
-        .map(|r| cost(r, endpoints))
+        .map(|r| families(&r.peer))
         .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
 }
 
-fn over_quota(
-    rules: &[GroupRule],
-    endpoints: &BTreeMap<String, EndpointAddresses>,
-    limit: usize,
-) -> Vec<&'static str> {
-    let (v4, v6) = counts(rules, endpoints);
+fn over_quota(rules: &[GroupRule], limit: usize) -> Vec<&'static str> {
+    let (v4, v6) = counts(rules);
     [("IPv4", v4), ("IPv6", v6)]
         .into_iter()
         .filter(|(_, n)| *n > limit)
@@ -535,13 +541,9 @@ fn over_quota(
 
 /// Merges neighbouring ranges of the same peer and protocol, smallest gap first, until the group fits or no
 /// merge helps. Each merge records the ports it opens beyond the catalog's.
-fn widen(
-    rules: &mut Vec<GroupRule>,
-    endpoints: &BTreeMap<String, EndpointAddresses>,
-    limit: usize,
-) {
+fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
     loop {
-        let over = over_quota(rules, endpoints, limit);
+        let over = over_quota(rules, limit);
         if over.is_empty() {
             return;
         }
@@ -551,7 +553,7 @@ fn widen(
             let RulePorts::Range(ra) = a.ports else {
                 continue;
             };
-            let (c4, c6) = cost(a, endpoints);
+            let (c4, c6) = families(&a.peer);
             let helps = (over.contains(&"IPv4") && c4 > 0) || (over.contains(&"IPv6") && c6 > 0);
             if !helps {
                 continue;
@@ -588,6 +590,7 @@ fn widen(
         lower.extra.extend(upper.extra);
         lower.extra.sort();
         lower.reasons.extend(upper.reasons);
+        lower.endpoints.extend(upper.endpoints);
     }
 }
 
@@ -599,7 +602,7 @@ fn widening(tier: &str, direction: Direction, rule: &GroupRule) -> Widening {
     Widening {
         tier: tier.to_string(),
         direction,
-        peer: rule.peer.name().to_string(),
+        peer: rule.peer.key().to_string(),
         protocol: rule.protocol.ip_protocol(),
         from_port,
         to_port,
@@ -612,13 +615,12 @@ fn quota_error(
     direction: Direction,
     family: &'static str,
     rules: &[GroupRule],
-    endpoints: &BTreeMap<String, EndpointAddresses>,
     options: &AwsOptions,
 ) -> QuotaError {
     let pick = |c: (usize, usize)| if family == "IPv4" { c.0 } else { c.1 };
     let mut by_platform: BTreeMap<String, usize> = BTreeMap::new();
     for rule in rules {
-        let n = pick(cost(rule, endpoints));
+        let n = pick(families(&rule.peer));
         let platforms: BTreeSet<&String> = rule.reasons.iter().map(|r| &r.platform).collect();
         for platform in platforms {
             *by_platform.entry(platform.clone()).or_default() += n;
@@ -631,7 +633,7 @@ fn quota_error(
         tier: tier.to_string(),
         direction,
         family,
-        count: pick(counts(rules, endpoints)),
+        count: pick(counts(rules)),
         limit: options.rules_per_group,
         contributors,
         widening_tried: options.widen_to_fit,

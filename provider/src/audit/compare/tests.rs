@@ -18,6 +18,7 @@ fn required_rule(
     AwsRule {
         tier: tier.into(),
         direction,
+        endpoints: Vec::new(),
         peer,
         protocol,
         from_port: ports.0,
@@ -51,21 +52,11 @@ fn rule_set() -> AwsRuleSet {
         ),
         (
             "master",
-            AwsPeer::Ipv4 {
-                endpoint: "admin".into(),
-                cidr: "10.1.0.0/16".into(),
-            },
+            AwsPeer::Ipv4("10.1.0.0/16".into()),
             (AwsProtocol::Catalog(Protocol::Icmp), (Some(8), Some(-1))),
         ),
         ("worker", tier("master"), tcp(10250, 10250)),
-        (
-            "lb",
-            AwsPeer::Ipv4 {
-                endpoint: "internet".into(),
-                cidr: "0.0.0.0/0".into(),
-            },
-            tcp(443, 443),
-        ),
+        ("lb", AwsPeer::Ipv4("0.0.0.0/0".into()), tcp(443, 443)),
     ];
     for (on, peer, (protocol, ports)) in ingress {
         let rule = required_rule(on, Direction::Ingress, peer, protocol, ports);
@@ -343,7 +334,7 @@ fn a_wider_rule_covers_and_is_named() {
         covered,
         vec![
             (
-                Some("master:icmp:8:admin:10.1.0.0/16"),
+                Some("master:icmp:8:10.1.0.0/16"),
                 vec!["sgr-21".to_string()]
             ),
             (

@@ -63,9 +63,9 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
     assert_eq!(
         ingress,
         [
-            "master:tcp:22:admin:10.0.0.0/8",
-            "master:tcp:22:admin:192.168.0.0/16",
-            "master:tcp:22:admin:fd00::/8",
+            "master:tcp:22:10.0.0.0/8",
+            "master:tcp:22:192.168.0.0/16",
+            "master:tcp:22:fd00::/8",
             "master:tcp:6443:worker",
         ]
     );
@@ -74,9 +74,9 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
         egress,
         [
             "worker:tcp:6443:master",
-            "worker:udp:53:admin:10.0.0.0/8",
-            "worker:udp:53:admin:192.168.0.0/16",
-            "worker:udp:53:admin:fd00::/8",
+            "worker:udp:53:10.0.0.0/8",
+            "worker:udp:53:192.168.0.0/16",
+            "worker:udp:53:fd00::/8",
         ]
     );
     let api = &set.ingress["master:tcp:6443:worker"];
@@ -331,7 +331,7 @@ fn admitted(set: &AwsRuleSet) -> BTreeSet<(String, String, u16)> {
                 r.from_port.unwrap_or(0) as u16,
                 r.to_port.unwrap_or(0) as u16,
             );
-            (from..=to).map(move |p| (r.peer.key(), r.protocol.ip_protocol(), p))
+            (from..=to).map(move |p| (r.peer.key().to_string(), r.protocol.ip_protocol(), p))
         })
         .collect()
 }
@@ -408,4 +408,203 @@ fn sctp_rules_are_whole_protocol_with_a_warning() {
         "{:?}",
         set.warnings
     );
+}
+
+/// An expansion whose endpoint blocks share addresses, as `internet` and a backup store on `0.0.0.0/0` do.
+fn shared_address_expansion(rules: Vec<Rule>) -> Expansion {
+    let mut expansion = expansion(rules);
+    let everywhere = |extra: &[&str]| EndpointAddresses {
+        ipv4: ["0.0.0.0/0"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect(),
+        ipv6: vec!["::/0".into()],
+        references: vec!["pl-0123456789abcdef0".into()],
+    };
+    expansion
+        .endpoints
+        .insert("internet".into(), everywhere(&[]));
+    expansion
+        .endpoints
+        .insert("backupstore".into(), everywhere(&["10.9.0.0/16"]));
+    expansion
+}
+
+#[test]
+fn endpoints_sharing_an_address_give_one_rule_counted_once() {
+    let set = security_group_rules(
+        &shared_address_expansion(vec![
+            rule(
+                Peer::Endpoint("internet".into()),
+                tier("worker"),
+                Protocol::Tcp,
+                range(443, 443),
+                "ingress HTTPS",
+            ),
+            rule(
+                Peer::Endpoint("backupstore".into()),
+                tier("worker"),
+                Protocol::Tcp,
+                range(443, 443),
+                "backup replies",
+            ),
+        ]),
+        &AwsOptions::default(),
+    )
+    .unwrap();
+    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "worker:tcp:443:0.0.0.0/0",
+            "worker:tcp:443:10.9.0.0/16",
+            "worker:tcp:443:::/0",
+            "worker:tcp:443:pl-0123456789abcdef0",
+        ]
+    );
+    let shared = &set.ingress["worker:tcp:443:0.0.0.0/0"];
+    assert_eq!(shared.endpoints, ["backupstore", "internet"]);
+    assert_eq!(shared.purposes, ["backup replies", "ingress HTTPS"]);
+    assert_eq!(
+        set.ingress["worker:tcp:443:10.9.0.0/16"].endpoints,
+        ["backupstore"]
+    );
+    // 0.0.0.0/0, 10.9.0.0/16 and the prefix list in IPv4; ::/0 and the prefix list in IPv6.
+    assert_eq!(
+        set.tiers["worker"],
+        TierCounts {
+            ingress_ipv4: 3,
+            ingress_ipv6: 2,
+            ..TierCounts::default()
+        }
+    );
+}
+
+#[test]
+fn ranges_of_one_address_from_two_endpoints_merge_when_they_overlap_or_touch() {
+    let from = |endpoint: &str, from: u16, to: u16| {
+        rule(
+            Peer::Endpoint(endpoint.into()),
+            tier("worker"),
+            Protocol::Tcp,
+            range(from, to),
+            endpoint,
+        )
+    };
+    let set = security_group_rules(
+        &shared_address_expansion(vec![
+            from("internet", 8000, 8100),
+            from("backupstore", 8050, 9000),
+            from("internet", 80, 80),
+            from("backupstore", 81, 81),
+            from("backupstore", 83, 83),
+        ]),
+        &AwsOptions::default(),
+    )
+    .unwrap();
+    let v4: Vec<&str> = set
+        .ingress
+        .keys()
+        .map(String::as_str)
+        .filter(|k| k.ends_with(":0.0.0.0/0"))
+        .collect();
+    assert_eq!(
+        v4,
+        [
+            "worker:tcp:80-81:0.0.0.0/0",
+            "worker:tcp:8000-9000:0.0.0.0/0",
+            "worker:tcp:83:0.0.0.0/0",
+        ]
+    );
+    assert!(set.widened.is_empty());
+}
+
+/// AWS's identity of a rule: group, direction, protocol, ports and peer.
+type Identity = (String, Direction, String, Option<i64>, Option<i64>, AwsPeer);
+
+/// Every (group, direction, peer, protocol, port or ICMP type) a rule set admits.
+fn admits(set: &AwsRuleSet) -> BTreeSet<(String, Direction, AwsPeer, String, i64)> {
+    set.ingress
+        .values()
+        .chain(set.egress.values())
+        .flat_map(|r| {
+            let (from, to) = match (r.from_port, r.to_port) {
+                (Some(from), Some(to)) if r.protocol.ip_protocol() != "icmp" => (from, to),
+                (Some(icmp_type), _) => (icmp_type, icmp_type),
+                _ => (-1, -1),
+            };
+            (from..=to).map(move |p| {
+                (
+                    r.tier.clone(),
+                    r.direction,
+                    r.peer.clone(),
+                    r.protocol.ip_protocol(),
+                    p,
+                )
+            })
+        })
+        .collect()
+}
+
+proptest! {
+    /// For random rules between tiers and endpoints whose addresses overlap, no two emitted rules share AWS's
+    /// identity, and the rule set admits exactly what spreading each rule over its peers' addresses admits.
+    #[test]
+    fn no_two_rules_share_an_aws_identity(
+        addresses in prop::collection::vec(prop::collection::btree_set(0usize..4, 0..3), 3),
+        flows in prop::collection::vec((0usize..5, 0usize..5, 0usize..3, 1u16..40, 0u16..6), 1..25),
+    ) {
+        let pool = ["0.0.0.0/0", "10.0.0.0/8", "::/0", "pl-0123456789abcdef0"];
+        let names = ["a", "b", "c"];
+        let mut endpoints = BTreeMap::new();
+        for (name, picked) in names.iter().zip(&addresses) {
+            let mut block = EndpointAddresses::default();
+            for &i in picked {
+                let address = pool[i].to_string();
+                match i {
+                    0 | 1 => block.ipv4.push(address),
+                    2 => block.ipv6.push(address),
+                    _ => block.references.push(address),
+                }
+            }
+            endpoints.insert(name.to_string(), block);
+        }
+        let peer = |i: usize| match i {
+            0 => tier("master"),
+            1 => tier("worker"),
+            n => Peer::Endpoint(names[n - 2].into()),
+        };
+        let protocols = [Protocol::Tcp, Protocol::Udp, Protocol::Number(4)];
+        let rules: Vec<Rule> = flows
+            .iter()
+            .filter(|(s, d, ..)| s != d && (*s < 2 || *d < 2))
+            .map(|&(s, d, p, from, len)| {
+                let ports = if p == 2 { RulePorts::All } else { range(from, from + len) };
+                rule(peer(s), peer(d), protocols[p], ports, "p")
+            })
+            .collect();
+        let mut input = expansion(rules.clone());
+        input.endpoints = endpoints.clone();
+        let set = security_group_rules(&input, &AwsOptions { rules_per_group: 1000, ..Default::default() }).unwrap();
+
+        let mut seen: BTreeSet<Identity> = BTreeSet::new();
+        for r in set.ingress.values().chain(set.egress.values()) {
+            let identity = (r.tier.clone(), r.direction, r.protocol.ip_protocol(), r.from_port, r.to_port, r.peer.clone());
+            prop_assert!(seen.insert(identity), "duplicate in AWS's sense: {}", r.key());
+        }
+
+        // The naive spread: one rule per engine rule and address, each on its own.
+        let mut naive = AwsRuleSet::default();
+        for (i, r) in rules.iter().enumerate() {
+            let mut single = expansion(vec![r.clone()]);
+            single.endpoints = endpoints.clone();
+            let one = security_group_rules(&single, &AwsOptions { rules_per_group: 1000, ..Default::default() }).unwrap();
+            for (k, v) in one.ingress.into_iter().chain(one.egress) {
+                let map = if v.direction == Direction::Ingress { &mut naive.ingress } else { &mut naive.egress };
+                map.insert(format!("{i}/{k}"), v);
+            }
+        }
+        prop_assert_eq!(admits(&set), admits(&naive));
+    }
 }
