@@ -3,6 +3,7 @@
     python ec2.py ENDPOINT COMMAND < request.json > response.json
 
 Commands (request and response are JSON objects):
+  create-vpc     {}                                       -> {"vpc_id"}   for Terraform configurations to use
   create-groups  {"tiers": [...]}                         -> {"vpc_id", "groups": {tier: group_id}}
                  A VPC and one security group per tier, each without AWS's default allow-all egress rule, as
                  Terraform's aws_security_group leaves them.
@@ -30,6 +31,10 @@ def client(endpoint):
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def create_vpc(ec2, request):
+    return {"vpc_id": ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]}
 
 
 def create_groups(ec2, request):
@@ -119,6 +124,7 @@ def rules(ec2, request):
 
 
 COMMANDS = {
+    "create-vpc": create_vpc,
     "create-groups": create_groups,
     "apply": apply,
     "authorize": authorize,

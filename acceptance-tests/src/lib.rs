@@ -1,9 +1,13 @@
 //! Harness for acceptance tests that drive real Terraform CLIs against the portmatrix provider.
 //!
 //! Every test runs against each Terraform it can find: the pinned 1.0.3 that `acceptance-tests/setup.sh`
-//! installs into `.tools/bin`, and any other `terraform` on PATH (often 1.11.x). Terraform loads the freshly
-//! built provider through a `dev_overrides` CLI configuration, so no `terraform init` and no registry access
-//! are needed. Finding no Terraform at all is a failure, never a skip.
+//! installs into `.tools/bin`, and any other `terraform` on PATH (often 1.11.x). Finding no Terraform at all is
+//! a failure, never a skip. Two ways to load the freshly built provider:
+//! - [`Workspace::new`]: a `dev_overrides` CLI configuration, no `terraform init`, for configurations that use
+//!   portmatrix alone;
+//! - [`Workspace::installed`]: `terraform init` as a user runs it, portmatrix from a filesystem mirror of the
+//!   build and `hashicorp/aws` from the machine's mirror ([`aws_mirror`]) or the registry, for configurations
+//!   that also manage AWS resources.
 //!
 //! The binaries are built with the `aws-audit` feature, as releases are, so that the audit tests run against
 //! [`moto::Moto`], a real EC2 API on loopback.
@@ -121,6 +125,105 @@ pub fn portmatrix_binary() -> &'static Path {
     BINARY.get_or_init(|| binary("portmatrix"))
 }
 
+/// The provider version the mirror of the debug build announces (the workspace's version).
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where this machine keeps a filesystem mirror of `hashicorp/aws`: `PORTMATRIX_AWS_MIRROR` if set, else the
+/// first of the known image locations holding `registry.terraform.io/hashicorp/aws`. `None` means
+/// `terraform init` gets the provider from the registry.
+pub fn aws_mirror() -> Option<PathBuf> {
+    let candidates = std::env::var_os("PORTMATRIX_AWS_MIRROR")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(
+            [
+                "/opt/tf-plugins",
+                "/usr/local/share/terraform/plugins",
+                "/usr/share/terraform/plugins",
+            ]
+            .map(PathBuf::from),
+        );
+    candidates
+        .into_iter()
+        .find(|root| root.join("registry.terraform.io/hashicorp/aws").is_dir())
+}
+
+/// A filesystem mirror (unpacked layout) holding the debug build of the provider as version
+/// [`PROVIDER_VERSION`], made once per test process.
+fn provider_mirror() -> &'static Path {
+    static MIRROR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    MIRROR
+        .get_or_init(|| {
+            let mirror = tempfile::Builder::new()
+                .prefix("portmatrix-mirror")
+                .tempdir()
+                .expect("temp dir");
+            let dir = mirror.path().join(format!(
+                "registry.terraform.io/portmatrix/portmatrix/{PROVIDER_VERSION}/linux_amd64"
+            ));
+            std::fs::create_dir_all(&dir).expect("mirror directory");
+            let binary = dir.join(format!("terraform-provider-portmatrix_v{PROVIDER_VERSION}"));
+            // A hard link is instant and costs no space; a copy where the temp dir is on another file system.
+            if std::fs::hard_link(provider_binary(), &binary).is_err() {
+                std::fs::copy(provider_binary(), &binary)
+                    .expect("copy the provider into the mirror");
+            }
+            mirror
+        })
+        .path()
+}
+
+/// The CLI configuration of [`Workspace::installed`]: portmatrix from [`provider_mirror`], `hashicorp/aws` from
+/// [`aws_mirror`] when there is one, everything else (and `hashicorp/aws` otherwise) from the registry.
+fn installing_cli_config() -> String {
+    let mut config = format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_ADDRESS}\"]\n  }}\n",
+        provider_mirror().display()
+    );
+    let mut mirrored = vec![PROVIDER_ADDRESS.to_string()];
+    if let Some(aws) = aws_mirror() {
+        config.push_str(&format!(
+            "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{AWS_PROVIDER_ADDRESS}\"]\n  }}\n",
+            aws.display()
+        ));
+        mirrored.push(AWS_PROVIDER_ADDRESS.to_string());
+    }
+    let excluded: Vec<String> = mirrored.iter().map(|a| format!("\"{a}\"")).collect();
+    config.push_str(&format!(
+        "  direct {{\n    exclude = [{}]\n  }}\n}}\n",
+        excluded.join(", ")
+    ));
+    config
+}
+
+/// The `*.tf` files of a directory of the repository (such as `examples/aws-kubernetes-cluster`), by name.
+pub fn example_files(dir: &str) -> Vec<(String, String)> {
+    let dir = repo_root().join(dir);
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    let mut files: Vec<(String, String)> = entries
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "tf"))
+        .map(|path| {
+            let name = path
+                .file_name()
+                .expect("file name")
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path).expect("read a .tf file");
+            (name, text)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The CLI configuration file each workspace writes for itself.
+const CLI_CONFIG: &str = "cli.tfrc";
+
+/// The address of the real AWS provider.
+pub const AWS_PROVIDER_ADDRESS: &str = "registry.terraform.io/hashicorp/aws";
+
 /// A temporary Terraform working directory wired to the freshly built provider.
 pub struct Workspace {
     dir: tempfile::TempDir,
@@ -133,6 +236,8 @@ pub struct Workspace {
 pub struct Run {
     /// Exit status was 0.
     pub success: bool,
+    /// The exit code (`None` when a signal ended the process).
+    pub code: Option<i32>,
     /// Standard output.
     pub stdout: String,
     /// Standard error.
@@ -143,6 +248,7 @@ impl From<Output> for Run {
     fn from(output: Output) -> Self {
         Run {
             success: output.status.success(),
+            code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
@@ -162,7 +268,7 @@ impl Workspace {
             "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_ADDRESS}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
             provider_dir.display()
         );
-        std::fs::write(dir.path().join("dev.tfrc"), cli_config).expect("write CLI config");
+        std::fs::write(dir.path().join(CLI_CONFIG), cli_config).expect("write CLI config");
         std::fs::write(
             dir.path().join("main.tf"),
             format!("{REQUIRED_PROVIDERS}\n{main_tf}"),
@@ -173,6 +279,41 @@ impl Workspace {
             terraform: terraform.clone(),
             env: Vec::new(),
         }
+    }
+
+    /// A directory holding `files` (name, text; see [`example_files`]), initialised with `terraform init` as a
+    /// user's configuration is: portmatrix from a filesystem mirror of the debug build, `hashicorp/aws` from the
+    /// machine's mirror or the registry. Panics with Terraform's answer when init fails.
+    pub fn installed(terraform: &Terraform, files: &[(String, String)]) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("portmatrix-acc")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::write(dir.path().join(CLI_CONFIG), installing_cli_config())
+            .expect("write CLI config");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write a configuration file");
+        }
+        let workspace = Workspace {
+            dir,
+            terraform: terraform.clone(),
+            env: Vec::new(),
+        };
+        let init = workspace.run(&["init", "-input=false", "-no-color"], &[]);
+        assert!(
+            init.success,
+            "terraform {} init failed (portmatrix from {}, hashicorp/aws from {}):\n{}\n{}",
+            terraform.version,
+            provider_mirror().display(),
+            aws_mirror().map_or_else(
+                || "the registry: no filesystem mirror found (set PORTMATRIX_AWS_MIRROR)"
+                    .to_string(),
+                |p| p.display().to_string()
+            ),
+            init.stdout,
+            init.stderr
+        );
+        workspace
     }
 
     /// Adds `env` to the environment of every command the workspace runs (and so of the provider).
@@ -193,7 +334,7 @@ impl Workspace {
         command
             .current_dir(self.dir.path())
             .args(args)
-            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("dev.tfrc"))
+            .env("TF_CLI_CONFIG_FILE", self.dir.path().join(CLI_CONFIG))
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env_remove("TF_LOG")

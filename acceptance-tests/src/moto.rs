@@ -1,5 +1,7 @@
-//! A real EC2 API on loopback for the audit tests: moto's server from `.tools/moto-venv` (installed by
-//! `acceptance-tests/setup.sh`), one per test, stopped when dropped. boto3 calls through
+//! A real EC2 API on loopback for the audit and apply tests: moto's server from `.tools/moto-venv` (installed by
+//! `acceptance-tests/setup.sh`), one per test, stopped when dropped. It runs through
+//! `acceptance-tests/moto/server.py`, which mends two bugs of moto's EC2 emulation that the real AWS provider
+//! trips over (rules for IP protocols without ports; descriptions of group and prefix-list rules). boto3 calls through
 //! `acceptance-tests/moto/ec2.py` create groups and apply rules. A missing moto is a failure, never a skip.
 
 use crate::repo_root;
@@ -57,17 +59,19 @@ fn ec2_answers(port: u16) -> bool {
 impl Moto {
     /// Starts moto on a free port and waits until an EC2 call answers.
     pub fn start() -> Moto {
-        let server = venv().join("bin/moto_server");
+        let python = venv().join("bin/python");
         assert!(
-            server.exists(),
-            "moto not found at {}: run acceptance-tests/setup.sh first",
-            server.display()
+            venv().join("bin/moto_server").exists(),
+            "moto not found in {}: run acceptance-tests/setup.sh first",
+            venv().display()
         );
+        let server = repo_root().join("acceptance-tests/moto/server.py");
         // Another process may take the free port before moto binds it: then moto exits and we try again.
         for _ in 0..3 {
             let port = free_port();
             let log = tempfile::NamedTempFile::new().expect("moto log file");
-            let child = Command::new(&server)
+            let child = Command::new(&python)
+                .arg(&server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(log.reopen().expect("log"))
