@@ -92,6 +92,53 @@ fn rule_ids(workspace: &Workspace, resource: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The selection of the state's `portmatrix_aws_security_group_rules` data source, as a `portmatrix` selection
+/// file (JSON): its platform, tier and endpoint blocks, parameters and pod network, nulls left out.
+fn selection_from_state(workspace: &Workspace) -> Value {
+    let run = workspace.run(&["show", "-json"], &[]);
+    assert!(run.success, "terraform show failed: {}", run.stderr);
+    let state: Value = serde_json::from_str(&run.stdout).expect("show -json is JSON");
+    let resources = state["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let rules = resources
+        .iter()
+        .find(|r| r["type"] == "portmatrix_aws_security_group_rules")
+        .expect("the state holds the rules data source");
+    let without_nulls = |value: &Value| -> Value {
+        match value {
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Object(fields) => Value::Object(
+                            fields
+                                .iter()
+                                .filter(|(_, v)| !v.is_null())
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                        ),
+                        other => other.clone(),
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    };
+    let values = &rules["values"];
+    let mut selection = serde_json::Map::new();
+    for block in ["platform", "tier", "endpoint"] {
+        selection.insert(block.into(), without_nulls(&values[block]));
+    }
+    for field in ["parameters", "pod_network"] {
+        if !values[field].is_null() {
+            selection.insert(field.into(), values[field].clone());
+        }
+    }
+    Value::Object(selection)
+}
+
 /// `portmatrix audit` with `selection` flags against the groups; (exit code, JSON report).
 fn cli_audit(moto: &Moto, selection: &[&str], groups: &Value) -> (Option<i32>, Value) {
     let mut command = Command::new(portmatrix_binary());
@@ -354,5 +401,150 @@ fn apply_the_cluster_example(terraform: &Terraform) {
 fn the_cluster_example_applies_audits_clean_and_replans_without_changes() {
     for terraform in terraforms() {
         apply_the_cluster_example(terraform);
+    }
+}
+
+/// Kublr with Longhorn, whose `internet` and `backupstore` endpoints are both `0.0.0.0/0`: the workers' egress on
+/// 443 to both is one rule in AWS's sense (an override file replaces the example's platform and endpoint blocks).
+const KUBLR_WITH_LONGHORN: &str = r#"
+data "portmatrix_aws_security_group_rules" "cluster" {
+  platform {
+    name    = "kublr"
+    options = { cni = "calico", master_lb = "true" }
+  }
+  platform {
+    name    = "longhorn"
+    version = "1.9.0"
+  }
+  endpoint {
+    name      = "internet"
+    cidr_ipv4 = ["0.0.0.0/0"]
+  }
+  endpoint {
+    name      = "backupstore"
+    cidr_ipv4 = ["0.0.0.0/0"]
+  }
+  endpoint {
+    name      = "kcp-node"
+    cidr_ipv4 = var.kcp_cidrs
+  }
+  endpoint {
+    name = "managed-cluster-api"
+    tier = "master"
+  }
+  endpoint {
+    name = "kubernetes-api-server"
+    tier = "master"
+  }
+  parameters = { apiserver_port = 443, backupstore_port = 443 }
+}
+"#;
+
+/// Applies `files` with `vars` against a fresh moto, plans again (no changes) and audits with the CLI, using the
+/// selection Terraform stored for the rules data source; returns the applied ingress and egress rule keys.
+fn apply_and_audit(
+    terraform: &Terraform,
+    context: &str,
+    mut files: Vec<(String, String)>,
+    vars: &[&str],
+) -> (Vec<String>, Vec<String>) {
+    let moto = Moto::start();
+    let vpc = moto.ec2("create-vpc", &json!({}));
+    files.push(("moto.tf".into(), moto_provider(&moto.endpoint())));
+    let workspace = Workspace::installed(terraform, &files);
+    let mut all_vars = vec![
+        "-var".to_string(),
+        format!("vpc_id={}", vpc["vpc_id"].as_str().expect("vpc_id")),
+    ];
+    for var in vars {
+        all_vars.extend(["-var".to_string(), var.to_string()]);
+    }
+    let apply = terraform_ok(&workspace, &["apply", "-auto-approve"], &all_vars);
+    assert!(
+        apply.stdout.contains("Apply complete!"),
+        "{context}: {}",
+        apply.stdout
+    );
+    assert_no_changes(&workspace, &all_vars, context);
+
+    let selection = tempfile::Builder::new()
+        .suffix(".json")
+        .tempfile()
+        .expect("selection file");
+    std::fs::write(
+        selection.path(),
+        selection_from_state(&workspace).to_string(),
+    )
+    .expect("write the selection");
+    let groups = outputs(&workspace)["security_group_ids"]["value"].clone();
+    let path = selection.path().to_string_lossy().into_owned();
+    let (code, report) = cli_audit(&moto, &["--selection", &path], &groups);
+    assert_eq!(code, Some(0), "{context}: portmatrix audit: {report}");
+    assert_eq!(findings(&report["tiers"]), vec![], "{context}: {report}");
+    let keys = |resource: &str| -> Vec<String> {
+        rule_ids(&workspace, resource)
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect()
+    };
+    (
+        keys("aws_vpc_security_group_ingress_rule.cluster"),
+        keys("aws_vpc_security_group_egress_rule.cluster"),
+    )
+}
+
+#[test]
+fn the_kublr_deckhouse_and_shared_address_stacks_apply_and_audit_clean() {
+    for terraform in terraforms() {
+        let context = |name: &str| format!("Terraform {}: {name}", terraform.version);
+        let kublr = example_files("examples/aws-kubernetes-cluster/kublr");
+        let (ingress, egress) = apply_and_audit(
+            terraform,
+            &context("kublr"),
+            kublr.clone(),
+            &[r#"kcp_cidrs=["198.51.100.0/24"]"#],
+        );
+        assert!(
+            !ingress.is_empty() && !egress.is_empty(),
+            "{ingress:?} {egress:?}"
+        );
+
+        apply_and_audit(
+            terraform,
+            &context("deckhouse"),
+            example_files("examples/aws-kubernetes-cluster/deckhouse"),
+            &[r#"admin_cidrs=["203.0.113.0/24"]"#],
+        );
+
+        // Without the merge, AWS (and moto) refuse the second 443 rule to 0.0.0.0/0 as a duplicate.
+        let mut shared = kublr;
+        shared.push(("longhorn_override.tf".into(), KUBLR_WITH_LONGHORN.into()));
+        let (_, egress) = apply_and_audit(
+            terraform,
+            &context("kublr + longhorn, internet and backupstore on 0.0.0.0/0"),
+            shared,
+            &[r#"kcp_cidrs=["198.51.100.0/24"]"#],
+        );
+        assert!(
+            egress.contains(&"worker:tcp:443:0.0.0.0/0".to_string()),
+            "{egress:?}"
+        );
+    }
+}
+
+#[test]
+fn the_rules_only_example_applies_and_replans_without_changes() {
+    for terraform in terraforms() {
+        let workspace = Workspace::installed(
+            terraform,
+            &example_files("examples/aws-kubernetes-cluster/rules-only"),
+        );
+        let apply = terraform_ok(&workspace, &["apply", "-auto-approve"], &[]);
+        assert!(apply.stdout.contains("Apply complete!"), "{}", apply.stdout);
+        assert_no_changes(
+            &workspace,
+            &[],
+            &format!("Terraform {}: rules-only", terraform.version),
+        );
     }
 }
