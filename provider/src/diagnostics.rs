@@ -127,6 +127,11 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// The errors, without the warnings.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.is_error())
+    }
+
     /// The protocol form, for a response's `diagnostics` field.
     pub fn to_proto(&self) -> Vec<pb::Diagnostic> {
         self.0.iter().map(pb::Diagnostic::from).collect()

@@ -25,7 +25,7 @@ pub use model::{
     ParseProtocolError, PlatformInfo, PortRange, PortSpec, Protocol, Release, Role, Source, Tier,
 };
 pub use select::{Selected, Selection};
-pub use version::{parse_version, VersionRange};
+pub use version::{parse_version, NewestRead, VersionRange};
 
 /// Releases grouped by platform name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

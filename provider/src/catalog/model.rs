@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use super::version::VersionRange;
+use super::version::{NewestRead, VersionRange};
 
 /// One platform's port table over one range of versions (one catalog document).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +44,8 @@ pub struct PlatformInfo {
     pub versions: VersionRange,
     /// Why the range is what it is (e.g. an unversioned upstream page).
     pub version_note: Option<String>,
+    /// The newest version whose documentation was read; versions above it get a warning.
+    pub newest_read: Option<NewestRead>,
     /// One-line description of the platform.
     pub summary: String,
 }

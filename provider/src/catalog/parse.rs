@@ -48,6 +48,7 @@ pub(super) struct RawPlatform {
     pub title: String,
     pub versions: String,
     pub version_note: Option<String>,
+    pub newest_read: Option<String>,
     pub summary: String,
 }
 

@@ -33,6 +33,9 @@ pub struct Selected<'c> {
     pub options: BTreeMap<String, String>,
     /// Applicable flows, in file order.
     pub flows: Vec<&'c Flow>,
+    /// Set when the requested version lies above the newest version whose documentation was read for the
+    /// release: the release's table is used all the same, and this says so.
+    pub unread_version: Option<String>,
 }
 
 impl Flow {
@@ -52,6 +55,24 @@ impl Flow {
         self.when
             .iter()
             .all(|(name, values)| options.get(name).is_some_and(|v| values.contains(v)))
+    }
+}
+
+impl Release {
+    /// A warning when `version` lies above the newest version whose documentation was read for this release
+    /// (`platform.newest_read`): the release still answers for it, but nobody compared its table.
+    pub fn unread_version_warning(&self, version: &Version) -> Option<String> {
+        let read = self.platform.newest_read.as_ref()?;
+        read.is_exceeded_by(version).then(|| {
+            format!(
+                "{name} {version} is newer than the newest version whose documentation was read ({read}); the table \
+                 of {name} {range} ({origin}) is used as read up to {read}: compare the upstream page of {version} \
+                 before relying on it",
+                name = self.platform.name,
+                range = self.platform.versions,
+                origin = self.origin,
+            )
+        })
     }
 }
 
@@ -137,11 +158,15 @@ impl Catalog {
                 f.applies_to_version(release, version.as_ref()) && f.applies_to_options(&options)
             })
             .collect();
+        let unread_version = version
+            .as_ref()
+            .and_then(|v| release.unread_version_warning(v));
         Ok(Selected {
             release,
             version,
             options,
             flows,
+            unread_version,
         })
     }
 }

@@ -269,6 +269,7 @@ const STORE_NEW: &str = r#"format = 1
 name = "store"
 title = "Store"
 versions = ">=1.5.0"
+newest_read = "1.9"
 summary = "Block storage."
 
 [[sources]]
@@ -575,6 +576,8 @@ fn validation_cases() -> Vec<(String, usize, &'static str, &'static str)> {
         (minimal_with("versions = \">=1.0.0\"", "versions = \"1.x and up\""), 6, "platform.versions", "invalid version range"),
         (minimal_with("versions = \">=1.0.0\"", "versions = \">=2.0.0, <1.0.0\""), 6, "platform.versions", "covers no version"),
         (minimal_with("summary = \"A demo platform.\"", "summary = \"A\"\nversion_note = \"\""), 8, "platform.version_note", "must not be empty"),
+        (minimal_with("summary = \"A demo platform.\"", "summary = \"A\"\nnewest_read = \"v1.2\""), 8, "platform.newest_read", "write the newest version read"),
+        (minimal_with("summary = \"A demo platform.\"", "summary = \"A\"\nnewest_read = \"0.9\""), 8, "platform.newest_read", "lies outside the release's versions \">=1.0.0\""),
         // Sources.
         (minimal_with("url = \"https://example.org/demo\"", "url = \"example.org\""), 12, "sources[0].url", "not an http(s) address"),
         (minimal_with("id = \"doc\"", "id = \"Doc\""), 10, "sources[0].id", "not a valid name"),
@@ -851,6 +854,41 @@ fn no_version_picks_the_newest_release() {
 }
 
 #[test]
+fn versions_above_the_newest_read_select_the_release_with_a_warning() {
+    let catalog = store_catalog();
+    let warning = |version: Option<&str>| {
+        let selection = Selection {
+            platform: "store".into(),
+            version: version.map(str::to_owned),
+            ..Selection::default()
+        };
+        let selected = catalog.select(&selection).unwrap();
+        assert_eq!(selected.release.origin, "store-1.5.toml");
+        selected.unread_version
+    };
+    assert_eq!(warning(None), None);
+    assert_eq!(warning(Some("1.5")), None);
+    assert_eq!(warning(Some("1.9.7")), None);
+    assert_eq!(
+        warning(Some("1.10")).as_deref(),
+        Some(
+            "store 1.10.0 is newer than the newest version whose documentation was read (1.9); the table of \
+             store >=1.5.0 (store-1.5.toml) is used as read up to 1.9: compare the upstream page of 1.10.0 before \
+             relying on it"
+        )
+    );
+    assert!(warning(Some("2.0.0-rc.1")).is_some());
+    let release = &catalog.platform("store").unwrap().releases[1];
+    assert_eq!(release.platform.newest_read.as_ref().unwrap().text(), "1.9");
+    // A release without newest_read never warns.
+    let old = &catalog.platform("store").unwrap().releases[0];
+    assert_eq!(
+        old.unread_version_warning(&semver::Version::new(1, 4, 99)),
+        None
+    );
+}
+
+#[test]
 fn selection_errors_list_valid_values() {
     let catalog = store_catalog();
     let err = |platform: &str, version: Option<&str>, options: &[(&str, &str)]| {
@@ -950,7 +988,9 @@ fn catalogs_reject_overlapping_releases() {
 fn with_releases_adds_user_documents() {
     let catalog = store_catalog();
     let user = Catalog::parse_release(MINIMAL, "user_catalogs[0]").unwrap();
-    let older = STORE_NEW.replace("versions = \">=1.5.0\"", "versions = \"<1.2.0\"");
+    let older = STORE_NEW
+        .replace("versions = \">=1.5.0\"", "versions = \"<1.2.0\"")
+        .replace("newest_read = \"1.9\"\n", "");
     let older = Catalog::parse_release(&older, "user_catalogs[1]").unwrap();
     let bigger = catalog.with_releases(vec![user, older]).unwrap();
     let names: Vec<&str> = bigger.platforms().map(|p| p.name.as_str()).collect();

@@ -9,7 +9,7 @@ use super::model::{
     PortRange, PortSpec, Protocol, Release, Role, Source,
 };
 use super::parse::{RawFlow, RawLoopback, RawPlatform, RawRelease, RawRole};
-use super::version::VersionRange;
+use super::version::{parse_version, NewestRead, VersionRange};
 
 /// The only format version this program reads.
 const FORMAT: i64 = 1;
@@ -315,11 +315,31 @@ impl Checker<'_> {
             VersionRange::parse(&p.versions).map_err(|e| self.err("platform.versions", e))?;
         self.optional_text("platform.version_note", p.version_note.as_deref())?;
         self.text("platform.summary", &p.summary)?;
+        let newest_read = match p.newest_read.as_deref() {
+            None => None,
+            Some(text) => {
+                let read =
+                    NewestRead::parse(text).map_err(|e| self.err("platform.newest_read", e))?;
+                let newest =
+                    parse_version(text).map_err(|e| self.err("platform.newest_read", e))?;
+                if !versions.contains(&newest) {
+                    return Err(self.err(
+                        "platform.newest_read",
+                        format!(
+                            "{text:?} lies outside the release's versions {:?}",
+                            versions.text()
+                        ),
+                    ));
+                }
+                Some(read)
+            }
+        };
         Ok(PlatformInfo {
             name: p.name,
             title: p.title,
             versions,
             version_note: p.version_note,
+            newest_read,
             summary: p.summary,
         })
     }

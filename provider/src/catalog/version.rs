@@ -109,6 +109,68 @@ impl Serialize for VersionRange {
     }
 }
 
+/// The newest version whose documentation was read for a release. A partial version covers its whole series
+/// (`"1.13"` = every 1.13.x, `"3.6"` = every 3.6.x); a requested version above it still selects the release, with
+/// a warning that its table was not read for that version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestRead {
+    text: String,
+    first_unread: Version,
+}
+
+impl NewestRead {
+    /// Parses a version such as `"1.13"` or `"1.13.0"` (no pre-release, no build metadata).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let well_formed = !text.is_empty()
+            && text.split('.').count() <= 3
+            && text
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !well_formed {
+            return Err(format!(
+                "invalid version {text:?}: write the newest version read, e.g. \"1.13\" (the whole 1.13 series) or \"1.13.0\""
+            ));
+        }
+        let range = VersionRange::parse(&format!("<={text}"))?;
+        let first_unread = range
+            .upper()
+            .cloned()
+            .ok_or_else(|| format!("invalid version {text:?}"))?;
+        Ok(Self {
+            text: text.to_owned(),
+            first_unread,
+        })
+    }
+
+    /// The text as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The smallest version the newest read version does not cover (`"1.13"` -> 1.14.0).
+    pub fn first_unread(&self) -> &Version {
+        &self.first_unread
+    }
+
+    /// Whether `version` lies above the newest version read. Pre-releases count as their release (a 1.14
+    /// release candidate lies beyond "1.13"); build metadata is ignored.
+    pub fn is_exceeded_by(&self, version: &Version) -> bool {
+        Version::new(version.major, version.minor, version.patch) >= self.first_unread
+    }
+}
+
+impl fmt::Display for NewestRead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for NewestRead {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
 /// Parses a version leniently: a leading `v`, and missing minor or patch numbers are accepted
 /// (`"1.5"` -> 1.5.0, `"v1.5.2"` -> 1.5.2, `"1.28.3+rke2r1"` keeps its build metadata).
 pub fn parse_version(text: &str) -> Result<Version, String> {
@@ -309,6 +371,28 @@ mod tests {
             .unwrap_err()
             .contains("invalid version range"));
         assert!(VersionRange::parse(">18446744073709551615").is_err());
+    }
+
+    #[test]
+    fn newest_read_covers_its_series() {
+        let minor = NewestRead::parse("1.13").unwrap();
+        assert_eq!(minor.first_unread(), &v("1.14.0"));
+        assert!(!minor.is_exceeded_by(&v("1.13.9")));
+        assert!(!minor.is_exceeded_by(&v("1.13.9+build")));
+        assert!(minor.is_exceeded_by(&v("1.14.0-rc.1")));
+        assert!(minor.is_exceeded_by(&v("2.0.0")));
+        let patch = NewestRead::parse("1.13.0").unwrap();
+        assert!(!patch.is_exceeded_by(&v("1.13.0")));
+        assert!(patch.is_exceeded_by(&v("1.13.1")));
+        let major = NewestRead::parse("3").unwrap();
+        assert_eq!(major.first_unread(), &v("4.0.0"));
+        for bad in ["", "v1.2", "1.2.3.4", "1.x", "1.2-rc.1", "1..2"] {
+            assert!(
+                NewestRead::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+        assert_eq!(serde_json::to_string(&minor).unwrap(), "\"1.13\"");
     }
 
     #[test]

@@ -28,6 +28,8 @@ struct ListPlatform<'a> {
 #[derive(Serialize)]
 struct ListRelease<'a> {
     versions: &'a str,
+    /// The newest version whose documentation was read; null when the release does not say.
+    newest_read: Option<&'a str>,
     origin: &'a str,
     roles: usize,
     endpoints: usize,
@@ -53,6 +55,7 @@ pub(super) fn list(catalog: &Catalog, json: bool) -> Result<String, String> {
                     .iter()
                     .map(|r| ListRelease {
                         versions: r.platform.versions.text(),
+                        newest_read: r.platform.newest_read.as_ref().map(|n| n.text()),
                         origin: &r.origin,
                         roles: r.roles.len(),
                         endpoints: r.endpoints.len(),
@@ -72,6 +75,7 @@ pub(super) fn list(catalog: &Catalog, json: bool) -> Result<String, String> {
         "PLATFORM",
         "TITLE",
         "VERSIONS",
+        "READ UP TO",
         "ROLES",
         "ENDPOINTS",
         "OPTIONS",
@@ -85,6 +89,7 @@ pub(super) fn list(catalog: &Catalog, json: bool) -> Result<String, String> {
                 p.name.to_owned(),
                 p.title.to_owned(),
                 r.versions.to_owned(),
+                r.newest_read.unwrap_or("-").to_owned(),
                 r.roles.to_string(),
                 r.endpoints.to_string(),
                 r.options.to_string(),
@@ -361,6 +366,26 @@ fn diff_items<'a>(release: &'a Release, version: &Version) -> Vec<DiffItem<'a>> 
     items
 }
 
+/// Warnings for the requested versions of `platform` that lie above the newest version whose documentation was
+/// read for the release answering them (selection errors are reported by the command itself).
+pub(super) fn unread_version_warnings(
+    catalog: &Catalog,
+    platform: &str,
+    versions: &[&str],
+) -> Vec<String> {
+    let mut warnings: Vec<String> = Vec::new();
+    for text in versions {
+        if let Ok((release, Some(version))) = catalog.release_for(platform, Some(text)) {
+            if let Some(warning) = release.unread_version_warning(&version) {
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
+            }
+        }
+    }
+    warnings
+}
+
 /// `catalog diff`: flow lines removed and added between the releases covering `from` and `to`.
 pub(super) fn diff(
     catalog: &Catalog,
@@ -469,9 +494,9 @@ mod tests {
     fn list_table() {
         assert_eq!(
             run_args(&["catalog", "list"]).unwrap(),
-            "PLATFORM  TITLE  VERSIONS         ROLES  ENDPOINTS  OPTIONS  FLOWS  LOOPBACK  FILE\n\
-             store     Store  >=1.2.0, <1.5.0  3      1          2        9      1         store-1.2.toml\n\
-             store     Store  >=1.5.0          2      0          0        2      0         store-1.5.toml\n"
+            "PLATFORM  TITLE  VERSIONS         READ UP TO  ROLES  ENDPOINTS  OPTIONS  FLOWS  LOOPBACK  FILE\n\
+             store     Store  >=1.2.0, <1.5.0  -           3      1          2        9      1         store-1.2.toml\n\
+             store     Store  >=1.5.0          1.9         2      0          0        2      0         store-1.5.toml\n"
         );
     }
 
@@ -485,6 +510,11 @@ mod tests {
             ">=1.2.0, <1.5.0"
         );
         assert_eq!(json["platforms"][0]["releases"][0]["flows"], 9);
+        assert_eq!(
+            json["platforms"][0]["releases"][0]["newest_read"],
+            serde_json::Value::Null
+        );
+        assert_eq!(json["platforms"][0]["releases"][1]["newest_read"], "1.9");
         assert_eq!(
             json["platforms"][0]["releases"][1]["origin"],
             "store-1.5.toml"

@@ -157,13 +157,14 @@ pub fn run(cli: &Cli, catalog: &Catalog) -> Result<String, String> {
 /// Runs a parsed command line against `catalog`: the output, warnings and whether there are findings, or the
 /// message of a usage or input error.
 pub fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
-    let plain = |output: Result<String, String>| {
+    let with_warnings = |output: Result<String, String>, warnings: Vec<String>| {
         output.map(|output| Outcome {
             output,
-            warnings: Vec::new(),
+            warnings,
             findings: false,
         })
     };
+    let plain = |output: Result<String, String>| with_warnings(output, Vec::new());
     match &cli.command {
         Command::Catalog(CatalogCommand::List { json }) => plain(catalog::list(catalog, *json)),
         Command::Catalog(CatalogCommand::Show {
@@ -178,20 +179,20 @@ pub fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
                     return Err(format!("option {key:?} is given more than once"));
                 }
             }
-            plain(catalog::show(
-                catalog,
-                platform,
-                version.as_deref(),
-                chosen,
-                *json,
-            ))
+            with_warnings(
+                catalog::show(catalog, platform, version.as_deref(), chosen, *json),
+                catalog::unread_version_warnings(catalog, platform, version.as_deref().as_slice()),
+            )
         }
         Command::Catalog(CatalogCommand::Diff {
             platform,
             from,
             to,
             json,
-        }) => plain(catalog::diff(catalog, platform, from, to, *json)),
+        }) => with_warnings(
+            catalog::diff(catalog, platform, from, to, *json),
+            catalog::unread_version_warnings(catalog, platform, &[from, to]),
+        ),
         Command::Expand(args) => expand::run(args, catalog),
         Command::Review(args) => review::run(args, catalog),
         Command::Diagram(args) => diagram::run(args, catalog),

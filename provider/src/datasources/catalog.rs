@@ -19,6 +19,7 @@ fn release_type() -> CtyType {
     CtyType::object([
         ("versions", CtyType::String),
         ("version_note", CtyType::String),
+        ("newest_read", CtyType::String),
         ("origin", CtyType::String),
         ("flow_count", CtyType::Number),
         (
@@ -206,6 +207,15 @@ fn release_value(release: &Release) -> Value {
         (
             "version_note",
             optional_string(release.platform.version_note.as_ref()),
+        ),
+        (
+            "newest_read",
+            release
+                .platform
+                .newest_read
+                .as_ref()
+                .map(|n| Value::string(n.text()))
+                .unwrap_or(Value::Null),
         ),
         ("origin", Value::string(&release.origin)),
         ("flow_count", Value::number(release.flows.len() as u64)),

@@ -258,6 +258,7 @@ impl DataSource for FlowsDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::AttributePath;
 
     fn config(platforms: &[(&str, Option<&str>)], pod_network: Option<&str>) -> Value {
         let block = FlowsDataSource.schema().block;
@@ -322,5 +323,46 @@ mod tests {
         let text = format!("{diagnostics:?}");
         assert!(text.contains("Unsupported version"), "{text}");
         assert!(text.contains("platform"), "{text}");
+    }
+
+    #[test]
+    fn a_version_above_the_newest_read_is_a_warning_at_its_attribute() {
+        let config = config(&[("kubernetes", None), ("longhorn", Some("2.0"))], None);
+        let mut diagnostics = Diagnostics::default();
+        FlowsDataSource.validate(&config, &mut diagnostics);
+        assert!(
+            diagnostics.is_empty(),
+            "validation reports no warning: {diagnostics:?}"
+        );
+        let value = FlowsDataSource
+            .read(&config, &mut diagnostics)
+            .expect("the 1.5+ table answers for 2.0");
+        let warnings: Vec<_> = diagnostics.iter().collect();
+        assert_eq!(warnings.len(), 1, "{diagnostics:?}");
+        assert!(!warnings[0].is_error());
+        assert_eq!(
+            warnings[0].attribute,
+            Some(
+                AttributePath::root()
+                    .attr("platform")
+                    .index(1)
+                    .attr("version")
+            )
+        );
+        assert_eq!(
+            warnings[0].detail,
+            "longhorn 2.0.0 is newer than the newest version whose documentation was read (1.13); the table of \
+             longhorn >=1.5.0 (longhorn-1.5.toml) is used as read up to 1.13: compare the upstream page of 2.0.0 \
+             before relying on it"
+        );
+        let listed = format!("{:?}", value.get_attr("warnings"));
+        assert!(listed.contains("longhorn 2.0.0 is newer"), "{listed}");
+
+        let mut diagnostics = Diagnostics::default();
+        FlowsDataSource.read(
+            &self::config(&[("longhorn", Some("1.13.2"))], None),
+            &mut diagnostics,
+        );
+        assert!(diagnostics.is_empty(), "1.13 was read: {diagnostics:?}");
     }
 }

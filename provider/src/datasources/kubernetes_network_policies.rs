@@ -258,6 +258,7 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     if diagnostics.has_errors() {
         return None;
     }
+    selection::push_unread_version_warnings(&catalog, &request, diagnostics);
     let mut selected: Vec<Selected<'_>> = Vec::new();
     for (index, selection) in request.platforms.iter().enumerate() {
         match catalog.select(selection) {
@@ -453,7 +454,12 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         if config.is_wholly_known() {
-            compute(config, diagnostics);
+            // The read reports the warnings; validation keeps only the errors so Terraform shows each once.
+            let mut found = Diagnostics::new();
+            compute(config, &mut found);
+            for error in found.errors() {
+                diagnostics.push(error.clone());
+            }
             return;
         }
         if config::is_known(config, NODE_CIDRS) {

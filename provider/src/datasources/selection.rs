@@ -291,7 +291,13 @@ pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagn
         }
         return;
     }
-    expand(config, endpoints, diagnostics);
+    // The read reports the expansion's warnings; validation keeps only the errors so Terraform shows each
+    // warning once.
+    let mut found = Diagnostics::new();
+    expand(config, endpoints, &mut found);
+    for error in found.errors() {
+        diagnostics.push(error.clone());
+    }
 }
 
 /// Runs the engine on a wholly known configuration.
@@ -309,10 +315,38 @@ pub fn expand(
         }
     };
     match crate::engine::expand(&catalog, &request) {
-        Ok(expansion) => Some(expansion),
+        Ok(expansion) => {
+            push_unread_version_warnings(&catalog, &request, diagnostics);
+            Some(expansion)
+        }
         Err(errors) => {
             diagnostics.extend(input_diagnostics(errors));
             None
+        }
+    }
+}
+
+/// A warning on `platform[i].version` for each platform whose requested version lies above the newest version
+/// whose documentation was read (the expansion used that release's table all the same).
+pub fn push_unread_version_warnings(
+    catalog: &Catalog,
+    request: &ExpansionRequest,
+    diagnostics: &mut Diagnostics,
+) {
+    for (index, selection) in request.platforms.iter().enumerate() {
+        if let Some(warning) = catalog
+            .select(selection)
+            .ok()
+            .and_then(|chosen| chosen.unread_version)
+        {
+            diagnostics.push(
+                Diagnostic::warning("Version newer than the catalog's sources", warning).at(
+                    AttributePath::root()
+                        .attr("platform")
+                        .index(index as i64)
+                        .attr("version"),
+                ),
+            );
         }
     }
 }

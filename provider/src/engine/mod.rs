@@ -178,15 +178,16 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
         }
     }
 
-    let warnings = missing
-        .into_iter()
-        .map(|(what, flows)| {
+    let warnings = selected
+        .iter()
+        .filter_map(|chosen| chosen.unread_version.clone())
+        .chain(missing.into_iter().map(|(what, flows)| {
             format!(
                 "{what}; skipped {} flow(s): {}",
                 flows.len(),
                 flows.join(", ")
             )
-        })
+        }))
         .collect();
     let tiers = placement
         .tiers
