@@ -92,3 +92,107 @@ fn bad_input_exits_2_and_lists_valid_values() {
         "{stderr}"
     );
 }
+
+/// The release file answering `platform` at `version` (from `catalog show --json`), and standard error.
+fn release_of(platform: &str, version: &str) -> Result<(String, String), String> {
+    let (code, json, stderr) =
+        portmatrix(&["catalog", "show", platform, "--version", version, "--json"]);
+    if code != 0 {
+        return Err(stderr);
+    }
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    Ok((parsed["origin"].as_str().unwrap().to_owned(), stderr))
+}
+
+/// Which file answers each version, written from the documents read: etcd-io/website configuration pages v3.4
+/// (@0d6e903e) and v3.5/v3.6/v3.7 (@ec9870cb, v3.8 is a draft); flannel-io/flannel Documentation/backends.md, the
+/// same blob in tags v0.22.1-v0.28.8 and the master text (@0947994a) in v0.28.9; Longhorn's networking page up to
+/// v1.13.0; the Deckhouse v1.67 page; the ingress-nginx guide of controller-v1.5.2.
+#[test]
+fn versions_map_to_what_was_read_and_later_ones_warn() {
+    let covered = [
+        ("etcd", "3.4.27", "etcd-3.4.toml"),
+        ("etcd", "3.5.0", "etcd-3.5.toml"),
+        ("etcd", "3.5.21", "etcd-3.5.toml"),
+        ("etcd", "3.6.4", "etcd-3.6.toml"),
+        ("etcd", "3.7.0", "etcd-3.7.toml"),
+        ("flannel", "0.22.0", "flannel-0.22.toml"),
+        ("flannel", "0.26.7", "flannel-0.22.toml"),
+        ("flannel", "0.27.4", "flannel-0.22.toml"),
+        ("flannel", "0.28.0", "flannel-0.28.toml"),
+        ("flannel", "0.28.9", "flannel-0.28.toml"),
+        ("longhorn", "1.13.0", "longhorn-1.5.toml"),
+        ("deckhouse", "1.67.3", "deckhouse-1.67.toml"),
+        ("ingress-nginx", "1.5.2", "ingress-nginx.toml"),
+    ];
+    for (platform, version, file) in covered {
+        let (origin, stderr) = release_of(platform, version).unwrap();
+        assert_eq!(origin, file, "{platform} {version}");
+        assert!(stderr.is_empty(), "{platform} {version} was read: {stderr}");
+    }
+    let beyond = [
+        ("etcd", "3.8.0", "etcd-3.7.toml", "3.7"),
+        ("flannel", "0.29.0", "flannel-0.28.toml", "0.28"),
+        ("longhorn", "2.0", "longhorn-1.5.toml", "1.13"),
+        ("longhorn", "1.14.0-rc.1", "longhorn-1.5.toml", "1.13"),
+        ("deckhouse", "1.68", "deckhouse-1.67.toml", "1.67"),
+        ("ingress-nginx", "1.6.0", "ingress-nginx.toml", "1.5"),
+    ];
+    for (platform, version, file, read) in beyond {
+        let (origin, stderr) = release_of(platform, version).unwrap();
+        assert_eq!(origin, file, "{platform} {version}");
+        assert!(
+            stderr.starts_with(&format!("warning: {platform} "))
+                && stderr.contains(&format!(
+                    "is newer than the newest version whose documentation was read ({read})"
+                )),
+            "{platform} {version}: {stderr}"
+        );
+    }
+    for (platform, version) in [("etcd", "3.3.9"), ("flannel", "0.21.5")] {
+        let stderr = release_of(platform, version).unwrap_err();
+        assert!(
+            stderr.contains(&format!("no release of {platform} covers version")),
+            "{stderr}"
+        );
+    }
+    let (code, _, stderr) = portmatrix(&["catalog", "diff", "longhorn", "1.12", "2.0"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("longhorn 2.0.0 is newer"), "{stderr}");
+    let (code, _, stderr) = portmatrix(&[
+        "expand",
+        "--platform",
+        "etcd",
+        "--version",
+        "3.9",
+        "--endpoint",
+        "etcd-clients=10.0.0.0/24",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("warning: etcd 3.9.0 is newer"), "{stderr}");
+}
+
+/// The etcd and flannel tables did not change between the versions read: every diff is empty.
+#[test]
+fn unchanged_tables_diff_empty() {
+    for (platform, from, to) in [
+        ("etcd", "3.4", "3.5"),
+        ("etcd", "3.5", "3.6"),
+        ("etcd", "3.6", "3.7"),
+        ("flannel", "0.27", "0.28"),
+    ] {
+        let (code, json, stderr) = portmatrix(&["catalog", "diff", platform, from, to, "--json"]);
+        assert_eq!(code, 0, "{stderr}");
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            parsed["removed"],
+            serde_json::json!([]),
+            "{platform} {from} -> {to}"
+        );
+        assert_eq!(
+            parsed["added"],
+            serde_json::json!([]),
+            "{platform} {from} -> {to}"
+        );
+    }
+}

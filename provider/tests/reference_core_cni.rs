@@ -122,6 +122,30 @@ const ETCD: Spec = Spec {
     disagreements: &["2381", "2379-2380"],
 };
 
+// The v3.4 page (one section per flag) gives the same defaults: --listen-client-urls / --advertise-client-urls
+// "http://localhost:2379", --listen-peer-urls / --initial-advertise-peer-urls "http://localhost:2380".
+const ETCD_3_4: Spec = Spec {
+    origin: "etcd-3.4.toml",
+    versions: ">=3.4.0, <3.5.0",
+    urls: &["https://github.com/etcd-io/website/blob/0d6e903e30ada08436ab3ae5dc10680c503b190b/content/en/docs/v3.4/op-guide/configuration.md"],
+    ..ETCD
+};
+
+// The v3.5 and v3.7 pages carry the v3.6 text word for word at the same commit.
+const ETCD_3_5: Spec = Spec {
+    origin: "etcd-3.5.toml",
+    versions: ">=3.5.0, <3.6.0",
+    urls: &["https://github.com/etcd-io/website/blob/ec9870cb3032e989ec3a66476667f733733ac9a6/content/en/docs/v3.5/op-guide/configuration.md"],
+    ..ETCD
+};
+
+const ETCD_3_7: Spec = Spec {
+    origin: "etcd-3.7.toml",
+    versions: ">=3.7.0",
+    urls: &["https://github.com/etcd-io/website/blob/ec9870cb3032e989ec3a66476667f733733ac9a6/content/en/docs/v3.7/op-guide/configuration.md"],
+    ..ETCD
+};
+
 const CALICO_NET: (&str, &[&str]) = ("networking", &["calico"]);
 
 // §5b Calico "Network requirements" (orchestrator Kubernetes). "Often TCP 443 or 6443*" split into two
@@ -214,7 +238,7 @@ const IPSEC: When = &[("backend", &["ipsec"])];
 const FLANNEL: Spec = Spec {
     platform: "flannel",
     origin: "flannel-0.28.toml",
-    versions: ">=0.28.0, <0.29.0",
+    versions: ">=0.28.0",
     options: &[
         ("backend", &["vxlan", "host-gw", "wireguard", "udp", "ipip", "ipsec", "alloc", "tencent-vpc"], "vxlan"),
         ("os", &["linux", "windows"], "linux"),
@@ -235,6 +259,15 @@ const FLANNEL: Spec = Spec {
     loopback: &[],
     urls: &["https://github.com/flannel-io/flannel/blob/0947994ac575d5db8df5ae3f9dd27d553cab53e9/Documentation/backends.md"],
     disagreements: &["8472", "4789"],
+};
+
+// Tags v0.22.1-v0.28.8 carry one backends.md (blob 478b6c42; v0.22.0 differs by a spelling fix) with the same
+// port rows as the master text above.
+const FLANNEL_0_22: Spec = Spec {
+    origin: "flannel-0.22.toml",
+    versions: ">=0.22.0, <0.28.0",
+    urls: &["https://github.com/flannel-io/flannel/blob/20bdda0b238784fbfa623a1cf4c469645f531efa/Documentation/backends.md"],
+    ..FLANNEL
 };
 
 const OVERLAY: (&str, &[&str]) = ("mode", &["overlay"]);
@@ -297,9 +330,13 @@ const CANAL: Spec = Spec {
 
 const SPECS: &[&Spec] = &[
     &KUBERNETES,
+    &ETCD_3_4,
+    &ETCD_3_5,
     &ETCD,
+    &ETCD_3_7,
     &CALICO,
     &CILIUM,
+    &FLANNEL_0_22,
     &FLANNEL,
     &WEAVE,
     &CANAL,
@@ -309,19 +346,19 @@ fn release(spec: &Spec) -> &'static Release {
     let platform = Catalog::builtin()
         .platform(spec.platform)
         .unwrap_or_else(|| panic!("{} is not built in", spec.platform));
-    assert_eq!(
-        platform.releases.len(),
-        1,
-        "{}: one release file",
-        spec.platform
-    );
-    &platform.releases[0]
+    platform
+        .releases
+        .iter()
+        .find(|r| r.origin == spec.origin)
+        .unwrap_or_else(|| panic!("{} is not built in", spec.origin))
 }
 
+/// Selects the spec's release: by its lowest version when the file is versioned.
 fn select(spec: &Spec, options: &BTreeMap<String, String>) -> Selected<'static> {
+    let release = release(spec);
     let selection = Selection {
         platform: spec.platform.to_owned(),
-        version: None,
+        version: (spec.versions != "*").then(|| release.platform.versions.lower().to_string()),
         options: options.clone(),
     };
     match Catalog::builtin().select(&selection) {
@@ -741,32 +778,49 @@ fn disagreements_are_recorded() {
 #[test]
 fn versioned_files_cover_only_their_release_line() {
     for (spec, inside, outside) in [
+        (&ETCD_3_4, ["3.4.0", "3.4.37"], ["3.3.27", "3.5.0"]),
+        (&ETCD_3_5, ["3.5.0", "3.5.21"], ["3.4.37", "3.6.0"]),
         (&ETCD, ["3.6.0", "3.6.9"], ["3.5.17", "3.7.0"]),
-        (&FLANNEL, ["0.28.0", "v0.28.4"], ["0.27.4", "0.29.0"]),
+        (&ETCD_3_7, ["3.7.0", "3.7.2"], ["3.6.9", "3.6.0"]),
+        (&FLANNEL_0_22, ["0.22.0", "v0.27.4"], ["0.21.5", "0.28.0"]),
+        (&FLANNEL, ["0.28.0", "v0.28.9"], ["0.27.4", "0.22.0"]),
     ] {
+        let origin = |v: &str| {
+            Catalog::builtin()
+                .select(&Selection {
+                    platform: spec.platform.to_owned(),
+                    version: Some(v.to_owned()),
+                    options: BTreeMap::new(),
+                })
+                .map(|s| s.release.origin.clone())
+        };
         for v in inside {
-            let selection = Selection {
-                platform: spec.platform.to_owned(),
-                version: Some(v.to_owned()),
-                options: BTreeMap::new(),
-            };
-            assert!(
-                Catalog::builtin().select(&selection).is_ok(),
+            assert_eq!(
+                origin(v).as_deref(),
+                Ok(spec.origin),
                 "{} {v}",
                 spec.platform
             );
         }
         for v in outside {
-            let selection = Selection {
-                platform: spec.platform.to_owned(),
-                version: Some(v.to_owned()),
-                options: BTreeMap::new(),
-            };
-            assert!(
-                Catalog::builtin().select(&selection).is_err(),
-                "{} {v} is not covered",
-                spec.platform
+            assert_ne!(
+                origin(v).as_deref(),
+                Ok(spec.origin),
+                "{} {v} is not covered by {}",
+                spec.platform,
+                spec.origin
             );
         }
+    }
+    for (platform, version) in [("etcd", "3.3.27"), ("flannel", "0.21.5")] {
+        let selection = Selection {
+            platform: platform.to_owned(),
+            version: Some(version.to_owned()),
+            options: BTreeMap::new(),
+        };
+        assert!(
+            Catalog::builtin().select(&selection).is_err(),
+            "{platform} {version} was not read"
+        );
     }
 }
