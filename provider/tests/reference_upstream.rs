@@ -115,16 +115,15 @@ const RKE2_INBOUND: &[&str] = &[
 const RKE2_CANAL_VXLAN: &[&str] = &["node -> node udp 8472"];
 /// Canal tab: 9099 TCP "Canal CNI health checks".
 const RKE2_CANAL_HEALTH: &[&str] = &["node -> node tcp 9099"];
-/// Canal tab: 51820 UDP "Canal CNI with WireGuard IPv4".
+/// Canal tab: 51820 UDP "Canal CNI with WireGuard IPv4" (IPv4 and dual-stack clusters).
 const RKE2_CANAL_WG4: &[&str] = &["node -> node udp 51820"];
-/// Canal tab: 51821 UDP "Canal CNI with WireGuard IPv6/dual-stack".
+/// Canal tab: 51821 UDP "Canal CNI with WireGuard IPv6/dual-stack" (IPv6-only and dual-stack clusters).
 const RKE2_CANAL_WG6: &[&str] = &["node -> node udp 51821"];
-/// Cilium tab: 8/0 ICMP and 4240 TCP "Cilium CNI health checks"; 8472 UDP "Cilium CNI with VXLAN".
-const RKE2_CILIUM: &[&str] = &[
-    "node -> node icmp all types=0,8",
-    "node -> node tcp 4240",
-    "node -> node udp 8472",
-];
+/// Cilium tab: 8/0 ICMP and 4240 TCP "Cilium CNI health checks".
+const RKE2_CILIUM: &[&str] = &["node -> node icmp all types=0,8", "node -> node tcp 4240"];
+/// Cilium tab: 8472 UDP "Cilium CNI with VXLAN"; network-options "IPv6 setup": "In IPv6-only mode, Cilium does not
+/// support encapsulation of IPv6 traffic between nodes".
+const RKE2_CILIUM_VXLAN: &[&str] = &["node -> node udp 8472"];
 /// Cilium tab: 51871 UDP "Cilium CNI with WireGuard".
 const RKE2_CILIUM_WG: &[&str] = &["node -> node udp 51871"];
 /// Calico tab: 5473 TCP "Calico CNI with Typha", 9098 TCP "Calico Typha health checks", 9099 TCP "Calico health checks".
@@ -133,9 +132,10 @@ const RKE2_CALICO: &[&str] = &[
     "node -> node tcp 9098",
     "node -> node tcp 9099",
 ];
-/// Calico tab: 4789 UDP "Calico CNI with VXLAN" (IPv4; network-options page: dual-stack uses BGP instead).
+/// Calico tab: 4789 UDP "Calico CNI with VXLAN" (not on dual-stack: the network-options page says "when using
+/// dual-stack, calico leverages BGP instead of VXLAN encapsulation").
 const RKE2_CALICO_VXLAN: &[&str] = &["node -> node udp 4789"];
-/// Calico tab: 179 TCP "Calico CNI with BGP" (dual-stack, per the network-options page).
+/// Calico tab: 179 TCP "Calico CNI with BGP", listed for every Calico cluster.
 const RKE2_CALICO_BGP: &[&str] = &["node -> node tcp 179"];
 /// Flannel tab: 4789 UDP "Flannel CNI with VXLAN".
 const RKE2_FLANNEL: &[&str] = &["node -> node udp 4789"];
@@ -184,10 +184,25 @@ fn rke2_canal_rows() {
             RKE2_CANAL_WG6,
         ],
     );
+    let wg_v6 = [
+        ("cni", "canal"),
+        ("wireguard", "true"),
+        ("ip_family", "ipv6"),
+    ];
+    assert_rows(
+        "rke2",
+        &wg_v6,
+        &[RKE2_INBOUND, RKE2_CANAL_HEALTH, RKE2_CANAL_WG6],
+    );
     let dual = [("cni", "canal"), ("ip_family", "dual-stack")];
     assert_rows(
         "rke2",
         &dual,
+        &[RKE2_INBOUND, RKE2_CANAL_VXLAN, RKE2_CANAL_HEALTH],
+    );
+    assert_rows(
+        "rke2",
+        &[("cni", "canal"), ("ip_family", "ipv6")],
         &[RKE2_INBOUND, RKE2_CANAL_VXLAN, RKE2_CANAL_HEALTH],
     );
     // Canal is not supported with Windows nodes: the Windows rows name only Calico and Flannel.
@@ -200,29 +215,42 @@ fn rke2_canal_rows() {
 
 #[test]
 fn rke2_cilium_rows() {
-    assert_rows("rke2", &[("cni", "cilium")], &[RKE2_INBOUND, RKE2_CILIUM]);
+    assert_rows(
+        "rke2",
+        &[("cni", "cilium")],
+        &[RKE2_INBOUND, RKE2_CILIUM, RKE2_CILIUM_VXLAN],
+    );
     assert_rows(
         "rke2",
         &[("cni", "cilium"), ("wireguard", "true")],
-        &[RKE2_INBOUND, RKE2_CILIUM, RKE2_CILIUM_WG],
+        &[RKE2_INBOUND, RKE2_CILIUM, RKE2_CILIUM_VXLAN, RKE2_CILIUM_WG],
+    );
+    assert_rows(
+        "rke2",
+        &[("cni", "cilium"), ("ip_family", "dual-stack")],
+        &[RKE2_INBOUND, RKE2_CILIUM, RKE2_CILIUM_VXLAN],
+    );
+    assert_rows(
+        "rke2",
+        &[("cni", "cilium"), ("ip_family", "ipv6")],
+        &[RKE2_INBOUND, RKE2_CILIUM],
     );
 }
 
 #[test]
 fn rke2_calico_rows() {
-    assert_rows(
-        "rke2",
-        &[("cni", "calico")],
-        &[RKE2_INBOUND, RKE2_CALICO, RKE2_CALICO_VXLAN],
-    );
+    let calico = [
+        RKE2_INBOUND,
+        RKE2_CALICO,
+        RKE2_CALICO_BGP,
+        RKE2_CALICO_VXLAN,
+    ];
+    assert_rows("rke2", &[("cni", "calico")], &calico);
+    assert_rows("rke2", &[("cni", "calico"), ("ip_family", "ipv6")], &calico);
     let dual = [("cni", "calico"), ("ip_family", "dual-stack")];
     assert_rows("rke2", &dual, &[RKE2_INBOUND, RKE2_CALICO, RKE2_CALICO_BGP]);
     // The Calico tab has no WireGuard row.
-    assert_rows(
-        "rke2",
-        &[("cni", "calico"), ("wireguard", "true")],
-        &[RKE2_INBOUND, RKE2_CALICO, RKE2_CALICO_VXLAN],
-    );
+    assert_rows("rke2", &[("cni", "calico"), ("wireguard", "true")], &calico);
     let windows = [("cni", "calico"), ("windows", "true")];
     assert_rows(
         "rke2",
@@ -230,6 +258,7 @@ fn rke2_calico_rows() {
         &[
             RKE2_INBOUND,
             RKE2_CALICO,
+            RKE2_CALICO_BGP,
             RKE2_CALICO_VXLAN,
             RKE2_WINDOWS_VXLAN,
             RKE2_WINDOWS_BGP,
