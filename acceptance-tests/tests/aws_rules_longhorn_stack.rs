@@ -159,6 +159,14 @@ const LONGHORN_POD_DESTINATION_FLOWS: &[(&str, &str, &str, &str)] = &[
     ("longhorn-manager", "longhorn-manager", "tcp", "9502"),
     // "Longhorn Manager / Ingress | Recovery Backend Server | 9503 | TCP"
     ("longhorn-manager", "longhorn-manager", "tcp", "9503"),
+    // The webhooks' caller named by the Longhorn chart (longhorn/longhorn bb2f2223, values.yaml "Kubernetes API
+    // server source CIDRs allowed to access the Longhorn admission webhook", webhook policy TCP 9501 and 9502)
+    (
+        "kubernetes-api-server",
+        "longhorn-manager",
+        "tcp",
+        "9501-9502",
+    ),
     // "Longhorn Manager / Egress | Instance Manager | 8500 (process-manager service); 8501 (proxy service);
     // 8502 (disk service); 8503 (instance service); 8504 (spdk service) | TCP"
     ("longhorn-manager", "instance-manager", "tcp", "8500-8504"),
@@ -212,6 +220,15 @@ const LONGHORN_POD_DESTINATION_FLOWS: &[(&str, &str, &str, &str)] = &[
     ),
     // "Share Manager / Ingress | Node in the cluster | 2049 | TCP"
     ("node", "share-manager", "tcp", "2049"),
+];
+
+/// Ingress from the API server's address to the Longhorn Manager pods on master and worker on a routed pod
+/// network: kube-apiserver calls the conversion (9501) and admission (9502) webhooks (the Longhorn chart at
+/// bb2f2223: "Kubernetes API server source CIDRs allowed to access the Longhorn admission webhook").
+#[rustfmt::skip]
+const LONGHORN_WEBHOOK_CALLER_INGRESS: &[common::Row] = &[
+    ("master", "kubernetes-api-server:10.0.0.10/32", "tcp", Some(9501), Some(9502)),
+    ("worker", "kubernetes-api-server:10.0.0.10/32", "tcp", Some(9501), Some(9502)),
 ];
 
 /// Longhorn 1.5+ on a routed pod network: every flow between roles, merged per (group, peer, protocol). Every role
@@ -662,7 +679,8 @@ fn longhorn_endpoint_flows_without_port_parameters_are_skipped_with_warnings() {
 
 #[test]
 fn longhorn_on_a_routed_network_opens_every_flow_merged_per_tier_pair() {
-    let expected_ingress = expected(LONGHORN_ROUTED_INGRESS);
+    let mut expected_ingress = expected(LONGHORN_ROUTED_INGRESS);
+    expected_ingress.extend(expected(LONGHORN_WEBHOOK_CALLER_INGRESS));
     let mut expected_egress = mirror(&expected_ingress, &CLUSTER_TIERS);
     expected_egress.extend(expected(LONGHORN_ENDPOINT_EGRESS));
     let mut per_terraform = Vec::new();
@@ -911,7 +929,8 @@ fn longhorn_api_server_endpoint_on_the_master_tier_merges_into_the_api_server_ru
 
 #[test]
 fn kubernetes_calico_longhorn_on_a_routed_network_merge_across_platforms() {
-    let expected_ingress = expected(STACK_ROUTED_INGRESS);
+    let mut expected_ingress = expected(STACK_ROUTED_INGRESS);
+    expected_ingress.extend(expected(LONGHORN_WEBHOOK_CALLER_INGRESS));
     let mut expected_egress = mirror(&expected_ingress, &CLUSTER_TIERS);
     expected_egress.extend(expected(LONGHORN_ENDPOINT_EGRESS));
     let inputs =

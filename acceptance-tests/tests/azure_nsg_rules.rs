@@ -92,6 +92,27 @@ fn to_endpoint(
     )
 }
 
+/// The Inbound rule of a need from an endpoint's prefixes of one family to a tier.
+fn from_endpoint(
+    endpoint: &str,
+    prefixes: &str,
+    tier: &str,
+    protocol: &str,
+    ports: &str,
+) -> (String, Nsg) {
+    (
+        format!("pm-in-{endpoint}-to-{tier}-{}", protocol.to_lowercase()),
+        Nsg {
+            direction: "Inbound".into(),
+            tier: tier.into(),
+            protocol: protocol.into(),
+            ports: ports.into(),
+            source: format!("prefixes:{prefixes}"),
+            destination: format!("tier:{tier}"),
+        },
+    )
+}
+
 fn list(value: &Value) -> Vec<String> {
     value
         .as_array()
@@ -648,8 +669,8 @@ fn longhorn_overlay_and_routed() {
         );
         assert_eq!(
             outputs["not_needed"]["value"].as_array().map(Vec::len),
-            Some(19),
-            "{context}: the 19 flows to pods of ports.md §1.3"
+            Some(20),
+            "{context}: the 19 flows to pods of ports.md §1.3 and the API server calling the webhooks"
         );
 
         // Routed: every flow between roles, all on master and worker, merged per tier pair (see the GCP test for
@@ -667,6 +688,17 @@ fn longhorn_overlay_and_routed() {
             ("master", "worker", "Tcp", ports),
             ("worker", "worker", "Tcp", ports),
         ]));
+        // kube-apiserver calls the conversion and admission webhooks on the Longhorn Manager pods (the Longhorn
+        // chart at bb2f2223: "Kubernetes API server source CIDRs allowed to access the Longhorn admission webhook").
+        for tier in ["master", "worker"] {
+            expected.extend([from_endpoint(
+                "kubernetes-api-server",
+                "10.0.0.10/32",
+                tier,
+                "Tcp",
+                "9501-9502",
+            )]);
+        }
         assert_same(
             &context,
             &read(&context, &outputs, false, FULL_RANGE),

@@ -213,6 +213,9 @@ const LONGHORN_RULES: &[(&str, &str, &str, u64, u64)] = &[
     ("longhorn-manager", "ingress", CSI_PLUGIN, 9500, 9500),
     ("longhorn-manager", "ingress", RECURRING_JOB, 9500, 9500),
     ("longhorn-manager", "ingress", DRIVER_DEPLOYER, 9500, 9500),
+    // The webhooks' caller, kube-apiserver, which the Longhorn chart (bb2f2223) names: values.yaml "Kubernetes API
+    // server source CIDRs allowed to access the Longhorn admission webhook", the webhook policy's TCP 9501 and 9502.
+    ("longhorn-manager", "ingress", API_SERVER, 9501, 9502),
     // Longhorn Manager / Egress: Other Longhorn Manager 9500, and 9501-9503 because the ingress rows above have
     // manager pods as senders; Instance Manager 8500; 8501; 8502; 8503; 8504; Backing Image Manager 8000; Backing
     // Image Data Source 8000; External Backupstore "User defined" (9000); Kubernetes API server "Kubernetes API

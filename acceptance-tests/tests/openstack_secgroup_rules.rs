@@ -583,7 +583,19 @@ fn longhorn_overlay_and_routed() {
             }
         }
     }
-    let routed_ingress = neutron(&routed_rows, BOTH);
+    // kube-apiserver calls the conversion and admission webhooks on the Longhorn Manager pods (the Longhorn chart at
+    // bb2f2223: "Kubernetes API server source CIDRs allowed to access the Longhorn admission webhook").
+    let mut routed_ingress_rows = routed_rows.clone();
+    for tier in ["master", "worker"] {
+        routed_ingress_rows.push((
+            tier,
+            "kubernetes-api-server:10.0.0.10/32",
+            "tcp",
+            Some(9501),
+            Some(9502),
+        ));
+    }
+    let routed_ingress = neutron(&routed_ingress_rows, BOTH);
     let routed_egress_rows: Vec<Row> = routed_rows
         .iter()
         .map(|&(tier, peer, protocol, from, to)| (peer, tier, protocol, from, to))

@@ -85,28 +85,6 @@ resource "kubernetes_manifest" "longhorn_dns" {
   }
 }
 
-# Longhorn's conversion (9501) and admission (9502) webhooks are served by Longhorn Manager and called by the
-# API server, which the page does not list (the catalog records it as a disagreement). The API server calls them
-# from its node's address.
-resource "kubernetes_manifest" "longhorn_webhooks" {
-  manifest = {
-    apiVersion = "networking.k8s.io/v1"
-    kind       = "NetworkPolicy"
-    metadata = {
-      name      = "longhorn-manager-webhooks"
-      namespace = "longhorn-system"
-    }
-    spec = {
-      podSelector = { matchLabels = { app = "longhorn-manager" } }
-      policyTypes = ["Ingress"]
-      ingress = [{
-        from  = [for cidr in var.control_plane_cidrs : { ipBlock = { cidr = cidr } }]
-        ports = [{ protocol = "TCP", port = 9501, endPort = 9502 }]
-      }]
-    }
-  }
-}
-
 output "warnings" {
   description = "Roles left open, flows without a rule, host-network flows."
   value       = data.portmatrix_kubernetes_network_policies.longhorn.warnings

@@ -15,13 +15,8 @@ variable "node_cidrs" {
   type        = list(string)
 }
 
-variable "control_plane_cidrs" {
-  description = "Addresses of the control-plane nodes, where the API server calls Longhorn's webhooks from."
-  type        = list(string)
-}
-
 variable "api_server_cidrs" {
-  description = "The API server's own addresses (kubectl get endpointslices -l kubernetes.io/service-name=kubernetes)."
+  description = "The API server's own addresses (kubectl get endpointslices -l kubernetes.io/service-name=kubernetes): Longhorn reaches the API server there, and the API server calls Longhorn's webhooks from there."
   type        = list(string)
 }
 

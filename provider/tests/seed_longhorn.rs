@@ -1,8 +1,9 @@
 //! Row-by-row checks of the built-in Longhorn catalogs against Longhorn's networking page: seed 000 (the v1.2.x
 //! page), seed 001 (the v1.3.2-v1.3.4 page), the v1.3.0/v1.4.x sections (webhook 9443, NFS recovery backend
 //! 9600), the v1.13.0 table of reference ports.md §1.3 (identical from v1.5.0), the v1.13.0 Global Manager section
-//! (longhorn/website PR #1442) and the one port seed 003 (architecture post) states. Expected rows are written from
-//! those documents, one entry per port of each row, not from the program.
+//! (longhorn/website PR #1442), the one port seed 003 (architecture post) states, and the
+//! webhook callers named by the v1.3.0 page's draft (43c5b0d6) and the Helm chart (longhorn/longhorn bb2f2223).
+//! Expected rows are written from those documents, one entry per port of each row, not from the program.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -150,6 +151,10 @@ const SEED_001: &[Row] = &[
 /// "Conversion and Admission Webhook Server" ingress "Webhook Server | 9443 | TCP" (v1.3.0, v1.3.1, v1.4.x).
 const WEBHOOK_9443: &[Row] = &[("webhook-server", "webhook-server", "tcp", "9443")];
 
+/// The caller of that webhook, from the draft of the v1.3.0 page (longhorn/website 43c5b0d6, section "Longhorn
+/// Webhook"): "Kubernetes API server | 9443 | TCP".
+const WEBHOOK_9443_CALLER: &[Row] = &[(API, "webhook-server", "tcp", "9443")];
+
 /// "NFS Recovery Backend Server" ingress "Recovery Backend Server | 9600 | TCP" (v1.4.x).
 const RECOVERY_9600: &[Row] = &[("recovery-backend", "recovery-backend", "tcp", "9600")];
 
@@ -229,6 +234,10 @@ const GLOBAL_MANAGER_1_13: &[Row] = &[
     ("node", "longhorn-global-manager", "tcp", "9505"),
     ("longhorn-global-manager", API, "tcp", API_PORT),
 ];
+
+/// The webhooks' caller the Longhorn chart names (longhorn/longhorn bb2f2223): values.yaml "Kubernetes API server
+/// source CIDRs allowed to access the Longhorn admission webhook", for the webhook policy's TCP 9501 and 9502.
+const CHART_CALLERS_1_5: &[Row] = &[(API, LM, "tcp", "9501"), (API, LM, "tcp", "9502")];
 
 /// Seed 003 (architecture post, Longhorn v1.10.1): "CSI->>LM: HTTP API call to longhorn-backend:9500".
 const SEED_003: &[Row] = &[(CSI, LM, "tcp", "9500")];
@@ -344,14 +353,14 @@ fn webhook_9443_only_on_the_1_3_0_1_3_1_and_1_4_pages() {
     for version in ["1.3.0", "1.3.1"] {
         assert_exact(
             Some(version),
-            &[SEED_001, WEBHOOK_9443],
+            &[SEED_001, WEBHOOK_9443, WEBHOOK_9443_CALLER],
             "longhorn-1.3.toml",
         );
     }
     for version in ["1.4.0", "1.4.4"] {
         assert_exact(
             Some(version),
-            &[SEED_001, WEBHOOK_9443, RECOVERY_9600],
+            &[SEED_001, WEBHOOK_9443, WEBHOOK_9443_CALLER, RECOVERY_9600],
             "longhorn-1.4.toml",
         );
     }
@@ -360,12 +369,16 @@ fn webhook_9443_only_on_the_1_3_0_1_3_1_and_1_4_pages() {
 #[test]
 fn ports_md_1_13_table_is_the_1_5_release() {
     for version in ["1.5.0", "1.5.1", "1.8.2", "1.12.2"] {
-        assert_exact(Some(version), &[PORTS_MD_1_13], "longhorn-1.5.toml");
+        assert_exact(
+            Some(version),
+            &[PORTS_MD_1_13, CHART_CALLERS_1_5],
+            "longhorn-1.5.toml",
+        );
     }
     for version in [Some("1.13.0"), Some("1.14"), None] {
         assert_exact(
             version,
-            &[PORTS_MD_1_13, GLOBAL_MANAGER_1_13],
+            &[PORTS_MD_1_13, CHART_CALLERS_1_5, GLOBAL_MANAGER_1_13],
             "longhorn-1.5.toml",
         );
     }
@@ -417,6 +430,7 @@ fn diff_1_4_to_1_5() {
     assert_eq!(
         removed,
         BTreeSet::from([
+            "kubernetes-api-server -> webhook-server tcp 9443",
             "recovery-backend -> recovery-backend tcp 9600",
             "webhook-server -> webhook-server tcp 9443"
         ])
@@ -424,6 +438,8 @@ fn diff_1_4_to_1_5() {
     assert_eq!(
         added,
         BTreeSet::from([
+            "kubernetes-api-server -> longhorn-manager tcp 9501",
+            "kubernetes-api-server -> longhorn-manager tcp 9502",
             "longhorn-manager -> instance-manager tcp 8502",
             "longhorn-manager -> instance-manager tcp 8503",
             "longhorn-manager -> instance-manager tcp 8504",
