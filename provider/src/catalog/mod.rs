@@ -9,6 +9,7 @@ mod model;
 mod parse;
 mod select;
 mod validate;
+mod verify;
 mod version;
 
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use model::{
     ParseProtocolError, PlatformInfo, PortRange, PortSpec, Protocol, Release, Role, Source, Tier,
 };
 pub use select::{Selected, Selection};
+pub use verify::{markdown_rows, verify, Drift};
 pub use version::{parse_version, NewestRead, VersionRange};
 
 /// Releases grouped by platform name.

@@ -691,3 +691,93 @@ mod tests {
         assert!(run_args(&["catalog", "diff", "store", "1.4"]).is_err());
     }
 }
+
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    platform: &'a str,
+    version: String,
+    origin: &'a str,
+    source: &'a str,
+    drift: bool,
+    added: &'a [String],
+    removed: &'a [String],
+    changed: Vec<ChangedRow<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChangedRow<'a> {
+    cited: &'a str,
+    published: &'a str,
+}
+
+/// `catalog verify`: the table rows of `document` against the rows the release covering `version` cites from
+/// `source` (default: its first source). Findings (exit 1) when they differ.
+pub(super) fn verify(
+    catalog: &Catalog,
+    platform: &str,
+    version: &str,
+    document: &std::path::Path,
+    source: Option<&str>,
+    json: bool,
+) -> Result<super::Outcome, String> {
+    let (release, parsed) = catalog
+        .release_for(platform, Some(version))
+        .map_err(|e| e.to_string())?;
+    let source = match source {
+        Some(id) => id,
+        None => release
+            .sources
+            .first()
+            .map(|s| s.id.as_str())
+            .ok_or_else(|| format!("{} has no sources", release.origin))?,
+    };
+    let text = std::fs::read_to_string(document)
+        .map_err(|e| format!("--document {}: {e}", document.display()))?;
+    let drift = crate::catalog::verify(release, source, parsed.as_ref(), &text)?;
+    let warnings: Vec<String> = parsed
+        .as_ref()
+        .and_then(|v| release.unread_version_warning(v))
+        .into_iter()
+        .collect();
+    let version = parsed.map_or_else(|| version.to_owned(), |v| v.to_string());
+    let output = if json {
+        to_json(&VerifyJson {
+            platform,
+            version,
+            origin: &release.origin,
+            source,
+            drift: !drift.is_empty(),
+            added: &drift.added,
+            removed: &drift.removed,
+            changed: drift
+                .changed
+                .iter()
+                .map(|(cited, published)| ChangedRow { cited, published })
+                .collect(),
+        })?
+    } else {
+        let mut out = format!(
+            "{platform} {version}: {} (source {source}) against {}\n",
+            release.origin,
+            document.display()
+        );
+        if drift.is_empty() {
+            out.push_str("no drift: every table row of the document is cited, and every cited row is in it\n");
+        }
+        for row in &drift.added {
+            out.push_str(&format!("added:   {row}\n"));
+        }
+        for row in &drift.removed {
+            out.push_str(&format!("removed: {row}\n"));
+        }
+        for (cited, published) in &drift.changed {
+            out.push_str(&format!("changed: {cited}\n     to: {published}\n"));
+        }
+        out
+    };
+    Ok(super::Outcome {
+        output,
+        warnings,
+        findings: !drift.is_empty(),
+    })
+}

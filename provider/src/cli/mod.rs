@@ -1,9 +1,9 @@
 //! The `portmatrix` command-line program (binary `src/bin/portmatrix.rs`): the catalog, the engine, the targets
 //! and the plan review through the library API, one file per subcommand.
 //!
-//! Exit codes: 0 ok (for `review`: no findings; for `audit`: compliant), 1 `review` found missing, excess or
-//! over-broad rules, or `audit` found the groups not compliant, 2 usage, input, EC2 or output error (message on
-//! stderr).
+//! Exit codes: 0 ok (for `review`: no findings; for `audit`: compliant; for `catalog verify`: no drift), 1 `review`
+//! found missing, excess or over-broad rules, `audit` found the groups not compliant, or `catalog verify` found
+//! drift, 2 usage, input, EC2 or output error (message on stderr).
 
 mod audit;
 mod catalog;
@@ -23,8 +23,9 @@ use crate::catalog::Catalog;
 
 /// The exit codes, as `--help` shows them.
 const EXIT_CODES: &str = "Exit codes:\n  \
-    0  success; for `review`, no findings; for `audit`, the groups are compliant\n  \
-    1  `review` found missing, excess or over-broad rules; `audit` found missing or over-broad rules\n  \
+    0  success; for `review`, no findings; for `audit`, the groups are compliant; for `catalog verify`, no drift\n  \
+    1  `review` found missing, excess or over-broad rules; `audit` found missing or over-broad rules; `catalog \
+    verify` found rows added, removed or changed\n  \
     2  usage, input, EC2 or output error (the message is on stderr)";
 
 /// Command line of `portmatrix`.
@@ -83,6 +84,25 @@ enum CatalogCommand {
         #[arg(long = "option", value_name = "KEY=VALUE", value_parser = parse_option)]
         options: Vec<(String, String)>,
         /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare a release with the upstream document it cites, as published (Markdown): the document's table
+    /// rows against the rows the release's flows cite for that version. Exit 1 on drift.
+    #[command(after_help = EXIT_CODES)]
+    Verify {
+        /// Platform name.
+        platform: String,
+        /// The version the document describes ("1.13.0"); it chooses the release and the flows that apply.
+        #[arg(long)]
+        version: String,
+        /// The document as published (Markdown), e.g. Longhorn's content/docs/<version>/references/networking.md.
+        #[arg(long, value_name = "FILE")]
+        document: std::path::PathBuf,
+        /// The release's source the document is (a `[[sources]]` id); default: the release's first source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -192,6 +212,20 @@ pub fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
         }) => with_warnings(
             catalog::diff(catalog, platform, from, to, *json),
             catalog::unread_version_warnings(catalog, platform, &[from, to]),
+        ),
+        Command::Catalog(CatalogCommand::Verify {
+            platform,
+            version,
+            document,
+            source,
+            json,
+        }) => catalog::verify(
+            catalog,
+            platform,
+            version,
+            document,
+            source.as_deref(),
+            *json,
         ),
         Command::Expand(args) => expand::run(args, catalog),
         Command::Review(args) => review::run(args, catalog),

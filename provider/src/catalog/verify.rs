@@ -1,0 +1,220 @@
+//! Drift check: the table rows of an upstream document as published, against the rows a release cites from it.
+//!
+//! A release cites each source row verbatim as `"<section> <subsection> | cell | cell | ..."` (for Longhorn's
+//! networking page: `"Longhorn Manager Ingress | Conversion Webhook Server | 9501 | TCP"`). The same shape is built
+//! from the document's Markdown pipe tables under their headings, so the two sets compare directly.
+
+use std::collections::BTreeMap;
+
+use semver::Version;
+use serde::Serialize;
+
+use super::model::Release;
+
+/// What differs between a document and the rows a release cites from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    /// Rows of the document that no flow or loopback entry cites.
+    pub added: Vec<String>,
+    /// Rows the release cites that the document no longer has.
+    pub removed: Vec<String>,
+    /// Rows whose first cell (the peer) is in both, with other cells: (cited, published).
+    pub changed: Vec<(String, String)>,
+}
+
+impl Drift {
+    /// Whether the document and the release agree.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// The rows of every Markdown pipe table in `text`, each prefixed with the headings it sits under (the innermost
+/// two: a section and its subsection such as "Ingress:", colons dropped). Cells lose their backticks and surplus
+/// spaces; the header row and the `---` separator are not rows.
+pub fn markdown_rows(text: &str) -> Vec<String> {
+    let mut headings: Vec<(usize, String)> = Vec::new();
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    let mut previous: Option<&str> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some((level, title)) = heading(trimmed) {
+            headings.retain(|(l, _)| *l < level);
+            headings.push((level, title));
+            in_table = false;
+        } else if is_separator(trimmed) {
+            // The line above was the header row; data rows follow.
+            in_table = previous.is_some_and(|p| p.contains('|'));
+        } else if in_table && trimmed.contains('|') {
+            let prefix = headings
+                .iter()
+                .rev()
+                .take(2)
+                .rev()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let cells: Vec<String> = split_cells(trimmed);
+            rows.push(format!("{prefix} | {}", cells.join(" | ")));
+        } else {
+            in_table = false;
+        }
+        previous = Some(trimmed);
+    }
+    rows
+}
+
+/// Compares the rows `release` cites from its source `source` (flows and loopback entries that apply to
+/// `version`; all of them when `None`) with the table rows of `document` (Markdown). Errors name a source the
+/// release does not have.
+pub fn verify(
+    release: &Release,
+    source: &str,
+    version: Option<&Version>,
+    document: &str,
+) -> Result<Drift, String> {
+    if !release.sources.iter().any(|s| s.id == source) {
+        return Err(format!(
+            "{} ({}) has no source {source:?}; its sources: {}",
+            release.platform.name,
+            release.origin,
+            release
+                .sources
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let flow_rows = release
+        .flows
+        .iter()
+        .filter(|f| f.source == source && f.applies_to_version(release, version))
+        .flat_map(|f| f.rows.iter());
+    let loopback_rows = release
+        .loopback
+        .iter()
+        .filter(|l| l.source == source)
+        .flat_map(|l| l.rows.iter());
+    let cited = keyed(flow_rows.chain(loopback_rows).map(String::as_str));
+    let published = keyed(markdown_rows(document).iter().map(String::as_str));
+
+    let mut drift = Drift::default();
+    let only_cited: Vec<&String> = cited
+        .iter()
+        .filter(|(k, _)| !published.contains_key(*k))
+        .map(|(_, row)| row)
+        .collect();
+    let mut only_published: Vec<&String> = published
+        .iter()
+        .filter(|(k, _)| !cited.contains_key(*k))
+        .map(|(_, row)| row)
+        .collect();
+    for row in only_cited {
+        let peer = peer_key(row);
+        match only_published.iter().position(|p| peer_key(p) == peer) {
+            Some(at) => {
+                let published_row = only_published.remove(at);
+                drift.changed.push((row.clone(), published_row.clone()));
+            }
+            None => drift.removed.push(row.clone()),
+        }
+    }
+    drift.added = only_published.into_iter().cloned().collect();
+    Ok(drift)
+}
+
+/// Rows by their comparison key (spacing, backticks and case ignored), first spelling kept.
+fn keyed<'a>(rows: impl Iterator<Item = &'a str>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for row in rows {
+        out.entry(normalize(row)).or_insert_with(|| row.to_owned());
+    }
+    out
+}
+
+fn normalize(row: &str) -> String {
+    split_cells(row).join(" | ").to_lowercase()
+}
+
+/// The part of a row that names the table and the peer: everything up to the second cell.
+fn peer_key(row: &str) -> String {
+    let cells = split_cells(row);
+    cells
+        .iter()
+        .take(2)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" | ")
+        .to_lowercase()
+}
+
+fn split_cells(row: &str) -> Vec<String> {
+    row.trim()
+        .trim_matches('|')
+        .split('|')
+        .map(|cell| {
+            cell.replace('`', "")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// A Markdown ATX heading: its level and its text without trailing colons.
+fn heading(line: &str) -> Option<(usize, String)> {
+    let level = line.bytes().take_while(|b| *b == b'#').count();
+    if level == 0 || level > 6 {
+        return None;
+    }
+    let rest = &line[level..];
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    let title = rest.trim().trim_end_matches(':').trim().to_owned();
+    Some((level, title))
+}
+
+/// A table separator row such as `--- | ---` or `|:---|---:|`.
+fn is_separator(line: &str) -> bool {
+    line.contains('-')
+        && line.contains('|')
+        && line
+            .chars()
+            .all(|c| matches!(c, '-' | '|' | ':' | ' ' | '\t'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "---\ntitle: Demo\n---\n\n### Overview\n\nText | with a bar but no table.\n\n### Manager\n\
+#### Ingress:\nFrom | Port | Protocol\n--- | --- | ---\n`Other Manager` | 9500 | TCP\n`UI` |  9500 | TCP\n\n\
+#### egress\n| To | Port | Protocol |\n|:---|---:|---|\n| `Store` | User defined | TCP |\n\n### UI\n#### ingress:\n\
+Users defined\n";
+
+    #[test]
+    fn rows_carry_their_headings_and_clean_cells() {
+        assert_eq!(
+            markdown_rows(PAGE),
+            [
+                "Manager Ingress | Other Manager | 9500 | TCP",
+                "Manager Ingress | UI | 9500 | TCP",
+                "Manager egress | Store | User defined | TCP",
+            ]
+        );
+    }
+
+    #[test]
+    fn headings_and_separators() {
+        assert_eq!(heading("#### Ingress:"), Some((4, "Ingress".to_owned())));
+        assert_eq!(heading("#hashtag"), None);
+        assert_eq!(heading("plain"), None);
+        assert!(is_separator("--- | ---"));
+        assert!(is_separator("|:---|---:|"));
+        assert!(!is_separator("---"));
+        assert!(!is_separator("a | b"));
+    }
+}

@@ -1,0 +1,170 @@
+//! `portmatrix catalog verify` on stored copies of the upstream documents the catalog cites
+//! (provider/tests/data/upstream, origins in its README): zero drift for every covered version, and exactly the
+//! changed rows for altered copies. The expected rows below are written from the documents.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn upstream(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/upstream")
+        .join(file)
+}
+
+/// Runs `catalog verify --json` and returns the exit code and the parsed report.
+fn verify(platform: &str, version: &str, document: &Path) -> (i32, serde_json::Value) {
+    let output = Command::new(env!("CARGO_BIN_EXE_portmatrix"))
+        .args([
+            "catalog",
+            "verify",
+            platform,
+            "--version",
+            version,
+            "--json",
+        ])
+        .arg("--document")
+        .arg(document)
+        .output()
+        .expect("portmatrix runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    (output.status.code().unwrap_or(-1), report)
+}
+
+/// A copy of `file` with `from` replaced by `to` (exactly once), written where the test may write.
+fn altered(file: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(upstream(file)).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "{from:?} once in {file}");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "altered-{}-{}",
+        to.len(),
+        file.replace('/', "-")
+    ));
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    path
+}
+
+#[test]
+fn every_stored_longhorn_page_matches_its_release() {
+    for (version, file, origin) in [
+        ("1.2.2", "longhorn/1.2.2-networking.md", "longhorn-1.2.toml"),
+        ("1.3.0", "longhorn/1.3.0-networking.md", "longhorn-1.3.toml"),
+        ("1.3.2", "longhorn/1.3.2-networking.md", "longhorn-1.3.toml"),
+        ("1.4.0", "longhorn/1.4.0-networking.md", "longhorn-1.4.toml"),
+        ("1.5.0", "longhorn/1.5.0-networking.md", "longhorn-1.5.toml"),
+        (
+            "1.13.0",
+            "longhorn/1.13.0-networking.md",
+            "longhorn-1.5.toml",
+        ),
+    ] {
+        let (code, report) = verify("longhorn", version, &upstream(file));
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], origin, "{version}");
+        assert_eq!(report["source"], "networking", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+}
+
+#[test]
+fn a_changed_port_is_reported_as_that_row() {
+    let copy = altered(
+        "longhorn/1.13.0-networking.md",
+        "`Admission Webhook Server` | 9502 | TCP",
+        "`Admission Webhook Server` | 9512 | TCP",
+    );
+    let (code, report) = verify("longhorn", "1.13.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["drift"], true);
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([{
+            "cited": "Longhorn Manager Ingress | Admission Webhook Server | 9502 | TCP",
+            "published": "Longhorn Manager Ingress | Admission Webhook Server | 9512 | TCP",
+        }])
+    );
+}
+
+#[test]
+fn added_and_removed_rows_are_reported() {
+    // A new sender in the Instance Manager ingress table, and the Share Manager row gone.
+    let copy = altered(
+        "longhorn/1.4.0-networking.md",
+        "`Node in the cluster` | 2049  | TCP",
+        "`Node in the cluster` | 2049  | TCP\n`Longhorn Manager` | 2050 | TCP",
+    );
+    let (code, report) = verify("longhorn", "1.4.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!(["Share Manager ingress | Longhorn Manager | 2050 | TCP"])
+    );
+    assert_eq!(report["removed"], serde_json::json!([]));
+    let copy = altered(
+        "longhorn/1.4.0-networking.md",
+        "`Node in the cluster` | 2049  | TCP",
+        "",
+    );
+    let (code, report) = verify("longhorn", "1.4.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(
+        report["removed"],
+        serde_json::json!(["Share Manager ingress | Node in the cluster | 2049 | TCP"])
+    );
+}
+
+/// The 9443 section is on the v1.3.0 page only: against v1.3.2's flows it is a row the catalog does not cite.
+#[test]
+fn a_section_outside_the_version_is_drift() {
+    let (code, report) = verify(
+        "longhorn",
+        "1.3.2",
+        &upstream("longhorn/1.3.0-networking.md"),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Conversion and Admission Webhook Server ingress | Webhook Server | 9443 | TCP"
+        ])
+    );
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let output = Command::new(env!("CARGO_BIN_EXE_portmatrix"))
+        .args(["catalog", "verify", "longhorn", "--version", "1.5"])
+        .args(["--document", "/nonexistent/networking.md"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--document /nonexistent/networking.md")
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_portmatrix"))
+        .args([
+            "catalog",
+            "verify",
+            "longhorn",
+            "--version",
+            "1.5",
+            "--source",
+            "nope",
+        ])
+        .arg("--document")
+        .arg(upstream("longhorn/1.5.0-networking.md"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("has no source \"nope\"") && stderr.contains("networking"),
+        "{stderr}"
+    );
+}
