@@ -691,7 +691,7 @@ fn plan_from_standard_input() {
 #[test]
 fn input_errors_exit_two() {
     let path = plan("aws-sg-rule-sgref-checkov.json");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["review", "/nonexistent/plan.json", "--platform", "etcd"],
             "error: cannot read the plan /nonexistent/plan.json",
@@ -704,7 +704,14 @@ fn input_errors_exit_two() {
             &["review", &path, "--platform", "nope"],
             "error: --platform nope: Unknown platform \"nope\"",
         ),
-        (&["review", &path], "error: no platform selected"),
+        (
+            &["review", &path],
+            "holds no portmatrix data source known at plan time: give the selection with --platform",
+        ),
+        (
+            &["review", &path, "--platform", "etcd", "--tier", "master=sg-nothing"],
+            "error: --tier master=sg-nothing: nothing in the plan matches \"sg-nothing\"",
+        ),
         (&["review", &path, "--tier", "master"], "is not TIER=MATCH"),
         (
             &["review", &path, "--json", "--junit", "--platform", "etcd"],

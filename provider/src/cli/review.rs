@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::selection::SelectionArgs;
+use super::selection::{expand_plan_selection, SelectionArgs};
 use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
@@ -16,7 +16,9 @@ use crate::review::{self, Check, FindingKind, Review, Subject, TierMap};
 /// `portmatrix review` arguments.
 #[derive(Debug, Args)]
 pub(super) struct ReviewArgs {
-    /// The plan: the output of `terraform show -json PLANFILE`; `-` reads standard input.
+    /// The plan: the output of `terraform show -json PLANFILE`; `-` reads standard input. Without selection
+    /// flags, the selection is the one of the plan's portmatrix data source (its platforms, tiers, endpoints and
+    /// parameters), and groups its rules are wired to sit on the tiers they name.
     plan: PathBuf,
     #[command(flatten)]
     selection: SelectionArgs,
@@ -46,7 +48,6 @@ fn parse_tier(text: &str) -> Result<(String, String), String> {
 
 /// Runs `review`: findings make the outcome fail.
 pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, String> {
-    let expansion = args.selection.expand(catalog)?;
     let text = if args.plan.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -61,8 +62,46 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
     let document: Value =
         serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
     let plan = review::parse_plan(&document).map_err(|e| format!("{name}: {e}"))?;
+    let expansion = if args.selection.given() {
+        args.selection.expand(catalog)?
+    } else {
+        match plan.selections.as_slice() {
+            [(address, values)] => expand_plan_selection(address, values, catalog)?,
+            [] => {
+                return Err(format!(
+                    "{name} holds no portmatrix data source known at plan time: give the selection with \
+                     --platform NAME (repeatable) or --selection FILE"
+                ))
+            }
+            several => {
+                let addresses: Vec<&str> = several.iter().map(|(a, _)| a.as_str()).collect();
+                return Err(format!(
+                    "{name} holds {} portmatrix data sources ({}): review one at a time, giving its selection \
+                     with --selection FILE or --platform flags",
+                    several.len(),
+                    addresses.join(", ")
+                ));
+            }
+        }
+    };
     let tier_names: Vec<String> = expansion.tiers.iter().map(|(t, _)| t.clone()).collect();
     let map = TierMap::new(&tier_names, &args.tiers)?;
+    for (tier, value) in &args.tiers {
+        if !plan
+            .groups
+            .iter()
+            .any(|group| review::matches(value, group))
+            && !plan
+                .permissions
+                .iter()
+                .any(|p| plan.peer_label(p) == *value)
+        {
+            return Err(format!(
+                "--tier {tier}={value}: nothing in the plan matches {value:?}; give a resource or module address, \
+                 a group name or ID, a target tag or a tag KEY=VALUE of a group the plan holds"
+            ));
+        }
+    }
     let result = review::review(&plan, &expansion, &map);
     let findings = result.findings().next().is_some();
     let mut warnings = expansion.warnings.clone();

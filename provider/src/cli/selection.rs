@@ -109,6 +109,17 @@ enum Origin<'a> {
 }
 
 impl SelectionArgs {
+    /// Whether a selection was given at all (a file or a flag).
+    pub(super) fn given(&self) -> bool {
+        self.file.is_some()
+            || !self.platforms.is_empty()
+            || !self.versions.is_empty()
+            || !self.options.is_empty()
+            || !self.endpoints.is_empty()
+            || !self.params.is_empty()
+            || self.pod_network.is_some()
+    }
+
     /// Runs the engine on the selection.
     pub(super) fn expand(&self, catalog: &Catalog) -> Result<Expansion, String> {
         self.select(catalog).map(|selected| selected.expansion)
@@ -273,6 +284,50 @@ fn pod_network(text: Option<&str>) -> Result<PodNetwork, String> {
 }
 
 /// Reads and parses a selection file.
+/// Runs the engine on the selection of a portmatrix data source in a plan (`address`, its planned values): its
+/// platform, tier and endpoint blocks, parameters and pod network, as the data source read them.
+pub(super) fn expand_plan_selection(
+    address: &str,
+    values: &serde_json::Value,
+    catalog: &Catalog,
+) -> Result<Expansion, String> {
+    use serde_json::Value;
+    let without_nulls = |value: &Value| match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    let mut selection = serde_json::Map::new();
+    for block in ["platform", "tier", "endpoint"] {
+        if let Some(Value::Array(items)) = values.get(block) {
+            selection.insert(
+                block.into(),
+                Value::Array(items.iter().map(without_nulls).collect()),
+            );
+        }
+    }
+    for field in ["parameters", "pod_network"] {
+        if let Some(value) = values.get(field).filter(|v| !v.is_null()) {
+            selection.insert(field.into(), value.clone());
+        }
+    }
+    let file: SelectionFile = serde_json::from_value(Value::Object(selection))
+        .map_err(|e| format!("{address}: its selection cannot be read: {e}"))?;
+    let request = request(file).map_err(|e| format!("{address}: {e}"))?;
+    engine::expand(catalog, &request).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("{address}: {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the selection file {}: {e}", path.display()))?;

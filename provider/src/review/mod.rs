@@ -21,10 +21,10 @@ mod tiers;
 pub use compare::review;
 pub use plan::{
     full_ports, parse_plan, ports_label, Admits, Cloud, Direction, Group, Permission, Plan,
-    PlanError, PlanPeer,
+    PlanError, PlanPeer, TIER_TAG,
 };
 pub use ports::PortSet;
-pub use tiers::{TierMap, TIER_TAG};
+pub use tiers::{matches, TierMap};
 
 use std::fmt;
 

@@ -180,6 +180,8 @@ pub struct Plan {
     pub permissions: Vec<Permission>,
     /// What could not be read or is not evaluated (deny rules, values unknown until apply, ...).
     pub warnings: Vec<String>,
+    /// The portmatrix data sources the plan read (address, values), whose selections the rules were wired from.
+    pub selections: Vec<(String, Value)>,
 }
 
 impl Plan {
@@ -205,6 +207,21 @@ impl Plan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct PlanError(String);
+
+/// The tag key that places a group on a tier when no matcher is given for it; the plan reader also sets it on
+/// groups that rules wired from a portmatrix data source place on a tier.
+pub const TIER_TAG: &str = "portmatrix:tier";
+
+/// How references that are values, not resource addresses, begin.
+const EXPRESSION_ROOTS: [&str; 7] = [
+    "each.",
+    "local.",
+    "var.",
+    "count.",
+    "path.",
+    "self.",
+    "terraform.",
+];
 
 /// Resource types that hold rules or are groups.
 const GROUP_TYPES: [&str; 3] = [
@@ -325,16 +342,37 @@ pub fn parse_plan(document: &Value) -> Result<Plan, PlanError> {
             )
         })?;
     let mut resources = Vec::new();
-    collect_resources(root, &mut resources);
+    collect_resources(root, "managed", &mut resources);
+    // Data sources read while planning are in `prior_state` (Terraform 1.0) or in `planned_values` (later).
+    let mut data = Vec::new();
+    collect_resources(root, "data", &mut data);
+    if let Some(prior) = document.get("prior_state").and_then(|p| p.get("values")) {
+        if let Some(prior_root) = prior.get("root_module") {
+            collect_resources(prior_root, "data", &mut data);
+        }
+    }
+    let data: BTreeMap<String, &Value> =
+        data.iter().map(|d| (d.address.clone(), d.values)).collect();
     let mut config = BTreeMap::new();
+    let mut for_each = BTreeMap::new();
     if let Some(module) = document
         .get("configuration")
         .and_then(|c| c.get("root_module"))
     {
-        index_configuration(module, &mut Vec::new(), &mut config);
+        index_configuration(module, &mut Vec::new(), &mut config, &mut for_each);
     }
+    let selections = data
+        .iter()
+        .filter(|(address, values)| {
+            data_type(address).starts_with("portmatrix_")
+                && values.get("platform").is_some_and(Value::is_array)
+        })
+        .map(|(address, values)| (address.clone(), (*values).clone()))
+        .collect();
     let mut reader = Reader {
         config,
+        for_each,
+        data,
         groups: Vec::new(),
         resource_groups: BTreeMap::new(),
         raw: Vec::new(),
@@ -356,10 +394,20 @@ pub fn parse_plan(document: &Value) -> Result<Plan, PlanError> {
             .unwrap_or_default()
             .to_string()
     };
-    Ok(reader.finish(text("terraform_version"), text("format_version")))
+    let mut plan = reader.finish(text("terraform_version"), text("format_version"));
+    plan.selections = selections;
+    Ok(plan)
 }
 
-fn collect_resources<'a>(module: &'a Value, out: &mut Vec<Resource<'a>>) {
+/// `portmatrix_x` of `module.m.data.portmatrix_x.name[key]`.
+fn data_type(address: &str) -> &str {
+    let after = address
+        .rsplit_once("data.")
+        .map_or(address, |(_, rest)| rest);
+    after.split('.').next().unwrap_or_default()
+}
+
+fn collect_resources<'a>(module: &'a Value, mode: &str, out: &mut Vec<Resource<'a>>) {
     for resource in module
         .get("resources")
         .and_then(Value::as_array)
@@ -367,7 +415,7 @@ fn collect_resources<'a>(module: &'a Value, out: &mut Vec<Resource<'a>>) {
         .flatten()
     {
         let field = |key: &str| resource.get(key).and_then(Value::as_str);
-        if field("mode") != Some("managed") {
+        if field("mode") != Some(mode) {
             continue;
         }
         if let (Some(address), Some(kind), Some(values)) =
@@ -386,17 +434,19 @@ fn collect_resources<'a>(module: &'a Value, out: &mut Vec<Resource<'a>>) {
         .into_iter()
         .flatten()
     {
-        collect_resources(child, out);
+        collect_resources(child, mode, out);
     }
 }
 
 type ConfigKey = (Vec<String>, String);
 
-/// Indexes each configured resource's `expressions` by (module call names, `type.name`).
+/// Indexes each configured resource's `expressions`, and the references of its `for_each`, by (module call
+/// names, `type.name`).
 fn index_configuration<'a>(
     module: &'a Value,
     path: &mut Vec<String>,
     out: &mut BTreeMap<ConfigKey, &'a Value>,
+    for_each: &mut BTreeMap<ConfigKey, Vec<String>>,
 ) {
     for resource in module
         .get("resources")
@@ -404,18 +454,24 @@ fn index_configuration<'a>(
         .into_iter()
         .flatten()
     {
-        if let (Some(address), Some(expressions)) = (
-            resource.get("address").and_then(Value::as_str),
-            resource.get("expressions"),
-        ) {
+        let Some(address) = resource.get("address").and_then(Value::as_str) else {
+            continue;
+        };
+        if let Some(expressions) = resource.get("expressions") {
             out.insert((path.clone(), address.to_string()), expressions);
+        }
+        if let Some(expression) = resource.get("for_each_expression") {
+            for_each.insert(
+                (path.clone(), address.to_string()),
+                strings(expression, "references"),
+            );
         }
     }
     if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
         for (name, call) in calls {
             if let Some(child) = call.get("module") {
                 path.push(name.clone());
-                index_configuration(child, path, out);
+                index_configuration(child, path, out, for_each);
                 path.pop();
             }
         }
@@ -508,6 +564,10 @@ fn cidr_peers(list: Vec<String>, out: &mut Vec<RawPeer>, warnings: &mut Vec<Stri
 
 struct Reader<'a> {
     config: BTreeMap<ConfigKey, &'a Value>,
+    /// References of each resource's `for_each`.
+    for_each: BTreeMap<ConfigKey, Vec<String>>,
+    /// Values of the data sources read while planning, by address.
+    data: BTreeMap<String, &'a Value>,
     groups: Vec<Group>,
     /// `resource_group_name` of Azure network security groups, by group index.
     resource_groups: BTreeMap<usize, String>,
@@ -528,6 +588,115 @@ impl Reader<'_> {
             && self
                 .expressions(&Address::parse(address))
                 .is_some_and(|e| e.get(key).is_some())
+    }
+
+    /// `each.value` of a resource instance whose `for_each` iterates over a data source's map attribute (as
+    /// `for_each = data.portmatrix_aws_security_group_rules.x.ingress` does), read from the data source's values.
+    fn each_value(&self, address: &str) -> Option<&Value> {
+        let parsed = Address::parse(address);
+        let key: String =
+            serde_json::from_str(parsed.key.strip_prefix('[')?.strip_suffix(']')?).ok()?;
+        let references = self
+            .for_each
+            .get(&(parsed.module_names(), parsed.resource.clone()))?;
+        references.iter().find_map(|reference| {
+            let rest = reference.strip_prefix("data.")?;
+            let mut parts = rest.splitn(3, '.');
+            let (kind, name, attribute) = (parts.next()?, parts.next()?, parts.next()?);
+            let source = format!("{}data.{kind}.{name}", parsed.module_prefix());
+            self.data.get(&source)?.get(attribute)?.get(&key)
+        })
+    }
+
+    /// The group `key` of `address` stands for when its expression indexes by `each.value.FIELD` and FIELD names
+    /// a tier (as the rules data sources' `tier`, `source_tier` and `destination_tier` do): the one group resource
+    /// of the module instance whose instance key is that tier. Likewise for `each.value` or `each.key` of a map
+    /// keyed by tier. `Some((group key, the tier when a portmatrix data source named it))`, or `None` when there
+    /// is no such reference, the field is null, or no single group matches.
+    fn each_group(&self, address: &str, key: &str) -> Option<(String, Option<String>)> {
+        let parsed = Address::parse(address);
+        let references: Vec<String> = self
+            .expressions(&parsed)
+            .and_then(|e| e.get(key))
+            .map(|e| strings(e, "references"))
+            .unwrap_or_default();
+        // `each.value.tier` of a map from a portmatrix data source names a tier; `each.value` or `each.key` of
+        // a map keyed by tier (`local.security_group_ids`) stands for the group whose instance key is that key.
+        let from_field = self.each_value(address).and_then(|each| {
+            references.iter().find_map(|r| {
+                let field = r.strip_prefix("each.value.")?;
+                each.get(field)?.as_str().map(str::to_string)
+            })
+        });
+        let (tier, named) = match from_field {
+            Some(tier) => (tier, true),
+            None if references
+                .iter()
+                .any(|r| r == "each.value" || r == "each.key")
+                && !references.iter().any(|r| r.starts_with("each.value.")) =>
+            {
+                let key: String =
+                    serde_json::from_str(parsed.key.strip_prefix('[')?.strip_suffix(']')?).ok()?;
+                (key, false)
+            }
+            // `local.security_group_ids["worker"]`: a map keyed by tier, indexed by a literal.
+            None => {
+                let key = references.iter().find_map(|r| {
+                    let index = r
+                        .strip_prefix("local.")?
+                        .split_once('[')?
+                        .1
+                        .strip_suffix(']')?;
+                    serde_json::from_str::<String>(index).ok()
+                })?;
+                (key, false)
+            }
+        };
+        let suffix = format!("[{}]", Value::String(tier.clone()));
+        let prefix = parsed.module_prefix();
+        let mut candidates = self.groups.iter().filter(|g| {
+            g.key
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(&suffix))
+                .is_some_and(|resource| {
+                    !resource.contains('[')
+                        && resource
+                            .split_once('.')
+                            .is_some_and(|(kind, _)| GROUP_TYPES.contains(&kind))
+                })
+        });
+        match (candidates.next(), candidates.next()) {
+            (Some(group), None) => Some((group.key.clone(), named.then_some(tier))),
+            _ => None,
+        }
+    }
+
+    /// The tier a group resource stands for when its `for_each` iterates over the `tiers` map of a portmatrix data
+    /// source (as `for_each = data.portmatrix_aws_security_group_rules.x.tiers` does): its instance key.
+    fn for_each_tier(&self, address: &str) -> Option<String> {
+        let parsed = Address::parse(address);
+        let references = self
+            .for_each
+            .get(&(parsed.module_names(), parsed.resource.clone()))?;
+        let over_tiers = references.iter().any(|r| {
+            r.strip_prefix("data.portmatrix_")
+                .and_then(|rest| rest.split('.').nth(2))
+                == Some("tiers")
+        });
+        if !over_tiers {
+            return None;
+        }
+        serde_json::from_str(parsed.key.strip_prefix('[')?.strip_suffix(']')?).ok()
+    }
+
+    /// Places `group` on `tier` by the portmatrix tier tag, unless a tag already says otherwise.
+    fn tag_tier(&mut self, group: usize, tier: &str) {
+        if let Some(found) = self.groups.get_mut(group) {
+            found
+                .tags
+                .entry(TIER_TAG.to_string())
+                .or_insert_with(|| tier.to_string());
+        }
     }
 
     fn find_group(&self, identifier: &str) -> Option<usize> {
@@ -570,7 +739,11 @@ impl Reader<'_> {
             .iter()
             .find(|r| r.starts_with(&format!("{kind}.")))
         else {
-            return references.first().cloned();
+            // `each.value`, `local.ids` or `var.x` name no group: only a resource or module address may stand in.
+            return references
+                .iter()
+                .find(|r| !EXPRESSION_ROOTS.iter().any(|root| r.starts_with(root)))
+                .cloned();
         };
         let target = Address::parse(reference);
         // `aws_security_group.x.id` parses as resource `aws_security_group.x.id`; keep `type.name[key]`.
@@ -627,6 +800,9 @@ impl Reader<'_> {
         }
         let mut labels = strings(values, "target_tags");
         labels.extend(strings(values, "target_service_accounts"));
+        if let Some(tier) = self.for_each_tier(&resource.address) {
+            tags.entry(TIER_TAG.to_string()).or_insert(tier);
+        }
         let cloud = match resource.kind.as_str() {
             "aws_security_group" => Cloud::Aws,
             "google_compute_firewall" => Cloud::Gcp,
@@ -718,6 +894,13 @@ impl Reader<'_> {
     fn aws_attachment(&mut self, address: &str, values: &Value) -> usize {
         if let Some(id) = string(values, "security_group_id") {
             return self.referenced_group(id, Cloud::Aws);
+        }
+        if let Some((key, tier)) = self.each_group(address, "security_group_id") {
+            let group = self.referenced_group(&key, Cloud::Aws);
+            if let Some(tier) = tier {
+                self.tag_tier(group, &tier);
+            }
+            return group;
         }
         match self.reference(address, "security_group_id", "aws_security_group") {
             Some(reference) => self.referenced_group(&reference, Cloud::Aws),
@@ -903,11 +1086,18 @@ impl Reader<'_> {
         if let Some(id) = string(values, "prefix_list_id") {
             peers.push(RawPeer::Resolved(PlanPeer::PrefixList(id.to_string())));
         }
-        match string(values, "referenced_security_group_id") {
-            Some(id) => peers.push(RawPeer::Ref(id.to_string())),
+        const PEER_GROUP: &str = "referenced_security_group_id";
+        match values.get(PEER_GROUP) {
+            Some(Value::String(id)) => peers.push(RawPeer::Ref(id.clone())),
+            // Null: the rule has an address peer instead. Absent: unknown until apply, so follow the configuration.
+            Some(_) => {}
             None => {
-                if let Some(reference) =
-                    self.reference(at, "referenced_security_group_id", "aws_security_group")
+                if let Some((key, tier)) = self.each_group(at, PEER_GROUP) {
+                    if let (Some(found), Some(tier)) = (self.find_group(&key), tier) {
+                        self.tag_tier(found, &tier);
+                    }
+                    peers.push(RawPeer::Ref(key));
+                } else if let Some(reference) = self.reference(at, PEER_GROUP, "aws_security_group")
                 {
                     peers.push(RawPeer::Ref(reference));
                 }
@@ -1119,6 +1309,7 @@ impl Reader<'_> {
             groups: self.groups,
             permissions,
             warnings: self.warnings,
+            selections: Vec::new(),
         }
     }
 }

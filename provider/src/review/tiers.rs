@@ -1,11 +1,8 @@
 //! Which of the plan's groups belong to which tier: `--tier master=VALUE` matchers, or the defaults (a tag
 //! `portmatrix:tier = <tier>`, or a group named like the tier).
 
-use super::plan::Group;
+use super::plan::{Group, TIER_TAG};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The tag key that places a group on a tier when no matcher is given for it.
-pub const TIER_TAG: &str = "portmatrix:tier";
 
 /// The tiers of a selection and the values that pick their groups in a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +79,9 @@ impl TierMap {
     }
 }
 
-fn matches(value: &str, group: &Group) -> bool {
+/// Whether a matcher picks `group`: its address (or a module address containing it), name, ID, target tag or
+/// service account, or a `KEY=VALUE` pair of its tags.
+pub fn matches(value: &str, group: &Group) -> bool {
     let in_module = |address: &str| {
         address
             .strip_prefix(value)
