@@ -1,17 +1,19 @@
-"""Listener and prober of the packet proof rig, run inside a network namespace with `ip netns exec`.
+"""The agent of the packet proof rig: one per network namespace, started with `ip netns exec NS python3 probe.py`.
 
-    probe.py listen   stdin: one JSON line {"tcp": [ports], "udp": [ports], "raw4": [protocols], "raw6": [protocols]}
-                      binds every port and raw protocol on all addresses, prints "ready", then for every line
-                      "report" on stdin prints a JSON list of the tokens it saw on raw sockets (ICMP and other IP
-                      protocols) since the last report. TCP connections are accepted and closed; UDP datagrams
-                      are answered with their own payload. Exits at the end of stdin.
-    probe.py probe    stdin: a JSON list of probes {"token", "kind": tcp|udp|icmp|icmpv6|raw, "family": 4|6,
-                      "address", "port", "protocol", "type"}; sends them all at once and prints a JSON object
-                      token -> "open" | "closed" | "sent". TCP is open when the handshake completes (or is refused,
-                      which also means the SYN passed); UDP when the answer comes back; ICMP and raw protocols are
-                      "sent" and judged by the listener's report.
-    probe.py flush    empties this namespace's connection tracking table, so that an entry from an earlier probe
-                      (generic protocols are tracked by addresses alone) cannot admit a later one as a reply.
+It listens and probes at once, so that no probe waits for a process to start:
+- first stdin line, JSON {"tcp": [ports], "udp": [ports], "raw4": [protocols], "raw6": [protocols]}: binds every
+  port and raw protocol on all addresses and prints "ready". TCP connections are accepted and closed; UDP
+  datagrams are answered with their own payload; raw sockets (ICMP and other IP protocols) record the tokens they
+  see. Raw sockets get packets after the input hook, so a packet the firewall drops is never seen.
+- "report": prints a JSON list of the tokens seen since the last report.
+- "flush": empties this namespace's connection tracking table (generic protocols are tracked by addresses alone,
+  so an entry from an earlier probe could admit a later one as its reply), then prints "ok".
+- "probe" and a JSON line of probes {"token", "kind": tcp|udp|icmp|icmpv6|raw, "family": 4|6, "address",
+  "port", "protocol", "type"}: sends them all at once, in a thread while the listener keeps answering, and
+  prints a JSON object token -> "open" | "closed" | "sent". TCP is open when the handshake completes (or is
+  refused, which also means the SYN passed); UDP when the answer comes back; ICMP and raw protocols are "sent"
+  and judged by the receiver's report.
+The agent exits at the end of stdin.
 """
 
 import errno
@@ -21,6 +23,7 @@ import selectors
 import socket
 import struct
 import sys
+import threading
 import time
 
 TIMEOUT = 1.5
@@ -31,7 +34,7 @@ def raise_file_limit():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def listen():
+def agent():
     raise_file_limit()
     spec = json.loads(sys.stdin.readline())
     sel = selectors.DefaultSelector()
@@ -66,8 +69,18 @@ def listen():
                 line = sys.stdin.readline()
                 if not line:
                     return
-                print(json.dumps(sorted(seen)), flush=True)
-                seen.clear()
+                command = line.strip()
+                if command == "report":
+                    answer(json.dumps(sorted(seen)))
+                    seen.clear()
+                elif command == "flush":
+                    flush()
+                    answer("ok")
+                elif command == "probe":
+                    probes = json.loads(sys.stdin.readline())
+                    threading.Thread(target=lambda: answer(json.dumps(probe(probes)))).start()
+                else:
+                    sys.exit("unknown command %r" % command)
             elif key.data == "tcp":
                 try:
                     conn, _ = s.accept()
@@ -90,6 +103,14 @@ def listen():
                     seen.add(data[start:start + 16].decode("ascii", "replace"))
 
 
+OUTPUT = threading.Lock()
+
+
+def answer(line):
+    with OUTPUT:
+        print(line, flush=True)
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -110,9 +131,7 @@ def icmp_packet(icmp_type, token, v6):
     return struct.pack("!BBHHH", icmp_type, 0, checksum(header + payload), ident, 1) + payload
 
 
-def probe():
-    raise_file_limit()
-    probes = json.load(sys.stdin)
+def probe(probes):
     sel = selectors.DefaultSelector()
     results = {}
     pending = {}
@@ -199,7 +218,9 @@ def probe():
     for token, s in pending.items():
         results[token] = "closed"
         s.close()
-    json.dump(results, sys.stdout)
+    for s in raw.values():
+        s.close()
+    return results
 
 
 def flush():
@@ -221,7 +242,8 @@ def flush():
         # ENOENT: nothing tracked yet in this namespace.
         if code not in (0, -errno.ENOENT):
             sys.exit("conntrack flush failed: %s" % errno.errorcode.get(-code, code))
+    s.close()
 
 
 if __name__ == "__main__":
-    {"listen": listen, "probe": probe, "flush": flush}[sys.argv[1]]()
+    agent()

@@ -2,7 +2,7 @@
 //! in a namespace of its own (so nothing is added to the machine's own network), IPv4 and IPv6 on every host,
 //! and permanent neighbour entries so that no probe waits for ARP or neighbour discovery. Names carry the
 //! process id and a counter, so parallel tests and parallel runs never collide; [`Rig`]'s `Drop` stops the
-//! listeners and deletes every namespace it made, whether the test passed, failed or panicked.
+//! agents and deletes every namespace it made, whether the test passed, failed or panicked.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -116,8 +116,8 @@ fn with_input(command: &mut Command, input: &str, what: &str) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A listener process in one namespace.
-struct Listener {
+/// The agent process of one namespace (listener and prober, `probe.py`).
+struct Agent {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
@@ -139,12 +139,12 @@ impl ListenSpec {
     }
 }
 
-/// The namespaces, bridge and listeners of one proof.
+/// The namespaces, bridge and agents of one proof.
 pub struct Rig {
     pub hosts: Vec<Host>,
     hub: String,
     created: Vec<String>,
-    listeners: Vec<Listener>,
+    agents: Vec<Agent>,
     ip: PathBuf,
     nft: PathBuf,
     dir: tempfile::TempDir,
@@ -202,7 +202,7 @@ impl Rig {
             hub: format!("{prefix}-hub"),
             created: Vec::new(),
             hosts,
-            listeners: Vec::new(),
+            agents: Vec::new(),
             ip,
             nft,
             dir: tempfile::tempdir().expect("temp dir"),
@@ -260,7 +260,7 @@ impl Rig {
         command
     }
 
-    /// Starts a listener on every host, binding `specs[label]`; returns when all are bound.
+    /// Starts the agent of every host, listening on `specs[label]`; returns when all are bound.
     pub fn listen(&mut self, specs: &BTreeMap<String, ListenSpec>) {
         let mut started = Vec::new();
         for host in &self.hosts {
@@ -269,7 +269,6 @@ impl Rig {
                 .exec(host)
                 .arg("python3")
                 .arg(probe_script())
-                .arg("listen")
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
@@ -281,36 +280,47 @@ impl Rig {
         }
         for (label, child, stdin, mut stdout) in started {
             let mut line = String::new();
-            stdout.read_line(&mut line).expect("read listener");
-            self.listeners.push(Listener {
+            stdout.read_line(&mut line).expect("read agent");
+            self.agents.push(Agent {
                 child,
                 stdin: Some(stdin),
                 stdout,
             });
-            assert_eq!(
-                line.trim(),
-                "ready",
-                "the listener of {label} did not start"
-            );
+            assert_eq!(line.trim(), "ready", "the agent of {label} did not start");
         }
     }
 
-    /// The tokens each host's listener saw on its raw sockets since the last report.
-    pub fn seen(&mut self) -> Vec<std::collections::BTreeSet<String>> {
-        let mut seen = Vec::new();
-        for listener in &mut self.listeners {
-            let stdin = listener.stdin.as_mut().expect("listener running");
-            stdin.write_all(b"report\n").expect("ask listener");
+    /// Sends `commands[i]` to the agent of host `i`, all at once, and returns each one's answer line.
+    fn command(&mut self, commands: &[String]) -> Vec<String> {
+        assert_eq!(self.agents.len(), self.hosts.len(), "agents started");
+        for (agent, command) in self.agents.iter_mut().zip(commands) {
+            let stdin = agent.stdin.as_mut().expect("agent running");
+            stdin.write_all(command.as_bytes()).expect("command agent");
             stdin.flush().expect("flush");
         }
-        for listener in &mut self.listeners {
-            let mut line = String::new();
-            listener.stdout.read_line(&mut line).expect("read report");
-            let tokens: Vec<String> = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("listener report {line:?}: {e}"));
-            seen.push(tokens.into_iter().collect());
-        }
-        seen
+        self.agents
+            .iter_mut()
+            .zip(&self.hosts)
+            .map(|(agent, host)| {
+                let mut line = String::new();
+                agent.stdout.read_line(&mut line).expect("read agent");
+                assert!(!line.is_empty(), "the agent of {} stopped", host.label);
+                line
+            })
+            .collect()
+    }
+
+    /// The tokens each host's agent saw on its raw sockets since the last report.
+    pub fn seen(&mut self) -> Vec<std::collections::BTreeSet<String>> {
+        let commands = vec!["report\n".to_string(); self.hosts.len()];
+        self.command(&commands)
+            .into_iter()
+            .map(|line| {
+                let tokens: Vec<String> = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("agent report {line:?}: {e}"));
+                tokens.into_iter().collect()
+            })
+            .collect()
     }
 
     /// Replaces the whole ruleset of every host: `rulesets[i]` for host `i`, or none.
@@ -330,52 +340,25 @@ impl Rig {
     }
 
     /// Empties the connection tracking table of every host.
-    pub fn flush_conntrack(&self) {
-        for host in &self.hosts {
-            checked(
-                self.exec(host)
-                    .arg("python3")
-                    .arg(probe_script())
-                    .arg("flush"),
-                &format!("conntrack flush on {}", host.label),
-            );
+    pub fn flush_conntrack(&mut self) {
+        let commands = vec!["flush\n".to_string(); self.hosts.len()];
+        let answers = self.command(&commands);
+        for (host, answer) in self.hosts.iter().zip(answers) {
+            assert_eq!(answer.trim(), "ok", "conntrack flush on {}", host.label);
         }
     }
 
-    /// Runs `batches[i]` (a JSON list of probes) from host `i`, all hosts at once; the verdicts by token.
-    pub fn probe(&self, batches: &[Vec<serde_json::Value>]) -> BTreeMap<String, String> {
-        let mut children = Vec::new();
-        for (host, batch) in self.hosts.iter().zip(batches) {
-            if batch.is_empty() {
-                continue;
-            }
-            let mut child = self
-                .exec(host)
-                .arg("python3")
-                .arg(probe_script())
-                .arg("probe")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("python3 runs");
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin
-                .write_all(serde_json::to_string(batch).expect("json").as_bytes())
-                .expect("write probes");
-            drop(stdin);
-            children.push((host.label.clone(), child));
-        }
+    /// Runs `batches[i]` (probes) from host `i`, all hosts at once; the verdicts by token.
+    pub fn probe(&mut self, batches: &[Vec<serde_json::Value>]) -> BTreeMap<String, String> {
+        let commands: Vec<String> = batches
+            .iter()
+            .map(|batch| format!("probe\n{}\n", serde_json::Value::from(batch.clone())))
+            .collect();
+        let answers = self.command(&commands);
         let mut verdicts = BTreeMap::new();
-        for (label, child) in children {
-            let output = child.wait_with_output().expect("wait for prober");
-            assert!(
-                output.status.success(),
-                "the prober of {label} failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let results: BTreeMap<String, String> = serde_json::from_slice(&output.stdout)
-                .unwrap_or_else(|e| panic!("prober of {label}: {e}"));
+        for (host, answer) in self.hosts.iter().zip(answers) {
+            let results: BTreeMap<String, String> = serde_json::from_str(&answer)
+                .unwrap_or_else(|e| panic!("prober of {}: {e}: {answer}", host.label));
             verdicts.extend(results);
         }
         verdicts
@@ -384,10 +367,10 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
-        for listener in &mut self.listeners {
-            listener.stdin.take();
-            let _ = listener.child.kill();
-            let _ = listener.child.wait();
+        for agent in &mut self.agents {
+            agent.stdin.take();
+            let _ = agent.child.kill();
+            let _ = agent.child.wait();
         }
         for ns in &self.created {
             let _ = Command::new(&self.ip).args(["netns", "del", ns]).output();
