@@ -38,6 +38,7 @@ def agent():
     raise_file_limit()
     spec = json.loads(sys.stdin.readline())
     sel = selectors.DefaultSelector()
+    raw = []
     for family, any_address in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
         for port in spec["tcp"]:
             s = socket.socket(family, socket.SOCK_STREAM)
@@ -59,6 +60,7 @@ def agent():
             s = socket.socket(family, socket.SOCK_RAW, protocol)
             s.setblocking(False)
             sel.register(s, selectors.EVENT_READ, "raw")
+            raw.append(s)
     sel.register(sys.stdin, selectors.EVENT_READ, "control")
     seen = set()
     print("ready", flush=True)
@@ -71,6 +73,10 @@ def agent():
                     return
                 command = line.strip()
                 if command == "report":
+                    # Read what already arrived first: the command may be served before those sockets.
+                    for r in raw:
+                        while record(r, seen):
+                            pass
                     answer(json.dumps(sorted(seen)))
                     seen.clear()
                 elif command == "flush":
@@ -94,13 +100,19 @@ def agent():
                 except OSError:
                     pass
             else:
-                try:
-                    data = s.recv(4096)
-                except OSError:
-                    continue
-                start = data.find(b"PMX")
-                if start >= 0:
-                    seen.add(data[start:start + 16].decode("ascii", "replace"))
+                record(s, seen)
+
+
+def record(s, seen):
+    """Reads one packet from raw socket s into seen; False when none is waiting."""
+    try:
+        data = s.recv(4096)
+    except OSError:
+        return False
+    start = data.find(b"PMX")
+    if start >= 0:
+        seen.add(data[start:start + 16].decode("ascii", "replace"))
+    return True
 
 
 OUTPUT = threading.Lock()
