@@ -12,9 +12,9 @@
 //! neighbours of its range, the first port of every other flow, well-known ports of other platforms, other IP
 //! protocols, and every source (each tier, each endpoint host, the outside host), in IPv4 and IPv6.
 //!
-//! The AWS, GCP and OpenStack rules are enforced through [`aws::rulesets`], [`gcp::rulesets`] and
-//! [`openstack::rulesets`], translators written from each cloud's documented semantics, not from the targets'
-//! code. Where a cloud cannot express a flow exactly (ICMP types on GCP, ICMP type 0 on OpenStack) the selection
+//! The AWS, GCP, OpenStack and Hetzner rules are enforced through [`aws::rulesets`], [`gcp::rulesets`],
+//! [`openstack::rulesets`] and [`hcloud::rulesets`], translators written from each cloud's documented
+//! semantics, not from the targets' code. Where a cloud cannot express a flow exactly (ICMP types on GCP, ICMP type 0 on OpenStack) the selection
 //! asks for the documented widening, and the probes, which send only the ICMP types the flows name, stay exact.
 //!
 //! Needs root, `ip`, `nft` and `python3`. Under CI (`CI` set) their absence fails the test; elsewhere the test
@@ -22,6 +22,7 @@
 
 mod aws;
 mod gcp;
+mod hcloud;
 mod openstack;
 mod rig;
 
@@ -43,6 +44,9 @@ struct Stack {
     endpoints: &'static [&'static str],
     tier_endpoints: &'static [(&'static str, &'static str)],
     parameters: &'static str,
+    /// Whether Hetzner firewalls can carry the stack: they take tcp, udp, icmp, gre and esp only, and the data
+    /// source fails on IP-in-IP (Calico's default), as its page says.
+    hcloud: bool,
 }
 
 const KUBLR_CALICO: Stack = Stack {
@@ -55,6 +59,7 @@ const KUBLR_CALICO: Stack = Stack {
     endpoints: &["intranet", "kcp-node", "cloud-api"],
     tier_endpoints: &[("managed-cluster-api", "master")],
     parameters: "",
+    hcloud: false,
 };
 
 const DECKHOUSE: Stack = Stack {
@@ -73,6 +78,7 @@ const DECKHOUSE: Stack = Stack {
     ],
     tier_endpoints: &[],
     parameters: "",
+    hcloud: true,
 };
 
 const KUBEADM_CALICO_LONGHORN: Stack = Stack {
@@ -96,6 +102,7 @@ const KUBEADM_CALICO_LONGHORN: Stack = Stack {
     ],
     tier_endpoints: &[("kubernetes-api-server", "master")],
     parameters: "apiserver_port = 6443, backupstore_port = 9000, image_download_port = 8000",
+    hcloud: false,
 };
 
 const RKE2_CANAL: Stack = Stack {
@@ -108,6 +115,7 @@ const RKE2_CANAL: Stack = Stack {
     endpoints: &[],
     tier_endpoints: &[],
     parameters: "",
+    hcloud: true,
 };
 
 const K3S: Stack = Stack {
@@ -119,6 +127,7 @@ const K3S: Stack = Stack {
     endpoints: &[],
     tier_endpoints: &[],
     parameters: "",
+    hcloud: true,
 };
 
 /// Pods on routed addresses, ingress-nginx and MetalLB's speakers on the load-balancer tier.
@@ -151,6 +160,7 @@ const ROUTED_WITH_LB: Stack = Stack {
     endpoints: &["clients", "load-balancers", "prometheus"],
     tier_endpoints: &[],
     parameters: "metrics_port = 7472",
+    hcloud: true,
 };
 
 /// The three data sources of a stack and the outputs the rig reads.
@@ -177,8 +187,25 @@ fn config(stack: &Stack) -> String {
             format!("{tier} = [\"{v4}\", \"{v6}\"]")
         })
         .collect();
+    let hcloud = if stack.hcloud {
+        format!(
+            r#"
+data "portmatrix_hcloud_firewall_rules" "s" {{{common}
+  tier_ranges       = {{ {ranges} }}
+  outbound_rules    = true
+  unsupported_flows = "widen"
+}}
+output "hcloud_firewalls" {{
+  value = data.portmatrix_hcloud_firewall_rules.s.firewalls
+}}
+"#,
+            ranges = addresses.join(", ")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        r#"
+        r#"{hcloud}
 data "portmatrix_flows" "s" {{{common}
 }}
 
@@ -486,14 +513,14 @@ fn describe(rig: &Rig, probe: &Probe) -> String {
 static ROUND: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Loads `rulesets` (by tier; a tier without one is not filtered) and probes every point of every host from
-/// every group, comparing each verdict with what `flows` require. `egress`: whether the target filters what
-/// a tier sends (GCP's implied rule allows all egress: only what the receiver admits is proven there).
+/// every group, comparing each verdict with what `flows` require. A ruleset without an output chain leaves
+/// what its host sends alone (GCP's implied rule allows all egress; so does a Hetzner firewall without `out`
+/// rules): from such a host, only what the receiver admits is proven.
 fn round(
     rig: &mut Rig,
     target: &str,
     flows: &[Flow],
     rulesets: &BTreeMap<String, String>,
-    egress: bool,
 ) -> Report {
     let started = Instant::now();
     let per_host: Vec<Option<String>> = rig
@@ -506,11 +533,18 @@ fn round(
         .collect();
     rig.load(&per_host);
     let filtered: Vec<bool> = per_host.iter().map(Option::is_some).collect();
+    let egress: Vec<bool> = per_host
+        .iter()
+        .map(|r| {
+            r.as_deref()
+                .is_some_and(|text| text.contains("type filter hook output"))
+        })
+        .collect();
     let mut probes = BTreeSet::new();
     for (d, host) in rig.hosts.iter().enumerate() {
         for s in senders(&rig.hosts, d) {
             // Unless one end filters the packet, only what must pass is worth sending: that it does.
-            let filters = filtered[d] || (egress && filtered[s]);
+            let filters = filtered[d] || egress[s];
             for &kind in &points(flows, host) {
                 for family in [4, 6] {
                     if matches!((kind, family), (Kind::Icmp(_), 6) | (Kind::Icmpv6(_), 4)) {
@@ -678,7 +712,7 @@ fn outputs(stack: &Stack) -> Value {
     Workspace::new(&terraforms()[0], &config(stack)).outputs()
 }
 
-/// Proves a stack's nftables rulesets and AWS, GCP and OpenStack rules by packets; panics listing every wrong verdict.
+/// Proves a stack's nftables rulesets and AWS, GCP, OpenStack and Hetzner rules by packets; panics listing every wrong verdict.
 fn prove(stack: &Stack) {
     if !rig_available() {
         return;
@@ -698,12 +732,20 @@ fn prove(stack: &Stack) {
     let aws = aws::rulesets(&outputs, &members(&rig));
     let gcp = gcp::rulesets(&outputs, &members(&rig));
     let openstack = openstack::rulesets(&outputs, &members(&rig));
-    let reports = [
-        round(&mut rig, "nftables", &flows, &nftables, true),
-        round(&mut rig, "aws", &flows, &aws, true),
-        round(&mut rig, "gcp", &flows, &gcp, false),
-        round(&mut rig, "openstack", &flows, &openstack, true),
+    let hcloud = stack.hcloud.then(|| hcloud::rulesets(&outputs));
+    let mut reports = vec![
+        round(&mut rig, "nftables", &flows, &nftables),
+        round(&mut rig, "aws", &flows, &aws),
+        round(&mut rig, "gcp", &flows, &gcp),
+        round(&mut rig, "openstack", &flows, &openstack),
     ];
+    match &hcloud {
+        Some(rulesets) => reports.push(round(&mut rig, "hcloud", &flows, rulesets)),
+        None => println!(
+            "proof {} / hcloud: not run: Hetzner firewalls cannot carry IP-in-IP, which this stack needs",
+            stack.name
+        ),
+    }
     drop(rig);
     let mut failures = Vec::new();
     for report in &reports {
@@ -799,7 +841,7 @@ fn a_broken_ruleset_is_caught() {
     *worker = changed;
     let mut rig = Rig::new(stack.endpoints);
     rig.listen(&listen_specs(&rig, &flows));
-    let report = round(&mut rig, "broken nftables", &flows, &broken, true);
+    let report = round(&mut rig, "broken nftables", &flows, &broken);
     drop(rig);
     let wrong: BTreeSet<&str> = report.wrong.iter().map(String::as_str).collect();
     let expected = BTreeSet::from([
