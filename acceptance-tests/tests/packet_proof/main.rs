@@ -1,8 +1,8 @@
 //! Proof by packets (issue 14): the rules portmatrix generates, enforced by a real kernel, admit exactly the
 //! flows the port tables require.
 //!
-//! For each stack, real Terraform reads `portmatrix_flows` (what must be open), `portmatrix_nftables_ruleset`
-//! and `portmatrix_aws_security_group_rules` for one selection. The rig ([`rig::Rig`]) makes a network
+//! For each stack, real Terraform reads `portmatrix_flows` (what must be open) and the rules of each target
+//! (nftables, AWS, GCP, OpenStack, Hetzner, Azure) for one selection. The rig ([`rig::Rig`]) makes a network
 //! namespace per node (two masters, two workers, two load balancers), per endpoint host and for one outside
 //! address, loads each tier's rules into that tier's nodes, starts listeners on every port it will probe, and
 //! probes from every kind of host: TCP handshakes, UDP requests and answers, ICMP of each type the flows name
@@ -12,15 +12,17 @@
 //! neighbours of its range, the first port of every other flow, well-known ports of other platforms, other IP
 //! protocols, and every source (each tier, each endpoint host, the outside host), in IPv4 and IPv6.
 //!
-//! The AWS, GCP, OpenStack and Hetzner rules are enforced through [`aws::rulesets`], [`gcp::rulesets`],
-//! [`openstack::rulesets`] and [`hcloud::rulesets`], translators written from each cloud's documented
-//! semantics, not from the targets' code. Where a cloud cannot express a flow exactly (ICMP types on GCP, ICMP type 0 on OpenStack) the selection
-//! asks for the documented widening, and the probes, which send only the ICMP types the flows name, stay exact.
+//! The AWS, GCP, OpenStack, Hetzner and Azure rules are enforced through [`aws::rulesets`],
+//! [`gcp::rulesets`], [`openstack::rulesets`], [`hcloud::rulesets`] and [`azure::rulesets`], translators
+//! written from each cloud's documented semantics, not from the targets' code. Where a cloud cannot express a
+//! flow exactly (ICMP types on GCP, Hetzner and Azure; ICMP type 0 on OpenStack) the selection asks for the
+//! documented widening, and the probes, which send only the ICMP types the flows name, stay exact.
 //!
 //! Needs root, `ip`, `nft` and `python3`. Under CI (`CI` set) their absence fails the test; elsewhere the test
 //! says why it skips. `make proof` runs this file alone and prints the counts.
 
 mod aws;
+mod azure;
 mod gcp;
 mod hcloud;
 mod openstack;
@@ -44,9 +46,10 @@ struct Stack {
     endpoints: &'static [&'static str],
     tier_endpoints: &'static [(&'static str, &'static str)],
     parameters: &'static str,
-    /// Whether Hetzner firewalls can carry the stack: they take tcp, udp, icmp, gre and esp only, and the data
-    /// source fails on IP-in-IP (Calico's default), as its page says.
-    hcloud: bool,
+    /// Whether the stack needs IP-in-IP (Calico's default). Hetzner firewalls (tcp, udp, icmp, gre, esp) and
+    /// Azure NSGs (Tcp, Udp, Icmp, Esp, Ah, `*`) cannot carry it, as their data sources' pages say: those
+    /// targets are not run for such a stack, and the run says so.
+    ip_in_ip: bool,
 }
 
 const KUBLR_CALICO: Stack = Stack {
@@ -59,7 +62,7 @@ const KUBLR_CALICO: Stack = Stack {
     endpoints: &["intranet", "kcp-node", "cloud-api"],
     tier_endpoints: &[("managed-cluster-api", "master")],
     parameters: "",
-    hcloud: false,
+    ip_in_ip: true,
 };
 
 const DECKHOUSE: Stack = Stack {
@@ -78,7 +81,7 @@ const DECKHOUSE: Stack = Stack {
     ],
     tier_endpoints: &[],
     parameters: "",
-    hcloud: true,
+    ip_in_ip: false,
 };
 
 const KUBEADM_CALICO_LONGHORN: Stack = Stack {
@@ -102,7 +105,7 @@ const KUBEADM_CALICO_LONGHORN: Stack = Stack {
     ],
     tier_endpoints: &[("kubernetes-api-server", "master")],
     parameters: "apiserver_port = 6443, backupstore_port = 9000, image_download_port = 8000",
-    hcloud: false,
+    ip_in_ip: true,
 };
 
 const RKE2_CANAL: Stack = Stack {
@@ -115,7 +118,7 @@ const RKE2_CANAL: Stack = Stack {
     endpoints: &[],
     tier_endpoints: &[],
     parameters: "",
-    hcloud: true,
+    ip_in_ip: false,
 };
 
 const K3S: Stack = Stack {
@@ -127,7 +130,7 @@ const K3S: Stack = Stack {
     endpoints: &[],
     tier_endpoints: &[],
     parameters: "",
-    hcloud: true,
+    ip_in_ip: false,
 };
 
 /// Pods on routed addresses, ingress-nginx and MetalLB's speakers on the load-balancer tier.
@@ -160,7 +163,7 @@ const ROUTED_WITH_LB: Stack = Stack {
     endpoints: &["clients", "load-balancers", "prometheus"],
     tier_endpoints: &[],
     parameters: "metrics_port = 7472",
-    hcloud: true,
+    ip_in_ip: false,
 };
 
 /// The three data sources of a stack and the outputs the rig reads.
@@ -187,7 +190,7 @@ fn config(stack: &Stack) -> String {
             format!("{tier} = [\"{v4}\", \"{v6}\"]")
         })
         .collect();
-    let hcloud = if stack.hcloud {
+    let hcloud = if !stack.ip_in_ip {
         format!(
             r#"
 data "portmatrix_hcloud_firewall_rules" "s" {{{common}
@@ -197,6 +200,17 @@ data "portmatrix_hcloud_firewall_rules" "s" {{{common}
 }}
 output "hcloud_firewalls" {{
   value = data.portmatrix_hcloud_firewall_rules.s.firewalls
+}}
+
+data "portmatrix_azure_nsg_rules" "s" {{{common}
+  last_priority     = 4095
+  unsupported_flows = "widen"
+}}
+output "azure_rules" {{
+  value = data.portmatrix_azure_nsg_rules.s.rules
+}}
+output "azure_tiers" {{
+  value = data.portmatrix_azure_nsg_rules.s.tiers
 }}
 "#,
             ranges = addresses.join(", ")
@@ -712,7 +726,7 @@ fn outputs(stack: &Stack) -> Value {
     Workspace::new(&terraforms()[0], &config(stack)).outputs()
 }
 
-/// Proves a stack's nftables rulesets and AWS, GCP, OpenStack and Hetzner rules by packets; panics listing every wrong verdict.
+/// Proves a stack's nftables rulesets and AWS, GCP, OpenStack, Hetzner and Azure rules by packets; panics listing every wrong verdict.
 fn prove(stack: &Stack) {
     if !rig_available() {
         return;
@@ -732,7 +746,12 @@ fn prove(stack: &Stack) {
     let aws = aws::rulesets(&outputs, &members(&rig));
     let gcp = gcp::rulesets(&outputs, &members(&rig));
     let openstack = openstack::rulesets(&outputs, &members(&rig));
-    let hcloud = stack.hcloud.then(|| hcloud::rulesets(&outputs));
+    let hcloud = (!stack.ip_in_ip).then(|| {
+        (
+            hcloud::rulesets(&outputs),
+            azure::rulesets(&outputs, &members(&rig)),
+        )
+    });
     let mut reports = vec![
         round(&mut rig, "nftables", &flows, &nftables),
         round(&mut rig, "aws", &flows, &aws),
@@ -740,9 +759,12 @@ fn prove(stack: &Stack) {
         round(&mut rig, "openstack", &flows, &openstack),
     ];
     match &hcloud {
-        Some(rulesets) => reports.push(round(&mut rig, "hcloud", &flows, rulesets)),
+        Some((hcloud, azure)) => {
+            reports.push(round(&mut rig, "hcloud", &flows, hcloud));
+            reports.push(round(&mut rig, "azure", &flows, azure));
+        }
         None => println!(
-            "proof {} / hcloud: not run: Hetzner firewalls cannot carry IP-in-IP, which this stack needs",
+            "proof {} / hcloud, azure: not run: neither can carry IP-in-IP, which this stack needs",
             stack.name
         ),
     }
