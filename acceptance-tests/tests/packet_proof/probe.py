@@ -18,6 +18,7 @@ The agent exits at the end of stdin.
 
 import errno
 import json
+import os
 import resource
 import selectors
 import socket
@@ -144,6 +145,16 @@ def icmp_packet(icmp_type, token, v6):
 
 
 def probe(probes):
+    # At most as many sockets at once as the file limit leaves beside the listener's own.
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    budget = max(64, soft - len(os.listdir("/proc/self/fd")) - 64)
+    results = {}
+    for start in range(0, len(probes), budget):
+        results.update(probe_batch(probes[start:start + budget]))
+    return results
+
+
+def probe_batch(probes):
     sel = selectors.DefaultSelector()
     results = {}
     pending = {}
