@@ -82,7 +82,7 @@ fn probe_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packet_proof/probe.py")
 }
 
-fn checked(command: &mut Command, what: &str) -> String {
+fn checked(command: &mut Command, what: &str) {
     let output = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         output.status.success(),
@@ -90,10 +90,9 @@ fn checked(command: &mut Command, what: &str) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn with_input(command: &mut Command, input: &str, what: &str) -> String {
+fn with_input(command: &mut Command, input: &str, what: &str) {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -113,7 +112,6 @@ fn with_input(command: &mut Command, input: &str, what: &str) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The agent process of one namespace (listener and prober, `probe.py`).
