@@ -340,10 +340,12 @@ const STACK_INGRESS: &[RowWithPlatforms] = &[
     ("master", "master", "tcp", Some(10250), Some(10250), &["kubernetes"]),
     // Calico "Calico networking with IP-in-IP enabled (default) | All | IP-in-IP ... protocol number 4"
     ("master", "master", "4", None, None, &["calico"]),
-    // master group, from worker: BGP, Typha, the API server (Kubernetes "All"; Calico "All"), IP-in-IP
+    // master group, from worker: BGP, Typha, the API server (Kubernetes "All"; Calico "All"), the kubelet, IP-in-IP
     ("master", "worker", "tcp", Some(179), Some(179), &["calico"]),
     ("master", "worker", "tcp", Some(5473), Some(5473), &["calico"]),
     ("master", "worker", "tcp", Some(6443), Some(6443), &["calico", "kubernetes"]),
+    // metrics-server README "Metrics Server to Kubelet on all nodes" (metrics-server on both tiers)
+    ("master", "worker", "tcp", Some(10250), Some(10250), &["kubernetes"]),
     ("master", "worker", "4", None, None, &["calico"]),
     // master group, from the clients endpoint: Kubernetes "6443 | All"
     ("master", "clients:203.0.113.0/24", "tcp", Some(6443), Some(6443), &["kubernetes"]),
@@ -356,9 +358,11 @@ const STACK_INGRESS: &[RowWithPlatforms] = &[
     ("worker", "master", "tcp", Some(30000), Some(32767), &["kubernetes"]),
     ("worker", "master", "udp", Some(30000), Some(32767), &["kubernetes"]),
     ("worker", "master", "4", None, None, &["calico"]),
-    // worker group, from worker: BGP, Typha, NodePort tcp/udp ("All"), IP-in-IP
+    // worker group, from worker: BGP, Typha, the kubelet, NodePort tcp/udp ("All"), IP-in-IP
     ("worker", "worker", "tcp", Some(179), Some(179), &["calico"]),
     ("worker", "worker", "tcp", Some(5473), Some(5473), &["calico"]),
+    // metrics-server README "Metrics Server to Kubelet on all nodes"
+    ("worker", "worker", "tcp", Some(10250), Some(10250), &["kubernetes"]),
     ("worker", "worker", "tcp", Some(30000), Some(32767), &["kubernetes"]),
     ("worker", "worker", "udp", Some(30000), Some(32767), &["kubernetes"]),
     ("worker", "worker", "4", None, None, &["calico"]),
@@ -752,9 +756,22 @@ fn kubernetes_calico_longhorn_union_is_merged_and_stable() {
         let actual_ingress = ingress(&context, &outputs);
         assert_rules(&context, &actual_ingress, &expected_ingress);
         assert_rules(&context, &egress(&context, &outputs), &expected_egress);
+        // Kubernetes' one flow to a pod, metrics-server README "Control plane to Metrics Server ... pod IP and port
+        // 10250", rides the overlay too.
+        let mut expected_not_needed = expected_longhorn_not_needed();
+        expected_not_needed.insert(
+            0,
+            (
+                "kubernetes".to_string(),
+                "control-plane".to_string(),
+                "metrics-server".to_string(),
+                "tcp".to_string(),
+                "10250".to_string(),
+            ),
+        );
         assert_eq!(
             not_needed(&context, &outputs),
-            expected_longhorn_not_needed(),
+            expected_not_needed,
             "{context}: not_needed"
         );
         assert_tier_counts(

@@ -774,10 +774,11 @@ fn appending_platforms_keeps_every_priority() {
             "prefixes:203.0.113.0/24"
         );
         assert_eq!(rules["pm-in-load-balancers-to-worker-tcp"].ports, "10256");
-        // Calico BGP 179, Typha 5473, and the API server 6443 (Kubernetes "All"; Calico "All | kube-apiserver
-        // host"); IP-in-IP only as the widened `*` rule.
+        // Calico BGP 179, Typha 5473, the API server 6443 (Kubernetes "All"; Calico "All | kube-apiserver
+        // host") and the kubelet 10250 for metrics-server ("Metrics Server to Kubelet on all nodes"); IP-in-IP only
+        // as the widened `*` rule.
         assert_eq!(
-            rules["pm-in-worker-to-master-tcp"].ports, "179,5473,6443",
+            rules["pm-in-worker-to-master-tcp"].ports, "179,5473,6443,10250",
             "{context}"
         );
         assert_eq!(rules["pm-in-worker-to-master-any"].ports, "*", "{context}");

@@ -706,10 +706,11 @@ fn kubernetes_calico_longhorn_key_facts_and_stability() {
         let outputs: Value = serde_json::from_str(&first).expect("output -json is JSON");
         let rules = read(&context, &outputs);
         // Kubernetes "Control plane / Inbound | TCP | 6443 | All" and Calico "All | kube-apiserver host | 6443";
-        // Calico BGP 179, Typha 5473, IP-in-IP (protocol 4) between all hosts.
+        // Calico BGP 179, Typha 5473, IP-in-IP (protocol 4) between all hosts; the kubelet 10250 for
+        // metrics-server on the workers (README "Metrics Server to Kubelet on all nodes").
         assert_eq!(
             rules["pm-in-worker-to-master"].allow,
-            ["tcp:179,5473,6443", "ipip"],
+            ["tcp:179,5473,6443,10250", "ipip"],
             "{context}"
         );
         // Kubernetes "Worker node(s) / Inbound": 10250 (Control plane), NodePort 30000-32767 TCP and UDP (All).

@@ -523,11 +523,24 @@ fn a_kubernetes_calico_longhorn_stack_lists_its_host_network_flows() {
     );
     for terraform in terraforms() {
         let outputs = workspace(terraform, &inputs).outputs();
-        // The platforms' host flows add no policy: the set is Longhorn's.
+        // The platforms' host flows add no policy: the set is Longhorn's, plus Kubernetes' one pod role,
+        // metrics-server (README "Requirements"): "Control plane to Metrics Server ... pod IP and port 10250" comes
+        // from the nodes' addresses, and "Metrics Server to Kubelet on all nodes" (10250) goes to them.
+        let mut expected = expected_longhorn();
+        for direction in ["ingress", "egress"] {
+            expected.insert((
+                "kube-system/portmatrix-metrics-server".to_string(),
+                direction,
+                NODES.to_string(),
+                "TCP".to_string(),
+                10250,
+                10250,
+            ));
+        }
         assert_same(
             &terraform.version,
             &flatten(&outputs["policies"]["value"]),
-            &expected_longhorn(),
+            &expected,
         );
         let warnings = warnings(&outputs);
         let host = warnings

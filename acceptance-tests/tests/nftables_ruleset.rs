@@ -758,7 +758,8 @@ fn kubernetes_calico_longhorn_input_chains_match_the_documents() {
     // protocol number 4", between every pair of nodes; Kubernetes: control plane "6443 | All", "2379-2380 |
     // kube-apiserver, etcd", "10250 | Self, Control plane"; workers "10250 | Self, Control plane",
     // "30000-32767 | NodePort Services | All" (TCP, and UDP from PR #47991), "10256 | kube-proxy | Self, Load
-    // balancers". On an overlay, Longhorn's flows all end at pods: no input line.
+    // balancers"; metrics-server README "Metrics Server to Kubelet on all nodes" (10250 from both tiers). On an
+    // overlay, Longhorn's flows (and "Control plane to Metrics Server") all end at pods: no input line.
     let calico = |peer: &'static str| -> Vec<Row<'static>> {
         vec![
             ("input", peer, "tcp", "179"),
@@ -773,6 +774,7 @@ fn kubernetes_calico_longhorn_input_chains_match_the_documents() {
         ("input", "master", "tcp", "6443"),
         ("input", "master", "tcp", "10250"),
         ("input", "worker", "tcp", "6443"),
+        ("input", "worker", "tcp", "10250"),
         ("input", "endpoint:clients", "tcp", "6443"),
     ]);
     let mut worker = calico("master");
@@ -781,6 +783,7 @@ fn kubernetes_calico_longhorn_input_chains_match_the_documents() {
         ("input", "master", "tcp", "10250"),
         ("input", "master", "tcp", "30000-32767"),
         ("input", "master", "udp", "30000-32767"),
+        ("input", "worker", "tcp", "10250"),
         ("input", "worker", "tcp", "30000-32767"),
         ("input", "worker", "udp", "30000-32767"),
         ("input", "endpoint:clients", "tcp", "30000-32767"),

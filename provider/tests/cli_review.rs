@@ -237,14 +237,17 @@ fn all_protocols_from_anywhere_in_module_instances() {
             "missing master egress tcp 30000-32767 worker -> 30000-32767",
             "missing master egress udp 30000-32767 worker -> 30000-32767",
             "missing worker egress tcp 6443 master -> 6443",
+            // metrics-server on the workers scrapes every kubelet.
+            "missing worker egress tcp 10250 master -> 10250",
+            "missing worker egress tcp 10250 worker -> 10250",
             "missing worker egress tcp 30000-32767 worker -> 30000-32767",
             "missing worker egress udp 30000-32767 worker -> 30000-32767",
             "over-broad master ingress all all 0.0.0.0/0 -> all",
             "over-broad worker ingress all all 0.0.0.0/0 -> all",
         ]
     );
-    // 18 needs: master 4 in and 6 out, worker 5 in and 3 out.
-    assert_eq!(summary(&json), [20, 9, 0, 2]);
+    // 22 needs: master 5 in and 6 out, worker 6 in and 5 out (10250 from and to every node for metrics-server).
+    assert_eq!(summary(&json), [24, 11, 0, 2]);
     assert_eq!(
         json["unassigned_groups"],
         serde_json::json!(["module.sg[\"terrible_example\"].aws_security_group.bad"])
@@ -395,8 +398,9 @@ fn azure_network_security_groups() {
             "excess lb ingress tcp 20-50,235 10.10.10.10/32 -> 20-50,235",
         ]
     );
-    // 21 needs (18 between tiers, 3 from the client) and 11 permissions.
-    assert_eq!(summary(&json), [32, 2, 10, 1]);
+    // 25 needs (22 between tiers, 3 from the client) and 11 permissions. metrics-server, placed on both tiers, adds
+    // master in from worker and worker in from worker on 10250, and the worker's two egress needs for them.
+    assert_eq!(summary(&json), [36, 2, 10, 1]);
     assert_eq!(
         json["unassigned_groups"],
         serde_json::json!(["azurerm_network_security_group.invalidnsg2"])
@@ -408,7 +412,8 @@ fn azure_network_security_groups() {
          also admits 1-10249,10251-29999,32768-65535, which no needed flow of tier worker asks for; carries \
          kubernetes: clients -> worker (NodePort Services (default range)); kubernetes: control-plane -> worker \
          (Kubelet API); kubernetes: control-plane -> worker (NodePort Services (default range)); kubernetes: \
-         worker -> worker (NodePort Services (default range))"
+         metrics-server -> worker (metrics-server scrapes the Kubelet (resource metrics)); kubernetes: worker -> \
+         worker (NodePort Services (default range))"
     );
 }
 

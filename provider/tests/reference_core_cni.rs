@@ -65,8 +65,10 @@ struct Spec {
     versions: &'static str,
     /// Options in file order: name, values, default.
     options: &'static [(&'static str, &'static [&'static str], &'static str)],
-    /// Roles: name and default tiers (all host-network).
+    /// Roles: name and default tiers (host-network unless listed in `pod_roles`).
     roles: &'static [(&'static str, &'static [&'static str])],
+    /// Roles that run on the pod network.
+    pod_roles: &'static [&'static str],
     rows: &'static [Row],
     /// Loopback-only listeners: protocol and port.
     loopback: &'static [(&'static str, u16)],
@@ -78,14 +80,21 @@ struct Spec {
 
 const BOTH: &[&str] = &["master", "worker"];
 
+const METRICS_SERVER: When = &[("metrics_server", &["true"])];
+
 // §4 Kubernetes "Ports and Protocols": Control plane and Worker node(s) tables, "Used By" as the source.
 // "All" = both node roles and the clients endpoint; "Self" alone = loopback; UDP NodePort row from PR #47991.
 const KUBERNETES: Spec = Spec {
     platform: "kubernetes",
     origin: "kubernetes.toml",
     versions: "*",
-    options: &[],
-    roles: &[("control-plane", &["master"]), ("worker", &["worker"])],
+    options: &[("metrics_server", &["true", "false"], "true")],
+    pod_roles: &["metrics-server"],
+    roles: &[
+        ("control-plane", &["master"]),
+        ("worker", &["worker"]),
+        ("metrics-server", BOTH),
+    ],
     rows: &[
         row("control-plane", "control-plane", "tcp", "6443"),
         row("worker", "control-plane", "tcp", "6443"),
@@ -100,13 +109,19 @@ const KUBERNETES: Spec = Spec {
         row("control-plane", "worker", "udp", "30000-32767"),
         row("worker", "worker", "udp", "30000-32767"),
         row("clients", "worker", "udp", "30000-32767"),
+        // metrics-server README: "Metrics Server to Kubelet on all nodes" and "Control plane to Metrics Server ...
+        // pod IP and port 10250".
+        row_if("metrics-server", "control-plane", "tcp", "10250", METRICS_SERVER),
+        row_if("metrics-server", "worker", "tcp", "10250", METRICS_SERVER),
+        row_if("control-plane", "metrics-server", "tcp", "10250", METRICS_SERVER),
     ],
     loopback: &[("tcp", 10259), ("tcp", 10257)],
     urls: &[
         "https://github.com/kubernetes/website/blob/3842a2847339fe9ad1013653ef81c9aa0f77b639/content/en/docs/reference/networking/ports-and-protocols.md",
         "https://github.com/kubernetes/website/pull/47991",
+        "https://github.com/kubernetes-sigs/metrics-server/blob/80cd152e29806a22bd7f760526f915f96a3b8efc/README.md",
     ],
-    disagreements: &["UDP", "443", "2381"],
+    disagreements: &["UDP", "443", "2381", "metrics-server"],
 };
 
 // §5a etcd v3.6 defaults: --listen-client-urls :2379, --listen-peer-urls :2380.
@@ -115,6 +130,7 @@ const ETCD: Spec = Spec {
     origin: "etcd-3.6.toml",
     versions: ">=3.6.0, <3.7.0",
     options: &[],
+    pod_roles: &[],
     roles: &[("etcd", &["master"])],
     rows: &[row("etcd-clients", "etcd", "tcp", "2379"), row("etcd", "etcd", "tcp", "2380")],
     loopback: &[],
@@ -163,6 +179,7 @@ const CALICO: Spec = Spec {
         ("datastore", &["kubernetes", "etcd"], "kubernetes"),
         ("apiserver_port", &["6443", "443"], "6443"),
     ],
+    pod_roles: &[],
     roles: &[("node", BOTH), ("typha", BOTH), ("kube-apiserver", &["master"]), ("etcd", &["master"])],
     rows: &[
         row_if("node", "node", "tcp", "179", &[CALICO_NET, ("bgp", &["true"])]),
@@ -199,6 +216,7 @@ const CILIUM: Spec = Spec {
         ("hubble", &["true", "false"], "true"),
         ("kvstore", &["none", "etcd"], "none"),
     ],
+    pod_roles: &[],
     roles: &[("node", BOTH), ("etcd", &["master"])],
     rows: &[
         row("node", "node", "icmp", "all types=0,8"),
@@ -244,6 +262,7 @@ const FLANNEL: Spec = Spec {
         ("os", &["linux", "windows"], "linux"),
         ("ipv6", &["false", "true"], "false"),
     ],
+    pod_roles: &[],
     roles: &[("node", BOTH)],
     rows: &[
         row_if("node", "node", "udp", "8472", &[("backend", &["vxlan"]), ("os", &["linux"])]),
@@ -283,6 +302,7 @@ const WEAVE: Spec = Spec {
         ("encryption", &["false", "true"], "false"),
         ("metrics_from_other_host", &["false", "true"], "false"),
     ],
+    pod_roles: &[],
     roles: &[("node", BOTH)],
     rows: &[
         row_if("node", "node", "tcp", "6783", &[OVERLAY]),
@@ -310,6 +330,7 @@ const CANAL: Spec = Spec {
         ("typha", &["true", "false"], "true"),
         ("wireguard", &["off", "ipv4", "ipv6", "dual-stack"], "off"),
     ],
+    pod_roles: &[],
     roles: &[("node", BOTH)],
     rows: &[
         row_if("node", "node", "udp", "8472", &[("vxlan_port", &["8472"])]),
@@ -480,9 +501,14 @@ fn files_options_and_roles_are_as_documented() {
             .roles
             .iter()
             .map(|r| {
+                let network = if spec.pod_roles.contains(&r.name.as_str()) {
+                    "pod"
+                } else {
+                    "host"
+                };
                 assert_eq!(
                     r.network.to_string(),
-                    "host",
+                    network,
                     "{}: {}",
                     spec.platform,
                     r.name

@@ -645,3 +645,48 @@ mod robustness {
         }
     }
 }
+
+/// Typhoon's kubelet rules (poseidon/typhoon aws/fedora-coreos/kubernetes/security.tf @21428170: controller-kubelet
+/// from the worker group and controller-kubelet-self, worker-kubelet from the controller group and
+/// worker-kubelet-self) reviewed against the built-in kubernetes catalog: metrics-server's "Metrics Server to Kubelet
+/// on all nodes" needs every one of them, so none is excess.
+#[test]
+fn typhoon_kubelet_rules_from_every_node_are_needed() {
+    let catalog = crate::catalog::Catalog::builtin();
+    let request = crate::engine::ExpansionRequest {
+        platforms: vec![crate::catalog::Selection {
+            platform: "kubernetes".into(),
+            version: None,
+            options: Default::default(),
+        }],
+        ..Default::default()
+    };
+    let expansion = crate::engine::expand(catalog, &request).unwrap();
+    let kubelet = |from: &str| inline("tcp", 10250, 10250, &[], &[from], false);
+    let own_kubelet = inline("tcp", 10250, 10250, &[], &[], true);
+    let plan = plan(
+        json!([
+            sg(
+                "controller",
+                json!([kubelet("worker"), own_kubelet.clone()]),
+                json!([])
+            ),
+            sg(
+                "worker",
+                json!([kubelet("controller"), own_kubelet]),
+                json!([])
+            ),
+        ]),
+        json!([]),
+    );
+    let review = review(
+        &plan,
+        &expansion,
+        &map(&[("master", "controller"), ("worker", "worker")]),
+    );
+    let kubelet_findings: Vec<String> = findings(&review)
+        .into_iter()
+        .filter(|f| f.contains("10250") && f.contains("ingress"))
+        .collect();
+    assert_eq!(kubelet_findings, Vec::<String>::new());
+}

@@ -845,14 +845,16 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
     assert!(set.not_needed.iter().any(|f| f.platform == "calico"
         && f.ports == "179"
         && f.reason.starts_with("neither end is a pod")));
-    // The Longhorn policies are the same as without the other platforms.
-    assert_eq!(
-        set.policies.keys().collect::<Vec<_>>(),
-        longhorn_set(&longhorn_options())
-            .policies
-            .keys()
-            .collect::<Vec<_>>()
-    );
+    // The Longhorn policies are the same as without the other platforms; the kubernetes catalog adds one for its
+    // only pod role, metrics-server in kube-system.
+    let mut expected: Vec<String> = longhorn_set(&longhorn_options())
+        .policies
+        .keys()
+        .cloned()
+        .collect();
+    expected.push("kube-system/portmatrix-metrics-server".to_string());
+    expected.sort();
+    assert_eq!(set.policies.keys().cloned().collect::<Vec<_>>(), expected);
 }
 
 /// A user catalog exercising what Longhorn does not: namespaces, host roles outside the cluster, ICMP.
