@@ -53,8 +53,8 @@ const LONGHORN_ENDPOINTS: &str = r#"
 /// Values for Longhorn's placeholders: "Kubernetes API server port", "User defined" (backupstore) and "user
 /// defined" (image download server).
 const LONGHORN_PARAMETERS: &str = r#"
+  api_server_port = 6443
   parameters = {
-    apiserver_port      = 6443
     backupstore_port    = 9000
     image_download_port = 443
   }
@@ -125,7 +125,7 @@ const LONGHORN_ENDPOINT_EGRESS: &[common::Row] = &[
     // "Longhorn Manager / Egress | Kubernetes API server | Kubernetes API server port | TCP",
     // "CSI sidecar (csi-attacher, csi-provisioner, csi-resizer, csi-snapshotter) / Egress | Kubernetes API server",
     // "Driver deployer / Egress | Kubernetes API server", "Uninstaller / Egress | Kubernetes API server":
-    // apiserver_port = 6443.
+    // api_server_port = 6443.
     ("master", "kubernetes-api-server:10.0.0.10/32", "tcp", Some(6443), Some(6443)),
     ("worker", "kubernetes-api-server:10.0.0.10/32", "tcp", Some(6443), Some(6443)),
     // "Backing Image Data Source / Egress | User provided server IP to download the images from | user defined |

@@ -635,7 +635,8 @@ const LONGHORN: &str = r#"
     name      = "image-download-server"
     cidr_ipv4 = ["198.51.100.20/32"]
   }
-  parameters = { apiserver_port = 6443, backupstore_port = 9000, image_download_port = 443 }
+  api_server_port = 6443
+  parameters = { backupstore_port = 9000, image_download_port = 443 }
 "#;
 
 #[test]

@@ -73,10 +73,10 @@ data "portmatrix_aws_security_group_rules" "cluster" {
     }
   }
 
-  # Ports the tables leave to you. apiserver_port is Longhorn's "Kubernetes API server port"; 6443 matches the
-  # Kubernetes table and kubeadm.
+  # Ports the tables leave to you. api_server_port is the Kubernetes API server port of every platform's rows
+  # (Longhorn's "Kubernetes API server port" included); 6443 matches the Kubernetes table and kubeadm.
+  api_server_port = 6443
   parameters = {
-    apiserver_port      = 6443
     backupstore_port    = var.backupstore_port
     image_download_port = var.image_download_port
   }

@@ -96,8 +96,8 @@ data "portmatrix_gcp_firewall_rules" "cluster" {
     tier = "master"
   }
 
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = var.backupstore_port
   }
 

@@ -50,8 +50,8 @@ data "portmatrix_hcloud_firewall_rules" "cluster" {
     cidr_ipv4 = var.backupstore_cidrs
   }
 
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = var.backupstore_port
   }
 

@@ -29,8 +29,8 @@ data "portmatrix_kubernetes_network_policies" "longhorn" {
     cidr_ipv4 = var.backupstore_cidrs
   }
 
+  api_server_port = var.api_server_port
   parameters = {
-    apiserver_port   = var.api_server_port
     backupstore_port = var.backupstore_port
   }
 

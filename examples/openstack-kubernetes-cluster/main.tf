@@ -65,8 +65,8 @@ data "portmatrix_openstack_secgroup_rules" "cluster" {
     }
   }
 
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = var.backupstore_port
   }
 

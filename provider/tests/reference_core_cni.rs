@@ -96,9 +96,10 @@ const KUBERNETES: Spec = Spec {
         ("metrics-server", BOTH),
     ],
     rows: &[
-        row("control-plane", "control-plane", "tcp", "6443"),
-        row("worker", "control-plane", "tcp", "6443"),
-        row("clients", "control-plane", "tcp", "6443"),
+        // "6443 | Kubernetes API server | All": the selection's api_server_port, default 6443 (the parameter's).
+        row("control-plane", "control-plane", "tcp", "${apiserver_port}"),
+        row("worker", "control-plane", "tcp", "${apiserver_port}"),
+        row("clients", "control-plane", "tcp", "${apiserver_port}"),
         row("control-plane", "control-plane", "tcp", "2379-2380"),
         row("control-plane", "control-plane", "tcp", "10250"),
         row("control-plane", "worker", "tcp", "10250"),
@@ -177,7 +178,6 @@ const CALICO: Spec = Spec {
         ("typha", &["true", "false"], "true"),
         ("wireguard", &["off", "ipv4", "ipv6", "dual-stack"], "off"),
         ("datastore", &["kubernetes", "etcd"], "kubernetes"),
-        ("apiserver_port", &["6443", "443"], "6443"),
     ],
     pod_roles: &[],
     roles: &[("node", BOTH), ("typha", BOTH), ("kube-apiserver", &["master"]), ("etcd", &["master"])],
@@ -189,8 +189,8 @@ const CALICO: Spec = Spec {
         row_if("node", "node", "udp", "51820", &[("wireguard", &["ipv4", "dual-stack"])]),
         row_if("node", "node", "udp", "51821", &[("wireguard", &["ipv6", "dual-stack"])]),
         row_if("node", "node", "udp", "4789", &[("networking", &["flannel"])]),
-        row_if("node", "kube-apiserver", "tcp", "443", &[("apiserver_port", &["443"])]),
-        row_if("node", "kube-apiserver", "tcp", "6443", &[("apiserver_port", &["6443"])]),
+        // "Often TCP 443 or 6443*": the selection's api_server_port (the parameter has no default).
+        row("node", "kube-apiserver", "tcp", "${apiserver_port}"),
         row_if("node", "etcd", "tcp", "2379", &[("datastore", &["etcd"])]),
     ],
     loopback: &[],
@@ -530,11 +530,14 @@ fn files_options_and_roles_are_as_documented() {
             })
             .collect();
         assert_eq!(roles, want, "{}", spec.platform);
-        assert!(
-            release.parameters.is_empty(),
-            "{}: no source gives a placeholder port",
-            spec.platform
-        );
+        // The only parameter is the API server port (the selection's api_server_port), where a platform calls it.
+        let parameters: Vec<&str> = release.parameters.iter().map(|p| p.name.as_str()).collect();
+        let want: &[&str] = if matches!(spec.platform, "kubernetes" | "calico") {
+            &["apiserver_port"]
+        } else {
+            &[]
+        };
+        assert_eq!(parameters, want, "{}", spec.platform);
     }
 }
 

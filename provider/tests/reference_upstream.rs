@@ -103,7 +103,8 @@ fn option_combinations(release: &Release) -> Vec<Vec<(String, String)>> {
 /// 6443 TCP All->server "Kubernetes API"; 9345 TCP All->server "RKE2 supervisor API"; 10250 TCP All->All "kubelet
 /// metrics"; 2379/2380/2381 TCP server->server "etcd client/peer/metrics port"; 30000-32767 TCP All->All "NodePort".
 const RKE2_INBOUND: &[&str] = &[
-    "node -> server tcp 6443",
+    // 6443 is the selection's api_server_port (`apiserver_port`, default 6443: see api_server_port_defaults).
+    "node -> server tcp ${apiserver_port}",
     "node -> server tcp 9345",
     "node -> node tcp 10250",
     "server -> server tcp 2379",
@@ -288,7 +289,12 @@ fn rke2_flannel_and_none_rows() {
 
 /// Unconditional rows: TCP 6443 Agents->Servers "K3s supervisor and Kubernetes API Server" (prose: "accessible by all
 /// nodes", hence from every node); TCP 10250 All nodes->All nodes "Kubelet metrics and API".
-const K3S_ALWAYS: &[&str] = &["node -> server tcp 6443", "node -> node tcp 10250"];
+/// The 6443 to the servers is the selection's api_server_port (default 6443: see api_server_port_defaults); the
+/// Spegel row below keeps its own 6443.
+const K3S_ALWAYS: &[&str] = &[
+    "node -> server tcp ${apiserver_port}",
+    "node -> node tcp 10250",
+];
 /// UDP 8472 All nodes->All nodes "Required only for Flannel VXLAN".
 const K3S_VXLAN: &[&str] = &["node -> node udp 8472"];
 /// UDP 51820 "Required only for Flannel Wireguard with IPv4".
@@ -626,5 +632,41 @@ fn disagreements_are_recorded() {
                 .any(|d| d.topic == topic),
             "{platform}: disagreement {topic:?} missing"
         );
+    }
+}
+
+/// Every platform that serves or calls the Kubernetes API names its port with the parameter `apiserver_port`, whose
+/// value is the selection's `api_server_port`. Its default is the port the platform's own table states, and none
+/// where the table states no single port (Calico: "Often TCP 443 or 6443*"; Longhorn: "Kubernetes API server port").
+#[test]
+fn api_server_port_defaults() {
+    let expected: &[(&str, Option<u16>)] = &[
+        ("kubernetes", Some(6443)),
+        ("rke2", Some(6443)),
+        ("k3s", Some(6443)),
+        ("deckhouse", Some(6443)),
+        ("kublr", Some(443)),
+        ("calico", None),
+        ("longhorn", None),
+    ];
+    for (name, default) in expected {
+        let platform = Catalog::builtin()
+            .platform(name)
+            .unwrap_or_else(|| panic!("{name} is built in"));
+        for release in &platform.releases {
+            let parameter = release
+                .parameters
+                .iter()
+                .find(|p| p.name == "apiserver_port")
+                .unwrap_or_else(|| panic!("{}: no apiserver_port", release.origin));
+            assert_eq!(parameter.default, *default, "{}", release.origin);
+            let literal: Vec<String> = release
+                .flows
+                .iter()
+                .flat_map(flow_lines)
+                .filter(|line| line.contains("apiserver") && line.ends_with(" 6443"))
+                .collect();
+            assert!(literal.is_empty(), "{}: {literal:?}", release.origin);
+        }
     }
 }

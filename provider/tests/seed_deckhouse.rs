@@ -40,7 +40,7 @@ const TABLE_1_63: &[Row] = &[
     row_if("master", "node", "tcp", "4227", RAE),
     // Nodes to masters traffic
     row("node", "master", "udp", "4234"),
-    row("node", "master", "tcp", "6443"),
+    row("node", "master", "tcp", "${apiserver_port}"),
     row("node", "master", "tcp", "4203"),
     row("node", "master", "tcp", "4219"),
     row("node", "master", "tcp", "4222"),
@@ -78,7 +78,7 @@ const TABLE_1_63: &[Row] = &[
     // External traffic to masters
     row("administrators", "master", "tcp", "22"),
     row("administrators", "master", "tcp", "22322"),
-    row("administrators", "master", "tcp", "6443"),
+    row("administrators", "master", "tcp", "${apiserver_port}"),
     // External traffic to frontends
     row("frontend-clients", "frontend", "tcp", "80"),
     row("frontend-clients", "frontend", "tcp", "443"),

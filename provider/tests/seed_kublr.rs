@@ -36,7 +36,8 @@ const ROWS: &[Row] = &[
     row_if("node", "node", "udp", "8285", FLANNEL),
     row_if("node", "node", "udp", "8472", FLANNEL),
     // Table 2. Workers to Masters
-    row("worker", "master", "tcp", "443"),
+    // The selection's api_server_port; Kublr's parameter default is the table's 443.
+    row("worker", "master", "tcp", "${apiserver_port}"),
     row_if("worker", "master", "tcp", "11250", BYO),
     // Table 3. Master to Masters
     row("master", "master", "tcp", "2379"),
@@ -165,7 +166,7 @@ fn conditional_rows_are_absent_when_off() {
     for present in [
         "node -> node udp 8472",
         "node -> node tcp 5473",
-        "worker -> master tcp 443",
+        "worker -> master tcp ${apiserver_port}",
         "node -> internet udp 53",
     ] {
         assert!(canal.contains(present), "{present} with the defaults");

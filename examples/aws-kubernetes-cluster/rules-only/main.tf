@@ -54,8 +54,8 @@ data "portmatrix_aws_security_group_rules" "cluster" {
     cidr_ipv4 = ["10.0.50.10/32"]
   }
 
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = 2049
   }
 

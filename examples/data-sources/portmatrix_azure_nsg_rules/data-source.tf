@@ -35,8 +35,8 @@ data "portmatrix_azure_nsg_rules" "cluster" {
   }
 
   # Longhorn's "User defined" ports. The image download server is left out: `warnings` names its flow.
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = 9000
   }
 

@@ -38,8 +38,8 @@ data "portmatrix_gcp_firewall_rules" "cluster" {
   }
 
   # Longhorn's "User defined" ports. The image download server is left out: `warnings` names its flow.
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = 9000
   }
 

@@ -24,8 +24,8 @@ data "portmatrix_kubernetes_network_policies" "longhorn" {
   }
 
   # Ports Longhorn's table leaves to you ("Kubernetes API server port", "User defined").
+  api_server_port = 6443
   parameters = {
-    apiserver_port   = 6443
     backupstore_port = 9000
   }
 

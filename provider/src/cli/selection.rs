@@ -21,7 +21,7 @@ pub(super) struct SelectionArgs {
         short = 'f',
         long = "selection",
         value_name = "FILE",
-        conflicts_with_all = ["platforms", "versions", "options", "endpoints", "params", "pod_network"]
+        conflicts_with_all = ["platforms", "versions", "options", "endpoints", "params", "api_server_port", "pod_network"]
     )]
     file: Option<PathBuf>,
     /// Platform to select, repeatable (see `portmatrix catalog list`). The tiers are master, worker and lb.
@@ -38,9 +38,13 @@ pub(super) struct SelectionArgs {
     /// or tier:TIER for an endpoint that runs on one of the tiers.
     #[arg(long = "endpoint", value_name = "NAME=ADDRESSES")]
     endpoints: Vec<String>,
-    /// Value of a port parameter, repeatable: NAME=PORT (e.g. apiserver_port=6443).
+    /// Value of a port parameter, repeatable: NAME=PORT (e.g. backupstore_port=9000).
     #[arg(long = "param", value_name = "NAME=PORT")]
     params: Vec<String>,
+    /// Port of the Kubernetes API server for every platform's API server rows. Default: what the selected
+    /// Kubernetes platform's source states (6443; 443 for Kublr).
+    #[arg(long = "api-server-port", value_name = "PORT")]
+    api_server_port: Option<i64>,
     /// overlay (default): pod traffic rides the CNI tunnel; routed: pods use cloud network addresses.
     #[arg(long = "pod-network", value_name = "MODE")]
     pod_network: Option<String>,
@@ -66,6 +70,8 @@ struct SelectionFile {
     endpoint: Vec<EndpointBlock>,
     #[serde(default)]
     parameters: BTreeMap<String, i64>,
+    #[serde(default)]
+    api_server_port: Option<i64>,
     #[serde(default)]
     pod_network: Option<String>,
 }
@@ -244,7 +250,7 @@ impl SelectionArgs {
                 .and_then(|(name, port)| Some((name, port.trim().parse::<i64>().ok()?)));
             let Some((name, port)) = parsed.filter(|(name, _)| !name.is_empty()) else {
                 return Err(format!(
-                    "--param {text}: write NAME=PORT (e.g. apiserver_port=6443)"
+                    "--param {text}: write NAME=PORT (e.g. backupstore_port=9000)"
                 ));
             };
             if parameters.insert(name.to_string(), port).is_some() {
@@ -256,6 +262,7 @@ impl SelectionArgs {
             tiers: Vec::new(),
             endpoints,
             parameters,
+            api_server_port: self.api_server_port,
             pod_network: pod_network(self.pod_network.as_deref())?,
         })
     }
@@ -374,6 +381,7 @@ fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
             })
             .collect(),
         parameters: file.parameters,
+        api_server_port: file.api_server_port,
         pod_network: pod_network(file.pod_network.as_deref())?,
     })
 }
@@ -409,6 +417,7 @@ fn locate(origin: &Origin<'_>, request: &ExpansionRequest, error: &InputError) -
             [PathStep::Field(f), PathStep::Key(key)] if f == "parameters" => {
                 format!("--param {key}")
             }
+            [PathStep::Field(f)] if f == "api_server_port" => "--api-server-port".to_string(),
             _ => dotted(),
         },
     }
@@ -449,7 +458,9 @@ mod tests {
             "--endpoint",
             "apiserver=tier:master",
             "--param",
-            "apiserver_port=6443",
+            "backupstore_port=9000",
+            "--api-server-port",
+            "443",
             "--pod-network",
             "routed",
         ])
@@ -488,8 +499,9 @@ mod tests {
         );
         assert_eq!(
             request.parameters,
-            [("apiserver_port".to_string(), 6443)].into()
+            [("backupstore_port".to_string(), 9000)].into()
         );
+        assert_eq!(request.api_server_port, Some(443));
         assert_eq!(request.pod_network, PodNetwork::Routed);
         assert!(request.tiers.is_empty());
     }
@@ -522,7 +534,10 @@ mod tests {
             "--version c=1: \"c\" is not a selected platform (selected: a); add --platform c"
         );
         let e = flags(&["--platform", "a", "--param", "x=y"]).unwrap_err();
-        assert_eq!(e, "--param x=y: write NAME=PORT (e.g. apiserver_port=6443)");
+        assert_eq!(
+            e,
+            "--param x=y: write NAME=PORT (e.g. backupstore_port=9000)"
+        );
         let e = flags(&["--platform", "a", "--pod-network", "flat"]).unwrap_err();
         assert!(e.starts_with("unknown pod network \"flat\""), "{e}");
         assert_eq!(
@@ -538,7 +553,8 @@ mod tests {
     fn toml_and_json_files_mirror_the_data_source_blocks() {
         let toml_text = r#"
 pod_network = "routed"
-parameters = { apiserver_port = 6443 }
+api_server_port = 443
+parameters = { backupstore_port = 9000 }
 
 [[platform]]
 name = "kublr"
@@ -555,7 +571,7 @@ cidr_ipv4 = ["0.0.0.0/0"]
         let from_toml = request(toml::from_str(toml_text).unwrap()).unwrap();
         let from_json = request(
             serde_json::from_str(
-                r#"{"pod_network": "routed", "parameters": {"apiserver_port": 6443},
+                r#"{"pod_network": "routed", "api_server_port": 443, "parameters": {"backupstore_port": 9000},
                     "platforms": [{"name": "kublr", "options": {"cni": "calico"}}],
                     "tiers": [{"name": "master", "roles": ["kublr/master"]}],
                     "endpoints": [{"name": "internet", "cidr_ipv4": ["0.0.0.0/0"]}]}"#,

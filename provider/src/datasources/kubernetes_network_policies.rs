@@ -275,11 +275,7 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     let options = PolicyOptions {
         node_cidrs,
         endpoints: expansion.endpoints,
-        parameters: request
-            .parameters
-            .iter()
-            .filter_map(|(name, value)| u16::try_from(*value).ok().map(|v| (name.clone(), v)))
-            .collect(),
+        parameters: crate::engine::parameter_values(&catalog, &request).unwrap_or_default(),
         selectors,
         directions,
         name_prefix,

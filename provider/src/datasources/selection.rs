@@ -13,6 +13,14 @@ use std::collections::BTreeMap;
 
 const USER_CATALOGS: &str = "user_catalogs";
 
+/// The description of `api_server_port`.
+const API_SERVER_PORT_DESCRIPTION: &str = "The port the Kubernetes API server listens on, used by the API server \
+     rows of every selected platform (kubernetes, Calico, Longhorn, Kublr, RKE2, k3s, Deckhouse). Unset: the default \
+     the selected Kubernetes platform's source states (6443 for kubernetes (kubeadm), RKE2, k3s and Deckhouse; 443 \
+     for Kublr); set it when those disagree or your API server listens elsewhere (EKS and kOps serve 443). Replaces \
+     `parameters = { apiserver_port = ... }` (still accepted, with a warning) and Calico's former option \
+     `apiserver_port`.";
+
 /// Whether the endpoint block takes AWS prefix lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointKind {
@@ -105,8 +113,13 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
         .attribute(Attribute::optional(
             "parameters",
             CtyType::map(CtyType::Number),
-            "Values for the catalogs' port parameters, such as `apiserver_port` or `backupstore_port`, which the \
-             sources leave to you (\"User defined\"). Flows whose parameter has no value are skipped with a warning.",
+            "Values for the catalogs' port parameters, such as `backupstore_port`, which the sources leave to you \
+             (\"User defined\"). Flows whose parameter has no value are skipped with a warning.",
+        ))
+        .attribute(Attribute::optional(
+            "api_server_port",
+            CtyType::Number,
+            API_SERVER_PORT_DESCRIPTION,
         ))
         .attribute(Attribute::optional(
             "pod_network",
@@ -226,6 +239,22 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
             }
         }
     }
+    let api_server_port = match config.get_attr("api_server_port").filter(|v| !v.is_null()) {
+        None => None,
+        Some(value) => match value.as_number().and_then(|n| n.as_i64()) {
+            Some(port) => Some(port),
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(
+                        "api_server_port is not a port",
+                        "Give a whole number from 1 to 65535, such as 6443 or 443.",
+                    )
+                    .at(AttributePath::root().attr("api_server_port")),
+                );
+                None
+            }
+        },
+    };
     let pod_network = match config::string(config, "pod_network").map(str::parse::<PodNetwork>) {
         None => PodNetwork::default(),
         Some(Ok(mode)) => mode,
@@ -245,6 +274,7 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
         tiers,
         endpoints,
         parameters,
+        api_server_port,
         pod_network,
     })
 }

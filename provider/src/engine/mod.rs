@@ -16,6 +16,10 @@ use placement::{Placement, Qualified};
 use request::field;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The catalog parameter that stands for the Kubernetes API server port in every platform's rows. Its value is
+/// the selection's `api_server_port`, not a per-platform parameter.
+pub const API_SERVER_PARAMETER: &str = "apiserver_port";
+
 /// The result of an expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expansion {
@@ -97,7 +101,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
         .map(|s| (s.release.platform.name.clone(), s.release))
         .collect();
     let placement = placement::place(request, &releases)?;
-    let parameters = parameters(request, &releases)?;
+    let (parameters, notices) = parameters(request, &releases)?;
 
     let mut candidates = Vec::new();
     let mut not_needed = Vec::new();
@@ -178,9 +182,13 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
         }
     }
 
-    let warnings = selected
-        .iter()
-        .filter_map(|chosen| chosen.unread_version.clone())
+    let warnings = notices
+        .into_iter()
+        .chain(
+            selected
+                .iter()
+                .filter_map(|chosen| chosen.unread_version.clone()),
+        )
         .chain(missing.into_iter().map(|(what, flows)| {
             format!(
                 "{what}; skipped {} flow(s): {}",
@@ -214,6 +222,24 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
     })
 }
 
+/// The port parameter values of a request as [`expand`] resolves them, the API server port included, for targets
+/// that read catalog flows themselves. Platforms that fail to select are left out ([`expand`] reports them).
+pub fn parameter_values(
+    catalog: &Catalog,
+    request: &ExpansionRequest,
+) -> Result<BTreeMap<String, u16>, Vec<InputError>> {
+    let selected: Vec<_> = request
+        .platforms
+        .iter()
+        .filter_map(|selection| catalog.select(selection).ok())
+        .collect();
+    let releases: Vec<(String, &Release)> = selected
+        .iter()
+        .map(|s| (s.release.platform.name.clone(), s.release))
+        .collect();
+    parameters(request, &releases).map(|(values, _)| values)
+}
+
 fn selection_error(mut path: Vec<PathStep>, error: &crate::catalog::SelectionError) -> InputError {
     use crate::catalog::SelectionError as E;
     let (summary, step) = match error {
@@ -222,6 +248,17 @@ fn selection_error(mut path: Vec<PathStep>, error: &crate::catalog::SelectionErr
         }
         E::VersionOutOfRange { .. } | E::BadVersion { .. } => {
             ("Unsupported version".to_string(), field("version"))
+        }
+        E::UnknownOption { option, .. } if option == API_SERVER_PARAMETER => {
+            path.push(field("options"));
+            path.push(PathStep::Key(option.clone()));
+            return InputError::new(
+                path,
+                "The option \"apiserver_port\" became the setting api_server_port",
+                "The API server port is one setting for the whole selection now, used by every platform's API server \
+                 rows: remove options.apiserver_port and set api_server_port = 443 (or 6443) next to the platform \
+                 blocks (CLI: --api-server-port).",
+            );
         }
         E::UnknownOption { option, .. } => {
             path.push(field("options"));
@@ -250,11 +287,15 @@ fn capitalize(text: &str) -> String {
     }
 }
 
-/// The user's parameter values, checked against what the selected releases declare.
+/// Port parameter values by name, and warnings about inputs spelt the old way.
+type Resolved = (BTreeMap<String, u16>, Vec<String>);
+
+/// The user's parameter values, checked against what the selected releases declare, with the API server port
+/// under [`API_SERVER_PARAMETER`]; and warnings about inputs spelt the old way.
 fn parameters(
     request: &ExpansionRequest,
     releases: &[(String, &Release)],
-) -> Result<BTreeMap<String, u16>, Vec<InputError>> {
+) -> Result<Resolved, Vec<InputError>> {
     let declared: BTreeSet<&str> = releases
         .iter()
         .flat_map(|(_, r)| r.parameters.iter().map(|p| p.name.as_str()))
@@ -279,21 +320,122 @@ fn parameters(
             ));
             continue;
         }
-        match u16::try_from(*value) {
-            Ok(port) if port > 0 => {
-                values.insert(name.clone(), port);
-            }
-            _ => errors.push(InputError::new(
-                path,
-                format!("Parameter {name:?} is not a port"),
-                format!("{value} is outside 1..65535."),
-            )),
+        if name == API_SERVER_PARAMETER {
+            continue;
+        }
+        if let Some(port) = port(*value, path, &format!("Parameter {name:?}"), &mut errors) {
+            values.insert(name.clone(), port);
         }
     }
+    let mut notices = Vec::new();
+    if let Some(port) = api_server_port(request, releases, &mut errors, &mut notices) {
+        values.insert(API_SERVER_PARAMETER.to_string(), port);
+    }
     if errors.is_empty() {
-        Ok(values)
+        Ok((values, notices))
     } else {
         Err(errors)
+    }
+}
+
+/// `value` as a port, or an error at `path` saying `what` is not one.
+fn port(value: i64, path: Vec<PathStep>, what: &str, errors: &mut Vec<InputError>) -> Option<u16> {
+    match u16::try_from(value) {
+        Ok(port) if port > 0 => Some(port),
+        _ => {
+            errors.push(InputError::new(
+                path,
+                format!("{what} is not a port"),
+                format!("{value} is outside 1..65535."),
+            ));
+            None
+        }
+    }
+}
+
+/// The selection's API server port: `api_server_port`, else the old `parameters.apiserver_port` (with a warning),
+/// else the one default the selected platforms' sources state. `None` when no source states one: the flows that
+/// need it are then skipped with a warning.
+fn api_server_port(
+    request: &ExpansionRequest,
+    releases: &[(String, &Release)],
+    errors: &mut Vec<InputError>,
+    notices: &mut Vec<String>,
+) -> Option<u16> {
+    let explicit = request.api_server_port.and_then(|value| {
+        port(
+            value,
+            vec![field("api_server_port")],
+            "api_server_port",
+            errors,
+        )
+    });
+    let legacy_path = vec![
+        field("parameters"),
+        PathStep::Key(API_SERVER_PARAMETER.to_string()),
+    ];
+    let legacy = request
+        .parameters
+        .get(API_SERVER_PARAMETER)
+        .and_then(|value| {
+            port(
+                *value,
+                legacy_path.clone(),
+                "Parameter \"apiserver_port\"",
+                errors,
+            )
+        });
+    if let Some(old) = legacy {
+        notices.push(format!(
+            "parameters.apiserver_port is the old spelling of api_server_port, which every platform's API server \
+             rows now share: replace it with api_server_port = {old}"
+        ));
+    }
+    match (explicit, legacy) {
+        (Some(new), Some(old)) if new != old => {
+            errors.push(InputError::new(
+                legacy_path,
+                "Two API server ports",
+                format!(
+                    "api_server_port is {new} but parameters.apiserver_port is {old}: remove \
+                     parameters.apiserver_port."
+                ),
+            ));
+            return None;
+        }
+        (Some(port), _) | (None, Some(port)) => return Some(port),
+        (None, None) => {}
+    }
+    let mut defaults: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
+    for (platform, release) in releases {
+        let default = release
+            .parameters
+            .iter()
+            .find(|p| p.name == API_SERVER_PARAMETER)
+            .and_then(|p| p.default);
+        if let Some(default) = default {
+            defaults.entry(default).or_default().push(platform);
+        }
+    }
+    match defaults.len() {
+        0 => None,
+        1 => defaults.into_keys().next(),
+        _ => {
+            let claims: Vec<String> = defaults
+                .iter()
+                .map(|(port, platforms)| format!("{} {port}", platforms.join(", ")))
+                .collect();
+            errors.push(InputError::new(
+                vec![field("api_server_port")],
+                "The selected platforms disagree on the API server port",
+                format!(
+                    "Their sources give different defaults ({}): set api_server_port to the port your API server \
+                     listens on.",
+                    claims.join("; ")
+                ),
+            ));
+            None
+        }
     }
 }
 
@@ -371,6 +513,11 @@ fn rule_ports(
                 .and_then(|p| p.default);
             match values.get(name).copied().or(default) {
                 Some(port) => Ok(vec![range(port, port)]),
+                None if name == API_SERVER_PARAMETER => Err(
+                    "the API server port has no value (no selected platform's source states one): set \
+                     api_server_port = <port>"
+                        .to_string(),
+                ),
                 None => Err(format!(
                     "parameter {name:?} of {} has no value: set parameters = {{ {name} = <port> }}",
                     release.platform.name

@@ -16,6 +16,9 @@ pub struct ExpansionRequest {
     pub endpoints: Vec<EndpointSpec>,
     /// Values for the catalogs' port parameters, by name.
     pub parameters: BTreeMap<String, i64>,
+    /// The port the Kubernetes API server listens on, for the API server rows of every platform; `None` takes
+    /// the default the selected platforms' sources state.
+    pub api_server_port: Option<i64>,
     /// How pod traffic crosses the network between nodes.
     pub pod_network: PodNetwork,
 }

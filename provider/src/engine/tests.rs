@@ -138,7 +138,7 @@ fn overlay_needs_rules_only_for_host_and_outside_traffic() {
         endpoint("backupstore", &["192.0.2.0/24"]),
         endpoint("kubernetes-api", &["10.0.0.1/32"]),
     ];
-    req.parameters.insert("apiserver_port".into(), 6443);
+    req.api_server_port = Some(6443);
     let out = expand(&catalog(), &req).unwrap();
     assert_eq!(
         keys(&out),
@@ -210,7 +210,8 @@ fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
         "{text}"
     );
     assert!(
-        text.contains("set parameters = { apiserver_port = <port> }"),
+        text.contains("the API server port has no value")
+            && text.contains("set api_server_port = <port>"),
         "{text}"
     );
     assert!(!keys(&out)
@@ -400,7 +401,7 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
         tier: Some("master".into()),
         ..Default::default()
     }];
-    req.parameters.insert("apiserver_port".into(), 6443);
+    req.api_server_port = Some(6443);
     let out = expand(&catalog(), &req).unwrap();
     for key in ["master->master:tcp:6443", "worker->master:tcp:6443"] {
         assert!(
@@ -426,6 +427,115 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
     let errors = expand(&catalog(), &req).unwrap_err();
     assert!(
         errors[0].summary.contains("both a tier and addresses"),
+        "{}",
+        errors[0]
+    );
+}
+
+/// The built-in catalogs with `platforms` (default options) and `api_server_port`.
+fn builtin(platforms: &[&str], api_server_port: Option<i64>) -> ExpansionRequest {
+    ExpansionRequest {
+        platforms: platforms
+            .iter()
+            .map(|name| Selection {
+                platform: (*name).to_string(),
+                version: None,
+                options: BTreeMap::new(),
+            })
+            .collect(),
+        api_server_port,
+        ..Default::default()
+    }
+}
+
+fn api_rules(out: &Expansion) -> Vec<String> {
+    keys(out)
+        .into_iter()
+        .filter(|k| k.ends_with(":tcp:443") || k.ends_with(":tcp:6443"))
+        .collect()
+}
+
+#[test]
+fn one_api_server_port_serves_every_platform() {
+    let catalog = Catalog::builtin();
+    // Defaults from the sources: Kubernetes "6443 | Kubernetes API server" (Calico states none).
+    let out = expand(catalog, &builtin(&["kubernetes", "calico"], None)).unwrap();
+    assert_eq!(
+        api_rules(&out),
+        ["master->master:tcp:6443", "worker->master:tcp:6443"]
+    );
+    assert!(
+        out.warnings.iter().all(|w| !w.contains("API server port")),
+        "{:?}",
+        out.warnings
+    );
+    // EKS, kOps and Kublr serve 443: one setting moves Kubernetes' and Calico's rows together.
+    let out = expand(catalog, &builtin(&["kubernetes", "calico"], Some(443))).unwrap();
+    assert_eq!(
+        api_rules(&out),
+        ["master->master:tcp:443", "worker->master:tcp:443"]
+    );
+    let reasons: BTreeSet<&str> = out
+        .rules
+        .iter()
+        .filter(|r| r.key() == "worker->master:tcp:443")
+        .flat_map(|r| r.reasons.iter().map(|reason| reason.platform.as_str()))
+        .collect();
+    assert_eq!(reasons, BTreeSet::from(["calico", "kubernetes"]));
+    // Kublr's table gives 443.
+    let out = expand(catalog, &builtin(&["kublr"], None)).unwrap();
+    assert!(api_rules(&out).contains(&"worker->master:tcp:443".to_string()));
+}
+
+#[test]
+fn platforms_that_disagree_on_the_api_server_port_need_the_setting() {
+    let catalog = Catalog::builtin();
+    let errors = expand(catalog, &builtin(&["kubernetes", "kublr"], None)).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, [PathStep::Field("api_server_port".into())]);
+    assert!(
+        errors[0].detail.contains("kublr 443; kubernetes 6443")
+            || errors[0].detail.contains("kubernetes 6443; kublr 443"),
+        "{}",
+        errors[0]
+    );
+    assert!(expand(catalog, &builtin(&["kubernetes", "kublr"], Some(443))).is_ok());
+    let errors = expand(catalog, &builtin(&["kubernetes"], Some(0))).unwrap_err();
+    assert_eq!(errors[0].path, [PathStep::Field("api_server_port".into())]);
+}
+
+#[test]
+fn old_spellings_of_the_api_server_port_migrate() {
+    let catalog = Catalog::builtin();
+    // parameters.apiserver_port still works, with a warning naming the new setting.
+    let mut req = builtin(&["kubernetes", "longhorn"], None);
+    req.parameters.insert("apiserver_port".into(), 443);
+    let out = expand(catalog, &req).unwrap();
+    assert!(api_rules(&out).contains(&"worker->master:tcp:443".to_string()));
+    assert!(
+        out.warnings[0].contains("replace it with api_server_port = 443"),
+        "{:?}",
+        out.warnings
+    );
+    // Both spellings with different ports: an error on the old one.
+    req.api_server_port = Some(6443);
+    let errors = expand(catalog, &req).unwrap_err();
+    assert_eq!(
+        errors[0].path,
+        [
+            PathStep::Field("parameters".into()),
+            PathStep::Key("apiserver_port".into())
+        ]
+    );
+    // Calico's former option says where the setting went.
+    let mut req = builtin(&["kubernetes", "calico"], None);
+    req.platforms[1]
+        .options
+        .insert("apiserver_port".into(), "443".into());
+    let errors = expand(catalog, &req).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].detail.contains("set api_server_port = 443"),
         "{}",
         errors[0]
     );
