@@ -198,11 +198,11 @@ const CLUSTER_SELECTION: &[&str] = &[
     "--endpoint",
     "kubernetes-api-server=tier:master",
     "--endpoint",
-    "clients=203.0.113.0/24",
+    "api-clients=203.0.113.0/24",
     "--endpoint",
     "backupstore=0.0.0.0/0,pl-0123456789abcdef0",
-    "--param",
-    "apiserver_port=6443",
+    "--api-server-port",
+    "6443",
     "--param",
     "backupstore_port=443",
     "--param",
@@ -247,8 +247,8 @@ data "portmatrix_aws_security_group_audit" "check" {{
       prefix_list_ids = endpoint.value.prefix_list_ids
     }}
   }}
+  api_server_port = 6443
   parameters = {{
-    apiserver_port      = 6443
     backupstore_port    = var.backupstore_port
     image_download_port = var.image_download_port
   }}

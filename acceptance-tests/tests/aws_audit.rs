@@ -29,7 +29,11 @@ const SELECTION: &str = r#"
     name = "calico"
   }
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["10.20.0.0/16"]
+  }
+  endpoint {
+    name      = "nodeport-clients"
     cidr_ipv4 = ["10.20.0.0/16"]
   }
   endpoint {
@@ -47,7 +51,11 @@ name = "kubernetes"
 name = "calico"
 
 [[endpoint]]
-name = "clients"
+name = "api-clients"
+cidr_ipv4 = ["10.20.0.0/16"]
+
+[[endpoint]]
+name = "nodeport-clients"
 cidr_ipv4 = ["10.20.0.0/16"]
 
 [[endpoint]]

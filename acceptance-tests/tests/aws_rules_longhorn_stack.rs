@@ -277,13 +277,18 @@ const LONGHORN_ROUTED_INGRESS: &[common::Row] = &[
     ("worker", "worker", "tcp", Some(10000), Some(31000)),
 ];
 
-/// Endpoints of Kubernetes + Calico + Longhorn: Kubernetes' "All" clients and "Load balancers", and Longhorn's.
+/// Endpoints of Kubernetes + Calico + Longhorn: Kubernetes' "All" clients (of the API and of the NodePorts, the
+/// same addresses) and "Load balancers", and Longhorn's.
 /// ui-users is left out: no flow names it (the UI ingress row has no protocol or port).
 fn stack_endpoints(extra: &str) -> String {
     format!(
         r#"
   endpoint {{
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["203.0.113.0/24"{extra}]
+  }}
+  endpoint {{
+    name      = "nodeport-clients"
     cidr_ipv4 = ["203.0.113.0/24"{extra}]
   }}
   endpoint {{
@@ -347,8 +352,8 @@ const STACK_INGRESS: &[RowWithPlatforms] = &[
     // metrics-server README "Metrics Server to Kubelet on all nodes" (metrics-server on both tiers)
     ("master", "worker", "tcp", Some(10250), Some(10250), &["kubernetes"]),
     ("master", "worker", "4", None, None, &["calico"]),
-    // master group, from the clients endpoint: Kubernetes "6443 | All"
-    ("master", "clients:203.0.113.0/24", "tcp", Some(6443), Some(6443), &["kubernetes"]),
+    // master group, from the api-clients endpoint: Kubernetes "6443 | All"
+    ("master", "api-clients:203.0.113.0/24", "tcp", Some(6443), Some(6443), &["kubernetes"]),
     // worker group, from master: BGP, Typha, IP-in-IP;
     // Kubernetes "Worker node(s) / Inbound | TCP | 10250 | Kubelet API | Self, Control plane";
     // "Worker node(s) / Inbound | TCP | 30000-32767 | NodePort Services | All" and the UDP row of PR #47991
@@ -366,9 +371,9 @@ const STACK_INGRESS: &[RowWithPlatforms] = &[
     ("worker", "worker", "tcp", Some(30000), Some(32767), &["kubernetes"]),
     ("worker", "worker", "udp", Some(30000), Some(32767), &["kubernetes"]),
     ("worker", "worker", "4", None, None, &["calico"]),
-    // worker group, from the clients endpoint: NodePort tcp/udp ("All")
-    ("worker", "clients:203.0.113.0/24", "tcp", Some(30000), Some(32767), &["kubernetes"]),
-    ("worker", "clients:203.0.113.0/24", "udp", Some(30000), Some(32767), &["kubernetes"]),
+    // worker group, from the nodeport-clients endpoint: NodePort tcp/udp ("All")
+    ("worker", "nodeport-clients:203.0.113.0/24", "tcp", Some(30000), Some(32767), &["kubernetes"]),
+    ("worker", "nodeport-clients:203.0.113.0/24", "udp", Some(30000), Some(32767), &["kubernetes"]),
     // worker group, from load balancers: "Worker node(s) / Inbound | TCP | 10256 | kube-proxy | Self, Load balancers"
     ("worker", "load-balancers:10.0.200.0/24", "tcp", Some(10256), Some(10256), &["kubernetes"]),
 ];
@@ -407,7 +412,7 @@ const STACK_ROUTED_INGRESS: &[common::Row] = &[
     ("master", "worker", "tcp", Some(9500), Some(9503)),
     ("master", "worker", "tcp", Some(10000), Some(31000)),
     ("master", "worker", "4", None, None),
-    ("master", "clients:203.0.113.0/24", "tcp", Some(6443), Some(6443)),
+    ("master", "api-clients:203.0.113.0/24", "tcp", Some(6443), Some(6443)),
     // worker group, from master: Calico 179, 5473, IP-in-IP; Kubernetes 10250 and NodePorts tcp/udp; Longhorn's
     // seven ranges; tcp 10000-31000, 10250 and 30000-32767 merge to 10000-32767.
     ("worker", "master", "tcp", Some(179), Some(179)),
@@ -434,8 +439,8 @@ const STACK_ROUTED_INGRESS: &[common::Row] = &[
     ("worker", "worker", "tcp", Some(10000), Some(32767)),
     ("worker", "worker", "udp", Some(30000), Some(32767)),
     ("worker", "worker", "4", None, None),
-    ("worker", "clients:203.0.113.0/24", "tcp", Some(30000), Some(32767)),
-    ("worker", "clients:203.0.113.0/24", "udp", Some(30000), Some(32767)),
+    ("worker", "nodeport-clients:203.0.113.0/24", "tcp", Some(30000), Some(32767)),
+    ("worker", "nodeport-clients:203.0.113.0/24", "udp", Some(30000), Some(32767)),
     ("worker", "load-balancers:10.0.200.0/24", "tcp", Some(10256), Some(10256)),
 ];
 

@@ -709,7 +709,11 @@ fn longhorn_overlay_and_routed() {
 
 const STACK_ENDPOINTS: &str = r#"
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["203.0.113.0/24"]
+  }
+  endpoint {
+    name      = "nodeport-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
   }
   endpoint {
@@ -766,11 +770,11 @@ fn appending_platforms_keeps_every_priority() {
         );
         let rules = read(&context, &outputs, false, FULL_RANGE);
         assert_eq!(
-            rules["pm-in-clients-to-master-tcp"].ports, "6443",
+            rules["pm-in-api-clients-to-master-tcp"].ports, "6443",
             "{context}"
         );
         assert_eq!(
-            rules["pm-in-clients-to-master-tcp"].source,
+            rules["pm-in-api-clients-to-master-tcp"].source,
             "prefixes:203.0.113.0/24"
         );
         assert_eq!(rules["pm-in-load-balancers-to-worker-tcp"].ports, "10256");

@@ -684,7 +684,11 @@ const STACK: &str = r#"
     name = "calico"
   }
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["203.0.113.0/24"]
+  }
+  endpoint {
+    name      = "nodeport-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
   }
   endpoint {
@@ -720,7 +724,7 @@ fn kubernetes_calico_longhorn_key_facts_and_stability() {
             "{context}"
         );
         assert_eq!(
-            rules["pm-in-clients-to-master"],
+            rules["pm-in-api-clients-to-master"],
             Firewall {
                 direction: "INGRESS".into(),
                 target: "pm-master".into(),

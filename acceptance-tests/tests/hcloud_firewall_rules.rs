@@ -53,7 +53,7 @@ fn addresses(peer: &str) -> Vec<&'static str> {
         "worker" => vec![WORKER_V4],
         "lb" => vec![LB_V4],
         "internet" => vec!["0.0.0.0/0"],
-        "clients" => vec!["203.0.113.0/24"],
+        "api-clients" | "nodeport-clients" => vec!["203.0.113.0/24"],
         other => panic!("no addresses for {other} in the tests"),
     }
 }
@@ -694,7 +694,11 @@ fn kubernetes_calico_longhorn_key_facts() {
     name = "calico"
   }}
   endpoint {{
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["203.0.113.0/24"]
+  }}
+  endpoint {{
+    name      = "nodeport-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
   }}
   unsupported_flows = "skip"
@@ -720,9 +724,13 @@ fn kubernetes_calico_longhorn_key_facts() {
                 .collect::<BTreeSet<String>>()
         };
         // Kubernetes "Control plane / Inbound | TCP | 6443 | Kubernetes API server | All" and Calico's
-        // kube-apiserver row: masters, workers and the clients in one rule.
+        // kube-apiserver row: masters, workers and the API's clients in one rule.
         let api = find("master:in:tcp:6443");
-        assert_eq!(api.6, set(&["clients", "master", "worker"]), "{context}");
+        assert_eq!(
+            api.6,
+            set(&["api-clients", "master", "worker"]),
+            "{context}"
+        );
         assert_eq!(
             api.5,
             set(&[MASTER_V4, MASTER_V6, WORKER_V4, "203.0.113.0/24"]),
@@ -731,7 +739,7 @@ fn kubernetes_calico_longhorn_key_facts() {
         // Kubernetes "Worker node(s) / Inbound | TCP | 30000-32767 | NodePort Services | All" and the UDP row.
         assert_eq!(
             find("worker:in:udp:30000-32767").6,
-            set(&["clients", "master", "worker"]),
+            set(&["master", "nodeport-clients", "worker"]),
             "{context}"
         );
         // Calico BGP "TCP 179" between all hosts.

@@ -724,7 +724,11 @@ const STACK: &str = r#"
     worker = ["10.30.2.0/24"]
   }
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["203.0.113.0/24"]
+  }
+  endpoint {
+    name      = "nodeport-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
   }
   endpoint {
@@ -775,7 +779,7 @@ fn kubernetes_calico_longhorn_input_chains_match_the_documents() {
         ("input", "master", "tcp", "10250"),
         ("input", "worker", "tcp", "6443"),
         ("input", "worker", "tcp", "10250"),
-        ("input", "endpoint:clients", "tcp", "6443"),
+        ("input", "endpoint:api-clients", "tcp", "6443"),
     ]);
     let mut worker = calico("master");
     worker.extend(calico("worker"));
@@ -786,14 +790,15 @@ fn kubernetes_calico_longhorn_input_chains_match_the_documents() {
         ("input", "worker", "tcp", "10250"),
         ("input", "worker", "tcp", "30000-32767"),
         ("input", "worker", "udp", "30000-32767"),
-        ("input", "endpoint:clients", "tcp", "30000-32767"),
-        ("input", "endpoint:clients", "udp", "30000-32767"),
+        ("input", "endpoint:nodeport-clients", "tcp", "30000-32767"),
+        ("input", "endpoint:nodeport-clients", "udp", "30000-32767"),
         ("input", "endpoint:load-balancers", "tcp", "10256"),
     ]);
     let families: &[(&str, &[&str])] = &[
         ("master", &["ip"]),
         ("worker", &["ip"]),
-        ("endpoint:clients", &["ip"]),
+        ("endpoint:api-clients", &["ip"]),
+        ("endpoint:nodeport-clients", &["ip"]),
         ("endpoint:load-balancers", &["ip"]),
     ];
     for terraform in terraforms() {

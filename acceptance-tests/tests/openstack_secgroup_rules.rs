@@ -646,7 +646,12 @@ fn kubernetes_calico_longhorn_key_facts() {
     name = "calico"
   }}
   endpoint {{
-    name      = "clients"
+    name      = "api-clients"
+    cidr_ipv4 = ["203.0.113.0/24"]
+    cidr_ipv6 = ["2001:db8:c::/48"]
+  }}
+  endpoint {{
+    name      = "nodeport-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
     cidr_ipv6 = ["2001:db8:c::/48"]
   }}
@@ -665,8 +670,8 @@ fn kubernetes_calico_longhorn_key_facts() {
         for key in [
             "master:IPv4:tcp:6443:worker",
             "master:IPv6:tcp:6443:worker",
-            "master:IPv4:tcp:6443:clients:203.0.113.0/24",
-            "master:IPv6:tcp:6443:clients:2001:db8:c::/48",
+            "master:IPv4:tcp:6443:api-clients:203.0.113.0/24",
+            "master:IPv6:tcp:6443:api-clients:2001:db8:c::/48",
         ] {
             assert!(value.get(key).is_some(), "{context}: no {key}");
         }
@@ -676,7 +681,7 @@ fn kubernetes_calico_longhorn_key_facts() {
             "{context}"
         );
         assert_eq!(
-            value["master:IPv4:tcp:6443:clients:203.0.113.0/24"]["platforms"],
+            value["master:IPv4:tcp:6443:api-clients:203.0.113.0/24"]["platforms"],
             serde_json::json!(["kubernetes"]),
             "{context}"
         );
@@ -689,7 +694,7 @@ fn kubernetes_calico_longhorn_key_facts() {
         // Kubernetes "Worker node(s) / Inbound | TCP | 30000-32767 | NodePort Services | All" and the UDP row.
         assert!(
             value
-                .get("worker:IPv6:udp:30000-32767:clients:2001:db8:c::/48")
+                .get("worker:IPv6:udp:30000-32767:nodeport-clients:2001:db8:c::/48")
                 .is_some(),
             "{context}"
         );

@@ -22,7 +22,7 @@ locals {
   # the data source then skips the flows that need it and says so in its `warnings` output.
   endpoints = {
     # Kubernetes: "Used By: All" for the API server and NodePorts, minus the nodes themselves.
-    "clients" = { cidr_ipv4 = var.api_client_cidrs, prefix_list_ids = [] }
+    "api-clients" = { cidr_ipv4 = var.api_client_cidrs, prefix_list_ids = [] }
     # Kubernetes: "Used By: Load balancers" of kube-proxy's health port.
     "load-balancers" = { cidr_ipv4 = var.load_balancer_cidrs, prefix_list_ids = [] }
     # Longhorn: "External Backupstore", reached by Longhorn Manager and Instance Manager.

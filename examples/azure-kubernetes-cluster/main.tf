@@ -72,7 +72,7 @@ data "portmatrix_azure_nsg_rules" "cluster" {
   }
 
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = var.api_client_cidrs
   }
 

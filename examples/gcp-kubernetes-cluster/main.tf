@@ -75,7 +75,7 @@ data "portmatrix_gcp_firewall_rules" "cluster" {
   }
 
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = var.api_client_cidrs
   }
 

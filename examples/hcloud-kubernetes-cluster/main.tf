@@ -39,7 +39,7 @@ data "portmatrix_hcloud_firewall_rules" "cluster" {
 
   # Kubernetes: "Used By: All" for the API server and NodePorts, besides the nodes themselves.
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = var.api_client_cidrs_ipv4
     cidr_ipv6 = var.api_client_cidrs_ipv6
   }

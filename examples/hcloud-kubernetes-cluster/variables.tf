@@ -19,13 +19,13 @@ variable "longhorn_version" {
 }
 
 variable "api_client_cidrs_ipv4" {
-  description = "IPv4 blocks of the clients of the Kubernetes API and the NodePorts."
+  description = "IPv4 blocks of the clients of the Kubernetes API (endpoint api-clients; NodePorts stay closed to them)."
   type        = list(string)
   default     = []
 }
 
 variable "api_client_cidrs_ipv6" {
-  description = "IPv6 blocks of the clients of the Kubernetes API and the NodePorts."
+  description = "IPv6 blocks of the clients of the Kubernetes API (endpoint api-clients; NodePorts stay closed to them)."
   type        = list(string)
   default     = []
 }

@@ -21,7 +21,7 @@ locals {
   # the flows that need it are skipped and named in the `warnings` output.
   endpoints = {
     # Kubernetes: "Used By: All" for the API server and NodePorts, besides the nodes themselves.
-    "clients" = { cidr_ipv4 = var.api_client_cidrs_ipv4, cidr_ipv6 = var.api_client_cidrs_ipv6 }
+    "api-clients" = { cidr_ipv4 = var.api_client_cidrs_ipv4, cidr_ipv6 = var.api_client_cidrs_ipv6 }
     # Kubernetes: "Used By: Load balancers" of kube-proxy's health port (Octavia amphorae, for example).
     "load-balancers" = { cidr_ipv4 = var.load_balancer_cidrs, cidr_ipv6 = [] }
     # Longhorn: "External Backupstore" (an S3 or NFS server).

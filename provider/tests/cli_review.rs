@@ -252,10 +252,11 @@ fn all_protocols_from_anywhere_in_module_instances() {
         json["unassigned_groups"],
         serde_json::json!(["module.sg[\"terrible_example\"].aws_security_group.bad"])
     );
-    // The kubernetes catalog's clients and load-balancers endpoints were not given.
+    // The kubernetes catalog's api-clients, nodeport-clients and load-balancers endpoints were not given.
     let warnings = text(&json["warnings"]);
     assert!(
-        warnings.contains("endpoint \"clients\" of kubernetes has no addresses"),
+        warnings.contains("endpoint \"api-clients\" of kubernetes has no addresses")
+            && warnings.contains("endpoint \"nodeport-clients\" of kubernetes has no addresses"),
         "{warnings}"
     );
 }
@@ -358,9 +359,9 @@ fn child_module_groups_tags_and_duplicate_rules() {
     );
 }
 
-/// Four NSGs with inline rules and five separate rules attached to `testnsg` by name. Kubernetes with clients
-/// 10.10.10.10/32. Azure's default rules admit traffic within the virtual network (between tiers) and all
-/// outbound traffic, so only the clients' needs can be missing.
+/// Four NSGs with inline rules and five separate rules attached to `testnsg` by name. Kubernetes with API and
+/// NodePort clients both 10.10.10.10/32. Azure's default rules admit traffic within the virtual network (between
+/// tiers) and all outbound traffic, so only the clients' needs can be missing.
 #[test]
 fn azure_network_security_groups() {
     let (code, json) = review(
@@ -369,7 +370,9 @@ fn azure_network_security_groups() {
             "--platform",
             "kubernetes",
             "--endpoint",
-            "clients=10.10.10.10/32",
+            "api-clients=10.10.10.10/32",
+            "--endpoint",
+            "nodeport-clients=10.10.10.10/32",
             "--tier",
             "master=testnsg",
             "--tier",
@@ -382,8 +385,8 @@ fn azure_network_security_groups() {
     assert_eq!(
         findings(&json),
         [
-            "missing master ingress tcp 6443 clients:10.10.10.10/32 -> 6443",
-            "missing worker ingress udp 30000-32767 clients:10.10.10.10/32 -> 30000-32767",
+            "missing master ingress tcp 6443 api-clients:10.10.10.10/32 -> 6443",
+            "missing worker ingress udp 30000-32767 nodeport-clients:10.10.10.10/32 -> 30000-32767",
             // testrule1: tcp * from *, carrying the kubelet and node ports needed from the tiers and the client.
             "over-broad worker ingress tcp 0-65535 * -> 10250,30000-32767",
             "excess worker ingress tcp 30-50,235 10.10.10.10/32 -> 30-50,235",
@@ -408,12 +411,12 @@ fn azure_network_security_groups() {
     assert_eq!(
         finding(&json, "0-65535", "*")["message"],
         "azurerm_network_security_group.invalidnsg1.security_rule[1]: ingress tcp 0-65535 from *: opens \
-         10250,30000-32767 to every address where it is needed only from clients:10.10.10.10/32, master, worker; \
-         also admits 1-10249,10251-29999,32768-65535, which no needed flow of tier worker asks for; carries \
-         kubernetes: clients -> worker (NodePort Services (default range)); kubernetes: control-plane -> worker \
-         (Kubelet API); kubernetes: control-plane -> worker (NodePort Services (default range)); kubernetes: \
-         metrics-server -> worker (metrics-server scrapes the Kubelet (resource metrics)); kubernetes: worker -> \
-         worker (NodePort Services (default range))"
+         10250,30000-32767 to every address where it is needed only from master, nodeport-clients:10.10.10.10/32, \
+         worker; also admits 1-10249,10251-29999,32768-65535, which no needed flow of tier worker asks for; carries \
+         kubernetes: control-plane -> worker (Kubelet API); kubernetes: control-plane -> worker (NodePort Services \
+         (default range)); kubernetes: metrics-server -> worker (metrics-server scrapes the Kubelet (resource \
+         metrics)); kubernetes: nodeport-clients -> worker (NodePort Services (default range)); kubernetes: worker \
+         -> worker (NodePort Services (default range))"
     );
 }
 

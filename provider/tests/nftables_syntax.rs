@@ -157,7 +157,12 @@ fn stacks() -> Vec<(&'static str, ExpansionRequest)> {
             platform("longhorn", Some("1.6.0"), &[]),
         ],
         endpoints: vec![
-            endpoint("clients", &["203.0.113.0/24"], &["2001:db8:c::/48"]),
+            endpoint("api-clients", &["203.0.113.0/24"], &["2001:db8:c::/48"]),
+            endpoint(
+                "nodeport-clients",
+                &["203.0.113.0/24"],
+                &["2001:db8:c::/48"],
+            ),
             endpoint("load-balancers", &["10.0.200.0/24"], &[]),
             endpoint("backupstore", &["192.0.2.10/32"], &["2001:db8::10/128"]),
             on_tier("kubernetes-api-server", "master"),

@@ -83,7 +83,8 @@ const BOTH: &[&str] = &["master", "worker"];
 const METRICS_SERVER: When = &[("metrics_server", &["true"])];
 
 // §4 Kubernetes "Ports and Protocols": Control plane and Worker node(s) tables, "Used By" as the source.
-// "All" = both node roles and the clients endpoint; "Self" alone = loopback; UDP NodePort row from PR #47991.
+// "All" = both node roles and, outside the nodes, the api-clients endpoint (API server row) or the nodeport-clients
+// endpoint (NodePort rows); "Self" alone = loopback; UDP NodePort row from PR #47991.
 const KUBERNETES: Spec = Spec {
     platform: "kubernetes",
     origin: "kubernetes.toml",
@@ -99,17 +100,17 @@ const KUBERNETES: Spec = Spec {
         // "6443 | Kubernetes API server | All": the selection's api_server_port, default 6443 (the parameter's).
         row("control-plane", "control-plane", "tcp", "${apiserver_port}"),
         row("worker", "control-plane", "tcp", "${apiserver_port}"),
-        row("clients", "control-plane", "tcp", "${apiserver_port}"),
+        row("api-clients", "control-plane", "tcp", "${apiserver_port}"),
         row("control-plane", "control-plane", "tcp", "2379-2380"),
         row("control-plane", "control-plane", "tcp", "10250"),
         row("control-plane", "worker", "tcp", "10250"),
         row("load-balancers", "worker", "tcp", "10256"),
         row("control-plane", "worker", "tcp", "30000-32767"),
         row("worker", "worker", "tcp", "30000-32767"),
-        row("clients", "worker", "tcp", "30000-32767"),
+        row("nodeport-clients", "worker", "tcp", "30000-32767"),
         row("control-plane", "worker", "udp", "30000-32767"),
         row("worker", "worker", "udp", "30000-32767"),
-        row("clients", "worker", "udp", "30000-32767"),
+        row("nodeport-clients", "worker", "udp", "30000-32767"),
         // metrics-server README: "Metrics Server to Kubelet on all nodes" and "Control plane to Metrics Server ...
         // pod IP and port 10250".
         row_if("metrics-server", "control-plane", "tcp", "10250", METRICS_SERVER),

@@ -32,7 +32,7 @@ data "portmatrix_aws_security_group_rules" "cluster" {
 
   # Admins and CI reaching the API server and NodePorts.
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
   }
 

@@ -32,7 +32,7 @@ data "portmatrix_aws_security_group_audit" "cluster" {
     name = "calico"
   }
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = ["10.20.0.0/16"]
   }
   endpoint {

@@ -17,7 +17,7 @@ data "portmatrix_flows" "cluster" {
 
   # Kubernetes: users and automation outside the nodes reach the API server and NodePorts.
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = ["10.40.0.0/16"]
   }
 

@@ -16,7 +16,7 @@ data "portmatrix_gcp_firewall_rules" "cluster" {
 
   # Who may use the API server (6443) and the NodePorts (30000-32767).
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
   }
 

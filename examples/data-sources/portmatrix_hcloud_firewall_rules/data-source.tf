@@ -23,7 +23,7 @@ data "portmatrix_hcloud_firewall_rules" "cluster" {
 
   # Who may use the Kubernetes API and the NodePorts ("All" in the Kubernetes table).
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = ["0.0.0.0/0"]
     cidr_ipv6 = ["::/0"]
   }

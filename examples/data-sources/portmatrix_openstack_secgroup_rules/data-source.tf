@@ -11,7 +11,7 @@ data "portmatrix_openstack_secgroup_rules" "cluster" {
 
   # Who may use the Kubernetes API and the NodePorts ("All" in the Kubernetes table).
   endpoint {
-    name      = "clients"
+    name      = "api-clients"
     cidr_ipv4 = ["198.51.100.0/24"]
   }
 

@@ -87,6 +87,10 @@ pub struct Endpoint {
     pub title: String,
     /// What the endpoint is.
     pub description: String,
+    /// Names this endpoint had in earlier catalogs (an endpoint split in two lists the old name in both), so
+    /// that an endpoint block still using one gets a diagnostic saying what to write instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub formerly: Vec<String>,
 }
 
 /// A condition users choose; flows may depend on it through `when`.

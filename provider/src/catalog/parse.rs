@@ -77,6 +77,8 @@ pub(super) struct RawEndpoint {
     pub name: String,
     pub title: String,
     pub description: String,
+    #[serde(default)]
+    pub formerly: Vec<String>,
     /// Accepted by the parser only to reject it with a message that says why.
     pub tiers: Option<IgnoredAny>,
 }

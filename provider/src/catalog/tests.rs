@@ -402,6 +402,7 @@ fn parses_every_field() {
             name: "backupstore".into(),
             title: "External Backupstore".into(),
             description: "Backup target (S3, NFS, ...).".into(),
+            formerly: vec![],
         }]
     );
     assert_eq!(r.options.len(), 2);

@@ -121,10 +121,14 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         }
         c.text(&format!("{at}.title"), &e.title)?;
         c.text(&format!("{at}.description"), &e.description)?;
+        for (j, old) in e.formerly.iter().enumerate() {
+            c.name(&format!("{at}.formerly[{j}]"), old, Pattern::Name)?;
+        }
         endpoints.push(Endpoint {
             name: e.name,
             title: e.title,
             description: e.description,
+            formerly: e.formerly,
         });
     }
 

@@ -464,10 +464,26 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
     }
     match placement.endpoint_blocks.get(&qualified) {
         Some(block) => endpoint_end(block, placement),
-        None => End::Missing(format!(
-            "endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?} with its \
-             addresses or the tier it runs on"
-        )),
+        None => {
+            let formerly = release
+                .endpoints
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| e.formerly.as_slice())
+                .unwrap_or_default();
+            let note = match formerly {
+                [] => String::new(),
+                old => format!(
+                    " (it was part of the endpoint {:?} before; an endpoint block of that name no longer \
+                     reaches {platform})",
+                    old.join("\", \"")
+                ),
+            };
+            End::Missing(format!(
+                "endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?} with its \
+                 addresses or the tier it runs on{note}"
+            ))
+        }
     }
 }
 

@@ -194,13 +194,24 @@ fn place_endpoints(
             })
             .collect();
         if matches.is_empty() {
-            errors.push(InputError::new(
-                path(&[field("name")]),
-                format!("Unknown endpoint {:?}", spec.name),
+            let successors = successors(releases, &spec.name);
+            let detail = if successors.is_empty() {
                 format!(
                     "The selected platforms name these endpoints (and roles running outside your tiers): {}.",
                     bare_names(targets.iter())
-                ),
+                )
+            } else {
+                format!(
+                    "{:?} was split: {}. Give each of them an endpoint block with the addresses that need it (the \
+                     same addresses in all of them keep the old rules).",
+                    spec.name,
+                    successors.join("; ")
+                )
+            };
+            errors.push(InputError::new(
+                path(&[field("name")]),
+                format!("Unknown endpoint {:?}", spec.name),
+                detail,
             ));
             continue;
         }
@@ -308,6 +319,26 @@ fn addresses(
     } else {
         Err(errors)
     }
+}
+
+/// The endpoints of the selected releases that were once called `name` (`platform/name` or bare), each as
+/// `platform/endpoint (title)`.
+fn successors(releases: &[(String, &Release)], name: &str) -> Vec<String> {
+    let (platform, bare) = match name.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, name),
+    };
+    releases
+        .iter()
+        .filter(|(p, _)| platform.is_none_or(|wanted| wanted == p))
+        .flat_map(|(p, release)| {
+            release
+                .endpoints
+                .iter()
+                .filter(|e| e.formerly.iter().any(|old| old == bare))
+                .map(move |e| format!("{p}/{} ({})", e.name, e.title))
+        })
+        .collect()
 }
 
 /// Resolves `platform/role` or a bare role name unique among the selected platforms.

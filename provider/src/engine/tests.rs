@@ -540,3 +540,39 @@ fn old_spellings_of_the_api_server_port_migrate() {
         errors[0]
     );
 }
+
+#[test]
+fn the_split_clients_endpoint_names_its_successors() {
+    let catalog = Catalog::builtin();
+    let clients = EndpointSpec {
+        name: "clients".into(),
+        ipv4: vec!["203.0.113.0/24".into()],
+        ..Default::default()
+    };
+    let mut req = builtin(&["kubernetes"], None);
+    req.endpoints = vec![clients.clone()];
+    let errors = expand(catalog, &req).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].summary, "Unknown endpoint \"clients\"");
+    assert!(
+        errors[0].detail.contains("kubernetes/api-clients")
+            && errors[0].detail.contains("kubernetes/nodeport-clients"),
+        "{}",
+        errors[0]
+    );
+    // ingress-nginx keeps an endpoint named clients: the block reaches it, and the kubernetes rows that used it
+    // are skipped with a warning that says why.
+    let mut req = builtin(&["kubernetes", "ingress-nginx"], None);
+    req.endpoints = vec![clients];
+    let out = expand(catalog, &req).unwrap();
+    let api = out
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("endpoint \"api-clients\" of kubernetes has no addresses"))
+        .expect("api-clients warning");
+    assert!(
+        api.contains("it was part of the endpoint \"clients\" before"),
+        "{api}"
+    );
+    assert!(!keys(&out).iter().any(|k| k.starts_with("clients->master")));
+}
