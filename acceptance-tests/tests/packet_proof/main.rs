@@ -98,13 +98,14 @@ const KUBEADM_CALICO_LONGHORN: Stack = Stack {
     version = "1.6.0"
   }"#,
     endpoints: &[
-        "clients",
+        "api-clients",
+        "nodeport-clients",
         "load-balancers",
         "backupstore",
         "image-download-server",
     ],
     tier_endpoints: &[("kubernetes-api-server", "master")],
-    parameters: "apiserver_port = 6443, backupstore_port = 9000, image_download_port = 8000",
+    parameters: "backupstore_port = 9000, image_download_port = 8000",
     ip_in_ip: true,
 };
 
@@ -160,7 +161,13 @@ const ROUTED_WITH_LB: Stack = Stack {
     roles = ["ingress-nginx/controller", "metallb/speaker", "cilium/node"]
   }
   pod_network = "routed""#,
-    endpoints: &["clients", "load-balancers", "prometheus"],
+    endpoints: &[
+        "api-clients",
+        "nodeport-clients",
+        "clients",
+        "load-balancers",
+        "prometheus",
+    ],
     tier_endpoints: &[],
     parameters: "metrics_port = 7472",
     ip_in_ip: false,
@@ -842,13 +849,15 @@ fn a_broken_ruleset_is_caught() {
     let mut broken = rulesets(&outputs);
     let worker = broken.get_mut("worker").expect("worker ruleset");
     let removed = "    ip saddr @tier_master_v4 tcp dport 10250 accept";
-    let widened = "    ip saddr @endpoint_clients_v4 tcp dport 30000-32767 accept";
+    let widened = "    ip saddr @endpoint_nodeport-clients_v4 tcp dport 30000-32767 accept";
     let lines: Vec<String> = worker
         .lines()
         .filter(|l| !l.starts_with(removed))
         .map(|l| match l.strip_prefix(widened) {
             Some(rest) => {
-                format!("    ip saddr @endpoint_clients_v4 tcp dport 30000-32768 accept{rest}")
+                format!(
+                    "    ip saddr @endpoint_nodeport-clients_v4 tcp dport 30000-32768 accept{rest}"
+                )
             }
             None => l.to_string(),
         })
@@ -869,8 +878,8 @@ fn a_broken_ruleset_is_caught() {
     let expected = BTreeSet::from([
         "master1 -> worker1 IPv4 Tcp(10250): required, but dropped",
         "master2 -> worker2 IPv4 Tcp(10250): required, but dropped",
-        "endpoint:clients -> worker1 IPv4 Tcp(32768): not required, but admitted",
-        "endpoint:clients -> worker2 IPv4 Tcp(32768): not required, but admitted",
+        "endpoint:nodeport-clients -> worker1 IPv4 Tcp(32768): not required, but admitted",
+        "endpoint:nodeport-clients -> worker2 IPv4 Tcp(32768): not required, but admitted",
     ]);
     assert_eq!(wrong, expected, "{report:#?}");
     println!(
