@@ -17,9 +17,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::catalog::Catalog;
+use crate::plugin::handshake::PROTOCOL_VERSION;
 
 /// The exit codes, as `--help` shows them.
 const EXIT_CODES: &str = "Exit codes:\n  \
@@ -62,6 +63,19 @@ enum Command {
     /// wider rules, excess, or over-broad. Needs a build with the aws-audit feature.
     #[command(after_help = EXIT_CODES)]
     Audit(audit::AuditArgs),
+    /// Print a shell completion script for portmatrix (e.g. `portmatrix completions bash >
+    /// /etc/bash_completion.d/portmatrix`).
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the portmatrix(1) manual page in roff (e.g. `portmatrix man | man -l -`), or write it and the
+    /// pages of every subcommand (portmatrix-catalog(1), ...) into a directory.
+    Man {
+        /// Write portmatrix.1 and one page per subcommand into this directory instead of printing.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,9 +153,51 @@ pub struct Outcome {
     pub findings: bool,
 }
 
+/// The `portmatrix` command as clap defines it, with a long version (`--version`) that names the provider version,
+/// the plugin protocol and the releases of the built-in catalog.
+pub fn command() -> clap::Command {
+    Cli::command().long_version(long_version(Catalog::builtin()))
+}
+
+/// [`command`] with the version on every subcommand too, so that each manual page's title names it (a `--version`
+/// flag on subcommands would clash with `catalog show --version`).
+fn manual_command() -> clap::Command {
+    fn versioned(command: clap::Command) -> clap::Command {
+        command
+            .version(env!("CARGO_PKG_VERSION"))
+            .disable_version_flag(true)
+            .mut_subcommands(versioned)
+    }
+    command().mut_subcommands(versioned)
+}
+
+/// What `portmatrix --version` prints after the program name.
+fn long_version(catalog: &Catalog) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    let platforms: Vec<_> = catalog.platforms().collect();
+    let releases: usize = platforms.iter().map(|p| p.releases.len()).sum();
+    let mut text = format!(
+        "{version}\nprovider: terraform-provider-portmatrix {version} (Terraform plugin protocol {PROTOCOL_VERSION}.0)\n\
+         catalog: built into portmatrix {version}, {} platforms, {releases} releases (versions covered):",
+        platforms.len()
+    );
+    for platform in platforms {
+        let ranges: Vec<&str> = platform
+            .releases
+            .iter()
+            .map(|r| r.platform.versions.text())
+            .collect();
+        text.push_str(&format!("\n  {} {}", platform.name, ranges.join(" | ")));
+    }
+    text
+}
+
 /// Runs `portmatrix` on the built-in catalog and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     for error in Catalog::builtin_errors() {
         eprintln!("warning: built-in catalog document left out: {error}");
     }
@@ -231,6 +287,24 @@ pub fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
         Command::Review(args) => review::run(args, catalog),
         Command::Diagram(args) => diagram::run(args, catalog),
         Command::Audit(args) => audit::run(args, catalog),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command(), "portmatrix", &mut script);
+            plain(String::from_utf8(script).map_err(|e| format!("completion script: {e}")))
+        }
+        Command::Man { dir: Some(dir) } => {
+            clap_mangen::generate_to(manual_command(), dir).map_err(|e| {
+                format!("cannot write the manual pages into {}: {e}", dir.display())
+            })?;
+            plain(Ok(String::new()))
+        }
+        Command::Man { dir: None } => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(manual_command())
+                .render(&mut page)
+                .map_err(|e| format!("cannot render the manual page: {e}"))?;
+            plain(String::from_utf8(page).map_err(|e| format!("manual page: {e}")))
+        }
     }
 }
 
