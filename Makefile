@@ -1,21 +1,22 @@
-# The two commands of the README. Each installs what it needs (toolchains aside).
+# The two commands of the README, and the release. Each installs what it needs (toolchains aside).
 #
-# Both build with the provider's `aws-audit` feature, as releases are: it compiles aws-sdk-ec2 (about 5 minutes
-# and 8 GB of compiler memory for a clean debug build, 11 minutes for release). For a fast loop on everything
-# else, `cargo test -p terraform-provider-portmatrix` leaves it out.
+# `make test` builds with the provider's `aws-audit` feature, as releases are: it compiles aws-sdk-ec2 (about 5
+# minutes and 8 GB of compiler memory for a clean debug build, 11 minutes for release). For a fast loop on
+# everything else, `cargo test -p terraform-provider-portmatrix` leaves it out. `make example` leaves it out too.
 
 AUDIT := --features terraform-provider-portmatrix/aws-audit
 
-.PHONY: example test lint unit acceptance proof
+.PHONY: example test lint unit acceptance proof release release-check
 
 ## Plan the bundled example with the freshly built provider and print what it produces.
 example:
 	bash examples/plan.sh examples/aws-kubernetes-cluster/rules-only
 
 ## The whole test suite: formatting, lints, unit, catalog and acceptance tests under real Terraform CLIs.
+## --no-fail-fast: one failing test binary never hides the results of the others.
 test: lint
 	bash acceptance-tests/setup.sh
-	cargo test --workspace --all-targets $(AUDIT)
+	cargo test --workspace --all-targets --no-fail-fast $(AUDIT)
 
 ## Proof by packets: six stacks' rules (nftables, AWS, GCP, OpenStack, Hetzner, Azure) enforced in network
 ## namespaces, every flow probed open and its neighbours, other platforms' ports, other protocols and wrong
@@ -30,3 +31,13 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets $(AUDIT) -- -D warnings
 	cargo clippy -p terraform-provider-portmatrix --all-targets -- -D warnings
+
+## Reproducible release builds and their Registry packaging in dist/ (scripts/release.sh). Signs the checksums
+## with the GPG key PORTMATRIX_GPG_KEY names, when set.
+release:
+	bash scripts/release.sh
+
+## Builds the release a second time from a clean clone of HEAD in another directory and checks that every zip and
+## checksum file is byte-identical to dist/ (run `make release` first). Costs a second cold release build.
+release-check:
+	bash scripts/release-check.sh

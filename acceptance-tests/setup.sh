@@ -4,7 +4,10 @@
 #   .tools/moto-venv             moto's EC2 server (moto_server) and boto3, for the security group audit tests
 # and, from Debian's packages, nftables' `nft`, which checks every generated nftables ruleset (`nft -c -f`).
 # Idempotent: a tool already in place is kept. Any newer `terraform` on PATH is used by the tests as well.
+# `setup.sh terraform` installs Terraform alone (what `make example` needs to plan). The packaging tests also need
+# Debian's zip, unzip and gnupg, installed here when missing.
 set -euo pipefail
+only=${1:-all}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="$root/.tools"
@@ -25,6 +28,7 @@ if [ ! -x "$tf_bin" ]; then
 fi
 # sed reads to the end: with head, Terraform's second line could hit a closed pipe and pipefail stop the script.
 "$tf_bin" version | sed -n 1p >&2
+[ "$only" = terraform ] && exit 0
 
 # moto is a real EC2 API implementation; the audit tests start `moto_server` on a free loopback port and use boto3
 # to create groups and apply rules. The pins are the versions test-harness.md measured.
@@ -37,15 +41,21 @@ if [ ! -x "$moto_venv/bin/moto_server" ] || ! "$moto_venv/bin/python" -c 'import
 fi
 echo "moto $("$moto_venv/bin/python" -c 'import moto; print(moto.__version__)')" >&2
 
-# nft checks the rulesets of portmatrix_nftables_ruleset. CI runs as root; elsewhere sudo is used when present.
+# Debian packages: nftables' `nft` checks the rulesets of portmatrix_nftables_ruleset; zip, unzip and gnupg make
+# and check the release packages (scripts/package-release.sh). CI runs as root; elsewhere sudo is used when present.
 # The package list is refreshed only when the install fails, as it does on a machine that never ran apt-get update.
-if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
-  echo "setup: installing the Debian package nftables" >&2
+missing=()
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
+command -v zip >/dev/null 2>&1 || missing+=(zip)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing the Debian packages ${missing[*]}" >&2
   as_root=()
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
     as_root=(sudo)
   fi
-  apt_install=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables)
+  apt_install=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}")
   if ! "${apt_install[@]}" >&2; then
     "${as_root[@]}" apt-get update -q >&2
     "${apt_install[@]}" >&2
