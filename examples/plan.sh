@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Plans a bundled example against the freshly built provider, with no `terraform init` and no registry:
 #   examples/plan.sh [EXAMPLE_DIR]     (default: examples/aws-kubernetes-cluster/rules-only)
-# Uses TERRAFORM if set, else the pinned Terraform 1.0.3 from .tools (installed on demand), else `terraform`.
+# Uses TERRAFORM if set, else the pinned Terraform 1.0.3 from .tools, else a `terraform` on PATH, else installs
+# Terraform 1.0.3 into .tools (acceptance-tests/setup.sh terraform).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,10 +14,18 @@ cargo build --release --quiet -p terraform-provider-portmatrix ${PORTMATRIX_FEAT
   --bin terraform-provider-portmatrix --manifest-path "$root/Cargo.toml"
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 
+# Terraform only: no test tooling (moto, nftables) is installed for a plan.
 if [ -z "${TERRAFORM:-}" ]; then
-  bash "$root/acceptance-tests/setup.sh"
-  TERRAFORM="$root/.tools/bin/terraform-1.0.3"
+  if [ ! -x "$root/.tools/bin/terraform-1.0.3" ] && command -v terraform >/dev/null 2>&1; then
+    TERRAFORM=terraform
+  else
+    bash "$root/acceptance-tests/setup.sh" terraform
+    TERRAFORM="$root/.tools/bin/terraform-1.0.3"
+  fi
 fi
+# Colours for a terminal only: piped into a file or a CI log, escape codes are noise.
+color=()
+[ -t 1 ] || color=(-no-color)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,4 +41,4 @@ TFRC
 cp -R "$example/." "$work/config"
 cd "$work/config"
 TF_CLI_CONFIG_FILE="$work/dev.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 \
-  "$TERRAFORM" plan -input=false
+  "$TERRAFORM" plan -input=false "${color[@]}"
