@@ -173,13 +173,27 @@ fn provider_mirror() -> &'static Path {
         .path()
 }
 
-/// The CLI configuration of [`Workspace::installed`]: portmatrix from [`provider_mirror`], `hashicorp/aws` from
+/// Where [`Workspace::installing`] has `terraform init` get portmatrix from.
+#[derive(Debug, Clone, Copy)]
+pub enum PortmatrixSource<'a> {
+    /// A filesystem mirror rooted here, in the unpacked or the packed (zip) layout.
+    FilesystemMirror(&'a Path),
+    /// A provider network mirror at this HTTPS URL (ending in `/`).
+    NetworkMirror(&'a str),
+}
+
+/// The CLI configuration of [`Workspace::installing`]: portmatrix from `source`, `hashicorp/aws` from
 /// [`aws_mirror`] when there is one, everything else (and `hashicorp/aws` otherwise) from the registry.
-fn installing_cli_config() -> String {
-    let mut config = format!(
-        "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_ADDRESS}\"]\n  }}\n",
-        provider_mirror().display()
-    );
+fn installing_cli_config(source: PortmatrixSource) -> String {
+    let mut config = match source {
+        PortmatrixSource::FilesystemMirror(root) => format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_ADDRESS}\"]\n  }}\n",
+            root.display()
+        ),
+        PortmatrixSource::NetworkMirror(url) => format!(
+            "provider_installation {{\n  network_mirror {{\n    url     = \"{url}\"\n    include = [\"{PROVIDER_ADDRESS}\"]\n  }}\n"
+        ),
+    };
     let mut mirrored = vec![PROVIDER_ADDRESS.to_string()];
     if let Some(aws) = aws_mirror() {
         config.push_str(&format!(
@@ -285,20 +299,8 @@ impl Workspace {
     /// user's configuration is: portmatrix from a filesystem mirror of the debug build, `hashicorp/aws` from the
     /// machine's mirror or the registry. Panics with Terraform's answer when init fails.
     pub fn installed(terraform: &Terraform, files: &[(String, String)]) -> Workspace {
-        let dir = tempfile::Builder::new()
-            .prefix("portmatrix-acc")
-            .tempdir()
-            .expect("temp dir");
-        std::fs::write(dir.path().join(CLI_CONFIG), installing_cli_config())
-            .expect("write CLI config");
-        for (name, text) in files {
-            std::fs::write(dir.path().join(name), text).expect("write a configuration file");
-        }
-        let workspace = Workspace {
-            dir,
-            terraform: terraform.clone(),
-            env: Vec::new(),
-        };
+        let source = PortmatrixSource::FilesystemMirror(provider_mirror());
+        let workspace = Workspace::installing(terraform, files, source);
         let init = workspace.run(&["init", "-input=false", "-no-color"], &[]);
         assert!(
             init.success,
@@ -314,6 +316,30 @@ impl Workspace {
             init.stderr
         );
         workspace
+    }
+
+    /// A directory holding `files` and a CLI configuration that installs portmatrix from `source` and
+    /// `hashicorp/aws` as [`Workspace::installed`] does, not yet initialised: the caller runs `terraform init`
+    /// (or `terraform providers lock`) and judges the answer.
+    pub fn installing(
+        terraform: &Terraform,
+        files: &[(String, String)],
+        source: PortmatrixSource,
+    ) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("portmatrix-acc")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::write(dir.path().join(CLI_CONFIG), installing_cli_config(source))
+            .expect("write CLI config");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write a configuration file");
+        }
+        Workspace {
+            dir,
+            terraform: terraform.clone(),
+            env: Vec::new(),
+        }
     }
 
     /// Adds `env` to the environment of every command the workspace runs (and so of the provider).

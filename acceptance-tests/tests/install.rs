@@ -16,14 +16,13 @@ use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use portmatrix_acceptance_tests::{
-    portmatrix_binary, provider_binary, repo_root, terraforms, Terraform,
+    example_files, portmatrix_binary, provider_binary, repo_root, terraforms, PortmatrixSource,
+    Workspace,
 };
 use sha2::{Digest, Sha256};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const NAME: &str = "terraform-provider-portmatrix";
-/// The root of the hashicorp/aws 5.100.0 filesystem mirror of the machine image (test-harness.md section 7).
-const AWS_MIRROR: &str = "/opt/tf-plugins";
 
 fn zip_name() -> String {
     format!("{NAME}_{VERSION}_linux_amd64.zip")
@@ -323,113 +322,42 @@ fn release_packages_have_registry_names_signed_checksums_and_reproducible_zips()
     }
 }
 
-/// A Terraform working directory whose CLI configuration installs portmatrix from `portmatrix_source` (an HCL
-/// block inside `provider_installation`) and hashicorp/aws from the machine's mirror.
-struct Installation {
-    dir: tempfile::TempDir,
-    terraform: Terraform,
-    env: Vec<(String, String)>,
+/// `terraform ARGS` in `workspace`: whether it succeeded, and stdout and stderr together.
+fn terraform_run(workspace: &Workspace, args: &[&str]) -> (bool, String) {
+    let run = workspace.run(args, &[]);
+    (run.success, format!("{}\n{}", run.stdout, run.stderr))
 }
 
-impl Installation {
-    fn new(
-        terraform: &Terraform,
-        portmatrix_source: &str,
-        config: &[(&str, &str)],
-    ) -> Installation {
-        let dir = tempfile::Builder::new()
-            .prefix("portmatrix-install")
-            .tempdir()
-            .expect("temp dir");
-        let cli_config = format!(
-            "provider_installation {{\n{portmatrix_source}\n  filesystem_mirror {{\n    path    = \"{AWS_MIRROR}\"\n    \
-             include = [\"registry.terraform.io/hashicorp/aws\"]\n  }}\n}}\n"
-        );
-        fs::write(dir.path().join("cli.tfrc"), cli_config).expect("write CLI config");
-        let work = dir.path().join("work");
-        fs::create_dir(&work).expect("create dir");
-        for (name, text) in config {
-            fs::write(work.join(name), text).expect("write configuration");
-        }
-        Installation {
-            dir,
-            terraform: terraform.clone(),
-            env: Vec::new(),
-        }
-    }
+fn must(workspace: &Workspace, args: &[&str]) -> String {
+    let (ok, text) = terraform_run(workspace, args);
+    assert!(ok, "terraform {args:?} failed:\n{text}");
+    text
+}
 
-    fn with_env(mut self, key: &str, value: &str) -> Installation {
-        self.env.push((key.into(), value.into()));
-        self
-    }
-
-    fn work(&self) -> PathBuf {
-        self.dir.path().join("work")
-    }
-
-    fn terraform(&self, args: &[&str]) -> (bool, String) {
-        let output = Command::new(&self.terraform.path)
-            .current_dir(self.work())
-            .args(args)
-            .env("TF_CLI_CONFIG_FILE", self.dir.path().join("cli.tfrc"))
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_IN_AUTOMATION", "1")
-            .env_remove("TF_LOG")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .expect("terraform runs");
-        let text = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (output.status.success(), text)
-    }
-
-    fn must(&self, args: &[&str]) -> String {
-        let (ok, text) = self.terraform(args);
-        assert!(
-            ok,
-            "terraform {} {args:?} failed:\n{text}",
-            self.terraform.version
-        );
-        text
-    }
-
-    /// The hashes the lock file records for portmatrix, and that it pins this version.
-    fn locked_portmatrix_hashes(&self) -> Vec<String> {
-        let lock = fs::read_to_string(self.work().join(".terraform.lock.hcl")).expect("lock file");
-        let block = lock
-            .split("provider \"")
-            .find(|block| block.starts_with("registry.terraform.io/portmatrix/portmatrix\""))
-            .unwrap_or_else(|| panic!("portmatrix missing from the lock file:\n{lock}"));
-        assert!(
-            block.contains(&format!("version = \"{VERSION}\"")),
-            "{block}"
-        );
-        block
-            .lines()
-            .map(|line| line.trim().trim_end_matches(',').trim_matches('"'))
-            .filter(|line| line.starts_with("h1:") || line.starts_with("zh:"))
-            .map(str::to_string)
-            .collect()
-    }
+/// The hashes the lock file records for portmatrix, after checking that it pins this version.
+fn locked_portmatrix_hashes(workspace: &Workspace) -> Vec<String> {
+    let lock = fs::read_to_string(workspace.path().join(".terraform.lock.hcl")).expect("lock file");
+    let block = lock
+        .split("provider \"")
+        .find(|block| block.starts_with("registry.terraform.io/portmatrix/portmatrix\""))
+        .unwrap_or_else(|| panic!("portmatrix missing from the lock file:\n{lock}"));
+    assert!(
+        block.contains(&format!("version = \"{VERSION}\"")),
+        "{block}"
+    );
+    block
+        .lines()
+        .map(|line| line.trim().trim_end_matches(',').trim_matches('"'))
+        .filter(|line| line.starts_with("h1:") || line.starts_with("zh:"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The cloud example with a provider block for a plan without AWS: fake credentials, no API calls.
-fn aws_example() -> Vec<(&'static str, String)> {
-    let example = repo_root().join("examples/aws-kubernetes-cluster");
-    let mut files: Vec<(&'static str, String)> = ["main.tf", "variables.tf", "outputs.tf"]
-        .into_iter()
-        .map(|name| {
-            (
-                name,
-                fs::read_to_string(example.join(name)).expect("example file"),
-            )
-        })
-        .collect();
+fn aws_example() -> Vec<(String, String)> {
+    let mut files = example_files("examples/aws-kubernetes-cluster");
     files.push((
-        "provider.tf",
+        "provider.tf".into(),
         r#"provider "aws" {
   region                      = "eu-central-1"
   access_key                  = "AKIAEXAMPLEEXAMPLE00"
@@ -443,22 +371,15 @@ fn aws_example() -> Vec<(&'static str, String)> {
         .into(),
     ));
     files.push((
-        "terraform.tfvars",
+        "terraform.tfvars".into(),
         "vpc_id = \"vpc-0123456789abcdef0\"\napi_client_cidrs = [\"203.0.113.0/24\"]\n".into(),
     ));
     files
 }
 
-fn borrowed<'a>(files: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    files
-        .iter()
-        .map(|(name, text)| (*name, text.as_str()))
-        .collect()
-}
-
 /// A plan of the AWS example creates the three tier groups and their rules from portmatrix's data source.
-fn assert_plans_aws_example(install: &Installation) {
-    let plan = install.must(&["plan", "-input=false", "-no-color"]);
+fn assert_plans_aws_example(workspace: &Workspace) {
+    let plan = must(workspace, &["plan", "-input=false", "-no-color"]);
     for tier in ["master", "worker", "lb"] {
         assert!(
             plan.contains(&format!(
@@ -485,22 +406,19 @@ fn packed_mirror(root: &Path) {
 fn filesystem_mirror_of_the_release_installs_beside_aws_and_refuses_a_tampered_zip() {
     let mirror = tempfile::tempdir().expect("temp dir");
     packed_mirror(mirror.path());
-    let source = format!(
-        "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/portmatrix/portmatrix\"]\n  }}",
-        mirror.path().display()
-    );
+    let source = PortmatrixSource::FilesystemMirror(mirror.path());
     let expected_h1 = h1_of_binary(&fs::read(&stripped_binaries().0).expect("read binary"));
     let example = aws_example();
     for terraform in terraforms() {
-        let install = Installation::new(terraform, &source, &borrowed(&example));
-        let init = install.must(&["init", "-input=false", "-no-color"]);
+        let install = Workspace::installing(terraform, &example, source);
+        let init = must(&install, &["init", "-input=false", "-no-color"]);
         assert!(
             init.contains(&format!("Installed portmatrix/portmatrix v{VERSION}")),
             "{init}"
         );
         assert!(init.contains("Installed hashicorp/aws v5.100.0"), "{init}");
         assert_eq!(
-            install.locked_portmatrix_hashes(),
+            locked_portmatrix_hashes(&install),
             vec![expected_h1.clone()]
         );
         assert_plans_aws_example(&install);
@@ -520,15 +438,12 @@ fn filesystem_mirror_of_the_release_installs_beside_aws_and_refuses_a_tampered_z
             .args(["-q", "-X"])
             .arg(dir.join(zip_name()))
             .arg(staged.file_name().expect("name")));
-        let tampered_source = source.replace(
-            &mirror.path().display().to_string(),
-            &tampered.path().display().to_string(),
-        );
-        let mut files = borrowed(&example);
-        let lock = fs::read_to_string(install.work().join(".terraform.lock.hcl")).expect("lock");
-        files.push((".terraform.lock.hcl", &lock));
-        let refused = Installation::new(terraform, &tampered_source, &files);
-        let (ok, text) = refused.terraform(&["init", "-input=false", "-no-color"]);
+        let mut files = example.clone();
+        let lock = fs::read_to_string(install.path().join(".terraform.lock.hcl")).expect("lock");
+        files.push((".terraform.lock.hcl".into(), lock));
+        let tampered_source = PortmatrixSource::FilesystemMirror(tampered.path());
+        let refused = Workspace::installing(terraform, &files, tampered_source);
+        let (ok, text) = terraform_run(&refused, &["init", "-input=false", "-no-color"]);
         assert!(
             !ok,
             "terraform {} installed a tampered zip:\n{text}",
@@ -617,13 +532,6 @@ impl NetworkMirror {
             .join("registry.terraform.io/portmatrix/portmatrix")
             .join(zip_name())
     }
-
-    fn source(&self) -> String {
-        format!(
-            "  network_mirror {{\n    url     = \"{}\"\n    include = [\"registry.terraform.io/portmatrix/portmatrix\"]\n  }}",
-            self.url()
-        )
-    }
 }
 
 /// GET of a file under `root` (no `..`), or 404.
@@ -690,13 +598,15 @@ fn test_pki() -> (String, Arc<rustls::ServerConfig>) {
 #[test]
 fn network_mirror_over_https_installs_locks_and_refuses_a_tampered_zip() {
     let mirror = NetworkMirror::start();
+    let url = mirror.url();
+    let source = PortmatrixSource::NetworkMirror(&url);
     let ca = mirror.ca_file.display().to_string();
+    let trust = [("SSL_CERT_FILE", ca.as_str())];
     let expected_h1 = h1_of_binary(&fs::read(&stripped_binaries().0).expect("read binary"));
     let example = aws_example();
     for terraform in terraforms() {
-        let install = Installation::new(terraform, &mirror.source(), &borrowed(&example))
-            .with_env("SSL_CERT_FILE", &ca);
-        let init = install.must(&["init", "-input=false", "-no-color"]);
+        let install = Workspace::installing(terraform, &example, source).with_env(&trust);
+        let init = must(&install, &["init", "-input=false", "-no-color"]);
         assert!(
             init.contains(&format!(
                 "Installed portmatrix/portmatrix v{VERSION} (verified checksum)"
@@ -704,26 +614,28 @@ fn network_mirror_over_https_installs_locks_and_refuses_a_tampered_zip() {
             "{init}"
         );
         assert_eq!(
-            install.locked_portmatrix_hashes(),
+            locked_portmatrix_hashes(&install),
             vec![expected_h1.clone()]
         );
         assert_plans_aws_example(&install);
 
         // `terraform providers lock` against the mirror writes the same hash into a fresh lock file, and an init
         // that follows it succeeds.
-        let locked = Installation::new(terraform, &mirror.source(), &borrowed(&example))
-            .with_env("SSL_CERT_FILE", &ca);
-        let net_mirror = format!("-net-mirror={}", mirror.url());
-        locked.must(&[
-            "providers",
-            "lock",
-            "-no-color",
-            &net_mirror,
-            "-platform=linux_amd64",
-            "registry.terraform.io/portmatrix/portmatrix",
-        ]);
-        assert_eq!(locked.locked_portmatrix_hashes(), vec![expected_h1.clone()]);
-        locked.must(&["init", "-input=false", "-no-color"]);
+        let locked = Workspace::installing(terraform, &example, source).with_env(&trust);
+        let net_mirror = format!("-net-mirror={url}");
+        must(
+            &locked,
+            &[
+                "providers",
+                "lock",
+                "-no-color",
+                &net_mirror,
+                "-platform=linux_amd64",
+                "registry.terraform.io/portmatrix/portmatrix",
+            ],
+        );
+        assert_eq!(locked_portmatrix_hashes(&locked), vec![expected_h1.clone()]);
+        must(&locked, &["init", "-input=false", "-no-color"]);
     }
 
     // The mirror now serves a zip that does not match the zh: hash it lists: init refuses it.
@@ -731,9 +643,8 @@ fn network_mirror_over_https_installs_locks_and_refuses_a_tampered_zip() {
     zip.extend_from_slice(b"tampered");
     fs::write(mirror.zip(), zip).expect("write zip");
     for terraform in terraforms() {
-        let refused = Installation::new(terraform, &mirror.source(), &borrowed(&example))
-            .with_env("SSL_CERT_FILE", &ca);
-        let (ok, text) = refused.terraform(&["init", "-input=false", "-no-color"]);
+        let refused = Workspace::installing(terraform, &example, source).with_env(&trust);
+        let (ok, text) = terraform_run(&refused, &["init", "-input=false", "-no-color"]);
         assert!(
             !ok,
             "terraform {} installed a tampered zip:\n{text}",
@@ -755,10 +666,6 @@ fn readme_configuration_plans() {
     let snippet = &readme[start..start + readme[start..].find("```").expect("block ends")];
     let mirror = tempfile::tempdir().expect("temp dir");
     packed_mirror(mirror.path());
-    let source = format!(
-        "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/portmatrix/portmatrix\"]\n  }}",
-        mirror.path().display()
-    );
     let credentials = r#"provider "aws" {
   access_key                  = "AKIAEXAMPLEEXAMPLE00"
   secret_key                  = "not-a-secret"
@@ -768,19 +675,17 @@ fn readme_configuration_plans() {
   skip_region_validation      = true
 }
 "#;
-    let variables = "vpc_id = \"vpc-0123456789abcdef0\"\n";
+    let files = [
+        ("main.tf", snippet),
+        ("credentials_override.tf", credentials),
+        ("terraform.tfvars", "vpc_id = \"vpc-0123456789abcdef0\"\n"),
+    ]
+    .map(|(name, text)| (name.to_string(), text.to_string()));
     for terraform in terraforms() {
-        let install = Installation::new(
-            terraform,
-            &source,
-            &[
-                ("main.tf", snippet),
-                ("credentials_override.tf", credentials),
-                ("terraform.tfvars", variables),
-            ],
-        );
-        install.must(&["init", "-input=false", "-no-color"]);
-        let plan = install.must(&["plan", "-input=false", "-no-color"]);
+        let source = PortmatrixSource::FilesystemMirror(mirror.path());
+        let install = Workspace::installing(terraform, &files, source);
+        must(&install, &["init", "-input=false", "-no-color"]);
+        let plan = must(&install, &["plan", "-input=false", "-no-color"]);
         for tier in ["master", "worker"] {
             assert!(
                 plan.contains(&format!(
