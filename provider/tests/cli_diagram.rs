@@ -2,6 +2,7 @@
 //! come from etcd's rows (client 2379, peer 2380) and Kublr's Table 1 and 2 with Calico (seed 004).
 
 mod cli_support;
+mod corpus;
 
 use cli_support::{run, run_with};
 use std::os::unix::fs::PermissionsExt;

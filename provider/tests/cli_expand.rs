@@ -3,6 +3,7 @@
 //! page (seed 004: Calico BGP 179/tcp, IP-in-IP protocol 4, Kubernetes API 443 from workers to masters).
 
 mod cli_support;
+mod corpus;
 
 use cli_support::{run, selection};
 use serde_json::{json, Value};
