@@ -320,6 +320,11 @@ impl Address {
     fn module_names(&self) -> Vec<String> {
         self.modules.iter().map(|(name, _)| name.clone()).collect()
     }
+
+    /// The instance key of a `for_each` instance as a string (`["master"]` gives `master`).
+    fn instance_key(&self) -> Option<String> {
+        serde_json::from_str(self.key.strip_prefix('[')?.strip_suffix(']')?).ok()
+    }
 }
 
 /// A managed resource of `planned_values`.
@@ -582,6 +587,14 @@ impl Reader<'_> {
             .copied()
     }
 
+    /// The references of the expression of `address`'s `key` in the configuration.
+    fn references(&self, address: &Address, key: &str) -> Vec<String> {
+        self.expressions(address)
+            .and_then(|e| e.get(key))
+            .map(|e| strings(e, "references"))
+            .unwrap_or_default()
+    }
+
     /// Whether `key` is absent from the planned values but written in the configuration: unknown until apply.
     fn unknown(&self, address: &str, values: &Value, key: &str) -> bool {
         values.get(key).is_none_or(Value::is_null)
@@ -594,8 +607,7 @@ impl Reader<'_> {
     /// `for_each = data.portmatrix_aws_security_group_rules.x.ingress` does), read from the data source's values.
     fn each_value(&self, address: &str) -> Option<&Value> {
         let parsed = Address::parse(address);
-        let key: String =
-            serde_json::from_str(parsed.key.strip_prefix('[')?.strip_suffix(']')?).ok()?;
+        let key: String = parsed.instance_key()?;
         let references = self
             .for_each
             .get(&(parsed.module_names(), parsed.resource.clone()))?;
@@ -615,11 +627,7 @@ impl Reader<'_> {
     /// is no such reference, the field is null, or no single group matches.
     fn each_group(&self, address: &str, key: &str) -> Option<(String, Option<String>)> {
         let parsed = Address::parse(address);
-        let references: Vec<String> = self
-            .expressions(&parsed)
-            .and_then(|e| e.get(key))
-            .map(|e| strings(e, "references"))
-            .unwrap_or_default();
+        let references = self.references(&parsed, key);
         // `each.value.tier` of a map from a portmatrix data source names a tier; `each.value` or `each.key` of
         // a map keyed by tier (`local.security_group_ids`) stands for the group whose instance key is that key.
         let from_field = self.each_value(address).and_then(|each| {
@@ -635,8 +643,7 @@ impl Reader<'_> {
                 .any(|r| r == "each.value" || r == "each.key")
                 && !references.iter().any(|r| r.starts_with("each.value.")) =>
             {
-                let key: String =
-                    serde_json::from_str(parsed.key.strip_prefix('[')?.strip_suffix(']')?).ok()?;
+                let key: String = parsed.instance_key()?;
                 (key, false)
             }
             // `local.security_group_ids["worker"]`: a map keyed by tier, indexed by a literal.
@@ -686,7 +693,7 @@ impl Reader<'_> {
         if !over_tiers {
             return None;
         }
-        serde_json::from_str(parsed.key.strip_prefix('[')?.strip_suffix(']')?).ok()
+        parsed.instance_key()
     }
 
     /// Places `group` on `tier` by the portmatrix tier tag, unless a tag already says otherwise.
@@ -730,11 +737,7 @@ impl Reader<'_> {
     /// several), else the reference as written; `None` without a reference.
     fn reference(&self, address: &str, key: &str, kind: &str) -> Option<String> {
         let parsed = Address::parse(address);
-        let references: Vec<String> = self
-            .expressions(&parsed)
-            .and_then(|e| e.get(key))
-            .map(|e| strings(e, "references"))
-            .unwrap_or_default();
+        let references = self.references(&parsed, key);
         let Some(reference) = references
             .iter()
             .find(|r| r.starts_with(&format!("{kind}.")))
