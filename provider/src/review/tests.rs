@@ -690,3 +690,95 @@ fn typhoon_kubelet_rules_from_every_node_are_needed() {
         .collect();
     assert_eq!(kubelet_findings, Vec::<String>::new());
 }
+
+/// The wiring the examples use: groups `for_each` over the data source's tiers, rules `for_each` over its
+/// `ingress`, the group through `local.ids[each.value.tier]` and the peer through `each.value.source_tier`, all
+/// unknown until apply. The data source's values sit in `prior_state`, as Terraform 1.0 writes them.
+#[test]
+fn groups_and_peers_resolve_through_the_for_each_wiring_of_a_portmatrix_data_source() {
+    let rule = |key: &str, cidr: Option<&str>| {
+        json!({
+            "address": format!("aws_vpc_security_group_ingress_rule.cluster[\"{key}\"]"), "mode": "managed",
+            "type": "aws_vpc_security_group_ingress_rule", "name": "cluster", "index": key,
+            "values": {"ip_protocol": "tcp", "from_port": 10250, "to_port": 10250, "cidr_ipv4": cidr,
+                       "cidr_ipv6": null, "prefix_list_id": null}
+        })
+    };
+    let group = |tier: &str| {
+        json!({
+            "address": format!("aws_security_group.tier[\"{tier}\"]"), "mode": "managed",
+            "type": "aws_security_group", "name": "tier", "index": tier,
+            "values": {"name": format!("k8s-{tier}"), "tags": {}}
+        })
+    };
+    let data = json!({
+        "address": "data.portmatrix_aws_security_group_rules.cluster", "mode": "data",
+        "type": "portmatrix_aws_security_group_rules", "name": "cluster",
+        "values": {
+            "platform": [{"name": "kubernetes", "version": null, "options": null}],
+            "tiers": {"master": {}, "worker": {}, "lb": {}},
+            "ingress": {
+                "worker:tcp:10250:master": {"tier": "worker", "source_tier": "master"},
+                "worker:tcp:10250:10.9.0.0/16": {"tier": "worker", "source_tier": null}
+            }
+        }
+    });
+    let document = json!({
+        "format_version": "1.0",
+        "terraform_version": "1.0.3",
+        "planned_values": {"root_module": {"resources": [
+            group("lb"), group("master"), group("worker"),
+            rule("worker:tcp:10250:master", None),
+            rule("worker:tcp:10250:10.9.0.0/16", Some("10.9.0.0/16"))
+        ]}},
+        "prior_state": {"values": {"root_module": {"resources": [data]}}},
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_security_group.tier",
+             "for_each_expression": {"references": ["data.portmatrix_aws_security_group_rules.cluster.tiers",
+                                                    "data.portmatrix_aws_security_group_rules.cluster"]},
+             "expressions": {}},
+            {"address": "aws_vpc_security_group_ingress_rule.cluster",
+             "for_each_expression": {"references": ["data.portmatrix_aws_security_group_rules.cluster.ingress",
+                                                    "data.portmatrix_aws_security_group_rules.cluster"]},
+             "expressions": {
+                "security_group_id": {"references": ["local.ids", "each.value.tier", "each.value"]},
+                "referenced_security_group_id": {"references": ["each.value.source_tier", "each.value",
+                                                                "local.ids"]}
+             }}
+        ]}}
+    });
+    let plan = parse_plan(&document).unwrap();
+    assert_eq!(plan.selections.len(), 1);
+    assert_eq!(
+        plan.selections[0].0,
+        "data.portmatrix_aws_security_group_rules.cluster"
+    );
+    let keys: Vec<&str> = plan.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "aws_security_group.tier[\"lb\"]",
+            "aws_security_group.tier[\"master\"]",
+            "aws_security_group.tier[\"worker\"]"
+        ],
+        "no expression became a group"
+    );
+    for (group, tier) in plan.groups.iter().zip(["lb", "master", "worker"]) {
+        assert_eq!(group.tags.get(TIER_TAG).map(String::as_str), Some(tier));
+    }
+    let peers: Vec<String> = plan
+        .permissions
+        .iter()
+        .map(|p| plan.peer_label(p))
+        .collect();
+    assert_eq!(
+        peers,
+        ["aws_security_group.tier[\"master\"]", "10.9.0.0/16"]
+    );
+    assert!(
+        plan.permissions.iter().all(|p| p.group == 2),
+        "{:#?}",
+        plan.permissions
+    );
+    assert!(plan.warnings.is_empty(), "{:#?}", plan.warnings);
+}
