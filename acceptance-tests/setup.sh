@@ -33,8 +33,9 @@ fi
 # moto is a real EC2 API implementation; the audit tests start `moto_server` on a free loopback port and use boto3
 # to create groups and apply rules. The pins are the versions test-harness.md measured.
 moto_venv="$tools/moto-venv"
-moto_packages=(moto==5.2.5 flask flask-cors boto3)
-if [ ! -x "$moto_venv/bin/moto_server" ] || ! "$moto_venv/bin/python" -c 'import boto3, moto' 2>/dev/null; then
+# jsonschema validates the SARIF logs of `review --sarif` and `audit --sarif` against the SARIF 2.1.0 schema.
+moto_packages=(moto==5.2.5 flask flask-cors boto3 jsonschema==4.23.0)
+if [ ! -x "$moto_venv/bin/moto_server" ] || ! "$moto_venv/bin/python" -c 'import boto3, jsonschema, moto' 2>/dev/null; then
   echo "setup: installing moto 5.2.5 and boto3 into $moto_venv" >&2
   python3 -m venv "$moto_venv"
   "$moto_venv/bin/python" -m pip install --quiet "${moto_packages[@]}"
@@ -62,3 +63,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 "$(command -v nft || echo /usr/sbin/nft)" --version >&2
+
+# The published SARIF 2.1.0 JSON schema (sarif-2.1.0-rtm.5), as Microsoft's @microsoft/jest-sarif package ships
+# it, from the npm registry: the SARIF tests validate every log against it.
+sarif_schema="$tools/sarif/sarif-2.1.0-rtm.5.json"
+if [ ! -f "$sarif_schema" ]; then
+  echo "setup: fetching the SARIF 2.1.0 schema (npm @microsoft/jest-sarif@1.0.0-beta.0)" >&2
+  mkdir -p "$tools/sarif"
+  (cd "$tools/downloads" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null)
+  tar -xzf "$tools/downloads/microsoft-jest-sarif-1.0.0-beta.0.tgz" -C "$tools/sarif" --strip-components=3 \
+    package/lib/schemas/sarif-2.1.0-rtm.5.json
+fi

@@ -232,6 +232,40 @@ pub fn example_files(dir: &str) -> Vec<(String, String)> {
     files
 }
 
+/// Checks `log` against the SARIF 2.1.0 JSON schema (`.tools/sarif`, fetched by `acceptance-tests/setup.sh`) with
+/// Python's jsonschema from `.tools/moto-venv`; panics with the validator's message. Returns the parsed log.
+pub fn validate_sarif(log: &str) -> serde_json::Value {
+    let schema = repo_root().join(".tools/sarif/sarif-2.1.0-rtm.5.json");
+    assert!(
+        schema.is_file(),
+        "{} missing: run acceptance-tests/setup.sh",
+        schema.display()
+    );
+    let python = repo_root().join(".tools/moto-venv/bin/python");
+    let mut child = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.Draft4Validator(schema).validate(json.load(sys.stdin))",
+        ])
+        .arg(&schema)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), log.as_bytes())
+        .expect("write the log");
+    let output = child.wait_with_output().expect("the validator finishes");
+    assert!(
+        output.status.success(),
+        "not a valid SARIF 2.1.0 log:\n{}\n{log}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(log).expect("SARIF is JSON")
+}
+
 /// The CLI configuration file each workspace writes for itself.
 const CLI_CONFIG: &str = "cli.tfrc";
 

@@ -14,7 +14,9 @@
 //! Inbound | 10250 | Kubelet API | Self, Control plane" (worker from master).
 
 use portmatrix_acceptance_tests::moto::{free_port, Moto};
-use portmatrix_acceptance_tests::{portmatrix_binary, terraforms, Terraform, Workspace};
+use portmatrix_acceptance_tests::{
+    portmatrix_binary, terraforms, validate_sarif, Terraform, Workspace,
+};
 use serde_json::{json, Value};
 use std::process::Command;
 
@@ -523,6 +525,22 @@ fn the_cli_exits_0_when_compliant_1_when_not_2_on_errors() {
     );
     assert_eq!(found[0].2["key"], ETCD);
     assert_eq!(report["compliant"], json!(false));
+    let (code, sarif, stderr) = cli(dir.path(), &endpoint, &cluster.groups, &["--sarif"]);
+    assert_eq!(code, 1, "{sarif}{stderr}");
+    let log = validate_sarif(&sarif);
+    let results = log["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(results.len(), 1, "{log:#}");
+    assert_eq!(results[0]["ruleId"], "missing");
+    assert_eq!(
+        results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        format!(
+            "master ({})",
+            cluster.groups["master"].as_str().unwrap_or_default()
+        )
+    );
 
     cluster.restore(ETCD);
     let world = cluster.open_kubelet_to_the_world();

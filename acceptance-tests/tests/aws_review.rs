@@ -5,7 +5,7 @@
 //! exactly that.
 
 use portmatrix_acceptance_tests::{
-    example_files, portmatrix_binary, terraforms, Terraform, Workspace,
+    example_files, portmatrix_binary, terraforms, validate_sarif, Terraform, Workspace,
 };
 use serde_json::Value;
 use std::process::Command;
@@ -80,8 +80,18 @@ fn plan_json(terraform: &Terraform, extra: &[(&str, &str)]) -> String {
 
 /// `portmatrix review - --json ARGS` on `plan`: (exit code, report, stderr).
 fn review(plan: &str, args: &[&str]) -> (Option<i32>, Value, String) {
+    let (code, stdout, stderr) = run_review(plan, &[&["--json"], args].concat());
+    (
+        code,
+        serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        stderr,
+    )
+}
+
+/// `portmatrix review - ARGS` on `plan`: (exit code, stdout, stderr).
+fn run_review(plan: &str, args: &[&str]) -> (Option<i32>, String, String) {
     let mut child = Command::new(portmatrix_binary())
-        .args(["review", "-", "--json"])
+        .args(["review", "-"])
         .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -96,9 +106,11 @@ fn review(plan: &str, args: &[&str]) -> (Option<i32>, Value, String) {
         .write_all(plan.as_bytes())
         .expect("write the plan");
     let output = child.wait_with_output().expect("portmatrix finishes");
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let report = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-    (output.status.code(), report, stderr)
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// Each finding as `kind direction protocol ports peer @ resources`.
@@ -179,6 +191,20 @@ fn the_example_plan_reviews_clean_and_each_alteration_is_reported_exactly() {
             findings(&report),
             ["missing ingress tcp 6443 worker @ "],
             "{context}: one rule removed (a need: no resource grants it)"
+        );
+        let (code, sarif, stderr) = run_review(&removed, &["--sarif"]);
+        assert_eq!(code, Some(1), "{context}: {stderr}");
+        let log = validate_sarif(&sarif);
+        let results = log["runs"][0]["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(results.len(), 1, "{context}: {log:#}");
+        assert_eq!(results[0]["ruleId"], "missing");
+        assert_eq!(
+            results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            "aws_security_group.tier[\"master\"]",
+            "{context}: a missing need points at its tier's group"
         );
 
         let widened = plan_json(terraform, &[("widened_override.tf", ONE_RANGE_WIDENED)]);

@@ -3,6 +3,7 @@
 
 use clap::Args;
 
+use super::sarif::{self, SarifResult, SarifRule};
 use super::selection::SelectionArgs;
 use super::table::Table;
 use super::{to_json, Outcome};
@@ -48,8 +49,12 @@ pub(super) struct AuditArgs {
     #[arg(long, value_name = "ARN")]
     assume_role_arn: Option<String>,
     /// Print JSON: tiers with their findings, summary, compliant, warnings.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sarif")]
     json: bool,
+    /// Print a SARIF 2.1.0 log for code scanning: one result per missing, over-broad or excess rule, at the
+    /// security group (`tier (sg-…)`) it concerns.
+    #[arg(long)]
+    sarif: bool,
 }
 
 fn parse_group(text: &str) -> Result<(String, String), String> {
@@ -114,6 +119,8 @@ pub(super) fn run(args: &AuditArgs, catalog: &Catalog) -> Result<Outcome, String
     report.warnings = warnings;
     let output = if args.json {
         to_json(&report)?
+    } else if args.sarif {
+        to_json(&audit_sarif(&report))?
     } else {
         text(&report)
     };
@@ -122,6 +129,53 @@ pub(super) fn run(args: &AuditArgs, catalog: &Catalog) -> Result<Outcome, String
         warnings: report.warnings.clone(),
         findings: !report.compliant,
     })
+}
+
+/// The findings as SARIF results at their groups; covered rules are not findings.
+fn audit_sarif(report: &AuditReport) -> serde_json::Value {
+    let rules = [
+        SarifRule {
+            id: "missing",
+            description: "A required rule that no rule of the security group allows",
+            level: "error",
+        },
+        SarifRule {
+            id: "over-broad",
+            description: "A rule that opens traffic needed only between tiers to 0.0.0.0/0, ::/0 or every protocol",
+            level: "error",
+        },
+        SarifRule {
+            id: "excess",
+            description: "A rule of the security group that the selection does not require",
+            level: "warning",
+        },
+    ];
+    let mut results = Vec::new();
+    for (tier, findings) in &report.tiers {
+        for (kind, list) in [
+            ("missing", &findings.missing),
+            ("over-broad", &findings.over_broad),
+            ("excess", &findings.excess),
+        ] {
+            for finding in list {
+                results.push(SarifResult {
+                    rule: kind,
+                    message: format!(
+                        "{kind} {} {} {} {} {}: {}",
+                        finding.direction,
+                        finding.ip_protocol,
+                        ports(finding),
+                        finding.peer,
+                        rule(finding),
+                        finding.detail
+                    ),
+                    locations: vec![format!("{tier} ({})", findings.security_group_id)],
+                    location_kind: "securityGroup",
+                });
+            }
+        }
+    }
+    sarif::log(&rules, &results)
 }
 
 fn lines(items: impl Iterator<Item = String>) -> String {

@@ -10,6 +10,7 @@ mod catalog;
 mod diagram;
 mod expand;
 mod review;
+mod sarif;
 mod selection;
 mod table;
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::{json, Value};
 
+use super::sarif::{self, SarifResult, SarifRule};
 use super::selection::{expand_plan_selection, SelectionArgs};
 use super::table::Table;
 use super::{to_json, Outcome};
@@ -28,11 +29,15 @@ pub(super) struct ReviewArgs {
     #[arg(long = "tier", value_name = "TIER=MATCH", value_parser = parse_tier)]
     tiers: Vec<(String, String)>,
     /// Print JSON.
-    #[arg(long, conflicts_with = "junit")]
+    #[arg(long, conflicts_with_all = ["junit", "sarif"])]
     json: bool,
     /// Print JUnit XML: one test case per need and per permission, failed by its finding.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sarif")]
     junit: bool,
+    /// Print a SARIF 2.1.0 log for code scanning: one result per finding, at the resource addresses it concerns
+    /// (for a missing need, the groups of its tiers).
+    #[arg(long)]
+    sarif: bool,
 }
 
 fn parse_tier(text: &str) -> Result<(String, String), String> {
@@ -108,6 +113,8 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
     warnings.extend(result.warnings.iter().cloned());
     let output = if args.json {
         to_json(&report_json(&plan, &map, &result, &warnings))?
+    } else if args.sarif {
+        to_json(&review_sarif(&result))?
     } else if args.junit {
         junit(&result)
     } else {
@@ -118,6 +125,54 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
         warnings,
         findings,
     })
+}
+
+/// The findings as SARIF results: a permission at its resources, a missing need at its tiers' groups.
+fn review_sarif(result: &Review) -> Value {
+    let rules = [
+        SarifRule {
+            id: "missing",
+            description: "A flow the selection needs that no rule of the plan admits",
+            level: "error",
+        },
+        SarifRule {
+            id: "over-broad",
+            description:
+                "A rule that opens a needed internal flow to every address, or to every protocol",
+            level: "error",
+        },
+        SarifRule {
+            id: "excess",
+            description: "A rule that admits ports or protocols no needed flow asks for",
+            level: "warning",
+        },
+    ];
+    let results: Vec<SarifResult> = result
+        .findings()
+        .map(|(check, finding)| {
+            let locations = if check.resources.is_empty() {
+                result
+                    .tiers
+                    .iter()
+                    .filter(|(tier, _)| check.tiers.contains(tier))
+                    .flat_map(|(_, groups)| groups.iter().cloned())
+                    .collect()
+            } else {
+                check.resources.clone()
+            };
+            SarifResult {
+                rule: match finding.kind {
+                    FindingKind::Missing => "missing",
+                    FindingKind::OverBroad => "over-broad",
+                    FindingKind::Excess => "excess",
+                },
+                message: finding.message.clone(),
+                locations,
+                location_kind: "resource",
+            }
+        })
+        .collect();
+    sarif::log(&rules, &results)
 }
 
 fn summary(result: &Review) -> String {
