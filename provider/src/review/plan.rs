@@ -661,10 +661,26 @@ impl Reader<'_> {
         };
         let suffix = format!("[{}]", Value::String(tier.clone()));
         let prefix = parsed.module_prefix();
+        // A module output (`module.groups.ids[each.value.tier]`) stands for the groups inside that module call.
+        let modules: Vec<String> = references
+            .iter()
+            .filter_map(|r| {
+                let mut parts = r.split('.');
+                (parts.next() == Some("module"))
+                    .then(|| parts.next().map(|name| format!("module.{name}.")))
+                    .flatten()
+            })
+            .collect();
         let mut candidates = self.groups.iter().filter(|g| {
             g.key
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(&suffix))
+                .map(|resource| {
+                    modules
+                        .iter()
+                        .find_map(|module| resource.strip_prefix(module.as_str()))
+                        .unwrap_or(resource)
+                })
                 .is_some_and(|resource| {
                     !resource.contains('[')
                         && resource

@@ -782,3 +782,56 @@ fn groups_and_peers_resolve_through_the_for_each_wiring_of_a_portmatrix_data_sou
     );
     assert!(plan.warnings.is_empty(), "{:#?}", plan.warnings);
 }
+
+/// Groups made in a child module and handed out as a map output: `module.groups.ids[each.value.tier]`.
+#[test]
+fn a_module_output_indexed_by_tier_resolves_to_the_group_inside_the_module() {
+    let document = json!({
+        "format_version": "1.0",
+        "terraform_version": "1.0.3",
+        "planned_values": {"root_module": {
+            "resources": [{
+                "address": "aws_vpc_security_group_ingress_rule.cluster[\"worker:tcp:10250:master\"]",
+                "mode": "managed", "type": "aws_vpc_security_group_ingress_rule", "name": "cluster",
+                "values": {"ip_protocol": "tcp", "from_port": 10250, "to_port": 10250, "cidr_ipv4": null}
+            }],
+            "child_modules": [{"address": "module.groups", "resources": [
+                {"address": "module.groups.aws_security_group.this[\"master\"]", "mode": "managed",
+                 "type": "aws_security_group", "name": "this", "values": {"name": "m"}},
+                {"address": "module.groups.aws_security_group.this[\"worker\"]", "mode": "managed",
+                 "type": "aws_security_group", "name": "this", "values": {"name": "w"}}
+            ]}]
+        }},
+        "prior_state": {"values": {"root_module": {"resources": [{
+            "address": "data.portmatrix_aws_security_group_rules.cluster", "mode": "data",
+            "type": "portmatrix_aws_security_group_rules", "name": "cluster",
+            "values": {"platform": [], "ingress": {
+                "worker:tcp:10250:master": {"tier": "worker", "source_tier": "master"}}}
+        }]}}},
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_vpc_security_group_ingress_rule.cluster",
+             "for_each_expression": {"references": ["data.portmatrix_aws_security_group_rules.cluster.ingress"]},
+             "expressions": {
+                "security_group_id": {"references": ["module.groups.ids", "module.groups", "each.value.tier"]},
+                "referenced_security_group_id": {"references": ["module.groups.ids", "module.groups",
+                                                                "each.value.source_tier"]}
+             }}
+        ]}}
+    });
+    let plan = parse_plan(&document).unwrap();
+    let keys: Vec<&str> = plan.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "module.groups.aws_security_group.this[\"master\"]",
+            "module.groups.aws_security_group.this[\"worker\"]"
+        ]
+    );
+    assert_eq!(plan.permissions.len(), 1);
+    assert_eq!(plan.permissions[0].group, 1);
+    assert_eq!(plan.permissions[0].peer, PlanPeer::Group(0));
+    assert_eq!(
+        plan.groups[1].tags.get(TIER_TAG).map(String::as_str),
+        Some("worker")
+    );
+}
