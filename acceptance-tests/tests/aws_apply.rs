@@ -64,15 +64,20 @@ fn outputs(workspace: &Workspace) -> Value {
     serde_json::from_str(&run.stdout).expect("output -json is JSON")
 }
 
-/// Rules of one resource address prefix in the state: key -> security_group_rule_id.
-fn rule_ids(workspace: &Workspace, resource: &str) -> Vec<(String, String)> {
+/// The root module's resources in the state (`terraform show -json`).
+fn state_resources(workspace: &Workspace) -> Vec<Value> {
     let run = workspace.run(&["show", "-json"], &[]);
     assert!(run.success, "terraform show failed: {}", run.stderr);
     let state: Value = serde_json::from_str(&run.stdout).expect("show -json is JSON");
-    let resources = state["values"]["root_module"]["resources"]
+    state["values"]["root_module"]["resources"]
         .as_array()
         .cloned()
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Rules of one resource address prefix in the state: key -> security_group_rule_id.
+fn rule_ids(workspace: &Workspace, resource: &str) -> Vec<(String, String)> {
+    let resources = state_resources(workspace);
     resources
         .iter()
         .filter(|r| {
@@ -95,13 +100,7 @@ fn rule_ids(workspace: &Workspace, resource: &str) -> Vec<(String, String)> {
 /// The selection of the state's `portmatrix_aws_security_group_rules` data source, as a `portmatrix` selection
 /// file (JSON): its platform, tier and endpoint blocks, parameters and pod network, nulls left out.
 fn selection_from_state(workspace: &Workspace) -> Value {
-    let run = workspace.run(&["show", "-json"], &[]);
-    assert!(run.success, "terraform show failed: {}", run.stderr);
-    let state: Value = serde_json::from_str(&run.stdout).expect("show -json is JSON");
-    let resources = state["values"]["root_module"]["resources"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let resources = state_resources(workspace);
     let rules = resources
         .iter()
         .find(|r| r["type"] == "portmatrix_aws_security_group_rules")
