@@ -59,14 +59,24 @@ const VARS: &[&str] = &[
     r#"backupstore_cidrs=["198.51.100.0/24"]"#,
 ];
 
-/// The `terraform show -json` document of a plan of the example with `extra` files beside it.
+/// The `terraform show -json` document of a plan of the parent example with `extra` files beside it.
 fn plan_json(terraform: &Terraform, extra: &[(&str, &str)]) -> String {
-    let mut files = example_files("examples/aws-kubernetes-cluster");
+    example_plan_json(terraform, "examples/aws-kubernetes-cluster", VARS, extra)
+}
+
+/// The `terraform show -json` document of a plan of the example in `dir` with `vars` and `extra` files.
+fn example_plan_json(
+    terraform: &Terraform,
+    dir: &str,
+    vars: &[&str],
+    extra: &[(&str, &str)],
+) -> String {
+    let mut files = example_files(dir);
     files.push(("offline_aws.tf".into(), OFFLINE_AWS.into()));
     files.extend(extra.iter().map(|(n, t)| (n.to_string(), t.to_string())));
     let workspace = Workspace::installed(terraform, &files);
     let mut args = vec!["plan", "-input=false", "-no-color", "-out=plan.tfplan"];
-    args.extend(VARS);
+    args.extend(vars);
     let plan = workspace.run(&args, &[]);
     assert!(
         plan.success,
@@ -238,5 +248,46 @@ fn the_example_plan_reviews_clean_and_each_alteration_is_reported_exactly() {
             stderr.contains("nothing in the plan matches"),
             "{context}: {stderr}"
         );
+    }
+}
+
+#[test]
+fn the_kublr_and_deckhouse_example_plans_review_clean() {
+    let examples: [(&str, &[&str]); 2] = [
+        (
+            "examples/aws-kubernetes-cluster/kublr",
+            &[
+                "-var",
+                "vpc_id=vpc-0123456789abcdef0",
+                "-var",
+                r#"kcp_cidrs=["198.51.100.0/24"]"#,
+            ],
+        ),
+        (
+            "examples/aws-kubernetes-cluster/deckhouse",
+            &[
+                "-var",
+                "vpc_id=vpc-0123456789abcdef0",
+                "-var",
+                r#"admin_cidrs=["203.0.113.0/24"]"#,
+            ],
+        ),
+    ];
+    for terraform in terraforms() {
+        for (dir, vars) in examples {
+            let plan = example_plan_json(terraform, dir, vars, &[]);
+            let (code, report, stderr) = review(&plan, &[]);
+            let context = format!("Terraform {}: {dir}", terraform.version);
+            assert_eq!(code, Some(0), "{context}: {stderr}\n{report:#}");
+            assert_eq!(findings(&report), Vec::<String>::new(), "{context}");
+            assert!(
+                report["tiers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .all(|t| t["groups"].as_array().is_some_and(|g| g.len() == 1)),
+                "{context}: every tier has its one group: {report:#}"
+            );
+        }
     }
 }
