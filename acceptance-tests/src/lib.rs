@@ -390,6 +390,14 @@ impl Workspace {
 
     /// Runs `terraform ARGS` in the workspace with `env` added to a clean, offline environment.
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.command(args, env)
+            .output()
+            .expect("terraform runs")
+            .into()
+    }
+
+    /// The command [`Workspace::run`] runs, for a caller that starts it itself (to signal it, say).
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut command = Command::new(&self.terraform.path);
         command
             .current_dir(self.dir.path())
@@ -406,7 +414,7 @@ impl Workspace {
         for (key, value) in env {
             command.env(key, value);
         }
-        command.output().expect("terraform runs").into()
+        command
     }
 
     /// `terraform plan`, which must succeed; returns its output.

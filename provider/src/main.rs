@@ -9,6 +9,9 @@ use std::process::ExitCode;
 /// The address users write in `required_providers` (`source = "portmatrix/portmatrix"`).
 const PROVIDER_ADDRESS: &str = "registry.terraform.io/portmatrix/portmatrix";
 
+/// How long the process waits, once serving ended, for blocking reads to notice the cancellation.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 const USAGE: &str = "usage: terraform-provider-portmatrix [--debug | --version]\n\n\
     Terraform starts this provider itself. --debug serves it for TF_REATTACH_PROVIDERS instead.";
 
@@ -61,7 +64,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(plugin::serve(portmatrix::server::routes(), launch, mode)) {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let routes = portmatrix::server::routes(shutdown.clone());
+    let served = runtime.block_on(plugin::serve(routes, launch, mode, shutdown));
+    // Reads still running on blocking threads were cancelled with the shutdown token; don't wait for them.
+    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "provider failed");

@@ -5,6 +5,11 @@
 //! settings, which Terraform sends to a process before it reads data sources in it. RPCs this provider has no
 //! use for (resources, functions, ephemeral resources, ...) keep the generated default, `UNIMPLEMENTED`, which is
 //! what Terraform expects from providers that lack them.
+//!
+//! The gRPC runtime only decodes, dispatches and encodes: validation and reads run on blocking threads
+//! (`spawn_blocking`), so one slow read (a live audit waiting on EC2) never holds up the others or `Shutdown`.
+//! Each read gets a [`CancellationToken`] that `StopProvider` (Terraform's answer to Ctrl-C) and go-plugin's
+//! `Shutdown` fire; long work checks it and gives up with a diagnostic.
 
 use crate::cty::{self, CtyType, Value};
 use crate::datasources::{self, DataSource};
@@ -14,42 +19,57 @@ use crate::schema::{Block, Schema};
 use portmatrix_proto::tfplugin6 as proto;
 use portmatrix_proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 /// Largest message either side may send; the same limit terraform-plugin-go uses.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
-/// The provider's gRPC routes, ready for [`crate::plugin::serve`].
-pub fn routes() -> tonic::service::Routes {
-    let server = ProviderServer::new(PortmatrixProvider::new())
+/// The provider's gRPC routes, ready for [`crate::plugin::serve`]. `shutdown` is the transport's shutdown signal:
+/// when it fires, every read in flight is cancelled.
+pub fn routes(shutdown: CancellationToken) -> tonic::service::Routes {
+    let server = ProviderServer::new(PortmatrixProvider::new(shutdown))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     tonic::service::Routes::new(server)
 }
 
-/// The provider: its data sources and what Terraform told it at configuration time.
-pub struct PortmatrixProvider {
-    data_sources: BTreeMap<&'static str, Box<dyn DataSource>>,
-    terraform_version: Mutex<Option<String>>,
-}
+/// Data sources by type name, shared with the blocking threads that validate and read.
+type DataSources = Arc<BTreeMap<&'static str, Box<dyn DataSource>>>;
 
-impl Default for PortmatrixProvider {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The provider: its data sources, what Terraform told it at configuration time, and the stop signal of the
+/// requests in flight.
+pub struct PortmatrixProvider {
+    data_sources: DataSources,
+    terraform_version: Mutex<Option<String>>,
+    /// Fired by go-plugin's `Shutdown`: the end of the process.
+    shutdown: CancellationToken,
+    /// Fired by `StopProvider`, then replaced by a fresh one, so requests after a stop are served again (as
+    /// terraform-plugin-go does). A child of `shutdown`.
+    stop: Mutex<CancellationToken>,
 }
 
 impl PortmatrixProvider {
-    /// A provider serving every data source of [`datasources::all`].
-    pub fn new() -> Self {
+    /// A provider serving every data source of [`datasources::all`], whose reads `shutdown` cancels.
+    pub fn new(shutdown: CancellationToken) -> Self {
         let data_sources = datasources::all()
             .into_iter()
             .map(|ds| (ds.type_name(), ds))
             .collect();
         PortmatrixProvider {
-            data_sources,
+            data_sources: Arc::new(data_sources),
             terraform_version: Mutex::new(None),
+            stop: Mutex::new(shutdown.child_token()),
+            shutdown,
+        }
+    }
+
+    /// The token the next request watches: fired by the next `StopProvider` or by `Shutdown`.
+    fn stop_token(&self) -> CancellationToken {
+        match self.stop.lock() {
+            Ok(stop) => stop.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
@@ -58,19 +78,55 @@ impl PortmatrixProvider {
         provider_config::schema()
     }
 
-    /// Looks up a data source, or explains which ones exist.
-    fn data_source(&self, type_name: &str) -> Result<&dyn DataSource, Diagnostic> {
-        self.data_sources
-            .get(type_name)
-            .map(|ds| ds.as_ref())
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.data_sources.keys().copied().collect();
-                Diagnostic::error(
-                    format!("Unknown data source {type_name:?}"),
-                    format!("This provider offers: {}.", known.join(", ")),
-                )
-            })
+    /// Runs `work` with the data source `type_name` on a blocking thread, off the gRPC runtime, and returns its
+    /// result and diagnostics. An unknown type name or a panic becomes an error diagnostic.
+    async fn on_blocking_thread<T: Send + 'static>(
+        &self,
+        type_name: String,
+        work: impl FnOnce(&dyn DataSource, &mut Diagnostics) -> Option<T> + Send + 'static,
+    ) -> (Option<T>, Diagnostics) {
+        let data_sources = Arc::clone(&self.data_sources);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut diagnostics = Diagnostics::default();
+            let result = match data_source(&data_sources, &type_name) {
+                Ok(ds) => work(ds, &mut diagnostics),
+                Err(error) => {
+                    diagnostics.push(error);
+                    None
+                }
+            };
+            (result, diagnostics)
+        });
+        match task.await {
+            Ok(done) => done,
+            Err(error) => {
+                tracing::error!(%error, "a data source task failed");
+                let mut diagnostics = Diagnostics::default();
+                diagnostics.push(Diagnostic::error(
+                    "Provider failed internally",
+                    format!("This is a bug in the portmatrix provider; please report it. Details: {error}"),
+                ));
+                (None, diagnostics)
+            }
+        }
     }
+}
+
+/// Looks up a data source, or explains which ones exist.
+fn data_source<'a>(
+    data_sources: &'a BTreeMap<&'static str, Box<dyn DataSource>>,
+    type_name: &str,
+) -> Result<&'a dyn DataSource, Diagnostic> {
+    data_sources
+        .get(type_name)
+        .map(|ds| ds.as_ref())
+        .ok_or_else(|| {
+            let known: Vec<&str> = data_sources.keys().copied().collect();
+            Diagnostic::error(
+                format!("Unknown data source {type_name:?}"),
+                format!("This provider offers: {}.", known.join(", ")),
+            )
+        })
 }
 
 /// Decodes a request's configuration against the schema's type.
@@ -201,14 +257,16 @@ impl Provider for PortmatrixProvider {
         request: Request<proto::validate_data_resource_config::Request>,
     ) -> Result<Response<proto::validate_data_resource_config::Response>, Status> {
         let request = request.into_inner();
-        let mut diagnostics = Diagnostics::default();
-        match self.data_source(&request.type_name) {
-            Ok(ds) => match decode_config(&ds.schema().block, request.config.as_ref()) {
-                Ok(config) => ds.validate(&config, &mut diagnostics),
-                Err(error) => diagnostics.push(error),
-            },
-            Err(error) => diagnostics.push(error),
-        }
+        let config = request.config;
+        let (_, diagnostics) = self
+            .on_blocking_thread(request.type_name, move |ds, diagnostics| {
+                match decode_config(&ds.schema().block, config.as_ref()) {
+                    Ok(config) => ds.validate(&config, diagnostics),
+                    Err(error) => diagnostics.push(error),
+                }
+                None::<()>
+            })
+            .await;
         Ok(Response::new(
             proto::validate_data_resource_config::Response {
                 diagnostics: proto_diagnostics(diagnostics),
@@ -222,14 +280,13 @@ impl Provider for PortmatrixProvider {
     ) -> Result<Response<proto::read_data_source::Response>, Status> {
         let request = request.into_inner();
         tracing::debug!(type_name = %request.type_name, "ReadDataSource");
-        let mut diagnostics = Diagnostics::default();
-        let state = match self.data_source(&request.type_name) {
-            Ok(ds) => read(ds, request.config.as_ref(), &mut diagnostics),
-            Err(error) => {
-                diagnostics.push(error);
-                None
-            }
-        };
+        let config = request.config;
+        let stop = self.stop_token();
+        let (state, diagnostics) = self
+            .on_blocking_thread(request.type_name, move |ds, diagnostics| {
+                read(ds, config.as_ref(), &stop, diagnostics)
+            })
+            .await;
         Ok(Response::new(proto::read_data_source::Response {
             state,
             diagnostics: proto_diagnostics(diagnostics),
@@ -241,19 +298,27 @@ impl Provider for PortmatrixProvider {
         &self,
         _request: Request<proto::stop_provider::Request>,
     ) -> Result<Response<proto::stop_provider::Response>, Status> {
-        // Reads are short (the audit's EC2 calls are bounded by their timeouts), so there is nothing to cancel;
-        // an empty error means "stopped".
-        tracing::debug!("StopProvider");
+        // Cancel what is in flight; later requests (Terraform may still ask for diagnostics) get a fresh token.
+        // An empty error means "stopped".
+        tracing::debug!("StopProvider: cancelling the requests in flight");
+        let fresh = self.shutdown.child_token();
+        let previous = match self.stop.lock() {
+            Ok(mut stop) => std::mem::replace(&mut *stop, fresh),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), fresh),
+        };
+        previous.cancel();
         Ok(Response::new(proto::stop_provider::Response {
             error: String::new(),
         }))
     }
 }
 
-/// Validates and reads one data source, returning the complete encoded state on success.
+/// Validates and reads one data source, returning the complete encoded state on success. `stop` cancels a long
+/// read.
 fn read(
     ds: &dyn DataSource,
     config: Option<&proto::DynamicValue>,
+    stop: &CancellationToken,
     diagnostics: &mut Diagnostics,
 ) -> Option<proto::DynamicValue> {
     let block = ds.schema().block;
@@ -268,7 +333,7 @@ fn read(
     if diagnostics.has_errors() {
         return None;
     }
-    let value = ds.read(&config, diagnostics)?;
+    let value = ds.read_until_stopped(&config, stop, diagnostics)?;
     // Terraform requires every attribute and nested block in the state, set or not.
     let value = block.complete(value);
     match encode_state(&block.implied_type(), &value) {

@@ -16,6 +16,12 @@ pub use compare::{
 use crate::targets::aws::AwsRuleSet;
 use std::collections::BTreeMap;
 use std::fmt;
+use tokio_util::sync::CancellationToken;
+
+/// The longest a whole audit may spend reading EC2, all groups, pages and retries included. Each call has its
+/// own, shorter timeouts; this bounds the sum, so that an audit of many groups against an endpoint that answers
+/// slowly still ends in a diagnostic within a minute.
+pub const AUDIT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where and as whom to call EC2: the provider's `aws` block (or the CLI's flags). Credentials are not part of
 /// it: they come from the standard AWS chain (environment, shared files, SSO, container and instance roles).
@@ -122,32 +128,34 @@ pub enum AuditError {
 }
 
 /// Audits the groups of `groups` (tier name to security group ID) against `required`: checks the map, reads the
-/// groups with `settings`, and compares.
+/// groups with `settings`, and compares. Reading gives up when `stop` fires.
 pub fn audit(
     required: &AwsRuleSet,
     groups: &BTreeMap<String, String>,
     settings: &AwsSettings,
     options: &AuditOptions,
+    stop: &CancellationToken,
 ) -> Result<AuditReport, AuditError> {
     check_groups(required, groups, options).map_err(AuditError::Groups)?;
-    let observed = read_groups(settings, groups).map_err(AuditError::Read)?;
+    let observed = read_groups(settings, groups, stop).map_err(AuditError::Read)?;
     Ok(compare::compare(required, groups, &observed, options))
 }
 
 /// The rules of `groups` (tier name to group ID) read from EC2, or one error per group that could not be read.
 /// Blocks the calling thread; the calls run on a runtime of their own, so this works inside and outside async
-/// code.
+/// code. Gives up with an error when `stop` fires or the whole read takes longer than [`AUDIT_DEADLINE`].
 pub fn read_groups(
     settings: &AwsSettings,
     groups: &BTreeMap<String, String>,
+    stop: &CancellationToken,
 ) -> Result<Vec<ObservedRule>, Vec<ReadError>> {
     #[cfg(feature = "aws-audit")]
     {
-        ec2::read_groups_blocking(settings, groups)
+        ec2::read_groups_blocking(settings, groups, stop)
     }
     #[cfg(not(feature = "aws-audit"))]
     {
-        let _ = (settings, groups);
+        let _ = (settings, groups, stop);
         Err(vec![ReadError {
             tier: None,
             group_id: None,
@@ -203,7 +211,12 @@ mod tests {
     #[cfg(not(feature = "aws-audit"))]
     #[test]
     fn without_the_feature_the_audit_says_so() {
-        let errors = read_groups(&AwsSettings::default(), &BTreeMap::new()).unwrap_err();
+        let errors = read_groups(
+            &AwsSettings::default(),
+            &BTreeMap::new(),
+            &CancellationToken::new(),
+        )
+        .unwrap_err();
         assert!(errors[0].message.contains("aws-audit"), "{errors:?}");
     }
 }

@@ -10,6 +10,7 @@ use super::{to_json, Outcome};
 use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
 use crate::catalog::Catalog;
 use crate::targets::aws::{self, AwsOptions};
+use tokio_util::sync::CancellationToken;
 
 /// `portmatrix audit` arguments.
 #[derive(Debug, Args)]
@@ -104,7 +105,13 @@ pub(super) fn run(args: &AuditArgs, catalog: &Catalog) -> Result<Outcome, String
         audit_egress: !args.no_egress,
         fail_on_excess: args.fail_on_excess,
     };
-    let mut report = match audit::audit(&rules, &groups, &settings, &options) {
+    let mut report = match audit::audit(
+        &rules,
+        &groups,
+        &settings,
+        &options,
+        &CancellationToken::new(),
+    ) {
         Ok(report) => report,
         Err(AuditError::Groups(errors)) => {
             return Err(lines(

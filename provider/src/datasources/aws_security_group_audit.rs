@@ -16,6 +16,7 @@ use crate::provider_config::ProviderSettings;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 
 const SECURITY_GROUPS: &str = "security_groups";
 const AUDIT_EGRESS: &str = "audit_egress";
@@ -33,39 +34,45 @@ pub struct AwsSecurityGroupAuditDataSource {
 impl AwsSecurityGroupAuditDataSource {
     /// Audits a wholly known configuration: the report, with the expansion's and the rule set's warnings first
     /// among its warnings; `None` with errors in `diagnostics` when an input is wrong or a group cannot be read.
-    fn report(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<AuditReport> {
+    fn report(
+        &self,
+        config: &Value,
+        stop: &CancellationToken,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<AuditReport> {
         let (_, expansion, rules) = required_rules(config, diagnostics)?;
         let settings = match self.settings.lock() {
             Ok(settings) => settings.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
         let groups = security_groups(config);
-        let mut report = match audit::audit(&rules, &groups, &settings, &audit_options(config)) {
-            Ok(report) => report,
-            Err(AuditError::Groups(errors)) => {
-                for error in errors {
-                    diagnostics.push(
-                        Diagnostic::error("Unusable security_groups", error.to_string())
-                            .at(AttributePath::root().attr(SECURITY_GROUPS)),
-                    );
+        let mut report =
+            match audit::audit(&rules, &groups, &settings, &audit_options(config), stop) {
+                Ok(report) => report,
+                Err(AuditError::Groups(errors)) => {
+                    for error in errors {
+                        diagnostics.push(
+                            Diagnostic::error("Unusable security_groups", error.to_string())
+                                .at(AttributePath::root().attr(SECURITY_GROUPS)),
+                        );
+                    }
+                    return None;
                 }
-                return None;
-            }
-            Err(AuditError::Read(errors)) => {
-                for error in errors {
-                    let path = match &error.tier {
-                        Some(tier) => AttributePath::root()
-                            .attr(SECURITY_GROUPS)
-                            .key(tier.clone()),
-                        None => AttributePath::root(),
-                    };
-                    let detail = format!("{} {}", error.message, error.hint);
-                    diagnostics
-                        .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
+                Err(AuditError::Read(errors)) => {
+                    for error in errors {
+                        let path = match &error.tier {
+                            Some(tier) => AttributePath::root()
+                                .attr(SECURITY_GROUPS)
+                                .key(tier.clone()),
+                            None => AttributePath::root(),
+                        };
+                        let detail = format!("{} {}", error.message, error.hint);
+                        diagnostics
+                            .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
+                    }
+                    return None;
                 }
-                return None;
-            }
-        };
+            };
         let mut warnings: Vec<String> = expansion.warnings;
         warnings.extend(rules.warnings);
         warnings.append(&mut report.warnings);
@@ -296,7 +303,16 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
-        let report = self.report(config, diagnostics)?;
+        self.read_until_stopped(config, &CancellationToken::new(), diagnostics)
+    }
+
+    fn read_until_stopped(
+        &self,
+        config: &Value,
+        stop: &CancellationToken,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Value> {
+        let report = self.report(config, stop, diagnostics)?;
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
         attributes.extend(echo_config(config, &AWS_OPTIONS));
         attributes.extend(echo_config(
@@ -389,7 +405,7 @@ mod tests {
 
         // A tier the selection lacks is refused before EC2 is called (no endpoint is configured here).
         let mut diagnostics = Diagnostics::default();
-        let outcome = source.report(
+        let outcome = source.read(
             &config(&[(SECURITY_GROUPS, groups(&[("masters", "sg-1")]))]),
             &mut diagnostics,
         );
@@ -400,7 +416,7 @@ mod tests {
 
         let mut diagnostics = Diagnostics::default();
         assert!(source
-            .report(&config(&[(SECURITY_GROUPS, groups(&[]))]), &mut diagnostics)
+            .read(&config(&[(SECURITY_GROUPS, groups(&[]))]), &mut diagnostics)
             .is_none());
         assert!(format!("{diagnostics:?}").contains("no security group to audit"));
     }

@@ -21,6 +21,7 @@ use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
 use crate::provider_config::ProviderSettings;
 use crate::schema::Schema;
+use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
 pub use aws_security_group_rules::AwsSecurityGroupRulesDataSource;
@@ -51,6 +52,19 @@ pub trait DataSource: Send + Sync {
     /// Reads the data source for a wholly known configuration. `None` means it failed, with errors in
     /// `diagnostics`.
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value>;
+
+    /// [`DataSource::read`], given up when `stop` fires (Terraform's `StopProvider` after Ctrl-C, or the
+    /// provider's shutdown). The server calls this one. Only reads that wait on something outside the process
+    /// (the live audit) override it; the others finish in milliseconds and ignore `stop`.
+    fn read_until_stopped(
+        &self,
+        config: &Value,
+        stop: &CancellationToken,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Value> {
+        let _ = stop;
+        self.read(config, diagnostics)
+    }
 }
 
 /// Every data source the provider offers, sorted by type name.

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream, UnixListenerStream};
 use tokio_stream::{Stream, StreamExt as _};
+use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 use tonic::transport::server::Connected;
 use tonic::transport::Server;
@@ -60,10 +61,15 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Serves `routes` (the provider's services) as a go-plugin server until told to stop.
-pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), ServeError> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stop_tx = Arc::new(stop_tx);
+/// Serves `routes` (the provider's services) as a go-plugin server until told to stop. `shutdown` is fired by
+/// go-plugin's `Shutdown` (or Ctrl-C in debug mode); the provider's routes watch the same token to cancel the
+/// work in flight.
+pub async fn serve(
+    routes: Routes,
+    launch: LaunchEnv,
+    mode: Mode,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -71,7 +77,7 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
     let routes = routes
         .add_service(health_service)
         .add_service(GrpcControllerServer::new(Controller {
-            stop: stop_tx.clone(),
+            shutdown: shutdown.clone(),
         }));
 
     let tls = match &launch.client_cert_pem {
@@ -107,10 +113,10 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
         }
         Mode::Debug { provider_address } => {
             announce(&reattach_instructions(provider_address, &addr))?;
-            let stop = stop_tx.clone();
+            let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 if sigint.recv().await.is_some() {
-                    stop.send_replace(true);
+                    shutdown.cancel();
                 }
             });
         }
@@ -118,7 +124,7 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
     tracing::info!(network = addr.network(), address = %addr, tls = tls.is_some(), "plugin serving");
 
     let acceptor = tls.map(|(_, acceptor)| acceptor);
-    let stopped = wait_for_stop(stop_rx.clone());
+    let stopped = shutdown.clone().cancelled_owned();
     let server = async {
         match listener {
             Listener::Unix(l) => {
@@ -131,18 +137,12 @@ pub async fn serve(routes: Routes, launch: LaunchEnv, mode: Mode) -> Result<(), 
     };
     tokio::select! {
         result = server => result?,
-        () = async { wait_for_stop(stop_rx).await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+        () = async { shutdown.cancelled().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
             tracing::debug!("connections still open after the shutdown grace period; exiting anyway");
         }
     }
     tracing::info!("plugin stopped");
     Ok(())
-}
-
-/// Resolves once a stop was requested.
-async fn wait_for_stop(mut stop: watch::Receiver<bool>) {
-    // An error means every sender is gone, which can only happen while the process is ending anyway.
-    let _ = stop.wait_for(|stopped| *stopped).await;
 }
 
 /// Prints `text` as the only output on stdout, flushed at once.
@@ -272,9 +272,9 @@ async fn accept_tls<IO>(
     }
 }
 
-/// go-plugin's controller: `Shutdown` answers, then stops the server.
+/// go-plugin's controller: `Shutdown` answers, then stops the server and cancels the work in flight.
 struct Controller {
-    stop: Arc<watch::Sender<bool>>,
+    shutdown: CancellationToken,
 }
 
 #[tonic::async_trait]
@@ -284,7 +284,7 @@ impl GrpcController for Controller {
         _request: tonic::Request<portmatrix_proto::plugin::Empty>,
     ) -> Result<tonic::Response<portmatrix_proto::plugin::Empty>, tonic::Status> {
         tracing::debug!("Shutdown requested by Terraform");
-        self.stop.send_replace(true);
+        self.shutdown.cancel();
         Ok(tonic::Response::new(portmatrix_proto::plugin::Empty {}))
     }
 }
