@@ -579,3 +579,50 @@ fn the_cli_exits_0_when_compliant_1_when_not_2_on_errors() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_explicit_profile_is_the_only_source_of_credentials() {
+    let moto = Moto::start();
+    let groups = moto.ec2("create-groups", &json!({ "tiers": TIERS }))["groups"].clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[audit]\naws_access_key_id = profiled\naws_secret_access_key = profiled\n",
+    )
+    .expect("write the credentials file");
+    let run = |profile: &str| {
+        let selection = dir.path().join("selection.toml");
+        std::fs::write(&selection, SELECTION_TOML).expect("write the selection");
+        let mut command = Command::new(portmatrix_binary());
+        command
+            .args(["audit", "--selection"])
+            .arg(&selection)
+            .args(["--region", "us-east-1", "--endpoint-url", &moto.endpoint()])
+            .args(["--profile", profile]);
+        for tier in TIERS {
+            command.arg("--security-group").arg(format!(
+                "{tier}={}",
+                groups[tier].as_str().unwrap_or_default()
+            ));
+        }
+        // The environment's credentials are valid for moto: a profile that falls back to them would pass.
+        command
+            .envs(Moto::env())
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
+        let output = command.output().expect("portmatrix runs");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run("nosuch");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("configuration failed: profile \"nosuch\" gives no credentials"),
+        "the error names the profile: {stderr}"
+    );
+    // The groups are empty, so a successful read reports missing rules: exit 1, not 2.
+    let (code, stderr) = run("audit");
+    assert_eq!(code, 1, "{stderr}");
+}

@@ -4,19 +4,26 @@
 //! credentials files, SSO, `credential_process`, web identity, container and instance roles), with an optional
 //! role assumed through STS. Per group: `DescribeSecurityGroups` confirms the group exists (a rule filter on an
 //! unknown group would just return nothing), then `DescribeSecurityGroupRules` filtered by `group-id`, page by
-//! page. Retries are the SDK's standard mode; every call has explicit timeouts. Nothing here writes to EC2, and
-//! credentials are neither logged nor returned.
+//! page. Retries are the SDK's standard mode; every call has explicit timeouts, answers have a size limit, the
+//! whole read has a deadline, and a stop signal ends it at once. Nothing here writes to EC2, and credentials are
+//! neither logged nor returned.
 
-use super::{AwsSettings, ObservedPeer, ObservedRule, ReadError};
+use super::{AwsSettings, ObservedPeer, ObservedRule, ReadError, AUDIT_DEADLINE};
 use crate::targets::aws::Direction;
+use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
-use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::config::interceptors::BeforeDeserializationInterceptorContextRef;
+use aws_sdk_ec2::config::{ConfigBag, Intercept, ProvideCredentials, RuntimeComponents};
+use aws_sdk_ec2::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, SecurityGroupRule};
 use aws_sdk_ec2::Client;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Attempts per call (the SDK's standard retry mode backs off between them).
 const MAX_ATTEMPTS: u32 = 3;
@@ -28,19 +35,33 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Rules per page of `DescribeSecurityGroupRules` (the API's maximum).
 const PAGE_SIZE: i32 = 1000;
+/// The largest answer read. A full page of 1000 rules is about 600 KB of XML; anything near this limit is not
+/// an EC2 answer, and parsing hundreds of megabytes would hold a thread for tens of seconds.
+const MAX_ANSWER_BYTES: u64 = 16 << 20;
 /// Shows in CloudTrail as the session of an assumed role.
 const SESSION_NAME: &str = "portmatrix-audit";
 
 const DESCRIBE_GROUPS: &str = "DescribeSecurityGroups";
 const DESCRIBE_RULES: &str = "DescribeSecurityGroupRules";
 
-/// [`read_groups`] on a runtime of its own, on a thread of its own, so that callers inside an async runtime (the
-/// provider's gRPC server) can block on it.
+/// [`read_groups`] with the standard AWS chain, bounded by [`AUDIT_DEADLINE`] and `stop`.
 pub(super) fn read_groups_blocking(
     settings: &AwsSettings,
     groups: &BTreeMap<String, String>,
+    stop: &CancellationToken,
 ) -> Result<Vec<ObservedRule>, Vec<ReadError>> {
     tracing::debug!(groups = groups.len(), "reading security groups from EC2");
+    let loader = aws_config::defaults(BehaviorVersion::latest());
+    on_own_runtime(read_groups(loader, settings, groups), stop, AUDIT_DEADLINE)
+}
+
+/// Runs `read` on a runtime of its own, on a thread of its own, so that callers inside an async runtime (the
+/// provider's blocking threads, the CLI) can block on it; gives up when `stop` fires or `deadline` passes.
+fn on_own_runtime(
+    read: impl Future<Output = Result<Vec<ObservedRule>, Vec<ReadError>>> + Send,
+    stop: &CancellationToken,
+    deadline: Duration,
+) -> Result<Vec<ObservedRule>, Vec<ReadError>> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -57,8 +78,29 @@ pub(super) fn read_groups_blocking(
                             String::new(),
                         )]
                     })?;
-                let loader = aws_config::defaults(BehaviorVersion::latest());
-                runtime.block_on(read_groups(loader, settings, groups))
+                let result = runtime.block_on(async {
+                    tokio::select! {
+                        biased;
+                        () = stop.cancelled() => Err(vec![stopped_error(
+                            "cancelled: Terraform asked the provider to stop (Ctrl-C) before the security groups \
+                             were read.",
+                            "",
+                        )]),
+                        read = tokio::time::timeout(deadline, read) => read.unwrap_or_else(|_| {
+                            Err(vec![stopped_error(
+                                &format!(
+                                    "reading the security groups took longer than {} s, the limit for a whole audit.",
+                                    deadline.as_secs()
+                                ),
+                                "Check the endpoint (endpoint_url, region) and the network, or audit fewer groups \
+                                 per data source.",
+                            )])
+                        }),
+                    }
+                });
+                // A call still in flight (a connection that never answers, a DNS lookup) must not hold us.
+                runtime.shutdown_background();
+                result
             })
             .join()
             .unwrap_or_else(|_| {
@@ -68,6 +110,17 @@ pub(super) fn read_groups_blocking(
                 )])
             })
     })
+}
+
+/// An audit that ended before every group was read.
+fn stopped_error(message: &str, hint: &str) -> ReadError {
+    ReadError {
+        tier: None,
+        group_id: None,
+        call: "reading security groups".into(),
+        message: message.into(),
+        hint: hint.into(),
+    }
 }
 
 fn configuration_error(message: String, hint: String) -> ReadError {
@@ -94,7 +147,24 @@ async fn client(loader: ConfigLoader, settings: &AwsSettings) -> Result<Client, 
         loader = loader.region(Region::new(region.clone()));
     }
     if let Some(profile) = &settings.profile {
-        loader = loader.profile_name(profile);
+        // A profile named explicitly is the only source of credentials: the default chain would look at the
+        // environment first and silently audit as whoever AWS_ACCESS_KEY_ID belongs to.
+        let credentials = ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        // Asked once here, so that a missing or broken profile is one error naming it, not a failed call.
+        if let Err(error) = credentials.provide_credentials().await {
+            return Err(configuration_error(
+                format!("profile {profile:?} gives no credentials: {}", chain(&error)),
+                "Define the profile in the shared config or credentials file (~/.aws/config, \
+                 ~/.aws/credentials, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE), or leave `profile` \
+                 unset to use the standard credential chain."
+                    .into(),
+            ));
+        }
+        loader = loader
+            .profile_name(profile)
+            .credentials_provider(credentials);
     }
     let base = loader.load().await;
     if base.region().is_none() {
@@ -105,7 +175,8 @@ async fn client(loader: ConfigLoader, settings: &AwsSettings) -> Result<Client, 
                 .into(),
         ));
     }
-    let mut config = aws_sdk_ec2::config::Builder::from(&base);
+    let mut config =
+        aws_sdk_ec2::config::Builder::from(&base).interceptor(AnswerSizeLimit(MAX_ANSWER_BYTES));
     if let Some(arn) = &settings.assume_role_arn {
         let role = aws_config::sts::AssumeRoleProvider::builder(arn)
             .session_name(SESSION_NAME)
@@ -119,6 +190,38 @@ async fn client(loader: ConfigLoader, settings: &AwsSettings) -> Result<Client, 
         config = config.endpoint_url(url);
     }
     Ok(Client::from_conf(config.build()))
+}
+
+/// Refuses answers whose declared length exceeds the limit, before the SDK reads and parses them.
+#[derive(Debug)]
+struct AnswerSizeLimit(u64);
+
+impl Intercept for AnswerSizeLimit {
+    fn name(&self) -> &'static str {
+        "AnswerSizeLimit"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let declared = context
+            .response()
+            .headers()
+            .get("content-length")
+            .and_then(|length| length.parse::<u64>().ok());
+        match declared {
+            Some(length) if length > self.0 => Err(format!(
+                "the answer is {length} bytes, more than the {} MiB an EC2 answer can plausibly be; the endpoint \
+                 is not EC2",
+                self.0 >> 20
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Reads every group; a group that cannot be read gives an error and the others are still read, unless the
@@ -213,18 +316,37 @@ fn observed(rule: &SecurityGroupRule, group_id: &str) -> Option<ObservedRule> {
     })
 }
 
-fn failure<E, R>(tier: &str, group_id: &str, call: &str, error: SdkError<E, R>) -> Failure
+fn failure<E>(tier: &str, group_id: &str, call: &str, error: SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let (message, hint, for_all) = match &error {
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or("unknown error");
-            let text = service.err().message().unwrap_or_default();
-            let (hint, for_all) = service_hint(code, tier);
-            (format!("{code}: {text}"), hint, for_all)
-        }
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some(code) => {
+                let text = service.err().message().unwrap_or_default();
+                let (hint, for_all) = service_hint(code, tier);
+                (format!("{code}: {text}"), hint, for_all)
+            }
+            None => (
+                format!(
+                    "the endpoint answered HTTP {} with a body that is not an EC2 error ({}).",
+                    service.raw().status().as_u16(),
+                    answer_excerpt(service.raw())
+                ),
+                "Check that endpoint_url (or the region's default endpoint) is an EC2 API.".to_string(),
+                true,
+            ),
+        },
+        SdkError::ResponseError(response) => (
+            format!(
+                "the endpoint answered HTTP {} with a body that is not an EC2 answer ({}): {}",
+                response.raw().status().as_u16(),
+                answer_excerpt(response.raw()),
+                chain(&error)
+            ),
+            "Check that endpoint_url (or the region's default endpoint) is an EC2 API.".to_string(),
+            true,
+        ),
         SdkError::TimeoutError(_) => (
             format!("no answer in time: {}", chain(&error)),
             "Check the endpoint (endpoint_url, region) and the network; the other groups were not read."
@@ -249,6 +371,26 @@ where
             hint,
         },
         for_all,
+    }
+}
+
+/// The start of an answer's body, for people: at most 80 characters, or its size when it is not text.
+fn answer_excerpt(response: &HttpResponse) -> String {
+    let Some(bytes) = response.body().bytes() else {
+        return "a streamed body".to_string();
+    };
+    match std::str::from_utf8(bytes) {
+        Ok("") => "an empty body".to_string(),
+        Ok(text) => {
+            let excerpt: String = text.chars().take(80).collect();
+            let more = if excerpt.len() < text.len() {
+                "…"
+            } else {
+                ""
+            };
+            format!("{:?}{more}", excerpt)
+        }
+        Err(_) => format!("{} bytes of binary data", bytes.len()),
     }
 }
 
@@ -449,25 +591,133 @@ mod tests {
         )
     }
 
-    fn read(url: &str, groups: &[(&str, &str)]) -> Result<Vec<ObservedRule>, Vec<ReadError>> {
-        let settings = AwsSettings {
+    /// Never answers (the connection stays open).
+    fn silent(_: &str) -> (u16, String) {
+        std::thread::sleep(Duration::from_secs(600));
+        (500, String::new())
+    }
+
+    fn garbage(_: &str) -> (u16, String) {
+        (200, "<html>Service Unavailable</html>".into())
+    }
+
+    fn empty_error(_: &str) -> (u16, String) {
+        (500, String::new())
+    }
+
+    /// A well-formed answer of 17 MiB (whitespace inside the XML).
+    fn huge(_: &str) -> (u16, String) {
+        let padding = " ".repeat(17 << 20);
+        (
+            200,
+            format!("<DescribeSecurityGroupsResponse>{padding}</DescribeSecurityGroupsResponse>"),
+        )
+    }
+
+    fn settings(url: &str) -> AwsSettings {
+        AwsSettings {
             region: Some("us-east-1".into()),
             endpoint_url: Some(url.to_string()),
             ..AwsSettings::default()
-        };
-        let groups: BTreeMap<String, String> = groups
+        }
+    }
+
+    fn groups(groups: &[(&str, &str)]) -> BTreeMap<String, String> {
+        groups
             .iter()
             .map(|(t, g)| (t.to_string(), g.to_string()))
-            .collect();
-        // The host's AWS environment and files stay out of the test.
-        let loader = aws_config::defaults(BehaviorVersion::latest())
+            .collect()
+    }
+
+    /// The loader of every test: the host's AWS environment and files stay out.
+    fn test_loader() -> ConfigLoader {
+        aws_config::defaults(BehaviorVersion::latest())
             .empty_test_environment()
-            .test_credentials();
+            .test_credentials()
+    }
+
+    /// [`read_groups`] as the audit runs it, bounded by `stop` and `deadline`.
+    fn bounded_read(
+        url: &str,
+        stop: &CancellationToken,
+        deadline: Duration,
+    ) -> (Result<Vec<ObservedRule>, Vec<ReadError>>, Duration) {
+        let settings = settings(url);
+        let groups = groups(&[("master", "sg-1")]);
+        let started = std::time::Instant::now();
+        let result = on_own_runtime(
+            read_groups(test_loader(), &settings, &groups),
+            stop,
+            deadline,
+        );
+        (result, started.elapsed())
+    }
+
+    fn read(url: &str, groups: &[(&str, &str)]) -> Result<Vec<ObservedRule>, Vec<ReadError>> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
-        runtime.block_on(read_groups(loader, &settings, &groups))
+        runtime.block_on(read_groups(
+            test_loader(),
+            &settings(url),
+            &self::groups(groups),
+        ))
+    }
+
+    #[test]
+    fn a_stop_ends_a_read_that_waits_for_an_answer() {
+        let ec2 = FakeEc2::start(silent);
+        let stop = CancellationToken::new();
+        let trigger = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            trigger.cancel();
+        });
+        let (result, took) = bounded_read(&ec2.url, &stop, AUDIT_DEADLINE);
+        let errors = result.unwrap_err();
+        assert!(errors[0].message.starts_with("cancelled"), "{errors:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
+
+    #[test]
+    fn the_whole_read_has_a_deadline() {
+        let ec2 = FakeEc2::start(silent);
+        let deadline = Duration::from_millis(500);
+        let (result, took) = bounded_read(&ec2.url, &CancellationToken::new(), deadline);
+        let errors = result.unwrap_err();
+        assert!(errors[0].message.contains("took longer than"), "{errors:?}");
+        assert!(took < ATTEMPT_TIMEOUT, "{took:?}");
+    }
+
+    #[test]
+    fn an_answer_that_is_not_ec2_says_what_came_back() {
+        let ec2 = FakeEc2::start(garbage);
+        let errors = read(&ec2.url, &[("master", "sg-1")]).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].message.contains("HTTP 200")
+                && errors[0].message.contains("<html>Service Unavailable"),
+            "{errors:?}"
+        );
+        assert!(errors[0].hint.contains("endpoint_url"), "{errors:?}");
+        let ec2 = FakeEc2::start(empty_error);
+        let errors = read(&ec2.url, &[("master", "sg-1")]).unwrap_err();
+        assert!(
+            errors[0].message.contains("HTTP 500") && errors[0].message.contains("empty body"),
+            "{errors:?}"
+        );
+        assert!(!errors[0].message.contains("unknown error"), "{errors:?}");
+    }
+
+    #[test]
+    fn an_oversized_answer_is_refused_unread() {
+        let ec2 = FakeEc2::start(huge);
+        let errors = read(&ec2.url, &[("master", "sg-1")]).unwrap_err();
+        assert!(
+            errors[0].message.contains("more than the 16 MiB"),
+            "{errors:?}"
+        );
     }
 
     #[test]
