@@ -26,6 +26,11 @@ use tonic::{Request, Response, Status};
 /// Largest message either side may send; the same limit terraform-plugin-go uses.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
+/// Largest state a read may return: half the message limit, leaving room for diagnostics and for the copies
+/// Terraform makes of it. Selections are bounded long before this ([`crate::engine::MAX_RULES`]); this is the
+/// last guard for what a target multiplies further (a rule per address of an endpoint with thousands).
+const MAX_STATE_BYTES: usize = MAX_MESSAGE_BYTES / 2;
+
 /// The provider's gRPC routes, ready for [`crate::plugin::serve`]. `shutdown` is the transport's shutdown signal:
 /// when it fires, every read in flight is cancelled.
 pub fn routes(shutdown: CancellationToken) -> tonic::service::Routes {
@@ -284,7 +289,7 @@ impl Provider for PortmatrixProvider {
         let stop = self.stop_token();
         let (state, diagnostics) = self
             .on_blocking_thread(request.type_name, move |ds, diagnostics| {
-                read(ds, config.as_ref(), &stop, diagnostics)
+                read(ds, config.as_ref(), &stop, MAX_STATE_BYTES, diagnostics)
             })
             .await;
         Ok(Response::new(proto::read_data_source::Response {
@@ -314,11 +319,12 @@ impl Provider for PortmatrixProvider {
 }
 
 /// Validates and reads one data source, returning the complete encoded state on success. `stop` cancels a long
-/// read.
+/// read; a state larger than `max_state_bytes` is an error instead of a message Terraform would refuse.
 fn read(
     ds: &dyn DataSource,
     config: Option<&proto::DynamicValue>,
     stop: &CancellationToken,
+    max_state_bytes: usize,
     diagnostics: &mut Diagnostics,
 ) -> Option<proto::DynamicValue> {
     let block = ds.schema().block;
@@ -337,6 +343,19 @@ fn read(
     // Terraform requires every attribute and nested block in the state, set or not.
     let value = block.complete(value);
     match encode_state(&block.implied_type(), &value) {
+        Ok(state) if state.msgpack.len() > max_state_bytes => {
+            diagnostics.push(Diagnostic::error(
+                "Result too large",
+                format!(
+                    "The result is {} MiB, more than the {} MiB one data source may return. Split the selection \
+                     over several data sources, use fewer tiers, or give endpoints with many addresses as prefix \
+                     lists or wider CIDR blocks.",
+                    state.msgpack.len() >> 20,
+                    max_state_bytes >> 20
+                ),
+            ));
+            None
+        }
         Ok(state) => Some(state),
         Err(error) => {
             diagnostics.push(error);
@@ -351,5 +370,39 @@ fn server_capabilities() -> proto::ServerCapabilities {
         // Terraform 1.6+ may cache our schema instead of starting a process just to ask for it.
         get_provider_schema_optional: true,
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flows_config(ds: &dyn DataSource) -> proto::DynamicValue {
+        let config = Value::object([(
+            "platform",
+            Value::List(vec![Value::object([("name", Value::string("kublr"))])]),
+        )]);
+        let block = ds.schema().block;
+        encode_state(&block.implied_type(), &block.complete(config)).expect("encodes")
+    }
+
+    #[test]
+    fn a_state_over_the_limit_is_a_diagnostic_not_a_transport_error() {
+        let flows = datasources::FlowsDataSource;
+        let config = flows_config(&flows);
+        let stop = CancellationToken::new();
+        let mut diagnostics = Diagnostics::default();
+        let state = read(
+            &flows,
+            Some(&config),
+            &stop,
+            MAX_STATE_BYTES,
+            &mut diagnostics,
+        );
+        let size = state.expect("Kublr's flows fit").msgpack.len();
+        let mut diagnostics = Diagnostics::default();
+        assert!(read(&flows, Some(&config), &stop, size - 1, &mut diagnostics).is_none());
+        let text = format!("{diagnostics:?}");
+        assert!(text.contains("Result too large"), "{text}");
     }
 }

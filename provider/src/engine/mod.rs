@@ -20,6 +20,13 @@ use std::collections::{BTreeMap, BTreeSet};
 /// the selection's `api_server_port`, not a per-platform parameter.
 pub const API_SERVER_PARAMETER: &str = "apiserver_port";
 
+/// The most tier-to-tier rules an expansion may produce before merging. Real selections produce tens to a few
+/// hundred (Kublr with Calico on three tiers: about 60); every firewall caps far lower (AWS: 60 rules per group by
+/// default, 1000 at most; GCP: a few hundred rules per project; Azure: 1000 per NSG). Rules grow with the square
+/// of the tier count, so without a bound a selection with hundreds of tiers takes gigabytes and ends in a
+/// transport error instead of a diagnostic.
+pub const MAX_RULES: usize = 20_000;
+
 /// The result of an expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expansion {
@@ -104,6 +111,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
     let (parameters, notices) = parameters(request, &releases)?;
 
     let mut candidates = Vec::new();
+    let mut size = SizeCheck::default();
     let mut not_needed = Vec::new();
     let mut skipped = Vec::new();
     let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -163,9 +171,23 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
                     ));
                 }
                 _ => {
+                    let (sources, destinations) = (peers(&from), peers(&to));
+                    let count = sources.len() * destinations.len() * ports.len();
+                    let what = format!(
+                        "{platform}: {} -> {} {} {} ({} source tier(s) x {} destination tier(s))",
+                        flow.from,
+                        flow.to,
+                        flow.protocol,
+                        flow.ports.describe(),
+                        sources.len(),
+                        destinations.len()
+                    );
+                    if !size.admit(count, what) {
+                        continue;
+                    }
                     let reason = reason(release, flow);
-                    for source in peers(&from) {
-                        for destination in peers(&to) {
+                    for source in sources {
+                        for destination in &destinations {
                             for p in &ports {
                                 candidates.push(Rule {
                                     source: source.clone(),
@@ -182,6 +204,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
         }
     }
 
+    size.check(placement.tiers.len())?;
     let warnings = notices
         .into_iter()
         .chain(
@@ -436,6 +459,52 @@ fn api_server_port(
             ));
             None
         }
+    }
+}
+
+/// Counts the rules an expansion would produce, keeping them only while they fit in [`MAX_RULES`], and names
+/// the largest contributors when they do not.
+#[derive(Default)]
+struct SizeCheck {
+    total: usize,
+    /// Rule count and description of each flow, kept for the error.
+    flows: Vec<(usize, String)>,
+}
+
+impl SizeCheck {
+    /// Counts `count` rules of the flow `what`; `true` when they still fit and should be produced.
+    fn admit(&mut self, count: usize, what: String) -> bool {
+        self.total = self.total.saturating_add(count);
+        self.flows.push((count, what));
+        self.total <= MAX_RULES
+    }
+
+    /// The error naming the limit and the largest flows, when the total exceeds it.
+    fn check(mut self, tiers: usize) -> Result<(), Vec<InputError>> {
+        if self.total <= MAX_RULES {
+            return Ok(());
+        }
+        self.flows
+            .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let largest: Vec<String> = self
+            .flows
+            .iter()
+            .take(5)
+            .map(|(count, what)| format!("{count} from {what}"))
+            .collect();
+        Err(vec![InputError::new(
+            vec![field("tier")],
+            format!(
+                "The selection would produce {} rules, more than the limit of {MAX_RULES}",
+                self.total
+            ),
+            format!(
+                "Rules grow with the square of the tier count ({tiers} tiers here), and no firewall holds this \
+                 many. The largest contributors: {}. Put machines that share a role on one tier, or split the \
+                 selection into several data sources.",
+                largest.join("; ")
+            ),
+        )])
     }
 }
 

@@ -576,3 +576,44 @@ fn the_split_clients_endpoint_names_its_successors() {
     );
     assert!(!keys(&out).iter().any(|k| k.starts_with("clients->master")));
 }
+
+/// `count` tiers, each running every Kubernetes and Calico role.
+fn many_tiers(count: usize) -> ExpansionRequest {
+    let mut request = builtin(&["kubernetes", "calico"], None);
+    request.tiers = (0..count)
+        .map(|i| TierSpec {
+            name: format!("pool{i:03}"),
+            roles: Some(vec![
+                "kubernetes/control-plane".into(),
+                "kubernetes/worker".into(),
+            ]),
+        })
+        .collect();
+    request
+}
+
+#[test]
+fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_largest_flows() {
+    let catalog = Catalog::builtin();
+    // Dozens of tiers are large but real (node pools): they expand.
+    let fine = expand(&catalog, &many_tiers(20)).expect("20 tiers expand");
+    assert!(fine.rules.len() > 400, "{}", fine.rules.len());
+    let errors = expand(&catalog, &many_tiers(200)).expect_err("200 tiers are refused");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, vec![field("tier")]);
+    assert!(
+        errors[0].summary.contains("more than the limit of 20000"),
+        "{}",
+        errors[0].summary
+    );
+    // Every flow between all tiers contributes 200 x 200 rules per port range.
+    assert!(
+        errors[0].detail.contains("200 tiers here")
+            && errors[0].detail.contains("40000 from kubernetes:")
+            && errors[0]
+                .detail
+                .contains("(200 source tier(s) x 200 destination tier(s))"),
+        "{}",
+        errors[0].detail
+    );
+}
