@@ -596,9 +596,9 @@ fn many_tiers(count: usize) -> ExpansionRequest {
 fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_largest_flows() {
     let catalog = Catalog::builtin();
     // Dozens of tiers are large but real (node pools): they expand.
-    let fine = expand(&catalog, &many_tiers(20)).expect("20 tiers expand");
+    let fine = expand(catalog, &many_tiers(20)).expect("20 tiers expand");
     assert!(fine.rules.len() > 400, "{}", fine.rules.len());
-    let errors = expand(&catalog, &many_tiers(200)).expect_err("200 tiers are refused");
+    let errors = expand(catalog, &many_tiers(200)).expect_err("200 tiers are refused");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].path, vec![field("tier")]);
     assert!(
