@@ -11,12 +11,15 @@ pub mod tls;
 
 use handshake::{handshake_line, LaunchEnv, ListenAddr};
 use portmatrix_proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
+use std::future::Future;
 use std::io::{self, Write as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream, UnixListenerStream};
 use tokio_stream::{Stream, StreamExt as _};
@@ -28,6 +31,24 @@ use tonic::transport::Server;
 /// How long in-flight requests may take to finish once Terraform asked us to shut down. Terraform kills the
 /// process 2 s after `Shutdown`, and its own connection stays open until then, so waiting longer is pointless.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// How long a client may take to complete the TLS handshake after connecting. go-plugin's client finishes it in
+/// milliseconds; a connection that has not by then is stuck or hostile, and would otherwise hold a descriptor
+/// and a task forever.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The first pause after a failed `accept`, doubled on each further failure up to [`ACCEPT_BACKOFF_MAX`] (the
+/// values of Go's net/http). Without it a listener out of descriptors (EMFILE) is reported ready again at once
+/// and the loop spins a core.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
+/// The longest pause between retries of a failing `accept`.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// A repeated failure (accept errors, refused handshakes) is logged at most once per interval.
+const WARN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often a managed provider checks that the process that launched it is still there.
+const PARENT_POLL: Duration = Duration::from_secs(1);
 
 /// How the process was started.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +71,8 @@ pub enum ServeError {
     /// TLS could not be configured.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
-    /// The SIGINT handler could not be installed.
-    #[error("cannot handle SIGINT: {0}")]
+    /// The signal handlers could not be installed.
+    #[error("cannot handle signals: {0}")]
     Signal(io::Error),
     /// Writing the handshake to stdout failed.
     #[error("cannot write the handshake line: {0}")]
@@ -62,14 +83,19 @@ pub enum ServeError {
 }
 
 /// Serves `routes` (the provider's services) as a go-plugin server until told to stop. `shutdown` is fired by
-/// go-plugin's `Shutdown` (or Ctrl-C in debug mode); the provider's routes watch the same token to cancel the
-/// work in flight.
+/// go-plugin's `Shutdown`, SIGTERM, SIGHUP, Ctrl-C in debug mode and the launching process going away; the
+/// provider's routes watch the same token to cancel the work in flight.
+///
+/// Every way of stopping ends here with the socket directory removed, a failing server included (the directory
+/// guard is dropped on return). Only SIGKILL leaves it behind.
 pub async fn serve(
     routes: Routes,
     launch: LaunchEnv,
     mode: Mode,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    // Read first: the parent can only be seen changing if we know which one it was.
+    let parent = std::os::unix::process::parent_id();
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -91,36 +117,35 @@ pub async fn serve(
         }
         None => None,
     };
+    // Handlers are registered before anything is bound or announced: a signal that arrives before a lazily
+    // registered handler would take the default action, killing the process and leaving the directory behind.
+    let signals = Signals::register().map_err(ServeError::Signal)?;
     let (listener, addr, _socket_dir) = bind(&launch).map_err(ServeError::Listen)?;
 
-    // The SIGINT handler is registered before anything is announced: a Ctrl-C that arrives between the handshake
-    // and the first poll of a lazily registered handler would otherwise kill the process with the default action.
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .map_err(ServeError::Signal)?;
-    match &mode {
+    let managed = match &mode {
         Mode::Managed => {
             announce(&handshake_line(
                 &addr,
                 tls.as_ref().map(|(der, _)| der.as_ref()),
             ))?;
-            // go-plugin servers ignore SIGINT: Ctrl-C reaches the whole process group, and Terraform itself
-            // decides when to stop us (StopProvider, then Shutdown).
-            tokio::spawn(async move {
-                while sigint.recv().await.is_some() {
-                    tracing::debug!("ignoring SIGINT; Terraform stops the provider itself");
-                }
-            });
+            true
         }
         Mode::Debug { provider_address } => {
             announce(&reattach_instructions(provider_address, &addr))?;
-            let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                if sigint.recv().await.is_some() {
-                    shutdown.cancel();
-                }
-            });
+            false
         }
-    }
+    };
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        // Only a managed provider has a parent that owns it: a debug one outlives the shell that started it
+        // if the developer wants so.
+        let reason = tokio::select! {
+            reason = signals.stopping(managed) => reason,
+            () = parent_gone(parent), if managed => "the process that launched the provider exited",
+        };
+        tracing::info!(reason, "stopping");
+        stop.cancel();
+    });
     tracing::info!(network = addr.network(), address = %addr, tls = tls.is_some(), "plugin serving");
 
     let acceptor = tls.map(|(_, acceptor)| acceptor);
@@ -143,6 +168,62 @@ pub async fn serve(
     }
     tracing::info!("plugin stopped");
     Ok(())
+}
+
+/// The signals a provider handles.
+struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+    hangup: Signal,
+}
+
+impl Signals {
+    fn register() -> io::Result<Self> {
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// Resolves with the name of the first signal that stops the provider. SIGTERM and SIGHUP always do. SIGINT
+    /// stops only a debug provider: go-plugin servers ignore it, because Ctrl-C reaches the whole process group
+    /// and Terraform itself decides when to stop its providers (StopProvider, then Shutdown).
+    async fn stopping(mut self, managed: bool) -> &'static str {
+        loop {
+            tokio::select! {
+                Some(()) = self.interrupt.recv() => {
+                    if !managed {
+                        return "SIGINT";
+                    }
+                    tracing::debug!("ignoring SIGINT; Terraform stops the provider itself");
+                }
+                Some(()) = self.terminate.recv() => return "SIGTERM",
+                Some(()) = self.hangup.recv() => return "SIGHUP",
+                // The signal driver is gone only while the runtime shuts down.
+                else => std::future::pending::<()>().await,
+            }
+        }
+    }
+}
+
+/// Resolves once our parent process is no longer `original`, i.e. the Terraform that launched us is gone and
+/// we were adopted by init or a subreaper.
+///
+/// Polling `getppid` is the one check that is both portable across Unixes and free of races:
+/// `prctl(PR_SET_PDEATHSIG)` is Linux-only, fires when the *thread* that forked us exits (Go forks from
+/// arbitrary runtime threads) and misses a parent that died before the call; stdin cannot tell, because
+/// go-plugin hands the plugin Terraform's own stdin rather than a pipe; and the stdout/stderr pipes close only
+/// once every holder of their read end has. A parent that is init from the start (Terraform as a container's
+/// PID 1) never changes, which is right: it outlives us.
+async fn parent_gone(original: u32) {
+    let mut ticks = tokio::time::interval(PARENT_POLL);
+    loop {
+        ticks.tick().await;
+        if std::os::unix::process::parent_id() != original {
+            return;
+        }
+    }
 }
 
 /// Prints `text` as the only output on stdout, flushed at once.
@@ -178,14 +259,22 @@ enum Listener {
 
 /// Binds a Unix socket in a fresh private directory, or a loopback TCP port in the allowed range where
 /// sockets are impossible. The returned directory removes itself (and the socket) when dropped.
+///
+/// The directory is created 0700, as go-plugin's, so no other user can reach the socket; the socket itself is
+/// made 0600 as well, because the umask alone usually leaves it world-readable.
 fn bind(launch: &LaunchEnv) -> io::Result<(Listener, ListenAddr, Option<tempfile::TempDir>)> {
+    let private = std::fs::Permissions::from_mode(0o700);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("plugin").permissions(private);
     let dir = match &launch.unix_socket_dir {
-        Some(dir) => tempfile::Builder::new().prefix("plugin").tempdir_in(dir),
-        None => tempfile::Builder::new().prefix("plugin").tempdir(),
+        Some(dir) => builder.tempdir_in(dir),
+        None => builder.tempdir(),
     };
     let unix = dir.and_then(|dir| {
         let path: PathBuf = dir.path().join("plugin.sock");
-        UnixListener::bind(&path).map(|listener| (listener, path, dir))
+        let listener = UnixListener::bind(&path)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok((listener, path, dir))
     });
     match unix {
         Ok((listener, path, dir)) => {
@@ -224,17 +313,38 @@ async fn serve_incoming<IO>(
     routes: Routes,
     incoming: impl Stream<Item = io::Result<IO>> + Send + Unpin + 'static,
     tls: Option<tokio_rustls::TlsAcceptor>,
-    stopped: impl std::future::Future<Output = ()>,
+    stopped: impl Future<Output = ()>,
 ) -> Result<(), tonic::transport::Error>
 where
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
 {
     let server = Server::builder().add_routes(routes);
+    // Both paths accept through `accept_loop`, which backs off on errors: tonic's own loop retries a failing
+    // accept at once, forever.
     match tls {
-        None => server.serve_with_incoming_shutdown(incoming, stopped).await,
+        None => {
+            let (tx, rx) = mpsc::channel(16);
+            tokio::spawn(accept_loop(incoming, |io| async { Ok(io) }, tx));
+            server
+                .serve_with_incoming_shutdown(ReceiverStream::new(rx), stopped)
+                .await
+        }
         Some(acceptor) => {
             let (tx, rx) = mpsc::channel(16);
-            tokio::spawn(accept_tls(incoming, acceptor, tx));
+            let handshake = move |io| {
+                let accept = acceptor.accept(io);
+                async move {
+                    tokio::time::timeout(HANDSHAKE_TIMEOUT, accept)
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(io::Error::new(
+                                io::ErrorKind::TimedOut,
+                                format!("no TLS handshake within {HANDSHAKE_TIMEOUT:?}"),
+                            ))
+                        })
+                }
+            };
+            tokio::spawn(accept_loop(incoming, handshake, tx));
             server
                 .serve_with_incoming_shutdown(ReceiverStream::new(rx), stopped)
                 .await
@@ -242,33 +352,72 @@ where
     }
 }
 
-/// Completes TLS handshakes off the accept loop, so one stalled or refused client cannot block the others.
-async fn accept_tls<IO>(
+/// Accepts connections and hands each to the server once `handshake` completed it. Handshakes run off the loop,
+/// so one stalled or refused client cannot block the others. A failing accept (typically EMFILE: out of file
+/// descriptors) is retried with exponential back-off, and failures are logged at most once per
+/// [`WARN_INTERVAL`], so that running out of descriptors costs neither a core nor the disk.
+async fn accept_loop<IO, S, H, F>(
     mut incoming: impl Stream<Item = io::Result<IO>> + Unpin,
-    acceptor: tokio_rustls::TlsAcceptor,
-    ready: mpsc::Sender<io::Result<tokio_rustls::server::TlsStream<IO>>>,
+    handshake: H,
+    ready: mpsc::Sender<io::Result<S>>,
 ) where
-    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    H: Fn(IO) -> F,
+    F: Future<Output = io::Result<S>> + Send + 'static,
+    S: Send + 'static,
 {
+    let mut accept_errors = Throttle::default();
+    let refusals = Arc::new(Mutex::new(Throttle::default()));
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     while let Some(connection) = incoming.next().await {
         let io = match connection {
             Ok(io) => io,
             Err(error) => {
-                tracing::warn!(%error, "accepting a connection failed");
+                accept_errors.warn(&error, "accepting a connection failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 continue;
             }
         };
-        let acceptor = acceptor.clone();
+        backoff = ACCEPT_BACKOFF_MIN;
+        let handshake = handshake(io);
         let ready = ready.clone();
+        let refusals = refusals.clone();
         tokio::spawn(async move {
-            match acceptor.accept(io).await {
+            match handshake.await {
                 Ok(stream) => {
                     // The server is gone only while shutting down; the connection is simply dropped then.
                     let _ = ready.send(Ok(stream)).await;
                 }
-                Err(error) => tracing::warn!(%error, "refused a connection: TLS handshake failed"),
+                Err(error) => {
+                    // A poisoned lock only means another refusal's log line panicked; the counts are still usable.
+                    let mut refusals = refusals.lock().unwrap_or_else(|e| e.into_inner());
+                    refusals.warn(&error, "refused a connection: TLS handshake failed");
+                }
             }
         });
+    }
+}
+
+/// Logs a repeated failure at most once per [`WARN_INTERVAL`], saying how many were left out since.
+#[derive(Default)]
+struct Throttle {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Throttle {
+    fn warn(&mut self, error: &io::Error, message: &str) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < WARN_INTERVAL)
+        {
+            self.suppressed += 1;
+            return;
+        }
+        tracing::warn!(%error, suppressed = self.suppressed, "{message}");
+        self.last = Some(now);
+        self.suppressed = 0;
     }
 }
 
@@ -308,7 +457,9 @@ mod tests {
         let ListenAddr::Unix(path) = addr else {
             panic!("expected a Unix socket")
         };
-        assert!(path.exists());
+        let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode(path.parent().unwrap()) & 0o777, 0o700);
+        assert_eq!(mode(&path) & 0o077, 0, "no access for group or others");
         drop(listener);
         drop(dir);
         assert!(
