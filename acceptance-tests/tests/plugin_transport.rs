@@ -523,6 +523,11 @@ async fn running_out_of_descriptors_neither_spins_nor_floods_the_log() {
         matches!(served, Ok(Ok(()))),
         "serving again once descriptors are free: {served:?}"
     );
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        text.contains("accepting connections again"),
+        "the recovery is logged with the failure count: {text}"
+    );
 }
 
 #[test]

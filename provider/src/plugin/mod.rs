@@ -368,16 +368,23 @@ async fn accept_loop<IO, S, H, F>(
     let mut accept_errors = Throttle::default();
     let refusals = Arc::new(Mutex::new(Throttle::default()));
     let mut backoff = ACCEPT_BACKOFF_MIN;
+    let mut failures: u64 = 0;
     while let Some(connection) = incoming.next().await {
         let io = match connection {
             Ok(io) => io,
             Err(error) => {
+                failures += 1;
                 accept_errors.warn(&error, "accepting a connection failed; retrying");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
                 continue;
             }
         };
+        if failures > 0 {
+            // Closes the episode in the log, with the count the throttled warnings could not all show.
+            tracing::warn!(failures, "accepting connections again");
+            failures = 0;
+        }
         backoff = ACCEPT_BACKOFF_MIN;
         let handshake = handshake(io);
         let ready = ready.clone();
