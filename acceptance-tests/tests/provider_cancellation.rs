@@ -330,6 +330,33 @@ async fn shutdown_ends_the_process_while_an_audit_waits() {
     println!("exited {:?} after Shutdown", started.elapsed());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_ends_the_process_while_an_audit_waits_and_removes_its_socket() {
+    let endpoint = SilentEndpoint::start();
+    let mut provider = DebugProvider::start();
+    let _audit = hanging_audit(&provider, &endpoint).await;
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &provider.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    assert!(
+        provider.wait_for_exit(PROMPT),
+        "the provider still runs {:?} after SIGTERM",
+        started.elapsed()
+    );
+    println!("exited {:?} after SIGTERM", started.elapsed());
+    let directory = std::path::Path::new(&provider.socket)
+        .parent()
+        .expect("the socket is in a directory");
+    assert!(
+        !directory.exists(),
+        "SIGTERM leaves {} behind",
+        directory.display()
+    );
+}
+
 #[test]
 fn ctrl_c_ends_a_plan_whose_audit_waits() {
     let endpoint = SilentEndpoint::start();
