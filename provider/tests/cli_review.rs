@@ -797,3 +797,53 @@ fn input_errors_exit_two() {
         state.stderr
     );
 }
+
+/// A plan of Terraform 1.11 with `resources` as its root module's resources.
+fn inline_plan(resources: &str) -> String {
+    format!(
+        r#"{{"format_version": "1.2", "terraform_version": "1.11.4",
+            "planned_values": {{"root_module": {{"resources": {resources}}}}}}}"#
+    )
+}
+
+/// One `aws_security_group` named master with `values`.
+fn aws_group(values: &str) -> String {
+    inline_plan(&format!(
+        r#"[{{"address": "aws_security_group.master", "mode": "managed", "type": "aws_security_group",
+              "name": "master", "values": {values}}}]"#
+    ))
+}
+
+#[test]
+fn warnings_name_values_as_people_write_them() {
+    let ports = aws_group(
+        r#"{"name": "master", "egress": [], "ingress": [
+            {"protocol": "tcp", "from_port": null, "to_port": 65535, "cidr_blocks": ["10.0.0.0/8"]},
+            {"protocol": "tcp", "from_port": 70000, "to_port": 80, "cidr_blocks": ["10.0.0.0/8"]}]}"#,
+    );
+    let run = run_with(&["review", "-", "--platform", "etcd"], &ports, None);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for expected in [
+        "warning: aws_security_group.master.ingress[0]: from_port unknown and to_port 65535 are not a port range",
+        "warning: aws_security_group.master.ingress[1]: from_port 70000 and to_port 80 are not a port range",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    let rule = inline_plan(
+        r#"[{"address": "aws_security_group_rule.a", "mode": "managed", "type": "aws_security_group_rule",
+             "values": {"protocol": "tcp", "from_port": 2380, "to_port": 2380, "security_group_id": "sg-1"}},
+            {"address": "azurerm_network_security_rule.b", "mode": "managed",
+             "type": "azurerm_network_security_rule",
+             "values": {"access": "Allow", "direction": "sideways", "protocol": "Tcp"}}]"#,
+    );
+    let run = run_with(&["review", "-", "--platform", "etcd"], &rule, None);
+    for expected in [
+        "warning: aws_security_group_rule.a: type unknown is neither ingress nor egress",
+        "warning: azurerm_network_security_rule.b: direction \"sideways\" is neither Inbound nor Outbound",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}: {}", run.stderr);
+    }
+    for debug in ["Some(", "None"] {
+        assert!(!run.stderr.contains(debug), "{}", run.stderr);
+    }
+}

@@ -483,6 +483,11 @@ fn index_configuration<'a>(
     }
 }
 
+/// A value for a message: `"text"` quoted, or `absent` when there is none.
+fn quoted_or(text: Option<&str>, absent: &str) -> String {
+    text.map_or_else(|| absent.to_string(), |t| format!("{t:?}"))
+}
+
 fn string<'a>(values: &'a Value, key: &str) -> Option<&'a str> {
     values
         .get(key)
@@ -878,7 +883,8 @@ impl Reader<'_> {
                     Some("egress") => Direction::Egress,
                     other => {
                         self.warnings.push(format!(
-                            "{address}: type {other:?} is neither ingress nor egress; not reviewed"
+                            "{address}: type {} is neither ingress nor egress; not reviewed",
+                            quoted_or(other, "unknown")
                         ));
                         return;
                     }
@@ -1032,8 +1038,13 @@ impl Reader<'_> {
                 Some(Admits::Protocol(protocol, PortSet::range(from, to)))
             }
             _ => {
+                let port =
+                    |n: Option<i64>| n.map_or_else(|| "unknown".to_string(), |n| n.to_string());
                 self.warnings.push(format!(
-                    "{at}: ports {from:?}-{to:?} are not a port range; not reviewed"
+                    "{at}: from_port {} and to_port {} are not a port range (two ports from 0 to 65535, the first \
+                     not above the second); not reviewed",
+                    port(from),
+                    port(to)
                 ));
                 None
             }
@@ -1231,7 +1242,8 @@ impl Reader<'_> {
             Some(d) if d.eq_ignore_ascii_case("inbound") => Direction::Ingress,
             other => {
                 self.warnings.push(format!(
-                    "{at}: direction {other:?} is neither Inbound nor Outbound; not reviewed"
+                    "{at}: direction {} is neither Inbound nor Outbound; not reviewed",
+                    quoted_or(other, "unknown")
                 ));
                 return;
             }
