@@ -847,3 +847,106 @@ fn warnings_name_values_as_people_write_them() {
         assert!(!run.stderr.contains(debug), "{}", run.stderr);
     }
 }
+
+#[test]
+fn structurally_wrong_plans_name_the_json_path() {
+    let group = |ingress: &str| {
+        aws_group(&format!(
+            r#"{{"name": "master", "egress": [], "ingress": {ingress}}}"#
+        ))
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "[]".to_string(),
+            "the document: found array, expected an object (the output of `terraform show -json PLANFILE`)",
+        ),
+        (
+            "\"plan\"".to_string(),
+            "the document: found string \"plan\", expected an object",
+        ),
+        (
+            r#"{"planned_values": {"root_module": {}}}"#.to_string(),
+            "the document: missing `format_version`",
+        ),
+        (
+            r#"{"format_version": 1.2, "planned_values": {"root_module": {}}}"#.to_string(),
+            "format_version: found floating point `1.2`, expected a string",
+        ),
+        (
+            r#"{"format_version": "2.0", "planned_values": {"root_module": {}}}"#.to_string(),
+            "format_version \"2.0\" is not a version of Terraform's JSON plan format this reader knows",
+        ),
+        (
+            inline_plan("{}"),
+            "planned_values.root_module.resources: found object, expected an array",
+        ),
+        (
+            inline_plan(r#"[["aws_security_group.a", "managed"]]"#),
+            "planned_values.root_module.resources[0]: found array, expected a resource object",
+        ),
+        (
+            inline_plan(r#"[{"mode": "managed", "type": "aws_security_group"}]"#),
+            "planned_values.root_module.resources[0]: missing `address`",
+        ),
+        (
+            group("\"oops\""),
+            "planned_values.root_module.resources[0].values.ingress: found string \"oops\", expected an array \
+             (resource aws_security_group.master)",
+        ),
+        (
+            group(r#"[{"protocol": "tcp", "from_port": true, "to_port": 22}]"#),
+            "planned_values.root_module.resources[0].values.ingress[0].from_port: found boolean `true`, expected a \
+             string or a whole number",
+        ),
+        (
+            group(r#"[{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": "10.0.0.0/8"}]"#),
+            "values.ingress[0].cidr_blocks: found string \"10.0.0.0/8\", expected an array",
+        ),
+        (
+            group(r#"[{"protocol": "tcp", "from_port": 22, "to_port": 22, "self": "yes"}]"#),
+            "values.ingress[0].self: found string \"yes\", expected true or false",
+        ),
+        (
+            aws_group(r#"{"name": "master", "tags": ["a"]}"#),
+            "planned_values.root_module.resources[0].values.tags: found array, expected an object",
+        ),
+        (
+            inline_plan(
+                r#"[{"address": "google_compute_firewall.f", "mode": "managed", "type": "google_compute_firewall",
+                     "values": {"allow": [{"protocol": "tcp", "ports": [22]}]}}]"#,
+            ),
+            "planned_values.root_module.resources[0].values.allow[0].ports[0]: found integer `22`, expected a string",
+        ),
+        (
+            inline_plan(
+                r#"[{"address": "azurerm_network_security_group.n", "mode": "managed",
+                     "type": "azurerm_network_security_group", "values": {"security_rule": {"name": "a"}}}]"#,
+            ),
+            "planned_values.root_module.resources[0].values.security_rule: found object, expected an array",
+        ),
+        (
+            r#"{"format_version": "1.2", "planned_values": {"root_module": {"child_modules": [{"resources": [
+                {"address": "module.m.aws_vpc_security_group_ingress_rule.r", "mode": "managed",
+                 "type": "aws_vpc_security_group_ingress_rule", "values": {"ip_protocol": ["tcp"]}}]}]}}}"#
+                .to_string(),
+            "planned_values.root_module.child_modules[0].resources[0].values.ip_protocol: found array, expected a \
+             string or a whole number (resource module.m.aws_vpc_security_group_ingress_rule.r)",
+        ),
+        (
+            r#"{"format_version": "1.2", "planned_values": {"root_module": {}},
+                "configuration": {"root_module": {"module_calls": {"m": {"module": {"resources": 3}}}}}}"#
+                .to_string(),
+            "configuration.root_module.module_calls.m.module.resources: found integer `3`, expected an array",
+        ),
+    ];
+    for (document, expected) in &cases {
+        let run = run_with(&["review", "-", "--platform", "etcd"], document, None);
+        assert_eq!(run.code, 2, "{document}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(expected),
+            "{document}\nexpected {expected}\ngot {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+}

@@ -16,6 +16,7 @@
 mod compare;
 mod plan;
 mod ports;
+mod shape;
 mod tiers;
 
 pub use compare::review;

@@ -335,17 +335,24 @@ struct Resource<'a> {
 }
 
 /// Reads the firewall resources of a `terraform show -json PLANFILE` document.
+///
+/// A document of the wrong structure (an object where a list of rules belongs, a port that is `true`, no
+/// `format_version`, ...) is an error naming the JSON path of the first wrong value and what belongs there.
 pub fn parse_plan(document: &Value) -> Result<Plan, PlanError> {
-    let root = document
-        .get("planned_values")
-        .and_then(|p| p.get("root_module"))
-        .ok_or_else(|| {
-            PlanError(
-                "the document has no planned_values.root_module: give the output of `terraform show -json PLANFILE` \
-                 (a saved plan), not of `terraform show -json` on a state"
-                    .to_string(),
-            )
-        })?;
+    if document.is_object()
+        && document
+            .get("planned_values")
+            .and_then(|p| p.get("root_module"))
+            .is_none()
+    {
+        return Err(PlanError(
+            "the document has no planned_values.root_module: give the output of `terraform show -json PLANFILE` \
+             (a saved plan), not of `terraform show -json` on a state"
+                .to_string(),
+        ));
+    }
+    super::shape::check(document).map_err(PlanError)?;
+    let root = &document["planned_values"]["root_module"];
     let mut resources = Vec::new();
     collect_resources(root, "managed", &mut resources);
     // Data sources read while planning are in `prior_state` (Terraform 1.0) or in `planned_values` (later).
