@@ -130,3 +130,47 @@ fn formats_are_exclusive_and_selection_errors_exit_two() {
         none.stderr
     );
 }
+
+#[test]
+fn a_hanging_dot_is_stopped_after_the_timeout() {
+    // The stand-in writes its process ID beside itself, then hangs without reading its input.
+    let dir = fake_dot("echo $$ > \"$(dirname \"$0\")/pid\"\nexec sleep 600");
+    let dir_path = dir.path().display().to_string();
+    let path = format!("{dir_path}:/usr/bin:/bin");
+    let started = std::time::Instant::now();
+    let run = run_with(
+        &[&ETCD[..], &["--svg", "--svg-timeout", "1"]].concat(),
+        "",
+        Some(&path),
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: --svg: Graphviz `dot -Tsvg` did not finish within 1 s and was stopped; give it longer with \
+             --svg-timeout SECONDS, or print DOT with --dot"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+    // The stand-in was killed and waited for before portmatrix exited: no process of that ID is left.
+    let pid = std::fs::read_to_string(dir.path().join("pid")).expect("the stand-in ran");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()));
+    assert!(stat.is_err(), "the stand-in outlived portmatrix: {stat:?}");
+}
+
+#[test]
+fn the_svg_timeout_defaults_to_a_minute_and_needs_svg() {
+    let help = run(&["diagram", "--help"]);
+    assert!(
+        help.stdout.contains("--svg-timeout <SECONDS>"),
+        "{}",
+        help.stdout
+    );
+    assert!(help.stdout.contains("[default: 60]"), "{}", help.stdout);
+    let alone = run(&[&ETCD[..], &["--svg-timeout", "5"]].concat());
+    assert_eq!(alone.code, 2);
+    assert!(alone.stderr.contains("--svg"), "{}", alone.stderr);
+}

@@ -2,10 +2,11 @@
 //! SVG rendered by Graphviz `dot`), one edge per ordered pair labelled with its ports.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use std::time::Duration;
 
 use clap::Args;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::selection::SelectionArgs;
 use super::Outcome;
@@ -19,6 +20,10 @@ pub(super) struct DiagramArgs {
     selection: SelectionArgs,
     #[command(flatten)]
     format: DiagramFormat,
+    /// With --svg: stop Graphviz `dot` and fail when it has not finished after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, requires = "svg",
+          value_parser = clap::value_parser!(u64).range(1..=86400))]
+    svg_timeout: u64,
 }
 
 /// Mermaid unless one is given.
@@ -146,33 +151,68 @@ fn dot(expansion: &Expansion) -> String {
     out
 }
 
-/// Renders DOT to SVG with Graphviz `dot` from PATH.
-fn svg(source: &str) -> Result<String, String> {
-    let mut child = Command::new("dot")
-        .arg("-Tsvg")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            format!("cannot run Graphviz `dot` ({e}): install Graphviz, or print DOT with --dot and render it elsewhere")
-        })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(source.as_bytes())
-            .map_err(|e| format!("cannot write to `dot`: {e}"))?;
+/// Renders DOT to SVG with Graphviz `dot` from PATH, stopping (killing) it after `timeout`: a Graphviz that hangs
+/// must not hang portmatrix, nor the CI job around it.
+fn svg(source: &str, timeout: Duration) -> Result<String, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("--svg: cannot start the runtime that runs Graphviz `dot`: {e}"))?;
+    runtime.block_on(async {
+        let mut child = tokio::process::Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot run Graphviz `dot` ({e}): install Graphviz, or print DOT with --dot and render it \
+                     elsewhere"
+                )
+            })?;
+        let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let write = async move {
+            match stdin {
+                // Dropped at the end, closing dot's input.
+                Some(mut stdin) => stdin.write_all(source.as_bytes()).await,
+                None => Ok(()),
+            }
+        };
+        let finished = tokio::time::timeout(timeout, async {
+            tokio::join!(write, read_all(stdout), read_all(stderr), child.wait())
+        })
+        .await;
+        let Ok((written, output, errors, status)) = finished else {
+            // Kill it and wait for it to end, so that no dot outlives portmatrix.
+            let _ = child.kill().await;
+            return Err(format!(
+                "--svg: Graphviz `dot -Tsvg` did not finish within {} s and was stopped; give it longer with \
+                 --svg-timeout SECONDS, or print DOT with --dot and render it elsewhere",
+                timeout.as_secs()
+            ));
+        };
+        let status = status.map_err(|e| format!("`dot` failed: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "`dot` failed ({status}): {}",
+                String::from_utf8_lossy(&errors.unwrap_or_default()).trim()
+            ));
+        }
+        written.map_err(|e| format!("cannot write to `dot`: {e}"))?;
+        let output = output.map_err(|e| format!("cannot read the output of `dot`: {e}"))?;
+        String::from_utf8(output).map_err(|_| "`dot` wrote output that is not UTF-8".to_string())
+    })
+}
+
+/// All that `pipe` gives until it ends (nothing without a pipe).
+async fn read_all(pipe: Option<impl tokio::io::AsyncRead + Unpin>) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        pipe.read_to_end(&mut bytes).await?;
     }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("`dot` failed: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`dot` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    String::from_utf8(output.stdout).map_err(|_| "`dot` wrote output that is not UTF-8".to_string())
+    Ok(bytes)
 }
 
 /// Runs `diagram`.
@@ -181,7 +221,7 @@ pub(super) fn run(args: &DiagramArgs, catalog: &Catalog) -> Result<Outcome, Stri
     let output = if args.format.dot {
         dot(&expansion)
     } else if args.format.svg {
-        svg(&dot(&expansion))?
+        svg(&dot(&expansion), Duration::from_secs(args.svg_timeout))?
     } else {
         mermaid(&expansion)
     };
