@@ -3,19 +3,20 @@
 //!
 //! Exit codes: 0 ok (for `review`: no findings; for `audit`: compliant; for `catalog verify`: no drift), 1 `review`
 //! found missing, excess or over-broad rules, `audit` found the groups not compliant, or `catalog verify` found
-//! drift, 2 usage, input, EC2 or output error (message on stderr).
+//! drift, 2 usage, input, EC2 or output error (message on stderr), 141 standard output's reader went away (as
+//! for a program ended by SIGPIPE; nothing on stderr).
 
 mod audit;
 mod catalog;
 mod diagram;
 mod expand;
+mod output;
 mod review;
 mod sarif;
 mod selection;
 mod table;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -28,7 +29,8 @@ const EXIT_CODES: &str = "Exit codes:\n  \
     0  success; for `review`, no findings; for `audit`, the groups are compliant; for `catalog verify`, no drift\n  \
     1  `review` found missing, excess or over-broad rules; `audit` found missing or over-broad rules; `catalog \
     verify` found rows added, removed or changed\n  \
-    2  usage, input, EC2 or output error (the message is on stderr)";
+    2  usage, input, EC2 or output error (the message is on stderr)\n  \
+    141  standard output's reader went away (`portmatrix ... | head -1`), as for a program ended by SIGPIPE";
 
 /// Command line of `portmatrix`.
 #[derive(Debug, Parser)]
@@ -195,32 +197,32 @@ fn long_version(catalog: &Catalog) -> String {
 
 /// Runs `portmatrix` on the built-in catalog and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
         Ok(cli) => cli,
-        Err(error) => error.exit(),
+        Err(error) => return output::clap_exit(&error),
     };
     for error in Catalog::builtin_errors() {
-        eprintln!("warning: built-in catalog document left out: {error}");
+        output::note(&format!(
+            "warning: built-in catalog document left out: {error}"
+        ));
     }
     match execute(&cli, Catalog::builtin()) {
         Ok(outcome) => {
             for warning in &outcome.warnings {
-                eprintln!("warning: {warning}");
+                output::note(&format!("warning: {warning}"));
             }
-            match std::io::stdout()
-                .lock()
-                .write_all(outcome.output.as_bytes())
-            {
-                Ok(()) if outcome.findings => ExitCode::from(1),
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: cannot write the output: {e}");
-                    ExitCode::from(2)
-                }
-            }
+            let code = if outcome.findings {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+            output::emit(outcome.output.as_bytes(), code)
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            output::note(&format!("error: {message}"));
             ExitCode::from(2)
         }
     }
