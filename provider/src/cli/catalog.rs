@@ -9,7 +9,7 @@ use super::table::Table;
 use super::to_json;
 use crate::catalog::{
     port_items, Catalog, Disagreement, Endpoint, Flow, Loopback, OptionSpec, Parameter,
-    PlatformInfo, Release, Role, Selection, Source,
+    PlatformInfo, Release, Role, Selection, SelectionError, Source,
 };
 
 #[derive(Serialize)]
@@ -134,7 +134,10 @@ pub(super) fn show(
         version: version.map(str::to_owned),
         options,
     };
-    let selected = catalog.select(&selection).map_err(|e| e.to_string())?;
+    let selected = catalog.select(&selection).map_err(|e| {
+        let flag = version.map_or_else(|| "--version".to_string(), |v| format!("--version {v}"));
+        flagged(&e, &flag)
+    })?;
     let r = selected.release;
     if json {
         return to_json(&ShowJson {
@@ -397,7 +400,7 @@ pub(super) fn diff(
     let side = |text: &str| -> Result<(&Release, Version), String> {
         match catalog
             .release_for(platform, Some(text))
-            .map_err(|e| e.to_string())?
+            .map_err(|e| flagged(&e, &format!("version {text}")))?
         {
             (release, Some(version)) => Ok((release, version)),
             (_, None) => Err(format!("no version parsed from {text:?}")),
@@ -710,6 +713,21 @@ struct ChangedRow<'a> {
     published: &'a str,
 }
 
+/// A selection error, led by the input at fault: `version` (the flag or argument that gave the version) for a
+/// version no release covers or that is not one, `--option KEY` for an option.
+fn flagged(error: &SelectionError, version: &str) -> String {
+    match error {
+        SelectionError::VersionOutOfRange { .. } | SelectionError::BadVersion { .. } => {
+            format!("{version}: {error}")
+        }
+        SelectionError::UnknownOption { option, .. }
+        | SelectionError::InvalidOptionValue { option, .. } => {
+            format!("--option {option}: {error}")
+        }
+        _ => error.to_string(),
+    }
+}
+
 /// `catalog verify`: the table rows of `document` against the rows the release covering `version` cites from
 /// `source` (default: its first source). Findings (exit 1) when they differ.
 pub(super) fn verify(
@@ -722,8 +740,17 @@ pub(super) fn verify(
 ) -> Result<super::Outcome, String> {
     let (release, parsed) = catalog
         .release_for(platform, Some(version))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| flagged(&e, &format!("--version {version}")))?;
     let source = match source {
+        Some(id) if !release.sources.iter().any(|s| s.id == id) => {
+            let ids: Vec<&str> = release.sources.iter().map(|s| s.id.as_str()).collect();
+            return Err(format!(
+                "--source {id}: {} ({}) has no source {id:?}; give one of: {}",
+                release.platform.name,
+                release.origin,
+                ids.join(", ")
+            ));
+        }
         Some(id) => id,
         None => release
             .sources
@@ -731,8 +758,14 @@ pub(super) fn verify(
             .map(|s| s.id.as_str())
             .ok_or_else(|| format!("{} has no sources", release.origin))?,
     };
-    let text = std::fs::read_to_string(document)
-        .map_err(|e| format!("--document {}: {e}", document.display()))?;
+    let bytes =
+        std::fs::read(document).map_err(|e| format!("--document {}: {e}", document.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "--document {}: not text (UTF-8): give the upstream page as published, in Markdown",
+            document.display()
+        )
+    })?;
     let drift = crate::catalog::verify(release, source, parsed.as_ref(), &text)?;
     let warnings: Vec<String> = parsed
         .as_ref()

@@ -53,19 +53,18 @@ fn parse_tier(text: &str) -> Result<(String, String), String> {
 
 /// Runs `review`: findings make the outcome fail.
 pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, String> {
-    let text = if args.plan.as_os_str() == "-" {
-        let mut text = String::new();
+    let bytes = if args.plan.as_os_str() == "-" {
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| format!("cannot read the plan from standard input: {e}"))?;
-        text
+        bytes
     } else {
-        std::fs::read_to_string(&args.plan)
+        std::fs::read(&args.plan)
             .map_err(|e| format!("cannot read the plan {}: {e}", args.plan.display()))?
     };
     let name = args.plan.display().to_string();
-    let document: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{name} is not JSON: {e}"))?;
+    let document = plan_json(&name, &bytes)?;
     let plan = review::parse_plan(&document).map_err(|e| format!("{name}: {e}"))?;
     let expansion = if args.selection.given() {
         args.selection.expand(catalog)?
@@ -125,6 +124,26 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
         warnings,
         findings,
     })
+}
+
+/// What to give instead of a document that is not a JSON plan.
+const GIVE_JSON: &str = "give the output of `terraform show -json PLANFILE`";
+
+/// The plan document in `bytes` (read from `name`), or why it is not one.
+fn plan_json(name: &str, bytes: &[u8]) -> Result<Value, String> {
+    // A saved plan file is a zip archive: the most likely wrong file to give.
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(format!(
+            "{name} is a saved plan file (a zip archive), not its JSON: run `terraform show -json {name} > \
+             plan.json` and review plan.json"
+        ));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| format!("{name} is not text (UTF-8), so not a JSON plan: {GIVE_JSON}"))?;
+    if text.trim().is_empty() {
+        return Err(format!("{name} is empty: {GIVE_JSON}"));
+    }
+    serde_json::from_str(text).map_err(|e| format!("{name} is not JSON ({e}): {GIVE_JSON}"))
 }
 
 /// The findings as SARIF results: a permission at its resources, a missing need at its tiers' groups.

@@ -263,7 +263,12 @@ impl SelectionArgs {
             endpoints,
             parameters,
             api_server_port: self.api_server_port,
-            pod_network: pod_network(self.pod_network.as_deref())?,
+            pod_network: pod_network(self.pod_network.as_deref()).map_err(|e| {
+                format!(
+                    "--pod-network {}: {e}",
+                    self.pod_network.as_deref().unwrap_or_default()
+                )
+            })?,
         })
     }
 }
@@ -336,18 +341,39 @@ pub(super) fn expand_plan_selection(
 }
 
 fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the selection file {}: {e}", path.display()))?;
+    let name = path.display();
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read the selection file {name}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!("{name} is not text (UTF-8): give a selection file in TOML or JSON")
+    })?;
     let json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('{');
-    let file: SelectionFile = if json {
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
-    } else {
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+    // The path of the value at fault, and serde's message (TOML's shows the line too).
+    let at = |path: &serde_path_to_error::Path| match path.to_string().as_str() {
+        "." => String::new(),
+        p => format!("{p}: "),
     };
-    request(file).map_err(|e| format!("{}: {e}", path.display()))
+    let file: SelectionFile = if json {
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            format!("{name} is not JSON ({e}): give a selection file in TOML or JSON")
+        })?;
+        if !value.is_object() {
+            return Err(format!(
+                "{name}: the selection is not a JSON object: write {{\"platform\": [{{\"name\": \"etcd\"}}], ...}} \
+                 with platform, tier and endpoint blocks"
+            ));
+        }
+        serde_path_to_error::deserialize(&value)
+            .map_err(|e| format!("{name}: {}{}", at(e.path()), e.inner()))?
+    } else {
+        let document = toml::de::Deserializer::parse(&text).map_err(|e| format!("{name}: {e}"))?;
+        serde_path_to_error::deserialize(document)
+            .map_err(|e| format!("{name}: {}{}", at(e.path()), e.inner()))?
+    };
+    request(file).map_err(|e| format!("{name}: {e}"))
 }
 
 fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
@@ -382,7 +408,8 @@ fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
             .collect(),
         parameters: file.parameters,
         api_server_port: file.api_server_port,
-        pod_network: pod_network(file.pod_network.as_deref())?,
+        pod_network: pod_network(file.pod_network.as_deref())
+            .map_err(|e| format!("pod_network: {e}"))?,
     })
 }
 
@@ -539,7 +566,10 @@ mod tests {
             "--param x=y: write NAME=PORT (e.g. backupstore_port=9000)"
         );
         let e = flags(&["--platform", "a", "--pod-network", "flat"]).unwrap_err();
-        assert!(e.starts_with("unknown pod network \"flat\""), "{e}");
+        assert!(
+            e.starts_with("--pod-network flat: unknown pod network \"flat\""),
+            "{e}"
+        );
         assert_eq!(
             flags(&[]).unwrap_err(),
             "no platform selected: give --platform NAME (repeatable) or --selection FILE"
