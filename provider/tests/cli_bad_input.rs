@@ -97,6 +97,22 @@ fn files() -> Vec<(&'static str, Vec<u8>)> {
             ),
         ),
         ("plan.json", group(r#"{"name": "master", "ingress": [], "egress": []}"#)),
+        (
+            "data-options-list.json",
+            text(
+                r#"{"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+                    {"address": "data.portmatrix_flows.this", "mode": "data", "type": "portmatrix_flows",
+                      "values": {"platform": [{"name": "etcd", "options": ["x"]}]}}]}}}"#,
+            ),
+        ),
+        (
+            "data-unknown-platform.json",
+            text(
+                r#"{"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+                    {"address": "data.portmatrix_flows.this", "mode": "data", "type": "portmatrix_flows",
+                      "values": {"platform": [{"name": "nope", "options": null}]}}]}}}"#,
+            ),
+        ),
         // Documents for `catalog verify`.
         ("binary.md", vec![0xc3, 0x28, 0xa0, 0xa1]),
     ]
@@ -234,6 +250,8 @@ fn cases() -> Vec<Case> {
         (&["review", "{dir}/plan.json", "--platform", "etcd", "--junit", "--sarif"], "", 2, "the argument '--junit' cannot be used with '--sarif'"),
         (&["review", "{dir}/plan.json", "--selection", "{dir}/missing.toml"], "", 2, "cannot read the selection file {dir}/missing.toml"),
         (&["review", "{dir}/plan.json", "--platform", "nope"], "", 2, "--platform nope: Unknown platform \"nope\""),
+        (&["review", "{dir}/data-options-list.json"], "", 2, "data.portmatrix_flows.this: its selection cannot be read: platform[0].options: invalid type: sequence, expected a map"),
+        (&["review", "{dir}/data-unknown-platform.json"], "", 2, "data.portmatrix_flows.this: Unknown platform \"nope\""),
         // diagram.
         (&["diagram"], "", 2, "no platform selected: give --platform NAME (repeatable) or --selection FILE"),
         (&["diagram", "--platform", "etcd", "--mermaid", "--dot"], "", 2, "the argument '--mermaid' cannot be used with '--dot'"),

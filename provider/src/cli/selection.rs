@@ -328,8 +328,14 @@ pub(super) fn expand_plan_selection(
             selection.insert(field.into(), value.clone());
         }
     }
-    let file: SelectionFile = serde_json::from_value(Value::Object(selection))
-        .map_err(|e| format!("{address}: its selection cannot be read: {e}"))?;
+    let selection = Value::Object(selection);
+    let file: SelectionFile = serde_path_to_error::deserialize(&selection).map_err(|e| {
+        format!(
+            "{address}: its selection cannot be read: {}: {}",
+            e.path(),
+            e.inner()
+        )
+    })?;
     let request = request(file).map_err(|e| format!("{address}: {e}"))?;
     engine::expand(catalog, &request).map_err(|errors| {
         errors
