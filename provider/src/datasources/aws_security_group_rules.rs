@@ -330,6 +330,60 @@ mod tests {
     }
 
     #[test]
+    fn malformed_prefix_list_ids_are_refused_at_validation_at_their_index() {
+        let endpoint = |ids: Vec<Value>| {
+            Value::List(vec![Value::object([
+                ("name", Value::string("internet")),
+                ("prefix_list_ids", Value::List(ids)),
+            ])])
+        };
+        let ids = || {
+            vec![
+                Value::string("xyz"),
+                Value::string("pl-"),
+                Value::string("pl-63a5400a"),
+                Value::string("pl-ZZZ"),
+            ]
+        };
+        let paths = |diagnostics: &Diagnostics| -> Vec<String> {
+            diagnostics
+                .errors()
+                .map(|d| {
+                    d.attribute
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let expected = [
+            "endpoint[0].prefix_list_ids[0]",
+            "endpoint[0].prefix_list_ids[1]",
+            "endpoint[0].prefix_list_ids[3]",
+        ];
+        // Known IDs are judged while the rest of the configuration is still unknown...
+        let mut with_unknowns = ids();
+        with_unknowns.push(Value::unknown());
+        let mut diagnostics = Diagnostics::default();
+        AwsSecurityGroupRulesDataSource.validate(
+            &config(&[
+                ("endpoint", endpoint(with_unknowns)),
+                (RULES_PER_GROUP, Value::unknown()),
+            ]),
+            &mut diagnostics,
+        );
+        assert_eq!(paths(&diagnostics), expected, "{diagnostics:?}");
+        let first = diagnostics.errors().next().unwrap();
+        assert_eq!(first.summary, "Invalid prefix list ID \"xyz\"");
+        assert!(first.detail.contains("\"pl-63a5400a\""), "{}", first.detail);
+        // ...and once, not again by the read, when all is known.
+        let mut diagnostics = Diagnostics::default();
+        let known = config(&[("endpoint", endpoint(ids()))]);
+        AwsSecurityGroupRulesDataSource.validate(&known, &mut diagnostics);
+        assert_eq!(paths(&diagnostics), expected, "{diagnostics:?}");
+    }
+
+    #[test]
     fn result_conforms_to_the_schema_and_keys_are_readable() {
         let mut diagnostics = Diagnostics::default();
         let value = AwsSecurityGroupRulesDataSource

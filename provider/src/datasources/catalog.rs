@@ -111,6 +111,7 @@ impl DataSource for CatalogDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        config::reject_null_elements(config, diagnostics);
         let Some(catalog) = catalog_with_user_documents(config, diagnostics) else {
             return;
         };

@@ -178,6 +178,21 @@ pub const SELECTION_INPUTS: [&str; 6] = [
     "user_catalogs",
 ];
 
+/// The engine's warnings, then one per endpoint block whose flows have no addresses to use: the rule data
+/// sources warn for the rules they cannot write, and the flows a user feeds to a firewall of their own have the
+/// same gap.
+fn flow_warnings(expansion: &Expansion) -> Vec<String> {
+    let mut warnings = expansion.warnings.clone();
+    for (name, keys) in expansion.endpoints_without_addresses() {
+        warnings.push(format!(
+            "endpoint {name:?} has no addresses: its flows {} have no addresses on that side; give the endpoint \
+             block cidr_ipv4 or cidr_ipv6, or the tier it runs on",
+            keys.join(", ")
+        ));
+    }
+    warnings
+}
+
 fn result(config: &Value, expansion: &Expansion) -> Value {
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
     attributes.push((
@@ -188,7 +203,7 @@ fn result(config: &Value, expansion: &Expansion) -> Value {
         "not_needed".into(),
         Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
     ));
-    attributes.push(("warnings".into(), strings(&expansion.warnings)));
+    attributes.push(("warnings".into(), strings(&flow_warnings(expansion))));
     attributes.push((
         "tiers".into(),
         Value::List(
@@ -364,5 +379,111 @@ mod tests {
             &mut diagnostics,
         );
         assert!(diagnostics.is_empty(), "1.13 was read: {diagnostics:?}");
+    }
+
+    #[test]
+    fn an_endpoint_without_addresses_is_a_warning_as_in_the_rule_data_sources() {
+        let block = FlowsDataSource.schema().block;
+        let endpoint = Value::List(vec![Value::object([(
+            "name",
+            Value::string("backupstore"),
+        )])]);
+        let config = selection::test_config(
+            &block,
+            &[("longhorn", &[])],
+            &[
+                ("endpoint", endpoint),
+                (
+                    "parameters",
+                    Value::Map(
+                        [(
+                            "backupstore_port".to_string(),
+                            Value::number(Number::from(9000u64)),
+                        )]
+                        .into_iter()
+                        .collect(),
+                    ),
+                ),
+            ],
+        );
+        let mut diagnostics = Diagnostics::default();
+        let value = FlowsDataSource
+            .read(&config, &mut diagnostics)
+            .expect("flows");
+        let warnings: Vec<&str> = value
+            .get_attr("warnings")
+            .and_then(Value::as_elements)
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|w| w.starts_with("endpoint \"backupstore\" has no addresses"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{value:?}");
+        assert!(
+            warnings[0].contains("->backupstore:tcp:9000"),
+            "names the flows: {}",
+            warnings[0]
+        );
+        assert!(
+            warnings[0].contains("cidr_ipv4 or cidr_ipv6"),
+            "{}",
+            warnings[0]
+        );
+    }
+
+    #[test]
+    fn null_elements_are_errors_naming_their_path() {
+        let block = FlowsDataSource.schema().block;
+        let endpoint = Value::List(vec![Value::object([
+            ("name", Value::string("backupstore")),
+            (
+                "cidr_ipv4",
+                Value::List(vec![Value::string("10.9.0.0/16"), Value::Null]),
+            ),
+        ])]);
+        let config = selection::test_config(
+            &block,
+            &[("longhorn", &[]), ("calico", &[("encapsulation", "vxlan")])],
+            &[
+                ("endpoint", endpoint),
+                ("user_catalogs", Value::List(vec![Value::Null])),
+            ],
+        );
+        let mut config = config;
+        if let Value::Object(attributes) = &mut config {
+            if let Some(Value::List(platforms)) = attributes.get_mut("platform") {
+                if let Value::Object(calico) = &mut platforms[1] {
+                    calico.insert(
+                        "options".into(),
+                        Value::Map(
+                            [("encapsulation".to_string(), Value::Null)]
+                                .into_iter()
+                                .collect(),
+                        ),
+                    );
+                }
+            }
+        }
+        let mut diagnostics = Diagnostics::default();
+        FlowsDataSource.validate(&config, &mut diagnostics);
+        let paths: Vec<String> = diagnostics
+            .errors()
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect();
+        for expected in [
+            "endpoint[0].cidr_ipv4[1]",
+            "platform[1].options[\"encapsulation\"]",
+            "user_catalogs[0]",
+        ] {
+            assert!(
+                paths.iter().any(|p| p == expected),
+                "{expected} in {paths:?}"
+            );
+        }
     }
 }

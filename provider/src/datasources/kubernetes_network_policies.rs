@@ -13,12 +13,12 @@ use super::DataSource;
 use crate::catalog::Selected;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
 use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,
 };
-use ipnet::IpNet;
 use std::collections::BTreeMap;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
@@ -67,26 +67,16 @@ fn node_cidrs(config: &Value, diagnostics: &mut Diagnostics) -> Vec<String> {
     let mut cidrs = Vec::new();
     for (index, text) in config::strings(config, NODE_CIDRS).unwrap_or_default() {
         let path = at(NODE_CIDRS).index(index as i64);
-        match text.parse::<IpNet>().map(|n| n.trunc().to_string()) {
-            Ok(normalized) if normalized == text => {
+        match parse_cidr(text, CidrFamily::Any) {
+            Ok(net) => {
+                let normalized = net.to_string();
                 if !cidrs.contains(&normalized) {
                     cidrs.push(normalized);
                 }
             }
-            Ok(normalized) => diagnostics.push(
-                Diagnostic::error(
-                    format!("{text:?} has host bits set"),
-                    format!("Write the network address: {normalized:?}."),
-                )
-                .at(path),
-            ),
-            Err(_) => diagnostics.push(
-                Diagnostic::error(
-                    format!("{text:?} is not a CIDR block"),
-                    "Write it like \"10.0.0.0/16\" or \"2001:db8::/64\".",
-                )
-                .at(path),
-            ),
+            Err(error) => {
+                diagnostics.push(Diagnostic::error(error.summary(), error.fix()).at(path))
+            }
         }
     }
     cidrs
@@ -449,6 +439,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        selection::check_known_elements(config, EndpointKind::Cidrs, diagnostics);
         if config.is_wholly_known() {
             // The read reports the warnings; validation keeps only the errors so Terraform shows each once.
             let mut found = Diagnostics::new();

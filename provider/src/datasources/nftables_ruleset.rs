@@ -74,32 +74,37 @@ fn tier_address_texts(config: &Value) -> BTreeMap<String, Vec<(usize, Option<&st
         .unwrap_or_default()
 }
 
-/// Reports malformed known addresses (and null elements) of `tier_addresses` and `pod_cidrs`.
+/// Reports malformed known addresses of `tier_addresses` and `pod_cidrs` (null elements are the selection
+/// checks' to report).
 fn check_addresses(config: &Value, diagnostics: &mut Diagnostics) {
-    let report = |diagnostics: &mut Diagnostics, path: AttributePath, text: Option<&str>| {
-        let problem = match text {
-            None => Some("An address is null: remove it or give its value.".to_string()),
-            Some(text) => nftables::parse_address(text).err(),
-        };
-        if let Some(problem) = problem {
-            diagnostics.push(Diagnostic::error("Invalid address", problem).at(path));
-        }
-    };
     for (tier, elements) in tier_address_texts(config) {
         for (index, text) in elements {
-            let path = AttributePath::root()
-                .attr(TIER_ADDRESSES)
-                .key(tier.clone())
-                .index(index as i64);
-            report(diagnostics, path, text);
+            if let Some(problem) = text.and_then(|text| nftables::parse_address(text).err()) {
+                diagnostics.push(tier_address_error(&tier, index, &problem));
+            }
         }
     }
     if let Some(elements) = config.get_attr(POD_CIDRS).and_then(Value::as_elements) {
-        for (index, value) in elements.iter().enumerate().filter(|(_, v)| !v.is_unknown()) {
-            let path = AttributePath::root().attr(POD_CIDRS).index(index as i64);
-            report(diagnostics, path, value.as_str());
+        for (index, value) in elements.iter().enumerate() {
+            if let Some(problem) = value
+                .as_str()
+                .and_then(|t| nftables::parse_address(t).err())
+            {
+                diagnostics.push(
+                    Diagnostic::error("Invalid address", problem)
+                        .at(AttributePath::root().attr(POD_CIDRS).index(index as i64)),
+                );
+            }
         }
     }
+}
+
+/// An error about element `index` of `tier_addresses[tier]`. Terraform finds the source of a path only down to
+/// one index or key below an attribute (its `ElaborateFromConfigBody`), so the diagnostic points at the tier's
+/// list and its text names the element.
+fn tier_address_error(tier: &str, index: usize, problem: &str) -> Diagnostic {
+    let path = AttributePath::root().attr(TIER_ADDRESSES).key(tier);
+    Diagnostic::error("Invalid address", format!("{path}[{index}]: {problem}")).at(path)
 }
 
 /// The target options of a wholly known configuration whose policies and addresses were checked.
@@ -130,13 +135,8 @@ fn error_diagnostic(error: &NftError) -> Diagnostic {
     let (summary, path) = match error {
         NftError::BadAddress {
             input: AddressInput::Tier { tier, index },
-            ..
-        } => (
-            "Invalid address",
-            root.attr(TIER_ADDRESSES)
-                .key(tier.clone())
-                .index(*index as i64),
-        ),
+            problem,
+        } => return tier_address_error(tier, *index, problem),
         NftError::BadAddress {
             input: AddressInput::Pods { index },
             ..
@@ -388,11 +388,23 @@ mod tests {
         NftablesRulesetDataSource
             .validate(&config(&[(TIER_ADDRESSES, addresses)]), &mut diagnostics);
         let text = format!("{diagnostics:?}");
-        assert!(text.contains("has host bits set"), "{text}");
         assert_eq!(
             diagnostics.len(),
             1,
             "the unknown element is not judged: {text}"
+        );
+        let error = diagnostics.iter().next().unwrap();
+        // Terraform resolves `tier_addresses["worker"]` to its source line, not a path one index deeper.
+        assert_eq!(
+            error.attribute,
+            Some(AttributePath::root().attr(TIER_ADDRESSES).key("worker"))
+        );
+        assert!(
+            error
+                .detail
+                .starts_with("tier_addresses[\"worker\"][1]: \"10.0.2.1/24\" has host bits set"),
+            "{}",
+            error.detail
         );
 
         let mut diagnostics = Diagnostics::default();

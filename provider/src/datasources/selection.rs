@@ -9,9 +9,11 @@ use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::{EndpointSpec, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec};
 use crate::schema::{Attribute, AttributePath, Block, NestedBlock};
+use crate::targets::aws::check_prefix_list_id;
 use std::collections::BTreeMap;
 
 const USER_CATALOGS: &str = "user_catalogs";
+const PREFIX_LIST_IDS: &str = "prefix_list_ids";
 
 /// The description of `api_server_port`.
 const API_SERVER_PORT_DESCRIPTION: &str = "The port the Kubernetes API server listens on, used by the API server \
@@ -59,7 +61,7 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
         ));
     if endpoints == EndpointKind::CidrsAndPrefixLists {
         endpoint = endpoint.attribute(Attribute::optional(
-            "prefix_list_ids",
+            PREFIX_LIST_IDS,
             CtyType::list(CtyType::String),
             "AWS managed prefix list IDs (`pl-…`) standing for the endpoint.",
         ));
@@ -218,7 +220,7 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
             tier: config::string(endpoint, "tier").map(str::to_string),
             references: match endpoints {
                 EndpointKind::Cidrs => Vec::new(),
-                EndpointKind::CidrsAndPrefixLists => strings(endpoint, "prefix_list_ids"),
+                EndpointKind::CidrsAndPrefixLists => strings(endpoint, PREFIX_LIST_IDS),
             },
         })
         .collect();
@@ -308,8 +310,10 @@ pub fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
         .collect()
 }
 
-/// Checks what is already known: the pod network mode always, the whole selection once nothing is unknown.
+/// Checks what is already known: null elements, prefix list IDs and the pod network mode always, the whole
+/// selection once nothing is unknown.
 pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagnostics) {
+    check_known_elements(config, endpoints, diagnostics);
     if !config.is_wholly_known() {
         if let Some(Err(detail)) =
             config::string(config, "pod_network").map(str::parse::<PodNetwork>)
@@ -327,6 +331,38 @@ pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagn
     expand(config, endpoints, &mut found);
     for error in found.errors() {
         diagnostics.push(error.clone());
+    }
+}
+
+/// The checks of single known elements, which hold however much of the rest is still unknown: no null element
+/// anywhere, and well-formed prefix list IDs in endpoint blocks that take them.
+pub fn check_known_elements(
+    config: &Value,
+    endpoints: EndpointKind,
+    diagnostics: &mut Diagnostics,
+) {
+    config::reject_null_elements(config, diagnostics);
+    if endpoints != EndpointKind::CidrsAndPrefixLists {
+        return;
+    }
+    let blocks = config
+        .get_attr("endpoint")
+        .and_then(Value::as_elements)
+        .unwrap_or_default();
+    for (index, endpoint) in blocks.iter().enumerate() {
+        for (j, id) in config::strings(endpoint, PREFIX_LIST_IDS).unwrap_or_default() {
+            if let Err(detail) = check_prefix_list_id(id) {
+                diagnostics.push(
+                    Diagnostic::error(format!("Invalid prefix list ID {id:?}"), detail).at(
+                        AttributePath::root()
+                            .attr("endpoint")
+                            .index(index as i64)
+                            .attr(PREFIX_LIST_IDS)
+                            .index(j as i64),
+                    ),
+                );
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Pure Rust: it knows the catalog, and nothing of Terraform, gRPC or any cloud. Targets (AWS security groups,
 //! ...) shape its [`Expansion`] for their resources.
 
+pub mod cidr;
 mod placement;
 mod request;
 mod rules;
@@ -42,6 +43,27 @@ pub struct Expansion {
     pub tiers: Vec<(String, Vec<String>)>,
     /// Validated addresses of every endpoint block, by block name.
     pub endpoints: BTreeMap<String, EndpointAddresses>,
+}
+
+impl Expansion {
+    /// The endpoint blocks some rule reaches that give no addresses, each with the keys of those rules: the
+    /// rules a firewall target cannot write.
+    pub fn endpoints_without_addresses(&self) -> BTreeMap<String, Vec<String>> {
+        let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for rule in &self.rules {
+            for peer in [&rule.source, &rule.destination] {
+                let Peer::Endpoint(name) = peer else { continue };
+                if self
+                    .endpoints
+                    .get(name)
+                    .is_none_or(EndpointAddresses::is_empty)
+                {
+                    found.entry(name.clone()).or_default().push(rule.key());
+                }
+            }
+        }
+        found
+    }
 }
 
 /// A catalog flow that produced no rule, and why.

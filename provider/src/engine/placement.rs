@@ -1,9 +1,9 @@
 //! Where each role runs and what each endpoint is: the user's tiers and endpoint blocks applied to the
 //! selected catalog releases.
 
+use super::cidr::{parse_cidr, CidrFamily};
 use super::request::{field, EndpointSpec, ExpansionRequest, InputError, PathStep};
 use crate::catalog::{Release, Role, Tier};
-use ipnet::{Ipv4Net, Ipv6Net};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Tiers a role lands on when the user names no tiers, in this order.
@@ -21,6 +21,13 @@ pub struct EndpointAddresses {
     pub ipv6: Vec<String>,
     /// Target-specific references (prefix lists), as given.
     pub references: Vec<String>,
+}
+
+impl EndpointAddresses {
+    /// Whether the block gives no address at all: rules to or from it cannot be written.
+    pub fn is_empty(&self) -> bool {
+        self.ipv4.is_empty() && self.ipv6.is_empty() && self.references.is_empty()
+    }
 }
 
 /// The resolved layout: which tiers hold which roles, and which endpoint block answers for which name.
@@ -274,41 +281,24 @@ fn addresses(
     path: &dyn Fn(&[PathStep]) -> Vec<PathStep>,
 ) -> Result<EndpointAddresses, Vec<InputError>> {
     let mut errors = Vec::new();
-    let mut parse = |list: &[String], attribute: &str, v6: bool| -> Vec<String> {
+    let mut parse = |list: &[String], attribute: &str, family: CidrFamily| -> Vec<String> {
         let mut out = BTreeSet::new();
         for (j, text) in list.iter().enumerate() {
-            let parsed = if v6 {
-                text.parse::<Ipv6Net>().map(|n| n.trunc().to_string())
-            } else {
-                text.parse::<Ipv4Net>().map(|n| n.trunc().to_string())
-            };
-            match parsed {
-                Ok(normalized) if normalized == *text => {
-                    out.insert(normalized);
+            match parse_cidr(text, family) {
+                Ok(net) => {
+                    out.insert(net.to_string());
                 }
-                Ok(normalized) => errors.push(InputError::new(
+                Err(error) => errors.push(InputError::new(
                     path(&[field(attribute), PathStep::Index(j)]),
-                    format!("{text:?} has host bits set"),
-                    format!("Write the network address: {normalized:?}."),
-                )),
-                Err(_) => errors.push(InputError::new(
-                    path(&[field(attribute), PathStep::Index(j)]),
-                    format!(
-                        "{text:?} is not an IPv{} CIDR block",
-                        if v6 { 6 } else { 4 }
-                    ),
-                    if v6 {
-                        "Write it like \"2001:db8::/32\"."
-                    } else {
-                        "Write it like \"10.0.0.0/8\"."
-                    },
+                    error.summary(),
+                    error.fix(),
                 )),
             }
         }
         out.into_iter().collect()
     };
-    let ipv4 = parse(&spec.ipv4, "cidr_ipv4", false);
-    let ipv6 = parse(&spec.ipv6, "cidr_ipv6", true);
+    let ipv4 = parse(&spec.ipv4, "cidr_ipv4", CidrFamily::V4);
+    let ipv6 = parse(&spec.ipv6, "cidr_ipv6", CidrFamily::V6);
     if errors.is_empty() {
         let references: BTreeSet<String> = spec.references.iter().cloned().collect();
         Ok(EndpointAddresses {

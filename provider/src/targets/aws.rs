@@ -57,6 +57,41 @@ impl fmt::Display for Direction {
     }
 }
 
+/// Checks an AWS managed prefix list ID as users write it in endpoint blocks: `pl-` followed by 8 or 17
+/// lower-case hexadecimal digits. EC2 resource IDs have 8 characters after the hyphen for resources created
+/// before 2016 and 17 since (Amazon EC2 User Guide, "Resource IDs",
+/// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html; `prefix-list` is one of the resource
+/// types of `ModifyIdFormat`, EC2 API Reference), e.g. `pl-63a5400a` and `pl-0123456789abcdef0`. AWS only refuses
+/// a malformed ID at apply time, after the other rules were made; here it is refused at validation.
+pub fn check_prefix_list_id(id: &str) -> Result<(), String> {
+    let digits = id.strip_prefix("pl-").ok_or_else(|| {
+        format!(
+            "{id:?} is not an AWS prefix list ID, which starts with \"pl-\" (like \"pl-63a5400a\"). Put CIDR blocks \
+             in cidr_ipv4 or cidr_ipv6."
+        )
+    })?;
+    let valid = |digits: &str| {
+        (digits.len() == 8 || digits.len() == 17)
+            && digits
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if valid(digits) {
+        return Ok(());
+    }
+    let lower = digits.to_ascii_lowercase();
+    let hint = if valid(&lower) {
+        format!(" AWS writes IDs in lower case: \"pl-{lower}\".")
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "{id:?} is not an AWS prefix list ID: after \"pl-\" AWS writes 8 or 17 hexadecimal digits (0-9, a-f), like \
+         \"pl-63a5400a\" or \"pl-0123456789abcdef0\". Copy the ID from the VPC console or `aws ec2 \
+         describe-managed-prefix-lists`.{hint}"
+    ))
+}
+
 /// The other side of an AWS rule, as AWS identifies it: two endpoint blocks that share an address are one peer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AwsPeer {

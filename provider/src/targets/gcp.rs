@@ -17,8 +17,8 @@ use super::common::{
     UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
+use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
-use ipnet::{Ipv4Net, Ipv6Net};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -317,7 +317,7 @@ pub fn firewall_rules(
                     .get(endpoint)
                     .cloned()
                     .unwrap_or_default();
-                if addresses.ipv4.is_empty() && addresses.ipv6.is_empty() {
+                if addresses.is_empty() {
                     set.warnings.push(format!(
                         "endpoint {endpoint:?} has no addresses: the {} rule between {} and {} was not written",
                         direction.to_string().to_lowercase(),
@@ -626,22 +626,12 @@ fn tiers(
 fn normalized_ranges(tier: &str, list: &[String], errors: &mut Vec<GcpError>) -> Vec<String> {
     let mut out = BTreeSet::new();
     for text in list {
-        let parsed = if text.contains(':') {
-            text.parse::<Ipv6Net>().map(|n| n.trunc().to_string())
-        } else {
-            text.parse::<Ipv4Net>().map(|n| n.trunc().to_string())
-        };
-        let problem = match parsed {
-            Ok(normalized) if normalized == *text => {
-                out.insert(normalized);
+        let problem = match parse_cidr(text, CidrFamily::Any) {
+            Ok(net) => {
+                out.insert(net.to_string());
                 continue;
             }
-            Ok(normalized) => {
-                format!("{text:?} has host bits set: write the network address {normalized:?}.")
-            }
-            Err(_) => format!(
-                "{text:?} is not a CIDR block: write it like \"10.0.1.0/24\" or \"2001:db8::/64\"."
-            ),
+            Err(error) => error.to_string(),
         };
         errors.push(GcpError::Option(
             OptionError::new(

@@ -17,8 +17,8 @@ use super::common::{
     UnsupportedPolicy, Widening,
 };
 use crate::catalog::Protocol;
+use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
-use ipnet::{Ipv4Net, Ipv6Net};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -572,23 +572,12 @@ pub fn tier_ranges(
         }
         let mut normalized = BTreeSet::new();
         for text in blocks {
-            let parsed = if text.contains(':') {
-                text.parse::<Ipv6Net>().map(|n| n.trunc().to_string())
-            } else {
-                text.parse::<Ipv4Net>().map(|n| n.trunc().to_string())
-            };
-            let problem = match parsed {
-                Ok(network) if network == *text => {
-                    normalized.insert(network);
+            let problem = match parse_cidr(text, CidrFamily::Any) {
+                Ok(net) => {
+                    normalized.insert(net.to_string());
                     continue;
                 }
-                Ok(network) => {
-                    format!("{text:?} has host bits set: write the network address {network:?}.")
-                }
-                Err(_) => format!(
-                    "{text:?} is not a CIDR block: write it like \"10.0.1.0/24\", \"203.0.113.7/32\" or \
-                     \"2001:db8::/64\"."
-                ),
+                Err(error) => error.to_string(),
             };
             errors.push(
                 OptionError::new(

@@ -13,6 +13,7 @@
 //! (kube-proxy's, the CNI's, the distribution's) alone.
 
 use crate::catalog::{PortRange, Protocol};
+use crate::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
@@ -179,20 +180,29 @@ impl fmt::Display for NftError {
 /// Parses one address of `tier_addresses` or `pod_cidrs`: a CIDR block without host bits, or a single address
 /// (a /32 or /128 block).
 pub fn parse_address(text: &str) -> Result<IpNet, String> {
-    if let Ok(net) = text.parse::<IpNet>() {
-        let network = net.trunc();
-        return if network == net {
-            Ok(net)
-        } else {
-            Err(format!(
-                "{text:?} has host bits set: write the network {:?}, or the single address {:?} without a prefix.",
-                network.to_string(),
-                net.addr().to_string()
-            ))
-        };
+    if text.contains('/') {
+        return parse_cidr(text, CidrFamily::Any).map_err(|error| match error {
+            CidrError::HostBits { network, .. } => format!(
+                "{text:?} has host bits set: write the network {network:?}, or the single address {:?} without a \
+                 prefix.",
+                text.split('/').next().unwrap_or_default()
+            ),
+            other => other.to_string(),
+        });
+    }
+    if let Some(decimal) = leading_zeros(text) {
+        return Err(CidrError::LeadingZeros {
+            text: text.to_string(),
+            decimal,
+        }
+        .to_string());
     }
     match text.parse::<IpAddr>() {
-        Ok(address) => Ok(IpNet::from(address)),
+        Ok(address) if address.to_string() == text => Ok(IpNet::from(address)),
+        Ok(address) => Err(format!(
+            "{text:?} is not written in canonical form: write it as {:?}, the spelling the rulesets use.",
+            address.to_string()
+        )),
         Err(_) => Err(format!(
             "{text:?} is not an IP address or CIDR block: write it like \"10.0.1.0/24\", \"10.0.1.7\" or \
              \"fd00:1::/64\"."

@@ -421,11 +421,7 @@ fn not_written(
     endpoints: &BTreeMap<String, EndpointAddresses>,
 ) -> String {
     let why = match peer {
-        Peer::Endpoint(name)
-            if endpoints
-                .get(name)
-                .is_none_or(|a| a.ipv4.is_empty() && a.ipv6.is_empty()) =>
-        {
+        Peer::Endpoint(name) if endpoints.get(name).is_none_or(EndpointAddresses::is_empty) => {
             format!("endpoint {name:?} has no addresses")
         }
         Peer::Endpoint(name) => format!(

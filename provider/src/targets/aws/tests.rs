@@ -608,3 +608,32 @@ proptest! {
         prop_assert_eq!(admits(&set), admits(&naive));
     }
 }
+
+#[test]
+fn prefix_list_ids_are_pl_and_8_or_17_hex_digits() {
+    for id in ["pl-63a5400a", "pl-0123456789abcdef0"] {
+        assert_eq!(check_prefix_list_id(id), Ok(()), "{id}");
+    }
+    for id in [
+        "xyz",
+        "pl-",
+        "pl-ZZZ",
+        "pl-123",
+        "pl-63a5400",
+        "pl-63a5400a1",
+        "pl-0123456789abcdef",
+        "pl-0123456789abcdef01",
+        "pl-63a5400g",
+        " pl-63a5400a",
+        "PL-63a5400a",
+        "pl_63a5400a",
+        "10.0.0.0/8",
+    ] {
+        let error = check_prefix_list_id(id).expect_err(id);
+        assert!(error.contains(&format!("{id:?}")), "{error}");
+        assert!(error.contains("\"pl-63a5400a\""), "{error}");
+    }
+    assert!(check_prefix_list_id("pl-63A5400A")
+        .unwrap_err()
+        .contains("lower case: \"pl-63a5400a\""));
+}
