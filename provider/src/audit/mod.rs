@@ -53,6 +53,19 @@ impl AwsSettings {
                 ));
             }
         }
+        if let Some(profile) = &self.profile {
+            // An empty or blank name would quietly fall back to the default chain's profile.
+            if profile.trim().is_empty() || profile.trim() != profile {
+                problems.push((
+                    "profile",
+                    format!(
+                        "{profile:?} is not a profile name: give the name of a profile of your AWS config files \
+                         (`aws configure list-profiles`), without surrounding spaces, or leave profile out to use \
+                         AWS_PROFILE or \"default\"."
+                    ),
+                ));
+            }
+        }
         if let Some(url) = &self.endpoint_url {
             let host = url
                 .strip_prefix("https://")
@@ -190,6 +203,14 @@ mod tests {
         };
         let fields: Vec<&str> = bad.problems().into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, ["region", "endpoint_url", "assume_role_arn"]);
+        for profile in ["", "  ", " audit"] {
+            let blank = AwsSettings {
+                profile: Some(profile.into()),
+                ..AwsSettings::default()
+            };
+            let fields: Vec<&str> = blank.problems().into_iter().map(|(f, _)| f).collect();
+            assert_eq!(fields, ["profile"], "{profile:?}");
+        }
     }
 
     #[test]

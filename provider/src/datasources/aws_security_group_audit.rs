@@ -8,6 +8,7 @@ use super::aws_security_group_rules::{
     required_rules, validate_aws_inputs, with_aws_inputs, AWS_OPTIONS,
 };
 use super::flows::{echo_config, SELECTION_INPUTS};
+use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
 use crate::cty::{CtyType, Number, Value};
@@ -281,6 +282,16 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        let block = self.schema().block;
+        if !selection::check_elements(
+            &block,
+            config,
+            EndpointKind::CidrsAndPrefixLists,
+            diagnostics,
+        ) {
+            return;
+        }
+        // The read calls EC2, so validation stops at what the configuration shows.
         validate_aws_inputs(config, diagnostics);
         let Some(groups) = config.get_attr(SECURITY_GROUPS).and_then(Value::as_map) else {
             return;

@@ -246,7 +246,22 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        validate_aws_inputs(config, diagnostics);
+        let block = self.schema().block;
+        if !selection::check_elements(
+            &block,
+            config,
+            EndpointKind::CidrsAndPrefixLists,
+            diagnostics,
+        ) {
+            return;
+        }
+        if config.is_wholly_known() {
+            selection::errors_of(diagnostics, |found| {
+                self.read(config, found);
+            });
+        } else {
+            validate_aws_inputs(config, diagnostics);
+        }
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {

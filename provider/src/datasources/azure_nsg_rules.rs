@@ -258,6 +258,16 @@ impl DataSource for AzureNsgRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        let block = self.schema().block;
+        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            return;
+        }
+        if config.is_wholly_known() {
+            selection::errors_of(diagnostics, |found| {
+                self.read(config, found);
+            });
+            return;
+        }
         let known = [
             NAME_PREFIX,
             FIRST_PRIORITY,

@@ -1,7 +1,7 @@
 //! `portmatrix_catalog`: what the catalog holds: platforms, their releases, roles, options and parameters.
 
 use super::config;
-use super::selection::{self, catalog_with_user_documents};
+use super::selection::{self, catalog_with_user_documents, EndpointKind};
 use super::DataSource;
 use crate::catalog::{Catalog, Release};
 use crate::cty::{CtyType, Number, Value};
@@ -111,7 +111,10 @@ impl DataSource for CatalogDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        config::reject_null_elements(config, diagnostics);
+        let block = self.schema().block;
+        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            return;
+        }
         let Some(catalog) = catalog_with_user_documents(config, diagnostics) else {
             return;
         };

@@ -5,7 +5,7 @@
 
 use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::schema::AttributePath;
+use crate::schema::{AttributeMode, AttributePath, Block};
 
 /// A string argument's value, if set and known.
 pub fn string<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
@@ -28,6 +28,68 @@ pub fn strings<'a>(config: &'a Value, name: &str) -> Option<Vec<(usize, &'a str)
 /// Whether an argument's value is fully known (so that checks across its elements are meaningful).
 pub fn is_known(config: &Value, name: &str) -> bool {
     config.get_attr(name).is_none_or(Value::is_wholly_known)
+}
+
+/// An error for each attribute the provider computes that the configuration sets (`warnings = []`): Terraform
+/// passes such values to data sources without a word, and the provider would ignore them.
+pub fn reject_unconfigurable(block: &Block, config: &Value, diagnostics: &mut Diagnostics) {
+    unconfigurable(block, config, AttributePath::root(), diagnostics);
+}
+
+fn unconfigurable(
+    block: &Block,
+    value: &Value,
+    path: AttributePath,
+    diagnostics: &mut Diagnostics,
+) {
+    for attribute in &block.attributes {
+        let set = value
+            .get_attr(&attribute.name)
+            .is_some_and(|v| !v.is_null());
+        if attribute.mode == AttributeMode::Computed && set {
+            let at = path.clone().attr(attribute.name.clone());
+            diagnostics.push(
+                Diagnostic::error(
+                    "Value for unconfigurable attribute",
+                    format!(
+                        "`{at}` is computed by the provider, so a value set here is not used: remove it, and read \
+                         the result from the data source instead."
+                    ),
+                )
+                .at(at),
+            );
+        }
+    }
+    for nested in &block.blocks {
+        let Some(inner) = value.get_attr(&nested.type_name) else {
+            continue;
+        };
+        let at = path.clone().attr(nested.type_name.clone());
+        match inner {
+            Value::List(items) | Value::Set(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    unconfigurable(
+                        &nested.block,
+                        item,
+                        at.clone().index(index as i64),
+                        diagnostics,
+                    );
+                }
+            }
+            Value::Map(items) => {
+                for (key, item) in items {
+                    unconfigurable(
+                        &nested.block,
+                        item,
+                        at.clone().key(key.clone()),
+                        diagnostics,
+                    );
+                }
+            }
+            Value::Object(_) => unconfigurable(&nested.block, inner, at, diagnostics),
+            _ => {}
+        }
+    }
 }
 
 /// An error for each null element of a list, set or map anywhere in `config`. Terraform passes such nulls on

@@ -261,7 +261,10 @@ impl DataSource for FlowsDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        selection::validate(config, EndpointKind::Cidrs, diagnostics);
+        let block = self.schema().block;
+        if selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            selection::validate(config, EndpointKind::Cidrs, diagnostics);
+        }
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {

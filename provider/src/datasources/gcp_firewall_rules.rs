@@ -284,6 +284,16 @@ impl DataSource for GcpFirewallRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        let block = self.schema().block;
+        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            return;
+        }
+        if config.is_wholly_known() {
+            selection::errors_of(diagnostics, |found| {
+                self.read(config, found);
+            });
+            return;
+        }
         let known = [NAME_PREFIX, PRIORITY, UNSUPPORTED_FLOWS]
             .iter()
             .all(|name| config.get_attr(name).is_none_or(Value::is_wholly_known));

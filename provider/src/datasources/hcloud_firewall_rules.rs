@@ -195,6 +195,16 @@ impl DataSource for HcloudFirewallRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        let block = self.schema().block;
+        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            return;
+        }
+        if config.is_wholly_known() {
+            selection::errors_of(diagnostics, |found| {
+                self.read(config, found);
+            });
+            return;
+        }
         if let Err(error) = unsupported_policy(config) {
             diagnostics.push(error);
         }
@@ -289,6 +299,32 @@ mod tests {
         let mut attributes = vec![("platform".to_string(), Value::List(vec![platform]))];
         attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         block.complete(Value::Object(attributes.into_iter().collect()))
+    }
+
+    #[test]
+    fn validation_of_a_known_configuration_finds_what_the_read_refuses_without_its_warnings() {
+        let mut ranges = ranges();
+        if let Value::Map(map) = &mut ranges {
+            map.insert(
+                "master".into(),
+                Value::List(vec![Value::string("10.0.1.7/24")]),
+            );
+        }
+        let mut diagnostics = Diagnostics::default();
+        HcloudFirewallRulesDataSource
+            .validate(&config(&[], &[(TIER_RANGES, ranges)]), &mut diagnostics);
+        let errors: Vec<_> = diagnostics.errors().collect();
+        assert_eq!(errors.len(), 1, "{diagnostics:?}");
+        assert_eq!(errors[0].summary, "Invalid range for tier \"master\"");
+        assert_eq!(
+            errors[0].attribute,
+            Some(AttributePath::root().attr(TIER_RANGES).key("master"))
+        );
+        assert_eq!(
+            diagnostics.len(),
+            1,
+            "no warnings at validation: {diagnostics:?}"
+        );
     }
 
     #[test]

@@ -439,7 +439,10 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        selection::check_known_elements(config, EndpointKind::Cidrs, diagnostics);
+        let block = self.schema().block;
+        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            return;
+        }
         if config.is_wholly_known() {
             // The read reports the warnings; validation keeps only the errors so Terraform shows each once.
             let mut found = Diagnostics::new();

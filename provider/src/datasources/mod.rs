@@ -102,4 +102,45 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn every_data_source_refuses_a_value_for_a_computed_attribute_at_validation() {
+        use crate::schema::{AttributeMode, AttributePath};
+        for source in all() {
+            let block = source.schema().block;
+            let computed: Vec<_> = block
+                .attributes
+                .iter()
+                .filter(|a| a.mode == AttributeMode::Computed)
+                .collect();
+            assert!(!computed.is_empty(), "{}", source.type_name());
+            for attribute in computed {
+                // A value of the right type, as Terraform sends it: the empty value of a block-less type will do.
+                let value = match attribute.ty.to_string().as_str() {
+                    "string" => Value::string("x"),
+                    "bool" => Value::Bool(true),
+                    "number" => Value::number(crate::cty::Number::from(1u64)),
+                    _ if attribute.ty.to_string().starts_with("map") => {
+                        Value::Map(Default::default())
+                    }
+                    _ => Value::List(Vec::new()),
+                };
+                let config = block.complete(Value::object([
+                    ("platform", Value::List(Vec::new())),
+                    (attribute.name.as_str(), value),
+                ]));
+                let mut diagnostics = Diagnostics::default();
+                source.validate(&config, &mut diagnostics);
+                let at = AttributePath::root().attr(attribute.name.clone());
+                assert!(
+                    diagnostics.iter().any(|d| d.is_error()
+                        && d.summary == "Value for unconfigurable attribute"
+                        && d.attribute.as_ref() == Some(&at)),
+                    "{} {}: {diagnostics:?}",
+                    source.type_name(),
+                    attribute.name
+                );
+            }
+        }
+    }
 }

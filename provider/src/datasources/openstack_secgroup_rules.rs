@@ -234,6 +234,16 @@ impl DataSource for OpenStackSecgroupRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        let block = self.schema().block;
+        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+            return;
+        }
+        if config.is_wholly_known() {
+            selection::errors_of(diagnostics, |found| {
+                self.read(config, found);
+            });
+            return;
+        }
         if let Err(errors) = options(config) {
             diagnostics.extend(errors);
         }

@@ -226,7 +226,7 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
         .collect();
     let mut parameters = BTreeMap::new();
     if let Some(values) = config.get_attr("parameters").and_then(Value::as_map) {
-        for (name, value) in values {
+        for (name, value) in values.iter().filter(|(_, v)| !v.is_null()) {
             match value.as_number().and_then(|n| n.as_i64()) {
                 Some(port) => {
                     parameters.insert(name.clone(), port);
@@ -310,10 +310,9 @@ pub fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
         .collect()
 }
 
-/// Checks what is already known: null elements, prefix list IDs and the pod network mode always, the whole
-/// selection once nothing is unknown.
+/// Checks what is already known: the pod network mode always, the whole selection once nothing is unknown.
+/// Run [`check_elements`] first.
 pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagnostics) {
-    check_known_elements(config, endpoints, diagnostics);
     if !config.is_wholly_known() {
         if let Some(Err(detail)) =
             config::string(config, "pod_network").map(str::parse::<PodNetwork>)
@@ -334,17 +333,38 @@ pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagn
     }
 }
 
-/// The checks of single known elements, which hold however much of the rest is still unknown: no null element
-/// anywhere, and well-formed prefix list IDs in endpoint blocks that take them.
-pub fn check_known_elements(
+/// The checks every data source runs first at validation, which hold however much of the configuration is still
+/// unknown: no value for a computed attribute, no null element anywhere, and well-formed prefix list IDs in
+/// endpoint blocks that take them. Returns whether all passed: the other checks would read a configuration
+/// with such a value otherwise than the user meant, and report that instead.
+pub fn check_elements(
+    block: &Block,
     config: &Value,
     endpoints: EndpointKind,
     diagnostics: &mut Diagnostics,
-) {
-    config::reject_null_elements(config, diagnostics);
-    if endpoints != EndpointKind::CidrsAndPrefixLists {
-        return;
+) -> bool {
+    let mut found = Diagnostics::new();
+    config::reject_unconfigurable(block, config, &mut found);
+    config::reject_null_elements(config, &mut found);
+    if endpoints == EndpointKind::CidrsAndPrefixLists {
+        check_prefix_lists(config, &mut found);
     }
+    let clean = !found.has_errors();
+    diagnostics.extend(found);
+    clean
+}
+
+/// Runs `check` and keeps only the errors it reports: validation of a wholly known configuration runs the read,
+/// which reports its warnings itself, so Terraform shows each warning once.
+pub fn errors_of(diagnostics: &mut Diagnostics, check: impl FnOnce(&mut Diagnostics)) {
+    let mut found = Diagnostics::new();
+    check(&mut found);
+    for error in found.errors() {
+        diagnostics.push(error.clone());
+    }
+}
+
+fn check_prefix_lists(config: &Value, diagnostics: &mut Diagnostics) {
     let blocks = config
         .get_attr("endpoint")
         .and_then(Value::as_elements)
