@@ -558,12 +558,12 @@ fn tiers(
             ),
         )));
     }
-    if options.tag_prefix.len() > MAX_PREFIX
-        || !options
+    let prefix_valid = options.tag_prefix.len() <= MAX_PREFIX
+        && options
             .tag_prefix
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !prefix_valid {
         errors.push(GcpError::Option(OptionError::new(
             "tag_prefix",
             format!("Invalid tag_prefix {:?}", options.tag_prefix),
@@ -578,7 +578,8 @@ fn tiers(
             None
         } else {
             let tag = format!("{}{}", options.tag_prefix, name_part(tier));
-            if !valid_gcp_name(&tag) {
+            // A bad prefix spoils every tag: it is reported once, above.
+            if prefix_valid && !valid_gcp_name(&tag) {
                 errors.push(GcpError::Option(OptionError::new(
                     "tag_prefix",
                     format!("Tier {tier:?} gives the invalid network tag {tag:?}"),

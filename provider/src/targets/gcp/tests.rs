@@ -509,6 +509,24 @@ fn prefixes_are_checked() {
     }
 }
 
+#[test]
+fn a_bad_tag_prefix_is_one_error_not_one_per_tier() {
+    let options = GcpOptions {
+        tag_prefix: "Tag_".into(),
+        ..GcpOptions::default()
+    };
+    let errors = firewall_rules(
+        &expansion_with_tiers(vec![], &["master", "worker", "lb"]),
+        &options,
+    )
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let GcpError::Option(error) = &errors[0] else {
+        panic!("{errors:?}")
+    };
+    assert_eq!(error.summary, "Invalid tag_prefix \"Tag_\"");
+}
+
 fn arb_rule() -> impl Strategy<Value = Rule> {
     let peer = prop::sample::select(vec![
         tier("master"),
