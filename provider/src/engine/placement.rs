@@ -104,9 +104,9 @@ pub fn place(
                             placement.role_tiers.entry(role.clone()).or_default().insert(name.clone());
                             listed.insert(role);
                         }
-                        Err(detail) => errors.push(InputError::new(
+                        Err((summary, detail)) => errors.push(InputError::new(
                             path(&[field("roles"), PathStep::Index(j)]),
-                            format!("Unknown role {reference:?}"),
+                            summary,
                             detail,
                         )),
                     }
@@ -331,8 +331,12 @@ fn successors(releases: &[(String, &Release)], name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Resolves `platform/role` or a bare role name unique among the selected platforms.
-fn resolve_role(reference: &str, roles: &BTreeMap<Qualified, &Role>) -> Result<Qualified, String> {
+/// Resolves `platform/role` or a bare role name unique among the selected platforms; else the summary and
+/// detail of the error.
+fn resolve_role(
+    reference: &str,
+    roles: &BTreeMap<Qualified, &Role>,
+) -> Result<Qualified, (String, String)> {
     let found: Vec<&Qualified> = roles
         .keys()
         .filter(|(platform, name)| match reference.split_once('/') {
@@ -342,13 +346,19 @@ fn resolve_role(reference: &str, roles: &BTreeMap<Qualified, &Role>) -> Result<Q
         .collect();
     match found.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(format!(
-            "Valid roles of the selected platforms: {}.",
-            qualified_names(roles.keys())
+        [] => Err((
+            format!("Unknown role {reference:?}"),
+            format!(
+                "Valid roles of the selected platforms: {}.",
+                qualified_names(roles.keys())
+            ),
         )),
-        several => Err(format!(
-            "Several selected platforms have a role named {reference:?}: write one of {}.",
-            qualified_names(several.iter().copied())
+        several => Err((
+            format!("Ambiguous role {reference:?}"),
+            format!(
+                "Several selected platforms have a role named {reference:?}: write one of {}.",
+                qualified_names(several.iter().copied())
+            ),
         )),
     }
 }

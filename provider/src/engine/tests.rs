@@ -617,3 +617,20 @@ fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_la
         errors[0].detail
     );
 }
+
+#[test]
+fn a_bare_role_name_two_platforms_share_is_ambiguous_not_unknown() {
+    let mut request = builtin(&["rke2", "k3s"], None);
+    request.tiers = vec![TierSpec {
+        name: "servers".into(),
+        roles: Some(vec!["server".into()]),
+    }];
+    let errors = expand(Catalog::builtin(), &request).expect_err("ambiguous");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].summary, "Ambiguous role \"server\"");
+    assert!(
+        errors[0].detail.contains("k3s/server") && errors[0].detail.contains("rke2/server"),
+        "{}",
+        errors[0].detail
+    );
+}
