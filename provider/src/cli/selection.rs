@@ -11,6 +11,7 @@ use crate::catalog::{Catalog, Selection};
 use crate::engine::{
     self, EndpointSpec, Expansion, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec,
 };
+use crate::targets::aws::check_prefix_list_id;
 
 /// Flags that select platforms, or the file that does.
 #[derive(Debug, Clone, Args)]
@@ -137,7 +138,38 @@ impl SelectionArgs {
             Some(path) => (read_file(path)?, Origin::File(path)),
             None => (self.flags_request()?, Origin::Flags),
         };
-        let expansion = engine::expand(catalog, &request).map_err(|errors| {
+        // The engine passes prefix list IDs through; they are checked here as the Terraform data sources do.
+        let bad_references: Vec<InputError> = request
+            .endpoints
+            .iter()
+            .enumerate()
+            .flat_map(|(i, endpoint)| {
+                endpoint
+                    .references
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(j, id)| {
+                        check_prefix_list_id(id).err().map(|detail| {
+                            InputError::new(
+                                vec![
+                                    PathStep::Field("endpoint".into()),
+                                    PathStep::Index(i),
+                                    PathStep::Field("prefix_list_ids".into()),
+                                    PathStep::Index(j),
+                                ],
+                                format!("Invalid prefix list ID {id:?}"),
+                                detail,
+                            )
+                        })
+                    })
+            })
+            .collect();
+        let checked = if bad_references.is_empty() {
+            engine::expand(catalog, &request)
+        } else {
+            Err(bad_references)
+        };
+        let expansion = checked.map_err(|errors| {
             errors
                 .iter()
                 .map(|e| format!("{}: {e}", locate(&origin, &request, e)))
@@ -487,7 +519,7 @@ mod tests {
             "--endpoint",
             "internet=0.0.0.0/0,::/0",
             "--endpoint",
-            "internet=pl-123",
+            "internet=pl-63a5400a",
             "--endpoint",
             "apiserver=tier:master",
             "--param",
@@ -520,7 +552,7 @@ mod tests {
                     name: "internet".into(),
                     ipv4: vec!["0.0.0.0/0".into()],
                     ipv6: vec!["::/0".into()],
-                    references: vec!["pl-123".into()],
+                    references: vec!["pl-63a5400a".into()],
                     tier: None
                 },
                 EndpointSpec {
@@ -629,5 +661,32 @@ cidr_ipv4 = ["0.0.0.0/0"]
                 .to_string()
                 .contains("unknown field `versoin`")
         );
+    }
+
+    #[test]
+    fn malformed_prefix_list_ids_are_refused_naming_the_flag() {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            selection: SelectionArgs,
+        }
+        for id in ["pl-", "pl-ZZZ", "pl-123"] {
+            let endpoint = format!("api-clients={id}");
+            let parsed = <Wrapper as clap::Parser>::try_parse_from([
+                "x",
+                "--platform",
+                "kubernetes",
+                "--endpoint",
+                &endpoint,
+            ])
+            .unwrap();
+            let error = parsed.selection.expand(Catalog::builtin()).expect_err(id);
+            assert!(
+                error.starts_with(&format!(
+                    "--endpoint api-clients: Invalid prefix list ID \"{id}\""
+                )),
+                "{error}"
+            );
+        }
     }
 }
