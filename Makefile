@@ -16,7 +16,7 @@ example:
 ## --no-fail-fast: one failing test binary never hides the results of the others.
 test: lint
 	bash acceptance-tests/setup.sh
-	cargo test --workspace --all-targets --no-fail-fast $(AUDIT)
+	bash scripts/run-tests.sh --workspace --all-targets --no-fail-fast $(AUDIT)
 
 ## Proof by packets: six stacks' rules (nftables, AWS, GCP, OpenStack, Hetzner, Azure) enforced in network
 ## namespaces, every flow probed open and its neighbours, other platforms' ports, other protocols and wrong

@@ -292,6 +292,21 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl Run {
+    /// What a failed run said, for an assertion message: all of standard error (Terraform's diagnostics) first,
+    /// then the last 40 lines of standard output. CI logs cut long messages, and an apply's output starts with
+    /// hundreds of lines of refreshing state that would push the error out of sight.
+    pub fn failure_report(&self) -> String {
+        let lines: Vec<&str> = self.stdout.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        let skipped = lines.len().saturating_sub(40);
+        format!(
+            "exit code {:?}\n--- stderr ---\n{}\n--- stdout ({skipped} earlier lines left out) ---\n{tail}",
+            self.code, self.stderr
+        )
+    }
+}
+
 impl From<Output> for Run {
     fn from(output: Output) -> Self {
         Run {

@@ -38,8 +38,8 @@ fn terraform_ok(workspace: &Workspace, args: &[&str], vars: &[String]) -> Run {
     let run = workspace.run(&all, &[]);
     assert!(
         run.success,
-        "terraform {args:?} failed:\n{}\n{}",
-        run.stdout, run.stderr
+        "terraform {args:?} failed: {}",
+        run.failure_report()
     );
     run
 }
@@ -52,9 +52,8 @@ fn assert_no_changes(workspace: &Workspace, vars: &[String], context: &str) {
     assert_eq!(
         run.code,
         Some(0),
-        "{context}: a second plan must show no changes:\n{}\n{}",
-        run.stdout,
-        run.stderr
+        "{context}: a second plan must show no changes: {}",
+        run.failure_report()
     );
 }
 
