@@ -11,6 +11,10 @@
 //! blocks; a firewall takes at most 50 rules and 500 effective rules (API reference of "Set Rules", Cloud
 //! Firewalls FAQ). Hetzner does not state how effective rules are counted: portmatrix counts one per address of
 //! each rule, the reading that gives the most.
+//!
+//! Hetzner Cloud Firewalls filter the servers' public interfaces only, not Hetzner private Networks (Cloud
+//! Firewalls FAQ). A rule whose peers are private addresses therefore restricts nothing on the path that traffic
+//! takes, and the rule set says so in one warning.
 
 use super::common::{
     description, platforms_and_purposes, OptionError, UnsupportedFlow, UnsupportedFlowsError,
@@ -19,6 +23,7 @@ use super::common::{
 use crate::catalog::Protocol;
 use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
+use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -33,6 +38,20 @@ pub const MAX_IPS_PER_RULE: usize = 100;
 
 /// Descriptions are kept to this length; Hetzner states no limit, and Neutron's and AWS's are the same.
 const MAX_DESCRIPTION: usize = 255;
+
+/// Private address space: RFC 1918, the shared address space of RFC 6598 (carrier-grade NAT, also used by
+/// overlays such as Tailscale), and IPv6 unique local addresses (RFC 4193). A block inside one of these is a
+/// private peer.
+pub const PRIVATE_BLOCKS: [&str; 5] = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "fc00::/7",
+];
+
+/// Private blocks the private network warning names per peer before it counts the rest, to keep it short.
+const PRIVATE_BLOCKS_NAMED: usize = 3;
 
 /// What an ICMP flow limited to some types opens once widened.
 const EVERY_TYPE: &str = "every ICMP type (hcloud_firewall rules take no ICMP type)";
@@ -146,7 +165,8 @@ pub struct HcloudRuleSet {
     pub firewalls: BTreeMap<String, Firewall>,
     /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`).
     pub widened: Vec<Widening>,
-    /// Flows left out and peers without usable addresses, and why.
+    /// Flows left out and peers without usable addresses, and why; last, one warning when rules hold private
+    /// addresses, which Hetzner's firewalls do not filter on private networks.
     pub warnings: Vec<String>,
 }
 
@@ -284,6 +304,8 @@ pub fn firewall_rules(
     let mut no_wider = Vec::new();
     let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut drafts: BTreeMap<DraftKey, Draft> = BTreeMap::new();
+    // Private blocks by peer, tiers before endpoints, as the rules hold them.
+    let mut private: BTreeMap<(bool, String), BTreeSet<String>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
         let flow = |why: String| {
@@ -376,6 +398,14 @@ pub fn firewall_rules(
                 ));
                 continue;
             }
+            let private_blocks: BTreeSet<String> =
+                usable.iter().filter(|c| is_private(c)).cloned().collect();
+            if !private_blocks.is_empty() {
+                private
+                    .entry((matches!(peer, Peer::Endpoint(_)), name.clone()))
+                    .or_default()
+                    .extend(private_blocks);
+            }
             let draft = drafts
                 .entry((tier.clone(), direction, protocol, port))
                 .or_default();
@@ -458,6 +488,8 @@ pub fn firewall_rules(
         }
     }
     set.widened.sort();
+    set.warnings
+        .extend(private_network_warning(&set.firewalls, &private));
 
     let errors: Vec<HcloudError> = set
         .firewalls
@@ -480,6 +512,67 @@ fn family_fits(protocol: Protocol, cidr: &str) -> bool {
         Protocol::Icmpv6 => v6,
         _ => true,
     }
+}
+
+/// Whether `cidr` lies inside one of the [`PRIVATE_BLOCKS`]. Blocks that only overlap them (`0.0.0.0/0`) are
+/// not private: such a rule also admits public addresses, which the firewall does filter.
+pub fn is_private(cidr: &str) -> bool {
+    let Ok(net) = cidr.parse::<IpNet>() else {
+        return false;
+    };
+    PRIVATE_BLOCKS
+        .iter()
+        .filter_map(|block| block.parse::<IpNet>().ok())
+        .any(|block| block.contains(&net))
+}
+
+/// The one warning for rules with private peers, or `None` when no rule has any. It counts the rules per firewall
+/// and names the private blocks per peer (`private`, keyed tiers before endpoints), the first
+/// [`PRIVATE_BLOCKS_NAMED`] of each.
+fn private_network_warning(
+    firewalls: &BTreeMap<String, Firewall>,
+    private: &BTreeMap<(bool, String), BTreeSet<String>>,
+) -> Option<String> {
+    let per_firewall: Vec<(&str, usize)> = firewalls
+        .iter()
+        .map(|(tier, firewall)| {
+            let count = firewall
+                .rules
+                .iter()
+                .filter(|rule| rule.ips.iter().any(|ip| is_private(ip)))
+                .count();
+            (tier.as_str(), count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    let total: usize = per_firewall.iter().map(|(_, count)| count).sum();
+    if total == 0 {
+        return None;
+    }
+    let firewalls_text: Vec<String> = per_firewall
+        .iter()
+        .map(|(tier, count)| format!("{tier:?}: {count}"))
+        .collect();
+    let peers_text: Vec<String> = private
+        .iter()
+        .map(|((endpoint, name), blocks)| {
+            let kind = if *endpoint { "endpoint" } else { "tier" };
+            let mut named: Vec<String> =
+                blocks.iter().take(PRIVATE_BLOCKS_NAMED).cloned().collect();
+            if blocks.len() > PRIVATE_BLOCKS_NAMED {
+                named.push(format!("and {} more", blocks.len() - PRIVATE_BLOCKS_NAMED));
+            }
+            format!("{kind} {name:?} ({})", named.join(", "))
+        })
+        .collect();
+    Some(format!(
+        "Hetzner Cloud Firewalls filter the servers' public interfaces only, not Hetzner private Networks: {total} \
+         rule(s) (firewall {}) allow private addresses of {}, and have no effect on traffic over a Hetzner private \
+         network, which reaches the servers unfiltered. Restrict that traffic on the servers themselves, for \
+         example with portmatrix_nftables_ruleset.",
+        firewalls_text.join(", "),
+        peers_text.join(", ")
+    ))
 }
 
 /// Why one side of a rule produced no Hetzner rule.

@@ -138,7 +138,17 @@ fn one_rule_holds_every_peer_allowed_a_port() {
     // No out rules unless asked for; the lb tier has an empty firewall.
     assert!(set.firewalls["worker"].rules.is_empty());
     assert!(set.firewalls["lb"].rules.is_empty());
-    assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+    // The tiers' 10.x and fd00: blocks are private; the admin endpoint's are not, and are not named.
+    assert_eq!(
+        set.warnings,
+        [
+            "Hetzner Cloud Firewalls filter the servers' public interfaces only, not Hetzner private Networks: 3 \
+             rule(s) (firewall \"master\": 3) allow private addresses of tier \"master\" (10.0.1.0/24, \
+             fd00:1::/64), tier \"worker\" (10.0.2.0/24), and have no effect on traffic over a Hetzner private \
+             network, which reaches the servers unfiltered. Restrict that traffic on the servers themselves, for \
+             example with portmatrix_nftables_ruleset."
+        ]
+    );
 }
 
 #[test]
@@ -314,11 +324,16 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         .map(|r| r.key.as_str())
         .collect();
     assert_eq!(keys, ["master:in:tcp:179"]);
-    assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
-    assert!(set
-        .warnings
+    // The two flows left out, then the private network warning for the BGP rule from the workers' 10.x block.
+    assert_eq!(set.warnings.len(), 3, "{:?}", set.warnings);
+    assert!(set.warnings[..2]
         .iter()
         .all(|w| w.starts_with("unsupported_flows = \"skip\" left out worker -> master")));
+    assert!(
+        set.warnings[2].contains("1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)"),
+        "{:?}",
+        set.warnings
+    );
 }
 
 #[test]
@@ -418,6 +433,166 @@ fn endpoints_without_usable_addresses_are_reported() {
             "the in rule of tier \"master\" with \"worker\" for icmpv6 all was not written: tier \"worker\" has no IPv6 address",
             "the in rule of tier \"master\" with \"empty\" for tcp 22 was not written: endpoint \"empty\" has no addresses",
         ]
+    );
+}
+
+#[test]
+fn private_blocks_are_the_private_ranges_and_what_lies_inside_them() {
+    for block in PRIVATE_BLOCKS {
+        assert!(is_private(block), "{block}");
+    }
+    for inside in [
+        "10.0.1.0/24",
+        "10.255.255.255/32",
+        "172.16.0.0/16",
+        "172.31.255.255/32",
+        "192.168.255.0/24",
+        "100.64.0.0/16",
+        "100.127.255.255/32",
+        "fd00:1::/64",
+        "fc00::/8",
+    ] {
+        assert!(is_private(inside), "{inside}");
+    }
+    for outside in [
+        "9.255.255.255/32",
+        "11.0.0.0/8",
+        "172.15.255.0/24",
+        "172.32.0.0/16",
+        "192.169.0.0/16",
+        "100.63.255.255/32",
+        "100.128.0.0/10",
+        "203.0.113.0/24",
+        "2001:db8::/32",
+        "2a01:4f8:c0c:1::/64",
+        "fe80::/10",
+        // Wider than a private block: they also admit public addresses, which the firewall filters.
+        "10.0.0.0/7",
+        "0.0.0.0/0",
+        "::/0",
+        "not a block",
+    ] {
+        assert!(!is_private(outside), "{outside}");
+    }
+}
+
+#[test]
+fn public_peers_give_no_private_network_warning() {
+    let options = HcloudOptions {
+        tier_ranges: BTreeMap::from([
+            (
+                "master".to_string(),
+                vec![
+                    "203.0.113.10/32".to_string(),
+                    "2a01:4f8:c0c:1::/64".to_string(),
+                ],
+            ),
+            ("worker".to_string(), vec!["198.51.100.0/27".to_string()]),
+        ]),
+        outbound_rules: true,
+        ..Default::default()
+    };
+    let set = firewall_rules(
+        &expansion(vec![
+            rule(
+                tier("worker"),
+                tier("master"),
+                Protocol::Tcp,
+                range(6443, 6443),
+                "API",
+            ),
+            rule(
+                endpoint("admin"),
+                tier("master"),
+                Protocol::Tcp,
+                range(22, 22),
+                "SSH",
+            ),
+            rule(
+                tier("master"),
+                tier("worker"),
+                Protocol::Icmp,
+                RulePorts::IcmpType(None),
+                "ping",
+            ),
+        ]),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(rules_of(&set, "master").len(), 3);
+    assert_eq!(rules_of(&set, "worker").len(), 2);
+    assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+}
+
+#[test]
+fn one_warning_counts_the_rules_and_names_the_private_peers_compactly() {
+    let mut expansion = expansion(vec![
+        rule(
+            tier("worker"),
+            tier("master"),
+            Protocol::Tcp,
+            range(6443, 6443),
+            "API",
+        ),
+        rule(
+            endpoint("vpn"),
+            tier("master"),
+            Protocol::Tcp,
+            range(22, 22),
+            "SSH",
+        ),
+        rule(
+            tier("master"),
+            tier("worker"),
+            Protocol::Udp,
+            range(8472, 8472),
+            "VXLAN",
+        ),
+        rule(
+            tier("worker"),
+            endpoint("admin"),
+            Protocol::Tcp,
+            range(443, 443),
+            "HTTPS",
+        ),
+    ]);
+    expansion.endpoints.insert(
+        "vpn".to_string(),
+        EndpointAddresses {
+            ipv4: vec!["100.64.0.0/10".into()],
+            ipv6: vec!["fd00::/8".into()],
+            references: vec![],
+        },
+    );
+    let options = HcloudOptions {
+        tier_ranges: BTreeMap::from([
+            (
+                "master".to_string(),
+                vec!["10.0.1.0/24".to_string(), "2a01:4f8:c0c:1::/64".to_string()],
+            ),
+            ("worker".to_string(), hosts(150)),
+        ]),
+        outbound_rules: true,
+        ..Default::default()
+    };
+    let set = firewall_rules(&expansion, &options).unwrap();
+    // Rules with a private address: on the masters' firewall in tcp 6443 and out udp 8472 (the workers' 150
+    // blocks, two rules each) and in tcp 22 (vpn); on the workers' in udp 8472 and out tcp 6443 (the masters'
+    // 10.0.1.0/24). The workers' out tcp 443 holds only the admin endpoint's public blocks.
+    assert_eq!(
+        set.warnings,
+        [
+            "Hetzner Cloud Firewalls filter the servers' public interfaces only, not Hetzner private Networks: 7 \
+             rule(s) (firewall \"master\": 5, \"worker\": 2) allow private addresses of tier \"master\" \
+             (10.0.1.0/24), tier \"worker\" (10.0.0.1/32, 10.0.1.1/32, 10.0.10.1/32, and 147 more), endpoint \
+             \"vpn\" (100.64.0.0/10, fd00::/8), and have no effect on traffic over a Hetzner private network, which \
+             reaches the servers unfiltered. Restrict that traffic on the servers themselves, for example with \
+             portmatrix_nftables_ruleset."
+        ]
+    );
+    assert_eq!(
+        rules_of(&set, "worker")["worker:out:tcp:443"].ips,
+        ["2001:db8::/32", "203.0.113.0/24"]
     );
 }
 
