@@ -189,7 +189,10 @@ impl DataSource for HcloudFirewallRulesDataSource {
                 CtyType::list(CtyType::String),
                 "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
                  parameter, a role on no tier), a peer has no address of the flow's family, or \
-                 `unsupported_flows = \"skip\"` left a flow out.",
+                 `unsupported_flows = \"skip\"` left a flow out. Last, one warning when rules allow private \
+                 addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
+                 and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
+                 Networks, so such rules have no effect on it.",
             ));
         Schema { version: 0, block }
     }
@@ -357,6 +360,50 @@ mod tests {
             kubelet.get_attr("destination_ips"),
             Some(&Value::List(Vec::new()))
         );
+    }
+
+    #[test]
+    fn private_tier_ranges_give_one_warning_and_public_ones_none() {
+        let warnings = |ranges: Value| -> Vec<String> {
+            let mut diagnostics = Diagnostics::default();
+            let value = HcloudFirewallRulesDataSource
+                .read(&config(&[], &[(TIER_RANGES, ranges)]), &mut diagnostics)
+                .expect("rules");
+            assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+            value
+                .get_attr("warnings")
+                .and_then(Value::as_elements)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|w| w.as_str().map(str::to_string))
+                .collect()
+        };
+        let private = warnings(ranges());
+        let about_private = |w: &&String| w.contains("private");
+        assert_eq!(
+            private.iter().filter(about_private).count(),
+            1,
+            "{private:?}"
+        );
+        // After the expansion's warnings (Kublr's endpoints without addresses).
+        let last = private.last().cloned().unwrap_or_default();
+        assert!(
+            last.starts_with(
+                "Hetzner Cloud Firewalls filter the servers' public interfaces only, not Hetzner private Networks"
+            ) && last.contains("tier \"master\" (10.0.1.0/24), tier \"worker\" (10.0.2.0/24)"),
+            "{private:?}"
+        );
+        let public = Value::Map(
+            [
+                ("master", "203.0.113.0/28"),
+                ("worker", "198.51.100.0/24"),
+                ("lb", "192.0.2.0/24"),
+            ]
+            .into_iter()
+            .map(|(tier, block)| (tier.to_string(), Value::List(vec![Value::string(block)])))
+            .collect(),
+        );
+        assert_eq!(warnings(public), private[..private.len() - 1]);
     }
 
     #[test]
