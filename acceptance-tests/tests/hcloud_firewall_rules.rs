@@ -10,6 +10,10 @@
 //! shape: one firewall per tier; one `in` rule per (protocol, port) holding the addresses of every peer allowed
 //! it, a tier's addresses being its `tier_ranges` and ICMP taking IPv4 blocks only (ICMPv6 for IPv6 blocks);
 //! `out` rules only with `outbound_rules`. Each row below is (firewall, direction, protocol, port, peers).
+//!
+//! Hetzner Cloud Firewalls do not filter traffic over Hetzner private Networks (Cloud Firewalls FAQ), so a read
+//! whose rules allow private addresses (the 10.x `tier_ranges` of most cases) ends its warnings with one warning
+//! counting those rules per firewall and naming the private blocks per peer; public addresses give none.
 
 mod common;
 
@@ -85,6 +89,31 @@ fn expected(rows: &[Row]) -> BTreeSet<Rule> {
         assert!(set.insert(rule.clone()), "row {rule:?} written twice");
     }
     set
+}
+
+/// The warning of a read whose `rules` (`8 rule(s) (firewall "master": 5, "worker": 3)`) allow the private
+/// addresses of `peers` (`tier "master" (10.0.1.0/24), ...`).
+fn private_network_warning(rules: &str, peers: &str) -> String {
+    format!(
+        "Hetzner Cloud Firewalls filter the servers' public interfaces only, not Hetzner private Networks: {rules} \
+         allow private addresses of {peers}, and have no effect on traffic over a Hetzner private network, which \
+         reaches the servers unfiltered. Restrict that traffic on the servers themselves, for example with \
+         portmatrix_nftables_ruleset."
+    )
+}
+
+/// The warnings of a read about private networks: at most the one, and last.
+fn private_network_warnings(context: &str, outputs: &Value) -> Vec<String> {
+    let all = warnings(outputs);
+    let private: Vec<String> = all
+        .iter()
+        .filter(|w| w.contains("private Networks"))
+        .cloned()
+        .collect();
+    if let Some(first) = private.first() {
+        assert_eq!(all.last(), Some(first), "{context}: not last: {all:?}");
+    }
+    private
 }
 
 /// Protocols in Hetzner rule order.
@@ -294,10 +323,60 @@ fn kublr_canal_firewalls_match_the_network_access_page() {
         assert_eq!(firewalls["worker"]["effective_rule_count"], 9, "{context}");
         let roles = firewalls["master"]["roles"].to_string();
         assert!(roles.contains("kublr/master"), "{context}: {roles}");
+        // Every `in` rule holds a node tier's 10.x block; the masters' IPv6 network is public.
+        assert_eq!(
+            private_network_warnings(&context, &outputs),
+            [private_network_warning(
+                "8 rule(s) (firewall \"master\": 5, \"worker\": 3)",
+                "tier \"master\" (10.0.1.0/24), tier \"worker\" (10.0.2.0/24)"
+            )],
+            "{context}"
+        );
 
         let context = format!("Terraform {} kublr canal outbound", terraform.version);
         let outputs = Workspace::new(terraform, &config(&outbound)).outputs();
         assert_same(&context, &read(&context, &outputs), &expected(&with_out));
+        // The `out` rules to the nodes count too; those to the Internet's 0.0.0.0/0 alone (53 tcp and udp, and
+        // 443 on the masters' firewall) do not.
+        assert_eq!(
+            private_network_warnings(&context, &outputs),
+            [private_network_warning(
+                "16 rule(s) (firewall \"master\": 9, \"worker\": 7)",
+                "tier \"master\" (10.0.1.0/24), tier \"worker\" (10.0.2.0/24)"
+            )],
+            "{context}"
+        );
+    }
+}
+
+#[test]
+fn public_tier_ranges_give_no_private_network_warning() {
+    // The same Kublr tables with the servers' public addresses, as the firewalls see them.
+    let inputs = format!(
+        r#"
+  platform {{
+    name = "kublr"
+  }}
+{KUBLR_INTERNET}
+  tier_ranges = {{
+    master = ["203.0.113.10/32", "203.0.113.11/32", "2a01:4f8:c0c:1::/64"]
+    worker = ["198.51.100.0/27"]
+  }}
+  outbound_rules = true
+"#
+    );
+    for terraform in terraforms() {
+        let context = format!("Terraform {} kublr canal public", terraform.version);
+        let outputs = Workspace::new(terraform, &config(&inputs)).outputs();
+        let firewalls = &outputs["firewalls"]["value"];
+        assert_eq!(firewalls["master"]["rule_count"], 12, "{context}");
+        assert_eq!(firewalls["worker"]["rule_count"], 9, "{context}");
+        assert_eq!(
+            private_network_warnings(&context, &outputs),
+            Vec::<String>::new(),
+            "{context}: {:?}",
+            warnings(&outputs)
+        );
     }
 }
 
@@ -645,9 +724,15 @@ fn longhorn_overlay_needs_only_outbound_rules() {
     let outbound = format!("{inputs}\n  outbound_rules = true\n");
     for terraform in terraforms() {
         let context = format!("Terraform {} longhorn overlay", terraform.version);
-        // Every Longhorn flow between roles ends at a pod: no `in` rule on an overlay network.
+        // Every Longhorn flow between roles ends at a pod: no `in` rule on an overlay network, and no rule to
+        // warn about.
         let outputs = Workspace::new(terraform, &config(&inputs)).outputs();
         assert_same(&context, &read(&context, &outputs), &BTreeSet::new());
+        assert_eq!(
+            private_network_warnings(&context, &outputs),
+            Vec::<String>::new(),
+            "{context}"
+        );
         // "... / Egress | External Backupstore | User defined" (9000), "... / Egress | Kubernetes API server"
         // (6443) and "Backing Image Data Source / Egress | User provided server IP ..." (443), from both tiers.
         let outputs = Workspace::new(terraform, &config(&outbound)).outputs();
@@ -680,6 +765,15 @@ fn longhorn_overlay_needs_only_outbound_rules() {
             );
         }
         assert_eq!(rules.len(), 6, "{context}: {by_key:?}");
+        // Of the endpoints, only the API server's 10.0.0.10/32 is private: one 6443 rule on each firewall.
+        assert_eq!(
+            private_network_warnings(&context, &outputs),
+            [private_network_warning(
+                "2 rule(s) (firewall \"master\": 1, \"worker\": 1)",
+                "endpoint \"kubernetes-api-server\" (10.0.0.10/32)"
+            )],
+            "{context}"
+        );
     }
 }
 
