@@ -5,9 +5,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 15] = [
+const PLATFORMS: [&str; 16] = [
     "calico",
     "canal",
+    "cert-manager",
     "cilium",
     "deckhouse",
     "etcd",

@@ -1,5 +1,5 @@
 //! Row-by-row checks of the catalogs whose tables come straight from upstream documentation: RKE2, K3s, MetalLB,
-//! ingress-nginx and node_exporter.
+//! ingress-nginx, node_exporter and cert-manager.
 //!
 //! Every expected line below was transcribed by hand from the upstream document named in the comment above it
 //! (not generated from the program). Each scenario compares the selected flows' `flow_lines` with the expected
@@ -8,10 +8,17 @@
 
 use std::collections::BTreeMap;
 
-use portmatrix::catalog::{flow_lines, Catalog, PortSpec, Release, Selection};
+use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
-/// The five platforms this file checks.
-const PLATFORMS: [&str; 5] = ["rke2", "k3s", "metallb", "ingress-nginx", "node-exporter"];
+/// The six platforms this file checks.
+const PLATFORMS: [&str; 6] = [
+    "rke2",
+    "k3s",
+    "metallb",
+    "ingress-nginx",
+    "node-exporter",
+    "cert-manager",
+];
 
 fn selection(platform: &str, options: &[(&str, &str)]) -> Selection {
     Selection {
@@ -511,7 +518,95 @@ fn node_exporter_rows() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Properties shared by the five files.
+// cert-manager: cert-manager/website @776e5dba, content/docs/installation/compatibility.md (1.21) and the copies in
+// content/v1.3-docs ... content/v1.20-docs (the same sentences in each; v1.3 to v1.8 also at @126f0d7e), and
+// content/docs/troubleshooting/webhook.md (1.11 and later).
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Warning box: "kubelet listens on port `10250` by default which clashes with the default port for the
+/// cert-manager webhook"; GKE: "allow the GKE control plane access to your webhook pod". The port is the parameter
+/// `webhook_secure_port`, default 10250 (checked in `cert_manager_parameters_and_tiers`).
+const CERT_MANAGER_WEBHOOK_POD: &[&str] = &["kube-apiserver -> webhook tcp ${webhook_secure_port}"];
+/// AWS EKS: "the webhook can be run in the host network ... by setting the `webhook.hostNetwork` key to true";
+/// "running on the host network will necessitate changing the webhook's port" (no port named: no default).
+const CERT_MANAGER_WEBHOOK_HOST: &[&str] =
+    &["kube-apiserver -> webhook-host tcp ${webhook_host_port}"];
+
+#[test]
+fn cert_manager_rows() {
+    assert_rows("cert-manager", &[], &[CERT_MANAGER_WEBHOOK_POD]);
+    assert_rows(
+        "cert-manager",
+        &[("webhook_host_network", "false")],
+        &[CERT_MANAGER_WEBHOOK_POD],
+    );
+    assert_rows(
+        "cert-manager",
+        &[("webhook_host_network", "true")],
+        &[CERT_MANAGER_WEBHOOK_HOST],
+    );
+}
+
+#[test]
+fn cert_manager_parameters_and_tiers() {
+    let rel = release("cert-manager");
+    let default_of = |name: &str| {
+        rel.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("parameter {name}"))
+            .default
+    };
+    assert_eq!(default_of("webhook_secure_port"), Some(10250));
+    assert_eq!(
+        default_of("webhook_host_port"),
+        None,
+        "the pages require a port other than 10250 on the host network but name none"
+    );
+    let role = |name: &str| {
+        rel.roles
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("role {name}"))
+    };
+    assert_eq!(role("webhook").network, Network::Pod);
+    assert_eq!(role("webhook").tiers, [Tier::Worker]);
+    assert_eq!(role("webhook-host").network, Network::Host);
+    assert_eq!(role("webhook-host").tiers, [Tier::Worker]);
+    assert_eq!(role("kube-apiserver").tiers, [Tier::Master]);
+    let option = rel
+        .options
+        .iter()
+        .find(|o| o.name == "webhook_host_network")
+        .expect("webhook_host_network option");
+    assert_eq!(option.default, "false");
+}
+
+/// The compatibility pages read: v1.3 to v1.20 and the current docs (1.21). The v1.0 to v1.2 pages give no
+/// default port and are not claimed; versions after 1.21 use the table with a warning.
+#[test]
+fn cert_manager_versions_are_those_read() {
+    let catalog = Catalog::builtin();
+    let select = |version: &str| {
+        let mut s = selection("cert-manager", &[]);
+        s.version = Some(version.to_owned());
+        catalog.select(&s)
+    };
+    for version in [
+        "1.3.0", "1.4.4", "1.5.0", "1.7.1", "1.8.2", "1.11.0", "1.20.1", "v1.21.0",
+    ] {
+        let selected = select(version).unwrap_or_else(|e| panic!("{version} was read: {e}"));
+        assert_eq!(selected.unread_version, None, "{version} was read");
+    }
+    for version in ["0.16.1", "1.0.0", "1.2.6"] {
+        assert!(select(version).is_err(), "{version} was not read");
+    }
+    let later = select("1.22.0").expect("later versions use the newest table");
+    assert!(later.unread_version.is_some());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Properties shared by the six files.
 // ---------------------------------------------------------------------------------------------------------------
 
 #[test]
@@ -624,6 +719,15 @@ fn disagreements_are_recorded() {
         ("metallb", "Metrics port across chart releases"),
         ("ingress-nginx", "Admission webhook port in Deckhouse"),
         ("node-exporter", "node-exporter port in Deckhouse"),
+        (
+            "cert-manager",
+            "Webhook secure port: 10250 (installation) vs 6443 (WebhookConfiguration)",
+        ),
+        ("cert-manager", "Webhook port on the host network"),
+        (
+            "cert-manager",
+            "GKE private clusters: extra firewall rule vs default port already open",
+        ),
     ] {
         assert!(
             release(platform)
