@@ -405,3 +405,79 @@ fn flows_a_target_cannot_express_follow_the_policy() {
         run.stderr
     );
 }
+
+/// cert-manager's compatibility pages (cert-manager/website @776e5dba, v1.3 to v1.21): the API server calls the
+/// webhook pod on `webhook.securePort`, 10250 by default; on the host network the port must differ from the
+/// kubelet's 10250 and the pages name none.
+#[test]
+fn cert_manager_webhook_follows_the_pod_network_and_the_host_network_option() {
+    const HEADER: &str = "SOURCE  DESTINATION  PROTOCOL  PORTS  PLATFORMS     PURPOSES\n";
+    const EMPTY: &str = "SOURCE  DESTINATION  PROTOCOL  PORTS  PLATFORMS  PURPOSES\n";
+    let cert_manager =
+        |extra: &[&str]| expand(&[&["--platform", "cert-manager"][..], extra].concat());
+
+    // Pod addresses reached from the control plane (GKE's "access to your webhook pod"): a rule in routed pod
+    // networks only; in an overlay the traffic rides the CNI tunnel.
+    let run = cert_manager(&["--pod-network", "routed"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{HEADER}master  worker       tcp       10250  cert-manager  admission webhook (webhook pod)\n"
+        )
+    );
+    assert_eq!(run.stderr, "");
+    let run = cert_manager(&[
+        "--pod-network",
+        "routed",
+        "--param",
+        "webhook_secure_port=10260",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "master  worker       tcp       10260  cert-manager  admission webhook (webhook pod)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = cert_manager(&["--pod-network", "overlay"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, EMPTY, "")
+    );
+
+    // On the host network the webhook is on the node in either pod network, on a port the user must give.
+    let host = ["--option", "webhook_host_network=true"];
+    let run = cert_manager(&host);
+    assert_eq!((run.code, run.stdout.as_str()), (0, EMPTY));
+    assert!(
+        run.stderr
+            .starts_with("warning: parameter \"webhook_host_port\" of cert-manager has no value"),
+        "{}",
+        run.stderr
+    );
+    for pod_network in ["overlay", "routed"] {
+        let run = cert_manager(
+            &[
+                &host[..],
+                &[
+                    "--param",
+                    "webhook_host_port=10260",
+                    "--pod-network",
+                    pod_network,
+                ],
+            ]
+            .concat(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(
+            run.stdout,
+            format!(
+                "{HEADER}master  worker       tcp       10260  cert-manager  admission webhook (webhook on the host network)\n"
+            ),
+            "{pod_network}"
+        );
+        assert_eq!(run.stderr, "", "{pod_network}");
+    }
+}
