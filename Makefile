@@ -18,9 +18,9 @@ test: lint
 	bash acceptance-tests/setup.sh
 	bash scripts/run-tests.sh --workspace --all-targets --no-fail-fast $(AUDIT)
 
-## Proof by packets: six stacks' rules (nftables, AWS, GCP, OpenStack, Hetzner, Azure) enforced in network
-## namespaces, every flow probed open and its neighbours, other platforms' ports, other protocols and wrong
-## sources probed closed. Needs root (CI).
+## Proof by packets: six stacks' rules (nftables, AWS, GCP, OpenStack, Hetzner, Azure) and two stacks'
+## NetworkPolicy objects enforced in network namespaces, every flow probed open and its neighbours, other
+## platforms' ports, other protocols and wrong sources probed closed. Needs root (CI).
 ## Prints, per stack and target, the flows proven open and the probes proven closed. Also part of `make test`.
 proof:
 	bash acceptance-tests/setup.sh

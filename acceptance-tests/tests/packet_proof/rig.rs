@@ -39,11 +39,17 @@ pub const TIERS: [(&str, u8); 3] = [("master", 2), ("worker", 2), ("lb", 2)];
 
 /// The address blocks of a tier, as `tier_addresses` takes them.
 pub fn tier_cidrs(tier: &str) -> (String, String) {
-    let n = TIERS
+    let index = TIERS
         .iter()
         .position(|(t, _)| *t == tier)
-        .expect("a tier of the rig")
-        + 1;
+        .expect("a tier of the rig");
+    tier_block(index)
+}
+
+/// The address blocks of the `index`th tier of a layout ([`Rig::with_tiers`]).
+pub fn tier_block(index: usize) -> (String, String) {
+    let n = index + 1;
+    assert!(n < 50, "tier blocks end where endpoint blocks begin");
     (format!("10.99.{n}.0/24"), format!("fd00:99:{n}::/64"))
 }
 
@@ -154,6 +160,13 @@ impl Rig {
     /// Namespaces for two masters, two workers, two load balancers, one host per endpoint name and one outside
     /// host, all on one bridge.
     pub fn new(endpoints: &[&str]) -> Rig {
+        let tiers: Vec<(String, u8)> = TIERS.iter().map(|(t, n)| (t.to_string(), *n)).collect();
+        Rig::with_tiers(&tiers, endpoints)
+    }
+
+    /// Namespaces for `count` hosts of each tier (in the blocks of [`tier_block`], by position), one host per
+    /// endpoint name and one outside host, all on one bridge.
+    pub fn with_tiers(tiers: &[(String, u8)], endpoints: &[&str]) -> Rig {
         let ip = ip_program().expect("ip (iproute2) is installed");
         let nft = nft_program().expect("nft (nftables) is installed");
         let prefix = format!(
@@ -162,11 +175,12 @@ impl Rig {
             SEQUENCE.fetch_add(1, Ordering::SeqCst)
         );
         let mut hosts = Vec::new();
-        for (t, (tier, count)) in TIERS.iter().enumerate() {
+        for (t, (tier, count)) in tiers.iter().enumerate() {
+            assert!(t < 49, "tier blocks end where endpoint blocks begin");
             for node in 1..=*count {
                 hosts.push((
                     format!("{tier}{node}"),
-                    Group::Tier(tier.to_string()),
+                    Group::Tier(tier.clone()),
                     t as u16 + 1,
                     10 + node as u16,
                 ));
