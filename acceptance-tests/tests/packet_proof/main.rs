@@ -1497,3 +1497,78 @@ fn longhorn_network_policies_admit_exactly_their_flows() {
 fn ingress_nginx_network_policies_admit_exactly_their_flows() {
     prove_network_policies(&INGRESS_POLICIES);
 }
+
+/// The one port entry of `policy`'s ingress rules that admits `range` (`port`, `endPort`).
+fn ingress_port<'a>(
+    policies: &'a mut Value,
+    policy: &str,
+    range: (u64, Option<u64>),
+) -> &'a mut Value {
+    let rules = policies[policy]["spec"]["ingress"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("{policy} has no ingress rules"));
+    let mut found = rules
+        .iter_mut()
+        .flat_map(|rule| rule["ports"].as_array_mut().into_iter().flatten())
+        .filter(|p| p["port"] == range.0 && p["endPort"].as_u64() == range.1);
+    let port = found
+        .next()
+        .unwrap_or_else(|| panic!("{policy} no longer admits {range:?}"));
+    assert!(found.next().is_none(), "{policy} admits {range:?} twice");
+    port
+}
+
+/// The NetworkPolicy rig catches mistakes too: instance-manager's policy with port 8504 removed from the range
+/// longhorn-manager may reach (8500-8504), and metrics-server's with its node port range one port wider, must
+/// give exactly those wrong verdicts.
+#[test]
+fn a_broken_network_policy_is_caught() {
+    if !rig_available() {
+        return;
+    }
+    let stack = &LONGHORN_POLICIES;
+    let PolicyRig {
+        outputs,
+        flows,
+        mut rig,
+        pods,
+        isolation,
+    } = policy_rig(stack);
+    let mut policies = outputs["policies"]["value"].clone();
+    ingress_port(
+        &mut policies,
+        "longhorn-system/portmatrix-instance-manager",
+        (8500, Some(8504)),
+    )["endPort"] = 8503.into();
+    ingress_port(
+        &mut policies,
+        "kube-system/portmatrix-metrics-server",
+        (10250, None),
+    )["endPort"] = 10251.into();
+    let broken = network_policy::rulesets(&policies, &pods);
+    let scope =
+        |s: &Group, d: &Group, kind: Kind, required: bool| isolation.scope(s, d, kind, required);
+    let report = round(
+        &mut rig,
+        "broken kubernetes_network_policies",
+        &flows,
+        &broken,
+        Some(&scope),
+    );
+    drop(rig);
+    let wrong: BTreeSet<&str> = report.wrong.iter().map(String::as_str).collect();
+    let expected = BTreeSet::from([
+        "longhorn-longhorn-manager1 -> longhorn-instance-manager1 IPv4 Tcp(8504): required, but dropped",
+        "longhorn-longhorn-manager1 -> longhorn-instance-manager1 IPv6 Tcp(8504): required, but dropped",
+        "longhorn-longhorn-manager2 -> longhorn-instance-manager2 IPv4 Tcp(8504): required, but dropped",
+        "longhorn-longhorn-manager2 -> longhorn-instance-manager2 IPv6 Tcp(8504): required, but dropped",
+        "nodes1 -> kubernetes-metrics-server1 IPv4 Tcp(10251): not required, but admitted",
+        "nodes1 -> kubernetes-metrics-server1 IPv6 Tcp(10251): not required, but admitted",
+    ]);
+    assert_eq!(wrong, expected, "{report:#?}");
+    println!(
+        "proof broken NetworkPolicy: {} wrong verdicts caught ({:.1} s)",
+        report.wrong.len(),
+        report.seconds
+    );
+}
