@@ -1046,10 +1046,12 @@ const LONGHORN_POLICIES: PolicyStack = PolicyStack {
             namespace: "longhorn-system",
             labels: &[("longhorn.io/component", "backing-image-data-source")],
         },
-        // The selector below tests the key only, as the chart's policy does; the value is a job's name.
+        // The selector below tests the key only, as the chart's policy does; the value is a job's name. It also
+        // moves the jobs to a namespace of their own, so that policies must name namespaces (Longhorn's own
+        // components share one).
         PodRole {
             role: "longhorn/recurring-job",
-            namespace: "longhorn-system",
+            namespace: "longhorn-jobs",
             labels: &[("recurring-job.longhorn.io", "nightly-backup")],
         },
         PodRole {
@@ -1094,7 +1096,8 @@ const LONGHORN_POLICIES: PolicyStack = PolicyStack {
     parameters: "backupstore_port = 9000, image_download_port = 8000",
     selectors: r#"
   pod_selector {
-    role = "longhorn/recurring-job"
+    role      = "longhorn/recurring-job"
+    namespace = "longhorn-jobs"
     match_expression {
       key      = "recurring-job.longhorn.io"
       operator = "Exists"
