@@ -165,6 +165,10 @@ pub struct Role {
     pub namespace: Option<String>,
     /// Pod labels that select the role's pods (pod roles only; empty = none given).
     pub selector: BTreeMap<String, String>,
+    /// The role stands for every pod of the cluster, in every namespace (pod roles only): the clients of a
+    /// cluster service such as DNS. It has no namespace or selector of its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub every_pod: bool,
     /// What the role is.
     pub description: String,
 }

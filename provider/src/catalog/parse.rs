@@ -101,6 +101,7 @@ pub(super) struct RawRole {
     pub tiers: Vec<RawTier>,
     pub namespace: Option<String>,
     pub selector: Option<BTreeMap<String, String>>,
+    pub every_pod: Option<bool>,
     pub description: String,
 }
 

@@ -430,6 +430,7 @@ fn parses_every_field() {
                 ("app".to_owned(), "store-manager".to_owned()),
                 ("app.kubernetes.io/part-of".to_owned(), "store".to_owned()),
             ]),
+            every_pod: false,
             description: "Control plane of the store.".into(),
         }
     );
@@ -603,6 +604,9 @@ fn validation_cases() -> Vec<(String, usize, &'static str, &'static str)> {
         (minimal_with("name = \"agent\"", "name = \"node\""), 39, "roles[1].name", "duplicate role or endpoint name \"node\" (first at roles[0])"),
         (minimal_with("network = \"host\"", "network = \"host\"\nnamespace = \"kube-system\""), 35, "roles[0].namespace", "namespace is for pod roles only"),
         (minimal_with("network = \"host\"", "network = \"host\"\nselector = { app = \"x\" }"), 35, "roles[0].selector", "selector is for pod roles only"),
+        (minimal_with("network = \"host\"", "network = \"host\"\nevery_pod = true"), 35, "roles[0].every_pod", "every_pod is for pod roles only"),
+        (minimal_with("network = \"pod\"", "network = \"pod\"\nevery_pod = true\nnamespace = \"kube-system\""), 43, "roles[1].namespace", "every_pod = true stands for the pods of every namespace and takes no namespace"),
+        (minimal_with("network = \"pod\"", "network = \"pod\"\nevery_pod = true\nselector = { app = \"x\" }"), 43, "roles[1].selector", "takes no selector"),
         (minimal_with("tiers = [\"worker\"]", "tiers = []"), 42, "roles[1].tiers", "at least one tier"),
         (minimal_with("tiers = [\"worker\"]", "tiers = [\"worker\", \"worker\"]"), 42, "roles[1].tiers[1]", "tier worker is listed twice"),
         (minimal_with("network = \"pod\"", "network = \"pod\"\nnamespace = \"\""), 42, "roles[1].namespace", "must not be empty"),

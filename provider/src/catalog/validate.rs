@@ -382,11 +382,27 @@ impl Checker<'_> {
             for (key, present) in [
                 ("namespace", r.namespace.is_some()),
                 ("selector", r.selector.is_some()),
+                ("every_pod", r.every_pod.is_some()),
             ] {
                 if present {
                     return Err(self.err(
                         format!("{at}.{key}"),
                         format!("{key} is for pod roles only; this role has network = \"host\""),
+                    ));
+                }
+            }
+        }
+        let every_pod = r.every_pod.unwrap_or(false);
+        if every_pod {
+            // Every pod of every namespace has no one namespace or label set; a selector would contradict it.
+            for (key, present) in [
+                ("namespace", r.namespace.is_some()),
+                ("selector", r.selector.is_some()),
+            ] {
+                if present {
+                    return Err(self.err(
+                        format!("{at}.{key}"),
+                        format!("a role with every_pod = true stands for the pods of every namespace and takes no {key}"),
                     ));
                 }
             }
@@ -404,6 +420,7 @@ impl Checker<'_> {
             tiers,
             namespace: r.namespace,
             selector,
+            every_pod,
             description: r.description,
         })
     }

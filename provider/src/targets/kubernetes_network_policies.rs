@@ -13,6 +13,10 @@
 //! role without labels cannot be isolated (it stays open, with a warning), and a role without labels that
 //! another role's policy must admit is an error: its flow would be denied. Flows with no pod at either end
 //! (host-network components, endpoints) cannot be governed by NetworkPolicy and are reported.
+//!
+//! A role that stands for every pod (`every_pod`, such as the clients of cluster DNS) is the peer "all pods of all
+//! namespaces" (`namespaceSelector: {}`) at the other end, and never a policy of its own: its side of a flow goes
+//! to every policy isolated in that direction, so a role isolated for egress can still reach CoreDNS.
 
 mod yaml;
 
@@ -244,6 +248,8 @@ pub enum PolicyPeer {
     },
     /// Addresses in this CIDR block.
     IpBlock(String),
+    /// Every pod of every namespace.
+    AllPods,
 }
 
 impl PolicyPeer {
@@ -264,6 +270,7 @@ impl PolicyPeer {
                 Value::Object(peer)
             }
             PolicyPeer::IpBlock(cidr) => json!({ "ipBlock": { "cidr": cidr } }),
+            PolicyPeer::AllPods => json!({ "namespaceSelector": {} }),
         }
     }
 }
@@ -505,6 +512,8 @@ struct Identity {
 enum End<'a> {
     /// A pod role; `None` when nothing selects its pods.
     Pod(&'a Role, Option<&'a Identity>),
+    /// Every pod of the cluster (a role with `every_pod`).
+    EveryPod,
     /// Every node's host network.
     Nodes,
     /// Outside addresses (an endpoint, or a host role running outside the cluster), by endpoint block.
@@ -532,6 +541,24 @@ struct Outcome {
     unselectable: BTreeMap<Qualified, Vec<String>>,
     /// Flows with no pod at either end.
     host_flows: Vec<String>,
+    /// Whether some flow from every pod reaches a role isolated for egress (such as DNS to CoreDNS).
+    every_pod_egress: bool,
+}
+
+/// The every-pod side of a flow, applied to the isolated policies once all flows are known.
+struct EveryPodSide<'a> {
+    /// The release of the flow.
+    release: &'a Release,
+    /// The flow's other end, by name.
+    other: String,
+    /// `true`: every pod receives the flow (ingress); `false`: every pod sends it (egress).
+    ingress: bool,
+    protocol: Protocol,
+    ranges: Vec<PortRange>,
+    /// `platform: from -> to protocol ports`.
+    line: String,
+    /// The flow as not needed, kept for when no policy takes it and its other end has no rule either.
+    skipped: Option<SkippedFlow>,
 }
 
 /// Builds the policies for `selected` (one entry per platform) with `options`.
@@ -541,9 +568,11 @@ pub fn network_policies(
 ) -> Result<PolicySet, Vec<PolicyError>> {
     let identities = identities(selected, options)?;
     let mut outcome = Outcome::default();
+    let mut every_pod = Vec::new();
     for chosen in selected {
-        expand_release(chosen, options, &identities, &mut outcome);
+        expand_release(chosen, options, &identities, &mut outcome, &mut every_pod);
     }
+    apply_every_pod(&every_pod, options, &identities, &mut outcome);
 
     let mut errors: Vec<PolicyError> = outcome
         .unselectable
@@ -579,7 +608,7 @@ fn identities(
             s.release
                 .roles
                 .iter()
-                .filter(|r| r.network == Network::Pod)
+                .filter(|r| r.network == Network::Pod && !r.every_pod)
                 .map(move |r| ((platform.clone(), r.name.clone()), r))
         })
         .collect();
@@ -695,11 +724,12 @@ fn resolve_pod_role(
     }
 }
 
-fn expand_release(
-    chosen: &Selected<'_>,
+fn expand_release<'a>(
+    chosen: &Selected<'a>,
     options: &PolicyOptions,
     identities: &BTreeMap<Qualified, Identity>,
     outcome: &mut Outcome,
+    every_pod: &mut Vec<EveryPodSide<'a>>,
 ) {
     let release = chosen.release;
     let platform = &release.platform.name;
@@ -722,7 +752,8 @@ fn expand_release(
         };
         let from = end(release, &flow.from, options, identities);
         let to = end(release, &flow.to, options, identities);
-        if !matches!(from, End::Pod(..)) && !matches!(to, End::Pod(..)) {
+        let is_pod = |e: &End<'_>| matches!(e, End::Pod(..) | End::EveryPod);
+        if !is_pod(&from) && !is_pod(&to) {
             outcome.not_needed.push(skipped(
                 "neither end is a pod: NetworkPolicy governs pod traffic only, so host-network and outside \
                  traffic needs host firewall rules (see portmatrix_flows)"
@@ -746,19 +777,49 @@ fn expand_release(
         // Each pod end that a policy selects gets the rule in its direction; a pod end nothing selects stays
         // open in that direction, so the flow needs nothing there.
         let sides = [
-            (&from, &to, options.directions.egress, &mut outcome.egress),
-            (&to, &from, options.directions.ingress, &mut outcome.ingress),
+            (
+                &from,
+                &to,
+                &flow.to,
+                false,
+                options.directions.egress,
+                &mut outcome.egress,
+            ),
+            (
+                &to,
+                &from,
+                &flow.from,
+                true,
+                options.directions.ingress,
+                &mut outcome.ingress,
+            ),
         ];
         let mut ruled = false;
         let mut missing_inputs = Vec::new();
         let mut open_roles = Vec::new();
-        for (own, other, enabled, entries) in sides {
-            let End::Pod(role, identity) = own else {
-                continue;
-            };
+        let mut deferred = Vec::new();
+        for (own, other, other_name, ingress, enabled, entries) in sides {
             if !enabled {
                 continue;
             }
+            let (role, identity) = match own {
+                End::Pod(role, identity) => (role, identity),
+                // Every pod's side belongs to every policy isolated in its direction, which only all flows
+                // together decide.
+                End::EveryPod => {
+                    deferred.push(EveryPodSide {
+                        release,
+                        other: other_name.clone(),
+                        ingress,
+                        protocol: flow.protocol,
+                        ranges: ranges.clone(),
+                        line: line.clone(),
+                        skipped: None,
+                    });
+                    continue;
+                }
+                _ => continue,
+            };
             let Some(identity) = identity else {
                 open_roles.push((platform.clone(), role.name.clone()));
                 continue;
@@ -804,7 +865,17 @@ fn expand_release(
                 .or_default()
                 .push(line.clone());
         }
-        if !ruled && missing_inputs.is_empty() {
+        let waits = !deferred.is_empty();
+        for mut side in deferred {
+            if !ruled && missing_inputs.is_empty() && open_roles.is_empty() {
+                side.skipped = Some(skipped(format!(
+                    "no policy isolates a pod for {}, so nothing restricts this flow of every pod",
+                    if side.ingress { "ingress" } else { "egress" }
+                )));
+            }
+            every_pod.push(side);
+        }
+        if !ruled && missing_inputs.is_empty() && !waits {
             let reason = if open_roles.is_empty() {
                 "policy_types excludes the direction a policy would restrict this flow in"
                     .to_string()
@@ -846,6 +917,7 @@ fn peers<'a>(
             selector: identity.selector.clone(),
         }]),
         End::Pod(role, None) => Err(PeerError::Unselectable(role)),
+        End::EveryPod => Ok(vec![PolicyPeer::AllPods]),
         End::Nodes if options.node_cidrs.is_empty() => Err(PeerError::Missing(
             "node_cidrs is empty: give the addresses node (host-network) traffic has when it reaches pods"
                 .to_string(),
@@ -890,6 +962,7 @@ fn end<'a>(
             .find(|b| options.endpoints.contains_key(b))
     };
     match release.roles.iter().find(|r| r.name == name) {
+        Some(role) if role.network == Network::Pod && role.every_pod => End::EveryPod,
         Some(role) if role.network == Network::Pod => {
             End::Pod(role, identities.get(&(platform.clone(), name.to_string())))
         }
@@ -938,6 +1011,74 @@ fn port_ranges(
                     release.platform.name
                 )),
             }
+        }
+    }
+}
+
+/// Gives every pod's side of a flow to each role isolated in that direction, with the flow's other end as the
+/// peer: a role isolated for egress by its own flows still reaches what every pod reaches. A side no policy takes
+/// is listed as not needed, unless the flow's other end got a rule.
+fn apply_every_pod(
+    sides: &[EveryPodSide<'_>],
+    options: &PolicyOptions,
+    identities: &BTreeMap<Qualified, Identity>,
+    outcome: &mut Outcome,
+) {
+    let owners = |entries: &[Entry]| -> BTreeSet<Qualified> {
+        entries.iter().map(|(owner, _, _)| owner.clone()).collect()
+    };
+    let (isolated_ingress, isolated_egress) = (owners(&outcome.ingress), owners(&outcome.egress));
+    for side in sides {
+        let (isolated, entries) = if side.ingress {
+            (&isolated_ingress, &mut outcome.ingress)
+        } else {
+            (&isolated_egress, &mut outcome.egress)
+        };
+        let other = end(side.release, &side.other, options, identities);
+        let mut applied = false;
+        for owner in isolated {
+            let Some(identity) = identities.get(owner) else {
+                continue;
+            };
+            match peers(&other, identity, options) {
+                Ok(peers) => {
+                    for peer in peers {
+                        for range in &side.ranges {
+                            entries.push((
+                                owner.clone(),
+                                peer.clone(),
+                                PolicyPort {
+                                    protocol: side.protocol,
+                                    range: *range,
+                                },
+                            ));
+                        }
+                    }
+                    applied = true;
+                }
+                Err(PeerError::Missing(what)) => {
+                    let flows = outcome.missing.entry(what).or_default();
+                    if !flows.contains(&side.line) {
+                        flows.push(side.line.clone());
+                    }
+                }
+                Err(PeerError::Unselectable(role)) => {
+                    let platform = side.release.platform.name.clone();
+                    let flows = outcome
+                        .unselectable
+                        .entry((platform, role.name.clone()))
+                        .or_default();
+                    if !flows.contains(&side.line) {
+                        flows.push(side.line.clone());
+                    }
+                }
+            }
+        }
+        if applied && !side.ingress {
+            outcome.every_pod_egress = true;
+        }
+        if let (false, Some(skipped)) = (applied, &side.skipped) {
+            outcome.not_needed.push(skipped.clone());
         }
     }
 }
@@ -1095,9 +1236,15 @@ fn warnings(
         .map(|p| p.role.as_str())
         .collect();
     if !egress.is_empty() {
+        let dns = if outcome.every_pod_egress {
+            ", what every pod reaches (such as cluster DNS) included; anything else they reach needs a policy of \
+             yours"
+        } else {
+            "; DNS is in no catalog, so add a policy letting them reach your cluster DNS (UDP and TCP 53 to \
+             kube-dns)"
+        };
         warnings.push(format!(
-            "{} isolated for egress and can reach only what the catalogs list; DNS is in no catalog, so add a \
-             policy letting them reach your cluster DNS (UDP and TCP 53 to kube-dns), or set policy_types = \
+            "{} isolated for egress and can reach only what the catalogs list{dns}, or set policy_types = \
              [\"Ingress\"]: {}",
             if egress.len() == 1 {
                 "1 role is"

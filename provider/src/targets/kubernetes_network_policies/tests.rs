@@ -1298,3 +1298,133 @@ proptest! {
         }
     }
 }
+
+/// A made-up cluster service every pod calls (like cluster DNS) and a worker isolated for egress by its own flow.
+const EVERY_POD: &str = r#"
+format = 1
+
+[platform]
+name = "svc"
+title = "Service"
+versions = "*"
+version_note = "test document"
+summary = "A cluster service every pod calls."
+
+[[sources]]
+id = "doc"
+document = "test"
+url = "https://example.invalid/svc"
+version = "1"
+date = "2026"
+
+[[roles]]
+name = "server"
+title = "Server"
+network = "pod"
+tiers = ["worker"]
+namespace = "svc"
+selector = { app = "server" }
+description = "The service's pods."
+
+[[roles]]
+name = "worker"
+title = "Worker"
+network = "pod"
+tiers = ["worker"]
+namespace = "jobs"
+selector = { app = "worker" }
+description = "A client isolated for egress by its own flow."
+
+[[roles]]
+name = "pods"
+title = "Every pod"
+network = "pod"
+tiers = ["master", "worker"]
+every_pod = true
+description = "Every pod of the cluster."
+
+[[flows]]
+from = "pods"
+to = "server"
+protocol = "udp"
+ports = ["5353"]
+purpose = "lookups"
+source = "doc"
+rows = ["every pod | server | 5353 | UDP"]
+
+[[flows]]
+from = "worker"
+to = "server"
+protocol = "tcp"
+ports = ["8080"]
+purpose = "jobs API"
+source = "doc"
+rows = ["worker | server | 8080 | TCP"]
+"#;
+
+#[test]
+fn every_pod_is_the_all_pods_peer_and_reaches_isolated_roles_through_their_policies() {
+    let release = Catalog::parse_release(EVERY_POD, "user_catalogs[0]").expect("test catalog");
+    let catalog = Catalog::from_releases(vec![release]).expect("catalog");
+    let selected = select(&catalog, &[("svc", None)]);
+    let set = network_policies(&selected, &PolicyOptions::default()).expect("policies");
+    let keys: Vec<&String> = set.policies.keys().collect();
+    assert_eq!(keys, ["jobs/portmatrix-worker", "svc/portmatrix-server"]);
+    let server = &set.policies["svc/portmatrix-server"];
+    assert_eq!(
+        server.manifest()["spec"]["ingress"][1]["from"],
+        json!([{ "namespaceSelector": {} }])
+    );
+    let policies = manifests(&set);
+    let server_pod = pod("svc", &[("app", "server")], "10.244.0.2");
+    let worker_pod = pod("jobs", &[("app", "worker")], "10.244.0.3");
+    let anyone = pod("default", &[("app", "web")], "10.244.0.4");
+    for client in [&anyone, &worker_pod] {
+        assert!(allowed(&policies, client, &server_pod, "UDP", 5353));
+    }
+    assert!(!allowed(&policies, &anyone, &server_pod, "TCP", 8080));
+    // The worker's egress is isolated by its own flow, and every pod's flow joins it there.
+    assert!(server.egress.is_none());
+    assert!(set.policies["jobs/portmatrix-worker"].ingress.is_none());
+    assert!(!allowed(&policies, &worker_pod, &anyone, "UDP", 5353));
+    assert!(set.not_needed.is_empty(), "{:?}", set.not_needed);
+
+    // Isolating egress only: the server's ingress is no policy's, and with the worker's egress the lookups still
+    // get their rule. Without any egress-isolated role, every pod's flow restricts nothing and is not needed.
+    let egress_only = PolicyOptions {
+        directions: Directions {
+            ingress: false,
+            egress: true,
+        },
+        ..PolicyOptions::default()
+    };
+    let set = network_policies(&selected, &egress_only).expect("policies");
+    assert!(allowed(
+        &manifests(&set),
+        &worker_pod,
+        &server_pod,
+        "UDP",
+        5353
+    ));
+    assert!(set.not_needed.is_empty(), "{:?}", set.not_needed);
+    let lookups_only = EVERY_POD
+        .rsplit_once("[[flows]]")
+        .map_or(EVERY_POD, |(head, _)| head);
+    let release = Catalog::parse_release(lookups_only, "user_catalogs[0]").expect("test catalog");
+    let catalog = Catalog::from_releases(vec![release]).expect("catalog");
+    let set =
+        network_policies(&select(&catalog, &[("svc", None)]), &egress_only).expect("policies");
+    let lookups: Vec<&SkippedFlow> = set
+        .not_needed
+        .iter()
+        .filter(|f| f.from_role == "pods")
+        .collect();
+    assert_eq!(lookups.len(), 1, "{:?}", set.not_needed);
+    assert!(
+        lookups[0]
+            .reason
+            .starts_with("no policy isolates a pod for egress"),
+        "{:?}",
+        lookups[0]
+    );
+}
