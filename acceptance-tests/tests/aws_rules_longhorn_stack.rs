@@ -387,7 +387,11 @@ const STACK_INGRESS: &[RowWithPlatforms] = &[
 #[rustfmt::skip]
 const STACK_ROUTED_INGRESS: &[common::Row] = &[
     // master group, from master: Calico 179, 5473, 6443 and IP-in-IP; Kubernetes 2379-2380, 6443, 10250;
-    // Longhorn's seven ranges, 10000-31000 absorbing 10250.
+    // Longhorn's seven ranges, 10000-31000 absorbing 10250. CoreDNS runs on both tiers (kubeadm's Deployment
+    // tolerates the control-plane taint) and every pod and node queries it: 53/TCP and 53/UDP (kubeadm's
+    // manifests.go), from each tier to each tier.
+    ("master", "master", "tcp", Some(53), Some(53)),
+    ("master", "master", "udp", Some(53), Some(53)),
     ("master", "master", "tcp", Some(179), Some(179)),
     ("master", "master", "tcp", Some(2049), Some(2049)),
     ("master", "master", "tcp", Some(2379), Some(2380)),
@@ -400,7 +404,10 @@ const STACK_ROUTED_INGRESS: &[common::Row] = &[
     ("master", "master", "tcp", Some(9500), Some(9503)),
     ("master", "master", "tcp", Some(10000), Some(31000)),
     ("master", "master", "4", None, None),
-    // master group, from worker: Calico 179, 5473, 6443 and IP-in-IP; Kubernetes 6443; Longhorn's seven ranges.
+    // master group, from worker: Calico 179, 5473, 6443 and IP-in-IP; Kubernetes 6443; Longhorn's seven ranges;
+    // CoreDNS 53.
+    ("master", "worker", "tcp", Some(53), Some(53)),
+    ("master", "worker", "udp", Some(53), Some(53)),
     ("master", "worker", "tcp", Some(179), Some(179)),
     ("master", "worker", "tcp", Some(2049), Some(2049)),
     ("master", "worker", "tcp", Some(3260), Some(3260)),
@@ -414,7 +421,9 @@ const STACK_ROUTED_INGRESS: &[common::Row] = &[
     ("master", "worker", "4", None, None),
     ("master", "api-clients:203.0.113.0/24", "tcp", Some(6443), Some(6443)),
     // worker group, from master: Calico 179, 5473, IP-in-IP; Kubernetes 10250 and NodePorts tcp/udp; Longhorn's
-    // seven ranges; tcp 10000-31000, 10250 and 30000-32767 merge to 10000-32767.
+    // seven ranges; tcp 10000-31000, 10250 and 30000-32767 merge to 10000-32767; CoreDNS 53.
+    ("worker", "master", "tcp", Some(53), Some(53)),
+    ("worker", "master", "udp", Some(53), Some(53)),
     ("worker", "master", "tcp", Some(179), Some(179)),
     ("worker", "master", "tcp", Some(2049), Some(2049)),
     ("worker", "master", "tcp", Some(3260), Some(3260)),
@@ -427,7 +436,9 @@ const STACK_ROUTED_INGRESS: &[common::Row] = &[
     ("worker", "master", "udp", Some(30000), Some(32767)),
     ("worker", "master", "4", None, None),
     // worker group, from worker: Calico 179, 5473, IP-in-IP; NodePorts tcp/udp; Longhorn's seven ranges; tcp
-    // 10000-31000 and 30000-32767 merge to 10000-32767.
+    // 10000-31000 and 30000-32767 merge to 10000-32767; CoreDNS 53.
+    ("worker", "worker", "tcp", Some(53), Some(53)),
+    ("worker", "worker", "udp", Some(53), Some(53)),
     ("worker", "worker", "tcp", Some(179), Some(179)),
     ("worker", "worker", "tcp", Some(2049), Some(2049)),
     ("worker", "worker", "tcp", Some(3260), Some(3260)),
@@ -458,8 +469,12 @@ fn egress(context: &str, outputs: &Value) -> BTreeSet<Rule> {
 }
 
 /// A port list as a canonical string of merged ranges ("8500,8501,8502" and "8500-8502" both give "8500-8502"),
-/// so `not_needed` is compared by the ports it covers whatever list syntax it uses.
+/// so `not_needed` is compared by the ports it covers whatever list syntax it uses. A port parameter
+/// ("${metrics_server_port}") stays as written.
 fn canonical_ports(text: &str) -> String {
+    if text.starts_with("${") {
+        return text.to_string();
+    }
     let mut ranges: Vec<(u32, u32)> = text
         .split([',', ';', ' '])
         .filter(|part| !part.is_empty())
@@ -761,19 +776,33 @@ fn kubernetes_calico_longhorn_union_is_merged_and_stable() {
         let actual_ingress = ingress(&context, &outputs);
         assert_rules(&context, &actual_ingress, &expected_ingress);
         assert_rules(&context, &egress(&context, &outputs), &expected_egress);
-        // Kubernetes' one flow to a pod, metrics-server README "Control plane to Metrics Server ... pod IP and port
-        // 10250", rides the overlay too.
+        // Kubernetes' flows to pods ride the overlay too: metrics-server README "Control plane to Metrics Server
+        // ... pod IP and port 10250" (the parameter metrics_server_port), and DNS to CoreDNS (kubeadm's manifests,
+        // 53/UDP and 53/TCP) from every pod and from host-network pods on both node tiers.
         let mut expected_not_needed = expected_longhorn_not_needed();
-        expected_not_needed.insert(
-            0,
+        for (from, to, protocol, ports) in [
+            ("control-plane", "coredns", "tcp", "53"),
+            ("control-plane", "coredns", "udp", "53"),
             (
-                "kubernetes".to_string(),
-                "control-plane".to_string(),
-                "metrics-server".to_string(),
-                "tcp".to_string(),
-                "10250".to_string(),
+                "control-plane",
+                "metrics-server",
+                "tcp",
+                "${metrics_server_port}",
             ),
-        );
+            ("pods", "coredns", "tcp", "53"),
+            ("pods", "coredns", "udp", "53"),
+            ("worker", "coredns", "tcp", "53"),
+            ("worker", "coredns", "udp", "53"),
+        ] {
+            expected_not_needed.push((
+                "kubernetes".to_string(),
+                from.to_string(),
+                to.to_string(),
+                protocol.to_string(),
+                ports.to_string(),
+            ));
+        }
+        expected_not_needed.sort();
         assert_eq!(
             not_needed(&context, &outputs),
             expected_not_needed,

@@ -196,6 +196,8 @@ const BIM: &str = "pods:longhorn.io/component=backing-image-manager";
 const BIDS: &str = "pods:longhorn.io/component=backing-image-data-source";
 const RECURRING_JOB: &str = "pods:recurring-job.longhorn.io Exists";
 const NODES: &str = "ip:10.0.0.0/24";
+/// The peer "every pod of every namespace", `namespaceSelector: {}` (no namespace name, no pod labels).
+const EVERY_POD: &str = "pods:/";
 const API_SERVER: &str = "ip:10.0.0.10/32";
 const BACKUPSTORE_V4: &str = "ip:192.0.2.10/32";
 const BACKUPSTORE_V6: &str = "ip:2001:db8::10/128";
@@ -429,7 +431,9 @@ fn longhorn_policies_are_the_table_and_work_through_for_each_json_and_yaml() {
             "{context}: {warnings:?}"
         );
         assert!(
-            warnings.iter().any(|w| w.contains("DNS is in no catalog")),
+            warnings
+                .iter()
+                .any(|w| w.contains("DNS is in no selected catalog")),
             "{context}"
         );
         let not_needed = outputs["not_needed"]["value"]
@@ -523,7 +527,7 @@ fn a_kubernetes_calico_longhorn_stack_lists_its_host_network_flows() {
     );
     for terraform in terraforms() {
         let outputs = workspace(terraform, &inputs).outputs();
-        // The platforms' host flows add no policy: the set is Longhorn's, plus Kubernetes' one pod role,
+        // The platforms' host flows add no policy: the set is Longhorn's, plus Kubernetes' pod roles.
         // metrics-server (README "Requirements"): "Control plane to Metrics Server ... pod IP and port 10250" comes
         // from the nodes' addresses, and "Metrics Server to Kubelet on all nodes" (10250) goes to them.
         let mut expected = expected_longhorn();
@@ -536,6 +540,41 @@ fn a_kubernetes_calico_longhorn_stack_lists_its_host_network_flows() {
                 10250,
                 10250,
             ));
+        }
+        // CoreDNS (kubeadm's manifests: kube-system, k8s-app=kube-dns, 53/UDP and 53/TCP) admits every pod (DNS
+        // policy ClusterFirst, the default) and the nodes (host-network pods, ClusterFirstWithHostNet); every role
+        // isolated for egress may reach it, as every pod may.
+        let egress_isolated: BTreeSet<String> = expected
+            .iter()
+            .filter(|(_, direction, ..)| *direction == "egress")
+            .map(|(key, ..)| key.clone())
+            .collect();
+        for protocol in ["UDP", "TCP"] {
+            for peer in [EVERY_POD, NODES] {
+                expected.insert((
+                    "kube-system/portmatrix-coredns".to_string(),
+                    "ingress",
+                    peer.to_string(),
+                    protocol.to_string(),
+                    53,
+                    53,
+                ));
+            }
+            for key in &egress_isolated {
+                let peer = if key.starts_with("kube-system/") {
+                    "pods:k8s-app=kube-dns"
+                } else {
+                    "pods:kube-system/k8s-app=kube-dns"
+                };
+                expected.insert((
+                    key.clone(),
+                    "egress",
+                    peer.to_string(),
+                    protocol.to_string(),
+                    53,
+                    53,
+                ));
+            }
         }
         assert_same(
             &terraform.version,

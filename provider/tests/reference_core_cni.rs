@@ -82,19 +82,29 @@ const BOTH: &[&str] = &["master", "worker"];
 
 const METRICS_SERVER: When = &[("metrics_server", &["true"])];
 
+const COREDNS: When = &[("coredns", &["true"])];
+
 // §4 Kubernetes "Ports and Protocols": Control plane and Worker node(s) tables, "Used By" as the source.
 // "All" = both node roles and, outside the nodes, the api-clients endpoint (API server row) or the nodeport-clients
-// endpoint (NodePort rows); "Self" alone = loopback; UDP NodePort row from PR #47991.
+// endpoint (NodePort rows); "Self" alone = loopback; UDP NodePort row from PR #47991. CoreDNS from kubeadm's add-on
+// manifests (kubernetes/kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go @008b3652 and @8444b373: Service
+// kube-dns and container ports 53/UDP, 53/TCP) with its clients from "DNS for Services and Pods" @0189ae0f (every
+// pod by the default policy ClusterFirst; host-network pods, i.e. the nodes, by ClusterFirstWithHostNet).
 const KUBERNETES: Spec = Spec {
     platform: "kubernetes",
     origin: "kubernetes.toml",
     versions: "*",
-    options: &[("metrics_server", &["true", "false"], "true")],
-    pod_roles: &["metrics-server"],
+    options: &[
+        ("coredns", &["true", "false"], "true"),
+        ("metrics_server", &["true", "false"], "true"),
+    ],
+    pod_roles: &["metrics-server", "coredns", "pods"],
     roles: &[
         ("control-plane", &["master"]),
         ("worker", &["worker"]),
         ("metrics-server", BOTH),
+        ("coredns", BOTH),
+        ("pods", BOTH),
     ],
     rows: &[
         // "6443 | Kubernetes API server | All": the selection's api_server_port, default 6443 (the parameter's).
@@ -115,15 +125,26 @@ const KUBERNETES: Spec = Spec {
         // pod IP and port 10250".
         row_if("metrics-server", "control-plane", "tcp", "10250", METRICS_SERVER),
         row_if("metrics-server", "worker", "tcp", "10250", METRICS_SERVER),
-        row_if("control-plane", "metrics-server", "tcp", "10250", METRICS_SERVER),
+        // The secure port is the parameter metrics_server_port: 10250 per the README and the manifests of v0.7.0 to
+        // v0.9.0 (4443 in v0.3.7, v0.4.x and v0.5.2-v0.6.4; 443 in v0.5.0-v0.5.1).
+        row_if("control-plane", "metrics-server", "tcp", "${metrics_server_port}", METRICS_SERVER),
+        row_if("pods", "coredns", "udp", "53", COREDNS),
+        row_if("pods", "coredns", "tcp", "53", COREDNS),
+        row_if("control-plane", "coredns", "udp", "53", COREDNS),
+        row_if("control-plane", "coredns", "tcp", "53", COREDNS),
+        row_if("worker", "coredns", "udp", "53", COREDNS),
+        row_if("worker", "coredns", "tcp", "53", COREDNS),
     ],
     loopback: &[("tcp", 10259), ("tcp", 10257)],
     urls: &[
         "https://github.com/kubernetes/website/blob/3842a2847339fe9ad1013653ef81c9aa0f77b639/content/en/docs/reference/networking/ports-and-protocols.md",
         "https://github.com/kubernetes/website/pull/47991",
         "https://github.com/kubernetes-sigs/metrics-server/blob/80cd152e29806a22bd7f760526f915f96a3b8efc/README.md",
+        "https://github.com/kubernetes-sigs/metrics-server/blob/2a7c4b2c7d46552ff47f4aeaa3a735c582587ecd/manifests/base/deployment.yaml",
+        "https://github.com/kubernetes/kubernetes/blob/008b3652959ca58af8be3fb5b6ecfe9ae7638282/cmd/kubeadm/app/phases/addons/dns/manifests.go",
+        "https://github.com/kubernetes/website/blob/0189ae0f6bf2a79ff2e4bfd5f9ec0da98d64c5d2/content/en/docs/concepts/services-networking/dns-pod-service.md",
     ],
-    disagreements: &["UDP", "443", "2381", "metrics-server"],
+    disagreements: &["UDP", "443", "2381", "metrics-server", "4443", "9153"],
 };
 
 // §5a etcd v3.6 defaults: --listen-client-urls :2379, --listen-peer-urls :2380.
@@ -531,12 +552,13 @@ fn files_options_and_roles_are_as_documented() {
             })
             .collect();
         assert_eq!(roles, want, "{}", spec.platform);
-        // The only parameter is the API server port (the selection's api_server_port), where a platform calls it.
+        // The API server port (the selection's api_server_port), where a platform calls it, and metrics-server's
+        // secure port, which changed between its releases.
         let parameters: Vec<&str> = release.parameters.iter().map(|p| p.name.as_str()).collect();
-        let want: &[&str] = if matches!(spec.platform, "kubernetes" | "calico") {
-            &["apiserver_port"]
-        } else {
-            &[]
+        let want: &[&str] = match spec.platform {
+            "kubernetes" => &["apiserver_port", "metrics_server_port"],
+            "calico" => &["apiserver_port"],
+            _ => &[],
         };
         assert_eq!(parameters, want, "{}", spec.platform);
     }
@@ -851,6 +873,47 @@ fn versioned_files_cover_only_their_release_line() {
         assert!(
             Catalog::builtin().select(&selection).is_err(),
             "{platform} {version} was not read"
+        );
+    }
+}
+
+/// kubeadm's CoreDNS (manifests.go @008b3652 and @8444b373: Deployment in kube-system, pods labelled
+/// `k8s-app: kube-dns`) and the every-pod role that stands for its clients; metrics-server's secure port defaults to
+/// the README's 10250 and stays a parameter for the releases whose manifests used 4443 or 443.
+#[test]
+fn coredns_pods_and_the_metrics_server_port_are_as_documented() {
+    let release = release(&KUBERNETES);
+    let role = |name: &str| {
+        release
+            .roles
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no role {name}"))
+    };
+    let coredns = role("coredns");
+    assert_eq!(coredns.namespace.as_deref(), Some("kube-system"));
+    assert_eq!(
+        coredns.selector,
+        BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())])
+    );
+    assert!(!coredns.every_pod);
+    let pods = role("pods");
+    assert!(pods.every_pod && pods.namespace.is_none() && pods.selector.is_empty());
+    assert!(release
+        .roles
+        .iter()
+        .all(|r| r.every_pod == (r.name == "pods")));
+    let port = release
+        .parameters
+        .iter()
+        .find(|p| p.name == "metrics_server_port")
+        .expect("metrics_server_port");
+    assert_eq!(port.default, Some(10250));
+    for claim in ["4443", "443", "10250", "v0.7.0"] {
+        assert!(
+            port.description.contains(claim),
+            "{claim}: {}",
+            port.description
         );
     }
 }

@@ -634,3 +634,121 @@ fn a_bare_role_name_two_platforms_share_is_ambiguous_not_unknown() {
         errors[0].detail
     );
 }
+
+/// kubeadm with Calico without encapsulation (routed pods), CoreDNS and metrics-server at their defaults: routed
+/// pods turn the add-ons' pod flows into rules that an overlay leaves to the tunnel. Expected from the documents:
+/// kubeadm's CoreDNS manifests (53/UDP and 53/TCP; the Deployment tolerates the control-plane taint, so CoreDNS runs
+/// on both node tiers) with every pod and host-network pod as clients ("DNS for Services and Pods"), and
+/// metrics-server's README ("Control plane to Metrics Server ... pod IP and port 10250").
+#[test]
+fn routed_pods_add_the_cluster_add_ons_rules_that_an_overlay_leaves_to_the_tunnel() {
+    let catalog = Catalog::builtin();
+    let mut request = builtin(&["kubernetes", "calico"], None);
+    request.platforms[1]
+        .options
+        .insert("encapsulation".into(), "none".into());
+    let overlay = expand(catalog, &request).unwrap();
+    request.pod_network = PodNetwork::Routed;
+    let routed = expand(catalog, &request).unwrap();
+
+    let (overlay_keys, routed_keys): (BTreeSet<String>, BTreeSet<String>) = (
+        keys(&overlay).into_iter().collect(),
+        keys(&routed).into_iter().collect(),
+    );
+    assert!(overlay_keys.is_subset(&routed_keys));
+    let added: Vec<&String> = routed_keys.difference(&overlay_keys).collect();
+    let mut want = Vec::new();
+    for from in ["master", "worker"] {
+        for to in ["master", "worker"] {
+            for protocol in ["tcp", "udp"] {
+                want.push(format!("{from}->{to}:{protocol}:53"));
+            }
+        }
+    }
+    want.sort();
+    assert_eq!(added, want.iter().collect::<Vec<_>>());
+    // Each DNS rule serves both client kinds.
+    let dns = routed
+        .rules
+        .iter()
+        .find(|r| r.key() == "worker->worker:udp:53")
+        .unwrap();
+    let purposes: Vec<&str> = dns.reasons.iter().map(|r| r.purpose.as_str()).collect();
+    assert_eq!(
+        purposes,
+        [
+            "cluster DNS (CoreDNS), queries of every pod",
+            "cluster DNS (CoreDNS), queries of host-network pods"
+        ]
+    );
+    // The API server's call to metrics-server's pods joins the kubelet rules from the control plane.
+    for key in ["master->master:tcp:10250", "master->worker:tcp:10250"] {
+        let rule = routed.rules.iter().find(|r| r.key() == key).unwrap();
+        assert!(
+            rule.reasons
+                .iter()
+                .any(|r| r.purpose == "kube-apiserver to metrics-server (aggregated Metrics API)"),
+            "{key}: {rule:?}"
+        );
+    }
+    // In the overlay the same flows are listed as not needed, and nothing else is.
+    let not_needed: BTreeSet<(&str, &str, &str, &str)> = overlay
+        .not_needed
+        .iter()
+        .map(|f| {
+            (
+                f.from_role.as_str(),
+                f.to_role.as_str(),
+                f.protocol.as_str(),
+                f.ports.as_str(),
+            )
+        })
+        .collect();
+    let want: BTreeSet<(&str, &str, &str, &str)> = [
+        ("control-plane", "coredns", "tcp", "53"),
+        ("control-plane", "coredns", "udp", "53"),
+        (
+            "control-plane",
+            "metrics-server",
+            "tcp",
+            "${metrics_server_port}",
+        ),
+        ("pods", "coredns", "tcp", "53"),
+        ("pods", "coredns", "udp", "53"),
+        ("worker", "coredns", "tcp", "53"),
+        ("worker", "coredns", "udp", "53"),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(not_needed, want);
+    assert!(routed.not_needed.is_empty(), "{:?}", routed.not_needed);
+
+    // coredns = "false" and metrics_server = "false": routed and overlay give the same rules again.
+    for (option, value) in [("coredns", "false"), ("metrics_server", "false")] {
+        request.platforms[0]
+            .options
+            .insert(option.into(), value.into());
+    }
+    let routed_bare = expand(catalog, &request).unwrap();
+    request.pod_network = PodNetwork::Overlay;
+    let overlay_bare = expand(catalog, &request).unwrap();
+    assert_eq!(keys(&routed_bare), keys(&overlay_bare));
+}
+
+/// metrics_server_port moves the API server's call for metrics-server releases whose manifests serve on 4443
+/// (v0.3.7, v0.4.x, v0.5.2-v0.6.4); the kubelet flows stay on 10250.
+#[test]
+fn the_metrics_server_port_follows_its_parameter() {
+    let catalog = Catalog::builtin();
+    let mut request = builtin(&["kubernetes"], None);
+    request.pod_network = PodNetwork::Routed;
+    request
+        .parameters
+        .insert("metrics_server_port".into(), 4443);
+    let out = expand(catalog, &request).unwrap();
+    let keys = keys(&out);
+    for key in ["master->master:tcp:4443", "master->worker:tcp:4443"] {
+        assert!(keys.contains(&key.to_string()), "{key}: {keys:?}");
+    }
+    assert!(keys.contains(&"worker->master:tcp:10250".to_string()));
+}

@@ -1240,8 +1240,8 @@ fn warnings(
             ", what every pod reaches (such as cluster DNS) included; anything else they reach needs a policy of \
              yours"
         } else {
-            "; DNS is in no catalog, so add a policy letting them reach your cluster DNS (UDP and TCP 53 to \
-             kube-dns)"
+            "; DNS is in no selected catalog (the kubernetes platform models CoreDNS), so add a policy letting them \
+             reach your cluster DNS (UDP and TCP 53 to kube-dns)"
         };
         warnings.push(format!(
             "{} isolated for egress and can reach only what the catalogs list{dns}, or set policy_types = \

@@ -710,7 +710,7 @@ fn roles_nothing_selects_stay_open_and_are_named_in_warnings() {
         text.contains("longhorn: node -> share-manager tcp 2049"),
         "{text}"
     );
-    assert!(text.contains("DNS is in no catalog"), "{text}");
+    assert!(text.contains("DNS is in no selected catalog"), "{text}");
     let not_needed: Vec<(&str, &str)> = set
         .not_needed
         .iter()
@@ -845,16 +845,128 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
     assert!(set.not_needed.iter().any(|f| f.platform == "calico"
         && f.ports == "179"
         && f.reason.starts_with("neither end is a pod")));
-    // The Longhorn policies are the same as without the other platforms; the kubernetes catalog adds one for its
-    // only pod role, metrics-server in kube-system.
+    // The Longhorn policies are named as without the other platforms; the kubernetes catalog adds one for each of
+    // its pod roles in kube-system, metrics-server and CoreDNS (its every-pod role has no policy of its own).
     let mut expected: Vec<String> = longhorn_set(&longhorn_options())
         .policies
         .keys()
         .cloned()
         .collect();
+    expected.push("kube-system/portmatrix-coredns".to_string());
     expected.push("kube-system/portmatrix-metrics-server".to_string());
     expected.sort();
     assert_eq!(set.policies.keys().cloned().collect::<Vec<_>>(), expected);
+}
+
+/// CoreDNS as kubeadm's manifests deploy it (kube-system, k8s-app: kube-dns) and the DNS policies of "DNS for Services
+/// and Pods": every pod (ClusterFirst, the default) and host-network pods (ClusterFirstWithHostNet, from the node's
+/// address) query it on 53/UDP and 53/TCP. Its policy admits exactly those; the roles another catalog isolates for
+/// egress reach it too, since every pod does.
+#[test]
+fn coredns_admits_every_pod_and_the_nodes_and_egress_isolated_roles_reach_it() {
+    let catalog = Catalog::builtin();
+    let l = longhorn_parties();
+    let coredns = pod("kube-system", &[("k8s-app", "kube-dns")], "10.244.5.53");
+    let with_kubernetes = network_policies(
+        &select(
+            catalog,
+            &[("kubernetes", None), ("longhorn", Some("1.6.0"))],
+        ),
+        &longhorn_options(),
+    )
+    .expect("policies");
+    let policies = manifests(&with_kubernetes);
+    let dns = &with_kubernetes.policies["kube-system/portmatrix-coredns"];
+    assert!(
+        dns.egress.is_none(),
+        "CoreDNS sends nothing the catalogs list"
+    );
+    for protocol in ["UDP", "TCP"] {
+        for client in [&l.other_pod, &l.ui, &l.node] {
+            assert!(
+                allowed(&policies, client, &coredns, protocol, 53),
+                "{client:?} {protocol}"
+            );
+        }
+        // Longhorn Manager and the instance manager are isolated for egress by Longhorn's own flows.
+        for client in [&l.manager, &l.instance_manager] {
+            assert!(
+                allowed(&policies, client, &coredns, protocol, 53),
+                "{client:?} {protocol}"
+            );
+        }
+    }
+    // Isolated: nothing else reaches CoreDNS, not even its metrics port, which no catalog gives a client.
+    assert!(!allowed(&policies, &l.other_pod, &coredns, "TCP", 9153));
+    assert!(!allowed(&policies, &l.internet, &coredns, "UDP", 53));
+    assert!(!allowed(&policies, &l.manager, &l.internet, "UDP", 53));
+    let text = with_kubernetes.warnings.join("\n");
+    assert!(
+        text.contains("what every pod reaches (such as cluster DNS) included"),
+        "{text}"
+    );
+    assert!(!text.contains("DNS is in no selected catalog"), "{text}");
+    // The every-pod role is a peer, never a policy, and a pod_selector cannot name it.
+    assert!(with_kubernetes
+        .policies
+        .keys()
+        .all(|k| !k.ends_with("-pods")));
+    let mut options = longhorn_options();
+    options.selectors.push(RoleSelector {
+        role: "kubernetes/pods".into(),
+        namespace: Some("default".into()),
+        selector: LabelSelector {
+            match_labels: BTreeMap::from([("app".to_string(), "web".to_string())]),
+            match_expressions: Vec::new(),
+        },
+    });
+    let errors = network_policies(
+        &select(
+            catalog,
+            &[("kubernetes", None), ("longhorn", Some("1.6.0"))],
+        ),
+        &options,
+    )
+    .expect_err("every pod has no selector to give");
+    assert!(
+        matches!(&errors[..], [PolicyError::UnknownRole { reference, .. }] if reference == "kubernetes/pods"),
+        "{errors:?}"
+    );
+
+    // Without the kubernetes platform, Longhorn Manager's egress admits no DNS: the warning says so.
+    let alone = longhorn_set(&longhorn_options());
+    assert!(!allowed(
+        &manifests(&alone),
+        &l.manager,
+        &coredns,
+        "UDP",
+        53
+    ));
+    assert!(alone
+        .warnings
+        .join("\n")
+        .contains("DNS is in no selected catalog"));
+}
+
+/// With coredns = "false" the kubernetes catalog has no CoreDNS flows, so no policy and no every-pod rule.
+#[test]
+fn without_coredns_no_dns_policy_is_written() {
+    let catalog = Catalog::builtin();
+    let kubernetes = catalog
+        .select(&Selection {
+            platform: "kubernetes".into(),
+            version: None,
+            options: BTreeMap::from([("coredns".to_string(), "false".to_string())]),
+        })
+        .expect("selection");
+    let mut selected = vec![kubernetes];
+    selected.extend(select(catalog, &[("longhorn", Some("1.6.0"))]));
+    let set = network_policies(&selected, &longhorn_options()).expect("policies");
+    assert!(!set.policies.contains_key("kube-system/portmatrix-coredns"));
+    assert!(set
+        .warnings
+        .join("\n")
+        .contains("DNS is in no selected catalog"));
 }
 
 /// A user catalog exercising what Longhorn does not: namespaces, host roles outside the cluster, ICMP.
