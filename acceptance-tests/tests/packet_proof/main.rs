@@ -979,6 +979,10 @@ struct PolicyStack {
     selectors: &'static str,
 }
 
+/// The NetworkPolicy stacks leave CoreDNS out (`coredns = "false"`): its clients are every pod of the cluster (an
+/// `every_pod` role), which the rig has no pod to stand for yet. The NetworkPolicy target's unit tests check the
+/// CoreDNS policy against an independent evaluator.
+///
 /// Longhorn 1.6 (the 1.5+ catalog, with pod labels from the Helm chart's NetworkPolicy templates) with
 /// kubernetes' metrics-server and Calico: policies between Longhorn's components, `ipBlock`s for the nodes, the
 /// API server, the backup store and the image server, and Calico's and kubelet's host flows, which NetworkPolicy
@@ -987,7 +991,8 @@ const LONGHORN_POLICIES: PolicyStack = PolicyStack {
     name: "kubernetes+calico+longhorn",
     platforms: r#"
   platform {
-    name = "kubernetes"
+    name    = "kubernetes"
+    options = { coredns = "false" }
   }
   platform {
     name = "calico"
@@ -1111,7 +1116,8 @@ const INGRESS_POLICIES: PolicyStack = PolicyStack {
     name: "kubernetes+cilium+metallb+ingress-nginx",
     platforms: r#"
   platform {
-    name = "kubernetes"
+    name    = "kubernetes"
+    options = { coredns = "false" }
   }
   platform {
     name = "cilium"
