@@ -246,20 +246,8 @@ impl DataSource for AwsSecurityGroupRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = self.schema().block;
-        if !selection::check_elements(
-            &block,
-            config,
-            EndpointKind::CidrsAndPrefixLists,
-            diagnostics,
-        ) {
-            return;
-        }
-        if config.is_wholly_known() {
-            selection::errors_of(diagnostics, |found| {
-                self.read(config, found);
-            });
-        } else {
+        let kind = EndpointKind::CidrsAndPrefixLists;
+        if selection::checked_by_read(self, config, kind, diagnostics) {
             validate_aws_inputs(config, diagnostics);
         }
     }

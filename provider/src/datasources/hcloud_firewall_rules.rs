@@ -198,14 +198,7 @@ impl DataSource for HcloudFirewallRulesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = self.schema().block;
-        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
-            return;
-        }
-        if config.is_wholly_known() {
-            selection::errors_of(diagnostics, |found| {
-                self.read(config, found);
-            });
+        if !selection::checked_by_read(self, config, EndpointKind::Cidrs, diagnostics) {
             return;
         }
         if let Err(error) = unsupported_policy(config) {

@@ -439,17 +439,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = self.schema().block;
-        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
-            return;
-        }
-        if config.is_wholly_known() {
-            // The read reports the warnings; validation keeps only the errors so Terraform shows each once.
-            let mut found = Diagnostics::new();
-            compute(config, &mut found);
-            for error in found.errors() {
-                diagnostics.push(error.clone());
-            }
+        if !selection::checked_by_read(self, config, EndpointKind::Cidrs, diagnostics) {
             return;
         }
         if config::is_known(config, NODE_CIDRS) {

@@ -3,7 +3,7 @@
 //!
 //! Blocks and plain maps (rather than nested attribute types) keep one module working from Terraform 1.0.3 on.
 
-use super::config;
+use super::{config, DataSource};
 use crate::catalog::{Catalog, Selection};
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -354,14 +354,28 @@ pub fn check_elements(
     clean
 }
 
-/// Runs `check` and keeps only the errors it reports: validation of a wholly known configuration runs the read,
-/// which reports its warnings itself, so Terraform shows each warning once.
-pub fn errors_of(diagnostics: &mut Diagnostics, check: impl FnOnce(&mut Diagnostics)) {
+/// The start every rule data source's validation shares: [`check_elements`], then, when the configuration is
+/// wholly known, the read itself, so that validation finds what the read would refuse. Only the read's errors
+/// are kept: the read reports its warnings itself, so Terraform shows each warning once. Returns `true` when the
+/// configuration is partly unknown and passed the element checks: the caller's checks of what is known come next.
+pub fn checked_by_read<S: DataSource + ?Sized>(
+    source: &S,
+    config: &Value,
+    endpoints: EndpointKind,
+    diagnostics: &mut Diagnostics,
+) -> bool {
+    if !check_elements(&source.schema().block, config, endpoints, diagnostics) {
+        return false;
+    }
+    if !config.is_wholly_known() {
+        return true;
+    }
     let mut found = Diagnostics::new();
-    check(&mut found);
+    source.read(config, &mut found);
     for error in found.errors() {
         diagnostics.push(error.clone());
     }
+    false
 }
 
 fn check_prefix_lists(config: &Value, diagnostics: &mut Diagnostics) {
