@@ -9,6 +9,8 @@ pub mod cty;
 pub mod datasources;
 pub mod diagnostics;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod plugin;
 pub mod provider_config;
 pub mod review;

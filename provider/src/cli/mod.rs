@@ -19,6 +19,10 @@ mod table;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+// The readers of untrusted files, for the fuzz targets (crate::fuzzing).
+pub(crate) use review::review_in_every_format;
+pub(crate) use selection::select_file_bytes;
+
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::catalog::Catalog;

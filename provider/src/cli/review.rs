@@ -64,10 +64,67 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
             .map_err(|e| format!("cannot read the plan {}: {e}", args.plan.display()))?
     };
     let name = args.plan.display().to_string();
-    let document = plan_json(&name, &bytes)?;
+    let reviewed = review_document(&name, &bytes, &args.selection, &args.tiers, catalog)?;
+    let format = if args.json {
+        Format::Json
+    } else if args.sarif {
+        Format::Sarif
+    } else if args.junit {
+        Format::Junit
+    } else {
+        Format::Text
+    };
+    reviewed.outcome(format)
+}
+
+/// `portmatrix review` of a plan document given as bytes, with the selection of the plan's portmatrix data source,
+/// in every output format. The entry point of the fuzz target `review_plan` ([`crate::fuzzing`]).
+pub(crate) fn review_in_every_format(
+    bytes: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<Outcome>, String> {
+    let reviewed = review_document("plan.json", bytes, &SelectionArgs::default(), &[], catalog)?;
+    Format::ALL
+        .iter()
+        .map(|format| reviewed.outcome(*format))
+        .collect()
+}
+
+/// The forms `review` writes.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Text,
+    Json,
+    Junit,
+    Sarif,
+}
+
+impl Format {
+    const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Junit, Format::Sarif];
+}
+
+/// A plan reviewed against its selection, before it is written in one of the formats.
+struct Reviewed {
+    plan: review::Plan,
+    map: TierMap,
+    result: Review,
+    /// The expansion's warnings, then the review's.
+    warnings: Vec<String>,
+}
+
+/// Reads the plan document in `bytes` (named `name` in messages) and reviews it against the selection of
+/// `selection`, or else of the plan's portmatrix data source, with the groups placed by `tiers` (`--tier`).
+fn review_document(
+    name: &str,
+    bytes: &[u8],
+    selection: &SelectionArgs,
+    tiers: &[(String, String)],
+    catalog: &Catalog,
+) -> Result<Reviewed, String> {
+    let document = plan_json(name, bytes)?;
     let plan = review::parse_plan(&document).map_err(|e| format!("{name}: {e}"))?;
-    let expansion = if args.selection.given() {
-        args.selection.expand(catalog)?
+    let expansion = if selection.given() {
+        selection.expand(catalog)?
     } else {
         match plan.selections.as_slice() {
             [(address, values)] => expand_plan_selection(address, values, catalog)?,
@@ -89,8 +146,8 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
         }
     };
     let tier_names: Vec<String> = expansion.tiers.iter().map(|(t, _)| t.clone()).collect();
-    let map = TierMap::new(&tier_names, &args.tiers)?;
-    for (tier, value) in &args.tiers {
+    let map = TierMap::new(&tier_names, tiers)?;
+    for (tier, value) in tiers {
         if !plan
             .groups
             .iter()
@@ -107,23 +164,36 @@ pub(super) fn run(args: &ReviewArgs, catalog: &Catalog) -> Result<Outcome, Strin
         }
     }
     let result = review::review(&plan, &expansion, &map);
-    let findings = result.findings().next().is_some();
     let mut warnings = expansion.warnings.clone();
     warnings.extend(result.warnings.iter().cloned());
-    let output = if args.json {
-        to_json(&report_json(&plan, &map, &result, &warnings))?
-    } else if args.sarif {
-        to_json(&review_sarif(&result))?
-    } else if args.junit {
-        junit(&result)
-    } else {
-        text_report(&plan, &result, &warnings)
-    };
-    Ok(Outcome {
-        output,
+    Ok(Reviewed {
+        plan,
+        map,
+        result,
         warnings,
-        findings,
     })
+}
+
+impl Reviewed {
+    /// The review written in `format`; findings make the outcome fail.
+    fn outcome(&self, format: Format) -> Result<Outcome, String> {
+        let output = match format {
+            Format::Json => to_json(&report_json(
+                &self.plan,
+                &self.map,
+                &self.result,
+                &self.warnings,
+            ))?,
+            Format::Sarif => to_json(&review_sarif(&self.result))?,
+            Format::Junit => junit(&self.result),
+            Format::Text => text_report(&self.plan, &self.result, &self.warnings),
+        };
+        Ok(Outcome {
+            output,
+            warnings: self.warnings.clone(),
+            findings: self.result.findings().next().is_some(),
+        })
+    }
 }
 
 /// What to give instead of a document that is not a JSON plan.

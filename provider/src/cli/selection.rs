@@ -13,8 +13,8 @@ use crate::engine::{
 };
 use crate::targets::aws::check_prefix_list_id;
 
-/// Flags that select platforms, or the file that does.
-#[derive(Debug, Clone, Args)]
+/// Flags that select platforms, or the file that does. The default selects nothing.
+#[derive(Debug, Clone, Default, Args)]
 pub(super) struct SelectionArgs {
     /// Selection file (TOML, or JSON when it ends in .json or starts with `{`): `platform`, `tier`, `endpoint`
     /// blocks, `parameters` and `pod_network`, as the data sources take them. Replaces the flags below.
@@ -134,52 +134,10 @@ impl SelectionArgs {
 
     /// Runs the engine on the selection, keeping the platforms' order for targets that need it.
     pub(super) fn select(&self, catalog: &Catalog) -> Result<Selected, String> {
-        let (request, origin) = match &self.file {
-            Some(path) => (read_file(path)?, Origin::File(path)),
-            None => (self.flags_request()?, Origin::Flags),
-        };
-        // The engine passes prefix list IDs through; they are checked here as the Terraform data sources do.
-        let bad_references: Vec<InputError> = request
-            .endpoints
-            .iter()
-            .enumerate()
-            .flat_map(|(i, endpoint)| {
-                endpoint
-                    .references
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(j, id)| {
-                        check_prefix_list_id(id).err().map(|detail| {
-                            InputError::new(
-                                vec![
-                                    PathStep::Field("endpoint".into()),
-                                    PathStep::Index(i),
-                                    PathStep::Field("prefix_list_ids".into()),
-                                    PathStep::Index(j),
-                                ],
-                                format!("Invalid prefix list ID {id:?}"),
-                                detail,
-                            )
-                        })
-                    })
-            })
-            .collect();
-        let checked = if bad_references.is_empty() {
-            engine::expand(catalog, &request)
-        } else {
-            Err(bad_references)
-        };
-        let expansion = checked.map_err(|errors| {
-            errors
-                .iter()
-                .map(|e| format!("{}: {e}", locate(&origin, &request, e)))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })?;
-        Ok(Selected {
-            expansion,
-            platforms: request.platforms.into_iter().map(|p| p.platform).collect(),
-        })
+        match &self.file {
+            Some(path) => select_request(read_file(path)?, &Origin::File(path), catalog),
+            None => select_request(self.flags_request()?, &Origin::Flags, catalog),
+        }
     }
 
     fn flags_request(&self) -> Result<ExpansionRequest, String> {
@@ -305,6 +263,56 @@ impl SelectionArgs {
     }
 }
 
+/// Runs the engine on a request read from `origin`, after the checks the engine leaves to the callers.
+fn select_request(
+    request: ExpansionRequest,
+    origin: &Origin<'_>,
+    catalog: &Catalog,
+) -> Result<Selected, String> {
+    // The engine passes prefix list IDs through; they are checked here as the Terraform data sources do.
+    let bad_references: Vec<InputError> = request
+        .endpoints
+        .iter()
+        .enumerate()
+        .flat_map(|(i, endpoint)| {
+            endpoint
+                .references
+                .iter()
+                .enumerate()
+                .filter_map(move |(j, id)| {
+                    check_prefix_list_id(id).err().map(|detail| {
+                        InputError::new(
+                            vec![
+                                PathStep::Field("endpoint".into()),
+                                PathStep::Index(i),
+                                PathStep::Field("prefix_list_ids".into()),
+                                PathStep::Index(j),
+                            ],
+                            format!("Invalid prefix list ID {id:?}"),
+                            detail,
+                        )
+                    })
+                })
+        })
+        .collect();
+    let checked = if bad_references.is_empty() {
+        engine::expand(catalog, &request)
+    } else {
+        Err(bad_references)
+    };
+    let expansion = checked.map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| format!("{}: {e}", locate(origin, &request, e)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(Selected {
+        expansion,
+        platforms: request.platforms.into_iter().map(|p| p.platform).collect(),
+    })
+}
+
 fn selected<'a>(
     platforms: &'a mut [Selection],
     name: &str,
@@ -327,7 +335,6 @@ fn pod_network(text: Option<&str>) -> Result<PodNetwork, String> {
     text.map_or(Ok(PodNetwork::default()), str::parse)
 }
 
-/// Reads and parses a selection file.
 /// Runs the engine on the selection of a portmatrix data source in a plan (`address`, its planned values): its
 /// platform, tier and endpoint blocks, parameters and pod network, as the data source read them.
 pub(super) fn expand_plan_selection(
@@ -378,10 +385,17 @@ pub(super) fn expand_plan_selection(
     })
 }
 
+/// Reads and parses a selection file.
 fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("cannot read the selection file {}: {e}", path.display()))?;
+    parse_file(path, bytes)
+}
+
+/// Parses the bytes of the selection file at `path`: JSON when the path ends in `.json` or the text starts with
+/// `{`, TOML otherwise.
+fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<ExpansionRequest, String> {
     let name = path.display();
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read the selection file {name}: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!("{name} is not text (UTF-8): give a selection file in TOML or JSON")
     })?;
@@ -412,6 +426,19 @@ fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
             .map_err(|e| format!("{name}: {}{}", at(e.path()), e.inner()))?
     };
     request(file).map_err(|e| format!("{name}: {e}"))
+}
+
+/// `--selection FILE` given the file's name and bytes instead of reading them: parsed, checked and expanded as the
+/// CLI does. The entry point of the fuzz target `selection_file` ([`crate::fuzzing`]), which also gets the parsed
+/// request back (the platforms' order and what the NetworkPolicy target reads from it).
+pub(crate) fn select_file_bytes(
+    path: &Path,
+    bytes: &[u8],
+    catalog: &Catalog,
+) -> Result<(ExpansionRequest, Expansion), String> {
+    let request = parse_file(path, bytes.to_vec())?;
+    select_request(request.clone(), &Origin::File(path), catalog)
+        .map(|selected| (request, selected.expansion))
 }
 
 fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
