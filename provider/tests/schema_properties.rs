@@ -3,6 +3,8 @@
 //!
 //! - Every value of a schema's type (nulls, refined unknowns, dynamic values) encodes as msgpack, decodes to
 //!   itself and encodes again to the same bytes: Terraform gets back exactly what it sent.
+//! - Every such value goes through the data source's validation and, when wholly known and valid, its read,
+//!   whose completed result encodes with the schema's type (the audit, which calls EC2, is only validated).
 //! - The one CIDR parser (`engine::cidr`) accepts exactly the canonical spelling of a network, and each refusal's
 //!   suggested spelling clears the refusal.
 //! - Expansion is deterministic and does not depend on the order of the `platform` blocks.
@@ -19,6 +21,7 @@ use proptest::prelude::*;
 
 use portmatrix::catalog::{Catalog, Selection};
 use portmatrix::cty::{decode_msgpack, encode_msgpack, CtyType, Number, Refinements, Value};
+use portmatrix::diagnostics::Diagnostics;
 use portmatrix::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
 use portmatrix::engine::{self, EndpointSpec, Expansion, ExpansionRequest, PodNetwork};
 use portmatrix::targets::aws::{self, AwsOptions};
@@ -328,6 +331,31 @@ proptest! {
             .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
         prop_assert_eq!(&back, &value, "{}", name);
         prop_assert_eq!(encode_msgpack(ty, &back).ok(), Some(bytes), "{}", name);
+    }
+
+    #[test]
+    fn every_schema_value_is_validated_and_read_into_a_result_that_encodes(
+        (index, value) in arb_schema_value()
+    ) {
+        let (name, ty) = &SCHEMA_TYPES[index];
+        let Some(source) = datasources::all().into_iter().find(|s| s.type_name() == name) else {
+            let _ = provider_config::validate(&value);
+            return Ok(());
+        };
+        let mut diagnostics = Diagnostics::default();
+        source.validate(&value, &mut diagnostics);
+        // The audit's read calls EC2: its validation is all that runs here.
+        let readable = value.is_wholly_known()
+            && !diagnostics.has_errors()
+            && name != "portmatrix_aws_security_group_audit";
+        if readable {
+            if let Some(result) = source.read(&value, &mut diagnostics) {
+                let complete = source.schema().block.complete(result);
+                let bytes = encode_msgpack(ty, &complete)
+                    .map_err(|e| TestCaseError::fail(format!("{name}: the read's result: {e}")))?;
+                prop_assert_eq!(decode_msgpack(ty, &bytes).ok(), Some(complete), "{}", name);
+            }
+        }
     }
 
     #[test]
