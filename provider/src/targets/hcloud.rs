@@ -42,7 +42,7 @@ const MAX_DESCRIPTION: usize = 255;
 /// Private address space: RFC 1918, the shared address space of RFC 6598 (carrier-grade NAT, also used by
 /// overlays such as Tailscale), and IPv6 unique local addresses (RFC 4193). A block inside one of these is a
 /// private peer.
-pub const PRIVATE_BLOCKS: [&str; 5] = [
+const PRIVATE_BLOCKS: [&str; 5] = [
     "10.0.0.0/8",
     "172.16.0.0/12",
     "192.168.0.0/16",
@@ -516,7 +516,7 @@ fn family_fits(protocol: Protocol, cidr: &str) -> bool {
 
 /// Whether `cidr` lies inside one of the [`PRIVATE_BLOCKS`]. Blocks that only overlap them (`0.0.0.0/0`) are
 /// not private: such a rule also admits public addresses, which the firewall does filter.
-pub fn is_private(cidr: &str) -> bool {
+fn is_private(cidr: &str) -> bool {
     let Ok(net) = cidr.parse::<IpNet>() else {
         return false;
     };
