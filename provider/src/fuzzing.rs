@@ -242,6 +242,7 @@ fn catalog_requests(release: &Release) -> Vec<ExpansionRequest> {
             .collect(),
         api_server_port: None,
         pod_network: PodNetwork::Overlay,
+        extra_flows: Vec::new(),
     };
     let routed = ExpansionRequest {
         pod_network: PodNetwork::Routed,

@@ -221,6 +221,41 @@ fn selection_files_in_toml_and_json_agree() {
 }
 
 #[test]
+fn selection_files_take_extra_flows_wildcard_roles_and_mixed_endpoints() {
+    let file = selection(
+        "[[platform]]\nname = \"etcd\"\n\n[[tier]]\nname = \"db\"\nroles = [\"etcd/*\"]\n\n\
+         [[endpoint]]\nname = \"etcd-clients\"\ntier = \"db\"\ncidr_ipv4 = [\"10.0.0.0/16\"]\n\n\
+         [[endpoint]]\nname = \"bastion\"\ncidr_ipv4 = [\"192.0.2.10/32\"]\n\n\
+         [[extra_flow]]\nfrom = \"bastion\"\nto = \"db\"\nprotocol = \"tcp\"\nports = [\"22\"]\n\
+         description = \"SSH from the bastion\"\n",
+        "toml",
+    );
+    let run = expand(&["--selection", file.path().to_str().expect("path"), "--csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "SOURCE,DESTINATION,PROTOCOL,PORTS,PLATFORMS,PURPOSES\r\ndb,db,tcp,2379-2380,etcd,client requests; peer traffic\r\n\
+         bastion,db,tcp,22,user-defined,SSH from the bastion\r\netcd-clients,db,tcp,2379,etcd,client requests\r\n"
+    );
+
+    let bad = selection(
+        "[[platform]]\nname = \"etcd\"\n\n[[extra_flow]]\nfrom = \"master\"\nto = \"wokrer\"\n\
+         protocol = \"tcp\"\nports = [\"22\"]\ndescription = \"SSH\"\n",
+        "toml",
+    );
+    let path = bad.path().to_str().expect("path");
+    let run = expand(&["--selection", path]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {path}: extra_flow[0].to: Unknown end \"wokrer\""
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn selection_errors_exit_two_and_name_the_input() {
     let typo = selection("[[platform]]\nname = \"etcd\"\nverison = \"3.6\"\n", "toml");
     let run = expand(&["--selection", typo.path().to_str().expect("path")]);

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use crate::catalog::{Catalog, Selection};
 use crate::engine::{
-    self, EndpointSpec, Expansion, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec,
+    self, EndpointSpec, Expansion, ExpansionRequest, ExtraFlowSpec, InputError, PathStep,
+    PodNetwork, TierSpec,
 };
 use crate::targets::aws::check_prefix_list_id;
 
@@ -75,6 +76,19 @@ struct SelectionFile {
     api_server_port: Option<i64>,
     #[serde(default)]
     pod_network: Option<String>,
+    #[serde(default, alias = "extra_flows")]
+    extra_flow: Vec<ExtraFlowBlock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtraFlowBlock {
+    from: String,
+    to: String,
+    protocol: String,
+    #[serde(default)]
+    ports: Vec<String>,
+    description: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +273,7 @@ impl SelectionArgs {
                     self.pod_network.as_deref().unwrap_or_default()
                 )
             })?,
+            extra_flows: Vec::new(),
         })
     }
 }
@@ -475,6 +490,17 @@ fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
         api_server_port: file.api_server_port,
         pod_network: pod_network(file.pod_network.as_deref())
             .map_err(|e| format!("pod_network: {e}"))?,
+        extra_flows: file
+            .extra_flow
+            .into_iter()
+            .map(|f| ExtraFlowSpec {
+                from: f.from,
+                to: f.to,
+                protocol: f.protocol,
+                ports: f.ports,
+                description: f.description,
+            })
+            .collect(),
     })
 }
 

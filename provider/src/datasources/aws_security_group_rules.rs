@@ -96,7 +96,7 @@ fn widened_type() -> CtyType {
 /// The selection inputs plus the AWS shaping options: every input of `portmatrix_aws_security_group_rules`,
 /// shared with `portmatrix_aws_security_group_audit`.
 pub(super) fn with_aws_inputs(block: Block) -> Block {
-    selection::with_selection_inputs(block, EndpointKind::CidrsAndPrefixLists).attribute(
+    selection::with_tier_selection_inputs(block, EndpointKind::CidrsAndPrefixLists).attribute(
         Attribute::optional(
             RULES_PER_GROUP,
             CtyType::Number,

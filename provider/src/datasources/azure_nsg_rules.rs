@@ -181,7 +181,7 @@ impl DataSource for AzureNsgRulesDataSource {
              family per rule. Priorities are derived from a stable hash of each rule, so adding a platform keeps \
              the priorities of the rules already there. Keys are the rule names, known at plan time.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::Cidrs)
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
             .attribute(Attribute::optional(
                 NAME_PREFIX,
                 CtyType::String,

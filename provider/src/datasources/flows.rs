@@ -230,7 +230,7 @@ impl DataSource for FlowsDataSource {
              with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
              review a cluster's network needs or to feed a firewall the provider has no target for.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::Cidrs)
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
             .attribute(Attribute::computed(
                 "flows",
                 CtyType::list(flow_type()),

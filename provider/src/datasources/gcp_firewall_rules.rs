@@ -207,7 +207,7 @@ impl DataSource for GcpFirewallRulesDataSource {
              family per rule. Keys are the rule names, built from the tier and endpoint names, so they are known at \
              plan time.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::Cidrs)
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
             .attribute(Attribute::optional(
                 NAME_PREFIX,
                 CtyType::String,

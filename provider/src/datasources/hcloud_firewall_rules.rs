@@ -136,7 +136,7 @@ impl DataSource for HcloudFirewallRulesDataSource {
              tiers take the tiers' addresses from `tier_ranges`; one rule holds every address allowed the same \
              protocol and port. Rule counts are checked against Hetzner's limits per firewall.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::Cidrs)
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
             .attribute(Attribute::optional(
                 TIER_RANGES,
                 CtyType::map(CtyType::list(CtyType::String)),

@@ -162,7 +162,7 @@ impl DataSource for NftablesRulesetDataSource {
              towards the tier, from named address sets of your tiers and endpoints, and drops the rest; \
              `cloud_init` wraps it in a `#cloud-config` document that installs it and loads it at every boot.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::Cidrs)
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
             .attribute(Attribute::required(
                 TIER_ADDRESSES,
                 CtyType::map(CtyType::list(CtyType::String)),

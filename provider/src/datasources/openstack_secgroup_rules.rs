@@ -172,7 +172,7 @@ impl DataSource for OpenStackSecgroupRulesDataSource {
              use `remote_ip_prefix`, once per CIDR block. Keys are built from tier names, protocols, ports and \
              addresses (never from group IDs), so they are known at plan time.",
         );
-        let block = selection::with_selection_inputs(block, EndpointKind::Cidrs)
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
             .attribute(Attribute::optional(
                 ETHERTYPES,
                 CtyType::list(CtyType::String),

@@ -7,13 +7,16 @@ use super::{config, DataSource};
 use crate::catalog::{Catalog, Selection};
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::{EndpointSpec, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec};
+use crate::engine::{
+    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
+};
 use crate::schema::{Attribute, AttributePath, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
 use std::collections::BTreeMap;
 
 const USER_CATALOGS: &str = "user_catalogs";
 const PREFIX_LIST_IDS: &str = "prefix_list_ids";
+const EXTRA_FLOW: &str = "extra_flow";
 
 /// The description of `api_server_port`.
 const API_SERVER_PORT_DESCRIPTION: &str = "The port the Kubernetes API server listens on, used by the API server \
@@ -56,8 +59,9 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
         .attribute(Attribute::optional(
             "tier",
             CtyType::String,
-            "Instead of addresses: the tier the endpoint runs on, for endpoints inside your cluster such as the \
-             Kubernetes API server on `master`. Its rules then reference that tier.",
+            "The tier the endpoint runs on, for endpoints inside your cluster such as the Kubernetes API server on \
+             `master`: its rules reference that tier. With addresses as well, the endpoint is both (API clients \
+             through a load balancer tier and from a bastion's addresses).",
         ));
     if endpoints == EndpointKind::CidrsAndPrefixLists {
         endpoint = endpoint.attribute(Attribute::optional(
@@ -106,8 +110,9 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
             .attribute(Attribute::optional(
                 "roles",
                 CtyType::list(CtyType::String),
-                "Roles this tier runs, as `platform/role` (or a role name unique among the selected platforms). \
-                 A listed role runs only on the tiers listing it. Unset on a tier named `master`, `worker` or `lb`: \
+                "Roles this tier runs, as `platform/role` (or a role name unique among the selected platforms), \
+                 or `platform/*` for every role a platform places on the cluster's tiers. A listed role runs only \
+                 on the tiers listing it. Unset on a tier named `master`, `worker` or `lb`: \
                  the catalogs' default placement.",
             )),
         ))
@@ -131,6 +136,42 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
              native routing), so pod flows become rules between the tiers where the pods run.",
         ))
         .attribute(user_catalogs_attribute())
+}
+
+/// The selection inputs plus `extra_flow` blocks: the inputs of every data source whose rules run between tiers
+/// (the NetworkPolicy target selects pods, which an extra flow between tiers cannot name).
+pub fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
+    with_selection_inputs(block, endpoints).block(NestedBlock::list(
+        EXTRA_FLOW,
+        Block::new(
+            "A flow of your own beside the catalogs' (SSH from a bastion, an application port), without writing a              catalog document: validated like a catalog flow, and cited as `user-defined` wherever rules give their              reasons. For more than a few, or to share them, write a user catalog.",
+        )
+        .attribute(Attribute::required(
+            "from",
+            CtyType::String,
+            "Where traffic comes from: one of your tiers, an endpoint block's name (the block gives its addresses),              or a role of the selected platforms (`platform/role`), tried in that order.",
+        ))
+        .attribute(Attribute::required(
+            "to",
+            CtyType::String,
+            "Where traffic goes, named like `from`. One side must be a tier or a role.",
+        ))
+        .attribute(Attribute::required(
+            "protocol",
+            CtyType::String,
+            "`tcp`, `udp`, `sctp`, `icmp`, `icmpv6`, or an IP protocol number such as `4` (IP-in-IP), as in              catalogs.",
+        ))
+        .attribute(Attribute::optional(
+            "ports",
+            CtyType::list(CtyType::String),
+            "Ports and ranges (`[\"22\"]`, `[\"8000-8100\"]`): required for tcp, udp and sctp, absent for other              protocols.",
+        ))
+        .attribute(Attribute::required(
+            "description",
+            CtyType::String,
+            "What the traffic is for; it becomes the rules' purpose.",
+        )),
+    ))
 }
 
 /// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
@@ -224,6 +265,20 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
             },
         })
         .collect();
+    let extra_flows = blocks(EXTRA_FLOW)
+        .iter()
+        .map(|flow| ExtraFlowSpec {
+            from: config::string(flow, "from").unwrap_or_default().to_string(),
+            to: config::string(flow, "to").unwrap_or_default().to_string(),
+            protocol: config::string(flow, "protocol")
+                .unwrap_or_default()
+                .to_string(),
+            ports: strings(flow, "ports"),
+            description: config::string(flow, "description")
+                .unwrap_or_default()
+                .to_string(),
+        })
+        .collect();
     let mut parameters = BTreeMap::new();
     if let Some(values) = config.get_attr("parameters").and_then(Value::as_map) {
         for (name, value) in values.iter().filter(|(_, v)| !v.is_null()) {
@@ -278,6 +333,7 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
         parameters,
         api_server_port,
         pod_network,
+        extra_flows,
     })
 }
 

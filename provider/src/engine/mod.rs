@@ -4,12 +4,15 @@
 //! ...) shape its [`Expansion`] for their resources.
 
 pub mod cidr;
+mod extra;
 mod placement;
 mod request;
 mod rules;
 
 pub use placement::{EndpointAddresses, DEFAULT_TIERS};
-pub use request::{EndpointSpec, ExpansionRequest, InputError, PathStep, PodNetwork, TierSpec};
+pub use request::{
+    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
+};
 pub use rules::{merge, Peer, Reason, Rule, RulePorts};
 
 use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release};
@@ -91,6 +94,9 @@ enum End {
     Tiers(Vec<String>, Network),
     /// Outside the cluster, at this endpoint block's addresses.
     Endpoint(String),
+    /// An endpoint block that is one of the user's tiers and addresses outside them as well (clients that come
+    /// through a load balancer tier and from a bastion's addresses).
+    TierAndEndpoint(String, String),
     /// Not resolvable; the string says which input is missing.
     Missing(String),
 }
@@ -132,99 +138,56 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
     let placement = placement::place(request, &releases)?;
     let (parameters, notices) = parameters(request, &releases)?;
 
-    let mut candidates = Vec::new();
-    let mut size = SizeCheck::default();
-    let mut not_needed = Vec::new();
-    let mut skipped = Vec::new();
-    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let extras = extra::check(request, &releases, &placement)?;
+    let mut out = Collector {
+        pod_network: request.pod_network,
+        ..Collector::default()
+    };
     for chosen in &selected {
         let release = chosen.release;
-        let platform = &release.platform.name;
         for flow in &chosen.flows {
-            let skip = |reason: String| SkippedFlow {
-                platform: platform.clone(),
-                from_role: flow.from.clone(),
-                to_role: flow.to.clone(),
-                protocol: flow.protocol.to_string(),
+            let origin = FlowOrigin {
+                platform: &release.platform.name,
+                from: &flow.from,
+                to: &flow.to,
+                protocol: flow.protocol,
                 ports: flow.ports.describe(),
-                purpose: flow.purpose.clone(),
-                reason,
+                purpose: &flow.purpose,
             };
-            let from = end(release, &flow.from, &placement);
-            let to = end(release, &flow.to, &placement);
-            let ports = rule_ports(flow, release, &parameters);
-            let missing_input = [&from, &to]
-                .into_iter()
-                .filter_map(|e| match e {
-                    End::Missing(what) => Some(what.clone()),
-                    _ => None,
-                })
-                .chain(ports.as_ref().err().cloned())
-                .collect::<Vec<_>>();
-            if !missing_input.is_empty() {
-                for what in &missing_input {
-                    missing.entry(what.clone()).or_default().push(format!(
-                        "{platform}: {} -> {} {} {}",
-                        flow.from,
-                        flow.to,
-                        flow.protocol,
-                        flow.ports.describe()
-                    ));
-                }
-                skipped.push(skip(missing_input.join("; ")));
-                continue;
-            }
-            let ports = ports.unwrap_or_default();
-            match (&from, &to) {
-                (_, End::Tiers(_, Network::Pod)) if request.pod_network == PodNetwork::Overlay => {
-                    not_needed.push(skip(match from {
-                        End::Endpoint(_) => "pod addresses are not reachable from outside an overlay network; \
-                                             the pods are exposed through a Service, whose ports the catalog lists \
-                                             separately"
-                            .to_string(),
-                        _ => "pod_network is overlay: traffic to pods travels inside the CNI tunnel, whose own \
-                              ports are the CNI's host flows"
-                            .to_string(),
-                    }));
-                }
-                (End::Endpoint(_), End::Endpoint(_)) => {
-                    not_needed.push(skip(
-                        "both ends are outside the cluster's tiers".to_string(),
-                    ));
-                }
-                _ => {
-                    let (sources, destinations) = (peers(&from), peers(&to));
-                    let count = sources.len() * destinations.len() * ports.len();
-                    let what = format!(
-                        "{platform}: {} -> {} {} {} ({} source tier(s) x {} destination tier(s))",
-                        flow.from,
-                        flow.to,
-                        flow.protocol,
-                        flow.ports.describe(),
-                        sources.len(),
-                        destinations.len()
-                    );
-                    if !size.admit(count, what) {
-                        continue;
-                    }
-                    let reason = reason(release, flow);
-                    for source in sources {
-                        for destination in &destinations {
-                            for p in &ports {
-                                candidates.push(Rule {
-                                    source: source.clone(),
-                                    destination: destination.clone(),
-                                    protocol: flow.protocol,
-                                    ports: *p,
-                                    reasons: vec![reason.clone()],
-                                });
-                            }
-                        }
-                    }
-                }
-            }
+            out.flow(
+                &origin,
+                &end(release, &flow.from, &placement),
+                &end(release, &flow.to, &placement),
+                rule_ports(flow, release, &parameters),
+                || reason(release, flow),
+            );
         }
     }
+    for extra in &extras {
+        let origin = FlowOrigin {
+            platform: extra::USER_DEFINED,
+            from: &extra.spec.from,
+            to: &extra.spec.to,
+            protocol: extra.protocol,
+            ports: extra.ports_text(),
+            purpose: &extra.spec.description,
+        };
+        out.flow(
+            &origin,
+            &extra.from,
+            &extra.to,
+            Ok(extra.ports.clone()),
+            || extra.reason(),
+        );
+    }
+    let Collector {
+        candidates,
+        size,
+        mut not_needed,
+        mut skipped,
+        missing,
+        ..
+    } = out;
 
     size.check(placement.tiers.len())?;
     let warnings = notices
@@ -530,28 +493,134 @@ impl SizeCheck {
     }
 }
 
+/// Where a flow comes from, in the words of its catalog (or of the user's `extra_flow`).
+struct FlowOrigin<'a> {
+    platform: &'a str,
+    from: &'a str,
+    to: &'a str,
+    protocol: Protocol,
+    ports: String,
+    purpose: &'a str,
+}
+
+impl FlowOrigin<'_> {
+    fn skipped(&self, reason: String) -> SkippedFlow {
+        SkippedFlow {
+            platform: self.platform.to_string(),
+            from_role: self.from.to_string(),
+            to_role: self.to.to_string(),
+            protocol: self.protocol.to_string(),
+            ports: self.ports.clone(),
+            purpose: self.purpose.to_string(),
+            reason,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}: {} -> {} {} {}",
+            self.platform, self.from, self.to, self.protocol, self.ports
+        )
+    }
+}
+
+/// What the flows of one expansion have produced so far.
+#[derive(Default)]
+struct Collector {
+    pod_network: PodNetwork,
+    candidates: Vec<Rule>,
+    size: SizeCheck,
+    not_needed: Vec<SkippedFlow>,
+    skipped: Vec<SkippedFlow>,
+    missing: BTreeMap<String, Vec<String>>,
+}
+
+impl Collector {
+    /// Turns one flow, its resolved ends and ports into rules, or records why it has none.
+    fn flow(
+        &mut self,
+        origin: &FlowOrigin<'_>,
+        from: &End,
+        to: &End,
+        ports: Result<Vec<RulePorts>, String>,
+        reason: impl FnOnce() -> Reason,
+    ) {
+        let missing_input = [from, to]
+            .into_iter()
+            .filter_map(|e| match e {
+                End::Missing(what) => Some(what.clone()),
+                _ => None,
+            })
+            .chain(ports.as_ref().err().cloned())
+            .collect::<Vec<_>>();
+        if !missing_input.is_empty() {
+            for what in &missing_input {
+                self.missing
+                    .entry(what.clone())
+                    .or_default()
+                    .push(origin.describe());
+            }
+            self.skipped.push(origin.skipped(missing_input.join("; ")));
+            return;
+        }
+        let ports = ports.unwrap_or_default();
+        match (from, to) {
+            (_, End::Tiers(_, Network::Pod)) if self.pod_network == PodNetwork::Overlay => {
+                self.not_needed.push(origin.skipped(match from {
+                    End::Endpoint(_) | End::TierAndEndpoint(..) => "pod addresses are not reachable from outside an \
+                                                                    overlay network; the pods are exposed through a \
+                                                                    Service, whose ports the catalog lists separately"
+                        .to_string(),
+                    _ => "pod_network is overlay: traffic to pods travels inside the CNI tunnel, whose own ports \
+                          are the CNI's host flows"
+                        .to_string(),
+                }));
+            }
+            (End::Endpoint(_), End::Endpoint(_)) => {
+                self.not_needed
+                    .push(origin.skipped("both ends are outside the cluster's tiers".to_string()));
+            }
+            _ => {
+                let (sources, destinations) = (peers(from), peers(to));
+                let count = sources.len() * destinations.len() * ports.len();
+                let what = format!(
+                    "{} ({} source tier(s) x {} destination tier(s))",
+                    origin.describe(),
+                    sources.len(),
+                    destinations.len()
+                );
+                if !self.size.admit(count, what) {
+                    return;
+                }
+                let reason = reason();
+                for source in sources {
+                    // Outside to outside (a side that is a tier and addresses at once) needs no rule.
+                    for destination in destinations
+                        .iter()
+                        .filter(|d| !matches!((&source, d), (Peer::Endpoint(_), Peer::Endpoint(_))))
+                    {
+                        for p in &ports {
+                            self.candidates.push(Rule {
+                                source: source.clone(),
+                                destination: destination.clone(),
+                                protocol: origin.protocol,
+                                ports: *p,
+                                reasons: vec![reason.clone()],
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Where a flow end runs: a placed role, an endpoint block, or what is missing.
 fn end(release: &Release, name: &str, placement: &Placement) -> End {
     let platform = &release.platform.name;
     let qualified: Qualified = (platform.clone(), name.to_string());
     if let Some(role) = release.roles.iter().find(|r| r.name == name) {
-        if let Some(tiers) = placement.role_tiers.get(&qualified) {
-            // Tiers in the user's order, for stable output.
-            let ordered = placement
-                .tiers
-                .iter()
-                .filter(|t| tiers.contains(*t))
-                .cloned()
-                .collect();
-            return End::Tiers(ordered, role.network);
-        }
-        return match placement.endpoint_blocks.get(&qualified) {
-            Some(block) => endpoint_end(block, placement),
-            None => End::Missing(format!(
-                "role {platform}/{name} runs on no tier: add it to a tier's roles, or give its addresses in an \
-                 endpoint block named {name:?}"
-            )),
-        };
+        return role_end(&qualified, role.network, placement);
     }
     match placement.endpoint_blocks.get(&qualified) {
         Some(block) => endpoint_end(block, placement),
@@ -578,9 +647,36 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
     }
 }
 
+/// Where a placed role runs: its tiers, the endpoint block standing for it, or what is missing.
+fn role_end(qualified: &Qualified, network: Network, placement: &Placement) -> End {
+    let (platform, name) = qualified;
+    if let Some(tiers) = placement.role_tiers.get(qualified) {
+        // Tiers in the user's order, for stable output.
+        let ordered = placement
+            .tiers
+            .iter()
+            .filter(|t| tiers.contains(*t))
+            .cloned()
+            .collect();
+        return End::Tiers(ordered, network);
+    }
+    match placement.endpoint_blocks.get(qualified) {
+        Some(block) => endpoint_end(block, placement),
+        None => End::Missing(format!(
+            "role {platform}/{name} runs on no tier: add it to a tier's roles, or give its addresses in an \
+             endpoint block named {name:?}"
+        )),
+    }
+}
+
 /// An endpoint block's end: one of the user's tiers (host traffic within the cluster) or outside addresses.
 fn endpoint_end(block: &str, placement: &Placement) -> End {
+    let has_addresses = placement
+        .addresses
+        .get(block)
+        .is_some_and(|a| !a.is_empty());
     match placement.endpoint_tiers.get(block) {
+        Some(tier) if has_addresses => End::TierAndEndpoint(tier.clone(), block.to_string()),
         Some(tier) => End::Tiers(vec![tier.clone()], Network::Host),
         None => End::Endpoint(block.to_string()),
     }
@@ -590,6 +686,9 @@ fn peers(end: &End) -> Vec<Peer> {
     match end {
         End::Tiers(tiers, _) => tiers.iter().cloned().map(Peer::Tier).collect(),
         End::Endpoint(block) => vec![Peer::Endpoint(block.clone())],
+        End::TierAndEndpoint(tier, block) => {
+            vec![Peer::Tier(tier.clone()), Peer::Endpoint(block.clone())]
+        }
         End::Missing(_) => Vec::new(),
     }
 }

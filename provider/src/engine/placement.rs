@@ -41,7 +41,8 @@ pub struct Placement {
     pub endpoint_blocks: BTreeMap<Qualified, String>,
     /// Addresses per endpoint block name.
     pub addresses: BTreeMap<String, EndpointAddresses>,
-    /// Endpoint blocks that stand for one of the user's tiers, by block name.
+    /// Endpoint blocks that stand for one of the user's tiers (and, when they also give addresses, for those
+    /// addresses too), by block name.
     pub endpoint_tiers: BTreeMap<String, String>,
 }
 
@@ -51,15 +52,7 @@ pub fn place(
     releases: &[(String, &Release)],
 ) -> Result<Placement, Vec<InputError>> {
     let mut errors = Vec::new();
-    let roles: BTreeMap<Qualified, &Role> = releases
-        .iter()
-        .flat_map(|(platform, release)| {
-            release
-                .roles
-                .iter()
-                .map(move |r| ((platform.clone(), r.name.clone()), r))
-        })
-        .collect();
+    let roles = roles_of(releases);
 
     let tiers: Vec<(usize, String, Option<&Vec<String>>)> = if request.tiers.is_empty() {
         DEFAULT_TIERS
@@ -99,10 +92,12 @@ pub fn place(
         match tier_roles {
             Some(list) => {
                 for (j, reference) in list.iter().enumerate() {
-                    match resolve_role(reference, &roles) {
-                        Ok(role) => {
-                            placement.role_tiers.entry(role.clone()).or_default().insert(name.clone());
-                            listed.insert(role);
+                    match resolve_roles(reference, &roles) {
+                        Ok(found) => {
+                            for role in found {
+                                placement.role_tiers.entry(role.clone()).or_default().insert(name.clone());
+                                listed.insert(role);
+                            }
                         }
                         Err((summary, detail)) => errors.push(InputError::new(
                             path(&[field("roles"), PathStep::Index(j)]),
@@ -161,6 +156,19 @@ pub fn place(
     }
 }
 
+/// Every role of the selected releases by `(platform, role)`.
+pub(super) fn roles_of<'a>(releases: &[(String, &'a Release)]) -> BTreeMap<Qualified, &'a Role> {
+    releases
+        .iter()
+        .flat_map(|(platform, release)| {
+            release
+                .roles
+                .iter()
+                .map(move |r| ((platform.clone(), r.name.clone()), r))
+        })
+        .collect()
+}
+
 fn place_endpoints(
     request: &ExpansionRequest,
     releases: &[(String, &Release)],
@@ -184,6 +192,12 @@ fn place_endpoints(
             .filter(|q| !placement.role_tiers.contains_key(*q))
             .cloned(),
     );
+    // And for the ends of the user's extra flows that are neither tiers nor roles.
+    targets.extend(super::extra::endpoint_ends(
+        request,
+        &placement.tiers,
+        roles,
+    ));
 
     for (index, spec) in request.endpoints.iter().enumerate() {
         let path = |rest: &[PathStep]| {
@@ -243,13 +257,6 @@ fn place_endpoints(
                     path(&[field("tier")]),
                     format!("Unknown tier {tier:?}"),
                     format!("Name one of your tiers: {}.", placement.tiers.join(", ")),
-                ));
-            } else if !(spec.ipv4.is_empty() && spec.ipv6.is_empty() && spec.references.is_empty())
-            {
-                errors.push(InputError::new(
-                    path(&[field("tier")]),
-                    format!("Endpoint {:?} has both a tier and addresses", spec.name),
-                    "An endpoint is either one of your tiers or outside them: keep `tier` or its addresses.",
                 ));
             } else {
                 placement
@@ -331,9 +338,38 @@ fn successors(releases: &[(String, &Release)], name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Resolves a tier's role reference: `platform/*` (every role of the platform that runs on a cluster tier by
+/// default, so external roles such as Kublr's `kcp-node` stay outside), `platform/role`, or a bare role name unique
+/// among the selected platforms; else the summary and detail of the error.
+fn resolve_roles(
+    reference: &str,
+    roles: &BTreeMap<Qualified, &Role>,
+) -> Result<Vec<Qualified>, (String, String)> {
+    let Some(platform) = reference.strip_suffix("/*") else {
+        return resolve_role(reference, roles).map(|role| vec![role]);
+    };
+    let of_platform: Vec<(&Qualified, &&Role)> =
+        roles.iter().filter(|((p, _), _)| p == platform).collect();
+    if of_platform.is_empty() {
+        let platforms: BTreeSet<&str> = roles.keys().map(|(p, _)| p.as_str()).collect();
+        return Err((
+            format!("Unknown platform {platform:?} in {reference:?}"),
+            format!(
+                "`PLATFORM/*` places every role of a selected platform; selected: {}.",
+                platforms.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    Ok(of_platform
+        .into_iter()
+        .filter(|(_, role)| role.tiers.iter().any(|t| *t != Tier::External))
+        .map(|(q, _)| q.clone())
+        .collect())
+}
+
 /// Resolves `platform/role` or a bare role name unique among the selected platforms; else the summary and
 /// detail of the error.
-fn resolve_role(
+pub(super) fn resolve_role(
     reference: &str,
     roles: &BTreeMap<Qualified, &Role>,
 ) -> Result<Qualified, (String, String)> {
@@ -349,7 +385,7 @@ fn resolve_role(
         [] => Err((
             format!("Unknown role {reference:?}"),
             format!(
-                "Valid roles of the selected platforms: {}.",
+                "Valid roles of the selected platforms: {} (or PLATFORM/* for all of a platform's roles).",
                 qualified_names(roles.keys())
             ),
         )),

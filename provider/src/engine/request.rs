@@ -21,6 +21,24 @@ pub struct ExpansionRequest {
     pub api_server_port: Option<i64>,
     /// How pod traffic crosses the network between nodes.
     pub pod_network: PodNetwork,
+    /// The user's own flows, beside the catalogs' (provenance "user-defined").
+    pub extra_flows: Vec<ExtraFlowSpec>,
+}
+
+/// A flow the user adds without writing a catalog document: validated like a catalog flow, cited as
+/// user-defined.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExtraFlowSpec {
+    /// Where traffic comes from: one of the user's tiers, an endpoint block, or a role (`platform/role`).
+    pub from: String,
+    /// Where traffic goes, named like `from`.
+    pub to: String,
+    /// `tcp`, `udp`, `sctp`, `icmp`, `icmpv6` or an IP protocol number, as in catalogs.
+    pub protocol: String,
+    /// Ports and ranges (`"22"`, `"8000-8100"`) for tcp, udp and sctp; none for other protocols.
+    pub ports: Vec<String>,
+    /// What the traffic is for; it becomes the rules' purpose.
+    pub description: String,
 }
 
 /// One tier: a group of machines sharing firewall rules (a security group, a network tag, ...).

@@ -423,12 +423,211 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
         "{}",
         errors[0]
     );
-    req.endpoints[0].tier = Some("master".into());
+}
+
+#[test]
+fn an_endpoint_can_be_a_tier_and_addresses_at_once() {
+    let mut req = request();
+    req.api_server_port = Some(6443);
+    // Clients of the API through the lb tier, and an operator's network directly.
+    req.endpoints = vec![EndpointSpec {
+        name: "kubernetes-api".into(),
+        tier: Some("lb".into()),
+        ipv4: vec!["198.51.100.0/24".into()],
+        ..Default::default()
+    }];
+    let out = expand(&catalog(), &req).unwrap();
+    let api: Vec<String> = keys(&out)
+        .into_iter()
+        .filter(|k| k.ends_with(":tcp:6443"))
+        .collect();
+    // The manager (a pod role) reaches the API on the lb tier and at the addresses, from both tiers it runs on.
+    assert_eq!(
+        api,
+        [
+            "master->lb:tcp:6443",
+            "worker->lb:tcp:6443",
+            "master->kubernetes-api:tcp:6443",
+            "worker->kubernetes-api:tcp:6443",
+        ],
+        "{:?}",
+        keys(&out)
+    );
+    assert_eq!(out.endpoints["kubernetes-api"].ipv4, ["198.51.100.0/24"]);
+}
+
+#[test]
+fn tier_roles_take_every_role_of_a_platform_with_a_wildcard() {
+    let mut req = request();
+    req.tiers = vec![
+        TierSpec {
+            name: "storage".into(),
+            roles: Some(vec!["storage/*".into()]),
+        },
+        TierSpec {
+            name: "master".into(),
+            roles: None,
+        },
+    ];
+    let out = expand(&catalog(), &req).unwrap();
+    // Every cluster role of the platform; the external console stays outside.
+    assert_eq!(
+        out.tiers,
+        [
+            (
+                "storage".to_string(),
+                vec!["storage/manager".to_string(), "storage/node".to_string()]
+            ),
+            ("master".to_string(), Vec::new()),
+        ]
+    );
+    req.tiers[0].roles = Some(vec!["nosuch/*".into()]);
     let errors = expand(&catalog(), &req).unwrap_err();
+    assert_eq!(
+        errors[0].summary,
+        "Unknown platform \"nosuch\" in \"nosuch/*\""
+    );
     assert!(
-        errors[0].summary.contains("both a tier and addresses"),
+        errors[0].detail.contains("selected: storage"),
         "{}",
         errors[0]
+    );
+}
+
+fn extra(from: &str, to: &str, protocol: &str, ports: &[&str]) -> ExtraFlowSpec {
+    ExtraFlowSpec {
+        from: from.into(),
+        to: to.into(),
+        protocol: protocol.into(),
+        ports: ports.iter().map(|p| p.to_string()).collect(),
+        description: "SSH from the bastion".into(),
+    }
+}
+
+#[test]
+fn extra_flows_become_rules_cited_as_user_defined() {
+    let mut req = request();
+    req.endpoints = vec![endpoint("bastion", &["192.0.2.10/32"])];
+    req.extra_flows = vec![
+        extra("bastion", "worker", "tcp", &["22"]),
+        extra("master", "worker", "tcp", &["8000-8100", "9000"]),
+        extra("storage/node", "master", "icmp", &[]),
+        extra("worker", "bastion", "4", &[]),
+    ];
+    let out = expand(&catalog(), &req).unwrap();
+    for key in [
+        "bastion->worker:tcp:22",
+        "master->worker:tcp:8000-8100",
+        "master->worker:tcp:9000",
+        "master->master:icmp:all",
+        "worker->master:icmp:all",
+        "worker->bastion:4:all",
+    ] {
+        assert!(
+            keys(&out).contains(&key.to_string()),
+            "{key} missing from {:?}",
+            keys(&out)
+        );
+    }
+    let ssh = out
+        .rules
+        .iter()
+        .find(|r| r.key() == "bastion->worker:tcp:22")
+        .unwrap();
+    assert_eq!(ssh.platforms(), ["user-defined"]);
+    assert_eq!(ssh.reasons[0].purpose, "SSH from the bastion");
+    assert_eq!(
+        ssh.reasons[0].rows,
+        ["extra_flow[0]: bastion -> worker tcp 22"]
+    );
+
+    // Without the extra flows, none of these rules.
+    req.extra_flows.clear();
+    req.endpoints.clear();
+    let plain = expand(&catalog(), &req).unwrap();
+    assert!(plain
+        .rules
+        .iter()
+        .all(|r| r.platforms() != ["user-defined"]));
+}
+
+#[test]
+fn extra_flows_to_pods_in_an_overlay_need_no_rule() {
+    let mut req = request();
+    req.extra_flows = vec![extra("master", "storage/manager", "tcp", &["9600"])];
+    let out = expand(&catalog(), &req).unwrap();
+    assert!(keys(&out).iter().all(|k| !k.ends_with(":tcp:9600")));
+    assert!(out
+        .not_needed
+        .iter()
+        .any(|f| f.platform == "user-defined" && f.to_role == "storage/manager"));
+    req.pod_network = PodNetwork::Routed;
+    let out = expand(&catalog(), &req).unwrap();
+    assert!(keys(&out).contains(&"master->worker:tcp:9600".to_string()));
+}
+
+#[test]
+fn bad_extra_flows_are_named_with_the_fix() {
+    let mut req = request();
+    req.endpoints = vec![
+        endpoint("bastion", &["192.0.2.10/32"]),
+        endpoint("backupstore", &["192.0.2.0/24"]),
+    ];
+    let mut empty = extra("bastion", "worker", "tcp", &["22"]);
+    empty.description = " ".into();
+    req.extra_flows = vec![
+        extra("bastion", "worker", "ssh", &["22"]),
+        extra("bastion", "worker", "tcp", &[]),
+        extra("bastion", "worker", "icmp", &["8"]),
+        extra("bastion", "worker", "tcp", &["70000"]),
+        extra("bastion", "wokrer", "tcp", &["22"]),
+        extra("bastion", "backupstore", "tcp", &["22"]),
+        extra("bastion", "worker", "6", &[]),
+        empty,
+    ];
+    let errors = expand(&catalog(), &req).unwrap_err();
+    let found: Vec<(String, String)> = errors
+        .iter()
+        .map(|e| (format!("{:?}", e.path), e.summary.clone()))
+        .collect();
+    let at =
+        |i: usize, field: &str| format!("[Field(\"extra_flow\"), Index({i}), Field(\"{field}\")]");
+    assert_eq!(
+        found,
+        [
+            (at(0, "protocol"), "Invalid protocol \"ssh\"".to_string()),
+            (at(1, "ports"), "Invalid ports".to_string()),
+            (at(2, "ports"), "Invalid ports".to_string()),
+            (at(3, "ports"), "Invalid ports".to_string()),
+            (at(4, "to"), "Unknown end \"wokrer\"".to_string()),
+            (at(5, "to"), "Both ends are outside your tiers".to_string()),
+            (at(6, "protocol"), "Invalid protocol \"6\"".to_string()),
+            (at(7, "description"), "Empty description".to_string()),
+        ]
+    );
+    assert!(
+        errors[4].detail.contains("master, worker, lb"),
+        "{}",
+        errors[4]
+    );
+    assert!(errors[6].detail.contains("write \"tcp\""), "{}", errors[6]);
+    assert!(
+        errors[3].detail.contains("outside 1..=65535"),
+        "{}",
+        errors[3]
+    );
+}
+
+#[test]
+fn an_endpoint_block_named_like_a_tier_is_unknown() {
+    let mut req = request();
+    req.endpoints = vec![endpoint("worker", &["192.0.2.0/24"])];
+    req.extra_flows = vec![extra("worker", "master", "tcp", &["22"])];
+    let errors = expand(&catalog(), &req).unwrap_err();
+    assert_eq!(errors[0].summary, "Unknown endpoint \"worker\"");
+    assert_eq!(
+        errors[0].path,
+        [field("endpoint"), PathStep::Index(0), field("name")]
     );
 }
 
