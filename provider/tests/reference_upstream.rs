@@ -505,6 +505,38 @@ fn ingress_nginx_rows() {
     );
 }
 
+/// baremetal.md "Using a self-provisioned edge": "Incoming traffic on TCP ports 80 and 443 is forwarded to the
+/// corresponding HTTP and HTTPS NodePort on the target nodes"; "external clients do not access cluster nodes
+/// directly, only the edge component does" (so the clients' NodePort row goes away).
+const INGRESS_EDGE: &[&str] = &[
+    "clients -> edge-load-balancer tcp 80",
+    "clients -> edge-load-balancer tcp 443",
+    "edge-load-balancer -> node tcp 30000-32767",
+];
+
+#[test]
+fn ingress_nginx_edge_load_balancer_rows() {
+    let edge = ("edge_load_balancer", "true");
+    assert_rows(
+        "ingress-nginx",
+        &[edge, ("exposure", "nodeport")],
+        &[INGRESS_HTTP, INGRESS_WEBHOOK, INGRESS_EDGE],
+    );
+    // kubernetes/website service.md @7f1bc248: a LoadBalancer Service's "NodePort and ClusterIP Services, to which
+    // the external load balancer routes, are automatically created".
+    assert_rows(
+        "ingress-nginx",
+        &[edge, ("exposure", "loadbalancer")],
+        &[INGRESS_HTTP, INGRESS_WEBHOOK, INGRESS_EDGE],
+    );
+    // No guide documents an edge in front of the host network.
+    assert_rows(
+        "ingress-nginx",
+        &[edge, ("exposure", "hostnetwork")],
+        &[INGRESS_HOSTNET],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // node_exporter: prometheus/node_exporter README.md @0361693d, "Installation and Usage".
 // ---------------------------------------------------------------------------------------------------------------
