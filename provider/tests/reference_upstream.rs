@@ -290,6 +290,30 @@ fn rke2_flannel_and_none_rows() {
     );
 }
 
+/// rancher/rke2-docs docs/install/ha.md @039563a6, "1. Configure the Fixed Registration Address": "the `rke2 server`
+/// process listens on port `9345` for new nodes to register. The Kubernetes API is served on port `6443`, as normal.
+/// Configure your load balancer accordingly"; "This endpoint can also be used for accessing the Kubernetes API".
+const RKE2_REGISTRATION_LB: &[&str] = &[
+    "node -> registration-load-balancer tcp 9345",
+    "registration-load-balancer -> server tcp 9345",
+    "api-clients -> registration-load-balancer tcp ${apiserver_port}",
+    "registration-load-balancer -> server tcp ${apiserver_port}",
+];
+
+#[test]
+fn rke2_registration_load_balancer_rows() {
+    assert_rows(
+        "rke2",
+        &[("registration_load_balancer", "true")],
+        &[
+            RKE2_INBOUND,
+            RKE2_CANAL_VXLAN,
+            RKE2_CANAL_HEALTH,
+            RKE2_REGISTRATION_LB,
+        ],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // K3s: k3s-io/docs docs/installation/requirements.md @005d2954, "Inbound Rules for K3s Nodes" and "Local Ports".
 // ---------------------------------------------------------------------------------------------------------------
