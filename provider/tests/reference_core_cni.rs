@@ -84,12 +84,18 @@ const METRICS_SERVER: When = &[("metrics_server", &["true"])];
 
 const COREDNS: When = &[("coredns", &["true"])];
 
+const API_LOAD_BALANCER: When = &[("api_load_balancer", &["true"])];
+
 // §4 Kubernetes "Ports and Protocols": Control plane and Worker node(s) tables, "Used By" as the source.
 // "All" = both node roles and, outside the nodes, the api-clients endpoint (API server row) or the nodeport-clients
 // endpoint (NodePort rows); "Self" alone = loopback; UDP NodePort row from PR #47991. CoreDNS from kubeadm's add-on
 // manifests (kubernetes/kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go @008b3652 and @8444b373: Service
 // kube-dns and container ports 53/UDP, 53/TCP) with its clients from "DNS for Services and Pods" @0189ae0f (every
-// pod by the default policy ClusterFirst; host-network pods, i.e. the nodes, by ClusterFirstWithHostNet).
+// pod by the default policy ClusterFirst; host-network pods, i.e. the nodes, by ClusterFirstWithHostNet). The API
+// load balancer from kubeadm's HA guide (kubernetes/website .../kubeadm/high-availability.md @c0dffcfa, "Create load
+// balancer for kube-apiserver"): "It must also allow incoming traffic on its listening port" (the placeholder
+// LOAD_BALANCER_PORT of the control-plane endpoint, which the nodes' join commands use) and "must be able to
+// communicate with all control plane nodes on the apiserver port".
 const KUBERNETES: Spec = Spec {
     platform: "kubernetes",
     origin: "kubernetes.toml",
@@ -97,6 +103,7 @@ const KUBERNETES: Spec = Spec {
     options: &[
         ("coredns", &["true", "false"], "true"),
         ("metrics_server", &["true", "false"], "true"),
+        ("api_load_balancer", &["false", "true"], "false"),
     ],
     pod_roles: &["metrics-server", "coredns", "pods"],
     roles: &[
@@ -105,6 +112,7 @@ const KUBERNETES: Spec = Spec {
         ("metrics-server", BOTH),
         ("coredns", BOTH),
         ("pods", BOTH),
+        ("api-load-balancer", &["lb"]),
     ],
     rows: &[
         // "6443 | Kubernetes API server | All": the selection's api_server_port, default 6443 (the parameter's).
@@ -134,6 +142,10 @@ const KUBERNETES: Spec = Spec {
         row_if("control-plane", "coredns", "tcp", "53", COREDNS),
         row_if("worker", "coredns", "udp", "53", COREDNS),
         row_if("worker", "coredns", "tcp", "53", COREDNS),
+        row_if("api-clients", "api-load-balancer", "tcp", "${api_load_balancer_port}", API_LOAD_BALANCER),
+        row_if("control-plane", "api-load-balancer", "tcp", "${api_load_balancer_port}", API_LOAD_BALANCER),
+        row_if("worker", "api-load-balancer", "tcp", "${api_load_balancer_port}", API_LOAD_BALANCER),
+        row_if("api-load-balancer", "control-plane", "tcp", "${apiserver_port}", API_LOAD_BALANCER),
     ],
     loopback: &[("tcp", 10259), ("tcp", 10257)],
     urls: &[
@@ -143,6 +155,7 @@ const KUBERNETES: Spec = Spec {
         "https://github.com/kubernetes-sigs/metrics-server/blob/2a7c4b2c7d46552ff47f4aeaa3a735c582587ecd/manifests/base/deployment.yaml",
         "https://github.com/kubernetes/kubernetes/blob/008b3652959ca58af8be3fb5b6ecfe9ae7638282/cmd/kubeadm/app/phases/addons/dns/manifests.go",
         "https://github.com/kubernetes/website/blob/0189ae0f6bf2a79ff2e4bfd5f9ec0da98d64c5d2/content/en/docs/concepts/services-networking/dns-pod-service.md",
+        "https://github.com/kubernetes/website/blob/c0dffcfa6e0147957622bdbb6adce9911f264dd7/content/en/docs/setup/production-environment/tools/kubeadm/high-availability.md",
     ],
     disagreements: &["UDP", "443", "2381", "metrics-server", "4443", "9153"],
 };
@@ -552,11 +565,16 @@ fn files_options_and_roles_are_as_documented() {
             })
             .collect();
         assert_eq!(roles, want, "{}", spec.platform);
-        // The API server port (the selection's api_server_port), where a platform calls it, and metrics-server's
-        // secure port, which changed between its releases.
+        // The API server port (the selection's api_server_port), where a platform calls it, metrics-server's
+        // secure port, which changed between its releases, and the API load balancer's listening port, a
+        // placeholder of kubeadm's HA guide.
         let parameters: Vec<&str> = release.parameters.iter().map(|p| p.name.as_str()).collect();
         let want: &[&str] = match spec.platform {
-            "kubernetes" => &["apiserver_port", "metrics_server_port"],
+            "kubernetes" => &[
+                "apiserver_port",
+                "metrics_server_port",
+                "api_load_balancer_port",
+            ],
             "calico" => &["apiserver_port"],
             _ => &[],
         };

@@ -290,6 +290,30 @@ fn rke2_flannel_and_none_rows() {
     );
 }
 
+/// rancher/rke2-docs docs/install/ha.md @039563a6, "1. Configure the Fixed Registration Address": "the `rke2 server`
+/// process listens on port `9345` for new nodes to register. The Kubernetes API is served on port `6443`, as normal.
+/// Configure your load balancer accordingly"; "This endpoint can also be used for accessing the Kubernetes API".
+const RKE2_REGISTRATION_LB: &[&str] = &[
+    "node -> registration-load-balancer tcp 9345",
+    "registration-load-balancer -> server tcp 9345",
+    "api-clients -> registration-load-balancer tcp ${apiserver_port}",
+    "registration-load-balancer -> server tcp ${apiserver_port}",
+];
+
+#[test]
+fn rke2_registration_load_balancer_rows() {
+    assert_rows(
+        "rke2",
+        &[("registration_load_balancer", "true")],
+        &[
+            RKE2_INBOUND,
+            RKE2_CANAL_VXLAN,
+            RKE2_CANAL_HEALTH,
+            RKE2_REGISTRATION_LB,
+        ],
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // K3s: k3s-io/docs docs/installation/requirements.md @005d2954, "Inbound Rules for K3s Nodes" and "Local Ports".
 // ---------------------------------------------------------------------------------------------------------------
@@ -501,6 +525,38 @@ fn ingress_nginx_rows() {
     assert_rows(
         "ingress-nginx",
         &[("exposure", "hostnetwork")],
+        &[INGRESS_HOSTNET],
+    );
+}
+
+/// baremetal.md "Using a self-provisioned edge": "Incoming traffic on TCP ports 80 and 443 is forwarded to the
+/// corresponding HTTP and HTTPS NodePort on the target nodes"; "external clients do not access cluster nodes
+/// directly, only the edge component does" (so the clients' NodePort row goes away).
+const INGRESS_EDGE: &[&str] = &[
+    "clients -> edge-load-balancer tcp 80",
+    "clients -> edge-load-balancer tcp 443",
+    "edge-load-balancer -> node tcp 30000-32767",
+];
+
+#[test]
+fn ingress_nginx_edge_load_balancer_rows() {
+    let edge = ("edge_load_balancer", "true");
+    assert_rows(
+        "ingress-nginx",
+        &[edge, ("exposure", "nodeport")],
+        &[INGRESS_HTTP, INGRESS_WEBHOOK, INGRESS_EDGE],
+    );
+    // kubernetes/website service.md @7f1bc248: a LoadBalancer Service's "NodePort and ClusterIP Services, to which
+    // the external load balancer routes, are automatically created".
+    assert_rows(
+        "ingress-nginx",
+        &[edge, ("exposure", "loadbalancer")],
+        &[INGRESS_HTTP, INGRESS_WEBHOOK, INGRESS_EDGE],
+    );
+    // No guide documents an edge in front of the host network.
+    assert_rows(
+        "ingress-nginx",
+        &[edge, ("exposure", "hostnetwork")],
         &[INGRESS_HOSTNET],
     );
 }

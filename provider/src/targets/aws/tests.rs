@@ -637,3 +637,148 @@ fn prefix_list_ids_are_pl_and_8_or_17_hex_digits() {
         .unwrap_err()
         .contains("lower case: \"pl-63a5400a\""));
 }
+
+/// The built-in catalogs expanded for AWS with the default tiers: `platforms` with their options, the
+/// `api-clients` and `clients` endpoints in 203.0.113.0/24, `nodeport-clients` in 198.51.100.0/24, and the `load-balancers` endpoint (kube-proxy's health
+/// checks) pointed at the `lb` tier as the load balancers guide tells users to.
+fn builtin_aws(platforms: &[(&str, &[(&str, &str)])], parameters: &[(&str, i64)]) -> AwsRuleSet {
+    use crate::catalog::{Catalog, Selection};
+    use crate::engine::{expand, EndpointSpec, ExpansionRequest};
+    let outside = |name: &str| EndpointSpec {
+        name: name.into(),
+        ipv4: vec!["203.0.113.0/24".into()],
+        ..Default::default()
+    };
+    let request = ExpansionRequest {
+        platforms: platforms
+            .iter()
+            .map(|(platform, options)| Selection {
+                platform: (*platform).into(),
+                version: None,
+                options: options
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                    .collect(),
+            })
+            .collect(),
+        endpoints: platforms
+            .iter()
+            .flat_map(|(platform, _)| match *platform {
+                "kubernetes" => vec![
+                    outside("api-clients"),
+                    EndpointSpec {
+                        name: "nodeport-clients".into(),
+                        ipv4: vec!["198.51.100.0/24".into()],
+                        ..Default::default()
+                    },
+                    EndpointSpec {
+                        name: "load-balancers".into(),
+                        tier: Some("lb".into()),
+                        ..Default::default()
+                    },
+                ],
+                "ingress-nginx" => vec![outside("clients")],
+                _ => vec![],
+            })
+            .collect(),
+        parameters: parameters
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), *v))
+            .collect(),
+        ..Default::default()
+    };
+    let expansion = expand(Catalog::builtin(), &request).unwrap();
+    assert!(expansion.skipped.is_empty(), "{:?}", expansion.skipped);
+    security_group_rules(&expansion, &AwsOptions::default()).unwrap()
+}
+
+/// The rule keys (ingress and egress) that involve the `lb` tier, on its group or as the peer.
+fn lb_keys(set: &AwsRuleSet) -> Vec<String> {
+    let mut keys: Vec<String> = set
+        .ingress
+        .keys()
+        .map(|k| format!("ingress {k}"))
+        .chain(set.egress.keys().map(|k| format!("egress {k}")))
+        .filter(|k| k.contains(" lb:") || k.ends_with(":lb"))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// kubeadm's HA guide (kubernetes/website .../kubeadm/high-availability.md @c0dffcfa): the API load balancer
+/// "must be able to communicate with all control plane nodes on the apiserver port" and "allow incoming traffic on
+/// its listening port", which the nodes' control-plane endpoint names. With a listening port of 443 in front of the
+/// API server's 6443, the lb group admits the clients and both node tiers on 443 and reaches the masters on 6443;
+/// kube-proxy's health checks (Ports and Protocols: 10256 "Used By: Self, Load balancers") come from the lb group.
+#[test]
+fn the_api_load_balancer_gives_the_lb_group_its_rules() {
+    let set = builtin_aws(
+        &[("kubernetes", &[("api_load_balancer", "true")])],
+        &[("api_load_balancer_port", 443)],
+    );
+    assert_eq!(
+        lb_keys(&set),
+        [
+            "egress lb:tcp:10256:worker",
+            "egress lb:tcp:6443:master",
+            "egress master:tcp:443:lb",
+            "egress worker:tcp:443:lb",
+            "ingress lb:tcp:443:203.0.113.0/24",
+            "ingress lb:tcp:443:master",
+            "ingress lb:tcp:443:worker",
+            "ingress master:tcp:6443:lb",
+            "ingress worker:tcp:10256:lb",
+        ]
+    );
+    // Without the option (its default "false") the lb group keeps only kube-proxy's health checks, and every
+    // other rule is the same as with the load balancer.
+    let default = builtin_aws(&[("kubernetes", &[])], &[]);
+    assert_eq!(
+        lb_keys(&default),
+        ["egress lb:tcp:10256:worker", "ingress worker:tcp:10256:lb"]
+    );
+    let without_lb = |set: &AwsRuleSet| -> Vec<String> {
+        set.ingress
+            .keys()
+            .chain(set.egress.keys())
+            .filter(|k| !k.starts_with("lb:") && !k.ends_with(":lb"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(without_lb(&default), without_lb(&set));
+}
+
+/// ingress-nginx's bare-metal considerations @01c4cd8b, "Using a self-provisioned edge": "Incoming traffic on TCP
+/// ports 80 and 443 is forwarded to the corresponding HTTP and HTTPS NodePort on the target nodes", and "external
+/// clients do not access cluster nodes directly, only the edge component does".
+#[test]
+fn the_edge_load_balancer_takes_the_clients_node_port_traffic() {
+    let nodeport: &[(&str, &str)] = &[("exposure", "nodeport")];
+    let direct = builtin_aws(&[("ingress-nginx", nodeport)], &[]);
+    assert!(lb_keys(&direct).is_empty(), "{:?}", lb_keys(&direct));
+    assert!(direct
+        .ingress
+        .contains_key("worker:tcp:30000-32767:203.0.113.0/24"));
+    let edge = builtin_aws(
+        &[(
+            "ingress-nginx",
+            &[("exposure", "nodeport"), ("edge_load_balancer", "true")],
+        )],
+        &[],
+    );
+    assert_eq!(
+        lb_keys(&edge),
+        [
+            "egress lb:tcp:30000-32767:master",
+            "egress lb:tcp:30000-32767:worker",
+            "ingress lb:tcp:443:203.0.113.0/24",
+            "ingress lb:tcp:80:203.0.113.0/24",
+            "ingress master:tcp:30000-32767:lb",
+            "ingress worker:tcp:30000-32767:lb",
+        ]
+    );
+    assert!(!edge
+        .ingress
+        .keys()
+        .any(|k| k.contains(":30000-32767:203.0.113.0/24")));
+}
