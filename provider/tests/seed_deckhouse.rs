@@ -100,21 +100,23 @@ const DELTA_1_67: &[Row] = &[
     row_if("node", "node", "udp", "4299", CILIUM),
 ];
 
-/// Option defaults as the catalog documents them.
+/// Option defaults as the catalog documents them: every module whose rows the page lists without a condition is
+/// on ("Inter-node communication is allowed on the ports shown in the tables"); the HostWithFailover row is the one
+/// the page conditions ("for HostWithFailover inlet").
 const DEFAULTS: &[(&str, &str)] = &[
     ("cni", "cilium"),
-    ("cloud_provider_vcd", "false"),
-    ("runtime_audit_engine", "false"),
-    ("sds_replicated_volume", "false"),
-    ("sds_node_configurator", "false"),
-    ("virtualization", "false"),
-    ("metallb", "false"),
-    ("l2_load_balancer", "false"),
-    ("openvpn", "false"),
+    ("cloud_provider_vcd", "true"),
+    ("runtime_audit_engine", "true"),
+    ("sds_replicated_volume", "true"),
+    ("sds_node_configurator", "true"),
+    ("virtualization", "true"),
+    ("metallb", "true"),
+    ("l2_load_balancer", "true"),
+    ("openvpn", "true"),
     ("ingress_host_with_failover", "false"),
-    ("node_local_dns", "false"),
-    ("ebpf_exporter", "false"),
-    ("kube_router", "false"),
+    ("node_local_dns", "true"),
+    ("ebpf_exporter", "true"),
+    ("kube_router", "true"),
 ];
 
 const FLAGS: &[&str] = &[
@@ -188,14 +190,26 @@ fn assert_rows(version: Option<&str>, options: &[(&str, &str)], rows: &[&[Row]],
     );
 }
 
-/// Every option combination the tests cover: defaults, flannel, all modules on, and each module alone.
+/// Every option combination the tests cover: defaults, flannel, all modules on, all off, each module alone on and
+/// each alone off.
 fn scenarios() -> Vec<Vec<(&'static str, &'static str)>> {
     let mut all = vec![vec![], vec![("cni", "flannel")], vec![("cni", "cilium")]];
-    let mut everything: Vec<_> = FLAGS.iter().map(|f| (*f, "true")).collect();
-    all.push(everything.clone());
-    everything.push(("cni", "flannel"));
-    all.push(everything);
-    all.extend(FLAGS.iter().map(|f| vec![(*f, "true")]));
+    for value in ["true", "false"] {
+        let mut everything: Vec<_> = FLAGS.iter().map(|f| (*f, value)).collect();
+        all.push(everything.clone());
+        everything.push(("cni", "flannel"));
+        all.push(everything);
+    }
+    for (value, others) in [("true", "false"), ("false", "true")] {
+        for flag in FLAGS {
+            all.push(
+                FLAGS
+                    .iter()
+                    .map(|f| (*f, if f == flag { value } else { others }))
+                    .collect(),
+            );
+        }
+    }
     all
 }
 
@@ -239,9 +253,44 @@ fn v1_67_and_newer_rows() {
     }
 }
 
+/// Seed 002's rows the catalog used to leave out of default output (issue 15, point 2), from its tables "Master to
+/// nodes traffic" (4227) and "Nodes to nodes traffic" (the others).
+const LISTED_WITHOUT_CONDITION: &[&str] = &[
+    "master -> node tcp 4227",
+    "node -> node tcp 4205",
+    "node -> node tcp 4212",
+    "node -> node tcp 4213",
+    "node -> node tcp 9695",
+    "node -> node tcp 3367",
+    "node -> node tcp 9942",
+    "node -> node tcp 4224",
+];
+
+#[test]
+fn default_output_is_the_whole_table_but_the_host_with_failover_row() {
+    for (version, delta) in [(Some("1.64"), &[][..]), (None, DELTA_1_67)] {
+        let got = actual(&select(version, &[]));
+        let want: BTreeSet<String> = TABLE_1_63
+            .iter()
+            .chain(delta)
+            .filter(|r| r.port != "4207" && r.port != "4208")
+            .map(line)
+            .collect();
+        assert_eq!(got, want, "{version:?}");
+        for listed in LISTED_WITHOUT_CONDITION {
+            assert!(got.contains(*listed), "{version:?}: {listed}");
+        }
+    }
+}
+
 #[test]
 fn conditional_rows_are_absent_when_off() {
-    let lines = actual(&select(Some("1.64"), &[("cni", "flannel")]));
+    let mut off: Vec<_> = FLAGS.iter().map(|f| (*f, "false")).collect();
+    off.push(("cni", "flannel"));
+    let lines = actual(&select(Some("1.64"), &off));
+    for listed in LISTED_WITHOUT_CONDITION {
+        assert!(!lines.contains(*listed), "{listed} with every module off");
+    }
     for absent in [
         "node -> node tcp 4240",
         "node -> node tcp 4244",
@@ -255,7 +304,7 @@ fn conditional_rows_are_absent_when_off() {
     ] {
         assert!(
             !lines.contains(absent),
-            "{absent} with cni=flannel and default modules"
+            "{absent} with cni=flannel and every module off"
         );
     }
     for present in [
