@@ -168,3 +168,78 @@ fn bad_input_exits_2() {
         "{stderr}"
     );
 }
+
+/// Deckhouse's tables are rendered from `deckhouse-ports.yml`; the stored copy is the blob of tags v1.63.0 to v1.66.0
+/// (b79ea808), which `deckhouse-1.63.toml` covers.
+#[test]
+fn the_stored_deckhouse_ports_file_matches_every_release_it_covers() {
+    for version in ["1.63.0", "1.64.0", "1.65.0", "1.66.0", "1.66.9"] {
+        let (code, report) = verify(
+            "deckhouse",
+            version,
+            &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+        );
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.63.toml", "{version}");
+        assert_eq!(report["source"], "ports-table", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+}
+
+/// v1.67 changed the VXLAN row ("8469, 8472, 4299, 4298"), which deckhouse-1.67.toml cites from the v1.67 page:
+/// against the v1.63-v1.66 file the old row is the one difference.
+#[test]
+fn the_deckhouse_1_67_release_differs_from_the_1_63_file_by_the_vxlan_row() {
+    let (code, report) = verify(
+        "deckhouse",
+        "1.67.0",
+        &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["origin"], "deckhouse-1.67.toml");
+    assert_eq!(
+        report["added"],
+        serde_json::json!(["Nodes to nodes traffic | 8469, 8472 | UDP | VXLAN for pod-to-pod traffic encapsulation"])
+    );
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}
+
+#[test]
+fn a_changed_deckhouse_port_and_purpose_are_reported_as_those_rows() {
+    // node-local-dns metrics moved from 4224 to 4228: the cited row is gone and the new one is not cited.
+    let copy = altered(
+        "deckhouse/1.63-deckhouse-ports.yml",
+        "- ports: \"4224\"",
+        "- ports: \"4228\"",
+    );
+    let (code, report) = verify("deckhouse", "1.64.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!(["Nodes to nodes traffic | 4228 | TCP | node-local-dns metrics"])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!(["Nodes to nodes traffic | 4224 | TCP | node-local-dns metrics"])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+
+    // The same port with another purpose is one changed row.
+    let copy = altered(
+        "deckhouse/1.63-deckhouse-ports.yml",
+        "en: \"*kube-router* metrics\"",
+        "en: \"*kube-router* metrics and health\"",
+    );
+    let (code, report) = verify("deckhouse", "1.64.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([{
+            "cited": "Nodes to nodes traffic | 4213 | TCP | kube-router metrics",
+            "published": "Nodes to nodes traffic | 4213 | TCP | kube-router metrics and health",
+        }])
+    );
+}
