@@ -243,3 +243,46 @@ fn a_changed_deckhouse_port_and_purpose_are_reported_as_those_rows() {
         }])
     );
 }
+
+/// The v1.62.0 file (tag v1.62.0) matches deckhouse-1.62.toml; against the v1.63-v1.66 file that release differs by
+/// exactly the five rows v1.63 changed.
+#[test]
+fn the_stored_deckhouse_1_62_file_matches_its_release_and_shows_what_1_63_changed() {
+    for version in ["1.62.0", "1.62.9"] {
+        let (code, report) = verify(
+            "deckhouse",
+            version,
+            &upstream("deckhouse/1.62-deckhouse-ports.yml"),
+        );
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.62.toml", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+    let (code, report) = verify(
+        "deckhouse",
+        "1.62.0",
+        &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Master to nodes traffic | 4227 | TCP | runtime-audit-engine webhook handler",
+            "Nodes to masters traffic | 4234 | UDP | NTP for time synchronization between nodes",
+            "Nodes to nodes traffic | 4218, 4225 | TCP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4218, 4225 | UDP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4220, 4226 | TCP | metallb and l2-load-balancer speakers metrics",
+        ])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([
+            "Master to nodes traffic | 9680 | TCP | runtime-audit-engine webhook",
+            "Nodes to nodes traffic | 123 | UDP | NTP for time synchronization between nodes",
+            "Nodes to nodes traffic | 4218 | TCP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4218 | UDP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4220 | TCP | metallb and l2-load-balancer speakers metrics",
+        ])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

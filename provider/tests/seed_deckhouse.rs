@@ -1,6 +1,7 @@
 //! Row-by-row checks of the built-in Deckhouse catalog against its source documents: the port tables of the
-//! Deckhouse "Network security setup" page (seed 002, deckhouse-ports.yml at b79ea808, v1.63-v1.66) and the
-//! v1.67 VXLAN row (reference ports.md §2). Expected rows are written from those documents, not from the program.
+//! Deckhouse "Network security setup" page (seed 002, deckhouse-ports.yml at b79ea808, v1.63-v1.66), the same file
+//! at tag v1.62.0 (provider/tests/data/upstream/deckhouse/1.62-deckhouse-ports.yml) and the v1.67 VXLAN row
+//! (reference ports.md §2). Expected rows are written from those documents, not from the program.
 
 mod corpus;
 
@@ -100,6 +101,27 @@ const DELTA_1_67: &[Row] = &[
     row_if("node", "node", "udp", "4299", CILIUM),
 ];
 
+/// The v1.62 file's rows that differ from v1.63's (deckhouse-ports.yml at tag v1.62.0): the runtime-audit-engine
+/// webhook "9680 | TCP", NTP between nodes "123 | UDP" in "Nodes to nodes traffic", and the metallb rows "4218 |
+/// TCP", "4218 | UDP", "4220 | TCP" (v1.62.0 has no l2-load-balancer module, so they are metallb's).
+const ONLY_1_62: &[Row] = &[
+    row_if("master", "node", "tcp", "9680", RAE),
+    row("node", "node", "udp", "123"),
+    row_if("node", "node", "tcp", "4218", METALLB),
+    row_if("node", "node", "udp", "4218", METALLB),
+    row_if("node", "node", "tcp", "4220", METALLB),
+];
+
+/// The v1.63 rows v1.62 does not have: 4227 (runtime-audit-engine webhook), 4234/UDP to the masters (NTP), and the
+/// rows of the l2-load-balancer module, which came with v1.63 (4225 TCP/UDP, 4226).
+const ONLY_1_63: &[&str] = &[
+    "master -> node tcp 4227",
+    "node -> master udp 4234",
+    "node -> node tcp 4225",
+    "node -> node udp 4225",
+    "node -> node tcp 4226",
+];
+
 /// Option defaults as the catalog documents them: every module whose rows the page lists without a condition is
 /// on ("Inter-node communication is allowed on the ports shown in the tables"); the HostWithFailover row is the one
 /// the page conditions ("for HostWithFailover inlet").
@@ -133,6 +155,16 @@ const FLAGS: &[&str] = &[
     "ebpf_exporter",
     "kube_router",
 ];
+
+/// The v1.62 table: the v1.63 rows without [`ONLY_1_63`], and [`ONLY_1_62`].
+fn table_1_62() -> Vec<Row> {
+    TABLE_1_63
+        .iter()
+        .filter(|r| !ONLY_1_63.contains(&line(r).as_str()))
+        .map(|r| Row { ..*r })
+        .chain(ONLY_1_62.iter().map(|r| Row { ..*r }))
+        .collect()
+}
 
 fn select(version: Option<&str>, options: &[(&str, &str)]) -> Selected<'static> {
     let selection = Selection {
@@ -240,6 +272,29 @@ fn v1_63_to_v1_66_rows() {
 }
 
 #[test]
+fn v1_62_rows() {
+    let table = table_1_62();
+    assert_eq!(table.len(), TABLE_1_63.len());
+    for version in ["1.62.0", "v1.62.7"] {
+        for options in scenarios() {
+            // v1.62 has no l2-load-balancer module, so no such option.
+            let options: Vec<_> = options
+                .into_iter()
+                .filter(|(k, _)| *k != "l2_load_balancer")
+                .collect();
+            assert_rows(Some(version), &options, &[&table], "deckhouse-1.62.toml");
+        }
+    }
+    let defaults = select(Some("1.62.0"), &[]);
+    let mut want: BTreeMap<String, String> = DEFAULTS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    want.remove("l2_load_balancer");
+    assert_eq!(defaults.options, want);
+}
+
+#[test]
 fn v1_67_and_newer_rows() {
     for version in [Some("1.67.0"), Some("1.70"), None] {
         for options in scenarios() {
@@ -324,12 +379,12 @@ fn conditional_rows_are_absent_when_off() {
 fn versions_outside_the_tables_are_refused() {
     let selection = Selection {
         platform: "deckhouse".to_owned(),
-        version: Some("1.62.9".to_owned()),
+        version: Some("1.61.9".to_owned()),
         options: BTreeMap::new(),
     };
     assert!(
         Catalog::builtin().select(&selection).is_err(),
-        "pre-1.63 tables used other ports"
+        "pre-1.62 tables used other ports"
     );
     let bad = Selection {
         platform: "deckhouse".to_owned(),
@@ -361,7 +416,14 @@ fn every_flow_cites_a_source_and_rows() {
         .iter()
         .map(|r| r.origin.as_str())
         .collect();
-    assert_eq!(origins, ["deckhouse-1.63.toml", "deckhouse-1.67.toml"]);
+    assert_eq!(
+        origins,
+        [
+            "deckhouse-1.62.toml",
+            "deckhouse-1.63.toml",
+            "deckhouse-1.67.toml"
+        ]
+    );
     for release in &platform.releases {
         assert!(release.loopback.is_empty());
         for flow in &release.flows {
