@@ -286,3 +286,33 @@ fn the_stored_deckhouse_1_62_file_matches_its_release_and_shows_what_1_63_change
     );
     assert_eq!(report["changed"], serde_json::json!([]));
 }
+
+/// The v1.60.0 and v1.61.0 files match deckhouse-1.60.toml; v1.61's two new rows are drift against a v1.60 release.
+#[test]
+fn the_stored_deckhouse_1_60_and_1_61_files_match_their_release() {
+    for (version, file) in [
+        ("1.60.0", "deckhouse/1.60-deckhouse-ports.yml"),
+        ("1.61.0", "deckhouse/1.61-deckhouse-ports.yml"),
+        ("1.61.5", "deckhouse/1.61-deckhouse-ports.yml"),
+    ] {
+        let (code, report) = verify("deckhouse", version, &upstream(file));
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.60.toml", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+    let (code, report) = verify(
+        "deckhouse",
+        "1.60.3",
+        &upstream("deckhouse/1.61-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Nodes to masters traffic | 5443 | TCP | Proxy for registry packages registry-packages-proxy",
+            "Nodes to nodes traffic | 9695 | TCP | sds-node-configurator node agent metrics",
+        ])
+    );
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

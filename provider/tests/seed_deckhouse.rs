@@ -112,6 +112,77 @@ const ONLY_1_62: &[Row] = &[
     row_if("node", "node", "tcp", "4220", METALLB),
 ];
 
+/// The v1.60 table (deckhouse-ports.yml at tag v1.60.0, as added by 04a7419d), one entry per port of each row,
+/// before most ports moved into 4200-4299.
+const TABLE_1_60: &[Row] = &[
+    // Master to master nodes traffic
+    row("master", "master", "tcp", "2379"),
+    row("master", "master", "tcp", "2380"),
+    row("master", "master", "tcp", "9443"),
+    row_if("master", "master", "tcp", "9444", VCD),
+    // Master to nodes traffic
+    row("master", "node", "tcp", "22"),
+    row("master", "node", "tcp", "10250"),
+    row("master", "node", "tcp", "10423"),
+    row_if("master", "node", "tcp", "9680", RAE),
+    row_if("master", "node", "tcp", "8443", HWF),
+    // Nodes to masters traffic
+    row("node", "master", "tcp", "${apiserver_port}"),
+    row("node", "master", "tcp", "8443"),
+    // Nodes to nodes traffic
+    row("node", "node", "icmp", "all"),
+    row("node", "node", "udp", "8469"),
+    row("node", "node", "udp", "8472"),
+    row("node", "node", "udp", "123"),
+    row_if("node", "node", "tcp", "4240", CILIUM),
+    row_if("node", "node", "tcp", "4244", CILIUM),
+    row_if("node", "node", "tcp", "9734", CILIUM),
+    row_if("node", "node", "tcp", "9735", CILIUM),
+    row("node", "node", "tcp", "9889"),
+    row_if("node", "node", "tcp", "9434", EBPF),
+    row("node", "node", "tcp", "9101"),
+    row_if("node", "node", "tcp", "10354", HWF),
+    row_if("node", "node", "tcp", "10355", HWF),
+    row("node", "node", "tcp", "8008"),
+    row("node", "node", "tcp", "9255"),
+    row("node", "node", "tcp", "8083"),
+    row_if("node", "node", "tcp", "8766", RAE),
+    row_if("node", "node", "tcp", "10445", KROUTER),
+    row_if("node", "node", "tcp", "3367", SDS_RV),
+    row_if("node", "node", "tcp", "9942", SDS_RV),
+    row_if("node", "node", "tcp", "7000-7999", SDS_RV),
+    row_if("node", "node", "tcp", "49152", VIRT),
+    row_if("node", "node", "tcp", "49153", VIRT),
+    row_if("node", "node", "tcp", "7946", METALLB),
+    row_if("node", "node", "tcp", "7947", METALLB),
+    row_if("node", "node", "udp", "7946", METALLB),
+    row_if("node", "node", "udp", "7947", METALLB),
+    row_if("node", "node", "tcp", "7473", METALLB),
+    row_if("node", "node", "tcp", "7475", METALLB),
+    // External traffic to masters
+    row("administrators", "master", "tcp", "${apiserver_port}"),
+    row("administrators", "master", "tcp", "22"),
+    row("administrators", "master", "tcp", "22322"),
+    // External traffic to frontends
+    row("frontend-clients", "frontend", "tcp", "30000-32767"),
+    row("frontend-clients", "frontend", "tcp", "80"),
+    row("frontend-clients", "frontend", "tcp", "443"),
+    row_if("frontend-clients", "frontend", "udp", "5416", OPENVPN),
+    row_if("frontend-clients", "frontend", "tcp", "5416", OPENVPN),
+    // External traffic for all nodes
+    row("node", "container-registry", "tcp", "443"),
+    row("node", "dns-servers", "udp", "53"),
+    row("node", "dns-servers", "tcp", "53"),
+    row("node", "ntp-servers", "udp", "123"),
+];
+
+/// What v1.61.0 adds: "Nodes to masters traffic | 5443 | TCP | Proxy for registry packages registry-packages-proxy"
+/// (28d10e12) and "Nodes to nodes traffic | 9695 | TCP | sds-node-configurator node agent metrics" (a5cbfde9).
+const ADDED_1_61: &[Row] = &[
+    row("node", "master", "tcp", "5443"),
+    row_if("node", "node", "tcp", "9695", SDS_NC),
+];
+
 /// The v1.63 rows v1.62 does not have: 4227 (runtime-audit-engine webhook), 4234/UDP to the masters (NTP), and the
 /// rows of the l2-load-balancer module, which came with v1.63 (4225 TCP/UDP, 4226).
 const ONLY_1_63: &[&str] = &[
@@ -295,6 +366,25 @@ fn v1_62_rows() {
 }
 
 #[test]
+fn v1_60_and_v1_61_rows() {
+    for (version, tables) in [
+        ("1.60.0", &[TABLE_1_60][..]),
+        ("1.60.4", &[TABLE_1_60][..]),
+        ("1.61.0", &[TABLE_1_60, ADDED_1_61][..]),
+        ("v1.61.9", &[TABLE_1_60, ADDED_1_61][..]),
+    ] {
+        for options in scenarios() {
+            // Neither l2-load-balancer nor node-local-dns has a row before v1.62, so neither is an option.
+            let options: Vec<_> = options
+                .into_iter()
+                .filter(|(k, _)| *k != "l2_load_balancer" && *k != "node_local_dns")
+                .collect();
+            assert_rows(Some(version), &options, tables, "deckhouse-1.60.toml");
+        }
+    }
+}
+
+#[test]
 fn v1_67_and_newer_rows() {
     for version in [Some("1.67.0"), Some("1.70"), None] {
         for options in scenarios() {
@@ -379,12 +469,12 @@ fn conditional_rows_are_absent_when_off() {
 fn versions_outside_the_tables_are_refused() {
     let selection = Selection {
         platform: "deckhouse".to_owned(),
-        version: Some("1.61.9".to_owned()),
+        version: Some("1.59.9".to_owned()),
         options: BTreeMap::new(),
     };
     assert!(
         Catalog::builtin().select(&selection).is_err(),
-        "pre-1.62 tables used other ports"
+        "before v1.60 there is no ports data file to read"
     );
     let bad = Selection {
         platform: "deckhouse".to_owned(),
@@ -419,6 +509,7 @@ fn every_flow_cites_a_source_and_rows() {
     assert_eq!(
         origins,
         [
+            "deckhouse-1.60.toml",
             "deckhouse-1.62.toml",
             "deckhouse-1.63.toml",
             "deckhouse-1.67.toml"
