@@ -444,7 +444,7 @@ fn kublr_calico_air_gapped_with_load_balancers_matches_the_network_access_page()
 // l2-load-balancer, openvpn, ingress-nginx HostWithFailover, node-local-dns, ebpf-exporter, kube-router) apply
 // only when that module's option is on; the Cilium rows apply with the default CNI, Cilium.
 
-/// Deckhouse 1.64, every module option at its default (off), CNI Cilium. No endpoints are given, so the
+/// Deckhouse 1.64, every module option off ([`DECKHOUSE_MODULES_OFF`]), CNI Cilium. No endpoints are given, so the
 /// "External traffic ..." tables add no rule.
 const DECKHOUSE_DEFAULT_INGRESS: &[Row<'static>] = &[
     // master <- master: "Master to master nodes traffic" (2379, 2380; 4200; 4223), "Master to nodes traffic"
@@ -502,8 +502,27 @@ const DECKHOUSE_DEFAULT_INGRESS: &[Row<'static>] = &[
     ("worker", "worker", "udp", Some(8472), Some(8472)),
 ];
 
-/// The modules [`deckhouse_modules_rules_match_the_port_table`] turns on.
+/// Every module option off (they default to on): the rows no optional module adds.
+const DECKHOUSE_MODULES_OFF: &[(&str, &str)] = &[
+    ("cloud_provider_vcd", "false"),
+    ("runtime_audit_engine", "false"),
+    ("sds_replicated_volume", "false"),
+    ("sds_node_configurator", "false"),
+    ("virtualization", "false"),
+    ("metallb", "false"),
+    ("l2_load_balancer", "false"),
+    ("openvpn", "false"),
+    ("node_local_dns", "false"),
+    ("ebpf_exporter", "false"),
+    ("kube_router", "false"),
+];
+
+/// The modules [`deckhouse_modules_rules_match_the_port_table`] turns on, and the four it turns off.
 const DECKHOUSE_MODULES: &[(&str, &str)] = &[
+    ("cloud_provider_vcd", "false"),
+    ("sds_node_configurator", "false"),
+    ("ebpf_exporter", "false"),
+    ("kube_router", "false"),
     ("sds_replicated_volume", "true"),
     ("virtualization", "true"),
     ("metallb", "true"),
@@ -756,13 +775,13 @@ fn deckhouse_config(options: &[(&str, &str)], endpoints: &[Endpoint]) -> String 
 }
 
 #[test]
-fn deckhouse_default_rules_match_the_port_table() {
-    let config = deckhouse_config(&[], &[]);
+fn deckhouse_modules_off_rules_match_the_port_table() {
+    let config = deckhouse_config(DECKHOUSE_MODULES_OFF, &[]);
     // No endpoint is given, so egress holds only the mirrored tier rules.
     let ingress = expected(DECKHOUSE_DEFAULT_INGRESS);
     let egress = mirror(&ingress, &TIERS);
     for terraform in terraforms() {
-        let context = format!("Terraform {} deckhouse 1.64 defaults", terraform.version);
+        let context = format!("Terraform {} deckhouse 1.64 modules off", terraform.version);
         let outputs = Workspace::new(terraform, &config).outputs();
         check_rule_sets(
             &context,

@@ -356,10 +356,11 @@ const DECKHOUSE_DEFAULT: &[Need] = &[
     ("worker", "worker", "Icmp", "*"),
 ];
 
-const DECKHOUSE: &str = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n  }\n";
+/// Deckhouse 1.64 with every module option off (they default to on).
+const DECKHOUSE: &str = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n    options = { cloud_provider_vcd = \"false\", runtime_audit_engine = \"false\", sds_replicated_volume = \"false\", sds_node_configurator = \"false\", virtualization = \"false\", metallb = \"false\", l2_load_balancer = \"false\", openvpn = \"false\", node_local_dns = \"false\", ebpf_exporter = \"false\", kube_router = \"false\" }\n  }\n";
 
 #[test]
-fn deckhouse_default_rules_match_the_port_table() {
+fn deckhouse_modules_off_rules_match_the_port_table() {
     let expected = between_tiers(DECKHOUSE_DEFAULT);
     let tiers = ["master", "worker", "lb"];
     for terraform in terraforms() {
@@ -403,10 +404,7 @@ fn deckhouse_modules_key_facts() {
     cidr_ipv4 = ["203.0.113.0/24"]
   }}
 "#,
-        DECKHOUSE.replace(
-            "version = \"1.64\"",
-            "version = \"1.64\"\n    options = { openvpn = \"true\" }"
-        )
+        DECKHOUSE.replace("openvpn = \"false\"", "openvpn = \"true\"")
     );
     for terraform in terraforms() {
         let context = format!("Terraform {} deckhouse modules", terraform.version);

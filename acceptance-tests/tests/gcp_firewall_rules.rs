@@ -489,8 +489,9 @@ const DECKHOUSE_DEFAULT: &[Row] = &[
 ];
 
 #[test]
-fn deckhouse_default_rules_match_the_port_table() {
-    let inputs = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n  }\n";
+fn deckhouse_modules_off_rules_match_the_port_table() {
+    // Every module option off (they default to on).
+    let inputs = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n    options = { cloud_provider_vcd = \"false\", runtime_audit_engine = \"false\", sds_replicated_volume = \"false\", sds_node_configurator = \"false\", virtualization = \"false\", metallb = \"false\", l2_load_balancer = \"false\", openvpn = \"false\", node_local_dns = \"false\", ebpf_exporter = \"false\", kube_router = \"false\" }\n  }\n";
     let expected = expected(DECKHOUSE_DEFAULT);
     for terraform in terraforms() {
         let context = format!("Terraform {} deckhouse 1.64", terraform.version);
@@ -512,7 +513,7 @@ fn deckhouse_modules_key_facts() {
   platform {
     name    = "deckhouse"
     version = "1.64"
-    options = { metallb = "true", openvpn = "true" }
+    options = { cloud_provider_vcd = "false", runtime_audit_engine = "false", sds_replicated_volume = "false", sds_node_configurator = "false", virtualization = "false", metallb = "true", l2_load_balancer = "false", openvpn = "true", node_local_dns = "false", ebpf_exporter = "false", kube_router = "false" }
   }
   endpoint {
     name      = "administrators"

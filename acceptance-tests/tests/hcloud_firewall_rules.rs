@@ -448,7 +448,7 @@ fn kublr_calico_needs_ip_in_ip_which_hetzner_cannot_filter() {
 // Deckhouse 1.64 (seed 002). "master" = master tier, "nodes" = master and worker tiers; module rows only with the
 // module on; Cilium rows with the default CNI.
 
-/// Every module at its default (off), no endpoints: the `in` rules.
+/// Every module option off (they default to on), no endpoints: the `in` rules.
 #[rustfmt::skip]
 const DECKHOUSE_DEFAULT: &[Row<'static>] = &[
     // Masters' firewall. From masters only: "Master to nodes traffic" 22, 10250, and "Master to master nodes
@@ -487,10 +487,11 @@ const DECKHOUSE_DEFAULT: &[Row<'static>] = &[
     ("worker", "in", "icmp", "", &["master", "worker"]),
 ];
 
-const DECKHOUSE: &str = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n  }\n";
+/// Deckhouse 1.64 with every module option off (they default to on).
+const DECKHOUSE: &str = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n    options = { cloud_provider_vcd = \"false\", runtime_audit_engine = \"false\", sds_replicated_volume = \"false\", sds_node_configurator = \"false\", virtualization = \"false\", metallb = \"false\", l2_load_balancer = \"false\", openvpn = \"false\", node_local_dns = \"false\", ebpf_exporter = \"false\", kube_router = \"false\" }\n  }\n";
 
 #[test]
-fn deckhouse_default_firewalls_match_the_port_table() {
+fn deckhouse_modules_off_firewalls_match_the_port_table() {
     let inputs = format!("{DECKHOUSE}{TIER_RANGES}");
     for terraform in terraforms() {
         let context = format!("Terraform {} deckhouse 1.64 defaults", terraform.version);
@@ -527,7 +528,8 @@ fn deckhouse_modules_key_facts() {
     version = "1.64"
     options = {{
       sds_replicated_volume = "true", virtualization = "true", metallb = "true", l2_load_balancer = "true",
-      openvpn = "true", node_local_dns = "true", runtime_audit_engine = "true", ingress_host_with_failover = "true"
+      openvpn = "true", node_local_dns = "true", runtime_audit_engine = "true", ingress_host_with_failover = "true",
+      cloud_provider_vcd = "false", sds_node_configurator = "false", ebpf_exporter = "false", kube_router = "false"
     }}
   }}
   endpoint {{

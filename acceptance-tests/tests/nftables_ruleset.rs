@@ -577,6 +577,10 @@ const DECKHOUSE_STATIC: &str = r#"
       node_local_dns             = "true"
       runtime_audit_engine       = "true"
       ingress_host_with_failover = "true"
+      cloud_provider_vcd         = "false"
+      sds_node_configurator      = "false"
+      ebpf_exporter              = "false"
+      kube_router                = "false"
     }
   }
   tier_addresses = {

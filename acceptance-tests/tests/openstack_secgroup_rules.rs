@@ -322,7 +322,7 @@ fn one_ethertype_halves_the_rules_between_tiers_only() {
 // "frontends" = worker tier. Rows naming an optional module apply only with that module's option on; the Cilium
 // rows apply with the default CNI, Cilium.
 
-/// Every module option at its default (off), no endpoints.
+/// Every module option off (they default to on), no endpoints.
 #[rustfmt::skip]
 const DECKHOUSE_DEFAULT: &[Row<'static>] = &[
     // master <- master: "Master to master nodes traffic" 2379, 2380 (etcd), 4200 (Cluster API webhook), 4223
@@ -382,8 +382,9 @@ const DECKHOUSE_DEFAULT: &[Row<'static>] = &[
 ];
 
 #[test]
-fn deckhouse_default_rules_match_the_port_table() {
-    let inputs = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n  }\n";
+fn deckhouse_modules_off_rules_match_the_port_table() {
+    // Every module option off (they default to on).
+    let inputs = "  platform {\n    name    = \"deckhouse\"\n    version = \"1.64\"\n    options = { cloud_provider_vcd = \"false\", runtime_audit_engine = \"false\", sds_replicated_volume = \"false\", sds_node_configurator = \"false\", virtualization = \"false\", metallb = \"false\", l2_load_balancer = \"false\", openvpn = \"false\", node_local_dns = \"false\", ebpf_exporter = \"false\", kube_router = \"false\" }\n  }\n";
     let ingress = neutron(DECKHOUSE_DEFAULT, BOTH);
     let egress = neutron(&mirror(DECKHOUSE_DEFAULT), BOTH);
     // 47 rows; the 4 ICMP rows in IPv4 only.
@@ -432,7 +433,8 @@ fn deckhouse_modules_key_facts() {
     version = "1.64"
     options = {
       sds_replicated_volume = "true", virtualization = "true", metallb = "true", l2_load_balancer = "true",
-      openvpn = "true", node_local_dns = "true", runtime_audit_engine = "true", ingress_host_with_failover = "true"
+      openvpn = "true", node_local_dns = "true", runtime_audit_engine = "true", ingress_host_with_failover = "true",
+      cloud_provider_vcd = "false", sds_node_configurator = "false", ebpf_exporter = "false", kube_router = "false"
     }
   }
   endpoint {

@@ -16,7 +16,7 @@ variable "deckhouse_version" {
 }
 
 variable "deckhouse_modules" {
-  description = "Deckhouse modules and settings as portmatrix options (portmatrix_catalog lists them), e.g. { node_local_dns = \"true\" }."
+  description = "Deckhouse modules and settings as portmatrix options (portmatrix_catalog lists them). Module options default to on, as the page lists every module's ports; turn off the modules the cluster does not run, e.g. { virtualization = \"false\" }."
   type        = map(string)
   default     = {}
 }

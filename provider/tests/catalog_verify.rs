@@ -168,3 +168,151 @@ fn bad_input_exits_2() {
         "{stderr}"
     );
 }
+
+/// Deckhouse's tables are rendered from `deckhouse-ports.yml`; the stored copy is the blob of tags v1.63.0 to v1.66.0
+/// (b79ea808), which `deckhouse-1.63.toml` covers.
+#[test]
+fn the_stored_deckhouse_ports_file_matches_every_release_it_covers() {
+    for version in ["1.63.0", "1.64.0", "1.65.0", "1.66.0", "1.66.9"] {
+        let (code, report) = verify(
+            "deckhouse",
+            version,
+            &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+        );
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.63.toml", "{version}");
+        assert_eq!(report["source"], "ports-table", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+}
+
+/// v1.67 changed the VXLAN row ("8469, 8472, 4299, 4298"), which deckhouse-1.67.toml cites from the v1.67 page:
+/// against the v1.63-v1.66 file the old row is the one difference.
+#[test]
+fn the_deckhouse_1_67_release_differs_from_the_1_63_file_by_the_vxlan_row() {
+    let (code, report) = verify(
+        "deckhouse",
+        "1.67.0",
+        &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["origin"], "deckhouse-1.67.toml");
+    assert_eq!(
+        report["added"],
+        serde_json::json!(["Nodes to nodes traffic | 8469, 8472 | UDP | VXLAN for pod-to-pod traffic encapsulation"])
+    );
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}
+
+#[test]
+fn a_changed_deckhouse_port_and_purpose_are_reported_as_those_rows() {
+    // node-local-dns metrics moved from 4224 to 4228: the cited row is gone and the new one is not cited.
+    let copy = altered(
+        "deckhouse/1.63-deckhouse-ports.yml",
+        "- ports: \"4224\"",
+        "- ports: \"4228\"",
+    );
+    let (code, report) = verify("deckhouse", "1.64.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!(["Nodes to nodes traffic | 4228 | TCP | node-local-dns metrics"])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!(["Nodes to nodes traffic | 4224 | TCP | node-local-dns metrics"])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+
+    // The same port with another purpose is one changed row.
+    let copy = altered(
+        "deckhouse/1.63-deckhouse-ports.yml",
+        "en: \"*kube-router* metrics\"",
+        "en: \"*kube-router* metrics and health\"",
+    );
+    let (code, report) = verify("deckhouse", "1.64.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([{
+            "cited": "Nodes to nodes traffic | 4213 | TCP | kube-router metrics",
+            "published": "Nodes to nodes traffic | 4213 | TCP | kube-router metrics and health",
+        }])
+    );
+}
+
+/// The v1.62.0 file (tag v1.62.0) matches deckhouse-1.62.toml; against the v1.63-v1.66 file that release differs by
+/// exactly the five rows v1.63 changed.
+#[test]
+fn the_stored_deckhouse_1_62_file_matches_its_release_and_shows_what_1_63_changed() {
+    for version in ["1.62.0", "1.62.9"] {
+        let (code, report) = verify(
+            "deckhouse",
+            version,
+            &upstream("deckhouse/1.62-deckhouse-ports.yml"),
+        );
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.62.toml", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+    let (code, report) = verify(
+        "deckhouse",
+        "1.62.0",
+        &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Master to nodes traffic | 4227 | TCP | runtime-audit-engine webhook handler",
+            "Nodes to masters traffic | 4234 | UDP | NTP for time synchronization between nodes",
+            "Nodes to nodes traffic | 4218, 4225 | TCP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4218, 4225 | UDP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4220, 4226 | TCP | metallb and l2-load-balancer speakers metrics",
+        ])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([
+            "Master to nodes traffic | 9680 | TCP | runtime-audit-engine webhook",
+            "Nodes to nodes traffic | 123 | UDP | NTP for time synchronization between nodes",
+            "Nodes to nodes traffic | 4218 | TCP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4218 | UDP | metallb and l2-load-balancer speakers memberlist ports",
+            "Nodes to nodes traffic | 4220 | TCP | metallb and l2-load-balancer speakers metrics",
+        ])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+}
+
+/// The v1.60.0 and v1.61.0 files match deckhouse-1.60.toml; v1.61's two new rows are drift against a v1.60 release.
+#[test]
+fn the_stored_deckhouse_1_60_and_1_61_files_match_their_release() {
+    for (version, file) in [
+        ("1.60.0", "deckhouse/1.60-deckhouse-ports.yml"),
+        ("1.61.0", "deckhouse/1.61-deckhouse-ports.yml"),
+        ("1.61.5", "deckhouse/1.61-deckhouse-ports.yml"),
+    ] {
+        let (code, report) = verify("deckhouse", version, &upstream(file));
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.60.toml", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+    let (code, report) = verify(
+        "deckhouse",
+        "1.60.3",
+        &upstream("deckhouse/1.61-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Nodes to masters traffic | 5443 | TCP | Proxy for registry packages registry-packages-proxy",
+            "Nodes to nodes traffic | 9695 | TCP | sds-node-configurator node agent metrics",
+        ])
+    );
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

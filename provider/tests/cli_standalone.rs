@@ -40,7 +40,9 @@ fn version_names_provider_protocol_and_catalog_releases() {
         "{long}"
     );
     assert!(
-        lines.contains(&"  deckhouse >=1.63.0, <1.67.0 | >=1.67.0"),
+        lines.contains(
+            &"  deckhouse >=1.60.0, <1.62.0 | >=1.62.0, <1.63.0 | >=1.63.0, <1.67.0 | >=1.67.0"
+        ),
         "{long}"
     );
     assert_eq!(portmatrix(&["-V"]), format!("portmatrix {version}\n"));

@@ -1,6 +1,7 @@
 //! Row-by-row checks of the built-in Deckhouse catalog against its source documents: the port tables of the
-//! Deckhouse "Network security setup" page (seed 002, deckhouse-ports.yml at b79ea808, v1.63-v1.66) and the
-//! v1.67 VXLAN row (reference ports.md §2). Expected rows are written from those documents, not from the program.
+//! Deckhouse "Network security setup" page (seed 002, deckhouse-ports.yml at b79ea808, v1.63-v1.66), the same file
+//! at tag v1.62.0 (provider/tests/data/upstream/deckhouse/1.62-deckhouse-ports.yml) and the v1.67 VXLAN row
+//! (reference ports.md §2). Expected rows are written from those documents, not from the program.
 
 mod corpus;
 
@@ -100,21 +101,115 @@ const DELTA_1_67: &[Row] = &[
     row_if("node", "node", "udp", "4299", CILIUM),
 ];
 
-/// Option defaults as the catalog documents them.
+/// The v1.62 file's rows that differ from v1.63's (deckhouse-ports.yml at tag v1.62.0): the runtime-audit-engine
+/// webhook "9680 | TCP", NTP between nodes "123 | UDP" in "Nodes to nodes traffic", and the metallb rows "4218 |
+/// TCP", "4218 | UDP", "4220 | TCP" (v1.62.0 has no l2-load-balancer module, so they are metallb's).
+const ONLY_1_62: &[Row] = &[
+    row_if("master", "node", "tcp", "9680", RAE),
+    row("node", "node", "udp", "123"),
+    row_if("node", "node", "tcp", "4218", METALLB),
+    row_if("node", "node", "udp", "4218", METALLB),
+    row_if("node", "node", "tcp", "4220", METALLB),
+];
+
+/// The v1.60 table (deckhouse-ports.yml at tag v1.60.0, as added by 04a7419d), one entry per port of each row,
+/// before most ports moved into 4200-4299.
+const TABLE_1_60: &[Row] = &[
+    // Master to master nodes traffic
+    row("master", "master", "tcp", "2379"),
+    row("master", "master", "tcp", "2380"),
+    row("master", "master", "tcp", "9443"),
+    row_if("master", "master", "tcp", "9444", VCD),
+    // Master to nodes traffic
+    row("master", "node", "tcp", "22"),
+    row("master", "node", "tcp", "10250"),
+    row("master", "node", "tcp", "10423"),
+    row_if("master", "node", "tcp", "9680", RAE),
+    row_if("master", "node", "tcp", "8443", HWF),
+    // Nodes to masters traffic
+    row("node", "master", "tcp", "${apiserver_port}"),
+    row("node", "master", "tcp", "8443"),
+    // Nodes to nodes traffic
+    row("node", "node", "icmp", "all"),
+    row("node", "node", "udp", "8469"),
+    row("node", "node", "udp", "8472"),
+    row("node", "node", "udp", "123"),
+    row_if("node", "node", "tcp", "4240", CILIUM),
+    row_if("node", "node", "tcp", "4244", CILIUM),
+    row_if("node", "node", "tcp", "9734", CILIUM),
+    row_if("node", "node", "tcp", "9735", CILIUM),
+    row("node", "node", "tcp", "9889"),
+    row_if("node", "node", "tcp", "9434", EBPF),
+    row("node", "node", "tcp", "9101"),
+    row_if("node", "node", "tcp", "10354", HWF),
+    row_if("node", "node", "tcp", "10355", HWF),
+    row("node", "node", "tcp", "8008"),
+    row("node", "node", "tcp", "9255"),
+    row("node", "node", "tcp", "8083"),
+    row_if("node", "node", "tcp", "8766", RAE),
+    row_if("node", "node", "tcp", "10445", KROUTER),
+    row_if("node", "node", "tcp", "3367", SDS_RV),
+    row_if("node", "node", "tcp", "9942", SDS_RV),
+    row_if("node", "node", "tcp", "7000-7999", SDS_RV),
+    row_if("node", "node", "tcp", "49152", VIRT),
+    row_if("node", "node", "tcp", "49153", VIRT),
+    row_if("node", "node", "tcp", "7946", METALLB),
+    row_if("node", "node", "tcp", "7947", METALLB),
+    row_if("node", "node", "udp", "7946", METALLB),
+    row_if("node", "node", "udp", "7947", METALLB),
+    row_if("node", "node", "tcp", "7473", METALLB),
+    row_if("node", "node", "tcp", "7475", METALLB),
+    // External traffic to masters
+    row("administrators", "master", "tcp", "${apiserver_port}"),
+    row("administrators", "master", "tcp", "22"),
+    row("administrators", "master", "tcp", "22322"),
+    // External traffic to frontends
+    row("frontend-clients", "frontend", "tcp", "30000-32767"),
+    row("frontend-clients", "frontend", "tcp", "80"),
+    row("frontend-clients", "frontend", "tcp", "443"),
+    row_if("frontend-clients", "frontend", "udp", "5416", OPENVPN),
+    row_if("frontend-clients", "frontend", "tcp", "5416", OPENVPN),
+    // External traffic for all nodes
+    row("node", "container-registry", "tcp", "443"),
+    row("node", "dns-servers", "udp", "53"),
+    row("node", "dns-servers", "tcp", "53"),
+    row("node", "ntp-servers", "udp", "123"),
+];
+
+/// What v1.61.0 adds: "Nodes to masters traffic | 5443 | TCP | Proxy for registry packages registry-packages-proxy"
+/// (28d10e12) and "Nodes to nodes traffic | 9695 | TCP | sds-node-configurator node agent metrics" (a5cbfde9).
+const ADDED_1_61: &[Row] = &[
+    row("node", "master", "tcp", "5443"),
+    row_if("node", "node", "tcp", "9695", SDS_NC),
+];
+
+/// The v1.63 rows v1.62 does not have: 4227 (runtime-audit-engine webhook), 4234/UDP to the masters (NTP), and the
+/// rows of the l2-load-balancer module, which came with v1.63 (4225 TCP/UDP, 4226).
+const ONLY_1_63: &[&str] = &[
+    "master -> node tcp 4227",
+    "node -> master udp 4234",
+    "node -> node tcp 4225",
+    "node -> node udp 4225",
+    "node -> node tcp 4226",
+];
+
+/// Option defaults as the catalog documents them: every module whose rows the page lists without a condition is
+/// on ("Inter-node communication is allowed on the ports shown in the tables"); the HostWithFailover row is the one
+/// the page conditions ("for HostWithFailover inlet").
 const DEFAULTS: &[(&str, &str)] = &[
     ("cni", "cilium"),
-    ("cloud_provider_vcd", "false"),
-    ("runtime_audit_engine", "false"),
-    ("sds_replicated_volume", "false"),
-    ("sds_node_configurator", "false"),
-    ("virtualization", "false"),
-    ("metallb", "false"),
-    ("l2_load_balancer", "false"),
-    ("openvpn", "false"),
+    ("cloud_provider_vcd", "true"),
+    ("runtime_audit_engine", "true"),
+    ("sds_replicated_volume", "true"),
+    ("sds_node_configurator", "true"),
+    ("virtualization", "true"),
+    ("metallb", "true"),
+    ("l2_load_balancer", "true"),
+    ("openvpn", "true"),
     ("ingress_host_with_failover", "false"),
-    ("node_local_dns", "false"),
-    ("ebpf_exporter", "false"),
-    ("kube_router", "false"),
+    ("node_local_dns", "true"),
+    ("ebpf_exporter", "true"),
+    ("kube_router", "true"),
 ];
 
 const FLAGS: &[&str] = &[
@@ -131,6 +226,16 @@ const FLAGS: &[&str] = &[
     "ebpf_exporter",
     "kube_router",
 ];
+
+/// The v1.62 table: the v1.63 rows without [`ONLY_1_63`], and [`ONLY_1_62`].
+fn table_1_62() -> Vec<Row> {
+    TABLE_1_63
+        .iter()
+        .filter(|r| !ONLY_1_63.contains(&line(r).as_str()))
+        .map(|r| Row { ..*r })
+        .chain(ONLY_1_62.iter().map(|r| Row { ..*r }))
+        .collect()
+}
 
 fn select(version: Option<&str>, options: &[(&str, &str)]) -> Selected<'static> {
     let selection = Selection {
@@ -188,14 +293,26 @@ fn assert_rows(version: Option<&str>, options: &[(&str, &str)], rows: &[&[Row]],
     );
 }
 
-/// Every option combination the tests cover: defaults, flannel, all modules on, and each module alone.
+/// Every option combination the tests cover: defaults, flannel, all modules on, all off, each module alone on and
+/// each alone off.
 fn scenarios() -> Vec<Vec<(&'static str, &'static str)>> {
     let mut all = vec![vec![], vec![("cni", "flannel")], vec![("cni", "cilium")]];
-    let mut everything: Vec<_> = FLAGS.iter().map(|f| (*f, "true")).collect();
-    all.push(everything.clone());
-    everything.push(("cni", "flannel"));
-    all.push(everything);
-    all.extend(FLAGS.iter().map(|f| vec![(*f, "true")]));
+    for value in ["true", "false"] {
+        let mut everything: Vec<_> = FLAGS.iter().map(|f| (*f, value)).collect();
+        all.push(everything.clone());
+        everything.push(("cni", "flannel"));
+        all.push(everything);
+    }
+    for (value, others) in [("true", "false"), ("false", "true")] {
+        for flag in FLAGS {
+            all.push(
+                FLAGS
+                    .iter()
+                    .map(|f| (*f, if f == flag { value } else { others }))
+                    .collect(),
+            );
+        }
+    }
     all
 }
 
@@ -226,6 +343,48 @@ fn v1_63_to_v1_66_rows() {
 }
 
 #[test]
+fn v1_62_rows() {
+    let table = table_1_62();
+    assert_eq!(table.len(), TABLE_1_63.len());
+    for version in ["1.62.0", "v1.62.7"] {
+        for options in scenarios() {
+            // v1.62 has no l2-load-balancer module, so no such option.
+            let options: Vec<_> = options
+                .into_iter()
+                .filter(|(k, _)| *k != "l2_load_balancer")
+                .collect();
+            assert_rows(Some(version), &options, &[&table], "deckhouse-1.62.toml");
+        }
+    }
+    let defaults = select(Some("1.62.0"), &[]);
+    let mut want: BTreeMap<String, String> = DEFAULTS
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    want.remove("l2_load_balancer");
+    assert_eq!(defaults.options, want);
+}
+
+#[test]
+fn v1_60_and_v1_61_rows() {
+    for (version, tables) in [
+        ("1.60.0", &[TABLE_1_60][..]),
+        ("1.60.4", &[TABLE_1_60][..]),
+        ("1.61.0", &[TABLE_1_60, ADDED_1_61][..]),
+        ("v1.61.9", &[TABLE_1_60, ADDED_1_61][..]),
+    ] {
+        for options in scenarios() {
+            // Neither l2-load-balancer nor node-local-dns has a row before v1.62, so neither is an option.
+            let options: Vec<_> = options
+                .into_iter()
+                .filter(|(k, _)| *k != "l2_load_balancer" && *k != "node_local_dns")
+                .collect();
+            assert_rows(Some(version), &options, tables, "deckhouse-1.60.toml");
+        }
+    }
+}
+
+#[test]
 fn v1_67_and_newer_rows() {
     for version in [Some("1.67.0"), Some("1.70"), None] {
         for options in scenarios() {
@@ -239,9 +398,44 @@ fn v1_67_and_newer_rows() {
     }
 }
 
+/// Seed 002's rows the catalog used to leave out of default output (issue 15, point 2), from its tables "Master to
+/// nodes traffic" (4227) and "Nodes to nodes traffic" (the others).
+const LISTED_WITHOUT_CONDITION: &[&str] = &[
+    "master -> node tcp 4227",
+    "node -> node tcp 4205",
+    "node -> node tcp 4212",
+    "node -> node tcp 4213",
+    "node -> node tcp 9695",
+    "node -> node tcp 3367",
+    "node -> node tcp 9942",
+    "node -> node tcp 4224",
+];
+
+#[test]
+fn default_output_is_the_whole_table_but_the_host_with_failover_row() {
+    for (version, delta) in [(Some("1.64"), &[][..]), (None, DELTA_1_67)] {
+        let got = actual(&select(version, &[]));
+        let want: BTreeSet<String> = TABLE_1_63
+            .iter()
+            .chain(delta)
+            .filter(|r| r.port != "4207" && r.port != "4208")
+            .map(line)
+            .collect();
+        assert_eq!(got, want, "{version:?}");
+        for listed in LISTED_WITHOUT_CONDITION {
+            assert!(got.contains(*listed), "{version:?}: {listed}");
+        }
+    }
+}
+
 #[test]
 fn conditional_rows_are_absent_when_off() {
-    let lines = actual(&select(Some("1.64"), &[("cni", "flannel")]));
+    let mut off: Vec<_> = FLAGS.iter().map(|f| (*f, "false")).collect();
+    off.push(("cni", "flannel"));
+    let lines = actual(&select(Some("1.64"), &off));
+    for listed in LISTED_WITHOUT_CONDITION {
+        assert!(!lines.contains(*listed), "{listed} with every module off");
+    }
     for absent in [
         "node -> node tcp 4240",
         "node -> node tcp 4244",
@@ -255,7 +449,7 @@ fn conditional_rows_are_absent_when_off() {
     ] {
         assert!(
             !lines.contains(absent),
-            "{absent} with cni=flannel and default modules"
+            "{absent} with cni=flannel and every module off"
         );
     }
     for present in [
@@ -275,12 +469,12 @@ fn conditional_rows_are_absent_when_off() {
 fn versions_outside_the_tables_are_refused() {
     let selection = Selection {
         platform: "deckhouse".to_owned(),
-        version: Some("1.62.9".to_owned()),
+        version: Some("1.59.9".to_owned()),
         options: BTreeMap::new(),
     };
     assert!(
         Catalog::builtin().select(&selection).is_err(),
-        "pre-1.63 tables used other ports"
+        "before v1.60 there is no ports data file to read"
     );
     let bad = Selection {
         platform: "deckhouse".to_owned(),
@@ -312,7 +506,15 @@ fn every_flow_cites_a_source_and_rows() {
         .iter()
         .map(|r| r.origin.as_str())
         .collect();
-    assert_eq!(origins, ["deckhouse-1.63.toml", "deckhouse-1.67.toml"]);
+    assert_eq!(
+        origins,
+        [
+            "deckhouse-1.60.toml",
+            "deckhouse-1.62.toml",
+            "deckhouse-1.63.toml",
+            "deckhouse-1.67.toml"
+        ]
+    );
     for release in &platform.releases {
         assert!(release.loopback.is_empty());
         for flow in &release.flows {

@@ -33,8 +33,24 @@ variable "admin_cidrs" {
 
 data "portmatrix_aws_security_group_rules" "cluster" {
   platform {
-    name    = "deckhouse"
-    options = { cni = "cilium" }
+    name = "deckhouse"
+    # Deckhouse's module options default to on, since its page lists every module's ports without a condition.
+    # Turn off the modules this cluster does not run: their ports stay closed, and the groups stay within AWS's
+    # default quota of 60 rules.
+    options = {
+      cni                   = "cilium"
+      cloud_provider_vcd    = "false"
+      runtime_audit_engine  = "false"
+      sds_replicated_volume = "false"
+      sds_node_configurator = "false"
+      virtualization        = "false"
+      metallb               = "false"
+      l2_load_balancer      = "false"
+      openvpn               = "false"
+      node_local_dns        = "false"
+      ebpf_exporter         = "false"
+      kube_router           = "false"
+    }
   }
 
   # Every node runs Deckhouse's node services, so `deckhouse/node` is listed on each tier: a role named by any tier

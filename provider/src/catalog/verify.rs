@@ -3,6 +3,12 @@
 //! A release cites each source row verbatim as `"<section> <subsection> | cell | cell | ..."` (for Longhorn's
 //! networking page: `"Longhorn Manager Ingress | Conversion Webhook Server | 9501 | TCP"`). The same shape is built
 //! from the document's Markdown pipe tables under their headings, so the two sets compare directly.
+//!
+//! Deckhouse publishes its tables from a data file, `docs/documentation/_data/deckhouse-ports.yml` (groups, each
+//! with an English title and destinations of ports, protocol and an English description). A document that starts
+//! with `groups:` is read as that file and rendered as the page shows it: `"<title> | <ports> | <protocol> |
+//! <description>"`, emphasis (`*`) and code marks dropped, and the ports cell left out where it is empty (the ICMP
+//! row).
 
 use std::collections::BTreeMap;
 
@@ -65,9 +71,83 @@ pub fn markdown_rows(text: &str) -> Vec<String> {
     rows
 }
 
+/// The table rows of a document: a Deckhouse ports data file when its first line that is not blank or a comment
+/// is `groups:`, else Markdown pipe tables.
+pub fn document_rows(text: &str) -> Vec<String> {
+    let first = text
+        .lines()
+        .map(str::trim_end)
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    if first == Some("groups:") {
+        ports_data_rows(text)
+    } else {
+        markdown_rows(text)
+    }
+}
+
+/// Where the parser of a ports data file is: in a group's header or in one of its destinations.
+enum Place {
+    Group,
+    Destination,
+}
+
+/// The rows of a Deckhouse ports data file (the subset of YAML that file uses: `- group:` entries with a
+/// `description` whose `en` is the table title, and `destinations` of `ports`, `protocol` and `description.en`).
+pub fn ports_data_rows(text: &str) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut title = String::new();
+    let mut place = Place::Group;
+    let mut ports = String::new();
+    let mut protocol = String::new();
+    let mut described = false;
+    let mut flush = |title: &str, ports: &str, protocol: &str, description: &str| {
+        let description = description.replace(['*', '`'], "");
+        if ports.is_empty() {
+            rows.push(format!("{title} | {protocol} | {description}"));
+        } else {
+            rows.push(format!("{title} | {ports} | {protocol} | {description}"));
+        }
+    };
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("- group:") {
+            place = Place::Group;
+            described = false;
+        } else if let Some(value) = trimmed.strip_prefix("- ports:") {
+            place = Place::Destination;
+            ports = unquote(value);
+            protocol.clear();
+            described = false;
+        } else if let Some(value) = trimmed.strip_prefix("protocol:") {
+            protocol = unquote(value);
+        } else if trimmed == "description:" {
+            described = true;
+        } else if let (true, Some(value)) = (described, trimmed.strip_prefix("en:")) {
+            match place {
+                Place::Group => title = unquote(value),
+                Place::Destination => flush(&title, &ports, &protocol, &unquote(value)),
+            }
+            described = false;
+        }
+    }
+    rows
+}
+
+/// A YAML scalar without its quotes (`"..."` with `\"` and `\\` escapes, or `'...'` with `''`).
+fn unquote(value: &str) -> String {
+    let value = value.trim();
+    if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        inner.replace("\\\"", "\"").replace("\\\\", "\\")
+    } else if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        inner.replace("''", "'")
+    } else {
+        value.to_owned()
+    }
+}
+
 /// Compares the rows `release` cites from its source `source` (flows and loopback entries that apply to
-/// `version`; all of them when `None`) with the table rows of `document` (Markdown). Errors name a source the
-/// release does not have.
+/// `version`; all of them when `None`) with the table rows of `document` ([`document_rows`]). Errors name a source
+/// the release does not have.
 pub fn verify(
     release: &Release,
     source: &str,
@@ -98,7 +178,7 @@ pub fn verify(
         .filter(|l| l.source == source)
         .flat_map(|l| l.rows.iter());
     let cited = keyed(flow_rows.chain(loopback_rows).map(String::as_str));
-    let published = keyed(markdown_rows(document).iter().map(String::as_str));
+    let published = keyed(document_rows(document).iter().map(String::as_str));
 
     let mut drift = Drift::default();
     let only_cited: Vec<&String> = cited
@@ -134,8 +214,13 @@ fn keyed<'a>(rows: impl Iterator<Item = &'a str>) -> BTreeMap<String, String> {
     out
 }
 
+/// The comparison form of a row: its cells, lower case, typographic apostrophes as plain ones (the rendered page
+/// shows "node’s" where the data file has "node's").
 fn normalize(row: &str) -> String {
-    split_cells(row).join(" | ").to_lowercase()
+    split_cells(row)
+        .join(" | ")
+        .to_lowercase()
+        .replace('’', "'")
 }
 
 /// The part of a row that names the table and the peer: everything up to the second cell.
@@ -204,6 +289,29 @@ Users defined\n";
                 "Manager Ingress | UI | 9500 | TCP",
                 "Manager egress | Store | User defined | TCP",
             ]
+        );
+    }
+
+    const PORTS: &str = "# comment\ngroups:\n- group: AToB\n  description:\n    en: A to B traffic\n    ru: x\n  \
+destinations:\n  - ports: \"1, 2\"\n    protocol: TCP\n    description:\n      en: \"*emphasis* and `code`\"\n      \
+ru: y\n  - ports: \"\"\n    protocol: ICMP\n    description:\n      en: 'it''s ICMP'\n- group: BToC\n  \
+description:\n    en: B to C traffic\n  destinations:\n  - ports: \"3\"\n    protocol: UDP\n    description:\n      \
+en: plain\n";
+
+    #[test]
+    fn ports_data_files_render_as_the_page_shows_them() {
+        assert_eq!(
+            document_rows(PORTS),
+            [
+                "A to B traffic | 1, 2 | TCP | emphasis and code",
+                "A to B traffic | ICMP | it's ICMP",
+                "B to C traffic | 3 | UDP | plain",
+            ]
+        );
+        assert_eq!(document_rows(PAGE), markdown_rows(PAGE));
+        assert_eq!(
+            normalize("T | 1 | TCP | node’s"),
+            normalize("T | 1 | TCP | node's")
         );
     }
 

@@ -108,8 +108,9 @@ enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Compare a release with the upstream document it cites, as published (Markdown): the document's table
-    /// rows against the rows the release's flows cite for that version. Exit 1 on drift.
+    /// Compare a release with the upstream document it cites, as published (Markdown, or Deckhouse's
+    /// deckhouse-ports.yml): the document's table rows against the rows the release's flows cite for that version.
+    /// Exit 1 on drift.
     #[command(after_help = EXIT_CODES)]
     Verify {
         /// Platform name.
@@ -117,7 +118,8 @@ enum CatalogCommand {
         /// The version the document describes ("1.13.0"); it chooses the release and the flows that apply.
         #[arg(long)]
         version: String,
-        /// The document as published (Markdown), e.g. Longhorn's content/docs/<version>/references/networking.md.
+        /// The document as published: Markdown, e.g. Longhorn's content/docs/<version>/references/networking.md,
+        /// or the ports data file Deckhouse's page is rendered from (docs/documentation/_data/deckhouse-ports.yml).
         #[arg(long, value_name = "FILE")]
         document: std::path::PathBuf,
         /// The release's source the document is (a `[[sources]]` id); default: the release's first source.
