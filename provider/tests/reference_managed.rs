@@ -91,7 +91,10 @@ fn assert_managed_shape(platform: &str, roles: &[(&str, Network)]) {
         .iter()
         .map(|(name, network)| (*name, *network, &[Tier::Worker][..]))
         .collect();
-    assert_eq!(got, want, "{platform}: node-side roles only, on the workers");
+    assert_eq!(
+        got, want,
+        "{platform}: node-side roles only, on the workers"
+    );
     let api = rel
         .parameters
         .iter()
