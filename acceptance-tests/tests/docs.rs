@@ -872,3 +872,71 @@ output "user_catalog" {
         assert!(!releases.is_empty(), "{releases:?}");
     }
 }
+
+/// The first fenced block of `language` in a page.
+fn first_block<'a>(page: &'a str, language: &str) -> Option<&'a str> {
+    let start = page.find(&format!("```{language}\n"))? + language.len() + 4;
+    let length = page[start..].find("\n```")?;
+    Some(&page[start..start + length + 1])
+}
+
+/// The managed-clusters guide's EKS example, planned as written: the control plane is an endpoint bound to the
+/// cluster security group's tier, and the rules are AWS's minimum rules ("Restricting cluster traffic", Amazon EKS
+/// User Guide sec-group-reqs.adoc @f6004140): nodes to the API on 443, the control plane to the kubelet's 10250,
+/// DNS 53 over TCP and UDP.
+#[test]
+fn the_managed_clusters_guide_example_plans() {
+    let guide = std::fs::read_to_string(docs_dir().join("guides/managed-clusters.md"))
+        .expect("the managed clusters guide");
+    let example = first_block(&guide, "terraform").expect("a terraform example");
+    for terraform in terraforms() {
+        let outputs = Workspace::new(terraform, example).outputs();
+        assert_eq!(
+            outputs["cluster_group_ingress"]["value"],
+            serde_json::json!(["master:tcp:443:worker"]),
+            "terraform {}",
+            terraform.version
+        );
+        assert_eq!(
+            outputs["node_group_ingress"]["value"],
+            serde_json::json!([
+                "worker:tcp:10250:master",
+                "worker:tcp:53:worker",
+                "worker:udp:53:worker"
+            ]),
+            "terraform {}",
+            terraform.version
+        );
+    }
+}
+
+/// The provider page names every built-in platform by the name it is selected with.
+#[test]
+fn the_index_names_every_built_in_platform() {
+    let index = std::fs::read_to_string(docs_dir().join("index.md")).expect("docs/index.md");
+    let mut missing = BTreeSet::new();
+    for entry in std::fs::read_dir(repo_root().join("provider/catalogs"))
+        .expect("provider/catalogs")
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("catalog file");
+        let document: toml::Table = text
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let name = document["platform"]["name"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: platform.name", path.display()))
+            .to_string();
+        if !index.contains(&format!("`{name}`")) {
+            missing.insert(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/index.md does not name these built-in platforms: {missing:?}"
+    );
+}

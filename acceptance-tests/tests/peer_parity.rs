@@ -104,6 +104,22 @@ const CONFIGURATIONS: &[Configuration] = &[
   pod_network     = "routed"
 "#,
     },
+    // The same peer rules (testdata/peers/eks-aws-managed.toml links to eks-aws.toml) against the eks platform: the
+    // control plane is AWS's, an endpoint bound to the cluster security group's tier; AWS's recommended rules.
+    Configuration {
+        name: "eks-aws-managed",
+        inputs: r#"
+  platform {
+    name    = "eks"
+    options = { rules = "recommended" }
+  }
+  endpoint {
+    name = "control-plane"
+    tier = "master"
+  }
+  pod_network = "routed"
+"#,
+    },
 ];
 
 fn inputs(configuration: &Configuration) -> String {

@@ -4,14 +4,17 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 16] = [
+const PLATFORMS: [&str; 19] = [
+    "aks",
     "calico",
     "canal",
     "cert-manager",
     "cilium",
     "deckhouse",
+    "eks",
     "etcd",
     "flannel",
+    "gke",
     "ingress-nginx",
     "k3s",
     "kubernetes",
