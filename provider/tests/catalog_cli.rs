@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 16] = [
+const PLATFORMS: [&str; 18] = [
     "calico",
     "canal",
     "cert-manager",
@@ -14,12 +14,14 @@ const PLATFORMS: [&str; 16] = [
     "flannel",
     "ingress-nginx",
     "k3s",
+    "kube-state-metrics",
     "kubernetes",
     "kublr",
     "longhorn",
     "metallb",
     "node-exporter",
     "rke2",
+    "ssh-admin",
     "weave",
 ];
 
