@@ -29,7 +29,7 @@ struct PeerRule {
 
 /// A transcribed peer configuration and the selection that stands for it.
 struct Configuration {
-    /// File stem in testdata/peers, also the name the parity guide uses.
+    /// File stem in testdata/peers (without a suffix `-extras`), also the name the parity guide uses.
     name: &'static str,
     /// The data source's inputs for the equivalent selection.
     inputs: &'static str,
@@ -56,6 +56,39 @@ const TYPHOON_ADDONS: &str = r#"
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["0.0.0.0/0"]
+  }
+"#;
+
+/// Typhoon's add-ons with the opt-in extras its rules stand for (issue 9, point 7): the monitoring flows (option
+/// `metrics` of every selected platform that has one; Prometheus on the workers as above) and SSH from anywhere, as
+/// Typhoon opens it.
+const TYPHOON_EXTRAS: &str = r#"
+  platform {
+    name = "node-exporter"
+  }
+  platform {
+    name    = "ingress-nginx"
+    options = { exposure = "hostnetwork", metrics = "true" }
+  }
+  platform {
+    name = "ssh-admin"
+  }
+  endpoint {
+    name = "prometheus"
+    tier = "worker"
+  }
+  endpoint {
+    name      = "ingress-nginx/clients"
+    cidr_ipv4 = ["0.0.0.0/0"]
+  }
+  endpoint {
+    name      = "api-clients"
+    cidr_ipv4 = ["0.0.0.0/0"]
+  }
+  endpoint {
+    name      = "admin"
+    cidr_ipv4 = ["0.0.0.0/0"]
+    cidr_ipv6 = ["::/0"]
   }
 "#;
 
@@ -95,6 +128,44 @@ const CONFIGURATIONS: &[Configuration] = &[
 "#,
     },
     Configuration {
+        name: "typhoon-aws-flannel-extras",
+        inputs: r#"
+  platform {
+    name    = "kubernetes"
+    options = { metrics = "true" }
+  }
+  platform {
+    name = "flannel"
+  }
+"#,
+    },
+    Configuration {
+        name: "typhoon-aws-cilium-extras",
+        inputs: r#"
+  platform {
+    name    = "kubernetes"
+    options = { metrics = "true" }
+  }
+  platform {
+    name    = "cilium"
+    options = { metrics = "true" }
+  }
+"#,
+    },
+    Configuration {
+        name: "typhoon-aws-calico-extras",
+        inputs: r#"
+  platform {
+    name    = "kubernetes"
+    options = { metrics = "true" }
+  }
+  platform {
+    name    = "calico"
+    options = { typha = "false", metrics = "true" }
+  }
+"#,
+    },
+    Configuration {
         name: "eks-aws",
         inputs: r#"
   platform {
@@ -107,16 +178,19 @@ const CONFIGURATIONS: &[Configuration] = &[
 ];
 
 fn inputs(configuration: &Configuration) -> String {
-    if configuration.name.starts_with("typhoon") {
+    if configuration.name.ends_with("-extras") {
+        format!("{}{TYPHOON_EXTRAS}", configuration.inputs)
+    } else if configuration.name.starts_with("typhoon") {
         format!("{}{TYPHOON_ADDONS}", configuration.inputs)
     } else {
         configuration.inputs.to_string()
     }
 }
 
-/// Reads `testdata/peers/NAME.toml`.
+/// Reads `testdata/peers/NAME.toml`; a configuration `NAME-extras` selects the extras for the same peer file.
 fn peer_rules(name: &str) -> Vec<PeerRule> {
-    let path = repo_root().join(format!("acceptance-tests/testdata/peers/{name}.toml"));
+    let file = name.strip_suffix("-extras").unwrap_or(name);
+    let path = repo_root().join(format!("acceptance-tests/testdata/peers/{file}.toml"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let document: toml::Table = text
         .parse()
