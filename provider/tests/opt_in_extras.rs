@@ -10,8 +10,11 @@ use portmatrix::engine::{
     expand, EndpointSpec, Expansion, ExpansionRequest, Peer, PodNetwork, Rule,
 };
 
-/// The platforms that gained a `metrics` option, each with the selection it is expanded in.
-const SELECTIONS: &[(&str, &[&str], &[(&str, &str)])] = &[
+/// Option settings of one platform.
+type Options = &'static [(&'static str, &'static str)];
+
+/// The platforms that gained a `metrics` option, each with the selection it is expanded in and its other options.
+const SELECTIONS: &[(&str, &[&str], Options)] = &[
     ("kubernetes", &["kubernetes"], &[]),
     ("cilium", &["kubernetes", "cilium"], &[]),
     ("calico", &["kubernetes", "calico"], &[]),
