@@ -179,7 +179,7 @@ struct PeerRule {
 
 /// A transcribed peer configuration and the selection that stands for it.
 struct Configuration {
-    /// File stem in testdata/peers, also the name the parity guide uses.
+    /// File stem in testdata/peers (without a suffix `-extras`), also the name the parity guide uses.
     name: &'static str,
     /// The data source the selection is expanded with, and the rule shape of the peer file.
     target: Target,
@@ -213,6 +213,31 @@ const TYPHOON_CLIENTS_IPV4: &str = r#"
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["0.0.0.0/0"]
+  }
+"#;
+
+/// Typhoon's add-ons with the opt-in extras its rules stand for (issue 9, point 7): the monitoring flows (option
+/// `metrics` of every selected platform that has one; Prometheus on the workers as above) and SSH from anywhere, as
+/// Typhoon opens it.
+const TYPHOON_EXTRAS: &str = r#"
+  platform {
+    name = "node-exporter"
+  }
+  platform {
+    name    = "ingress-nginx"
+    options = { exposure = "hostnetwork", metrics = "true" }
+  }
+  platform {
+    name = "ssh-admin"
+  }
+  endpoint {
+    name = "prometheus"
+    tier = "worker"
+  }
+  endpoint {
+    name      = "admin"
+    cidr_ipv4 = ["0.0.0.0/0"]
+    cidr_ipv6 = ["::/0"]
   }
 "#;
 
@@ -251,6 +276,47 @@ const CONFIGURATIONS: &[Configuration] = &[
   platform {
     name    = "calico"
     options = { typha = "false" }
+  }
+"#,
+    },
+    Configuration {
+        name: "typhoon-aws-flannel-extras",
+        target: Target::Aws,
+        inputs: r#"
+  platform {
+    name    = "kubernetes"
+    options = { metrics = "true" }
+  }
+  platform {
+    name = "flannel"
+  }
+"#,
+    },
+    Configuration {
+        name: "typhoon-aws-cilium-extras",
+        target: Target::Aws,
+        inputs: r#"
+  platform {
+    name    = "kubernetes"
+    options = { metrics = "true" }
+  }
+  platform {
+    name    = "cilium"
+    options = { metrics = "true" }
+  }
+"#,
+    },
+    Configuration {
+        name: "typhoon-aws-calico-extras",
+        target: Target::Aws,
+        inputs: r#"
+  platform {
+    name    = "kubernetes"
+    options = { metrics = "true" }
+  }
+  platform {
+    name    = "calico"
+    options = { typha = "false", metrics = "true" }
   }
 "#,
     },
@@ -367,8 +433,13 @@ const CONFIGURATIONS: &[Configuration] = &[
 
 fn inputs(configuration: &Configuration) -> String {
     if configuration.name.starts_with("typhoon") {
+        let addons = if configuration.name.ends_with("-extras") {
+            TYPHOON_EXTRAS
+        } else {
+            TYPHOON_ADDONS
+        };
         format!(
-            "{}{TYPHOON_ADDONS}{}",
+            "{}{addons}{}",
             configuration.inputs,
             configuration.target.typhoon_inputs()
         )
@@ -578,7 +649,9 @@ struct PeerFile {
 
 impl PeerFile {
     fn read(name: &str) -> PeerFile {
-        let path = repo_root().join(format!("acceptance-tests/testdata/peers/{name}.toml"));
+        // A configuration NAME-extras selects the opt-in extras against the same peer file.
+        let file = name.strip_suffix("-extras").unwrap_or(name);
+        let path = repo_root().join(format!("acceptance-tests/testdata/peers/{file}.toml"));
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let document: toml::Table = text

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 16] = [
+const PLATFORMS: [&str; 18] = [
     "calico",
     "canal",
     "cert-manager",
@@ -15,12 +15,14 @@ const PLATFORMS: [&str; 16] = [
     "flannel",
     "ingress-nginx",
     "k3s",
+    "kube-state-metrics",
     "kubernetes",
     "kublr",
     "longhorn",
     "metallb",
     "node-exporter",
     "rke2",
+    "ssh-admin",
     "weave",
 ];
 

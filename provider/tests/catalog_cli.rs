@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 19] = [
+const PLATFORMS: [&str; 21] = [
     "aks",
     "calico",
     "canal",
@@ -17,12 +17,14 @@ const PLATFORMS: [&str; 19] = [
     "gke",
     "ingress-nginx",
     "k3s",
+    "kube-state-metrics",
     "kubernetes",
     "kublr",
     "longhorn",
     "metallb",
     "node-exporter",
     "rke2",
+    "ssh-admin",
     "weave",
 ];
 

@@ -72,6 +72,9 @@ struct Spec {
     rows: &'static [Row],
     /// Loopback-only listeners: protocol and port.
     loopback: &'static [(&'static str, u16)],
+    /// Option settings under which the catalog says the loopback listeners were bound to the node's address (its
+    /// own flag, cited): only then may a flow reach one, and only a flow that requires these settings.
+    rebound: When,
     /// Source URLs, as the reference gives them (commit included where it names one).
     urls: &'static [&'static str],
     /// Words the recorded disagreements must mention.
@@ -85,6 +88,8 @@ const METRICS_SERVER: When = &[("metrics_server", &["true"])];
 const COREDNS: When = &[("coredns", &["true"])];
 
 const API_LOAD_BALANCER: When = &[("api_load_balancer", &["true"])];
+
+const METRICS: When = &[("metrics", &["true"])];
 
 // §4 Kubernetes "Ports and Protocols": Control plane and Worker node(s) tables, "Used By" as the source.
 // "All" = both node roles and, outside the nodes, the api-clients endpoint (API server row) or the nodeport-clients
@@ -104,6 +109,7 @@ const KUBERNETES: Spec = Spec {
         ("coredns", &["true", "false"], "true"),
         ("metrics_server", &["true", "false"], "true"),
         ("api_load_balancer", &["false", "true"], "false"),
+        ("metrics", &["false", "true"], "false"),
     ],
     pod_roles: &["metrics-server", "coredns", "pods"],
     roles: &[
@@ -146,8 +152,26 @@ const KUBERNETES: Spec = Spec {
         row_if("control-plane", "api-load-balancer", "tcp", "${api_load_balancer_port}", API_LOAD_BALANCER),
         row_if("worker", "api-load-balancer", "tcp", "${api_load_balancer_port}", API_LOAD_BALANCER),
         row_if("api-load-balancer", "control-plane", "tcp", "${apiserver_port}", API_LOAD_BALANCER),
+        // Option metrics, a Prometheus scraping the components. The kubelet: "kubelet also exposes metrics in
+        // `/metrics/cadvisor`, `/metrics/resource` and `/metrics/probes`" (system-metrics.md @a8d117f4), on the
+        // Kubelet API port 10250 of both node tables.
+        row_if("prometheus", "control-plane", "tcp", "10250", METRICS),
+        row_if("prometheus", "worker", "tcp", "10250", METRICS),
+        // kube-proxy.md @3842a284: --metrics-bind-address "defaulting to 127.0.0.1:10249"; kube-proxy runs on every
+        // node.
+        row_if("prometheus", "control-plane", "tcp", "10249", METRICS),
+        row_if("prometheus", "worker", "tcp", "10249", METRICS),
+        // kubeadm constants.go @3301161c "EtcdMetricsPort = 2381", local.go @0009808f --listen-metrics-urls.
+        row_if("prometheus", "control-plane", "tcp", "2381", METRICS),
+        // The page's 10257 (kube-controller-manager) and 10259 (kube-scheduler), "Self" and bound to 127.0.0.1 by
+        // kubeadm (manifests.go @ad7cb45b): reachable only once rebound, which the option states.
+        row_if("prometheus", "control-plane", "tcp", "10257", METRICS),
+        row_if("prometheus", "control-plane", "tcp", "10259", METRICS),
     ],
-    loopback: &[("tcp", 10259), ("tcp", 10257)],
+    // "Self" on the page (10257, 10259), kube-proxy's --metrics-bind-address default 127.0.0.1:10249 and kubeadm's
+    // --listen-metrics-urls=http://127.0.0.1:2381.
+    loopback: &[("tcp", 10259), ("tcp", 10257), ("tcp", 10249), ("tcp", 2381)],
+    rebound: METRICS,
     urls: &[
         "https://github.com/kubernetes/website/blob/3842a2847339fe9ad1013653ef81c9aa0f77b639/content/en/docs/reference/networking/ports-and-protocols.md",
         "https://github.com/kubernetes/website/pull/47991",
@@ -156,6 +180,10 @@ const KUBERNETES: Spec = Spec {
         "https://github.com/kubernetes/kubernetes/blob/008b3652959ca58af8be3fb5b6ecfe9ae7638282/cmd/kubeadm/app/phases/addons/dns/manifests.go",
         "https://github.com/kubernetes/website/blob/0189ae0f6bf2a79ff2e4bfd5f9ec0da98d64c5d2/content/en/docs/concepts/services-networking/dns-pod-service.md",
         "https://github.com/kubernetes/website/blob/c0dffcfa6e0147957622bdbb6adce9911f264dd7/content/en/docs/setup/production-environment/tools/kubeadm/high-availability.md",
+        "https://github.com/kubernetes/website/blob/a8d117f46542fafbd995a77dd95ca39538aefad8/content/en/docs/concepts/cluster-administration/system-metrics.md",
+        "https://github.com/kubernetes/website/blob/3842a2847339fe9ad1013653ef81c9aa0f77b639/content/en/docs/reference/command-line-tools-reference/kube-proxy.md",
+        "https://github.com/kubernetes/kubernetes/blob/0009808f5c66e87cead133ccc5c6d00149aae951/cmd/kubeadm/app/phases/etcd/local.go",
+        "https://github.com/kubernetes/kubernetes/blob/ad7cb45bb24a21d7f391c10985d0af850471f426/cmd/kubeadm/app/phases/controlplane/manifests.go",
     ],
     disagreements: &["UDP", "443", "2381", "metrics-server", "4443", "9153"],
 };
@@ -170,6 +198,7 @@ const ETCD: Spec = Spec {
     roles: &[("etcd", &["master"])],
     rows: &[row("etcd-clients", "etcd", "tcp", "2379"), row("etcd", "etcd", "tcp", "2380")],
     loopback: &[],
+    rebound: &[],
     urls: &["https://github.com/etcd-io/website/blob/ec9870cb3032e989ec3a66476667f733733ac9a6/content/en/docs/v3.6/op-guide/configuration.md"],
     disagreements: &["2381", "2379-2380"],
 };
@@ -213,9 +242,16 @@ const CALICO: Spec = Spec {
         ("typha", &["true", "false"], "true"),
         ("wireguard", &["off", "ipv4", "ipv6", "dual-stack"], "off"),
         ("datastore", &["kubernetes", "etcd"], "kubernetes"),
+        ("metrics", &["false", "true"], "false"),
     ],
-    pod_roles: &[],
-    roles: &[("node", BOTH), ("typha", BOTH), ("kube-apiserver", &["master"]), ("etcd", &["master"])],
+    pod_roles: &["kube-controllers"],
+    roles: &[
+        ("node", BOTH),
+        ("typha", BOTH),
+        ("kube-apiserver", &["master"]),
+        ("etcd", &["master"]),
+        ("kube-controllers", BOTH),
+    ],
     rows: &[
         row_if("node", "node", "tcp", "179", &[CALICO_NET, ("bgp", &["true"])]),
         row_if("node", "node", "4", "all", &[CALICO_NET, ("encapsulation", &["ipip"])]),
@@ -227,10 +263,20 @@ const CALICO: Spec = Spec {
         // "Often TCP 443 or 6443*": the selection's api_server_port (the parameter has no default).
         row("node", "kube-apiserver", "tcp", "${apiserver_port}"),
         row_if("node", "etcd", "tcp", "2379", &[("datastore", &["etcd"])]),
+        // "Monitor Calico component metrics" @c87f03af: "Felix by default uses port 9091 TCP", Typha's port (9091 by
+        // default, 9093 in the operator example: the parameter typha_metrics_port), kube-controllers "enabled by
+        // default on TCP port 9094".
+        row_if("prometheus", "node", "tcp", "9091", METRICS),
+        row_if("prometheus", "typha", "tcp", "${typha_metrics_port}", &[("metrics", &["true"]), ("typha", &["true"])]),
+        row_if("prometheus", "kube-controllers", "tcp", "9094", METRICS),
     ],
     loopback: &[],
-    urls: &["https://github.com/tigera/docs/blob/d6bc32987da429f09349dccd5de76a0f44c305f8/calico/_includes/components/ReqsSys.js"],
-    disagreements: &["8472", "4789", "443"],
+    rebound: &[],
+    urls: &[
+        "https://github.com/tigera/docs/blob/d6bc32987da429f09349dccd5de76a0f44c305f8/calico/_includes/components/ReqsSys.js",
+        "https://github.com/tigera/docs/blob/c87f03afa78bbdbb66fa835ccb830a534da6ebb0/calico/operations/monitor/monitor-component-metrics.mdx",
+    ],
+    disagreements: &["8472", "4789", "443", "9093"],
 };
 
 const VXLAN_TUNNEL: When = &[("routing", &["tunnel"]), ("tunnel_protocol", &["vxlan"])];
@@ -250,6 +296,7 @@ const CILIUM: Spec = Spec {
         ("encryption", &["none", "ipsec", "wireguard"], "none"),
         ("hubble", &["true", "false"], "true"),
         ("kvstore", &["none", "etcd"], "none"),
+        ("metrics", &["false", "true"], "false"),
     ],
     pod_roles: &[],
     roles: &[("node", BOTH), ("etcd", &["master"])],
@@ -267,6 +314,12 @@ const CILIUM: Spec = Spec {
         row("node", "node", "tcp", "9962"),
         row("node", "node", "tcp", "9963"),
         row("node", "node", "tcp", "9964"),
+        // metrics.rst @f8de569f: the scrape annotations (9962, 9964; the operator's 9963 from the table) and Hubble's
+        // "prometheus.io/port: 9965" once hubble.metrics.enabled is set.
+        row_if("prometheus", "node", "tcp", "9962", METRICS),
+        row_if("prometheus", "node", "tcp", "9963", METRICS),
+        row_if("prometheus", "node", "tcp", "9964", METRICS),
+        row_if("prometheus", "node", "tcp", "9965", &[("metrics", &["true"]), ("hubble", &["true"])]),
     ],
     loopback: &[
         ("tcp", 4251),
@@ -280,8 +333,12 @@ const CILIUM: Spec = Spec {
         ("tcp", 9893),
         ("tcp", 9901),
     ],
-    urls: &["https://github.com/cilium/cilium/blob/00c88111b78be84b2bb583ad20634819e94abd09/Documentation/operations/system_requirements.rst"],
-    disagreements: &["51871", "127.0.0.1"],
+    rebound: &[],
+    urls: &[
+        "https://github.com/cilium/cilium/blob/00c88111b78be84b2bb583ad20634819e94abd09/Documentation/operations/system_requirements.rst",
+        "https://github.com/cilium/cilium/blob/f8de569f1add928fabae8f24f37931bd5286da26/Documentation/observability/metrics.rst",
+    ],
+    disagreements: &["51871", "127.0.0.1", "9965"],
 };
 
 const IPSEC: When = &[("backend", &["ipsec"])];
@@ -311,6 +368,7 @@ const FLANNEL: Spec = Spec {
         row_if("node", "node", "4", "all", &[("backend", &["ipip"])]),
     ],
     loopback: &[],
+    rebound: &[],
     urls: &["https://github.com/flannel-io/flannel/blob/0947994ac575d5db8df5ae3f9dd27d553cab53e9/Documentation/backends.md"],
     disagreements: &["8472", "4789"],
 };
@@ -347,6 +405,7 @@ const WEAVE: Spec = Spec {
         row_if("node", "node", "tcp", "6783", &[("mode", &["awsvpc"])]),
     ],
     loopback: &[("tcp", 6784)],
+    rebound: &[],
     urls: &[
         "https://github.com/weaveworks/weave/blob/8c8476381d48820891356497bfcee6337e99a401/site/faq.md",
         "https://github.com/weaveworks/weave/blob/8c8476381d48820891356497bfcee6337e99a401/site/tasks/manage/awsvpc.md",
@@ -376,6 +435,7 @@ const CANAL: Spec = Spec {
         row_if("node", "node", "udp", "51821", &[("wireguard", &["ipv6", "dual-stack"])]),
     ],
     loopback: &[],
+    rebound: &[],
     urls: &[
         "https://github.com/rancher/rke2-docs/blob/0588300ebc7df2348a5f120d61dbc815a9c9a4f0/docs/install/requirements.md",
         "https://docs.qa.kublr-dev.com/reference/network-access",
@@ -575,7 +635,8 @@ fn files_options_and_roles_are_as_documented() {
                 "metrics_server_port",
                 "api_load_balancer_port",
             ],
-            "calico" => &["apiserver_port"],
+            // Typha's metrics port: 9091 by the monitoring page's default, 9093 in its operator example.
+            "calico" => &["apiserver_port", "typha_metrics_port"],
             _ => &[],
         };
         assert_eq!(parameters, want, "{}", spec.platform);
@@ -693,22 +754,44 @@ fn loopback_rows_never_become_flows() {
             .map(|(p, port)| ((*p).to_owned(), port.to_string()))
             .collect();
         assert_eq!(listed, want, "{}: loopback entries", spec.platform);
+        let mut rebound_flows = 0;
         for options in combinations(spec) {
+            let rebound = !spec.rebound.is_empty()
+                && spec.rebound.iter().all(|(name, values)| {
+                    options
+                        .get(*name)
+                        .is_some_and(|v| values.contains(&v.as_str()))
+                });
             for flow in &select(spec, &options).flows {
                 let PortSpec::Ranges(ranges) = &flow.ports else {
                     continue;
                 };
+                // A flow may reach a loopback listener only when it requires the settings that rebind it.
+                let requires_rebound = !spec.rebound.is_empty()
+                    && spec.rebound.iter().all(|(name, values)| {
+                        flow.when.get(*name).is_some_and(|allowed| {
+                            allowed.iter().all(|a| values.contains(&a.as_str()))
+                        })
+                    });
                 for (proto, port) in spec.loopback {
+                    let opens = flow.protocol.to_string() == *proto
+                        && ranges.iter().any(|r| r.from <= *port && *port <= r.to);
                     assert!(
-                        flow.protocol.to_string() != *proto
-                            || !ranges.iter().any(|r| r.from <= *port && *port <= r.to),
+                        !opens || (rebound && requires_rebound),
                         "{}: loopback {proto} {port} opened by {:?} with {options:?}",
                         spec.platform,
                         flow_lines(flow)
                     );
+                    rebound_flows += usize::from(opens);
                 }
             }
         }
+        assert_eq!(
+            rebound_flows > 0,
+            !spec.rebound.is_empty(),
+            "{}: the rebinding settings open the loopback listeners, and only they",
+            spec.platform
+        );
     }
 }
 

@@ -1,5 +1,5 @@
 //! Row-by-row checks of the catalogs whose tables come straight from upstream documentation: RKE2, K3s, MetalLB,
-//! ingress-nginx, node_exporter and cert-manager.
+//! ingress-nginx, node_exporter, cert-manager, kube-state-metrics and SSH administration.
 //!
 //! Every expected line below was transcribed by hand from the upstream document named in the comment above it
 //! (not generated from the program). Each scenario compares the selected flows' `flow_lines` with the expected
@@ -10,14 +10,16 @@ use std::collections::BTreeMap;
 
 use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
-/// The six platforms this file checks.
-const PLATFORMS: [&str; 6] = [
+/// The platforms this file checks.
+const PLATFORMS: [&str; 8] = [
     "rke2",
     "k3s",
     "metallb",
     "ingress-nginx",
     "node-exporter",
     "cert-manager",
+    "kube-state-metrics",
+    "ssh-admin",
 ];
 
 fn selection(platform: &str, options: &[(&str, &str)]) -> Selection {
@@ -561,6 +563,43 @@ fn ingress_nginx_edge_load_balancer_rows() {
     );
 }
 
+// docs/user-guide/monitoring.md @dbb11b92 (option metrics, off by default: the chart's controller.metrics.enabled is
+// false): "Prometheus metrics are exposed on port 10254"; the guide's manifest adds "containerPort: 10254" to the
+// controller, so with hostNetwork the port is on the node.
+const INGRESS_METRICS: &[&str] = &["prometheus -> controller tcp 10254"];
+const INGRESS_METRICS_HOSTNET: &[&str] = &["prometheus -> controller-host tcp 10254"];
+
+#[test]
+fn ingress_nginx_metrics_rows() {
+    let metrics = ("metrics", "true");
+    assert_rows(
+        "ingress-nginx",
+        &[metrics],
+        &[INGRESS_HTTP, INGRESS_WEBHOOK, INGRESS_METRICS],
+    );
+    assert_rows(
+        "ingress-nginx",
+        &[metrics, ("exposure", "nodeport")],
+        &[
+            INGRESS_HTTP,
+            INGRESS_WEBHOOK,
+            INGRESS_NODEPORT,
+            INGRESS_METRICS,
+        ],
+    );
+    assert_rows(
+        "ingress-nginx",
+        &[metrics, ("exposure", "hostnetwork")],
+        &[INGRESS_HOSTNET, INGRESS_METRICS_HOSTNET],
+    );
+    let option = release("ingress-nginx")
+        .options
+        .iter()
+        .find(|o| o.name == "metrics")
+        .expect("metrics option");
+    assert_eq!(option.default, "false");
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // node_exporter: prometheus/node_exporter README.md @0361693d, "Installation and Usage".
 // ---------------------------------------------------------------------------------------------------------------
@@ -662,7 +701,82 @@ fn cert_manager_versions_are_those_read() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Properties shared by the six files.
+// kube-state-metrics: kubernetes/kube-state-metrics README.md @c92fe0c5 (the same sentences at every tag v2.0.0 to
+// v2.20.0) and examples/standard/deployment.yaml.
+// ---------------------------------------------------------------------------------------------------------------
+
+/// "The metrics are exported on the HTTP endpoint `/metrics` on the listening port (default 8080)"; "its own
+/// general process metrics under `--telemetry-host` and `--telemetry-port` (default 8081)".
+const KUBE_STATE_METRICS: &[&str] = &[
+    "prometheus -> kube-state-metrics tcp 8080",
+    "prometheus -> kube-state-metrics tcp 8081",
+];
+
+#[test]
+fn kube_state_metrics_rows_and_versions() {
+    assert_rows("kube-state-metrics", &[], &[KUBE_STATE_METRICS]);
+    let rel = release("kube-state-metrics");
+    let role = &rel.roles[0];
+    assert_eq!(
+        (role.name.as_str(), role.network, role.tiers.as_slice()),
+        (
+            "kube-state-metrics",
+            Network::Pod,
+            [Tier::Worker].as_slice()
+        )
+    );
+    assert_eq!(role.namespace.as_deref(), Some("kube-system"));
+    assert_eq!(
+        role.selector,
+        BTreeMap::from([(
+            "app.kubernetes.io/name".to_owned(),
+            "kube-state-metrics".to_owned()
+        )])
+    );
+    let catalog = Catalog::builtin();
+    let select = |version: &str| {
+        let mut s = selection("kube-state-metrics", &[]);
+        s.version = Some(version.to_owned());
+        catalog.select(&s)
+    };
+    for version in ["2.0.0", "v2.9.2", "2.20.0"] {
+        let selected = select(version).unwrap_or_else(|e| panic!("{version} was read: {e}"));
+        assert_eq!(selected.unread_version, None, "{version} was read");
+    }
+    assert!(select("1.9.8").is_err(), "v1 was not read");
+    assert!(select("2.21.0").expect("later").unread_version.is_some());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SSH administration: openssh/openssh-portable sshd_config.5 @0ef0f5a8, "Port".
+// ---------------------------------------------------------------------------------------------------------------
+
+/// "Specifies the port number that sshd(8) listens on. The default is 22."
+const SSH_ADMIN: &[&str] = &["admin -> node tcp ${ssh_port}"];
+
+#[test]
+fn ssh_admin_rows() {
+    assert_rows("ssh-admin", &[], &[SSH_ADMIN]);
+    let rel = release("ssh-admin");
+    let port = rel
+        .parameters
+        .iter()
+        .find(|p| p.name == "ssh_port")
+        .expect("ssh_port");
+    assert_eq!(port.default, Some(22));
+    assert_eq!(
+        rel.endpoints
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        ["admin"]
+    );
+    assert_eq!(rel.roles[0].tiers, [Tier::Master, Tier::Worker]);
+    assert_eq!(rel.roles[0].network, Network::Host);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Properties shared by the files.
 // ---------------------------------------------------------------------------------------------------------------
 
 #[test]

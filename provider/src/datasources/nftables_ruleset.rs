@@ -188,7 +188,8 @@ impl DataSource for NftablesRulesetDataSource {
                  blocks nothing and lets the chain's last rule count what `drop` would block. Rulesets always \
                  admit loopback, replies and related packets (`ct state established,related`), ICMPv6 neighbour \
                  and multicast listener discovery, and `pod_cidrs`. Nothing else is admitted that no catalog \
-                 lists, not even SSH: add your own flows with `user_catalogs` before you load a `drop` ruleset.",
+                 lists, not even SSH: select the platform `ssh-admin` (or add your own flows) before you load a \
+                 `drop` ruleset.",
             ))
             .attribute(Attribute::optional(
                 OUTPUT_POLICY,
