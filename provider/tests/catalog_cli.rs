@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 16] = [
+const PLATFORMS: [&str; 17] = [
     "calico",
     "canal",
     "cert-manager",
@@ -13,6 +13,7 @@ const PLATFORMS: [&str; 16] = [
     "etcd",
     "flannel",
     "ingress-nginx",
+    "istio",
     "k3s",
     "kubernetes",
     "kublr",
@@ -204,4 +205,62 @@ fn unchanged_tables_diff_empty() {
             "{platform} {from} -> {to}"
         );
     }
+}
+
+/// The platforms added from their own documentation (issue 15), as `catalog list --json` shows them: each release's
+/// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
+/// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175).
+#[test]
+fn new_platforms_list_their_version_ranges() {
+    let (code, json, stderr) = portmatrix(&["catalog", "list", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ranges = |name: &str| -> Vec<(String, String, String)> {
+        parsed["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["versions"].as_str().unwrap().to_owned(),
+                    r["newest_read"].as_str().unwrap_or("-").to_owned(),
+                    r["origin"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected: &[(&str, &[(&str, &str, &str)])] =
+        &[("istio", &[(">=1.8.0", "1.30", "istio.toml")])];
+    for (name, releases) in expected {
+        let want: Vec<(String, String, String)> = releases
+            .iter()
+            .map(|(v, r, o)| ((*v).to_owned(), (*r).to_owned(), (*o).to_owned()))
+            .collect();
+        assert_eq!(ranges(name), want, "{name}");
+    }
+    let (code, table, _) = portmatrix(&["catalog", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("istio ") && l.contains(">=1.8.0") && l.contains("1.30")),
+        "{table}"
+    );
+    let (origin, stderr) = release_of("istio", "1.30.1").unwrap();
+    assert_eq!((origin.as_str(), stderr.as_str()), ("istio.toml", ""));
+    let (_, stderr) = release_of("istio", "1.31.0").unwrap();
+    assert!(
+        stderr.contains("is newer than the newest version whose documentation was read (1.30)"),
+        "{stderr}"
+    );
+    let stderr = release_of("istio", "1.7.0").unwrap_err();
+    assert!(
+        stderr.contains("no release of istio covers version"),
+        "{stderr}"
+    );
 }
