@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 17] = [
+const PLATFORMS: [&str; 18] = [
     "calico",
     "canal",
     "cert-manager",
@@ -18,6 +18,7 @@ const PLATFORMS: [&str; 17] = [
     "k3s",
     "kubernetes",
     "kublr",
+    "linkerd",
     "longhorn",
     "metallb",
     "node-exporter",
@@ -109,7 +110,10 @@ fn plan_shows_real_catalog_output_under_every_terraform() {
 }
 
 /// Each release of the platforms added for issue 15, as "<versions> read up to <newest_read>".
-const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[("istio", &[">=1.8.0 read up to 1.30"])];
+const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[
+    ("istio", &[">=1.8.0 read up to 1.30"]),
+    ("linkerd", &[">=2.10.0 read up to 2.19"]),
+];
 
 #[test]
 fn bad_input_gets_a_diagnostic_that_names_the_attribute() {

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 17] = [
+const PLATFORMS: [&str; 18] = [
     "calico",
     "canal",
     "cert-manager",
@@ -17,6 +17,7 @@ const PLATFORMS: [&str; 17] = [
     "k3s",
     "kubernetes",
     "kublr",
+    "linkerd",
     "longhorn",
     "metallb",
     "node-exporter",
@@ -234,8 +235,10 @@ fn new_platforms_list_their_version_ranges() {
             })
             .collect()
     };
-    let expected: &[(&str, &[(&str, &str, &str)])] =
-        &[("istio", &[(">=1.8.0", "1.30", "istio.toml")])];
+    let expected: &[(&str, &[(&str, &str, &str)])] = &[
+        ("istio", &[(">=1.8.0", "1.30", "istio.toml")]),
+        ("linkerd", &[(">=2.10.0", "2.19", "linkerd.toml")]),
+    ];
     for (name, releases) in expected {
         let want: Vec<(String, String, String)> = releases
             .iter()
@@ -258,9 +261,13 @@ fn new_platforms_list_their_version_ranges() {
         stderr.contains("is newer than the newest version whose documentation was read (1.30)"),
         "{stderr}"
     );
-    let stderr = release_of("istio", "1.7.0").unwrap_err();
-    assert!(
-        stderr.contains("no release of istio covers version"),
-        "{stderr}"
-    );
+    let (origin, stderr) = release_of("linkerd", "2.10.2").unwrap();
+    assert_eq!((origin.as_str(), stderr.as_str()), ("linkerd.toml", ""));
+    for (platform, version) in [("istio", "1.7.0"), ("linkerd", "2.9.4")] {
+        let stderr = release_of(platform, version).unwrap_err();
+        assert!(
+            stderr.contains(&format!("no release of {platform} covers version")),
+            "{stderr}"
+        );
+    }
 }

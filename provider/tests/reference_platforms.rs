@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
 /// The platforms this file checks.
-const PLATFORMS: [&str; 1] = ["istio"];
+const PLATFORMS: [&str; 2] = ["istio", "linkerd"];
 
 fn selection(platform: &str, version: Option<&str>, options: &[(&str, &str)]) -> Selection {
     Selection {
@@ -269,6 +269,137 @@ fn istio_versions_are_those_read() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Linkerd: linkerd/website @93f00175, linkerd.io/content/2.10 ... 2.19: reference/cluster-configuration.md (GKE private
+// clusters), common-errors/network-policy.md (2.18+), features/protocol-detection.md (2.10-2.17),
+// reference/proxy-metrics.md, tasks/adding-non-kubernetes-workloads.md (2.15+).
+// ---------------------------------------------------------------------------------------------------------------
+
+/// GKE private clusters, 2.11 to 2.19: "Create the firewall rules for `proxy-injector`, `policy-validator` and
+/// `tap`": `--allow "tcp:8443,tcp:8089,tcp:9443"` from the control plane's range.
+const LINKERD_WEBHOOKS: &[&str] = &[
+    "kube-apiserver -> webhooks tcp 8443",
+    "kube-apiserver -> webhooks tcp 8089",
+    "kube-apiserver -> webhooks tcp 9443",
+];
+/// The 2.10 page: "Create the firewall rules for `proxy-injector` and `tap`": `--allow "tcp:8443,tcp:8089"`.
+const LINKERD_WEBHOOKS_2_10: &[&str] = &[
+    "kube-apiserver -> webhooks tcp 8443",
+    "kube-apiserver -> webhooks tcp 8089",
+];
+/// Proxy metrics: "available at `/metrics` on the proxy's metrics port (default: `:4191`)".
+const LINKERD_METRICS: &[&str] = &["monitoring -> meshed-pods tcp 4191"];
+/// Network Policy (2.18+): "any `NetworkPolicy` which blocks the Linkerd inbound port (`4143`) will block all meshed
+/// traffic"; protocol detection (2.10-2.17): opaque ports "target the proxy's inbound port instead (by default,
+/// `4143`)".
+const LINKERD_INBOUND: &[&str] = &["meshed-pods -> meshed-pods tcp 4143"];
+/// Non-Kubernetes workloads (2.15+): `LINKERD2_PROXY_DESTINATION_SVC_ADDR=...linkerd-dst-headless...:8086`,
+/// `LINKERD2_PROXY_POLICY_SVC_ADDR=...linkerd-policy...:8090`, `PROXY_INBOUND_PORT=4143` on the machine, and "IP
+/// connectivity from the machine to every pod in the mesh".
+const LINKERD_EXTERNAL: &[&str] = &[
+    "external-workloads -> destination tcp 8086",
+    "external-workloads -> destination tcp 8090",
+    "meshed-pods -> external-workloads tcp 4143",
+    "external-workloads -> meshed-pods tcp 4143",
+];
+
+#[test]
+fn linkerd_rows() {
+    assert_rows(
+        "linkerd",
+        &[],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS, LINKERD_INBOUND],
+    );
+    // From 2.18 the inbound port is needed whatever the opaque ports.
+    assert_rows(
+        "linkerd",
+        &[("opaque_ports", "false")],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS, LINKERD_INBOUND],
+    );
+    assert_rows(
+        "linkerd",
+        &[("external_workloads", "true")],
+        &[
+            LINKERD_WEBHOOKS,
+            LINKERD_METRICS,
+            LINKERD_INBOUND,
+            LINKERD_EXTERNAL,
+        ],
+    );
+}
+
+#[test]
+fn linkerd_rows_per_version() {
+    // 2.17: the inbound port only for opaque ports (on by default); external workloads exist since 2.15.
+    assert_rows_at(
+        "linkerd",
+        Some("2.17.0"),
+        &[],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS, LINKERD_INBOUND],
+    );
+    assert_rows_at(
+        "linkerd",
+        Some("2.17.0"),
+        &[("opaque_ports", "false")],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS],
+    );
+    assert_rows_at(
+        "linkerd",
+        Some("2.15.1"),
+        &[("opaque_ports", "false"), ("external_workloads", "true")],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS, LINKERD_EXTERNAL],
+    );
+    // 2.14 has no mesh expansion page: the option selects nothing more.
+    assert_rows_at(
+        "linkerd",
+        Some("2.14.10"),
+        &[("external_workloads", "true")],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS, LINKERD_INBOUND],
+    );
+    // 2.10: no policy validator, so no 9443.
+    assert_rows_at(
+        "linkerd",
+        Some("2.10.2"),
+        &[],
+        &[LINKERD_WEBHOOKS_2_10, LINKERD_METRICS, LINKERD_INBOUND],
+    );
+    assert_rows_at(
+        "linkerd",
+        Some("2.11.0"),
+        &[("opaque_ports", "false")],
+        &[LINKERD_WEBHOOKS, LINKERD_METRICS],
+    );
+}
+
+#[test]
+fn linkerd_roles_and_options() {
+    let rel = &releases("linkerd")[0];
+    assert_eq!(role(rel, "webhooks").network, Network::Pod);
+    assert_eq!(role(rel, "meshed-pods").network, Network::Pod);
+    assert_eq!(
+        role(rel, "destination").namespace.as_deref(),
+        Some("linkerd")
+    );
+    assert_eq!(role(rel, "kube-apiserver").tiers, [Tier::Master]);
+    assert_eq!(option_default(rel, "opaque_ports"), "true");
+    assert_eq!(option_default(rel, "external_workloads"), "false");
+    assert!(
+        rel.loopback.is_empty(),
+        "the pages name no loopback-only port"
+    );
+}
+
+/// The docs in linkerd/website: 2.10 to 2.19; older versions' docs are gone from the repository.
+#[test]
+fn linkerd_versions_are_those_read() {
+    assert_versions(
+        "linkerd",
+        &["2.10.0", "2.14.10", "2.18.0", "2.19.3"],
+        &["2.20.0", "3.0.0"],
+        &["2.9.4", "2.8.1"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Properties shared by the files.
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -374,6 +505,11 @@ fn disagreements_are_recorded() {
             "Sidecar ports 15002 and 15009 between page revisions",
         ),
         ("istio", "Webhook port: 443 (Service) vs 15017 (container)"),
+        (
+            "linkerd",
+            "Inbound port 4143: opaque ports only (2.10-2.17) vs all meshed traffic (2.18+)",
+        ),
+        ("linkerd", "Webhook ports per component"),
     ] {
         assert!(
             releases(platform)
