@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 18] = [
+const PLATFORMS: [&str; 19] = [
     "calico",
     "canal",
     "cert-manager",
@@ -23,6 +23,7 @@ const PLATFORMS: [&str; 18] = [
     "metallb",
     "node-exporter",
     "rke2",
+    "rook-ceph",
     "weave",
 ];
 
@@ -113,6 +114,7 @@ fn plan_shows_real_catalog_output_under_every_terraform() {
 const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[
     ("istio", &[">=1.8.0 read up to 1.30"]),
     ("linkerd", &[">=2.10.0 read up to 2.19"]),
+    ("rook-ceph", &[">=1.11.0 read up to 1.20"]),
 ];
 
 #[test]

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 18] = [
+const PLATFORMS: [&str; 19] = [
     "calico",
     "canal",
     "cert-manager",
@@ -22,6 +22,7 @@ const PLATFORMS: [&str; 18] = [
     "metallb",
     "node-exporter",
     "rke2",
+    "rook-ceph",
     "weave",
 ];
 
@@ -210,7 +211,8 @@ fn unchanged_tables_diff_empty() {
 
 /// The platforms added from their own documentation (issue 15), as `catalog list --json` shows them: each release's
 /// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
-/// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175).
+/// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175); Rook's pages at
+/// the tags v1.11.0-v1.20.0 (rook/rook).
 #[test]
 fn new_platforms_list_their_version_ranges() {
     let (code, json, stderr) = portmatrix(&["catalog", "list", "--json"]);
@@ -263,7 +265,13 @@ fn new_platforms_list_their_version_ranges() {
     );
     let (origin, stderr) = release_of("linkerd", "2.10.2").unwrap();
     assert_eq!((origin.as_str(), stderr.as_str()), ("linkerd.toml", ""));
-    for (platform, version) in [("istio", "1.7.0"), ("linkerd", "2.9.4")] {
+    let (origin, stderr) = release_of("rook-ceph", "1.11.0").unwrap();
+    assert_eq!((origin.as_str(), stderr.as_str()), ("rook-ceph.toml", ""));
+    for (platform, version) in [
+        ("istio", "1.7.0"),
+        ("linkerd", "2.9.4"),
+        ("rook-ceph", "1.10.9"),
+    ] {
         let stderr = release_of(platform, version).unwrap_err();
         assert!(
             stderr.contains(&format!("no release of {platform} covers version")),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
 /// The platforms this file checks.
-const PLATFORMS: [&str; 2] = ["istio", "linkerd"];
+const PLATFORMS: [&str; 3] = ["istio", "linkerd", "rook-ceph"];
 
 fn selection(platform: &str, version: Option<&str>, options: &[(&str, &str)]) -> Selection {
     Selection {
@@ -400,6 +400,220 @@ fn linkerd_versions_are_those_read() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Rook-Ceph: ceph/ceph doc/rados/configuration/network-config-ref.rst @369dadea ("IP Tables": Monitor; MDS and
+// Manager; OSD) and rook/rook Documentation at the tags v1.11.0 to v1.20.0: Troubleshooting/ceph-common-issues.md and
+// ceph-csi-common-issues.md, CRDs/Cluster/ceph-cluster-crd.md (host networking, requireMsgr2),
+// CRDs/Object-Storage/ceph-object-store-crd.md (port, securePort), Storage-Configuration/Monitoring/ceph-dashboard.md,
+// Helm-Charts/operator-chart.md (csi.enableCSIHostNetwork, default true).
+// ---------------------------------------------------------------------------------------------------------------
+
+/// "Ceph Monitors listen on ports 3300 and 6789 by default" and "always operate on the public network": the other
+/// daemons, the pods that are clients (operator, CSI provisioners) and the CSI node plugins on the host network
+/// (default) reach them; 6789 only while msgr1 is allowed (requireMsgr2 "Default is false").
+const ROOK_MON_3300: &[&str] = &[
+    "daemons -> mon tcp 3300",
+    "clients -> mon tcp 3300",
+    "csi-nodeplugin -> mon tcp 3300",
+];
+const ROOK_MON_6789: &[&str] = &[
+    "daemons -> mon tcp 6789",
+    "clients -> mon tcp 6789",
+    "csi-nodeplugin -> mon tcp 6789",
+];
+/// OSD IP Tables: "open the entire 6800-7300 port range"; MDS and Manager IP Tables: "listens on the first available
+/// port on the public network beginning at port 6800 ... open the entire 6800-7300 range by default".
+const ROOK_OSD: &[&str] = &[
+    "daemons -> osd tcp 6800-7300",
+    "clients -> osd tcp 6800-7300",
+    "csi-nodeplugin -> osd tcp 6800-7300",
+];
+const ROOK_MGR: &[&str] = &[
+    "daemons -> mgr tcp 6800-7300",
+    "clients -> mgr tcp 6800-7300",
+    "csi-nodeplugin -> mgr tcp 6800-7300",
+];
+const ROOK_MDS: &[&str] = &[
+    "daemons -> mds tcp 6800-7300",
+    "clients -> mds tcp 6800-7300",
+    "csi-nodeplugin -> mds tcp 6800-7300",
+];
+/// Dashboard page: "Rook will enable port 8443 for https access"; "rook-ceph-mgr ... 9283/TCP": "The first service is
+/// for reporting the Prometheus metrics" (the port is the parameter mgr_prometheus_port, default 9283).
+const ROOK_MGR_HTTP: &[&str] = &[
+    "dashboard-users -> mgr tcp 8443",
+    "monitoring -> mgr tcp ${mgr_prometheus_port}",
+];
+/// CephObjectStore `port`: "If running on SDN, the RGW daemon listening port will be 8080 internally."
+const ROOK_RGW: &[&str] = &["object-clients -> rgw tcp 8080"];
+
+/// The same rules with `network.provider: host`: the daemons are on the nodes.
+const ROOK_HOST: &[&str] = &[
+    "daemons-host -> mon-host tcp 3300",
+    "clients -> mon-host tcp 3300",
+    "csi-nodeplugin -> mon-host tcp 3300",
+    "daemons-host -> mon-host tcp 6789",
+    "clients -> mon-host tcp 6789",
+    "csi-nodeplugin -> mon-host tcp 6789",
+    "daemons-host -> osd-host tcp 6800-7300",
+    "clients -> osd-host tcp 6800-7300",
+    "csi-nodeplugin -> osd-host tcp 6800-7300",
+    "daemons-host -> mgr-host tcp 6800-7300",
+    "clients -> mgr-host tcp 6800-7300",
+    "csi-nodeplugin -> mgr-host tcp 6800-7300",
+    "dashboard-users -> mgr-host tcp 8443",
+    "monitoring -> mgr-host tcp ${mgr_prometheus_port}",
+];
+
+fn without(lines: &[&'static str], dropped: &[&str]) -> Vec<&'static str> {
+    lines
+        .iter()
+        .copied()
+        .filter(|l| !dropped.iter().any(|d| l.starts_with(d)))
+        .collect()
+}
+
+#[test]
+fn rook_ceph_rows() {
+    assert_rows(
+        "rook-ceph",
+        &[],
+        &[
+            ROOK_MON_3300,
+            ROOK_MON_6789,
+            ROOK_OSD,
+            ROOK_MGR,
+            ROOK_MGR_HTTP,
+        ],
+    );
+    // requireMsgr2: "the msgr v1 port (6789) will be disabled".
+    assert_rows(
+        "rook-ceph",
+        &[("require_msgr2", "true")],
+        &[ROOK_MON_3300, ROOK_OSD, ROOK_MGR, ROOK_MGR_HTTP],
+    );
+    assert_rows(
+        "rook-ceph",
+        &[("filesystem", "true"), ("object_store", "true")],
+        &[
+            ROOK_MON_3300,
+            ROOK_MON_6789,
+            ROOK_OSD,
+            ROOK_MGR,
+            ROOK_MDS,
+            ROOK_MGR_HTTP,
+            ROOK_RGW,
+        ],
+    );
+    assert_rows(
+        "rook-ceph",
+        &[
+            ("object_store", "true"),
+            ("rgw_tls", "true"),
+            ("dashboard", "false"),
+        ],
+        &[
+            ROOK_MON_3300,
+            ROOK_MON_6789,
+            ROOK_OSD,
+            ROOK_MGR,
+            &["monitoring -> mgr tcp ${mgr_prometheus_port}"],
+            ROOK_RGW,
+            &["object-clients -> rgw tcp ${rgw_secure_port}"],
+        ],
+    );
+    // CSI node plugins off the host network are pods among the clients.
+    let pods_only: Vec<&str> = [ROOK_MON_3300, ROOK_MON_6789, ROOK_OSD, ROOK_MGR]
+        .concat()
+        .into_iter()
+        .filter(|l| !l.starts_with("csi-nodeplugin "))
+        .collect();
+    assert_rows(
+        "rook-ceph",
+        &[("csi_host_network", "false")],
+        &[&pods_only, ROOK_MGR_HTTP],
+    );
+    assert_rows("rook-ceph", &[("host_network", "true")], &[ROOK_HOST]);
+    assert_rows(
+        "rook-ceph",
+        &[
+            ("host_network", "true"),
+            ("require_msgr2", "true"),
+            ("csi_host_network", "false"),
+            ("filesystem", "true"),
+            ("object_store", "true"),
+        ],
+        &[
+            &without(
+                ROOK_HOST,
+                &[
+                    "daemons-host -> mon-host tcp 6789",
+                    "clients -> mon-host tcp 6789",
+                    "csi-nodeplugin ",
+                ],
+            ),
+            &[
+                "daemons-host -> mds-host tcp 6800-7300",
+                "clients -> mds-host tcp 6800-7300",
+                "object-clients -> rgw-host tcp ${rgw_port}",
+            ],
+        ],
+    );
+}
+
+#[test]
+fn rook_ceph_parameters_roles_and_options() {
+    let rel = &releases("rook-ceph")[0];
+    let parameter = |name: &str| {
+        rel.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("parameter {name}"))
+            .default
+    };
+    assert_eq!(parameter("mgr_prometheus_port"), Some(9283));
+    assert_eq!(parameter("rgw_port"), None, "the CRD names no default");
+    assert_eq!(
+        parameter("rgw_secure_port"),
+        None,
+        "the example is commented out"
+    );
+    for (name, default) in [
+        ("host_network", "false"),
+        ("csi_host_network", "true"),
+        ("require_msgr2", "false"),
+        ("filesystem", "false"),
+        ("object_store", "false"),
+        ("rgw_tls", "false"),
+        ("dashboard", "true"),
+    ] {
+        assert_eq!(option_default(rel, name), default, "{name}");
+    }
+    for pod in ["mon", "osd", "mgr", "mds", "rgw"] {
+        assert_eq!(role(rel, pod).network, Network::Pod, "{pod}");
+        assert_eq!(role(rel, pod).namespace.as_deref(), Some("rook-ceph"));
+        assert_eq!(
+            role(rel, pod).selector.get("app").map(String::as_str),
+            Some(format!("rook-ceph-{pod}").as_str())
+        );
+        let host = format!("{pod}-host");
+        assert_eq!(role(rel, &host).network, Network::Host, "{host}");
+    }
+    assert_eq!(role(rel, "csi-nodeplugin").network, Network::Host);
+}
+
+/// Rook's pages at the tags v1.11.0 to v1.20.0; v1.10 defaulted the CSI host network to false and had no
+/// requireMsgr2 on the CephCluster page, so it is not claimed.
+#[test]
+fn rook_ceph_versions_are_those_read() {
+    assert_versions(
+        "rook-ceph",
+        &["1.11.0", "1.15.4", "1.19.2", "1.20.0"],
+        &["1.21.0"],
+        &["1.10.9", "1.9.0"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Properties shared by the files.
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -510,6 +724,14 @@ fn disagreements_are_recorded() {
             "Inbound port 4143: opaque ports only (2.10-2.17) vs all meshed traffic (2.18+)",
         ),
         ("linkerd", "Webhook ports per component"),
+        (
+            "rook-ceph",
+            "Monitor ports: 3300 and 6789 (text) vs 6789 (example rule)",
+        ),
+        (
+            "rook-ceph",
+            "Who may reach the daemons: the public network (Ceph) vs named peers (Rook)",
+        ),
     ] {
         assert!(
             releases(platform)
