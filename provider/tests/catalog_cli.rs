@@ -209,6 +209,9 @@ fn unchanged_tables_diff_empty() {
     }
 }
 
+/// One release as `catalog list --json` shows it: versions, newest version read, file.
+type Listed = (&'static str, &'static str, &'static str);
+
 /// The platforms added from their own documentation (issue 15), as `catalog list --json` shows them: each release's
 /// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
 /// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175); Rook's pages at
@@ -237,7 +240,7 @@ fn new_platforms_list_their_version_ranges() {
             })
             .collect()
     };
-    let expected: &[(&str, &[(&str, &str, &str)])] = &[
+    let expected: &[(&str, &[Listed])] = &[
         ("istio", &[(">=1.8.0", "1.30", "istio.toml")]),
         ("linkerd", &[(">=2.10.0", "2.19", "linkerd.toml")]),
     ];
