@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 19] = [
+const PLATFORMS: [&str; 20] = [
     "calico",
     "canal",
     "cert-manager",
@@ -16,6 +16,7 @@ const PLATFORMS: [&str; 19] = [
     "ingress-nginx",
     "istio",
     "k3s",
+    "kube-vip",
     "kubernetes",
     "kublr",
     "linkerd",
@@ -115,6 +116,7 @@ const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[
     ("istio", &[">=1.8.0 read up to 1.30"]),
     ("linkerd", &[">=2.10.0 read up to 2.19"]),
     ("rook-ceph", &[">=1.11.0 read up to 1.20"]),
+    ("kube-vip", &["* read up to -"]),
 ];
 
 #[test]

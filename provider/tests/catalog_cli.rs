@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 19] = [
+const PLATFORMS: [&str; 20] = [
     "calico",
     "canal",
     "cert-manager",
@@ -15,6 +15,7 @@ const PLATFORMS: [&str; 19] = [
     "ingress-nginx",
     "istio",
     "k3s",
+    "kube-vip",
     "kubernetes",
     "kublr",
     "linkerd",
@@ -215,7 +216,7 @@ type Listed = (&'static str, &'static str, &'static str);
 /// The platforms added from their own documentation (issue 15), as `catalog list --json` shows them: each release's
 /// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
 /// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175); Rook's pages at
-/// the tags v1.11.0-v1.20.0 (rook/rook).
+/// the tags v1.11.0-v1.20.0 (rook/rook); kube-vip's unversioned site (kube-vip/website).
 #[test]
 fn new_platforms_list_their_version_ranges() {
     let (code, json, stderr) = portmatrix(&["catalog", "list", "--json"]);

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
 /// The platforms this file checks.
-const PLATFORMS: [&str; 3] = ["istio", "linkerd", "rook-ceph"];
+const PLATFORMS: [&str; 4] = ["istio", "linkerd", "rook-ceph", "kube-vip"];
 
 fn selection(platform: &str, version: Option<&str>, options: &[(&str, &str)]) -> Selection {
     Selection {
@@ -614,6 +614,70 @@ fn rook_ceph_versions_are_those_read() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// kube-vip: kube-vip/website content/docs/about/architecture.md @023e95de (Virtual IP; Control Plane
+// Load-Balancing) and content/docs/installation/flags.md @347ab4c4 (`lb_port` 6443).
+// ---------------------------------------------------------------------------------------------------------------
+
+/// "The leader within the cluster will assume the VIP": clients and workers reach the leader's API server.
+const KUBE_VIP_LEADER: &[&str] = &[
+    "api-clients -> control-plane tcp ${apiserver_port}",
+    "worker -> control-plane tcp ${apiserver_port}",
+];
+/// `lb_enable`: "the load balancer will listen on the default port of 6443" (`lb_port`), "a Layer 4 (TCP-based)
+/// round-robin across all of the control plane nodes" (`ipvsadm -ln`: VIP:6443 -> each node's :6443).
+const KUBE_VIP_IPVS: &[&str] = &[
+    "api-clients -> control-plane tcp ${lb_port}",
+    "worker -> control-plane tcp ${lb_port}",
+    "control-plane -> control-plane tcp ${apiserver_port}",
+];
+
+#[test]
+fn kube_vip_rows() {
+    assert_rows("kube-vip", &[], &[KUBE_VIP_LEADER]);
+    assert_rows("kube-vip", &[("lb_enable", "true")], &[KUBE_VIP_IPVS]);
+    // "As of v0.4.0": before it, the load balancer does not exist.
+    assert_rows_at("kube-vip", Some("0.3.9"), &[("lb_enable", "true")], &[]);
+    assert_rows_at(
+        "kube-vip",
+        Some("0.4.0"),
+        &[("lb_enable", "true")],
+        &[KUBE_VIP_IPVS],
+    );
+}
+
+#[test]
+fn kube_vip_parameters_and_roles() {
+    let rel = &releases("kube-vip")[0];
+    for name in ["apiserver_port", "lb_port"] {
+        let default = rel
+            .parameters
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("parameter {name}"))
+            .default;
+        assert_eq!(default, Some(6443), "{name}: the pages state 6443");
+    }
+    assert_eq!(option_default(rel, "lb_enable"), "false");
+    assert_eq!(role(rel, "control-plane").network, Network::Host);
+    assert_eq!(role(rel, "control-plane").tiers, [Tier::Master]);
+    assert_eq!(role(rel, "worker").tiers, [Tier::Worker]);
+    let expanded = Catalog::builtin()
+        .select(&Selection {
+            platform: "kube-vip".to_owned(),
+            version: None,
+            options: BTreeMap::from([("lb_enable".to_owned(), "true".to_owned())]),
+        })
+        .expect("selects");
+    assert!(
+        expanded
+            .flows
+            .iter()
+            .all(|f| f.protocol.to_string() == "tcp"),
+        "no BGP or other port is on the pages read"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Properties shared by the files.
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -724,6 +788,7 @@ fn disagreements_are_recorded() {
             "Inbound port 4143: opaque ports only (2.10-2.17) vs all meshed traffic (2.18+)",
         ),
         ("linkerd", "Webhook ports per component"),
+        ("kube-vip", "Load balancer port vs API server port"),
         (
             "rook-ceph",
             "Monitor ports: 3300 and 6789 (text) vs 6789 (example rule)",
