@@ -5,23 +5,30 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 18] = [
+const PLATFORMS: [&str; 25] = [
+    "aks",
     "calico",
     "canal",
     "cert-manager",
     "cilium",
     "deckhouse",
+    "eks",
     "etcd",
     "flannel",
+    "gke",
     "ingress-nginx",
+    "istio",
     "k3s",
     "kube-state-metrics",
+    "kube-vip",
     "kubernetes",
     "kublr",
+    "linkerd",
     "longhorn",
     "metallb",
     "node-exporter",
     "rke2",
+    "rook-ceph",
     "ssh-admin",
     "weave",
 ];
@@ -47,6 +54,13 @@ output "longhorn_roles" {
 
 output "longhorn_apiserver_parameter" {
   value = [for p in local.longhorn_newest.parameters : p if p.name == "apiserver_port"]
+}
+
+output "release_ranges" {
+  value = {
+    for p in data.portmatrix_catalog.all.platforms :
+    p.name => [for r in p.releases : "${r.versions} read up to ${coalesce(r.newest_read, "-")}"]
+  }
 }
 "#;
 
@@ -89,8 +103,26 @@ fn plan_shows_real_catalog_output_under_every_terraform() {
         let parameter = &outputs["longhorn_apiserver_parameter"]["value"][0];
         assert_eq!(parameter["name"], "apiserver_port");
         assert!(parameter["default"].is_null(), "{parameter}");
+        // The platforms added from their own documentation (issue 15), with the versions whose docs were read.
+        let ranges = &outputs["release_ranges"]["value"];
+        for (platform, expected) in NEW_PLATFORM_RANGES {
+            assert_eq!(
+                ranges[*platform],
+                serde_json::json!(expected),
+                "Terraform {}: {platform}",
+                terraform.version
+            );
+        }
     }
 }
+
+/// Each release of the platforms added for issue 15, as "<versions> read up to <newest_read>".
+const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[
+    ("istio", &[">=1.8.0 read up to 1.30"]),
+    ("linkerd", &[">=2.10.0 read up to 2.19"]),
+    ("rook-ceph", &[">=1.11.0 read up to 1.20"]),
+    ("kube-vip", &["* read up to -"]),
+];
 
 #[test]
 fn bad_input_gets_a_diagnostic_that_names_the_attribute() {

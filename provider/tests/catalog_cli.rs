@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 21] = [
+const PLATFORMS: [&str; 25] = [
     "aks",
     "calico",
     "canal",
@@ -16,14 +16,18 @@ const PLATFORMS: [&str; 21] = [
     "flannel",
     "gke",
     "ingress-nginx",
+    "istio",
     "k3s",
     "kube-state-metrics",
+    "kube-vip",
     "kubernetes",
     "kublr",
+    "linkerd",
     "longhorn",
     "metallb",
     "node-exporter",
     "rke2",
+    "rook-ceph",
     "ssh-admin",
     "weave",
 ];
@@ -207,6 +211,80 @@ fn unchanged_tables_diff_empty() {
             parsed["added"],
             serde_json::json!([]),
             "{platform} {from} -> {to}"
+        );
+    }
+}
+
+/// One release as `catalog list --json` shows it: versions, newest version read, file.
+type Listed = (&'static str, &'static str, &'static str);
+
+/// The platforms added from their own documentation (issue 15), as `catalog list --json` shows them: each release's
+/// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
+/// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175); Rook's pages at
+/// the tags v1.11.0-v1.20.0 (rook/rook); kube-vip's unversioned site (kube-vip/website).
+#[test]
+fn new_platforms_list_their_version_ranges() {
+    let (code, json, stderr) = portmatrix(&["catalog", "list", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ranges = |name: &str| -> Vec<(String, String, String)> {
+        parsed["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["versions"].as_str().unwrap().to_owned(),
+                    r["newest_read"].as_str().unwrap_or("-").to_owned(),
+                    r["origin"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected: &[(&str, &[Listed])] = &[
+        ("istio", &[(">=1.8.0", "1.30", "istio.toml")]),
+        ("linkerd", &[(">=2.10.0", "2.19", "linkerd.toml")]),
+    ];
+    for (name, releases) in expected {
+        let want: Vec<(String, String, String)> = releases
+            .iter()
+            .map(|(v, r, o)| ((*v).to_owned(), (*r).to_owned(), (*o).to_owned()))
+            .collect();
+        assert_eq!(ranges(name), want, "{name}");
+    }
+    let (code, table, _) = portmatrix(&["catalog", "list"]);
+    assert_eq!(code, 0);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("istio ") && l.contains(">=1.8.0") && l.contains("1.30")),
+        "{table}"
+    );
+    let (origin, stderr) = release_of("istio", "1.30.1").unwrap();
+    assert_eq!((origin.as_str(), stderr.as_str()), ("istio.toml", ""));
+    let (_, stderr) = release_of("istio", "1.31.0").unwrap();
+    assert!(
+        stderr.contains("is newer than the newest version whose documentation was read (1.30)"),
+        "{stderr}"
+    );
+    let (origin, stderr) = release_of("linkerd", "2.10.2").unwrap();
+    assert_eq!((origin.as_str(), stderr.as_str()), ("linkerd.toml", ""));
+    let (origin, stderr) = release_of("rook-ceph", "1.11.0").unwrap();
+    assert_eq!((origin.as_str(), stderr.as_str()), ("rook-ceph.toml", ""));
+    for (platform, version) in [
+        ("istio", "1.7.0"),
+        ("linkerd", "2.9.4"),
+        ("rook-ceph", "1.10.9"),
+    ] {
+        let stderr = release_of(platform, version).unwrap_err();
+        assert!(
+            stderr.contains(&format!("no release of {platform} covers version")),
+            "{stderr}"
         );
     }
 }
