@@ -190,8 +190,8 @@ fn cases() -> Vec<Case> {
         (&["expand", "--platform", "etcd", "--api-server-port", "70000"], "", 2, "--api-server-port: api_server_port is not a port: 70000 is outside 1..65535"),
         (&["expand", "--platform", "etcd", "--api-server-port", "x"], "", 2, "invalid value 'x' for '--api-server-port <PORT>'"),
         (&["expand", "--platform", "etcd", "--pod-network", "mesh"], "", 2, "--pod-network mesh: unknown pod network \"mesh\"; write \"overlay\""),
-        (&["expand", "--platform", "etcd", "--target", "aws", "--rules-per-group", "0"], "", 2, "\"0\" is not a rule quota: give a whole number from 1 to 1000"),
-        (&["expand", "--platform", "etcd", "--target", "aws", "--rules-per-group", "1001"], "", 2, "\"1001\" is not a rule quota"),
+        (&["expand", "--platform", "etcd", "--target", "aws", "--rules-per-group", "0"], "", 2, "--rules-per-group: 0 is not a rule quota: give a whole number from 1 to 1000"),
+        (&["expand", "--platform", "etcd", "--target", "aws", "--rules-per-group", "1001"], "", 2, "--rules-per-group: 1001 is not a rule quota"),
         (&["expand", "--platform", "etcd", "--target", "gcp", "--unsupported-flows", "maybe"], "", 2, "\"maybe\" is not a choice: write \"error\""),
         // expand: selection files.
         (&["expand", "--selection", "{dir}/empty.toml", "--platform", "etcd"], "", 2, "the argument '--selection <FILE>' cannot be used with '--platform <NAME>'"),

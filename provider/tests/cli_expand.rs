@@ -135,7 +135,7 @@ fn aws_quota_is_an_input_error() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.starts_with(
-            "error: rules_per_group: tier \"master\" needs 2 IPv4 ingress rules, over the limit of 1"
+            "error: --rules-per-group: tier \"master\" needs 2 IPv4 ingress rules, over the limit of 1"
         ),
         "{}",
         run.stderr

@@ -15,6 +15,7 @@ mod kubernetes_network_policies;
 mod nftables_ruleset;
 mod openstack_secgroup_rules;
 mod selection;
+mod target_rules;
 mod unsupported;
 
 use crate::cty::Value;
@@ -24,15 +25,16 @@ use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
-pub use aws_security_group_rules::AwsSecurityGroupRulesDataSource;
+pub use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
 pub use azure_nsg_rules::AzureNsgRulesDataSource;
 pub use catalog::CatalogDataSource;
 pub use flows::FlowsDataSource;
-pub use gcp_firewall_rules::GcpFirewallRulesDataSource;
+pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
 pub use hcloud_firewall_rules::HcloudFirewallRulesDataSource;
 pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub use nftables_ruleset::NftablesRulesetDataSource;
 pub use openstack_secgroup_rules::OpenStackSecgroupRulesDataSource;
+pub use target_rules::TargetDataSource;
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -71,11 +73,11 @@ pub trait DataSource: Send + Sync {
 pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
         Box::new(AwsSecurityGroupAuditDataSource::default()),
-        Box::new(AwsSecurityGroupRulesDataSource),
+        Box::new(AWS_SECURITY_GROUP_RULES),
         Box::new(AzureNsgRulesDataSource),
         Box::new(CatalogDataSource),
         Box::new(FlowsDataSource),
-        Box::new(GcpFirewallRulesDataSource),
+        Box::new(GCP_FIREWALL_RULES),
         Box::new(HcloudFirewallRulesDataSource),
         Box::new(KubernetesNetworkPoliciesDataSource),
         Box::new(NftablesRulesetDataSource),
