@@ -10,7 +10,6 @@ use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
 use crate::engine::{Expansion, Reason, Rule, RulePorts, SkippedFlow};
-use crate::targets::azure::{self, AzureOptions, AzureRule, Side};
 use crate::targets::common::{UnsupportedPolicy, Widening};
 use crate::targets::openstack::{self, OpenStackOptions, OpenStackPeer, OpenStackRule};
 use crate::targets::target::{self as targets, Location, OptionValue, Options, Shape, TargetError};
@@ -45,16 +44,10 @@ struct FormatArgs {
 }
 
 /// The shapes not yet served through [`targets::Target`], with what they produce.
-const OTHER_SHAPES: [(&str, &str); 2] = [
-    (
-        "azure",
-        "Azure network security rules in one shared NSG (as portmatrix_azure_nsg_rules)",
-    ),
-    (
-        "openstack",
-        "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)",
-    ),
-];
+const OTHER_SHAPES: [(&str, &str); 1] = [(
+    "openstack",
+    "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)",
+)];
 
 /// `--target`'s values: `flows`, then every target.
 fn target_names() -> PossibleValuesParser {
@@ -353,14 +346,6 @@ fn render(args: &ExpandArgs, selected: &Selected) -> Result<Rendered, String> {
         None => UnsupportedPolicy::default(),
     };
     match args.target.as_str() {
-        "azure" => azure_rules(
-            expansion,
-            &AzureOptions {
-                unsupported_flows: policy,
-                platform_order: selected.platforms.clone(),
-                ..AzureOptions::default()
-            },
-        ),
         "openstack" => openstack_rules(
             expansion,
             &OpenStackOptions {
@@ -370,15 +355,6 @@ fn render(args: &ExpandArgs, selected: &Selected) -> Result<Rendered, String> {
         ),
         _ => Ok(flows(expansion)),
     }
-}
-
-/// Errors of a target, one per line.
-fn target_errors<E: std::fmt::Display>(errors: &[E]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Roles placed on `tier`.
@@ -482,111 +458,6 @@ fn flows(expansion: &Expansion) -> Rendered {
         table,
         warnings: expansion.warnings.clone(),
     }
-}
-
-/// Null for an empty list, as the data sources write optional lists.
-fn list_or_null(items: &[String]) -> Value {
-    if items.is_empty() {
-        Value::Null
-    } else {
-        json!(items)
-    }
-}
-
-/// `(tier, endpoint, prefixes)` of one side of an Azure rule, and its text for tables.
-fn azure_side(side: &Side) -> (Value, Value, Value, String) {
-    match side {
-        Side::Tier(tier) => (json!(tier), Value::Null, Value::Null, tier.clone()),
-        Side::Prefixes { endpoint, prefixes } => (
-            Value::Null,
-            json!(endpoint),
-            json!(prefixes),
-            format!("{endpoint}:{}", prefixes.join(",")),
-        ),
-    }
-}
-
-fn azure_rule_json(rule: &AzureRule) -> Value {
-    let (source_tier, source_endpoint, source_prefixes, _) = azure_side(&rule.source);
-    let (destination_tier, destination_endpoint, destination_prefixes, _) =
-        azure_side(&rule.destination);
-    json!({
-        "name": rule.name,
-        "tier": rule.tier,
-        "direction": rule.direction.to_string(),
-        "priority": rule.priority,
-        "protocol": rule.protocol.as_str(),
-        "destination_port_range": if rule.destination_ports.is_empty() { json!("*") } else { Value::Null },
-        "destination_port_ranges": list_or_null(&rule.destination_ports),
-        "source_tier": source_tier,
-        "source_endpoint": source_endpoint,
-        "source_address_prefixes": source_prefixes,
-        "destination_tier": destination_tier,
-        "destination_endpoint": destination_endpoint,
-        "destination_address_prefixes": destination_prefixes,
-        "description": rule.description,
-        "platforms": rule.platforms,
-        "purposes": rule.purposes,
-    })
-}
-
-/// Azure network security rules, shaped like the outputs of `portmatrix_azure_nsg_rules`.
-fn azure_rules(expansion: &Expansion, options: &AzureOptions) -> Result<Rendered, String> {
-    let set = azure::security_rules(expansion, options).map_err(|e| target_errors(&e))?;
-    let mut table = Table::new(&[
-        "NAME",
-        "DIRECTION",
-        "PRIORITY",
-        "PROTOCOL",
-        "PORTS",
-        "SOURCE",
-        "DESTINATION",
-        "DESCRIPTION",
-    ]);
-    for rule in set.rules.values() {
-        let ports = if rule.destination_ports.is_empty() {
-            "*".to_string()
-        } else {
-            rule.destination_ports.join(",")
-        };
-        table.row(vec![
-            rule.name.clone(),
-            rule.direction.to_string(),
-            rule.priority.to_string(),
-            rule.protocol.as_str().to_string(),
-            ports,
-            azure_side(&rule.source).3,
-            azure_side(&rule.destination).3,
-            rule.description.clone(),
-        ]);
-    }
-    let tiers: Map<String, Value> = set
-        .tiers
-        .iter()
-        .map(|(name, tier)| {
-            (
-                name.clone(),
-                json!({
-                    "inbound_rules": tier.inbound,
-                    "outbound_rules": tier.outbound,
-                    "roles": roles(expansion, name),
-                }),
-            )
-        })
-        .collect();
-    let warnings = all_warnings(expansion, &set.warnings);
-    Ok(Rendered {
-        json: json!({
-            "target": "azure",
-            "rules": set.rules.iter().map(|(k, r)| (k.clone(), azure_rule_json(r))).collect::<Map<String, Value>>(),
-            "tiers": tiers,
-            "widened": widened_json(&set.widened),
-            "not_needed": expansion.not_needed.iter().map(skipped_json).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }),
-        table,
-        warnings,
-    })
 }
 
 fn openstack_rule_json(rule: &OpenStackRule) -> Value {

@@ -16,7 +16,6 @@ mod nftables_ruleset;
 mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
-mod unsupported;
 
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
@@ -26,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
 pub use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
-pub use azure_nsg_rules::AzureNsgRulesDataSource;
+pub use azure_nsg_rules::AZURE_NSG_RULES;
 pub use catalog::CatalogDataSource;
 pub use flows::FlowsDataSource;
 pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
@@ -74,7 +73,7 @@ pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
         Box::new(AwsSecurityGroupAuditDataSource::default()),
         Box::new(AWS_SECURITY_GROUP_RULES),
-        Box::new(AzureNsgRulesDataSource),
+        Box::new(AZURE_NSG_RULES),
         Box::new(CatalogDataSource),
         Box::new(FlowsDataSource),
         Box::new(GCP_FIREWALL_RULES),

@@ -355,8 +355,12 @@ pub trait Target: Sync {
 }
 
 /// Every tier-based target, in the order `--help` lists them.
-pub fn all() -> [&'static dyn Target; 2] {
-    [&super::aws::AwsTarget, &super::gcp::GcpTarget]
+pub fn all() -> [&'static dyn Target; 3] {
+    [
+        &super::aws::AwsTarget,
+        &super::gcp::GcpTarget,
+        &super::azure::AzureTarget,
+    ]
 }
 
 /// The roles the expansion placed on `tier` (`platform/role`), for the targets' per-tier summaries.
