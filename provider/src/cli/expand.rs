@@ -5,13 +5,11 @@ use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-use super::selection::{Selected, SelectionArgs};
+use super::selection::SelectionArgs;
 use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
 use crate::engine::{Expansion, Reason, Rule, RulePorts, SkippedFlow};
-use crate::targets::common::{UnsupportedPolicy, Widening};
-use crate::targets::openstack::{self, OpenStackOptions, OpenStackPeer, OpenStackRule};
 use crate::targets::target::{self as targets, Location, OptionValue, Options, Shape, TargetError};
 
 /// `portmatrix expand` arguments.
@@ -43,12 +41,6 @@ struct FormatArgs {
     csv: bool,
 }
 
-/// The shapes not yet served through [`targets::Target`], with what they produce.
-const OTHER_SHAPES: [(&str, &str); 1] = [(
-    "openstack",
-    "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)",
-)];
-
 /// `--target`'s values: `flows`, then every target.
 fn target_names() -> PossibleValuesParser {
     let flows = PossibleValue::new("flows")
@@ -56,10 +48,7 @@ fn target_names() -> PossibleValuesParser {
     let targets = targets::all()
         .into_iter()
         .map(|target| PossibleValue::new(target.name()).help(target.about()));
-    let others = OTHER_SHAPES
-        .into_iter()
-        .map(|(name, about)| PossibleValue::new(name).help(about));
-    PossibleValuesParser::new(std::iter::once(flows).chain(targets).chain(others))
+    PossibleValuesParser::new(std::iter::once(flows).chain(targets))
 }
 
 /// The options of every target, once per name: the flags of `expand`.
@@ -216,12 +205,7 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
     let options = match target {
         Some(target) => Some(target_options(args, target)?),
         None => {
-            if let Some(name) = args
-                .options
-                .given
-                .keys()
-                .find(|name| args.target == "flows" || **name != "unsupported_flows")
-            {
+            if let Some(name) = args.options.given.keys().next() {
                 return Err(format!(
                     "{} is not an option of --target {}",
                     flag(name),
@@ -237,7 +221,7 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
             options.platform_order = selected.platforms.clone();
             shaped(target, &selected.expansion, &options)?
         }
-        _ => render(args, &selected)?,
+        _ => flows(&selected.expansion),
     };
     let output = if args.format.json {
         to_json(&rendered.json)?
@@ -339,41 +323,6 @@ fn shaped(
     })
 }
 
-fn render(args: &ExpandArgs, selected: &Selected) -> Result<Rendered, String> {
-    let expansion = &selected.expansion;
-    let policy = match args.options.given.get("unsupported_flows") {
-        Some(given) => given.concat().parse::<UnsupportedPolicy>()?,
-        None => UnsupportedPolicy::default(),
-    };
-    match args.target.as_str() {
-        "openstack" => openstack_rules(
-            expansion,
-            &OpenStackOptions {
-                unsupported_flows: policy,
-                ..OpenStackOptions::default()
-            },
-        ),
-        _ => Ok(flows(expansion)),
-    }
-}
-
-/// Roles placed on `tier`.
-fn roles(expansion: &Expansion, tier: &str) -> Vec<String> {
-    expansion
-        .tiers
-        .iter()
-        .find(|(name, _)| name == tier)
-        .map(|(_, roles)| roles.clone())
-        .unwrap_or_default()
-}
-
-fn widened_json(widened: &[Widening]) -> Vec<Value> {
-    widened
-        .iter()
-        .map(|w| json!({"rule": w.rule, "flow": w.flow, "opened": w.opened}))
-        .collect()
-}
-
 /// The expansion's warnings followed by the target's.
 fn all_warnings(expansion: &Expansion, target: &[String]) -> Vec<String> {
     expansion.warnings.iter().chain(target).cloned().collect()
@@ -458,79 +407,4 @@ fn flows(expansion: &Expansion) -> Rendered {
         table,
         warnings: expansion.warnings.clone(),
     }
-}
-
-fn openstack_rule_json(rule: &OpenStackRule) -> Value {
-    let (remote_tier, remote_ip_prefix, endpoint) = match &rule.peer {
-        OpenStackPeer::Tier(tier) => (json!(tier), Value::Null, Value::Null),
-        OpenStackPeer::Cidr { endpoint, cidr } => (Value::Null, json!(cidr), json!(endpoint)),
-    };
-    json!({
-        "tier": rule.tier,
-        "direction": rule.direction.to_string(),
-        "ethertype": rule.ethertype.to_string(),
-        "protocol": rule.protocol,
-        "port_range_min": rule.port_range_min,
-        "port_range_max": rule.port_range_max,
-        "remote_tier": remote_tier,
-        "remote_ip_prefix": remote_ip_prefix,
-        "endpoint": endpoint,
-        "description": rule.description,
-        "platforms": rule.platforms,
-        "purposes": rule.purposes,
-    })
-}
-
-/// OpenStack Neutron security group rules, shaped like the outputs of `portmatrix_openstack_secgroup_rules`.
-fn openstack_rules(expansion: &Expansion, options: &OpenStackOptions) -> Result<Rendered, String> {
-    let set = openstack::security_group_rules(expansion, options).map_err(|e| e.to_string())?;
-    let mut table = Table::new(&[
-        "DIRECTION",
-        "KEY",
-        "ETHERTYPE",
-        "PROTOCOL",
-        "PORTS",
-        "REMOTE",
-        "DESCRIPTION",
-    ]);
-    for (key, rule) in set.ingress.iter().chain(&set.egress) {
-        table.row(vec![
-            rule.direction.to_string(),
-            key.clone(),
-            rule.ethertype.to_string(),
-            rule.protocol.clone(),
-            rule.ports.clone(),
-            rule.peer.key(),
-            rule.description.clone(),
-        ]);
-    }
-    let rules = |map: &std::collections::BTreeMap<String, OpenStackRule>| -> Map<String, Value> {
-        map.iter()
-            .map(|(k, r)| (k.clone(), openstack_rule_json(r)))
-            .collect()
-    };
-    let tiers: Map<String, Value> = set
-        .tiers
-        .iter()
-        .map(|(name, counts)| {
-            (
-                name.clone(),
-                json!({"ingress": counts.ingress, "egress": counts.egress, "roles": roles(expansion, name)}),
-            )
-        })
-        .collect();
-    let warnings = all_warnings(expansion, &set.warnings);
-    Ok(Rendered {
-        json: json!({
-            "target": "openstack",
-            "ingress": rules(&set.ingress),
-            "egress": rules(&set.egress),
-            "tiers": tiers,
-            "widened": widened_json(&set.widened),
-            "not_needed": expansion.not_needed.iter().map(skipped_json).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }),
-        table,
-        warnings,
-    })
 }

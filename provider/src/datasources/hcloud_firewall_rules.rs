@@ -1,14 +1,51 @@
 //! `portmatrix_hcloud_firewall_rules`: the `rule` blocks of one `hcloud_firewall` per tier.
 
 use super::flows::{echo_config, push_outcome, skipped_type, tier_roles, SELECTION_INPUTS};
-use super::openstack_secgroup_rules::{unsupported_policy, widened_type, widened_value};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::targets::common::{UnsupportedPolicy, Widening};
 use crate::targets::hcloud::{self, Direction, HcloudError, HcloudOptions, HcloudRule, Limit};
 use std::collections::BTreeMap;
+
+/// The object type of `widened` entries.
+fn widened_type() -> CtyType {
+    CtyType::object([
+        ("rule", CtyType::String),
+        ("flow", CtyType::String),
+        ("opened", CtyType::String),
+    ])
+}
+
+/// A `widened` entry.
+fn widened_value(widening: &Widening) -> Value {
+    Value::object([
+        ("rule", Value::string(&widening.rule)),
+        ("flow", Value::string(&widening.flow)),
+        ("opened", Value::string(&widening.opened)),
+    ])
+}
+
+/// `unsupported_flows` of a configuration: the default when unset or unknown, or the diagnostic for a bad value.
+fn unsupported_policy(config: &Value) -> Result<UnsupportedPolicy, Diagnostic> {
+    match config.get_attr(UNSUPPORTED_FLOWS).and_then(Value::as_str) {
+        None => Ok(UnsupportedPolicy::default()),
+        Some(text) => text.parse().map_err(|detail: String| {
+            Diagnostic::error("Invalid unsupported_flows", capitalized(&detail))
+                .at(AttributePath::root().attr(UNSUPPORTED_FLOWS))
+        }),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
 
 /// The `portmatrix_hcloud_firewall_rules` data source.
 pub struct HcloudFirewallRulesDataSource;

@@ -32,7 +32,7 @@ pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
 pub use hcloud_firewall_rules::HcloudFirewallRulesDataSource;
 pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub use nftables_ruleset::NftablesRulesetDataSource;
-pub use openstack_secgroup_rules::OpenStackSecgroupRulesDataSource;
+pub use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
 pub use target_rules::TargetDataSource;
 
 /// One `data "portmatrix_…"` type.
@@ -80,7 +80,7 @@ pub fn all() -> Vec<Box<dyn DataSource>> {
         Box::new(HcloudFirewallRulesDataSource),
         Box::new(KubernetesNetworkPoliciesDataSource),
         Box::new(NftablesRulesetDataSource),
-        Box::new(OpenStackSecgroupRulesDataSource),
+        Box::new(OPENSTACK_SECGROUP_RULES),
     ];
     sources.sort_by_key(|source| source.type_name());
     sources

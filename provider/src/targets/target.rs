@@ -355,11 +355,12 @@ pub trait Target: Sync {
 }
 
 /// Every tier-based target, in the order `--help` lists them.
-pub fn all() -> [&'static dyn Target; 3] {
+pub fn all() -> [&'static dyn Target; 4] {
     [
         &super::aws::AwsTarget,
         &super::gcp::GcpTarget,
         &super::azure::AzureTarget,
+        &super::openstack::OpenStackTarget,
     ]
 }
 
