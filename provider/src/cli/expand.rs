@@ -179,7 +179,9 @@ fn option_value(name: &str, shape: &Shape, given: &[String]) -> Result<OptionVal
 
 /// A target's problem as the command line names it: the flag (and key) to fix, and how.
 fn cli_error(error: &TargetError) -> String {
-    let Location::Option { name, key, index } = &error.location;
+    let Location::Option { name, key, index } = &error.location else {
+        return format!("--tier: {}", error.detail);
+    };
     let mut at = flag(name);
     if let Some(key) = key {
         at.push_str(&format!(" {key}"));

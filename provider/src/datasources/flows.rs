@@ -139,16 +139,6 @@ pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// The roles the expansion placed on `tier` (`platform/role`), for the targets' per-tier summaries.
-pub fn tier_roles(expansion: &Expansion, tier: &str) -> Vec<String> {
-    expansion
-        .tiers
-        .iter()
-        .find(|(name, _)| name == tier)
-        .map(|(_, roles)| roles.clone())
-        .unwrap_or_default()
-}
-
 /// Appends `not_needed` and `warnings` (the engine's, then the target's) to a target's result.
 pub fn push_outcome(
     attributes: &mut Vec<(String, Value)>,

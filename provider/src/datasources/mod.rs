@@ -29,7 +29,7 @@ pub use azure_nsg_rules::AZURE_NSG_RULES;
 pub use catalog::CatalogDataSource;
 pub use flows::FlowsDataSource;
 pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
-pub use hcloud_firewall_rules::HcloudFirewallRulesDataSource;
+pub use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
 pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub use nftables_ruleset::NftablesRulesetDataSource;
 pub use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
@@ -77,7 +77,7 @@ pub fn all() -> Vec<Box<dyn DataSource>> {
         Box::new(CatalogDataSource),
         Box::new(FlowsDataSource),
         Box::new(GCP_FIREWALL_RULES),
-        Box::new(HcloudFirewallRulesDataSource),
+        Box::new(HCLOUD_FIREWALL_RULES),
         Box::new(KubernetesNetworkPoliciesDataSource),
         Box::new(NftablesRulesetDataSource),
         Box::new(OPENSTACK_SECGROUP_RULES),

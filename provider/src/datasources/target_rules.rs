@@ -130,14 +130,34 @@ fn options(config: &Value, target: &dyn Target) -> Options {
 /// A target error as a diagnostic on the attribute (and map key) that can fix it. Terraform locates a path only
 /// down to one key below an attribute, so an element of a map entry's list is named in the detail.
 pub(super) fn diagnostic(error: TargetError) -> Diagnostic {
-    let Location::Option { name, key, index } = error.location;
-    let mut path = AttributePath::root().attr(name);
-    if let Some(key) = key {
-        path = path.key(key);
-    }
-    let detail = match index {
-        Some(index) => format!("{path}[{index}]: {}", error.detail),
-        None => error.detail,
+    let (path, detail) = match error.location {
+        Location::Option {
+            name,
+            key: None,
+            index,
+        } => {
+            let path = AttributePath::root().attr(name);
+            (
+                match index {
+                    Some(index) => path.index(index as i64),
+                    None => path,
+                },
+                error.detail,
+            )
+        }
+        Location::Option {
+            name,
+            key: Some(key),
+            index,
+        } => {
+            let path = AttributePath::root().attr(name).key(key);
+            let detail = match index {
+                Some(index) => format!("{path}[{index}]: {}", error.detail),
+                None => error.detail,
+            };
+            (path, detail)
+        }
+        Location::Tiers => (AttributePath::root().attr("tier"), error.detail),
     };
     Diagnostic::error(error.summary, detail).at(path)
 }

@@ -28,6 +28,15 @@ pub fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
     )
 }
 
+/// `text` as a sentence: capital first, full stop last.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
 /// The `unsupported_flows` policy given, or the error for a bad one.
 pub fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, TargetError> {
     match options.text(UNSUPPORTED_FLOWS) {

@@ -247,6 +247,8 @@ pub enum Location {
         /// The element of that entry's list, when the problem is one element.
         index: Option<usize>,
     },
+    /// The tiers the user defines (too many rules for one tier's firewall: split the tier).
+    Tiers,
 }
 
 impl Location {
@@ -355,12 +357,13 @@ pub trait Target: Sync {
 }
 
 /// Every tier-based target, in the order `--help` lists them.
-pub fn all() -> [&'static dyn Target; 4] {
+pub fn all() -> [&'static dyn Target; 5] {
     [
         &super::aws::AwsTarget,
         &super::gcp::GcpTarget,
         &super::azure::AzureTarget,
         &super::openstack::OpenStackTarget,
+        &super::hcloud::HcloudTarget,
     ]
 }
 

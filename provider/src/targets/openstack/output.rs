@@ -6,7 +6,7 @@ use super::{
     OpenStackRuleSet,
 };
 use crate::engine::Expansion;
-use crate::targets::common::{Widening, UNSUPPORTED_FLOWS};
+use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
     skipped_shape, tier_roles, Location, OptionValue, Options, OutputField, Rows, Shape, Shaped,
     Tabular, Target, TargetError, TargetOption, NOT_NEEDED, WARNINGS,
@@ -18,15 +18,6 @@ const ETHERTYPES: &str = "ethertypes";
 
 /// OpenStack Neutron security group rules, one security group per tier.
 pub struct OpenStackTarget;
-
-/// `text` as a sentence: capital first, full stop last.
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
-    }
-}
 
 /// The OpenStack options given, or the errors of the bad ones.
 fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetError>> {
