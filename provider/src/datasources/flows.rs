@@ -61,18 +61,7 @@ fn flow_type() -> CtyType {
 
 /// The object type of `not_needed` entries, shared with the target data sources.
 pub fn skipped_type() -> CtyType {
-    CtyType::object(
-        [
-            "platform",
-            "from_role",
-            "to_role",
-            "protocol",
-            "ports",
-            "purpose",
-            "reason",
-        ]
-        .map(|f| (f, CtyType::String)),
-    )
+    super::target_rules::cty_type(&crate::targets::target::skipped_shape())
 }
 
 /// A `not_needed` entry.

@@ -37,7 +37,7 @@ impl TargetDataSource {
 }
 
 /// The cty type of a shape.
-fn cty_type(shape: &Shape) -> CtyType {
+pub(super) fn cty_type(shape: &Shape) -> CtyType {
     match shape {
         Shape::Text => CtyType::String,
         Shape::Number => CtyType::Number,

@@ -139,6 +139,14 @@ pub fn skipped_shape() -> Shape {
     )
 }
 
+/// The `not_needed` and `warnings` fields, described by `not_needed` and `warnings`.
+pub fn outcome_fields(not_needed: &str, warnings: &str) -> [OutputField; 2] {
+    [
+        OutputField::new(NOT_NEEDED, Shape::list(skipped_shape()), not_needed),
+        OutputField::new(WARNINGS, Shape::texts(), warnings),
+    ]
+}
+
 /// A value given for an option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

@@ -4,8 +4,8 @@
 use super::{security_group_rules, AwsOptions, AwsPeer, AwsRule, AwsRuleSet, QuotaError};
 use crate::engine::Expansion;
 use crate::targets::target::{
-    skipped_shape, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular, Target,
-    TargetError, TargetOption, NOT_NEEDED, WARNINGS,
+    outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular, Target,
+    TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -289,7 +289,7 @@ impl Target for AwsTarget {
             ("to_port", Shape::Number),
             ("extra_ports", Shape::texts()),
         ]);
-        vec![
+        [
             OutputField::new(
                 "ingress",
                 Shape::map(rule_shape("source_tier")),
@@ -318,19 +318,15 @@ impl Target for AwsTarget {
                 "Port ranges opened wider than the catalogs ask to fit the quota (only with `widen_to_fit`), with the \
                  `extra_ports` each one opens.",
             ),
-            OutputField::new(
-                NOT_NEEDED,
-                Shape::list(skipped_shape()),
+        ]
+        .into_iter()
+        .chain(outcome_fields(
                 "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
                  the overlay network).",
-            ),
-            OutputField::new(
-                WARNINGS,
-                Shape::texts(),
                 "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a port \
                  parameter, a role on no tier), naming the fix.",
-            ),
-        ]
+        ))
+        .collect()
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {

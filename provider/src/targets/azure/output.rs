@@ -11,8 +11,8 @@ use crate::targets::common::{
     UNSUPPORTED_FLOWS,
 };
 use crate::targets::target::{
-    null_if_empty, skipped_shape, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular,
-    Target, TargetError, TargetOption, NOT_NEEDED, WARNINGS,
+    null_if_empty, outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular,
+    Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -288,7 +288,7 @@ impl Target for AzureTarget {
             ("outbound_rules", Shape::Number),
             ("roles", Shape::texts()),
         ]);
-        vec![
+        [
             OutputField::new(
                 "rules",
                 Shape::map(rule),
@@ -309,19 +309,15 @@ impl Target for AzureTarget {
                  `outbound_rules` and the `roles` placed on it.",
             ),
             widened_field(),
-            OutputField::new(
-                NOT_NEEDED,
-                Shape::list(skipped_shape()),
+        ]
+        .into_iter()
+        .chain(outcome_fields(
                 "Catalog flows that need no security rule, with the `reason` (for example pod traffic inside the \
                  overlay network).",
-            ),
-            OutputField::new(
-                WARNINGS,
-                Shape::texts(),
                 "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, \
                  a role on no tier) or a flow left out by `unsupported_flows = \"skip\"`, naming the fix.",
-            ),
-        ]
+        ))
+        .collect()
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {

@@ -7,8 +7,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    skipped_shape, tier_roles, Location, Options, OutputField, Rows, Shape, Shaped, Tabular,
-    Target, TargetError, TargetOption, NOT_NEEDED, WARNINGS,
+    outcome_fields, tier_roles, Location, Options, OutputField, Rows, Shape, Shaped, Tabular,
+    Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -237,7 +237,7 @@ impl Target for HcloudTarget {
             ("flow", Shape::Text),
             ("opened", Shape::Text),
         ]);
-        vec![
+        [
             OutputField::new(
                 "firewalls",
                 Shape::map(firewall),
@@ -255,23 +255,19 @@ impl Target for HcloudTarget {
                 "Rules wider than the catalogs ask (only with `unsupported_flows = \"widen\"`): the `rule` key, \
                  the catalog `flow` it stands for, and what it `opened`.",
             ),
-            OutputField::new(
-                NOT_NEEDED,
-                Shape::list(skipped_shape()),
+        ]
+        .into_iter()
+        .chain(outcome_fields(
                 "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
                  overlay network).",
-            ),
-            OutputField::new(
-                WARNINGS,
-                Shape::texts(),
                 "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
                  parameter, a role on no tier), a peer has no address of the flow's family, or \
                  `unsupported_flows = \"skip\"` left a flow out. Last, one warning when rules allow private \
                  addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
                  and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
                  Networks, so such rules have no effect on it.",
-            ),
-        ]
+        ))
+        .collect()
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {

@@ -8,8 +8,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    skipped_shape, tier_roles, Location, OptionValue, Options, OutputField, Rows, Shape, Shaped,
-    Tabular, Target, TargetError, TargetOption, NOT_NEEDED, WARNINGS,
+    outcome_fields, tier_roles, Location, OptionValue, Options, OutputField, Rows, Shape, Shaped,
+    Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -246,7 +246,7 @@ impl Target for OpenStackTarget {
             ("flow", Shape::Text),
             ("opened", Shape::Text),
         ]);
-        vec![
+        [
             OutputField::new(
                 "ingress",
                 Shape::map(rule()),
@@ -273,20 +273,16 @@ impl Target for OpenStackTarget {
                 "Rules wider than the catalogs ask (only with `unsupported_flows = \"widen\"`): the `rule` \
                  (`direction key`), the catalog `flow` it stands for, and what it `opened`.",
             ),
-            OutputField::new(
-                NOT_NEEDED,
-                Shape::list(skipped_shape()),
+        ]
+        .into_iter()
+        .chain(outcome_fields(
                 "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
                  the overlay network).",
-            ),
-            OutputField::new(
-                WARNINGS,
-                Shape::texts(),
                 "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
                  parameter, a role on no tier), a protocol does not exist in the family `ethertypes` allows, or \
                  `unsupported_flows = \"skip\"` left a flow out.",
-            ),
-        ]
+        ))
+        .collect()
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
