@@ -34,7 +34,7 @@ struct Case {
     outputs: &'static [&'static str],
 }
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 6] = [
     Case {
         target: "aws",
         data_source: "portmatrix_aws_security_group_rules",
@@ -98,6 +98,24 @@ const CASES: [Case; 5] = [
             "lb=203.0.113.32/28",
         ],
         outputs: &["firewalls", "widened"],
+    },
+    Case {
+        target: "nftables",
+        data_source: "portmatrix_nftables_ruleset",
+        hcl: "tier_addresses = { master = [\"10.0.1.0/24\"], worker = [\"10.0.2.0/24\", \"fd00:2::/64\"], lb = [\"10.0.3.5\"] }\n  pod_cidrs = [\"10.244.0.0/16\"]\n  output_policy = \"accept\"",
+        flags: &[
+            "--tier-addresses",
+            "master=10.0.1.0/24",
+            "--tier-addresses",
+            "worker=10.0.2.0/24,fd00:2::/64",
+            "--tier-addresses",
+            "lb=10.0.3.5",
+            "--pod-cidrs",
+            "10.244.0.0/16",
+            "--output-policy",
+            "accept",
+        ],
+        outputs: &["rulesets", "cloud_init"],
     },
 ];
 

@@ -31,7 +31,7 @@ pub use flows::FlowsDataSource;
 pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
 pub use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
 pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
-pub use nftables_ruleset::NftablesRulesetDataSource;
+pub use nftables_ruleset::NFTABLES_RULESET;
 pub use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
 pub use target_rules::TargetDataSource;
 
@@ -79,7 +79,7 @@ pub fn all() -> Vec<Box<dyn DataSource>> {
         Box::new(GCP_FIREWALL_RULES),
         Box::new(HCLOUD_FIREWALL_RULES),
         Box::new(KubernetesNetworkPoliciesDataSource),
-        Box::new(NftablesRulesetDataSource),
+        Box::new(NFTABLES_RULESET),
         Box::new(OPENSTACK_SECGROUP_RULES),
     ];
     sources.sort_by_key(|source| source.type_name());

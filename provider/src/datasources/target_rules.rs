@@ -76,27 +76,35 @@ pub(super) fn option_names(target: &dyn Target) -> Vec<&'static str> {
     target.options().iter().map(|option| option.name).collect()
 }
 
-/// An option's value in the target's terms; `None` when null or not yet wholly known.
+/// An option's value in the target's terms; `None` when null or unknown. Elements not known yet are
+/// [`OptionValue::Unknown`], so that validation judges the known ones at their place.
 fn option_value(shape: &Shape, value: &Value) -> Option<OptionValue> {
-    if value.is_null() || !value.is_wholly_known() {
+    if value.is_null() || value.is_unknown() {
         return None;
     }
+    let element = |shape: &Shape, item: &Value| {
+        if item.is_unknown() {
+            Some(OptionValue::Unknown)
+        } else {
+            option_value(shape, item)
+        }
+    };
     Some(match shape {
         Shape::Text => OptionValue::Text(value.as_str()?.to_string()),
         Shape::Number => OptionValue::Number(value.as_number()?.to_string()),
         Shape::Bool => OptionValue::Bool(value.as_bool()?),
-        Shape::List(element) => OptionValue::List(
+        Shape::List(shape) => OptionValue::List(
             value
                 .as_elements()?
                 .iter()
-                .filter_map(|item| option_value(element, item))
+                .filter_map(|item| element(shape, item))
                 .collect(),
         ),
-        Shape::Map(element) => OptionValue::Map(
+        Shape::Map(shape) => OptionValue::Map(
             value
                 .as_map()?
                 .iter()
-                .filter_map(|(key, item)| Some((key.clone(), option_value(element, item)?)))
+                .filter_map(|(key, item)| Some((key.clone(), element(shape, item)?)))
                 .collect(),
         ),
         Shape::Object(_) => return None,

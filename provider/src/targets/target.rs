@@ -161,6 +161,8 @@ pub enum OptionValue {
     List(Vec<OptionValue>),
     /// A map.
     Map(BTreeMap<String, OptionValue>),
+    /// An element not known yet (Terraform validates configurations before every value is known).
+    Unknown,
 }
 
 /// The options given to a target (absent ones take their defaults), and the order the platforms were selected in.
@@ -365,13 +367,14 @@ pub trait Target: Sync {
 }
 
 /// Every tier-based target, in the order `--help` lists them.
-pub fn all() -> [&'static dyn Target; 5] {
+pub fn all() -> [&'static dyn Target; 6] {
     [
         &super::aws::AwsTarget,
         &super::gcp::GcpTarget,
         &super::azure::AzureTarget,
         &super::openstack::OpenStackTarget,
         &super::hcloud::HcloudTarget,
+        &super::nftables::NftablesTarget,
     ]
 }
 
