@@ -126,7 +126,10 @@ impl Args for TargetOptionArgs {
                     Shape::Map(_) => arg
                         .action(ArgAction::Append)
                         .value_name("TIER=VALUE[,VALUE...]"),
-                    Shape::List(_) => arg.action(ArgAction::Append).value_delimiter(','),
+                    Shape::List(_) => arg
+                        .action(ArgAction::Append)
+                        .value_delimiter(',')
+                        .value_name("VALUE[,VALUE...]"),
                     Shape::Number => arg.action(ArgAction::Set).value_name("N"),
                     Shape::Text | Shape::Object(_) => {
                         arg.action(ArgAction::Set).value_name("VALUE")
