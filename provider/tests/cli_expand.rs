@@ -135,7 +135,7 @@ fn aws_quota_is_an_input_error() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.starts_with(
-            "error: rules_per_group: tier \"master\" needs 2 IPv4 ingress rules, over the limit of 1"
+            "error: --rules-per-group: tier \"master\" needs 2 IPv4 ingress rules, over the limit of 1"
         ),
         "{}",
         run.stderr
@@ -515,4 +515,64 @@ fn cert_manager_webhook_follows_the_pod_network_and_the_host_network_option() {
         );
         assert_eq!(run.stderr, "", "{pod_network}");
     }
+}
+
+/// Target flags come from the targets' option definitions: each belongs to the targets that define it, a
+/// required option is required, and a problem names the flag (and key, and element) to fix.
+#[test]
+fn target_flags_come_from_the_option_definitions() {
+    let run = expand(&[&ETCD[..], &["--target", "aws", "--priority", "3"]].concat());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "--priority is not an option of --target aws (its options: --rules-per-group, --widen-to-fit, \
+             --all-traffic-within-tier)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = expand(&[&ETCD[..], &["--priority", "3"]].concat());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--priority is not an option of --target flows"),
+        "{}",
+        run.stderr
+    );
+    let run = expand(&[&ETCD[..], &["--target", "nftables"]].concat());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--target nftables needs --tier-addresses"),
+        "{}",
+        run.stderr
+    );
+    let bad = [
+        "--target",
+        "nftables",
+        "--tier-addresses",
+        "master=10.0.1.0/24,zz",
+    ];
+    let run = expand(&[&ETCD[..], &bad[..]].concat());
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "--tier-addresses master (value 2): \"zz\" is not an IP address or CIDR block"
+        ),
+        "{}",
+        run.stderr
+    );
+    let good = [
+        "--target",
+        "nftables",
+        "--tier-addresses",
+        "master=10.0.1.0/24",
+        "--json",
+    ];
+    let run = expand(&[&ETCD[..], &good[..]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let ruleset = json["rulesets"]["master"].as_str().expect("a ruleset");
+    assert!(ruleset.contains("table inet portmatrix"), "{ruleset}");
+    assert!(ruleset.contains("10.0.0.0/16"), "{ruleset}");
 }

@@ -1,18 +1,16 @@
 //! `portmatrix expand`: the rule set of a selection without Terraform, as the engine's flows or a target's rules.
 
-use clap::{Args, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
-use super::selection::{Selected, SelectionArgs};
+use super::selection::SelectionArgs;
 use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
 use crate::engine::{Expansion, Reason, Rule, RulePorts, SkippedFlow};
-use crate::targets::aws::{self, AwsOptions, AwsPeer, AwsRule, Direction};
-use crate::targets::azure::{self, AzureOptions, AzureRule, Side};
-use crate::targets::common::{UnsupportedPolicy, Widening};
-use crate::targets::gcp::{self, GcpOptions, GcpRule};
-use crate::targets::openstack::{self, OpenStackOptions, OpenStackPeer, OpenStackRule};
+use crate::targets::target::{self as targets, Location, OptionValue, Options, Shape, TargetError};
 
 /// `portmatrix expand` arguments.
 #[derive(Debug, Args)]
@@ -20,33 +18,12 @@ pub(super) struct ExpandArgs {
     #[command(flatten)]
     selection: SelectionArgs,
     /// What to produce: the engine's normalized flows, or a target's rules.
-    #[arg(long, value_enum, default_value_t = Target::Flows)]
-    target: Target,
+    #[arg(long, default_value = "flows", value_parser = target_names())]
+    target: String,
     #[command(flatten)]
     format: FormatArgs,
-    /// aws: rules per security group, direction and address family (AWS's default quota is 60).
-    #[arg(long, value_name = "N", default_value_t = aws::DEFAULT_RULES_PER_GROUP,
-          value_parser = rules_per_group)]
-    rules_per_group: usize,
-    /// aws: when a group is over quota, merge neighbouring port ranges instead of failing.
-    #[arg(long)]
-    widen_to_fit: bool,
-    /// aws: one all-traffic (-1) rule per tier for traffic within the tier.
-    #[arg(long)]
-    all_traffic_within_tier: bool,
-    /// gcp, azure, openstack: flows the firewall cannot express exactly: error (fail and list them), widen
-    /// (open the narrowest rule that contains them) or skip (leave them out, with a warning).
-    #[arg(long, value_name = "POLICY", default_value = "error", value_parser = str::parse::<UnsupportedPolicy>)]
-    unsupported_flows: UnsupportedPolicy,
-}
-
-fn rules_per_group(text: &str) -> Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=1000).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{text:?} is not a rule quota: give a whole number from 1 to 1000 (AWS's default is 60)"
-        )),
-    }
+    #[command(flatten)]
+    options: TargetOptionArgs,
 }
 
 /// Output format flags of `expand`: an aligned table unless one is given.
@@ -64,20 +41,158 @@ struct FormatArgs {
     csv: bool,
 }
 
-/// The shapes `expand` can produce, each with its target's default options. A new target is a variant and an
-/// arm in [`render`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Target {
-    /// The engine's normalized flows between tiers and endpoints (as `portmatrix_flows`).
-    Flows,
-    /// AWS security group rules (as `portmatrix_aws_security_group_rules`).
-    Aws,
-    /// Google Cloud firewall rules with network tags `pm-<tier>` (as `portmatrix_gcp_firewall_rules`).
-    Gcp,
-    /// Azure network security rules in one shared NSG (as `portmatrix_azure_nsg_rules`).
-    Azure,
-    /// OpenStack Neutron security group rules (as `portmatrix_openstack_secgroup_rules`).
-    Openstack,
+/// `--target`'s values: `flows`, then every target.
+fn target_names() -> PossibleValuesParser {
+    let flows = PossibleValue::new("flows")
+        .help("The engine's normalized flows between tiers and endpoints (as portmatrix_flows)");
+    let targets = targets::all()
+        .into_iter()
+        .map(|target| PossibleValue::new(target.name()).help(target.about()));
+    PossibleValuesParser::new(std::iter::once(flows).chain(targets))
+}
+
+/// The options of every target, once per name: the flags of `expand`.
+fn all_options() -> Vec<(targets::TargetOption, Vec<&'static str>)> {
+    let mut options: Vec<(targets::TargetOption, Vec<&'static str>)> = Vec::new();
+    for target in targets::all() {
+        for option in target.options() {
+            match options.iter_mut().find(|(o, _)| o.name == option.name) {
+                Some((_, users)) => users.push(target.name()),
+                None => options.push((option, vec![target.name()])),
+            }
+        }
+    }
+    options
+}
+
+/// An option's flag: `rules_per_group` is `--rules-per-group`.
+fn flag(name: &str) -> String {
+    format!("--{}", name.replace('_', "-"))
+}
+
+/// The target options given on the command line, as written, by option name.
+#[derive(Debug, Default)]
+struct TargetOptionArgs {
+    given: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl FromArgMatches for TargetOptionArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = TargetOptionArgs::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for (option, _) in all_options() {
+            let values: Vec<String> = if option.shape == Shape::Bool {
+                if matches.get_flag(option.name) {
+                    vec!["true".to_string()]
+                } else {
+                    Vec::new()
+                }
+            } else {
+                matches
+                    .get_many::<String>(option.name)
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect()
+            };
+            if !values.is_empty() {
+                self.given.insert(option.name, values);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Args for TargetOptionArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        all_options()
+            .into_iter()
+            .fold(command, |command, (option, users)| {
+                let mut help = format!("{}: {}", users.join(", "), option.description);
+                if let Some(default) = option.default {
+                    help.push_str(&format!(" [default: {default}]"));
+                }
+                let long = option.name.replace('_', "-");
+                let arg = Arg::new(option.name).long(long).help(help);
+                command.arg(match &option.shape {
+                    Shape::Bool => arg.action(ArgAction::SetTrue),
+                    Shape::Map(element) if **element == Shape::Text => {
+                        arg.action(ArgAction::Append).value_name("TIER=VALUE")
+                    }
+                    Shape::Map(_) => arg
+                        .action(ArgAction::Append)
+                        .value_name("TIER=VALUE[,VALUE...]"),
+                    Shape::List(_) => arg
+                        .action(ArgAction::Append)
+                        .value_delimiter(',')
+                        .value_name("VALUE[,VALUE...]"),
+                    Shape::Number => arg.action(ArgAction::Set).value_name("N"),
+                    Shape::Text | Shape::Object(_) => {
+                        arg.action(ArgAction::Set).value_name("VALUE")
+                    }
+                })
+            })
+    }
+
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
+}
+
+/// The value of one option as written on the command line.
+fn option_value(name: &str, shape: &Shape, given: &[String]) -> Result<OptionValue, String> {
+    let first = || given.first().cloned().unwrap_or_default();
+    Ok(match shape {
+        Shape::Bool => OptionValue::Bool(true),
+        Shape::Number => OptionValue::Number(first()),
+        Shape::Text | Shape::Object(_) => OptionValue::Text(first()),
+        Shape::List(_) => OptionValue::List(given.iter().cloned().map(OptionValue::Text).collect()),
+        Shape::Map(element) => {
+            let mut map: BTreeMap<String, OptionValue> = BTreeMap::new();
+            for entry in given {
+                let Some((key, value)) = entry.split_once('=').filter(|(k, _)| !k.is_empty())
+                else {
+                    return Err(format!("{} {entry}: write TIER=VALUE", flag(name)));
+                };
+                if **element == Shape::Text {
+                    if map
+                        .insert(key.to_string(), OptionValue::Text(value.to_string()))
+                        .is_some()
+                    {
+                        return Err(format!("{}: {key} is given more than once", flag(name)));
+                    }
+                } else {
+                    let items = value.split(',').filter(|v| !v.is_empty());
+                    let list = map
+                        .entry(key.to_string())
+                        .or_insert(OptionValue::List(Vec::new()));
+                    if let OptionValue::List(list) = list {
+                        list.extend(items.map(|v| OptionValue::Text(v.to_string())));
+                    }
+                }
+            }
+            OptionValue::Map(map)
+        }
+    })
+}
+
+/// A target's problem as the command line names it: the flag (and key) to fix, and how.
+fn cli_error(error: &TargetError) -> String {
+    let Location::Option { name, key, index } = &error.location else {
+        return format!("--tier: {}", error.detail);
+    };
+    let mut at = flag(name);
+    if let Some(key) = key {
+        at.push_str(&format!(" {key}"));
+    }
+    if let Some(index) = index {
+        at.push_str(&format!(" (value {})", index + 1));
+    }
+    format!("{at}: {}", error.detail)
 }
 
 /// A target's output: the JSON document, the rows of the table/Markdown/CSV forms, and warnings.
@@ -89,8 +204,30 @@ struct Rendered {
 
 /// Runs `expand`.
 pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, String> {
+    let target = targets::all()
+        .into_iter()
+        .find(|target| target.name() == args.target);
+    let options = match target {
+        Some(target) => Some(target_options(args, target)?),
+        None => {
+            if let Some(name) = args.options.given.keys().next() {
+                return Err(format!(
+                    "{} is not an option of --target {}",
+                    flag(name),
+                    args.target
+                ));
+            }
+            None
+        }
+    };
     let selected = args.selection.select(catalog)?;
-    let rendered = render(args, &selected)?;
+    let rendered = match (target, options) {
+        (Some(target), Some(mut options)) => {
+            options.platform_order = selected.platforms.clone();
+            shaped(target, &selected.expansion, &options)?
+        }
+        _ => flows(&selected.expansion),
+    };
     let output = if args.format.json {
         to_json(&rendered.json)?
     } else if args.format.markdown {
@@ -107,68 +244,88 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
     })
 }
 
-fn render(args: &ExpandArgs, selected: &Selected) -> Result<Rendered, String> {
-    let expansion = &selected.expansion;
-    let policy = args.unsupported_flows;
-    match args.target {
-        Target::Flows => Ok(flows(expansion)),
-        Target::Aws => aws_rules(
-            expansion,
-            &AwsOptions {
-                rules_per_group: args.rules_per_group,
-                widen_to_fit: args.widen_to_fit,
-                all_traffic_within_tier: args.all_traffic_within_tier,
-            },
-        ),
-        Target::Gcp => gcp_rules(
-            expansion,
-            &GcpOptions {
-                unsupported_flows: policy,
-                ..GcpOptions::default()
-            },
-        ),
-        Target::Azure => azure_rules(
-            expansion,
-            &AzureOptions {
-                unsupported_flows: policy,
-                platform_order: selected.platforms.clone(),
-                ..AzureOptions::default()
-            },
-        ),
-        Target::Openstack => openstack_rules(
-            expansion,
-            &OpenStackOptions {
-                unsupported_flows: policy,
-                ..OpenStackOptions::default()
-            },
-        ),
+/// The options the command line gives `target`, checked as the data source checks them.
+fn target_options(args: &ExpandArgs, target: &dyn targets::Target) -> Result<Options, String> {
+    let definitions = target.options();
+    let mut options = Options::default();
+    for (name, given) in &args.options.given {
+        let Some(definition) = definitions.iter().find(|o| o.name == *name) else {
+            let valid: Vec<String> = definitions.iter().map(|o| flag(o.name)).collect();
+            return Err(format!(
+                "{} is not an option of --target {} (its options: {})",
+                flag(name),
+                target.name(),
+                if valid.is_empty() {
+                    "none".to_string()
+                } else {
+                    valid.join(", ")
+                }
+            ));
+        };
+        options.values.insert(
+            name.to_string(),
+            option_value(name, &definition.shape, given)?,
+        );
     }
+    if let Some(missing) = definitions
+        .iter()
+        .find(|o| o.required && !options.values.contains_key(o.name))
+    {
+        return Err(format!(
+            "--target {} needs {}",
+            target.name(),
+            flag(missing.name)
+        ));
+    }
+    let errors = target.check(&options);
+    if !errors.is_empty() {
+        return Err(lines(&errors));
+    }
+    Ok(options)
 }
 
-/// Errors of a target, one per line.
-fn target_errors<E: std::fmt::Display>(errors: &[E]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+fn lines(errors: &[TargetError]) -> String {
+    errors.iter().map(cli_error).collect::<Vec<_>>().join("\n")
 }
 
-/// Roles placed on `tier`.
-fn roles(expansion: &Expansion, tier: &str) -> Vec<String> {
-    expansion
-        .tiers
-        .iter()
-        .find(|(name, _)| name == tier)
-        .map(|(_, roles)| roles.clone())
-        .unwrap_or_default()
-}
-
-fn widened_json(widened: &[Widening]) -> Vec<Value> {
-    widened
-        .iter()
-        .map(|w| json!({"rule": w.rule, "flow": w.flow, "opened": w.opened}))
-        .collect()
+/// A target's rules, shaped like the outputs of its data source.
+fn shaped(
+    target: &dyn targets::Target,
+    expansion: &Expansion,
+    options: &Options,
+) -> Result<Rendered, String> {
+    let shaped = target.shape(expansion, options).map_err(|e| lines(&e))?;
+    let mut json = Map::new();
+    json.insert("target".into(), json!(target.name()));
+    match shaped.output.to_json().map_err(|e| e.to_string())? {
+        Value::Object(fields) => json.extend(fields),
+        other => {
+            return Err(format!(
+                "target {} gave {other} instead of fields",
+                target.name()
+            ))
+        }
+    }
+    let warnings = all_warnings(expansion, &shaped.warnings);
+    json.insert(
+        "not_needed".into(),
+        json!(expansion
+            .not_needed
+            .iter()
+            .map(skipped_json)
+            .collect::<Vec<_>>()),
+    );
+    json.insert("warnings".into(), json!(warnings));
+    let rows = shaped.output.rows();
+    let mut table = Table::new(&rows.header);
+    for row in rows.rows {
+        table.row(row);
+    }
+    Ok(Rendered {
+        json: Value::Object(json),
+        table,
+        warnings,
+    })
 }
 
 /// The expansion's warnings followed by the target's.
@@ -255,390 +412,4 @@ fn flows(expansion: &Expansion) -> Rendered {
         table,
         warnings: expansion.warnings.clone(),
     }
-}
-
-fn aws_rule_json(rule: &AwsRule) -> Value {
-    let (tier, v4, v6, list) = match &rule.peer {
-        AwsPeer::Tier(tier) => (Some(tier), None, None, None),
-        AwsPeer::Ipv4(cidr) => (None, Some(cidr), None, None),
-        AwsPeer::Ipv6(cidr) => (None, None, Some(cidr), None),
-        AwsPeer::PrefixList(id) => (None, None, None, Some(id)),
-    };
-    let peer_tier = match rule.direction {
-        Direction::Ingress => "source_tier",
-        Direction::Egress => "destination_tier",
-    };
-    let mut object = Map::new();
-    object.insert("tier".into(), json!(rule.tier));
-    object.insert(peer_tier.into(), json!(tier));
-    object.insert("cidr_ipv4".into(), json!(v4));
-    object.insert("cidr_ipv6".into(), json!(v6));
-    object.insert("prefix_list_id".into(), json!(list));
-    object.insert("endpoints".into(), json!(rule.endpoints));
-    object.insert("ip_protocol".into(), json!(rule.protocol.ip_protocol()));
-    object.insert("from_port".into(), json!(rule.from_port));
-    object.insert("to_port".into(), json!(rule.to_port));
-    object.insert("description".into(), json!(rule.description));
-    object.insert("platforms".into(), json!(rule.platforms));
-    object.insert("purposes".into(), json!(rule.purposes));
-    Value::Object(object)
-}
-
-/// The peer as the table shows it: the tier, or the address followed by the endpoint blocks it stands for.
-fn aws_peer_text(rule: &AwsRule) -> String {
-    if rule.endpoints.is_empty() {
-        rule.peer.key().to_string()
-    } else {
-        format!("{} ({})", rule.peer.key(), rule.endpoints.join(", "))
-    }
-}
-
-/// AWS security group rules, shaped like the outputs of `portmatrix_aws_security_group_rules`.
-fn aws_rules(expansion: &Expansion, options: &AwsOptions) -> Result<Rendered, String> {
-    let set = aws::security_group_rules(expansion, options).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| format!("rules_per_group: {e}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
-    let mut table = Table::new(&[
-        "DIRECTION",
-        "KEY",
-        "PROTOCOL",
-        "FROM_PORT",
-        "TO_PORT",
-        "PEER",
-        "DESCRIPTION",
-    ]);
-    let port = |n: Option<i64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
-    for (key, rule) in set.ingress.iter().chain(&set.egress) {
-        table.row(vec![
-            rule.direction.to_string(),
-            key.clone(),
-            rule.protocol.ip_protocol(),
-            port(rule.from_port),
-            port(rule.to_port),
-            aws_peer_text(rule),
-            rule.description.clone(),
-        ]);
-    }
-    let rules = |map: &std::collections::BTreeMap<String, AwsRule>| -> Map<String, Value> {
-        map.iter()
-            .map(|(k, r)| (k.clone(), aws_rule_json(r)))
-            .collect()
-    };
-    let tiers: Map<String, Value> = set
-        .tiers
-        .iter()
-        .map(|(tier, counts)| {
-            (
-                tier.clone(),
-                json!({
-                    "ingress_ipv4": counts.ingress_ipv4,
-                    "ingress_ipv6": counts.ingress_ipv6,
-                    "egress_ipv4": counts.egress_ipv4,
-                    "egress_ipv6": counts.egress_ipv6,
-                    "limit": options.rules_per_group,
-                    "roles": roles(expansion, tier),
-                }),
-            )
-        })
-        .collect();
-    let widened: Vec<Value> = set
-        .widened
-        .iter()
-        .map(|w| {
-            json!({
-                "tier": w.tier,
-                "direction": w.direction.to_string(),
-                "peer": w.peer,
-                "ip_protocol": w.protocol,
-                "from_port": w.from_port,
-                "to_port": w.to_port,
-                "extra_ports": w.extra_ports,
-            })
-        })
-        .collect();
-    let warnings = all_warnings(expansion, &set.warnings);
-    Ok(Rendered {
-        json: json!({
-            "target": "aws",
-            "ingress": rules(&set.ingress),
-            "egress": rules(&set.egress),
-            "tiers": tiers,
-            "widened": widened,
-            "not_needed": expansion.not_needed.iter().map(skipped_json).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }),
-        table,
-        warnings,
-    })
-}
-
-/// `tcp:6443,10250 udp:8472`: a rule's protocols and ports on one line.
-fn allow_text(protocol: &str, ports: &[String]) -> String {
-    if ports.is_empty() {
-        protocol.to_string()
-    } else {
-        format!("{protocol}:{}", ports.join(","))
-    }
-}
-
-/// Null for an empty list, as the data sources write optional lists.
-fn list_or_null(items: &[String]) -> Value {
-    if items.is_empty() {
-        Value::Null
-    } else {
-        json!(items)
-    }
-}
-
-fn gcp_rule_json(rule: &GcpRule) -> Value {
-    json!({
-        "name": rule.name,
-        "direction": rule.direction.to_string(),
-        "priority": rule.priority,
-        "source": rule.source.name(),
-        "source_kind": rule.source.kind(),
-        "destination": rule.destination.name(),
-        "destination_kind": rule.destination.kind(),
-        "target_tags": list_or_null(&rule.target_tags),
-        "target_service_accounts": list_or_null(&rule.target_service_accounts),
-        "source_tags": list_or_null(&rule.source_tags),
-        "source_service_accounts": list_or_null(&rule.source_service_accounts),
-        "source_ranges": list_or_null(&rule.source_ranges),
-        "destination_ranges": list_or_null(&rule.destination_ranges),
-        "allow": rule.allow.iter().map(|a| json!({"protocol": a.protocol, "ports": list_or_null(&a.ports)})).collect::<Vec<_>>(),
-        "description": rule.description,
-        "platforms": rule.platforms,
-        "purposes": rule.purposes,
-    })
-}
-
-/// Google Cloud firewall rules, shaped like the outputs of `portmatrix_gcp_firewall_rules`.
-fn gcp_rules(expansion: &Expansion, options: &GcpOptions) -> Result<Rendered, String> {
-    let set = gcp::firewall_rules(expansion, options).map_err(|e| target_errors(&e))?;
-    let mut table = Table::new(&[
-        "NAME",
-        "DIRECTION",
-        "SOURCE",
-        "DESTINATION",
-        "ALLOW",
-        "DESCRIPTION",
-    ]);
-    for rule in set.rules.values() {
-        let allow: Vec<String> = rule
-            .allow
-            .iter()
-            .map(|a| allow_text(&a.protocol, &a.ports))
-            .collect();
-        table.row(vec![
-            rule.name.clone(),
-            rule.direction.to_string(),
-            rule.source.name().to_string(),
-            rule.destination.name().to_string(),
-            allow.join(" "),
-            rule.description.clone(),
-        ]);
-    }
-    let tiers: Map<String, Value> = set
-        .tiers
-        .iter()
-        .map(|(name, tier)| {
-            (
-                name.clone(),
-                json!({
-                    "network_tag": tier.network_tag,
-                    "service_account": tier.service_account,
-                    "ranges": tier.ranges,
-                    "roles": roles(expansion, name),
-                }),
-            )
-        })
-        .collect();
-    let warnings = all_warnings(expansion, &set.warnings);
-    Ok(Rendered {
-        json: json!({
-            "target": "gcp",
-            "rules": set.rules.iter().map(|(k, r)| (k.clone(), gcp_rule_json(r))).collect::<Map<String, Value>>(),
-            "tiers": tiers,
-            "widened": widened_json(&set.widened),
-            "not_needed": expansion.not_needed.iter().map(skipped_json).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }),
-        table,
-        warnings,
-    })
-}
-
-/// `(tier, endpoint, prefixes)` of one side of an Azure rule, and its text for tables.
-fn azure_side(side: &Side) -> (Value, Value, Value, String) {
-    match side {
-        Side::Tier(tier) => (json!(tier), Value::Null, Value::Null, tier.clone()),
-        Side::Prefixes { endpoint, prefixes } => (
-            Value::Null,
-            json!(endpoint),
-            json!(prefixes),
-            format!("{endpoint}:{}", prefixes.join(",")),
-        ),
-    }
-}
-
-fn azure_rule_json(rule: &AzureRule) -> Value {
-    let (source_tier, source_endpoint, source_prefixes, _) = azure_side(&rule.source);
-    let (destination_tier, destination_endpoint, destination_prefixes, _) =
-        azure_side(&rule.destination);
-    json!({
-        "name": rule.name,
-        "tier": rule.tier,
-        "direction": rule.direction.to_string(),
-        "priority": rule.priority,
-        "protocol": rule.protocol.as_str(),
-        "destination_port_range": if rule.destination_ports.is_empty() { json!("*") } else { Value::Null },
-        "destination_port_ranges": list_or_null(&rule.destination_ports),
-        "source_tier": source_tier,
-        "source_endpoint": source_endpoint,
-        "source_address_prefixes": source_prefixes,
-        "destination_tier": destination_tier,
-        "destination_endpoint": destination_endpoint,
-        "destination_address_prefixes": destination_prefixes,
-        "description": rule.description,
-        "platforms": rule.platforms,
-        "purposes": rule.purposes,
-    })
-}
-
-/// Azure network security rules, shaped like the outputs of `portmatrix_azure_nsg_rules`.
-fn azure_rules(expansion: &Expansion, options: &AzureOptions) -> Result<Rendered, String> {
-    let set = azure::security_rules(expansion, options).map_err(|e| target_errors(&e))?;
-    let mut table = Table::new(&[
-        "NAME",
-        "DIRECTION",
-        "PRIORITY",
-        "PROTOCOL",
-        "PORTS",
-        "SOURCE",
-        "DESTINATION",
-        "DESCRIPTION",
-    ]);
-    for rule in set.rules.values() {
-        let ports = if rule.destination_ports.is_empty() {
-            "*".to_string()
-        } else {
-            rule.destination_ports.join(",")
-        };
-        table.row(vec![
-            rule.name.clone(),
-            rule.direction.to_string(),
-            rule.priority.to_string(),
-            rule.protocol.as_str().to_string(),
-            ports,
-            azure_side(&rule.source).3,
-            azure_side(&rule.destination).3,
-            rule.description.clone(),
-        ]);
-    }
-    let tiers: Map<String, Value> = set
-        .tiers
-        .iter()
-        .map(|(name, tier)| {
-            (
-                name.clone(),
-                json!({
-                    "inbound_rules": tier.inbound,
-                    "outbound_rules": tier.outbound,
-                    "roles": roles(expansion, name),
-                }),
-            )
-        })
-        .collect();
-    let warnings = all_warnings(expansion, &set.warnings);
-    Ok(Rendered {
-        json: json!({
-            "target": "azure",
-            "rules": set.rules.iter().map(|(k, r)| (k.clone(), azure_rule_json(r))).collect::<Map<String, Value>>(),
-            "tiers": tiers,
-            "widened": widened_json(&set.widened),
-            "not_needed": expansion.not_needed.iter().map(skipped_json).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }),
-        table,
-        warnings,
-    })
-}
-
-fn openstack_rule_json(rule: &OpenStackRule) -> Value {
-    let (remote_tier, remote_ip_prefix, endpoint) = match &rule.peer {
-        OpenStackPeer::Tier(tier) => (json!(tier), Value::Null, Value::Null),
-        OpenStackPeer::Cidr { endpoint, cidr } => (Value::Null, json!(cidr), json!(endpoint)),
-    };
-    json!({
-        "tier": rule.tier,
-        "direction": rule.direction.to_string(),
-        "ethertype": rule.ethertype.to_string(),
-        "protocol": rule.protocol,
-        "port_range_min": rule.port_range_min,
-        "port_range_max": rule.port_range_max,
-        "remote_tier": remote_tier,
-        "remote_ip_prefix": remote_ip_prefix,
-        "endpoint": endpoint,
-        "description": rule.description,
-        "platforms": rule.platforms,
-        "purposes": rule.purposes,
-    })
-}
-
-/// OpenStack Neutron security group rules, shaped like the outputs of `portmatrix_openstack_secgroup_rules`.
-fn openstack_rules(expansion: &Expansion, options: &OpenStackOptions) -> Result<Rendered, String> {
-    let set = openstack::security_group_rules(expansion, options).map_err(|e| e.to_string())?;
-    let mut table = Table::new(&[
-        "DIRECTION",
-        "KEY",
-        "ETHERTYPE",
-        "PROTOCOL",
-        "PORTS",
-        "REMOTE",
-        "DESCRIPTION",
-    ]);
-    for (key, rule) in set.ingress.iter().chain(&set.egress) {
-        table.row(vec![
-            rule.direction.to_string(),
-            key.clone(),
-            rule.ethertype.to_string(),
-            rule.protocol.clone(),
-            rule.ports.clone(),
-            rule.peer.key(),
-            rule.description.clone(),
-        ]);
-    }
-    let rules = |map: &std::collections::BTreeMap<String, OpenStackRule>| -> Map<String, Value> {
-        map.iter()
-            .map(|(k, r)| (k.clone(), openstack_rule_json(r)))
-            .collect()
-    };
-    let tiers: Map<String, Value> = set
-        .tiers
-        .iter()
-        .map(|(name, counts)| {
-            (
-                name.clone(),
-                json!({"ingress": counts.ingress, "egress": counts.egress, "roles": roles(expansion, name)}),
-            )
-        })
-        .collect();
-    let warnings = all_warnings(expansion, &set.warnings);
-    Ok(Rendered {
-        json: json!({
-            "target": "openstack",
-            "ingress": rules(&set.ingress),
-            "egress": rules(&set.egress),
-            "tiers": tiers,
-            "widened": widened_json(&set.widened),
-            "not_needed": expansion.not_needed.iter().map(skipped_json).collect::<Vec<_>>(),
-            "warnings": warnings,
-        }),
-        table,
-        warnings,
-    })
 }

@@ -30,6 +30,29 @@ pub fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
     decode_value(ty, json, &mut path)
 }
 
+/// Converts a `serde_json` value (the serialised output of a target) into a value of type `ty`, by the rules of
+/// [`decode_json`]: the bridge from serialisable output to typed values.
+pub fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
+    let mut path = AttributePath::root();
+    decode_value(ty, from_serde_json(value), &mut path)
+}
+
+fn from_serde_json(value: &serde_json::Value) -> Json {
+    match value {
+        serde_json::Value::Null => Json::Null,
+        serde_json::Value::Bool(b) => Json::Bool(*b),
+        serde_json::Value::Number(n) => Json::Number(n.to_string()),
+        serde_json::Value::String(s) => Json::String(s.clone()),
+        serde_json::Value::Array(items) => Json::Array(items.iter().map(from_serde_json).collect()),
+        serde_json::Value::Object(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), from_serde_json(v)))
+                .collect(),
+        ),
+    }
+}
+
 /// A parsed JSON value, numbers kept as their text.
 #[derive(Debug, Clone, PartialEq)]
 enum Json {

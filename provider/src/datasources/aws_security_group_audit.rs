@@ -4,17 +4,18 @@
 //! The only data source that reads the network: the comparison is [`crate::audit::compare`], the reading
 //! [`crate::audit::read_groups`] (built with the `aws-audit` feature), configured by the provider's `aws` block.
 
-use super::aws_security_group_rules::{
-    required_rules, validate_aws_inputs, with_aws_inputs, AWS_OPTIONS,
-};
 use super::flows::{echo_config, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
+use super::target_rules::{
+    diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
+};
 use super::DataSource;
 use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -41,7 +42,13 @@ impl AwsSecurityGroupAuditDataSource {
         stop: &CancellationToken,
         diagnostics: &mut Diagnostics,
     ) -> Option<AuditReport> {
-        let (_, expansion, rules) = required_rules(config, diagnostics)?;
+        let (options, expansion) = options_and_expansion(config, &AwsTarget, diagnostics)?;
+        let rules = aws_options(&options)
+            .and_then(|options| {
+                aws::security_group_rules(&expansion, &options).map_err(quota_errors)
+            })
+            .map_err(|errors| diagnostics.extend(errors.into_iter().map(diagnostic)))
+            .ok()?;
         let settings = match self.settings.lock() {
             Ok(settings) => settings.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -219,7 +226,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
              says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
              time when the group IDs are known (else at apply).",
         );
-        let block = with_aws_inputs(block)
+        let block = with_target_inputs(block, &AwsTarget)
             .attribute(Attribute::required(
                 SECURITY_GROUPS,
                 CtyType::map(CtyType::String),
@@ -292,7 +299,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             return;
         }
         // The read calls EC2, so validation stops at what the configuration shows.
-        validate_aws_inputs(config, diagnostics);
+        validate_target_inputs(config, &AwsTarget, diagnostics);
         let Some(groups) = config.get_attr(SECURITY_GROUPS).and_then(Value::as_map) else {
             return;
         };
@@ -325,7 +332,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     ) -> Option<Value> {
         let report = self.report(config, stop, diagnostics)?;
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
-        attributes.extend(echo_config(config, &AWS_OPTIONS));
+        attributes.extend(echo_config(config, &option_names(&AwsTarget)));
         attributes.extend(echo_config(
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],

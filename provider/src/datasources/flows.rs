@@ -61,18 +61,7 @@ fn flow_type() -> CtyType {
 
 /// The object type of `not_needed` entries, shared with the target data sources.
 pub fn skipped_type() -> CtyType {
-    CtyType::object(
-        [
-            "platform",
-            "from_role",
-            "to_role",
-            "protocol",
-            "ports",
-            "purpose",
-            "reason",
-        ]
-        .map(|f| (f, CtyType::String)),
-    )
+    super::target_rules::cty_type(&crate::targets::target::skipped_shape())
 }
 
 /// A `not_needed` entry.
@@ -137,16 +126,6 @@ pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
             )
         })
         .collect()
-}
-
-/// The roles the expansion placed on `tier` (`platform/role`), for the targets' per-tier summaries.
-pub fn tier_roles(expansion: &Expansion, tier: &str) -> Vec<String> {
-    expansion
-        .tiers
-        .iter()
-        .find(|(name, _)| name == tier)
-        .map(|(_, roles)| roles.clone())
-        .unwrap_or_default()
 }
 
 /// Appends `not_needed` and `warnings` (the engine's, then the target's) to a target's result.

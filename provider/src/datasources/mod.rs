@@ -15,7 +15,7 @@ mod kubernetes_network_policies;
 mod nftables_ruleset;
 mod openstack_secgroup_rules;
 mod selection;
-mod unsupported;
+mod target_rules;
 
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
@@ -24,15 +24,16 @@ use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
-pub use aws_security_group_rules::AwsSecurityGroupRulesDataSource;
-pub use azure_nsg_rules::AzureNsgRulesDataSource;
+pub use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
+pub use azure_nsg_rules::AZURE_NSG_RULES;
 pub use catalog::CatalogDataSource;
 pub use flows::FlowsDataSource;
-pub use gcp_firewall_rules::GcpFirewallRulesDataSource;
-pub use hcloud_firewall_rules::HcloudFirewallRulesDataSource;
+pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
+pub use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
 pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
-pub use nftables_ruleset::NftablesRulesetDataSource;
-pub use openstack_secgroup_rules::OpenStackSecgroupRulesDataSource;
+pub use nftables_ruleset::NFTABLES_RULESET;
+pub use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
+pub use target_rules::TargetDataSource;
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -71,15 +72,15 @@ pub trait DataSource: Send + Sync {
 pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
         Box::new(AwsSecurityGroupAuditDataSource::default()),
-        Box::new(AwsSecurityGroupRulesDataSource),
-        Box::new(AzureNsgRulesDataSource),
+        Box::new(AWS_SECURITY_GROUP_RULES),
+        Box::new(AZURE_NSG_RULES),
         Box::new(CatalogDataSource),
         Box::new(FlowsDataSource),
-        Box::new(GcpFirewallRulesDataSource),
-        Box::new(HcloudFirewallRulesDataSource),
+        Box::new(GCP_FIREWALL_RULES),
+        Box::new(HCLOUD_FIREWALL_RULES),
         Box::new(KubernetesNetworkPoliciesDataSource),
-        Box::new(NftablesRulesetDataSource),
-        Box::new(OpenStackSecgroupRulesDataSource),
+        Box::new(NFTABLES_RULESET),
+        Box::new(OPENSTACK_SECGROUP_RULES),
     ];
     sources.sort_by_key(|source| source.type_name());
     sources

@@ -12,6 +12,11 @@ use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod output;
+pub use output::{
+    aws_options, quota_errors, AwsTarget, ALL_TRAFFIC_WITHIN_TIER, RULES_PER_GROUP, WIDEN_TO_FIT,
+};
+
 /// AWS's default number of inbound (and of outbound) rules per security group, per address family.
 pub const DEFAULT_RULES_PER_GROUP: usize = 60;
 

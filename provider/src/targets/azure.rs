@@ -24,6 +24,9 @@ use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod output;
+pub use output::AzureTarget;
+
 /// The default prefix of rule names.
 pub const DEFAULT_PREFIX: &str = "pm-";
 

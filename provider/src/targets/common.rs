@@ -7,6 +7,75 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
+use super::target::{Options, OutputField, Shape, TargetError, TargetOption};
+use serde::Serialize;
+
+/// The option that says what to do with flows a firewall cannot express.
+pub const UNSUPPORTED_FLOWS: &str = "unsupported_flows";
+
+/// The `unsupported_flows` option: `cases` says which flows the firewall cannot express, `widen` what the wider
+/// rules open.
+pub fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
+    TargetOption::optional(
+        UNSUPPORTED_FLOWS,
+        Shape::Text,
+        Some("error"),
+        format!(
+            "What to do with flows the firewall cannot express exactly. {cases} `error` (default) fails, listing \
+             each flow with its platform and purpose; `widen` writes the nearest wider rule ({widen}) and lists \
+             each in `widened`; `skip` leaves them out and lists each in `warnings`."
+        ),
+    )
+}
+
+/// `text` as a sentence: capital first, full stop last.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}
+
+/// The `unsupported_flows` policy given, or the error for a bad one.
+pub fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, TargetError> {
+    match options.text(UNSUPPORTED_FLOWS) {
+        None => Ok(UnsupportedPolicy::default()),
+        Some(text) => text.parse().map_err(|detail: String| {
+            TargetError::option(UNSUPPORTED_FLOWS, "Invalid unsupported_flows", detail)
+        }),
+    }
+}
+
+/// The `widened` output of the targets with `unsupported_flows`, a list of [`Widening`].
+pub fn widened_field() -> OutputField {
+    OutputField::new(
+        "widened",
+        Shape::list(Shape::object([
+            ("rule", Shape::Text),
+            ("flow", Shape::Text),
+            ("opened", Shape::Text),
+        ])),
+        "Rules wider than the catalogs ask, only with `unsupported_flows = \"widen\"`: the `rule` key, the `flow` \
+         as the catalogs ask for it (tiers, protocol, ports, platform and purpose) and what the rule `opened` \
+         instead.",
+    )
+}
+
+impl From<OptionError> for TargetError {
+    fn from(error: OptionError) -> Self {
+        TargetError {
+            location: super::target::Location::Option {
+                name: error.option,
+                key: error.key,
+                index: None,
+            },
+            summary: error.summary,
+            detail: error.detail,
+        }
+    }
+}
+
 /// FNV-1a over 64 bits. Its output is fixed by its definition, so names and priorities derived from it are the
 /// same on every machine and in every release; the standard library's hashers promise neither.
 pub fn stable_hash(text: &str) -> u64 {
@@ -205,7 +274,7 @@ pub fn check_name_prefix(
 }
 
 /// A rule opened wider than the catalogs ask, because the firewall has nothing narrower.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Widening {
     /// The key of the rule that holds the wider permission.
     pub rule: String,

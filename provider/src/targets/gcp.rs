@@ -22,6 +22,9 @@ use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod output;
+pub use output::GcpTarget;
+
 /// The default prefix of rule names and network tags.
 pub const DEFAULT_PREFIX: &str = "pm-";
 

@@ -27,6 +27,9 @@ use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod output;
+pub use output::HcloudTarget;
+
 /// Rules per firewall (Hetzner API reference, "Set Rules").
 pub const MAX_RULES_PER_FIREWALL: usize = 50;
 

@@ -11,3 +11,4 @@ pub mod hcloud;
 pub mod kubernetes_network_policies;
 pub mod nftables;
 pub mod openstack;
+pub mod target;

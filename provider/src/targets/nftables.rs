@@ -21,6 +21,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+mod output;
+pub use output::NftablesTarget;
+
 /// The table every ruleset defines.
 pub const TABLE: &str = "portmatrix";
 

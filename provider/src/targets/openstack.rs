@@ -21,6 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
+mod output;
+pub use output::OpenStackTarget;
+
 /// The longest description Neutron stores (neutron-lib `DESCRIPTION_FIELD_SIZE`).
 const MAX_DESCRIPTION: usize = 255;
 

@@ -1,0 +1,357 @@
+//! GCP as a [`Target`]: its options, its output shape, and its rules as `portmatrix_gcp_firewall_rules` and
+//! `portmatrix expand --target gcp` give them.
+
+use super::{firewall_rules, GcpError, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
+use crate::engine::Expansion;
+use crate::targets::common::{
+    check_name_prefix, unsupported_flows_option, unsupported_policy, widened_field,
+    UNSUPPORTED_FLOWS,
+};
+use crate::targets::target::{
+    null_if_empty, outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular,
+    Target, TargetError, TargetOption,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const NAME_PREFIX: &str = "name_prefix";
+const TAG_PREFIX: &str = "tag_prefix";
+const SERVICE_ACCOUNTS: &str = "service_accounts";
+const TIER_RANGES: &str = "tier_ranges";
+const PRIORITY: &str = "priority";
+
+/// Google Cloud VPC firewall rules, one network tag (or service account) per tier.
+pub struct GcpTarget;
+
+/// The GCP options given, or the errors of the bad ones.
+fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
+    let mut errors = Vec::new();
+    let defaults = GcpOptions::default();
+    let text = |name: &str, default: &str| options.text(name).unwrap_or(default).to_string();
+    let name_prefix = text(NAME_PREFIX, &defaults.name_prefix);
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &name_prefix, MAX_PREFIX) {
+        errors.push(error.into());
+    }
+    let priority = match options.number(PRIORITY) {
+        None => defaults.priority,
+        Some(n) => n.parse::<u16>().unwrap_or_else(|_| {
+            errors.push(TargetError::option(
+                PRIORITY,
+                "Invalid priority",
+                format!(
+                    "{n} is not a GCP rule priority: give a whole number from 0 to 65535 (GCP's default is 1000)."
+                ),
+            ));
+            defaults.priority
+        }),
+    };
+    let unsupported_flows = unsupported_policy(options).unwrap_or_else(|error| {
+        errors.push(error);
+        defaults.unsupported_flows
+    });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(GcpOptions {
+        name_prefix,
+        tag_prefix: text(TAG_PREFIX, &defaults.tag_prefix),
+        service_accounts: options.text_map(SERVICE_ACCOUNTS),
+        tier_ranges: options.list_map(TIER_RANGES),
+        priority,
+        unsupported_flows,
+    })
+}
+
+#[derive(Serialize)]
+struct AllowOutput<'a> {
+    protocol: &'a str,
+    ports: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct RuleOutput<'a> {
+    name: &'a str,
+    direction: String,
+    priority: u16,
+    source: &'a str,
+    source_kind: &'a str,
+    destination: &'a str,
+    destination_kind: &'a str,
+    target_tags: Option<&'a [String]>,
+    target_service_accounts: Option<&'a [String]>,
+    source_tags: Option<&'a [String]>,
+    source_service_accounts: Option<&'a [String]>,
+    source_ranges: Option<&'a [String]>,
+    destination_ranges: Option<&'a [String]>,
+    allow: Vec<AllowOutput<'a>>,
+    description: &'a str,
+    platforms: &'a [String],
+    purposes: &'a [String],
+}
+
+fn rule_output(rule: &GcpRule) -> RuleOutput<'_> {
+    RuleOutput {
+        name: &rule.name,
+        direction: rule.direction.to_string(),
+        priority: rule.priority,
+        source: rule.source.name(),
+        source_kind: rule.source.kind(),
+        destination: rule.destination.name(),
+        destination_kind: rule.destination.kind(),
+        target_tags: null_if_empty(&rule.target_tags),
+        target_service_accounts: null_if_empty(&rule.target_service_accounts),
+        source_tags: null_if_empty(&rule.source_tags),
+        source_service_accounts: null_if_empty(&rule.source_service_accounts),
+        source_ranges: null_if_empty(&rule.source_ranges),
+        destination_ranges: null_if_empty(&rule.destination_ranges),
+        allow: rule
+            .allow
+            .iter()
+            .map(|a| AllowOutput {
+                protocol: &a.protocol,
+                ports: null_if_empty(&a.ports),
+            })
+            .collect(),
+        description: &rule.description,
+        platforms: &rule.platforms,
+        purposes: &rule.purposes,
+    }
+}
+
+#[derive(Serialize)]
+struct TierOutput {
+    network_tag: Option<String>,
+    service_account: Option<String>,
+    ranges: Vec<String>,
+    roles: Vec<String>,
+}
+
+struct GcpOutput {
+    set: GcpRuleSet,
+    tiers: BTreeMap<String, TierOutput>,
+}
+
+impl Serialize for GcpOutput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            rules: BTreeMap<&'a str, RuleOutput<'a>>,
+            tiers: &'a BTreeMap<String, TierOutput>,
+            widened: &'a [crate::targets::common::Widening],
+        }
+        Fields {
+            rules: self
+                .set
+                .rules
+                .iter()
+                .map(|(key, rule)| (key.as_str(), rule_output(rule)))
+                .collect(),
+            tiers: &self.tiers,
+            widened: &self.set.widened,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// `tcp:6443,10250 udp:8472`: a rule's protocols and ports on one line.
+fn allow_text(protocol: &str, ports: &[String]) -> String {
+    if ports.is_empty() {
+        protocol.to_string()
+    } else {
+        format!("{protocol}:{}", ports.join(","))
+    }
+}
+
+impl Tabular for GcpOutput {
+    fn rows(&self) -> Rows {
+        let rows = self
+            .set
+            .rules
+            .values()
+            .map(|rule| {
+                let allow: Vec<String> = rule
+                    .allow
+                    .iter()
+                    .map(|a| allow_text(&a.protocol, &a.ports))
+                    .collect();
+                vec![
+                    rule.name.clone(),
+                    rule.direction.to_string(),
+                    rule.source.name().to_string(),
+                    rule.destination.name().to_string(),
+                    allow.join(" "),
+                    rule.description.clone(),
+                ]
+            })
+            .collect();
+        Rows {
+            header: vec![
+                "NAME",
+                "DIRECTION",
+                "SOURCE",
+                "DESTINATION",
+                "ALLOW",
+                "DESCRIPTION",
+            ],
+            rows,
+        }
+    }
+}
+
+impl Target for GcpTarget {
+    fn name(&self) -> &'static str {
+        "gcp"
+    }
+
+    fn about(&self) -> &'static str {
+        "Google Cloud firewall rules with network tags pm-<tier> (as portmatrix_gcp_firewall_rules)"
+    }
+
+    fn options(&self) -> Vec<TargetOption> {
+        vec![
+            TargetOption::optional(
+                NAME_PREFIX,
+                Shape::Text,
+                Some("pm-"),
+                "Prefix of every rule name (default `pm-`): 1 to 20 characters, a lower-case letter first, then \
+                 lower-case letters, digits and `-`. Names read `<prefix><in|eg>-<source>-to-<destination>[-v6]`; \
+                 a name over GCP's 63 characters (or clashing with another) is cut and ends with 8 hex digits of a \
+                 stable hash. Firewall rule names are unique per project: give each cluster its own prefix.",
+            ),
+            TargetOption::optional(
+                TAG_PREFIX,
+                Shape::Text,
+                Some("pm-"),
+                "Prefix of each tier's network tag (default `pm-`): tier `master` is tagged `pm-master`, `_` in a \
+                 tier name becomes `-`. Put each tier's tag (see `tiers`) on its instances.",
+            ),
+            TargetOption::optional(
+                SERVICE_ACCOUNTS,
+                Shape::map(Shape::Text),
+                None,
+                "Service account e-mail per tier. When set, rules name tiers by `target_service_accounts` and \
+                 `source_service_accounts` instead of network tags; every tier then needs one, because a GCP rule \
+                 cannot mix the two.",
+            ),
+            TargetOption::optional(
+                TIER_RANGES,
+                Shape::map(Shape::texts()),
+                None,
+                "CIDR blocks of each tier's instances (IPv4 and IPv6 may be mixed; rules are split by family), used \
+                 as `destination_ranges` of egress rules between tiers: GCP egress rules cannot name tags or \
+                 service accounts as destinations. Egress rules towards a tier without ranges are not written and \
+                 one warning says so; GCP allows all egress unless a rule of yours denies it.",
+            ),
+            TargetOption::optional(
+                PRIORITY,
+                Shape::Number,
+                Some("1000"),
+                "Priority of every rule, 0 to 65535 (default 1000, GCP's default). Lower numbers win; deny rules of \
+                 your own need a lower number to override these.",
+            ),
+            unsupported_flows_option(
+                "GCP rules cannot match ICMP types (Cilium's ping asks for types 0 and 8) and take ports for tcp \
+                 and udp only (SCTP flows with ports).",
+                "every ICMP type; every SCTP port",
+            ),
+        ]
+    }
+
+    fn outputs(&self) -> Vec<OutputField> {
+        let allow = Shape::object([("protocol", Shape::Text), ("ports", Shape::texts())]);
+        let rule = Shape::object([
+            ("name", Shape::Text),
+            ("direction", Shape::Text),
+            ("priority", Shape::Number),
+            ("source", Shape::Text),
+            ("source_kind", Shape::Text),
+            ("destination", Shape::Text),
+            ("destination_kind", Shape::Text),
+            ("target_tags", Shape::texts()),
+            ("target_service_accounts", Shape::texts()),
+            ("source_tags", Shape::texts()),
+            ("source_service_accounts", Shape::texts()),
+            ("source_ranges", Shape::texts()),
+            ("destination_ranges", Shape::texts()),
+            ("allow", Shape::list(allow)),
+            ("description", Shape::Text),
+            ("platforms", Shape::texts()),
+            ("purposes", Shape::texts()),
+        ]);
+        let tier = Shape::object([
+            ("network_tag", Shape::Text),
+            ("service_account", Shape::Text),
+            ("ranges", Shape::texts()),
+            ("roles", Shape::texts()),
+        ]);
+        [
+            OutputField::new(
+                "rules",
+                Shape::map(rule),
+                "Firewall rules keyed by `name`, e.g. `pm-in-worker-to-master`, `pm-in-clients-to-worker-v6`, \
+                 `pm-eg-master-to-internet`. `direction` is `INGRESS` or `EGRESS`. Ingress rules target the \
+                 destination tier (`target_tags` or `target_service_accounts`) and name the source by \
+                 `source_tags`, `source_service_accounts` or `source_ranges`; egress rules target the source tier \
+                 and name the destination by `destination_ranges`. Unused lists are null. `allow` lists one \
+                 protocol each (`tcp`, `udp`, `icmp`, `sctp`, `ipip` for IP-in-IP, `esp`, `ah`, `58` for ICMPv6, or \
+                 another IP protocol number) with `ports` for tcp and udp (`\"6443\"`, `\"30000-32767\"`), null \
+                 for the whole protocol. `source`/`destination` name the tier or endpoint, `*_kind` says which.",
+            ),
+            OutputField::new(
+                "tiers",
+                Shape::map(tier),
+                "Every tier with its `network_tag` (null when service accounts are used), `service_account`, \
+                 `ranges` from `tier_ranges` and the `roles` placed on it.",
+            ),
+            widened_field(),
+        ]
+        .into_iter()
+        .chain(outcome_fields(
+                "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
+                 overlay network).",
+                "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, \
+                 a role on no tier, a tier's ranges for egress) or a flow left out by `unsupported_flows = \
+                 \"skip\"`, naming the fix.",
+        ))
+        .collect()
+    }
+
+    fn check(&self, options: &Options) -> Vec<TargetError> {
+        gcp_options(options).err().unwrap_or_default()
+    }
+
+    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
+        let options = gcp_options(options)?;
+        let set = firewall_rules(expansion, &options).map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| match error {
+                    GcpError::Option(option) => option.into(),
+                    GcpError::Unsupported(unsupported) => TargetError::option(
+                        UNSUPPORTED_FLOWS,
+                        "Flows GCP firewall rules cannot express",
+                        unsupported.to_string(),
+                    ),
+                })
+                .collect::<Vec<_>>()
+        })?;
+        let tiers = set
+            .tiers
+            .iter()
+            .map(|(name, tier)| {
+                let output = TierOutput {
+                    network_tag: tier.network_tag.clone(),
+                    service_account: tier.service_account.clone(),
+                    ranges: tier.ranges.clone(),
+                    roles: tier_roles(expansion, name),
+                };
+                (name.clone(), output)
+            })
+            .collect();
+        let warnings = set.warnings.clone();
+        Ok(Shaped {
+            output: Box::new(GcpOutput { set, tiers }),
+            warnings,
+        })
+    }
+}

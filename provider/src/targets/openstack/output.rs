@@ -1,0 +1,319 @@
+//! OpenStack as a [`Target`]: its options, its output shape, and its rules as
+//! `portmatrix_openstack_secgroup_rules` and `portmatrix expand --target openstack` give them.
+
+use super::{
+    security_group_rules, Ethertype, OpenStackOptions, OpenStackPeer, OpenStackRule,
+    OpenStackRuleSet,
+};
+use crate::engine::Expansion;
+use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
+use crate::targets::target::{
+    outcome_fields, tier_roles, Location, OptionValue, Options, OutputField, Rows, Shape, Shaped,
+    Tabular, Target, TargetError, TargetOption,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+const ETHERTYPES: &str = "ethertypes";
+
+/// OpenStack Neutron security group rules, one security group per tier.
+pub struct OpenStackTarget;
+
+/// The OpenStack options given, or the errors of the bad ones.
+fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetError>> {
+    let mut errors = Vec::new();
+    let mut chosen = OpenStackOptions::default();
+    if let Some(text) = options.text(UNSUPPORTED_FLOWS) {
+        match text.parse() {
+            Ok(policy) => chosen.unsupported_flows = policy,
+            Err(detail) => errors.push(TargetError::option(
+                UNSUPPORTED_FLOWS,
+                "Invalid unsupported_flows",
+                capitalized(&detail),
+            )),
+        }
+    }
+    if let Some(OptionValue::List(list)) = options.get(ETHERTYPES) {
+        let mut ethertypes = BTreeSet::new();
+        for (index, element) in list.iter().enumerate() {
+            let OptionValue::Text(text) = element else {
+                continue;
+            };
+            let at = |summary: &str, detail: String| TargetError {
+                location: Location::Option {
+                    name: ETHERTYPES,
+                    key: None,
+                    index: Some(index),
+                },
+                summary: summary.to_string(),
+                detail,
+            };
+            match text.parse::<Ethertype>() {
+                Ok(ethertype) if ethertypes.insert(ethertype) => {}
+                Ok(_) => errors.push(at(
+                    "Duplicate ethertype",
+                    format!("{text:?} is listed twice; list each ethertype once."),
+                )),
+                Err(detail) => errors.push(at("Invalid ethertype", capitalized(&detail))),
+            }
+        }
+        if list.is_empty() {
+            errors.push(TargetError::option(
+                ETHERTYPES,
+                "No ethertype",
+                "Rules between tiers need an address family: write [\"IPv4\"], [\"IPv6\"] or both, or leave \
+                 ethertypes unset for both.",
+            ));
+        }
+        chosen.ethertypes = ethertypes;
+    }
+    if errors.is_empty() {
+        Ok(chosen)
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Serialize)]
+struct RuleOutput<'a> {
+    tier: &'a str,
+    direction: String,
+    ethertype: String,
+    protocol: &'a str,
+    port_range_min: Option<i64>,
+    port_range_max: Option<i64>,
+    remote_tier: Option<&'a str>,
+    remote_ip_prefix: Option<&'a str>,
+    endpoint: Option<&'a str>,
+    description: &'a str,
+    platforms: &'a [String],
+    purposes: &'a [String],
+}
+
+fn rule_output(rule: &OpenStackRule) -> RuleOutput<'_> {
+    let (remote_tier, remote_ip_prefix, endpoint) = match &rule.peer {
+        OpenStackPeer::Tier(tier) => (Some(tier.as_str()), None, None),
+        OpenStackPeer::Cidr { endpoint, cidr } => {
+            (None, Some(cidr.as_str()), Some(endpoint.as_str()))
+        }
+    };
+    RuleOutput {
+        tier: &rule.tier,
+        direction: rule.direction.to_string(),
+        ethertype: rule.ethertype.to_string(),
+        protocol: &rule.protocol,
+        port_range_min: rule.port_range_min,
+        port_range_max: rule.port_range_max,
+        remote_tier,
+        remote_ip_prefix,
+        endpoint,
+        description: &rule.description,
+        platforms: &rule.platforms,
+        purposes: &rule.purposes,
+    }
+}
+
+fn rules_output(rules: &BTreeMap<String, OpenStackRule>) -> BTreeMap<&str, RuleOutput<'_>> {
+    rules
+        .iter()
+        .map(|(key, rule)| (key.as_str(), rule_output(rule)))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct TierOutput {
+    ingress: usize,
+    egress: usize,
+    roles: Vec<String>,
+}
+
+struct OpenStackOutput {
+    set: OpenStackRuleSet,
+    tiers: BTreeMap<String, TierOutput>,
+}
+
+impl Serialize for OpenStackOutput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            ingress: BTreeMap<&'a str, RuleOutput<'a>>,
+            egress: BTreeMap<&'a str, RuleOutput<'a>>,
+            tiers: &'a BTreeMap<String, TierOutput>,
+            widened: &'a [Widening],
+        }
+        Fields {
+            ingress: rules_output(&self.set.ingress),
+            egress: rules_output(&self.set.egress),
+            tiers: &self.tiers,
+            widened: &self.set.widened,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl Tabular for OpenStackOutput {
+    fn rows(&self) -> Rows {
+        let rows = self
+            .set
+            .ingress
+            .iter()
+            .chain(&self.set.egress)
+            .map(|(key, rule)| {
+                vec![
+                    rule.direction.to_string(),
+                    key.clone(),
+                    rule.ethertype.to_string(),
+                    rule.protocol.clone(),
+                    rule.ports.clone(),
+                    rule.peer.key(),
+                    rule.description.clone(),
+                ]
+            })
+            .collect();
+        Rows {
+            header: vec![
+                "DIRECTION",
+                "KEY",
+                "ETHERTYPE",
+                "PROTOCOL",
+                "PORTS",
+                "REMOTE",
+                "DESCRIPTION",
+            ],
+            rows,
+        }
+    }
+}
+
+impl Target for OpenStackTarget {
+    fn name(&self) -> &'static str {
+        "openstack"
+    }
+
+    fn about(&self) -> &'static str {
+        "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)"
+    }
+
+    fn options(&self) -> Vec<TargetOption> {
+        vec![
+            TargetOption::optional(
+                ETHERTYPES,
+                Shape::texts(),
+                Some("IPv4,IPv6"),
+                "Address families of the rules between tiers: `[\"IPv4\", \"IPv6\"]` (default) or one of them. A \
+                 Neutron rule that references a group matches one family only, so each family needs its own rule; \
+                 list only the families your servers use to save rules (Neutron's default quota is 100 rules per \
+                 project). Rules with endpoints follow the family of each CIDR block.",
+            ),
+            TargetOption::optional(
+                UNSUPPORTED_FLOWS,
+                Shape::Text,
+                Some("error"),
+                "What to do with flows the resource cannot write exactly: ICMP type 0 (echo reply), because the \
+                 OpenStack provider leaves a `port_range_min` of 0 out of its request (gophercloud issue #1775), \
+                 which would admit every type. `\"error\"` (default) fails listing them; `\"widen\"` opens every \
+                 ICMP type between the same peers, listed in `widened`; `\"skip\"` leaves them out, listed in \
+                 `warnings` (stateful security groups, Neutron's default, pass echo replies to allowed echo \
+                 requests anyway).",
+            ),
+        ]
+    }
+
+    fn outputs(&self) -> Vec<OutputField> {
+        let rule = || {
+            Shape::object([
+                ("tier", Shape::Text),
+                ("direction", Shape::Text),
+                ("ethertype", Shape::Text),
+                ("protocol", Shape::Text),
+                ("port_range_min", Shape::Number),
+                ("port_range_max", Shape::Number),
+                ("remote_tier", Shape::Text),
+                ("remote_ip_prefix", Shape::Text),
+                ("endpoint", Shape::Text),
+                ("description", Shape::Text),
+                ("platforms", Shape::texts()),
+                ("purposes", Shape::texts()),
+            ])
+        };
+        let tier = Shape::object([
+            ("ingress", Shape::Number),
+            ("egress", Shape::Number),
+            ("roles", Shape::texts()),
+        ]);
+        let widened = Shape::object([
+            ("rule", Shape::Text),
+            ("flow", Shape::Text),
+            ("opened", Shape::Text),
+        ]);
+        [
+            OutputField::new(
+                "ingress",
+                Shape::map(rule()),
+                "Ingress rules, keyed `tier:ethertype:protocol:ports:peer` (e.g. `master:IPv4:tcp:6443:worker`, \
+                 `master:IPv6:tcp:22:admin:2001:db8::/32`). Each goes in the security group of `tier`; its remote \
+                 side is the group of `remote_tier` or `remote_ip_prefix` of `endpoint`. `protocol` is `tcp`, \
+                 `udp`, `sctp`, `icmp`, `ipv6-icmp` or an IP protocol number (`4` IP-in-IP, `50` ESP; no ports).",
+            ),
+            OutputField::new(
+                "egress",
+                Shape::map(rule()),
+                "Egress rules, keyed like `ingress`: each goes in the security group of `tier`, towards the group \
+                 of `remote_tier` or the endpoint's block. New Neutron groups allow all egress; apply these when \
+                 your groups are created with `delete_default_rules = true`.",
+            ),
+            OutputField::new(
+                "tiers",
+                Shape::map(tier),
+                "Every tier with its numbers of `ingress` and `egress` rules and the `roles` placed on it.",
+            ),
+            OutputField::new(
+                "widened",
+                Shape::list(widened),
+                "Rules wider than the catalogs ask (only with `unsupported_flows = \"widen\"`): the `rule` \
+                 (`direction key`), the catalog `flow` it stands for, and what it `opened`.",
+            ),
+        ]
+        .into_iter()
+        .chain(outcome_fields(
+                "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
+                 the overlay network).",
+                "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
+                 parameter, a role on no tier), a protocol does not exist in the family `ethertypes` allows, or \
+                 `unsupported_flows = \"skip\"` left a flow out.",
+        ))
+        .collect()
+    }
+
+    fn check(&self, options: &Options) -> Vec<TargetError> {
+        openstack_options(options).err().unwrap_or_default()
+    }
+
+    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
+        let options = openstack_options(options)?;
+        let set = security_group_rules(expansion, &options).map_err(|error| {
+            vec![TargetError::option(
+                UNSUPPORTED_FLOWS,
+                "Flows the OpenStack security group rules cannot express",
+                error.to_string(),
+            )]
+        })?;
+        let tiers = set
+            .tiers
+            .iter()
+            .map(|(tier, counts)| {
+                let output = TierOutput {
+                    ingress: counts.ingress,
+                    egress: counts.egress,
+                    roles: tier_roles(expansion, tier),
+                };
+                (tier.clone(), output)
+            })
+            .collect();
+        let warnings = set.warnings.clone();
+        Ok(Shaped {
+            output: Box::new(OpenStackOutput { set, tiers }),
+            warnings,
+        })
+    }
+}

@@ -1,0 +1,399 @@
+//! The one abstraction every tier-based firewall implements: its options (name, type, description, default),
+//! a check of the options that holds while the rest of the input is still unknown, and the shaping of an
+//! [`Expansion`] into a serialisable output. The Terraform data sources (`datasources::target_rules`) and
+//! `portmatrix expand` are generic over it: adding a firewall is one target file, its docs and its tests.
+//!
+//! Pure like the rest of `targets`: options arrive as [`OptionValue`]s, errors name neutral [`Location`]s (an
+//! option, one entry of it, a tier, an endpoint), which the Terraform layer renders as attribute paths and the
+//! command line as flags.
+
+use crate::engine::Expansion;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The type of an option or of an output field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// Text.
+    Text,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// A list of one shape.
+    List(Box<Shape>),
+    /// A map from names to one shape.
+    Map(Box<Shape>),
+    /// An object with these fields.
+    Object(Vec<(&'static str, Shape)>),
+}
+
+impl Shape {
+    /// A list of `element`.
+    pub fn list(element: Shape) -> Shape {
+        Shape::List(Box::new(element))
+    }
+
+    /// A map of `element`.
+    pub fn map(element: Shape) -> Shape {
+        Shape::Map(Box::new(element))
+    }
+
+    /// A list of text.
+    pub fn texts() -> Shape {
+        Shape::list(Shape::Text)
+    }
+
+    /// An object.
+    pub fn object<const N: usize>(fields: [(&'static str, Shape); N]) -> Shape {
+        Shape::Object(fields.into())
+    }
+}
+
+/// One option of a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetOption {
+    /// The option's name (`rules_per_group`).
+    pub name: &'static str,
+    /// Its type.
+    pub shape: Shape,
+    /// Whether it must be given.
+    pub required: bool,
+    /// The default when it is not given, as the user would write it (`None`: no value, or see the description).
+    pub default: Option<&'static str>,
+    /// Markdown description.
+    pub description: String,
+}
+
+impl TargetOption {
+    /// An optional option.
+    pub fn optional(
+        name: &'static str,
+        shape: Shape,
+        default: Option<&'static str>,
+        description: impl Into<String>,
+    ) -> Self {
+        TargetOption {
+            name,
+            shape,
+            required: false,
+            default,
+            description: description.into(),
+        }
+    }
+
+    /// An option that must be given.
+    pub fn required(name: &'static str, shape: Shape, description: impl Into<String>) -> Self {
+        TargetOption {
+            name,
+            shape,
+            required: true,
+            default: None,
+            description: description.into(),
+        }
+    }
+}
+
+/// One field of a target's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputField {
+    /// The field's name.
+    pub name: &'static str,
+    /// Its type.
+    pub shape: Shape,
+    /// Markdown description.
+    pub description: String,
+}
+
+impl OutputField {
+    /// A field.
+    pub fn new(name: &'static str, shape: Shape, description: impl Into<String>) -> Self {
+        OutputField {
+            name,
+            shape,
+            description: description.into(),
+        }
+    }
+}
+
+/// The name of the output field every target has for catalog flows that need no rule, filled from the expansion.
+pub const NOT_NEEDED: &str = "not_needed";
+/// The name of the output field every target has for its warnings, the expansion's first.
+pub const WARNINGS: &str = "warnings";
+
+/// The shape of `not_needed` entries (an [`crate::engine::SkippedFlow`]).
+pub fn skipped_shape() -> Shape {
+    Shape::Object(
+        [
+            "platform",
+            "from_role",
+            "to_role",
+            "protocol",
+            "ports",
+            "purpose",
+            "reason",
+        ]
+        .map(|f| (f, Shape::Text))
+        .into(),
+    )
+}
+
+/// The `not_needed` and `warnings` fields, described by `not_needed` and `warnings`.
+pub fn outcome_fields(not_needed: &str, warnings: &str) -> [OutputField; 2] {
+    [
+        OutputField::new(NOT_NEEDED, Shape::list(skipped_shape()), not_needed),
+        OutputField::new(WARNINGS, Shape::texts(), warnings),
+    ]
+}
+
+/// A value given for an option.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum OptionValue {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as the decimal text it was given as (`60`, `1.5`).
+    Number(String),
+    /// Text.
+    Text(String),
+    /// A list.
+    List(Vec<OptionValue>),
+    /// A map.
+    Map(BTreeMap<String, OptionValue>),
+    /// An element not known yet (Terraform validates configurations before every value is known).
+    Unknown,
+}
+
+/// The options given to a target (absent ones take their defaults), and the order the platforms were selected in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Given options by name.
+    pub values: BTreeMap<String, OptionValue>,
+    /// The selected platforms, in the user's order (some targets rank rules by it).
+    pub platform_order: Vec<String>,
+}
+
+impl Options {
+    /// The value of option `name`, if given.
+    pub fn get(&self, name: &str) -> Option<&OptionValue> {
+        self.values.get(name)
+    }
+
+    /// Text option `name`, if given.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(OptionValue::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Number option `name` as its decimal text, if given.
+    pub fn number(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(OptionValue::Number(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Bool option `name`; `false` when not given.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.get(name), Some(OptionValue::Bool(true)))
+    }
+
+    /// The texts of list option `name` (empty when not given).
+    pub fn texts(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            Some(OptionValue::List(items)) => items.iter().filter_map(text_of).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Map-of-text option `name` (empty when not given).
+    pub fn text_map(&self, name: &str) -> BTreeMap<String, String> {
+        self.map(name)
+            .filter_map(|(k, v)| text_of(v).map(|v| (k.clone(), v)))
+            .collect()
+    }
+
+    /// Map-of-lists option `name` (empty when not given).
+    pub fn list_map(&self, name: &str) -> BTreeMap<String, Vec<String>> {
+        self.map(name)
+            .map(|(k, v)| {
+                let items = match v {
+                    OptionValue::List(items) => items.iter().filter_map(text_of).collect(),
+                    _ => Vec::new(),
+                };
+                (k.clone(), items)
+            })
+            .collect()
+    }
+
+    fn map(&self, name: &str) -> impl Iterator<Item = (&String, &OptionValue)> {
+        let map = match self.get(name) {
+            Some(OptionValue::Map(map)) => Some(map),
+            _ => None,
+        };
+        map.into_iter().flatten()
+    }
+}
+
+fn text_of(value: &OptionValue) -> Option<String> {
+    match value {
+        OptionValue::Text(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// Where a problem is, in terms of the input rather than of Terraform or the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A target option, or one entry of a map option (`key`), or one element of that entry (`index`).
+    Option {
+        /// The option's name.
+        name: &'static str,
+        /// The map key, when the problem is one entry.
+        key: Option<String>,
+        /// The element of that entry's list, when the problem is one element.
+        index: Option<usize>,
+    },
+    /// The tiers the user defines (too many rules for one tier's firewall: split the tier).
+    Tiers,
+}
+
+impl Location {
+    /// The whole option `name`.
+    pub fn option(name: &'static str) -> Self {
+        Location::Option {
+            name,
+            key: None,
+            index: None,
+        }
+    }
+}
+
+/// A problem with a target's input: where, one line saying what, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetError {
+    /// Where the fix goes.
+    pub location: Location,
+    /// One line.
+    pub summary: String,
+    /// The fix.
+    pub detail: String,
+}
+
+impl TargetError {
+    /// An error on option `name`.
+    pub fn option(
+        name: &'static str,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        TargetError {
+            location: Location::option(name),
+            summary: summary.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.summary, self.detail)
+    }
+}
+
+/// Plain rows for people: a header and one line per rule, for tables, Markdown and CSV.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rows {
+    /// Column names.
+    pub header: Vec<&'static str>,
+    /// One entry per column in each row.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A target's shaped output, typed by the target: serialisable for Terraform and JSON, and as rows for people.
+pub trait Output {
+    /// The output fields (every field of [`Target::outputs`] but `not_needed` and `warnings`) as a JSON object.
+    fn to_json(&self) -> serde_json::Result<serde_json::Value>;
+    /// The rules as rows.
+    fn rows(&self) -> Rows;
+}
+
+/// What a target's output type implements; [`Output`] follows.
+pub trait Tabular: Serialize {
+    /// The rules as rows.
+    fn rows(&self) -> Rows;
+}
+
+impl<T: Tabular> Output for T {
+    fn to_json(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(self)
+    }
+
+    fn rows(&self) -> Rows {
+        Tabular::rows(self)
+    }
+}
+
+/// A shaped expansion: the output and the target's warnings (the expansion's come first in `warnings`).
+pub struct Shaped {
+    /// The output.
+    pub output: Box<dyn Output>,
+    /// The target's warnings.
+    pub warnings: Vec<String>,
+}
+
+/// A tier-based firewall.
+pub trait Target: Sync {
+    /// The target's short name, as `portmatrix expand --target` takes it (`aws`).
+    fn name(&self) -> &'static str;
+    /// One line for `--help`: what the rules are for.
+    fn about(&self) -> &'static str;
+    /// Whether endpoint blocks may give AWS managed prefix lists.
+    fn takes_prefix_lists(&self) -> bool {
+        false
+    }
+    /// The options, in the order they are documented.
+    fn options(&self) -> Vec<TargetOption>;
+    /// The output fields, `not_needed` and `warnings` included.
+    fn outputs(&self) -> Vec<OutputField>;
+    /// The problems of the options given, judged alone: what is certain to be wrong whatever the selection is.
+    /// Only options in `options` are judged (the rest may still be unknown).
+    fn check(&self, options: &Options) -> Vec<TargetError>;
+    /// Shapes `expansion` with `options`.
+    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>>;
+}
+
+/// Every tier-based target, in the order `--help` lists them.
+pub fn all() -> [&'static dyn Target; 6] {
+    [
+        &super::aws::AwsTarget,
+        &super::gcp::GcpTarget,
+        &super::azure::AzureTarget,
+        &super::openstack::OpenStackTarget,
+        &super::hcloud::HcloudTarget,
+        &super::nftables::NftablesTarget,
+    ]
+}
+
+/// The roles the expansion placed on `tier` (`platform/role`), for the targets' per-tier summaries.
+pub fn tier_roles(expansion: &Expansion, tier: &str) -> Vec<String> {
+    expansion
+        .tiers
+        .iter()
+        .find(|(name, _)| name == tier)
+        .map(|(_, roles)| roles.clone())
+        .unwrap_or_default()
+}
+
+/// A list of strings that serialises as null when empty: the cloud providers read an empty list as set, which
+/// conflicts with attributes such as `source_tags`, and null as unset.
+pub fn null_if_empty(items: &[String]) -> Option<&[String]> {
+    if items.is_empty() {
+        None
+    } else {
+        Some(items)
+    }
+}
