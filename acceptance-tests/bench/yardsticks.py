@@ -146,16 +146,17 @@ def floor_provider(cache: Path) -> Path | None:
     if not SHARED_FLOOR.is_dir():
         run.log(f"{SHARED_FLOOR} is absent; the floor-provider ratio is left out")
         return None
-    work = cache / "floor-provider"
-    if work.exists():
-        shutil.rmtree(work)
+    # Outside the repository: inside it, cargo would take the copy for a member of this workspace.
+    work = Path(tempfile.mkdtemp(prefix="portmatrix-floor-")) / "floor-provider"
     shutil.copytree(SHARED_FLOOR, work)
     (work / "proto").mkdir(exist_ok=True)
     for proto in (run.ROOT / "proto").glob("*.proto"):
         shutil.copy(proto, work / "proto")
     env = dict(os.environ, AWS_LC_SYS_NO_JITTER_ENTROPY="1", CARGO_TARGET_DIR=str(cache / "floor-target"))
     run.log("building the floor provider (release)")
-    if subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=work, env=env).returncode != 0:
+    built = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=work, env=env).returncode == 0
+    shutil.rmtree(work.parent, ignore_errors=True)
+    if not built:
         run.log("the floor provider did not build; its ratio is left out")
         return None
     return cache / "floor-target" / "release"
