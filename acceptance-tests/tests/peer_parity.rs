@@ -346,6 +346,8 @@ const CONFIGURATIONS: &[Configuration] = &[
     tier = "master"
   }
   pod_network = "routed"
+"#,
+    },
     Configuration {
         name: "typhoon-gcp-flannel",
         target: Target::Gcp,

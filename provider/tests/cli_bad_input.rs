@@ -132,7 +132,7 @@ fn cases() -> Vec<Case> {
         (&["catalog", "list", "--yaml"], "", 2, "unexpected argument '--yaml' found"),
         (&["catalog", "list", "extra"], "", 2, "unexpected argument 'extra' found"),
         (&["catalog", "show"], "", 2, "required arguments were not provided:\n  <PLATFORM>"),
-        (&["catalog", "show", "nope"], "", 2, "unknown platform \"nope\"; valid platforms: calico, canal"),
+        (&["catalog", "show", "nope"], "", 2, "unknown platform \"nope\"; valid platforms: aks, calico, canal"),
         (&["catalog", "show", "etcd", "--version"], "", 2, "a value is required for '--version <VERSION>'"),
         (&["catalog", "show", "etcd", "--version", "banana"], "", 2, "--version banana: invalid version \"banana\": write e.g. \"1.5.2\""),
         (&["catalog", "show", "etcd", "--version", "2.0"], "", 2, "--version 2.0: no release of etcd covers version 2.0.0; releases cover: >=3.4.0"),
