@@ -6,73 +6,10 @@
 //! lines as multisets: a documented row that is missing fails, and so does any flow beyond the documented rows or a
 //! conditional row that shows up while its option is off.
 
-use std::collections::BTreeMap;
+mod reference_support;
+use reference_support::*;
 
-use portmatrix::catalog::{flow_lines, Catalog, Network, Release, Selection, Tier};
-
-fn selection(platform: &str, options: &[(&str, &str)]) -> Selection {
-    Selection {
-        platform: platform.to_owned(),
-        version: None,
-        options: options
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    }
-}
-
-/// The selected flows' lines, sorted (duplicates kept).
-fn lines_of(platform: &str, options: &[(&str, &str)]) -> Vec<String> {
-    let selected = Catalog::builtin()
-        .select(&selection(platform, options))
-        .unwrap_or_else(|e| panic!("{platform} {options:?}: {e}"));
-    let mut lines: Vec<String> = selected.flows.iter().flat_map(|f| flow_lines(f)).collect();
-    lines.sort();
-    lines
-}
-
-fn multiset_minus(a: &[String], b: &[String]) -> Vec<String> {
-    let mut rest: BTreeMap<&str, usize> = BTreeMap::new();
-    for line in b {
-        *rest.entry(line.as_str()).or_default() += 1;
-    }
-    let mut out = Vec::new();
-    for line in a {
-        match rest.get_mut(line.as_str()) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => out.push(line.clone()),
-        }
-    }
-    out
-}
-
-/// Asserts that the selected flows are exactly the expected documented rows (as a multiset).
-fn assert_rows(platform: &str, options: &[(&str, &str)], groups: &[&[&str]]) {
-    let mut want: Vec<String> = groups
-        .iter()
-        .flat_map(|g| g.iter().map(|s| (*s).to_owned()))
-        .collect();
-    want.sort();
-    let got = lines_of(platform, options);
-    let missing = multiset_minus(&want, &got);
-    let extra = multiset_minus(&got, &want);
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{platform} {options:?}\n  documented rows missing: {missing:?}\n  flows beyond the documented rows: {extra:?}"
-    );
-}
-
-fn release(platform: &str) -> &'static Release {
-    let p = Catalog::builtin().platform(platform).unwrap_or_else(|| {
-        let errors: Vec<String> = Catalog::builtin_errors()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        panic!("platform {platform} is not built in; built-in catalog errors: {errors:#?}")
-    });
-    assert_eq!(p.releases.len(), 1, "{platform}: one release expected");
-    &p.releases[0]
-}
+use portmatrix::catalog::{Network, Tier};
 
 /// The managed platforms model the control plane as an endpoint (the provider's), never as a role on a tier: only
 /// node-side rules are the user's. The API port is 443, as each provider states.

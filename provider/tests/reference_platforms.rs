@@ -8,82 +8,13 @@
 
 use std::collections::BTreeMap;
 
+mod reference_support;
+use reference_support::*;
+
 use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
 /// The platforms this file checks.
 const PLATFORMS: [&str; 4] = ["istio", "linkerd", "rook-ceph", "kube-vip"];
-
-fn selection(platform: &str, version: Option<&str>, options: &[(&str, &str)]) -> Selection {
-    Selection {
-        platform: platform.to_owned(),
-        version: version.map(str::to_owned),
-        options: options
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    }
-}
-
-/// The selected flows' lines, sorted (duplicates kept: two documented rows with the same line count twice).
-fn lines_of(platform: &str, version: Option<&str>, options: &[(&str, &str)]) -> Vec<String> {
-    let selected = Catalog::builtin()
-        .select(&selection(platform, version, options))
-        .unwrap_or_else(|e| panic!("{platform} {version:?} {options:?}: {e}"));
-    let mut lines: Vec<String> = selected.flows.iter().flat_map(|f| flow_lines(f)).collect();
-    lines.sort();
-    lines
-}
-
-/// Asserts that the selected flows are exactly the expected documented rows (as a multiset).
-fn assert_rows_at(
-    platform: &str,
-    version: Option<&str>,
-    options: &[(&str, &str)],
-    groups: &[&[&str]],
-) {
-    let mut want: Vec<String> = groups
-        .iter()
-        .flat_map(|g| g.iter().map(|s| (*s).to_owned()))
-        .collect();
-    want.sort();
-    let got = lines_of(platform, version, options);
-    let missing = multiset_minus(&want, &got);
-    let extra = multiset_minus(&got, &want);
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{platform} {version:?} {options:?}\n  documented rows missing: {missing:?}\n  flows beyond the documented rows: {extra:?}"
-    );
-}
-
-fn assert_rows(platform: &str, options: &[(&str, &str)], groups: &[&[&str]]) {
-    assert_rows_at(platform, None, options, groups);
-}
-
-fn multiset_minus(a: &[String], b: &[String]) -> Vec<String> {
-    let mut rest: BTreeMap<&str, usize> = BTreeMap::new();
-    for line in b {
-        *rest.entry(line.as_str()).or_default() += 1;
-    }
-    let mut out = Vec::new();
-    for line in a {
-        match rest.get_mut(line.as_str()) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => out.push(line.clone()),
-        }
-    }
-    out
-}
-
-fn releases(platform: &str) -> &'static [Release] {
-    let p = Catalog::builtin().platform(platform).unwrap_or_else(|| {
-        let errors: Vec<String> = Catalog::builtin_errors()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        panic!("platform {platform} is not built in; built-in catalog errors: {errors:#?}")
-    });
-    &p.releases
-}
 
 fn role<'a>(release: &'a Release, name: &str) -> &'a portmatrix::catalog::Role {
     release
@@ -103,30 +34,12 @@ fn option_default(release: &Release, name: &str) -> String {
         .clone()
 }
 
-/// Every combination of the release's option values.
-fn option_combinations(release: &Release) -> Vec<Vec<(String, String)>> {
-    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    for option in &release.options {
-        combos = combos
-            .into_iter()
-            .flat_map(|combo| {
-                option.values.iter().map(move |value| {
-                    let mut next = combo.clone();
-                    next.push((option.name.clone(), value.clone()));
-                    next
-                })
-            })
-            .collect();
-    }
-    combos
-}
-
 /// Which versions select a release without a warning, which warn, and which are refused.
 fn assert_versions(platform: &str, read: &[&str], beyond: &[&str], refused: &[&str]) {
     let catalog = Catalog::builtin();
     for version in read {
         let selected = catalog
-            .select(&selection(platform, Some(version), &[]))
+            .select(&selection_at(platform, Some(version), &[]))
             .unwrap_or_else(|e| panic!("{platform} {version} was read: {e}"));
         assert_eq!(
             selected.unread_version, None,
@@ -135,7 +48,7 @@ fn assert_versions(platform: &str, read: &[&str], beyond: &[&str], refused: &[&s
     }
     for version in beyond {
         let selected = catalog
-            .select(&selection(platform, Some(version), &[]))
+            .select(&selection_at(platform, Some(version), &[]))
             .unwrap_or_else(|e| panic!("{platform} {version} uses the newest table: {e}"));
         assert!(
             selected.unread_version.is_some(),
@@ -145,7 +58,7 @@ fn assert_versions(platform: &str, read: &[&str], beyond: &[&str], refused: &[&s
     for version in refused {
         assert!(
             catalog
-                .select(&selection(platform, Some(version), &[]))
+                .select(&selection_at(platform, Some(version), &[]))
                 .is_err(),
             "{platform} {version} was not read"
         );
@@ -228,7 +141,7 @@ fn istio_pod_internal_ports_are_loopback_only() {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        for line in lines_of("istio", None, &options) {
+        for line in lines_at("istio", None, &options) {
             for port in ["15000", "15001", "15002", "15004", "15006", "15053", "8080"] {
                 assert!(!line.ends_with(&format!(" {port}")), "{line}");
             }
@@ -734,7 +647,7 @@ fn every_flow_cites_rows_and_every_combination_selects() {
                     .collect();
                 assert!(
                     Catalog::builtin()
-                        .select(&selection(platform, None, &options))
+                        .select(&selection_at(platform, None, &options))
                         .is_ok(),
                     "{platform} {options:?}"
                 );
