@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 25] = [
+const PLATFORMS: [&str; 26] = [
     "aks",
     "calico",
     "canal",
@@ -27,6 +27,7 @@ const PLATFORMS: [&str; 25] = [
     "longhorn",
     "metallb",
     "node-exporter",
+    "rancher",
     "rke2",
     "rook-ceph",
     "ssh-admin",
@@ -122,6 +123,10 @@ const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[
     ("linkerd", &[">=2.10.0 read up to 2.19"]),
     ("rook-ceph", &[">=1.11.0 read up to 1.20"]),
     ("kube-vip", &["* read up to -"]),
+    (
+        "rancher",
+        &[">=2.10.0, <2.11.0 read up to -", ">=2.13.0 read up to 2.13"],
+    ),
 ];
 
 #[test]

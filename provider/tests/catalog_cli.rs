@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 25] = [
+const PLATFORMS: [&str; 26] = [
     "aks",
     "calico",
     "canal",
@@ -26,6 +26,7 @@ const PLATFORMS: [&str; 25] = [
     "longhorn",
     "metallb",
     "node-exporter",
+    "rancher",
     "rke2",
     "rook-ceph",
     "ssh-admin",
@@ -221,7 +222,8 @@ type Listed = (&'static str, &'static str, &'static str);
 /// The platforms added from their own documentation (issue 15), as `catalog list --json` shows them: each release's
 /// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
 /// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175); Rook's pages at
-/// the tags v1.11.0-v1.20.0 (rook/rook); kube-vip's unversioned site (kube-vip/website).
+/// the tags v1.11.0-v1.20.0 (rook/rook); kube-vip's unversioned site (kube-vip/website); Rancher's Port Requirements
+/// page for 2.10 and 2.13 (rancher/rancher-docs).
 #[test]
 fn new_platforms_list_their_version_ranges() {
     let (code, json, stderr) = portmatrix(&["catalog", "list", "--json"]);
@@ -249,6 +251,14 @@ fn new_platforms_list_their_version_ranges() {
     let expected: &[(&str, &[Listed])] = &[
         ("istio", &[(">=1.8.0", "1.30", "istio.toml")]),
         ("linkerd", &[(">=2.10.0", "2.19", "linkerd.toml")]),
+        // rancher/rancher-docs holds the Port Requirements page for 2.10 (@5d51acf2) and 2.13 (@cba36f00), not 2.11/2.12.
+        (
+            "rancher",
+            &[
+                (">=2.10.0, <2.11.0", "-", "rancher-2.10.toml"),
+                (">=2.13.0", "2.13", "rancher-2.13.toml"),
+            ],
+        ),
     ];
     for (name, releases) in expected {
         let want: Vec<(String, String, String)> = releases
@@ -276,10 +286,18 @@ fn new_platforms_list_their_version_ranges() {
     assert_eq!((origin.as_str(), stderr.as_str()), ("linkerd.toml", ""));
     let (origin, stderr) = release_of("rook-ceph", "1.11.0").unwrap();
     assert_eq!((origin.as_str(), stderr.as_str()), ("rook-ceph.toml", ""));
+    let (origin, stderr) = release_of("rancher", "2.10.4").unwrap();
+    assert_eq!(
+        (origin.as_str(), stderr.as_str()),
+        ("rancher-2.10.toml", "")
+    );
+    let (origin, _) = release_of("rancher", "2.14.0").unwrap();
+    assert_eq!(origin, "rancher-2.13.toml");
     for (platform, version) in [
         ("istio", "1.7.0"),
         ("linkerd", "2.9.4"),
         ("rook-ceph", "1.10.9"),
+        ("rancher", "2.12.0"),
     ] {
         let stderr = release_of(platform, version).unwrap_err();
         assert!(

@@ -14,7 +14,7 @@ use reference_support::*;
 use portmatrix::catalog::{flow_lines, Catalog, Network, PortSpec, Release, Selection, Tier};
 
 /// The platforms this file checks.
-const PLATFORMS: [&str; 4] = ["istio", "linkerd", "rook-ceph", "kube-vip"];
+const PLATFORMS: [&str; 5] = ["istio", "linkerd", "rook-ceph", "kube-vip", "rancher"];
 
 fn role<'a>(release: &'a Release, name: &str) -> &'a portmatrix::catalog::Role {
     release
@@ -591,6 +591,313 @@ fn kube_vip_parameters_and_roles() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Rancher: rancher/rancher-docs, Port Requirements:
+// versioned_docs/version-2.13/.../port-requirements.md @cba36f00 and version-2.10 @5d51acf2 (tabs "Ports for Rancher
+// Server Nodes on K3s / RKE / RKE2 / in Docker"), and the tables the page renders from src/components:
+// PortsIaasNodes.js @82667d93 (node pools), PortsCustomNodes.js @36f54e98 (custom nodes), PortsImportedHosted.js
+// @144dc06b (hosted and registered clusters).
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Hosted/registered table, cell "Rancher Nodes" to "Rancher Nodes": "80 TCP" (kept for every Rancher install).
+const RANCHER_SELF_80: &[&str] = &["rancher-server -> rancher-server tcp 80"];
+/// K3s tab, Inbound Rules for Rancher Server Nodes: "TCP | 443 | server nodes, agent nodes, hosted/registered
+/// Kubernetes, any source that needs to be able to use the Rancher UI or API | Rancher agent, Rancher UI/API, kubectl".
+const RANCHER_K3S_INBOUND: &[&str] = &[
+    "rancher-server -> rancher-server tcp 443",
+    "downstream-clusters -> rancher-server tcp 443",
+    "ui-clients -> rancher-server tcp 443",
+];
+/// K3s and Docker tabs, Outbound Rules: "TCP | 22 | Any node IP from a node created using Node Driver"; "TCP | 443 |
+/// git.rancher.io | Rancher catalog"; "TCP | 2376 | ... | Docker daemon TLS port used by Docker Machine"; "TCP | 6443 |
+/// Hosted/Imported Kubernetes API".
+const RANCHER_OUTBOUND: &[&str] = &[
+    "rancher-server -> node-driver-nodes tcp 22",
+    "rancher-server -> git-rancher-io tcp 443",
+    "rancher-server -> node-driver-nodes tcp 2376",
+    "rancher-server -> downstream-api tcp 6443",
+];
+/// Docker tab, Inbound Rules for Rancher Node: "TCP | 443 | hosted/registered Kubernetes, any source that needs to be
+/// able to use the Rancher UI or API"; the RKE2 tab's HTTPS 443 row names the same two sources.
+const RANCHER_UI_AND_AGENTS: &[&str] = &[
+    "downstream-clusters -> rancher-server tcp 443",
+    "ui-clients -> rancher-server tcp 443",
+];
+/// K3s, RKE2 and Docker tabs: "80 | Load balancer/proxy that does external SSL termination | Rancher UI/API when
+/// external SSL termination is used".
+const RANCHER_TLS_PROXY: &[&str] = &["load-balancer -> rancher-server tcp 80"];
+/// 2.10's RKE tab: "Rules for traffic between Rancher nodes" (443, 2379, 2380, 6443, 8443, 8472/UDP, 9099, 10250,
+/// 10254), "Inbound Rules for Rancher Nodes" (22 from RKE CLI; 80 and 443 from Load Balancer/Reverse Proxy; 443 from
+/// "IPs of all cluster nodes and other API/UI clients"; 6443 from Kubernetes API clients) and "Outbound Rules for
+/// Rancher Nodes" (443 git.rancher.io, 22 and 2376 to node-driver nodes, 6443 Hosted/Imported Kubernetes API,
+/// "Provider dependent" port of the hosted cluster's API).
+const RANCHER_RKE: &[&str] = &[
+    "rancher-server -> rancher-server tcp 443",
+    "rancher-server -> rancher-server tcp 2379",
+    "rancher-server -> rancher-server tcp 2380",
+    "rancher-server -> rancher-server tcp 6443",
+    "rancher-server -> rancher-server tcp 8443",
+    "rancher-server -> rancher-server udp 8472",
+    "rancher-server -> rancher-server tcp 9099",
+    "rancher-server -> rancher-server tcp 10250",
+    "rancher-server -> rancher-server tcp 10254",
+    "rke-cli -> rancher-server tcp 22",
+    "load-balancer -> rancher-server tcp 80",
+    "load-balancer -> rancher-server tcp 443",
+    "downstream-clusters -> rancher-server tcp 443",
+    "ui-clients -> rancher-server tcp 443",
+    "api-clients -> rancher-server tcp 6443",
+    "rancher-server -> git-rancher-io tcp 443",
+    "rancher-server -> node-driver-nodes tcp 22",
+    "rancher-server -> node-driver-nodes tcp 2376",
+    "rancher-server -> downstream-api tcp 6443",
+    "rancher-server -> downstream-api tcp ${hosted_api_port}",
+];
+
+/// Node pools and custom nodes: the cells every Rancher-launched cluster has. etcd to etcd "2379 TCP", "2380 TCP";
+/// control plane to etcd "2379 TCP", "2380 TCP"; etcd, control plane and worker to control plane "6443 TCP";
+/// "8472 UDP" spanning the three node columns from each row; control plane to all nodes "10250 TCP"; Workload
+/// Clients or Load Balancer to workers "30000-32767 TCP / UDP (nodeport)", "80 TCP (Ingress)", "443 TCP (Ingress)".
+const RANCHER_LAUNCHED: &[&str] = &[
+    "etcd -> etcd tcp 2379",
+    "etcd -> etcd tcp 2380",
+    "controlplane -> etcd tcp 2379",
+    "controlplane -> etcd tcp 2380",
+    "etcd -> controlplane tcp 6443",
+    "controlplane -> controlplane tcp 6443",
+    "worker -> controlplane tcp 6443",
+    "node -> node udp 8472",
+    "controlplane -> node tcp 10250",
+    "workload-clients -> worker tcp 30000-32767",
+    "workload-clients -> worker udp 30000-32767",
+    "workload-clients -> worker tcp 80",
+    "workload-clients -> worker tcp 443",
+];
+/// Every node row to "Rancher Nodes": "443 TCP (3)", "3. Only without external load balancer in front of Rancher".
+const RANCHER_LAUNCHED_TO_RANCHER: &[&str] = &["node -> rancher-nodes tcp 443"];
+/// Every node row to "External Rancher Load Balancer": "443 TCP".
+const RANCHER_LAUNCHED_TO_LB: &[&str] = &["node -> rancher-load-balancer tcp 443"];
+/// Node pools only: Rancher Nodes to the three node columns, "22 TCP" and "2376 TCP".
+const RANCHER_NODE_DRIVER: &[&str] = &[
+    "rancher-nodes -> node tcp 22",
+    "rancher-nodes -> node tcp 2376",
+];
+/// Kubernetes API Clients to control plane: "6443 TCP (5)", "5. Only if Authorized Cluster Endpoints are activated".
+const RANCHER_ACE: &[&str] = &["api-clients -> controlplane tcp 6443"];
+/// Custom nodes: "4789 UDP (6)" spanning the node columns, "6. Only if using Overlay mode on Windows cluster".
+const RANCHER_WINDOWS_OVERLAY: &[&str] = &["node -> node udp 4789"];
+/// Hosted and registered clusters: Rancher Nodes to the cluster "8443 TCP", "9443 TCP"; Kubernetes API Clients to the
+/// cluster "Cluster / Provider Specific (6)".
+const RANCHER_HOSTED_OR_REGISTERED: &[&str] = &[
+    "rancher-nodes -> node tcp 8443",
+    "rancher-nodes -> node tcp 9443",
+    "api-clients -> node tcp ${apiserver_port}",
+];
+/// "Kubernetes API Endpoint Port (2)", "2. Only for hosted clusters".
+const RANCHER_HOSTED_API: &[&str] = &["rancher-nodes -> node tcp ${apiserver_port}"];
+
+#[test]
+fn rancher_server_rows() {
+    // Default: cluster = "rancher" on K3s, the page's first tab.
+    assert_rows(
+        "rancher",
+        &[],
+        &[RANCHER_K3S_INBOUND, RANCHER_OUTBOUND, RANCHER_SELF_80],
+    );
+    assert_rows(
+        "rancher",
+        &[("external_tls_termination", "true")],
+        &[
+            RANCHER_K3S_INBOUND,
+            RANCHER_OUTBOUND,
+            RANCHER_SELF_80,
+            RANCHER_TLS_PROXY,
+        ],
+    );
+    assert_rows(
+        "rancher",
+        &[("rancher_install", "docker")],
+        &[RANCHER_UI_AND_AGENTS, RANCHER_OUTBOUND, RANCHER_SELF_80],
+    );
+    // RKE2 tab: 443 "Not needed if you have a load balancer doing TLS termination"; "Typically all outbound traffic is
+    // allowed" (no outbound rows).
+    assert_rows(
+        "rancher",
+        &[("rancher_install", "rke2")],
+        &[RANCHER_UI_AND_AGENTS, RANCHER_SELF_80],
+    );
+    assert_rows(
+        "rancher",
+        &[
+            ("rancher_install", "rke2"),
+            ("external_tls_termination", "true"),
+        ],
+        &[RANCHER_TLS_PROXY, RANCHER_SELF_80],
+    );
+    // 2.10 reads the same for K3s and has the RKE tab, which 2.13 dropped.
+    assert_rows_at(
+        "rancher",
+        Some("2.10.3"),
+        &[],
+        &[RANCHER_K3S_INBOUND, RANCHER_OUTBOUND, RANCHER_SELF_80],
+    );
+    assert_rows_at(
+        "rancher",
+        Some("2.10.3"),
+        &[("rancher_install", "rke")],
+        &[RANCHER_RKE, RANCHER_SELF_80],
+    );
+    let refused = Catalog::builtin().select(&selection_at(
+        "rancher",
+        Some("2.13.0"),
+        &[("rancher_install", "rke")],
+    ));
+    assert!(refused.is_err(), "2.13 has no RKE tab");
+}
+
+#[test]
+fn rancher_downstream_rows() {
+    for version in [Some("2.10.0"), None] {
+        assert_rows_at(
+            "rancher",
+            version,
+            &[("cluster", "node-pools")],
+            &[
+                RANCHER_LAUNCHED,
+                RANCHER_LAUNCHED_TO_RANCHER,
+                RANCHER_NODE_DRIVER,
+            ],
+        );
+        assert_rows_at(
+            "rancher",
+            version,
+            &[
+                ("cluster", "node-pools"),
+                ("rancher_load_balancer", "true"),
+                ("authorized_cluster_endpoint", "true"),
+            ],
+            &[
+                RANCHER_LAUNCHED,
+                RANCHER_LAUNCHED_TO_LB,
+                RANCHER_NODE_DRIVER,
+                RANCHER_ACE,
+            ],
+        );
+        assert_rows_at(
+            "rancher",
+            version,
+            &[("cluster", "custom")],
+            &[RANCHER_LAUNCHED, RANCHER_LAUNCHED_TO_RANCHER],
+        );
+        assert_rows_at(
+            "rancher",
+            version,
+            &[("cluster", "custom"), ("windows_overlay", "true")],
+            &[
+                RANCHER_LAUNCHED,
+                RANCHER_LAUNCHED_TO_RANCHER,
+                RANCHER_WINDOWS_OVERLAY,
+            ],
+        );
+        // "Only if using Overlay mode on Windows cluster" is a custom-nodes cell; the node-pools table has no 4789.
+        assert_rows_at(
+            "rancher",
+            version,
+            &[("cluster", "node-pools"), ("windows_overlay", "true")],
+            &[
+                RANCHER_LAUNCHED,
+                RANCHER_LAUNCHED_TO_RANCHER,
+                RANCHER_NODE_DRIVER,
+            ],
+        );
+        // Hosted / Imported Cluster to Rancher Nodes: "443 TCP (4)(5)", "4. Only without external load balancer",
+        // "5. From worker nodes"; to External Rancher Load Balancer: "443 TCP (5)".
+        assert_rows_at(
+            "rancher",
+            version,
+            &[("cluster", "hosted")],
+            &[
+                RANCHER_HOSTED_OR_REGISTERED,
+                RANCHER_HOSTED_API,
+                &["worker -> rancher-nodes tcp 443"],
+            ],
+        );
+        assert_rows_at(
+            "rancher",
+            version,
+            &[("cluster", "registered"), ("rancher_load_balancer", "true")],
+            &[
+                RANCHER_HOSTED_OR_REGISTERED,
+                &["worker -> rancher-load-balancer tcp 443"],
+            ],
+        );
+    }
+}
+
+/// "4. Local traffic to the node itself (not across nodes)": 9099 and 10254 of Rancher-launched nodes are loopback
+/// rows, never flows to those roles.
+#[test]
+fn rancher_local_traffic_is_loopback_only() {
+    for rel in releases("rancher") {
+        let mut loopback: Vec<String> = rel
+            .loopback
+            .iter()
+            .map(|l| format!("{} {} {}", l.role, l.protocol, l.ports.describe()))
+            .collect();
+        loopback.sort();
+        assert_eq!(
+            loopback,
+            [
+                "controlplane tcp 10254",
+                "controlplane tcp 9099",
+                "etcd tcp 9099",
+                "worker tcp 10254",
+                "worker tcp 9099",
+            ],
+            "{}",
+            rel.origin
+        );
+    }
+}
+
+#[test]
+fn rancher_roles_options_and_parameters() {
+    for rel in releases("rancher") {
+        for name in ["rancher-server", "etcd", "controlplane", "worker", "node"] {
+            assert_eq!(role(rel, name).network, Network::Host, "{name}");
+        }
+        assert_eq!(role(rel, "etcd").tiers, [Tier::Master]);
+        assert_eq!(role(rel, "controlplane").tiers, [Tier::Master]);
+        assert_eq!(role(rel, "worker").tiers, [Tier::Worker]);
+        assert_eq!(option_default(rel, "cluster"), "rancher");
+        assert_eq!(option_default(rel, "rancher_install"), "k3s");
+        for flag in [
+            "external_tls_termination",
+            "rancher_load_balancer",
+            "authorized_cluster_endpoint",
+            "windows_overlay",
+        ] {
+            assert_eq!(option_default(rel, flag), "false", "{flag}");
+        }
+        // "Kubernetes API Endpoint Port", "Cluster / Provider Specific", "Provider dependent": no default.
+        for parameter in &rel.parameters {
+            assert_eq!(parameter.default, None, "{}", parameter.name);
+        }
+    }
+}
+
+/// The store holds the page for 2.10 and 2.13 (and 2.6, whose neighbours 2.7 to 2.9 are missing); 2.11 and 2.12 are
+/// not stored, so they are refused, as is everything before 2.10.
+#[test]
+fn rancher_versions_are_those_read() {
+    assert_versions(
+        "rancher",
+        &["2.10.0", "2.10.9", "2.13.0", "2.13.4"],
+        &["2.14.0", "3.0.0"],
+        &["2.6.0", "2.9.3", "2.11.0", "2.12.2"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Properties shared by the files.
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -645,11 +952,13 @@ fn every_flow_cites_rows_and_every_combination_selects() {
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect();
+                // Each release at its own lowest version: an older release's option values need not exist later.
+                let version = rel.platform.versions.lower().to_string();
                 assert!(
                     Catalog::builtin()
-                        .select(&selection_at(platform, None, &options))
+                        .select(&selection_at(platform, Some(&version), &options))
                         .is_ok(),
-                    "{platform} {options:?}"
+                    "{platform} {version} {options:?}"
                 );
             }
         }
@@ -709,6 +1018,26 @@ fn disagreements_are_recorded() {
         (
             "rook-ceph",
             "Who may reach the daemons: the public network (Ceph) vs named peers (Rook)",
+        ),
+        (
+            "rancher",
+            "Outbound rules of the Rancher nodes: listed (K3s, Docker) vs \"Typically all outbound traffic is allowed\" (RKE2)",
+        ),
+        (
+            "rancher",
+            "Rancher UI ports on the RKE2 tab: 80/443 vs 8080/8443 (an earlier revision)",
+        ),
+        (
+            "rancher",
+            "Hosted and registered clusters' table: 80 between Rancher nodes, 8443 and 9443 to the cluster",
+        ),
+        (
+            "rancher",
+            "Port of a downstream cluster's Kubernetes API: 6443 vs \"Kubernetes API Endpoint Port\"",
+        ),
+        (
+            "rancher",
+            "Node-to-node rows of Rancher-launched clusters vs the rke2 and k3s catalogs",
         ),
     ] {
         assert!(
