@@ -910,6 +910,41 @@ fn the_managed_clusters_guide_example_plans() {
     }
 }
 
+/// The Rancher guide's example, planned as written. Rancher's Port Requirements page for 2.13 (rancher/rancher-docs
+/// @cba36f00), RKE2 tab: "HTTPS | 443 | hosted/registered Kubernetes, any source that needs to be able to use the
+/// Rancher UI or API"; the hosted and registered clusters' table (PortsImportedHosted @144dc06b): "80 TCP" from Rancher
+/// nodes to Rancher nodes; the custom-nodes table (PortsCustomNodes @36f54e98): every node to Rancher nodes "443 TCP".
+#[test]
+fn the_rancher_guide_example_plans() {
+    let guide =
+        std::fs::read_to_string(docs_dir().join("guides/rancher.md")).expect("the Rancher guide");
+    let example = first_block(&guide, "terraform").expect("a terraform example");
+    for terraform in terraforms() {
+        let outputs = Workspace::new(terraform, example).outputs();
+        assert_eq!(
+            outputs["rancher_ingress"]["value"],
+            serde_json::json!([
+                "master:tcp:443:10.20.0.0/16",
+                "master:tcp:443:203.0.113.0/24",
+                "master:tcp:80:master",
+                "master:tcp:80:worker",
+                "worker:tcp:443:10.20.0.0/16",
+                "worker:tcp:443:203.0.113.0/24",
+                "worker:tcp:80:master",
+                "worker:tcp:80:worker"
+            ]),
+            "terraform {}",
+            terraform.version
+        );
+        assert_eq!(
+            outputs["downstream_egress_to_rancher"]["value"],
+            serde_json::json!(["master:tcp:443:10.0.0.0/24", "worker:tcp:443:10.0.0.0/24"]),
+            "terraform {}",
+            terraform.version
+        );
+    }
+}
+
 /// The provider page names every built-in platform by the name it is selected with.
 #[test]
 fn the_index_names_every_built_in_platform() {
