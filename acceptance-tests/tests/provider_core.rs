@@ -125,7 +125,11 @@ const NEW_PLATFORM_RANGES: &[(&str, &[&str])] = &[
     ("kube-vip", &["* read up to -"]),
     (
         "rancher",
-        &[">=2.10.0, <2.11.0 read up to -", ">=2.13.0 read up to 2.13"],
+        &[
+            ">=2.6.0, <2.7.0 read up to -",
+            ">=2.10.0, <2.11.0 read up to -",
+            ">=2.13.0 read up to 2.13",
+        ],
     ),
 ];
 

@@ -223,7 +223,7 @@ type Listed = (&'static str, &'static str, &'static str);
 /// range and the newest version read, written from the documents: Istio's istiod Service identical to the page's table
 /// at every minor tag 1.8.0-1.30.0 (istio/istio); Linkerd's docs 2.10-2.19 (linkerd/website @93f00175); Rook's pages at
 /// the tags v1.11.0-v1.20.0 (rook/rook); kube-vip's unversioned site (kube-vip/website); Rancher's Port Requirements
-/// page for 2.10 and 2.13 (rancher/rancher-docs).
+/// page for 2.6, 2.10 and 2.13 (rancher/rancher-docs).
 #[test]
 fn new_platforms_list_their_version_ranges() {
     let (code, json, stderr) = portmatrix(&["catalog", "list", "--json"]);
@@ -251,10 +251,12 @@ fn new_platforms_list_their_version_ranges() {
     let expected: &[(&str, &[Listed])] = &[
         ("istio", &[(">=1.8.0", "1.30", "istio.toml")]),
         ("linkerd", &[(">=2.10.0", "2.19", "linkerd.toml")]),
-        // rancher/rancher-docs holds the Port Requirements page for 2.10 (@5d51acf2) and 2.13 (@cba36f00), not 2.11/2.12.
+        // rancher/rancher-docs holds the Port Requirements page for 2.6 (@14f94957), 2.10 (@5d51acf2) and 2.13
+        // (@cba36f00), not for 2.7-2.9, 2.11 or 2.12.
         (
             "rancher",
             &[
+                (">=2.6.0, <2.7.0", "-", "rancher-2.6.toml"),
                 (">=2.10.0, <2.11.0", "-", "rancher-2.10.toml"),
                 (">=2.13.0", "2.13", "rancher-2.13.toml"),
             ],

@@ -592,7 +592,8 @@ fn kube_vip_parameters_and_roles() {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rancher: rancher/rancher-docs, Port Requirements:
-// versioned_docs/version-2.13/.../port-requirements.md @cba36f00 and version-2.10 @5d51acf2 (tabs "Ports for Rancher
+// versioned_docs/version-2.13/.../port-requirements.md @cba36f00, version-2.10 @5d51acf2 and version-2.6 @14f94957
+// (tabs "Ports for Rancher
 // Server Nodes on K3s / RKE / RKE2 / in Docker"), and the tables the page renders from src/components:
 // PortsIaasNodes.js @82667d93 (node pools), PortsCustomNodes.js @36f54e98 (custom nodes), PortsImportedHosted.js
 // @144dc06b (hosted and registered clusters).
@@ -733,19 +734,27 @@ fn rancher_server_rows() {
         ],
         &[RANCHER_TLS_PROXY, RANCHER_SELF_80],
     );
-    // 2.10 reads the same for K3s and has the RKE tab, which 2.13 dropped.
-    assert_rows_at(
-        "rancher",
-        Some("2.10.3"),
-        &[],
-        &[RANCHER_K3S_INBOUND, RANCHER_OUTBOUND, RANCHER_SELF_80],
-    );
-    assert_rows_at(
-        "rancher",
-        Some("2.10.3"),
-        &[("rancher_install", "rke")],
-        &[RANCHER_RKE, RANCHER_SELF_80],
-    );
+    // 2.6 (@14f94957) and 2.10 read the same for K3s and have the RKE tab, which 2.13 dropped.
+    for version in ["2.6.5", "2.10.3"] {
+        assert_rows_at(
+            "rancher",
+            Some(version),
+            &[],
+            &[RANCHER_K3S_INBOUND, RANCHER_OUTBOUND, RANCHER_SELF_80],
+        );
+        assert_rows_at(
+            "rancher",
+            Some(version),
+            &[("rancher_install", "rke")],
+            &[RANCHER_RKE, RANCHER_SELF_80],
+        );
+        assert_rows_at(
+            "rancher",
+            Some(version),
+            &[("rancher_install", "rke2")],
+            &[RANCHER_UI_AND_AGENTS, RANCHER_SELF_80],
+        );
+    }
     let refused = Catalog::builtin().select(&selection_at(
         "rancher",
         Some("2.13.0"),
@@ -756,7 +765,7 @@ fn rancher_server_rows() {
 
 #[test]
 fn rancher_downstream_rows() {
-    for version in [Some("2.10.0"), None] {
+    for version in [Some("2.6.0"), Some("2.10.0"), None] {
         assert_rows_at(
             "rancher",
             version,
@@ -885,15 +894,15 @@ fn rancher_roles_options_and_parameters() {
     }
 }
 
-/// The store holds the page for 2.10 and 2.13 (and 2.6, whose neighbours 2.7 to 2.9 are missing); 2.11 and 2.12 are
-/// not stored, so they are refused, as is everything before 2.10.
+/// The store holds the page for 2.6, 2.10 and 2.13 among the 2.6+ minors; 2.7 to 2.9, 2.11 and 2.12 are not stored,
+/// so they are refused, as is everything before 2.6.
 #[test]
 fn rancher_versions_are_those_read() {
     assert_versions(
         "rancher",
-        &["2.10.0", "2.10.9", "2.13.0", "2.13.4"],
+        &["2.6.0", "2.6.14", "2.10.0", "2.10.9", "2.13.0", "2.13.4"],
         &["2.14.0", "3.0.0"],
-        &["2.6.0", "2.9.3", "2.11.0", "2.12.2"],
+        &["2.5.16", "2.7.0", "2.9.3", "2.11.0", "2.12.2"],
     );
 }
 
