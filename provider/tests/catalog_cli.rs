@@ -191,7 +191,8 @@ fn versions_map_to_what_was_read_and_later_ones_warn() {
     assert!(stderr.contains("warning: etcd 3.9.0 is newer"), "{stderr}");
 }
 
-/// The etcd and flannel tables did not change between the versions read: every diff is empty.
+/// The etcd and flannel tables did not change between the versions read, nor Rancher's Port Requirements page between
+/// its 2.6 (@14f94957) and 2.10 (@5d51acf2) copies: every diff is empty.
 #[test]
 fn unchanged_tables_diff_empty() {
     for (platform, from, to) in [
@@ -199,6 +200,7 @@ fn unchanged_tables_diff_empty() {
         ("etcd", "3.5", "3.6"),
         ("etcd", "3.6", "3.7"),
         ("flannel", "0.27", "0.28"),
+        ("rancher", "2.6", "2.10"),
     ] {
         let (code, json, stderr) = portmatrix(&["catalog", "diff", platform, from, to, "--json"]);
         assert_eq!(code, 0, "{stderr}");
@@ -307,4 +309,62 @@ fn new_platforms_list_their_version_ranges() {
             "{stderr}"
         );
     }
+}
+
+/// Rancher 2.13's Port Requirements page (@cba36f00) no longer has the tab "Ports for Rancher Server Nodes on RKE"
+/// that 2.10's (@5d51acf2) has; everything else reads the same. The diff removes exactly that tab's rows: nine between
+/// Rancher nodes, five inbound (22 from RKE CLI, 80 and 443 from Load Balancer/Reverse Proxy, 443 from cluster nodes and
+/// API/UI clients, 6443 from Kubernetes API clients), five outbound (443 git.rancher.io, 22, 2376, 6443, "Provider
+/// dependent").
+#[test]
+fn rancher_2_13_drops_the_rke_tab() {
+    let (code, json, stderr) =
+        portmatrix(&["catalog", "diff", "rancher", "2.10", "2.13", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["added"], serde_json::json!([]));
+    let mut removed: Vec<String> = parsed["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            assert_eq!(
+                f["when"]["rancher_install"],
+                serde_json::json!(["rke"]),
+                "{f}"
+            );
+            format!(
+                "{} -> {} {} {}",
+                f["from"].as_str().unwrap(),
+                f["to"].as_str().unwrap(),
+                f["protocol"].as_str().unwrap(),
+                f["port"].as_str().unwrap()
+            )
+        })
+        .collect();
+    removed.sort();
+    let mut expected = vec![
+        "rancher-server -> rancher-server tcp 443",
+        "rancher-server -> rancher-server tcp 2379",
+        "rancher-server -> rancher-server tcp 2380",
+        "rancher-server -> rancher-server tcp 6443",
+        "rancher-server -> rancher-server tcp 8443",
+        "rancher-server -> rancher-server udp 8472",
+        "rancher-server -> rancher-server tcp 9099",
+        "rancher-server -> rancher-server tcp 10250",
+        "rancher-server -> rancher-server tcp 10254",
+        "rke-cli -> rancher-server tcp 22",
+        "load-balancer -> rancher-server tcp 80",
+        "load-balancer -> rancher-server tcp 443",
+        "downstream-clusters -> rancher-server tcp 443",
+        "ui-clients -> rancher-server tcp 443",
+        "api-clients -> rancher-server tcp 6443",
+        "rancher-server -> git-rancher-io tcp 443",
+        "rancher-server -> node-driver-nodes tcp 22",
+        "rancher-server -> node-driver-nodes tcp 2376",
+        "rancher-server -> downstream-api tcp 6443",
+        "rancher-server -> downstream-api tcp ${hosted_api_port}",
+    ];
+    expected.sort();
+    assert_eq!(removed, expected);
 }
