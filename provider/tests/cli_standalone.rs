@@ -30,7 +30,7 @@ fn version_names_provider_protocol_and_catalog_releases() {
     );
     assert!(
         lines[2].starts_with(&format!(
-            "catalog: built into portmatrix {version}, 25 platforms, "
+            "catalog: built into portmatrix {version}, 26 platforms, "
         )),
         "{long}"
     );
@@ -43,6 +43,11 @@ fn version_names_provider_protocol_and_catalog_releases() {
         lines.contains(
             &"  deckhouse >=1.60.0, <1.62.0 | >=1.62.0, <1.63.0 | >=1.63.0, <1.67.0 | >=1.67.0"
         ),
+        "{long}"
+    );
+    // Rancher's Port Requirements page was read for 2.6, 2.10 and 2.13 (provider/catalogs/rancher-*.toml).
+    assert!(
+        lines.contains(&"  rancher >=2.6.0, <2.7.0 | >=2.10.0, <2.11.0 | >=2.13.0"),
         "{long}"
     );
     assert_eq!(portmatrix(&["-V"]), format!("portmatrix {version}\n"));
