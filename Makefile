@@ -6,7 +6,7 @@
 
 AUDIT := --features terraform-provider-portmatrix/aws-audit
 
-.PHONY: example test lint unit acceptance proof release release-check
+.PHONY: example test lint unit acceptance proof release release-check docs
 
 ## Plan the bundled example with the freshly built provider and print what it produces.
 example:
@@ -25,6 +25,11 @@ test: lint
 proof:
 	bash acceptance-tests/setup.sh
 	cargo test -p portmatrix-acceptance-tests --test packet_proof -- --nocapture
+
+## Regenerates the Registry pages whose schema sections come from the provider's schemas (docs/index.md and
+## docs/data-sources/*.md) from their templates in provider/docs-templates/. `make test` fails while they differ.
+docs:
+	PORTMATRIX_UPDATE_DOCS=1 cargo test -p terraform-provider-portmatrix --test docs_generated
 
 ## Formatting and lints, with the aws-audit feature and without it (both builds must stay warning-free).
 lint:

@@ -144,12 +144,15 @@ pub fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) -> Bloc
     with_selection_inputs(block, endpoints).block(NestedBlock::list(
         EXTRA_FLOW,
         Block::new(
-            "A flow of your own beside the catalogs' (SSH from a bastion, an application port), without writing a              catalog document: validated like a catalog flow, and cited as `user-defined` wherever rules give their              reasons. For more than a few, or to share them, write a user catalog.",
+            "A flow of your own beside the catalogs' (SSH from a bastion, an application port), without writing a \
+             catalog document: validated like a catalog flow, and cited as `user-defined` wherever rules give their \
+             reasons. For more than a few, or to share them, write a user catalog.",
         )
         .attribute(Attribute::required(
             "from",
             CtyType::String,
-            "Where traffic comes from: one of your tiers, an endpoint block's name (the block gives its addresses),              or a role of the selected platforms (`platform/role`), tried in that order.",
+            "Where traffic comes from: one of your tiers, an endpoint block's name (the block gives its addresses), \
+             or a role of the selected platforms (`platform/role`), tried in that order.",
         ))
         .attribute(Attribute::required(
             "to",
@@ -159,12 +162,14 @@ pub fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) -> Bloc
         .attribute(Attribute::required(
             "protocol",
             CtyType::String,
-            "`tcp`, `udp`, `sctp`, `icmp`, `icmpv6`, or an IP protocol number such as `4` (IP-in-IP), as in              catalogs.",
+            "`tcp`, `udp`, `sctp`, `icmp`, `icmpv6`, or an IP protocol number such as `4` (IP-in-IP), as in \
+             catalogs.",
         ))
         .attribute(Attribute::optional(
             "ports",
             CtyType::list(CtyType::String),
-            "Ports and ranges (`[\"22\"]`, `[\"8000-8100\"]`): required for tcp, udp and sctp, absent for other              protocols.",
+            "Ports and ranges (`[\"22\"]`, `[\"8000-8100\"]`): required for tcp, udp and sctp, absent for other \
+             protocols.",
         ))
         .attribute(Attribute::required(
             "description",
