@@ -1,17 +1,13 @@
-//! The Terraform Registry documentation under `docs/`, held to the schema that real Terraform reads from the
-//! provider (`terraform providers schema -json`). The checks are those of `tfplugindocs validate` (a page per
-//! data source and no page without one, registry frontmatter, directories, extensions, file size) plus what its
-//! generator would have written: every attribute, nested object attributes included, in the Required, Optional
-//! or Read-Only section its schema flags call for, with tfplugindocs' type name and the schema's description.
-//! Data sources are taken from the schema, so new ones are checked without changes here. The examples the pages
-//! embed are planned under real Terraform.
+//! The Terraform Registry documentation under `docs/`: the checks of `tfplugindocs validate` (registry
+//! directories, extensions, file size, frontmatter), and the examples the pages show (the catalog data source's
+//! with its user catalog, the guides') planned under real Terraform. The pages' schema sections are generated from the provider's schemas and checked by the
+//! provider crate's `docs_generated` test (`make docs` regenerates them).
 
-use portmatrix_acceptance_tests::{repo_root, terraforms, Terraform, Workspace, PROVIDER_ADDRESS};
-use serde_json::{Map, Value};
+use portmatrix_acceptance_tests::{repo_root, terraforms, Workspace};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The provider's short name: the prefix of its data source names and the `- portmatrix` of page titles.
+/// The provider's short name, as the provider page's title gives it.
 const PROVIDER: &str = "portmatrix";
 
 /// The registry rejects documents of this size or more (tfplugindocs `RegistryMaximumSizeOfFile`).
@@ -28,15 +24,6 @@ const REGISTRY_FOLDERS: [&str; 7] = [
     "resources",
 ];
 
-/// Schema kinds that get one page each: key in the schema JSON, folder under `docs/`, title word.
-const KINDS: [(&str, &str, &str); 2] = [
-    ("data_source_schemas", "data-sources", "Data Source"),
-    ("resource_schemas", "resources", "Resource"),
-];
-
-/// tfplugindocs' attribute groups, in its order.
-const GROUPS: [&str; 3] = ["Required", "Optional", "Read-Only"];
-
 fn docs_dir() -> PathBuf {
     repo_root().join("docs")
 }
@@ -49,13 +36,8 @@ fn shown(path: &Path) -> String {
         .to_string()
 }
 
-/// A Markdown page: its top-level frontmatter keys (values unquoted, `|-` blocks joined) and its body.
-struct Page {
-    front: BTreeMap<String, String>,
-    body: String,
-}
-
-fn read_page(path: &Path) -> Result<Page, String> {
+/// A Markdown page's top-level frontmatter keys, values unquoted and `|-` blocks joined.
+fn read_frontmatter(path: &Path) -> Result<BTreeMap<String, String>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let rest = text
         .strip_prefix("---\n")
@@ -98,604 +80,9 @@ fn read_page(path: &Path) -> Result<Page, String> {
         };
         front.insert(key.to_string(), value.to_string());
     }
-    Ok(Page {
-        front,
-        body: rest[end + "\n---\n".len()..].to_string(),
-    })
+    Ok(front)
 }
 
-/// Whitespace runs as single spaces, so wrapped text compares equal to one-line text.
-fn squash(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `terraform providers schema -json` for this provider, under this Terraform.
-fn provider_schema(terraform: &Terraform) -> Value {
-    let workspace = Workspace::new(terraform, "");
-    let run = workspace.run(&["providers", "schema", "-json"], &[]);
-    assert!(
-        run.success,
-        "terraform {} providers schema failed: {}",
-        terraform.version, run.stderr
-    );
-    let schema: Value = serde_json::from_str(&run.stdout).expect("providers schema -json is JSON");
-    schema["provider_schemas"][PROVIDER_ADDRESS].clone()
-}
-
-/// The type name tfplugindocs writes for a schema JSON type (`["list", "string"]` -> `List of String`).
-fn type_name(ty: &Value) -> String {
-    match ty {
-        Value::String(primitive) => match primitive.as_str() {
-            "string" => "String".into(),
-            "number" => "Number".into(),
-            "bool" => "Boolean".into(),
-            "dynamic" => "Dynamic".into(),
-            other => format!("<unknown type {other}>"),
-        },
-        Value::Array(parts) => match (parts.first().and_then(Value::as_str), parts.get(1)) {
-            (Some("list"), Some(element)) => format!("List of {}", type_name(element)),
-            (Some("set"), Some(element)) => format!("Set of {}", type_name(element)),
-            (Some("map"), Some(element)) => format!("Map of {}", type_name(element)),
-            (Some("object"), _) => "Object".into(),
-            (Some("tuple"), _) => "Tuple".into(),
-            _ => format!("<unknown type {ty}>"),
-        },
-        _ => format!("<unknown type {ty}>"),
-    }
-}
-
-/// The attributes of an object type, or of the objects in a list, set or map: what gets a nested section.
-fn object_attributes(ty: &Value) -> Option<&Map<String, Value>> {
-    let parts = ty.as_array()?;
-    match parts.first()?.as_str()? {
-        "object" => parts.get(1)?.as_object(),
-        "list" | "set" | "map" => object_attributes(parts.get(1)?),
-        _ => None,
-    }
-}
-
-fn flag(value: &Value, name: &str) -> bool {
-    value[name].as_bool().unwrap_or(false)
-}
-
-/// tfplugindocs' group of an attribute: required, else optional, else computed-only.
-fn attribute_group(attribute: &Value) -> &'static str {
-    if flag(attribute, "required") {
-        "Required"
-    } else if flag(attribute, "optional") {
-        "Optional"
-    } else {
-        "Read-Only"
-    }
-}
-
-fn block_is_required(block_type: &Value) -> bool {
-    block_type["min_items"].as_u64().unwrap_or(0) > 0
-}
-
-/// tfplugindocs `childBlockIsOptional`: no minimum, and empty or with anything the user may set.
-fn block_is_optional(block_type: &Value) -> bool {
-    if block_is_required(block_type) {
-        return false;
-    }
-    let block = &block_type["block"];
-    let attributes = block["attributes"].as_object();
-    let blocks = block["block_types"].as_object();
-    let empty = attributes.is_none_or(Map::is_empty) && blocks.is_none_or(Map::is_empty);
-    empty
-        || blocks
-            .into_iter()
-            .flat_map(Map::values)
-            .any(|b| block_is_required(b) || block_is_optional(b))
-        || attributes
-            .into_iter()
-            .flat_map(Map::values)
-            .any(|a| flag(a, "required") || flag(a, "optional"))
-}
-
-fn block_group(block_type: &Value) -> &'static str {
-    if block_is_required(block_type) {
-        "Required"
-    } else if block_is_optional(block_type) {
-        "Optional"
-    } else {
-        "Read-Only"
-    }
-}
-
-/// tfplugindocs' `(Block List, Min: 1, Max: 2)` label of a nested block.
-fn block_label(block_type: &Value) -> String {
-    let mut label = String::from("Block");
-    match block_type["nesting_mode"].as_str() {
-        Some("list") => label.push_str(" List"),
-        Some("set") => label.push_str(" Set"),
-        Some("map") => label.push_str(" Map"),
-        _ => {
-            label.push_str(match block_group(block_type) {
-                "Required" => ", Required",
-                "Optional" => ", Optional",
-                _ => ", Read-only",
-            });
-        }
-    }
-    let min = block_type["min_items"].as_u64().unwrap_or(0);
-    if min > 0 && block_type["nesting_mode"] != "single" {
-        label.push_str(&format!(", Min: {min}"));
-    }
-    let max = block_type["max_items"].as_u64().unwrap_or(0);
-    if max > 0 {
-        label.push_str(&format!(", Max: {max}"));
-    }
-    if flag(&block_type["block"], "deprecated") {
-        label.push_str(", Deprecated");
-    }
-    label
-}
-
-/// One bullet the page must have: `- \`name\` (label) description (see [below ...](#anchor))`.
-struct Expected {
-    /// Dotted path of the nested section ("" for the top-level lists).
-    section: String,
-    group: &'static str,
-    name: String,
-    label: String,
-    /// The schema's description, which tfplugindocs copies; `None` for object attributes, which have none.
-    description: Option<String>,
-    /// The nested section the bullet links to.
-    anchor: Option<String>,
-}
-
-/// Everything the schema of one data source (or resource) requires of its page.
-#[derive(Default)]
-struct Expectations {
-    bullets: Vec<Expected>,
-    /// Nested section path -> anchor id written before its heading.
-    sections: BTreeMap<String, String>,
-    /// Schema features this check does not know how to render.
-    unsupported: Vec<String>,
-}
-
-impl Expectations {
-    fn block(&mut self, block: &Value, parents: &[String]) {
-        for (name, attribute) in block["attributes"].as_object().into_iter().flatten() {
-            let path = [parents, std::slice::from_ref(name)].concat();
-            if attribute.get("nested_type").is_some() {
-                self.unsupported.push(format!(
-                    "`{}` uses a nested attribute type; DESIGN.md rules them out (Terraform 1.0.3)",
-                    path.join(".")
-                ));
-                continue;
-            }
-            let mut label = type_name(&attribute["type"]);
-            for (key, word) in [("sensitive", ", Sensitive"), ("deprecated", ", Deprecated")] {
-                if flag(attribute, key) {
-                    label.push_str(word);
-                }
-            }
-            let group = attribute_group(attribute);
-            let nested = object_attributes(&attribute["type"]);
-            let anchor = nested.map(|_| format!("nestedatt--{}", path.join("--")));
-            self.bullets.push(Expected {
-                section: parents.join("."),
-                group,
-                name: name.clone(),
-                label,
-                description: attribute["description"].as_str().map(str::to_string),
-                anchor: anchor.clone(),
-            });
-            if let (Some(attributes), Some(anchor)) = (nested, anchor) {
-                self.object(attributes, &path, group, anchor);
-            }
-        }
-        for (name, block_type) in block["block_types"].as_object().into_iter().flatten() {
-            let path = [parents, std::slice::from_ref(name)].concat();
-            let anchor = format!("nestedblock--{}", path.join("--"));
-            self.bullets.push(Expected {
-                section: parents.join("."),
-                group: block_group(block_type),
-                name: name.clone(),
-                label: block_label(block_type),
-                description: block_type["block"]["description"]
-                    .as_str()
-                    .map(str::to_string),
-                anchor: Some(anchor.clone()),
-            });
-            self.sections.insert(path.join("."), anchor);
-            self.block(&block_type["block"], &path);
-        }
-    }
-
-    /// An object's attributes: listed in a nested section under the group of the attribute that holds them.
-    fn object(
-        &mut self,
-        attributes: &Map<String, Value>,
-        path: &[String],
-        group: &'static str,
-        anchor: String,
-    ) {
-        self.sections.insert(path.join("."), anchor);
-        for (name, ty) in attributes {
-            let child = [path, std::slice::from_ref(name)].concat();
-            let nested = object_attributes(ty);
-            let anchor = nested.map(|_| format!("nestedobjatt--{}", child.join("--")));
-            self.bullets.push(Expected {
-                section: path.join("."),
-                group,
-                name: name.clone(),
-                label: type_name(ty),
-                description: None,
-                anchor: anchor.clone(),
-            });
-            if let (Some(attributes), Some(anchor)) = (nested, anchor) {
-                self.object(attributes, &child, group, anchor);
-            }
-        }
-    }
-}
-
-/// What a page's `## Schema` lists.
-#[derive(Default)]
-struct SchemaSection {
-    /// (section path, group) -> attribute name -> bullet text after the name, continuation lines joined.
-    bullets: BTreeMap<(String, String), BTreeMap<String, String>>,
-    /// Nested section path -> the anchor id written before its heading, if any.
-    anchors: BTreeMap<String, Option<String>>,
-    problems: Vec<String>,
-}
-
-fn parse_schema_section(body: &str) -> SchemaSection {
-    let mut parsed = SchemaSection::default();
-    let Some(start) = body.find("\n## Schema\n") else {
-        parsed.problems.push("has no `## Schema` section".into());
-        return parsed;
-    };
-    let mut section: Option<String> = None;
-    let mut group: Option<String> = None;
-    let mut anchor: Option<String> = None;
-    let mut current: Option<((String, String), String)> = None;
-    for line in body[start + "\n## Schema\n".len()..].lines() {
-        if line.starts_with("## ") {
-            break;
-        }
-        if line.trim().is_empty() {
-            current = None;
-            continue;
-        }
-        if let Some(id) = line
-            .strip_prefix("<a id=\"")
-            .and_then(|rest| rest.strip_suffix("\"></a>"))
-        {
-            anchor = Some(id.to_string());
-            continue;
-        }
-        if let Some(path) = line
-            .strip_prefix("### Nested Schema for `")
-            .and_then(|rest| rest.strip_suffix('`'))
-        {
-            if parsed
-                .anchors
-                .insert(path.to_string(), anchor.take())
-                .is_some()
-            {
-                parsed
-                    .problems
-                    .push(format!("nested section `{path}` appears twice"));
-            }
-            section = Some(path.to_string());
-            group = None;
-            continue;
-        }
-        if let Some(title) = line.strip_prefix("### ") {
-            if GROUPS.contains(&title) {
-                section = Some(String::new());
-                group = Some(title.to_string());
-            } else {
-                parsed
-                    .problems
-                    .push(format!("unexpected heading {line:?} in `## Schema`"));
-                section = None;
-            }
-            anchor = None;
-            continue;
-        }
-        if let Some(title) = line.strip_suffix(':').filter(|t| GROUPS.contains(t)) {
-            if section.as_deref().is_some_and(|s| !s.is_empty()) {
-                group = Some(title.to_string());
-                continue;
-            }
-        }
-        if let Some(rest) = line.strip_prefix("- `") {
-            let Some((name, text)) = rest.split_once('`') else {
-                parsed.problems.push(format!("malformed bullet {line:?}"));
-                continue;
-            };
-            let (Some(section), Some(group)) = (&section, &group) else {
-                parsed.problems.push(format!(
-                    "bullet `{name}` is outside a Required/Optional/Read-Only list"
-                ));
-                continue;
-            };
-            let key = (section.clone(), group.clone());
-            let names = parsed.bullets.entry(key.clone()).or_default();
-            if names
-                .insert(name.to_string(), text.trim().to_string())
-                .is_some()
-            {
-                parsed.problems.push(format!(
-                    "`{name}` is listed twice under {group} of {}",
-                    section_title(section)
-                ));
-            }
-            current = Some((key, name.to_string()));
-            continue;
-        }
-        // A wrapped description continues the bullet above it.
-        if let Some((key, name)) = &current {
-            if let Some(text) = parsed.bullets.get_mut(key).and_then(|n| n.get_mut(name)) {
-                text.push(' ');
-                text.push_str(line.trim());
-            }
-        }
-    }
-    parsed
-}
-
-fn section_title(section: &str) -> String {
-    if section.is_empty() {
-        "the top level".into()
-    } else {
-        format!("`{section}`")
-    }
-}
-
-/// Compares a page's `## Schema` with what the schema requires; returns the differences.
-fn compare_schema(expected: &Expectations, page: &SchemaSection) -> Vec<String> {
-    let mut problems = expected.unsupported.clone();
-    problems.extend(page.problems.iter().cloned());
-    for bullet in &expected.bullets {
-        let key = (bullet.section.clone(), bullet.group.to_string());
-        let place = section_title(&bullet.section);
-        let Some(text) = page.bullets.get(&key).and_then(|n| n.get(&bullet.name)) else {
-            let elsewhere: Vec<&str> = GROUPS
-                .iter()
-                .copied()
-                .filter(|g| {
-                    page.bullets
-                        .get(&(bullet.section.clone(), g.to_string()))
-                        .is_some_and(|n| n.contains_key(&bullet.name))
-                })
-                .collect();
-            problems.push(if elsewhere.is_empty() {
-                format!(
-                    "`{}` is missing: expected ``- `{}` ({})`` under {} of {place}",
-                    bullet.name, bullet.name, bullet.label, bullet.group
-                )
-            } else {
-                format!(
-                    "`{}` is listed under {} of {place}, but the schema makes it {}",
-                    bullet.name,
-                    elsewhere.join(", "),
-                    bullet.group
-                )
-            });
-            continue;
-        };
-        let label = format!("({})", bullet.label);
-        if !text.starts_with(&label) {
-            problems.push(format!(
-                "`{}` in {place} should read ``- `{}` {label}``, not ``- `{}` {text}``",
-                bullet.name, bullet.name, bullet.name
-            ));
-        }
-        if let Some(description) = bullet.description.as_deref().map(squash) {
-            if !description.is_empty() && !squash(text).contains(&format!("{label} {description}"))
-            {
-                problems.push(format!(
-                    "`{}` in {place} should have the schema's description: {description:?}",
-                    bullet.name
-                ));
-            }
-        }
-        if let Some(anchor) = &bullet.anchor {
-            let link = format!("(see [below for nested schema](#{anchor}))");
-            if !text.contains(&link) {
-                problems.push(format!(
-                    "`{}` in {place} should end with {link}",
-                    bullet.name
-                ));
-            }
-        }
-    }
-    for (key, names) in &page.bullets {
-        for name in names.keys() {
-            let place = section_title(&key.0);
-            match expected
-                .bullets
-                .iter()
-                .find(|b| b.name == *name && b.section == key.0)
-            {
-                None => problems.push(format!(
-                    "`{name}` under {} of {place} is not in the schema",
-                    key.1
-                )),
-                // Listed only in the wrong group was reported above; listed in both is reported here.
-                Some(b)
-                    if b.group != key.1
-                        && page
-                            .bullets
-                            .get(&(key.0.clone(), b.group.to_string()))
-                            .is_some_and(|n| n.contains_key(name)) =>
-                {
-                    problems.push(format!(
-                        "`{name}` is listed under both {} and {} of {place}",
-                        b.group, key.1
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    for (path, anchor) in &expected.sections {
-        match page.anchors.get(path) {
-            None => problems.push(format!(
-                "missing the nested section for `{path}` (<a id=\"{anchor}\"></a> then ### Nested Schema for `{path}`)"
-            )),
-            Some(found) if found.as_deref() != Some(anchor.as_str()) => problems.push(format!(
-                "nested section `{path}` should be preceded by <a id=\"{anchor}\"></a>, found {found:?}"
-            )),
-            Some(_) => {}
-        }
-    }
-    for path in page.anchors.keys() {
-        if !expected.sections.contains_key(path) {
-            problems.push(format!("nested section `{path}` is not in the schema"));
-        }
-    }
-    problems
-}
-
-/// The `.md` page names (file stems) in a docs folder; other files are reported.
-fn pages_in(folder: &Path, problems: &mut Vec<String>) -> BTreeSet<String> {
-    let mut pages = BTreeSet::new();
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return pages;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        match path.file_name().and_then(|n| n.to_str()) {
-            Some(name) if name.ends_with(".md") && path.is_file() => {
-                pages.insert(name.trim_end_matches(".md").to_string());
-            }
-            _ => problems.push(format!("{} is not a .md page", shown(&path))),
-        }
-    }
-    pages
-}
-
-/// The example a page embeds as a `terraform` code block, when the example exists.
-fn check_embedded(page: &str, example: &Path, language: &str, problems: &mut Vec<String>) {
-    let Ok(text) = std::fs::read_to_string(example) else {
-        return;
-    };
-    let block = format!("```{language}\n{}\n```", text.trim_end());
-    if !page.contains(&block) {
-        problems.push(format!(
-            "does not embed {} verbatim in a ```{language} block",
-            shown(example)
-        ));
-    }
-}
-
-#[test]
-fn every_data_source_page_matches_the_schema_terraform_reads() {
-    for terraform in terraforms() {
-        let schema = provider_schema(terraform);
-        let mut problems = Vec::new();
-        let mut checked = 0;
-        for (kind, folder, title) in KINDS {
-            let folder_path = docs_dir().join(folder);
-            let mut pages = pages_in(&folder_path, &mut problems);
-            for (name, entry) in schema[kind].as_object().into_iter().flatten() {
-                let Some(short) = name.strip_prefix(&format!("{PROVIDER}_")) else {
-                    problems.push(format!("{name}: lacks the `{PROVIDER}_` prefix"));
-                    continue;
-                };
-                let file = folder_path.join(format!("{short}.md"));
-                if !pages.remove(short) {
-                    problems.push(format!("{name}: no page {}", shown(&file)));
-                    continue;
-                }
-                checked += 1;
-                let mut local = Vec::new();
-                match read_page(&file) {
-                    Err(e) => local.push(e),
-                    Ok(page) => {
-                        let block = &entry["block"];
-                        check_frontmatter_of_schema_page(&page, name, title, block, &mut local);
-                        if !page
-                            .body
-                            .lines()
-                            .any(|l| l == format!("# {name} ({title})"))
-                        {
-                            local.push(format!("has no `# {name} ({title})` heading"));
-                        }
-                        let description = squash(block["description"].as_str().unwrap_or(""));
-                        if !squash(&page.body).contains(&description) {
-                            local.push(format!(
-                                "does not repeat the schema's description: {description:?}"
-                            ));
-                        }
-                        let example_file = if kind == "resource_schemas" {
-                            "resource.tf"
-                        } else {
-                            "data-source.tf"
-                        };
-                        let example = repo_root()
-                            .join("examples")
-                            .join(folder)
-                            .join(name)
-                            .join(example_file);
-                        check_embedded(&page.body, &example, "terraform", &mut local);
-                        let mut expected = Expectations::default();
-                        expected.block(block, &[]);
-                        local.extend(compare_schema(&expected, &parse_schema_section(&page.body)));
-                    }
-                }
-                problems.extend(local.into_iter().map(|p| format!("{}: {p}", shown(&file))));
-            }
-            for orphan in pages {
-                problems.push(format!(
-                    "{}: a page for `{PROVIDER}_{orphan}`, which the schema does not have",
-                    shown(&folder_path.join(format!("{orphan}.md")))
-                ));
-            }
-        }
-        assert!(
-            checked > 0,
-            "Terraform {} reported no data sources",
-            terraform.version
-        );
-        assert!(
-            problems.is_empty(),
-            "docs/ disagrees with the schema of Terraform {}:\n{}",
-            terraform.version,
-            problems.join("\n")
-        );
-    }
-}
-
-fn check_frontmatter_of_schema_page(
-    page: &Page,
-    name: &str,
-    title: &str,
-    block: &Value,
-    problems: &mut Vec<String>,
-) {
-    for key in ["page_title", "subcategory", "description"] {
-        if !page.front.contains_key(key) {
-            problems.push(format!("frontmatter lacks `{key}`"));
-        }
-    }
-    let page_title = format!("{name} {title} - {PROVIDER}");
-    if page
-        .front
-        .get("page_title")
-        .is_some_and(|t| *t != page_title)
-    {
-        problems.push(format!("page_title should be {page_title:?}"));
-    }
-    // The frontmatter holds the description as plain text: the Markdown code marks are dropped.
-    let plain = squash(&block["description"].as_str().unwrap_or("").replace('`', ""));
-    if page
-        .front
-        .get("description")
-        .is_some_and(|d| squash(d) != plain)
-    {
-        problems.push(format!(
-            "frontmatter description should be the schema's, as plain text: {plain:?}"
-        ));
-    }
-}
 
 #[test]
 fn docs_follow_the_registry_layout() {
@@ -740,15 +127,15 @@ fn docs_follow_the_registry_layout() {
                 "{shown}: {size} bytes; the registry takes less than {MAX_PAGE_BYTES}"
             ));
         }
-        let page = match read_page(&path) {
-            Ok(page) => page,
+        let front = match read_frontmatter(&path) {
+            Ok(front) => front,
             Err(e) => {
                 problems.push(format!("{shown}: {e}"));
                 continue;
             }
         };
         for forbidden in ["layout", "sidebar_current"] {
-            if page.front.contains_key(forbidden) {
+            if front.contains_key(forbidden) {
                 problems.push(format!(
                     "{shown}: the registry forbids `{forbidden}` in the frontmatter"
                 ));
@@ -756,24 +143,18 @@ fn docs_follow_the_registry_layout() {
         }
         let is_index = folder.is_empty() && path.ends_with("index.md");
         if is_index {
-            if page.front.contains_key("subcategory") {
+            if front.contains_key("subcategory") {
                 problems.push(format!("{shown}: the provider page takes no subcategory"));
             }
             let title = format!("{PROVIDER} Provider");
-            if page.front.get("page_title") != Some(&title) {
+            if front.get("page_title") != Some(&title) {
                 problems.push(format!("{shown}: page_title should be {title:?}"));
             }
-            if page.front.get("description").is_none_or(String::is_empty) {
+            if front.get("description").is_none_or(String::is_empty) {
                 problems.push(format!("{shown}: the frontmatter needs a description"));
             }
-            check_embedded(
-                &page.body,
-                &repo_root().join("examples/provider/provider.tf"),
-                "terraform",
-                &mut problems,
-            );
         }
-        if folder == "guides" && page.front.get("page_title").is_none_or(String::is_empty) {
+        if folder == "guides" && front.get("page_title").is_none_or(String::is_empty) {
             problems.push(format!("{shown}: a guide needs a page_title"));
         }
     }
