@@ -83,7 +83,6 @@ fn read_frontmatter(path: &Path) -> Result<BTreeMap<String, String>, String> {
     Ok(front)
 }
 
-
 #[test]
 fn docs_follow_the_registry_layout() {
     let docs = docs_dir();

@@ -248,7 +248,13 @@ impl<'a> Renderer<'a> {
         let mut children: Vec<(Group, &str, Child)> = block
             .attributes
             .iter()
-            .map(|a| (attribute_group(a.mode), a.name.as_str(), Child::Attribute(a)))
+            .map(|a| {
+                (
+                    attribute_group(a.mode),
+                    a.name.as_str(),
+                    Child::Attribute(a),
+                )
+            })
             .chain(
                 block
                     .blocks
@@ -295,12 +301,7 @@ impl<'a> Renderer<'a> {
                         }
                         let object = object_attributes(&attribute.ty);
                         let anchor = object.map(|_| format!("nestedatt--{}", path.join("--")));
-                        self.bullet(
-                            &path,
-                            &label,
-                            &attribute.description,
-                            anchor.as_deref(),
-                        );
+                        self.bullet(&path, &label, &attribute.description, anchor.as_deref());
                         if let (Some(object), Some(anchor)) = (object, anchor) {
                             sections.push(Section {
                                 anchor,
@@ -386,7 +387,11 @@ struct PageData<'a> {
 /// The value of one `{{ … }}` expression: the subset of tfplugindocs' template language the templates use.
 fn expression(expr: &str, page: &PageData) -> Result<String, String> {
     // Spacing around the pipes is free; arguments are taken as written.
-    let expr = expr.split('|').map(str::trim).collect::<Vec<_>>().join(" | ");
+    let expr = expr
+        .split('|')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" | ");
     match expr.as_str() {
         ".Name" => Ok(page.name.to_string()),
         ".Description | trimspace" => Ok(page.description.trim().to_string()),
@@ -433,14 +438,14 @@ fn fill(template: &str, page: &PageData) -> Result<String, String> {
     Ok(out)
 }
 
-/// One generated page: where it goes, and its text or what stopped it.
+/// One generated page: where it goes and its text.
 struct Generated {
     /// Relative to the repository root.
     path: String,
     text: String,
 }
 
-/// Every generated page, with the problems that make the docs wrong even when written as generated.
+/// Every page that could be generated, and the problems found on the way (templates, object descriptions).
 fn generate() -> (Vec<Generated>, Vec<String>) {
     let mut pages = Vec::new();
     let mut problems = Vec::new();
@@ -541,7 +546,10 @@ fn generate() -> (Vec<Generated>, Vec<String>) {
             ));
             continue;
         };
-        if !names.iter().any(|name| *name == format!("{PROVIDER}_{short}")) {
+        if !names
+            .iter()
+            .any(|name| *name == format!("{PROVIDER}_{short}"))
+        {
             problems.push(format!(
                 "provider/docs-templates/data-sources/{file}: there is no data source `{PROVIDER}_{short}`"
             ));
@@ -568,12 +576,7 @@ fn first_difference(committed: &str, generated: &str) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    format!(
-        "line {}:\n{}\n{}",
-        at + 1,
-        show(&old, '-'),
-        show(&new, '+')
-    )
+    format!("line {}:\n{}\n{}", at + 1, show(&old, '-'), show(&new, '+'))
 }
 
 #[test]
@@ -632,11 +635,7 @@ mod renderer {
 
     fn block(description: &str) -> Block {
         Block::new("A data source.")
-            .attribute(Attribute::optional(
-                "version",
-                CtyType::String,
-                description,
-            ))
+            .attribute(Attribute::optional("version", CtyType::String, description))
             .attribute(Attribute::computed(
                 "rules",
                 CtyType::list(CtyType::Object(BTreeMap::from([
