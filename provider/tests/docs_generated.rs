@@ -421,18 +421,17 @@ fn expression(expr: &str, page: &PageData) -> Result<String, String> {
 fn fill(template: &str, page: &PageData) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let offset = template.len() - rest.len() + start;
-        let line = template[..offset].matches('\n').count() + 1;
-        let (before, after) = rest.split_at(start);
+    let mut line = 1;
+    while let Some((before, after)) = rest.split_once("{{") {
+        line += before.matches('\n').count();
         out.push_str(before);
-        let end = after
-            .find("}}")
+        let (expr, tail) = after
+            .split_once("}}")
             .ok_or_else(|| format!("{}:{line}: `{{{{` is never closed", page.template))?;
-        let value = expression(&after[2..end], page)
-            .map_err(|e| format!("{}:{line}: {e}", page.template))?;
+        let value = expression(expr, page).map_err(|e| format!("{}:{line}: {e}", page.template))?;
         out.push_str(&value);
-        rest = &after[end + 2..];
+        line += expr.matches('\n').count();
+        rest = tail;
     }
     out.push_str(rest);
     Ok(out)
@@ -445,34 +444,78 @@ struct Generated {
     text: String,
 }
 
+/// One page from its template (`TEMPLATE.md.tmpl`, with `TEMPLATE.objects.toml` when there is one) and the
+/// schema it documents, or the problems that stop it or make it wrong.
+fn page(
+    template: &str,
+    name: &str,
+    block: &Block,
+    path: String,
+    problems: &mut Vec<String>,
+) -> Option<Generated> {
+    let template_path = format!("provider/docs-templates/{template}.md.tmpl");
+    let objects_path = format!("provider/docs-templates/{template}.objects.toml");
+    let what = if name.is_empty() {
+        "the provider block"
+    } else {
+        name
+    };
+    let Ok(text) = std::fs::read_to_string(repo_root().join(&template_path)) else {
+        problems.push(format!(
+            "{what} has no template: write {template_path} (copy another one) and run `{REGENERATE}`"
+        ));
+        return None;
+    };
+    let objects: BTreeMap<String, String> =
+        match std::fs::read_to_string(repo_root().join(&objects_path)) {
+            Err(_) => BTreeMap::new(),
+            Ok(objects) => toml::from_str(&objects).unwrap_or_else(|e| {
+                problems.push(format!("{objects_path}: {e}"));
+                BTreeMap::new()
+            }),
+        };
+    let rendered = render_schema(block, &objects);
+    for path in &rendered.undescribed {
+        problems.push(format!(
+            "{objects_path}: describe `{path}`, an attribute of {what}'s objects: {path:?} = \"…\""
+        ));
+    }
+    for path in &rendered.stale {
+        problems.push(format!(
+            "{objects_path}: `{path}` is not an attribute of {what}'s objects; remove or rename it"
+        ));
+    }
+    for path in &rendered.untidy {
+        problems.push(untidy(&format!("{what}'s `{path}`")));
+    }
+    if is_untidy(block.description.trim()) {
+        problems.push(untidy(what));
+    }
+    let data = PageData {
+        template: &template_path,
+        name,
+        description: &block.description,
+        schema_markdown: &rendered.markdown,
+    };
+    fill(&text, &data)
+        .map(|text| Generated { path, text })
+        .map_err(|e| problems.push(e))
+        .ok()
+}
+
 /// Every page that could be generated, and the problems found on the way (templates, object descriptions).
 fn generate() -> (Vec<Generated>, Vec<String>) {
-    let mut pages = Vec::new();
     let mut problems = Vec::new();
     let provider = provider_config::schema();
-    let rendered = render_schema(&provider.block, &BTreeMap::new());
-    for path in &rendered.untidy {
-        problems.push(untidy(&format!("the provider block's `{path}`")));
-    }
-    let template_path = "provider/docs-templates/index.md.tmpl";
-    match std::fs::read_to_string(repo_root().join(template_path)) {
-        Err(e) => problems.push(format!("{template_path}: {e}")),
-        Ok(template) => {
-            let data = PageData {
-                template: template_path,
-                name: "",
-                description: &provider.block.description,
-                schema_markdown: &rendered.markdown,
-            };
-            match fill(&template, &data) {
-                Ok(text) => pages.push(Generated {
-                    path: "docs/index.md".into(),
-                    text,
-                }),
-                Err(e) => problems.push(e),
-            }
-        }
-    }
+    let mut pages: Vec<Generated> = page(
+        "index",
+        "",
+        &provider.block,
+        "docs/index.md".into(),
+        &mut problems,
+    )
+    .into_iter()
+    .collect();
     let sources = datasources::all();
     let names: Vec<&str> = sources.iter().map(|s| s.type_name()).collect();
     for source in &sources {
@@ -481,56 +524,13 @@ fn generate() -> (Vec<Generated>, Vec<String>) {
             problems.push(format!("{name}: lacks the `{PROVIDER}_` prefix"));
             continue;
         };
-        let template_path = format!("provider/docs-templates/data-sources/{short}.md.tmpl");
-        let objects_path = format!("provider/docs-templates/data-sources/{short}.objects.toml");
-        let Ok(template) = std::fs::read_to_string(repo_root().join(&template_path)) else {
-            problems.push(format!(
-                "{name} has no template: write {template_path} (copy another data source's) and run `{REGENERATE}`"
-            ));
-            continue;
-        };
-        let objects: BTreeMap<String, String> =
-            match std::fs::read_to_string(repo_root().join(&objects_path)) {
-                Err(_) => BTreeMap::new(),
-                Ok(text) => match toml::from_str(&text) {
-                    Ok(objects) => objects,
-                    Err(e) => {
-                        problems.push(format!("{objects_path}: {e}"));
-                        BTreeMap::new()
-                    }
-                },
-            };
-        let schema = source.schema();
-        let rendered = render_schema(&schema.block, &objects);
-        for path in &rendered.undescribed {
-            problems.push(format!(
-                "{objects_path}: describe `{path}`, an attribute of {name}'s objects: {path:?} = \"…\""
-            ));
-        }
-        for path in &rendered.untidy {
-            problems.push(untidy(&format!("{name}'s `{path}`")));
-        }
-        if is_untidy(schema.block.description.trim()) {
-            problems.push(untidy(name));
-        }
-        for path in &rendered.stale {
-            problems.push(format!(
-                "{objects_path}: `{path}` is not an attribute of {name}'s objects; remove or rename it"
-            ));
-        }
-        let data = PageData {
-            template: &template_path,
+        pages.extend(page(
+            &format!("data-sources/{short}"),
             name,
-            description: &schema.block.description,
-            schema_markdown: &rendered.markdown,
-        };
-        match fill(&template, &data) {
-            Ok(text) => pages.push(Generated {
-                path: format!("docs/data-sources/{short}.md"),
-                text,
-            }),
-            Err(e) => problems.push(e),
-        }
+            &source.schema().block,
+            format!("docs/data-sources/{short}.md"),
+            &mut problems,
+        ));
     }
     for entry in std::fs::read_dir(templates_dir().join("data-sources"))
         .expect("provider/docs-templates/data-sources")
@@ -755,8 +755,12 @@ mod renderer {
             schema_markdown: "",
         };
         assert_eq!(
-            fill("a\n{{ .Nme }}\n", &data),
-            Err("x.md.tmpl:2: unknown template expression `{{ .Nme }}`".into())
+            fill("a\n{{ .Name }}\n{{ .Nme }}\n", &data),
+            Err("x.md.tmpl:3: unknown template expression `{{ .Nme }}`".into())
+        );
+        assert_eq!(
+            fill("a\n\n{{ .Name ", &data),
+            Err("x.md.tmpl:3: `{{` is never closed".into())
         );
         assert_eq!(
             fill(
