@@ -171,7 +171,7 @@ impl Reader<'_> {
         let bytes = self.text.as_bytes();
         let digits = |pos: &mut usize| {
             let s = *pos;
-            while *pos < bytes.len() && bytes[*pos].is_ascii_digit() {
+            while bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
                 *pos += 1;
             }
             *pos - s
@@ -182,7 +182,7 @@ impl Reader<'_> {
         }
         let int_start = pos;
         let n = digits(&mut pos);
-        if n == 0 || (n > 1 && bytes[int_start] == b'0') {
+        if n == 0 || (n > 1 && bytes.get(int_start) == Some(&b'0')) {
             return Err("invalid number");
         }
         if bytes.get(pos) == Some(&b'.') {

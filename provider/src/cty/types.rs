@@ -132,13 +132,14 @@ impl CtyType {
                     .first()
                     .and_then(serde_json::Value::as_str)
                     .ok_or_else(|| TypeError::new("type array must start with a kind string"))?;
-                match (kind, items.len()) {
-                    ("list", 2) => Ok(CtyType::list(CtyType::from_json(&items[1])?)),
-                    ("set", 2) => Ok(CtyType::set(CtyType::from_json(&items[1])?)),
-                    ("map", 2) => Ok(CtyType::map(CtyType::from_json(&items[1])?)),
-                    ("object", 2 | 3) => object_from_json(&items[1], items.get(2)),
-                    ("tuple", 2) => {
-                        let elems = items[1].as_array().ok_or_else(|| {
+                match (kind, items.as_slice()) {
+                    ("list", [_, elem]) => Ok(CtyType::list(CtyType::from_json(elem)?)),
+                    ("set", [_, elem]) => Ok(CtyType::set(CtyType::from_json(elem)?)),
+                    ("map", [_, elem]) => Ok(CtyType::map(CtyType::from_json(elem)?)),
+                    ("object", [_, attrs]) => object_from_json(attrs, None),
+                    ("object", [_, attrs, optional]) => object_from_json(attrs, Some(optional)),
+                    ("tuple", [_, elems]) => {
+                        let elems = elems.as_array().ok_or_else(|| {
                             TypeError::new("tuple element types must be an array")
                         })?;
                         elems
@@ -147,8 +148,9 @@ impl CtyType {
                             .collect::<Result<Vec<_>, _>>()
                             .map(CtyType::Tuple)
                     }
-                    (kind, len) => Err(TypeError::new(format!(
-                        "invalid type kind {kind:?} with {len} array elements"
+                    (kind, items) => Err(TypeError::new(format!(
+                        "invalid type kind {kind:?} with {} array elements",
+                        items.len()
                     ))),
                 }
             }

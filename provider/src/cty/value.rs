@@ -488,6 +488,13 @@ impl Exact {
     }
 }
 
+/// Splits `bytes` after its leading ASCII digits: `(digits, rest)`.
+fn split_digits(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let n = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    // `n` counts a prefix of `bytes`, so the split is in bounds and the fallback is never taken.
+    bytes.split_at_checked(n).unwrap_or((bytes, &[]))
+}
+
 /// An exact finite decimal: `(-1)^neg × digits × 10^exp`, with `digits`
 /// free of leading and trailing zeros (empty for zero, which is never
 /// negative), so equal values have equal representations.
@@ -511,56 +518,45 @@ impl Dec {
 
     /// Parses `[sign] mantissa [exponent]` (see [`Exact::parse`]).
     fn parse(text: &str) -> Option<Dec> {
-        let bytes = text.as_bytes();
-        let mut pos = 0;
-        let mut neg = false;
-        if let Some(&c @ (b'-' | b'+')) = bytes.first() {
-            neg = c == b'-';
-            pos = 1;
-        }
-        let int_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        let int_digits = &bytes[int_start..pos];
-        let mut frac_digits: &[u8] = &[];
-        if pos < bytes.len() && bytes[pos] == b'.' {
-            pos += 1;
-            let frac_start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-                pos += 1;
-            }
-            frac_digits = &bytes[frac_start..pos];
-        }
+        let (neg, rest) = match text.as_bytes() {
+            [b'-', rest @ ..] => (true, rest),
+            [b'+', rest @ ..] => (false, rest),
+            rest => (false, rest),
+        };
+        let (int_digits, rest) = split_digits(rest);
+        let (frac_digits, rest) = match rest {
+            [b'.', after @ ..] => split_digits(after),
+            _ => (&[][..], rest),
+        };
         if int_digits.is_empty() && frac_digits.is_empty() {
             return None;
         }
         let mut exp: i64 = 0;
-        if pos < bytes.len() && (bytes[pos] == b'e' || bytes[pos] == b'E') {
-            pos += 1;
-            let mut exp_neg = false;
-            if let Some(&c @ (b'-' | b'+')) = bytes.get(pos) {
-                exp_neg = c == b'-';
-                pos += 1;
-            }
-            let exp_start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-                exp = exp
-                    .checked_mul(10)?
-                    .checked_add(i64::from(bytes[pos] - b'0'))?;
-                if exp > MAX_DECIMAL_EXPONENT * 2 {
+        let rest = match rest {
+            [b'e' | b'E', after @ ..] => {
+                let (exp_neg, after) = match after {
+                    [b'-', after @ ..] => (true, after),
+                    [b'+', after @ ..] => (false, after),
+                    _ => (false, after),
+                };
+                let (exp_digits, after) = split_digits(after);
+                if exp_digits.is_empty() {
                     return None;
                 }
-                pos += 1;
+                for &digit in exp_digits {
+                    exp = exp.checked_mul(10)?.checked_add(i64::from(digit - b'0'))?;
+                    if exp > MAX_DECIMAL_EXPONENT * 2 {
+                        return None;
+                    }
+                }
+                if exp_neg {
+                    exp = -exp;
+                }
+                after
             }
-            if pos == exp_start {
-                return None;
-            }
-            if exp_neg {
-                exp = -exp;
-            }
-        }
-        if pos != bytes.len() {
+            _ => rest,
+        };
+        if !rest.is_empty() {
             return None;
         }
         let mut digits = Vec::with_capacity(int_digits.len() + frac_digits.len());
