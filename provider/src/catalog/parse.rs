@@ -198,9 +198,9 @@ pub(super) fn parse_release(text: &str, origin: &str) -> Result<Release, Catalog
 
 /// 1-based line of a byte offset (offsets past the end count as the last line).
 fn line_at(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
+    text.as_bytes()
         .iter()
+        .take(offset)
         .filter(|&&b| b == b'\n')
         .count()
         + 1

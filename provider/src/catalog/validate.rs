@@ -580,7 +580,7 @@ impl Checker<'_> {
                         ),
                     ));
                 }
-                if values[..j].contains(value) {
+                if values.iter().take(j).any(|earlier| earlier == value) {
                     return Err(self.err(
                         format!("{field}[{j}]"),
                         format!("value {value:?} is listed twice"),
