@@ -636,10 +636,10 @@ fn compare_group(
 /// The group rules that together allow `want`: the narrowest single rule when one suffices, else for tcp and
 /// udp the fewest rules whose port ranges join up across `want`'s range.
 /// `candidates` are the group's rules with their positions, which break ties.
-fn cover<'a>(
+fn cover<'h, 'r>(
     want: &Required,
-    candidates: &[(usize, &'a Observed)],
-) -> Option<Vec<(usize, &'a Observed)>> {
+    candidates: &[(usize, &'h Observed<'r>)],
+) -> Option<Vec<(usize, &'h Observed<'r>)>> {
     let single = candidates
         .iter()
         .copied()
@@ -652,7 +652,7 @@ fn cover<'a>(
         return Some(vec![found]);
     }
     let (from, to) = want.traffic.range()?;
-    let mut pieces: Vec<(i64, i64, usize, &Observed)> = candidates
+    let mut pieces: Vec<(i64, i64, usize, &Observed<'r>)> = candidates
         .iter()
         .filter_map(|&(i, h)| {
             let (a, b) = h.traffic.range()?;
