@@ -616,9 +616,11 @@ fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
             }
         }
         let Some((gap, i, j)) = best else { return };
-        let upper = rules.remove(j);
-        let lower = &mut rules[if j < i { i - 1 } else { i }];
-        if let (RulePorts::Range(lo), RulePorts::Range(hi)) = (&mut lower.ports, upper.ports) {
+        // The candidates exclude `j == i` and both come from enumerating `rules`: two distinct rules.
+        let Ok([lower, upper]) = rules.get_disjoint_mut([i, j]) else {
+            return;
+        };
+        if let (RulePorts::Range(lo), RulePorts::Range(hi)) = (&mut lower.ports, &upper.ports) {
             if gap > 0 {
                 lower.extra.push(PortRange {
                     from: lo.to + 1,
@@ -627,10 +629,11 @@ fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
             }
             lo.to = hi.to;
         }
-        lower.extra.extend(upper.extra);
+        lower.extra.append(&mut upper.extra);
         lower.extra.sort();
-        lower.reasons.extend(upper.reasons);
-        lower.endpoints.extend(upper.endpoints);
+        lower.reasons.append(&mut upper.reasons);
+        lower.endpoints.append(&mut upper.endpoints);
+        rules.remove(j);
     }
 }
 

@@ -343,7 +343,7 @@ pub fn unique_names(readable: &BTreeMap<String, String>, max: usize) -> BTreeMap
                     .chars()
                     .last()
                     .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-            if fits && uses[name.as_str()] == 1 {
+            if fits && uses.get(name.as_str()) == Some(&1) {
                 return (identity.clone(), name.clone());
             }
             let suffix = format!("-{:08x}", stable_hash(identity) & 0xffff_ffff);
