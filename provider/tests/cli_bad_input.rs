@@ -7,6 +7,10 @@
 //! holding no program (so no Graphviz), HOME in that directory and fake AWS credentials, so that no case can
 //! reach a real AWS account or read the user's configuration.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
