@@ -7,6 +7,7 @@ mod builtin;
 mod error;
 mod model;
 mod parse;
+mod raw;
 mod select;
 mod validate;
 mod verify;
