@@ -11,7 +11,12 @@
 
 // Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
 // functions only, not the helpers around them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use portmatrix::catalog::{Catalog, Selection};
 use portmatrix::engine::{self, EndpointSpec, Expansion, ExpansionRequest, PodNetwork};
