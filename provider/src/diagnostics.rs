@@ -3,8 +3,8 @@
 
 use portmatrix_proto::tfplugin6 as pb;
 
+use crate::cty::AttributePath;
 use crate::cty::CodecError;
-use crate::schema::AttributePath;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

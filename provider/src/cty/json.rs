@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{CodecError, CtyType, Number, Value};
-use crate::schema::{AttributePath, PathStep};
+use crate::cty::{AttributePath, PathStep};
 
 /// Nesting limit of the JSON reader, to bound recursion on hostile input.
 const MAX_DEPTH: usize = 256;

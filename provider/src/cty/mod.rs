@@ -6,6 +6,7 @@
 
 mod json;
 mod msgpack;
+mod path;
 mod types;
 mod value;
 
@@ -13,10 +14,9 @@ use std::fmt;
 
 pub use json::{decode_json, from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
+pub use path::{AttributePath, PathStep};
 pub use types::CtyType;
 pub use value::{Number, NumberError, Refinements, Value};
-
-use crate::schema::AttributePath;
 
 /// A value that could not be encoded or decoded, and where in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

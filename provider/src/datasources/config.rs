@@ -3,9 +3,10 @@
 //! During validation any argument may still be unknown; these helpers return `None` for unknown (and null)
 //! values so that callers only check what is already decided.
 
+use crate::cty::AttributePath;
 use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::schema::{AttributeMode, AttributePath, Block};
+use crate::schema::{AttributeMode, Block};
 
 /// A string argument's value, if set and known.
 pub fn string<'a>(config: &'a Value, name: &str) -> Option<&'a str> {

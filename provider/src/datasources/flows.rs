@@ -255,7 +255,7 @@ impl DataSource for FlowsDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::AttributePath;
+    use crate::cty::AttributePath;
 
     fn config(platforms: &[(&str, Option<&str>)], pod_network: Option<&str>) -> Value {
         let block = FlowsDataSource.schema().block;

@@ -16,10 +16,10 @@ pub const HCLOUD_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cty::AttributePath;
     use crate::cty::Value;
     use crate::datasources::DataSource;
     use crate::diagnostics::Diagnostics;
-    use crate::schema::AttributePath;
 
     const TIER_RANGES: &str = "tier_ranges";
     const UNSUPPORTED_FLOWS: &str = "unsupported_flows";

@@ -11,10 +11,11 @@ use super::flows::{echo_config, skipped_type, skipped_value};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::catalog::Selected;
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
-use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
+use crate::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,

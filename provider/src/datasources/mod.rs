@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn every_data_source_refuses_a_value_for_a_computed_attribute_at_validation() {
-        use crate::schema::{AttributeMode, AttributePath};
+        use crate::cty::AttributePath;
+        use crate::schema::AttributeMode;
         for source in all() {
             let block = source.schema().block;
             let computed: Vec<_> = block

@@ -18,10 +18,10 @@ pub const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cty::AttributePath;
     use crate::cty::Value;
     use crate::datasources::DataSource;
     use crate::diagnostics::Diagnostics;
-    use crate::schema::AttributePath;
 
     const TIER_ADDRESSES: &str = "tier_addresses";
     const INPUT_POLICY: &str = "input_policy";

@@ -5,12 +5,13 @@
 
 use super::{config, DataSource};
 use crate::catalog::{Catalog, Selection};
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::{
     EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
 };
-use crate::schema::{Attribute, AttributePath, Block, NestedBlock};
+use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
 use std::collections::BTreeMap;
 
