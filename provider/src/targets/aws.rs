@@ -20,6 +20,12 @@ pub use output::{
 /// AWS's default number of inbound (and of outbound) rules per security group, per address family.
 pub const DEFAULT_RULES_PER_GROUP: usize = 60;
 
+/// The fewest rules per group `rules_per_group` (and `portmatrix audit --rules-per-group`) accepts.
+pub const MIN_RULES_PER_GROUP: usize = 1;
+
+/// The most rules per group `rules_per_group` accepts: AWS lets the quota be raised to 1000 at most.
+pub const MAX_RULES_PER_GROUP: usize = 1000;
+
 /// The longest rule description AWS accepts.
 const MAX_DESCRIPTION: usize = 255;
 
