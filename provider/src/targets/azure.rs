@@ -36,6 +36,11 @@ pub const MIN_PRIORITY: u16 = 100;
 /// The highest priority Azure accepts for a rule.
 pub const MAX_PRIORITY: u16 = 4096;
 
+/// Whether Azure accepts `priority` as a rule priority.
+pub(crate) fn valid_priority(priority: u16) -> bool {
+    (MIN_PRIORITY..=MAX_PRIORITY).contains(&priority)
+}
+
 /// The longest rule name Azure accepts.
 const MAX_NAME: usize = 80;
 
@@ -445,7 +450,7 @@ fn check_options(options: &AzureOptions) -> Result<(), Vec<AzureError>> {
         ("first_priority", options.first_priority),
         ("last_priority", options.last_priority),
     ] {
-        if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&value) {
+        if !valid_priority(value) {
             errors.push(AzureError::Option(OptionError::new(
                 option,
                 format!("Invalid {option} {value}"),
