@@ -18,7 +18,7 @@ const MAX_DEPTH: usize = 256;
 /// does: object attributes that are absent become null; numbers may be
 /// JSON numbers or decimal strings; a `dynamic` value is
 /// `{"type": <type JSON>, "value": <value>}`. JSON has no unknowns.
-pub fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
+pub(crate) fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
     let root = AttributePath::root();
     let text = std::str::from_utf8(bytes)
         .map_err(|_| CodecError::new(&root, "JSON is not valid UTF-8"))?;
@@ -32,7 +32,7 @@ pub fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
 
 /// Converts a `serde_json` value (the serialised output of a target) into a value of type `ty`, by the rules of
 /// [`decode_json`]: the bridge from serialisable output to typed values.
-pub fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
+pub(crate) fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
     let mut path = AttributePath::root();
     decode_value(ty, from_serde_json(value), &mut path)
 }

@@ -12,7 +12,7 @@ mod value;
 
 use std::fmt;
 
-pub use json::{decode_json, from_serde};
+pub(crate) use json::{decode_json, from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use path::{AttributePath, PathStep};
 pub use types::CtyType;
@@ -49,7 +49,7 @@ impl fmt::Display for CodecError {
 /// A cty type's JSON form that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid type: {message}")]
-pub struct TypeError {
+pub(crate) struct TypeError {
     /// What is wrong.
     pub message: String,
 }

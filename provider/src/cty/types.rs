@@ -57,12 +57,12 @@ impl CtyType {
     }
 
     /// `tuple([...])`.
-    pub fn tuple(elements: Vec<CtyType>) -> CtyType {
+    pub(crate) fn tuple(elements: Vec<CtyType>) -> CtyType {
         CtyType::Tuple(elements)
     }
 
     /// Whether `dynamic` occurs anywhere in this type.
-    pub fn has_dynamic_types(&self) -> bool {
+    pub(crate) fn has_dynamic_types(&self) -> bool {
         match self {
             CtyType::Bool | CtyType::Number | CtyType::String => false,
             CtyType::Dynamic => true,
@@ -79,7 +79,7 @@ impl CtyType {
 
     /// The JSON form, e.g. `["list",["object",{"port":"number"}]]`.
     /// Object attributes come out sorted by name.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         match self {
             CtyType::Bool => json!("bool"),
             CtyType::Number => json!("number"),
@@ -108,7 +108,7 @@ impl CtyType {
 
     /// The compact JSON bytes Terraform expects in a schema attribute's
     /// `type` field.
-    pub fn to_json_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
         self.to_json().to_string().into_bytes()
     }
 
@@ -116,7 +116,7 @@ impl CtyType {
     /// `["object",{...},["name",...]]`; the optional markers are checked
     /// against the attributes and then dropped, since they only matter for
     /// type conversion, which this crate doesn't do.
-    pub fn from_json(v: &serde_json::Value) -> Result<CtyType, TypeError> {
+    pub(crate) fn from_json(v: &serde_json::Value) -> Result<CtyType, TypeError> {
         match v {
             serde_json::Value::String(s) => match s.as_str() {
                 "bool" => Ok(CtyType::Bool),
@@ -159,7 +159,7 @@ impl CtyType {
     }
 
     /// Parses the JSON form from bytes.
-    pub fn from_json_bytes(bytes: &[u8]) -> Result<CtyType, TypeError> {
+    pub(crate) fn from_json_bytes(bytes: &[u8]) -> Result<CtyType, TypeError> {
         let v: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| TypeError::new(format!("type is not valid JSON: {e}")))?;
         CtyType::from_json(&v)

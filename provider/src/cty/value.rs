@@ -74,7 +74,7 @@ impl Value {
     }
 
     /// Whether this is a null (looking through a `Dynamic` wrapper).
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         match self {
             Value::Null => true,
             Value::Dynamic { value, .. } => value.is_null(),
@@ -83,7 +83,7 @@ impl Value {
     }
 
     /// Whether this value itself is unknown (looking through `Dynamic`).
-    pub fn is_unknown(&self) -> bool {
+    pub(crate) fn is_unknown(&self) -> bool {
         match self {
             Value::Unknown(_) => true,
             Value::Dynamic { value, .. } => value.is_unknown(),
@@ -107,7 +107,7 @@ impl Value {
     }
 
     /// The bool, if this is a known bool.
-    pub fn as_bool(&self) -> Option<bool> {
+    pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
             Value::Dynamic { value, .. } => value.as_bool(),
@@ -125,7 +125,7 @@ impl Value {
     }
 
     /// The number, if this is a known number.
-    pub fn as_number(&self) -> Option<&Number> {
+    pub(crate) fn as_number(&self) -> Option<&Number> {
         match self {
             Value::Number(n) => Some(n),
             Value::Dynamic { value, .. } => value.as_number(),
@@ -134,7 +134,7 @@ impl Value {
     }
 
     /// The elements of a known list, set or tuple.
-    pub fn as_elements(&self) -> Option<&[Value]> {
+    pub(crate) fn as_elements(&self) -> Option<&[Value]> {
         match self {
             Value::List(items) | Value::Set(items) | Value::Tuple(items) => Some(items),
             Value::Dynamic { value, .. } => value.as_elements(),
@@ -143,7 +143,7 @@ impl Value {
     }
 
     /// The entries of a known map or object.
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub(crate) fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
             Value::Map(entries) | Value::Object(entries) => Some(entries),
             Value::Dynamic { value, .. } => value.as_map(),
@@ -152,7 +152,7 @@ impl Value {
     }
 
     /// An attribute of a known object.
-    pub fn get_attr(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get_attr(&self, name: &str) -> Option<&Value> {
         match self {
             Value::Object(attrs) => attrs.get(name),
             Value::Dynamic { value, .. } => value.get_attr(name),
@@ -265,7 +265,7 @@ impl Number {
     }
 
     /// The value as `i64`, if it is an integer in range.
-    pub fn as_i64(&self) -> Option<i64> {
+    pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
             Number::Int(i) => Some(*i),
             _ => self.as_i128().and_then(|i| i64::try_from(i).ok()),
@@ -281,13 +281,17 @@ impl Number {
     }
 
     /// The value as `u16` (e.g. a port), if it is an integer in range.
-    pub fn as_u16(&self) -> Option<u16> {
+    // Read only by the EC2 client, which the `aws-audit` feature builds.
+    #[cfg_attr(not(feature = "aws-audit"), allow(dead_code))]
+    pub(crate) fn as_u16(&self) -> Option<u16> {
         self.as_i128().and_then(|i| u16::try_from(i).ok())
     }
 
     /// The value as `f64`, only if that conversion is exact (infinities
     /// included, NaN never).
-    pub fn to_f64(&self) -> Option<f64> {
+    // Only the tests read it.
+    #[cfg(test)]
+    pub(crate) fn to_f64(&self) -> Option<f64> {
         match self {
             Number::Float(f) if f.is_nan() => None,
             Number::Float(f) => Some(*f),
