@@ -14,17 +14,17 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// `rules_per_group`.
-pub const RULES_PER_GROUP: &str = "rules_per_group";
+pub(crate) const RULES_PER_GROUP: &str = "rules_per_group";
 /// `widen_to_fit`.
-pub const WIDEN_TO_FIT: &str = "widen_to_fit";
+pub(crate) const WIDEN_TO_FIT: &str = "widen_to_fit";
 /// `all_traffic_within_tier`.
-pub const ALL_TRAFFIC_WITHIN_TIER: &str = "all_traffic_within_tier";
+pub(crate) const ALL_TRAFFIC_WITHIN_TIER: &str = "all_traffic_within_tier";
 
 /// AWS security group rules, one security group per tier.
-pub struct AwsTarget;
+pub(crate) struct AwsTarget;
 
 /// The AWS options given, or the errors of the bad ones.
-pub fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
+pub(crate) fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
     let rules_per_group = match options.number(RULES_PER_GROUP) {
         None => super::DEFAULT_RULES_PER_GROUP,
         Some(text) => match text
@@ -54,7 +54,7 @@ pub fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
 }
 
 /// Groups over quota, as errors on `rules_per_group`, the option that fixes them.
-pub fn quota_errors(errors: Vec<QuotaError>) -> Vec<TargetError> {
+pub(crate) fn quota_errors(errors: Vec<QuotaError>) -> Vec<TargetError> {
     errors
         .into_iter()
         .map(|error| {

@@ -23,7 +23,7 @@ const FIRST_PRIORITY: &str = "first_priority";
 const LAST_PRIORITY: &str = "last_priority";
 
 /// Azure network security rules, one application security group per tier.
-pub struct AzureTarget;
+pub(crate) struct AzureTarget;
 
 /// The Azure options given, or the errors of the bad ones.
 fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
