@@ -30,7 +30,7 @@ const FINDING_KINDS: [&str; 4] = ["covered", "excess", "missing", "over_broad"];
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
 #[derive(Debug, Default)]
-pub struct AwsSecurityGroupAuditDataSource {
+pub(crate) struct AwsSecurityGroupAuditDataSource {
     settings: Mutex<AwsSettings>,
 }
 

@@ -10,7 +10,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::schema::{Attribute, Block, Schema};
 
 /// The `portmatrix_catalog` data source.
-pub struct CatalogDataSource;
+pub(crate) struct CatalogDataSource;
 
 const PLATFORM: &str = "platform";
 const USER_CATALOGS: &str = "user_catalogs";

@@ -23,7 +23,7 @@ use crate::targets::kubernetes_network_policies::{
 use std::collections::BTreeMap;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
-pub struct KubernetesNetworkPoliciesDataSource;
+pub(crate) struct KubernetesNetworkPoliciesDataSource;
 
 const NODE_CIDRS: &str = "node_cidrs";
 const POD_SELECTOR: &str = "pod_selector";

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::nftables::NftablesTarget;
 
 /// The `portmatrix_nftables_ruleset` data source.
-pub const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
+pub(crate) const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
     "portmatrix_nftables_ruleset",
     &NftablesTarget,
     "Expands platform port tables into an nftables ruleset per tier, for static and bare-metal nodes \

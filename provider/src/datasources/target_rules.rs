@@ -16,7 +16,7 @@ use crate::targets::target::{
 };
 
 /// The data source `type_name` of `target`.
-pub struct TargetDataSource {
+pub(crate) struct TargetDataSource {
     target: &'static dyn Target,
     type_name: &'static str,
     description: &'static str,
