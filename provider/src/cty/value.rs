@@ -280,13 +280,6 @@ impl Number {
         }
     }
 
-    /// The value as `u16` (e.g. a port), if it is an integer in range.
-    // Read only by the EC2 client, which the `aws-audit` feature builds.
-    #[cfg_attr(not(feature = "aws-audit"), allow(dead_code))]
-    pub(crate) fn as_u16(&self) -> Option<u16> {
-        self.as_i128().and_then(|i| u16::try_from(i).ok())
-    }
-
     /// The value as `f64`, only if that conversion is exact (infinities
     /// included, NaN never).
     // Only the tests read it.
@@ -701,15 +694,14 @@ mod tests {
 
     #[test]
     fn integer_accessors_refuse_lossy_results() {
-        assert_eq!(Number::Int(443).as_u16(), Some(443));
-        assert_eq!(Number::Int(65536).as_u16(), None);
+        assert_eq!(Number::Int(443).as_u64(), Some(443));
         assert_eq!(Number::Int(-1).as_u64(), None);
         assert_eq!(Number::Int(-1).as_i64(), Some(-1));
-        assert_eq!(Number::Float(80.0).as_u16(), Some(80));
-        assert_eq!(Number::Float(80.5).as_u16(), None);
+        assert_eq!(Number::Float(80.0).as_u64(), Some(80));
+        assert_eq!(Number::Float(80.5).as_u64(), None);
         assert_eq!(Number::UInt(u64::MAX).as_i64(), None);
         assert_eq!(Number::UInt(u64::MAX).as_u64(), Some(u64::MAX));
-        assert_eq!(Number::Decimal("8080".into()).as_u16(), Some(8080));
+        assert_eq!(Number::Decimal("8080".into()).as_u64(), Some(8080));
         assert_eq!(Number::Decimal("1e30".into()).as_u64(), None);
     }
 
