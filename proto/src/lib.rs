@@ -11,12 +11,16 @@
 
 /// Terraform plugin protocol 6.10 (`package tfplugin6`): the `Provider`
 /// service and all of its request/response messages.
+// Generated from the .proto files, whose comments document only some of the fields.
+#[allow(missing_docs)]
 pub mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
 }
 
 /// go-plugin's internal services (`package plugin`): `GRPCController`
 /// (graceful `Shutdown`) and `GRPCStdio` (stdout/stderr streaming).
+// Generated from the .proto files, whose comments document only some of the fields.
+#[allow(missing_docs)]
 pub mod plugin {
     tonic::include_proto!("plugin");
 }

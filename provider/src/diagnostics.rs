@@ -3,8 +3,8 @@
 
 use portmatrix_proto::tfplugin6 as pb;
 
+use crate::cty::AttributePath;
 use crate::cty::CodecError;
-use crate::schema::AttributePath;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +55,7 @@ impl Diagnostic {
     }
 
     /// Whether this is an error.
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 }
@@ -130,11 +130,6 @@ impl Diagnostics {
     /// The errors, without the warnings.
     pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter().filter(|d| d.is_error())
-    }
-
-    /// The protocol form, for a response's `diagnostics` field.
-    pub fn to_proto(&self) -> Vec<pb::Diagnostic> {
-        self.0.iter().map(pb::Diagnostic::from).collect()
     }
 }
 
@@ -221,9 +216,9 @@ mod tests {
                 Selector::AttributeName("name".into()),
             ]
         );
-        let w = Diagnostics::from(Diagnostic::warning("W", "")).to_proto();
-        assert_eq!(w[0].severity, pb::diagnostic::Severity::Warning as i32);
-        assert!(w[0].attribute.is_none());
+        let w = pb::Diagnostic::from(&Diagnostic::warning("W", ""));
+        assert_eq!(w.severity, pb::diagnostic::Severity::Warning as i32);
+        assert!(w.attribute.is_none());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! Layers, from the wire inwards:
 //! - [`plugin`]: go-plugin transport (handshake, AutoMTLS, lifecycle, logging); knows nothing of ports.
-pub mod audit;
+pub(crate) mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod cty;
@@ -13,7 +13,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod plugin;
 pub mod provider_config;
-pub mod review;
+pub(crate) mod review;
 pub mod schema;
 pub mod server;
 pub mod targets;

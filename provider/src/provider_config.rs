@@ -5,9 +5,10 @@
 //! standard AWS chain, so they never reach Terraform's configuration, state or logs.
 
 use crate::audit::AwsSettings;
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
+use crate::schema::{Attribute, Block, NestedBlock, Schema};
 
 const AWS: &str = "aws";
 

@@ -45,7 +45,7 @@ type DataSources = Arc<BTreeMap<&'static str, Box<dyn DataSource>>>;
 
 /// The provider: its data sources, what Terraform told it at configuration time, and the stop signal of the
 /// requests in flight.
-pub struct PortmatrixProvider {
+pub(crate) struct PortmatrixProvider {
     data_sources: DataSources,
     terraform_version: Mutex<Option<String>>,
     /// Fired by go-plugin's `Shutdown`: the end of the process.

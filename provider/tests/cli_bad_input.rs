@@ -7,6 +7,15 @@
 //! holding no program (so no Graphviz), HOME in that directory and fake AWS credentials, so that no case can
 //! reach a real AWS account or read the user's configuration.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -270,6 +279,7 @@ fn cases() -> Vec<Case> {
         (&["audit", "--platform", "etcd", "--security-group", "master=sg-1", "--endpoint-url", "ftp://x"], "", 2, "--endpoint-url: \"ftp://x\" is not an endpoint URL: give http:// or https:// and a host"),
         (&["audit", "--platform", "etcd", "--security-group", "master=sg-1", "--assume-role-arn", "nope"], "", 2, "--assume-role-arn: \"nope\" is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/audit\""),
         (&["audit", "--platform", "etcd", "--security-group", "master=sg-1", "--rules-per-group", "0"], "", 2, "invalid value '0' for '--rules-per-group <N>'"),
+        (&["audit", "--platform", "etcd", "--security-group", "master=sg-1", "--rules-per-group", "1001"], "", 2, "invalid value '1001' for '--rules-per-group <N>': 1001 is not in 1..=1000"),
         (&["audit", "--platform", "etcd", "--security-group", "master=sg-1", "--json", "--sarif"], "", 2, "the argument '--json' cannot be used with '--sarif'"),
         (&["audit", "--platform", "nope", "--security-group", "master=sg-1"], "", 2, "--platform nope: Unknown platform \"nope\""),
         (&["audit", "--selection", "{dir}/missing.toml", "--security-group", "master=sg-1"], "", 2, "cannot read the selection file {dir}/missing.toml"),

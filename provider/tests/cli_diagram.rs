@@ -1,6 +1,15 @@
 //! `portmatrix diagram`: Mermaid, DOT and SVG (through Graphviz `dot`, or a stand-in for it on PATH). Edges
 //! come from etcd's rows (client 2379, peer 2380) and Kublr's Table 1 and 2 with Calico (seed 004).
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod cli_support;
 mod corpus;
 

@@ -3,6 +3,15 @@
 //! stderr, and exits quietly with 141 when the reader of a pipe has gone, as a program ended by SIGPIPE does.
 //! None of them panics.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::fs::File;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

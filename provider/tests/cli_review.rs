@@ -4,6 +4,15 @@
 //! flow opened to 0.0.0.0/0 or ::/0 on a port no world-wide flow needs, or carried by an all-protocols rule;
 //! excess = ports (or protocols) no needed flow with that peer asks for.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod cli_support;
 mod corpus;
 

@@ -1,6 +1,15 @@
 //! The `portmatrix` command line as a standalone tool: `--version` names the provider and catalog releases it
 //! carries, and shell completions and manual pages come from its own clap definitions.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::process::Command;
 
 fn portmatrix(args: &[&str]) -> String {

@@ -3,6 +3,15 @@
 //! fuzzer once found interesting, the inputs of fixed crashes included. Fuzzing itself needs nightly (DESIGN.md,
 //! "Fuzzing"); this needs nothing but the files.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::any::Any;
 use std::fs;
 use std::panic;

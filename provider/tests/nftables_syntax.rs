@@ -9,6 +9,15 @@
 //! namespaces, and directly otherwise, which works as root (as in CI). A missing `nft` fails the test: install
 //! the Debian package `nftables` (acceptance-tests/setup.sh does).
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use portmatrix::catalog::{Catalog, Selection};
 use portmatrix::engine::{self, EndpointSpec, Expansion, ExpansionRequest, PodNetwork};
 use portmatrix::targets::nftables::{self, NftOptions, Policy};

@@ -3,6 +3,15 @@
 //! same as before the extras existed, even when a `prometheus` endpoint is bound; with `metrics = "true"` the extra
 //! rules appear, and every one of them starts at the scraper.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeMap;
 
 use portmatrix::catalog::{Catalog, Selection};

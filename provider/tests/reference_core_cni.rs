@@ -2,6 +2,15 @@
 //! flannel, weave, canal) against the rows of the project reference (shared/reference/ports.md §4, §5) and the
 //! upstream documents it cites. Expected rows are transcribed from those documents, not from the program.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use portmatrix::catalog::{flow_lines, Catalog, PortSpec, Protocol, Release, Selected, Selection};

@@ -6,6 +6,15 @@
 //! lines as multisets: a documented row that is missing fails, and so does any flow beyond the documented rows or a
 //! conditional row that shows up while its option is off.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod reference_support;
 use reference_support::*;
 

@@ -12,6 +12,15 @@
 //!   rule is lost to a key another rule has, AWS keys name the rule's group and peer, GCP names are valid, and
 //!   Azure priorities are unique per NSG and direction, within the configured range.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;

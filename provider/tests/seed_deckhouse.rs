@@ -3,6 +3,15 @@
 //! at tag v1.62.0 (provider/tests/data/upstream/deckhouse/1.62-deckhouse-ports.yml) and the v1.67 VXLAN row
 //! (reference ports.md §2). Expected rows are written from those documents, not from the program.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};

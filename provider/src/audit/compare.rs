@@ -557,18 +557,18 @@ fn compare_group(
             present.insert(index);
             continue;
         }
-        let candidates: Vec<usize> = (0..held.len())
-            .filter(|&i| same_direction(&&held[i]) && peer_covers(&held[i].peer, &want.peer))
+        let candidates: Vec<(usize, &Observed)> = held
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| same_direction(h) && peer_covers(&h.peer, &want.peer))
             .collect();
-        match cover(want, held, &candidates) {
+        match cover(want, &candidates) {
             Some(by) => {
-                let words: Vec<String> = by
-                    .iter()
-                    .map(|&i| describe(&held[i], tier_of_group))
-                    .collect();
+                let words: Vec<String> =
+                    by.iter().map(|(_, h)| describe(h, tier_of_group)).collect();
                 let detail = format!("allowed by {}", words.join(" and "));
-                let ids = by.iter().map(|&i| held[i].rule.rule_id.clone()).collect();
-                covering.extend(by);
+                let ids = by.iter().map(|(_, h)| h.rule.rule_id.clone()).collect();
+                covering.extend(by.iter().map(|&(i, _)| i));
                 tier.covered.push(required_finding(want, ids, detail));
             }
             None => {
@@ -635,41 +635,44 @@ fn compare_group(
 
 /// The group rules that together allow `want`: the narrowest single rule when one suffices, else for tcp and
 /// udp the fewest rules whose port ranges join up across `want`'s range.
-fn cover(want: &Required, held: &[Observed], candidates: &[usize]) -> Option<Vec<usize>> {
+/// `candidates` are the group's rules with their positions, which break ties.
+fn cover<'h, 'r>(
+    want: &Required,
+    candidates: &[(usize, &'h Observed<'r>)],
+) -> Option<Vec<(usize, &'h Observed<'r>)>> {
     let single = candidates
         .iter()
         .copied()
-        .filter(|&i| held[i].traffic.covers(&want.traffic))
-        .min_by_key(|&i| {
-            let h = &held[i];
+        .filter(|(_, h)| h.traffic.covers(&want.traffic))
+        .min_by_key(|&(i, h)| {
             let span = h.traffic.range().map_or(i64::MAX, |(a, b)| b - a);
             (h.peer != want.peer, h.traffic == Traffic::All, span, i)
         });
-    if let Some(index) = single {
-        return Some(vec![index]);
+    if let Some(found) = single {
+        return Some(vec![found]);
     }
     let (from, to) = want.traffic.range()?;
-    let mut pieces: Vec<(i64, i64, usize)> = candidates
+    let mut pieces: Vec<(i64, i64, usize, &Observed<'r>)> = candidates
         .iter()
-        .filter_map(|&i| {
-            let (a, b) = held[i].traffic.range()?;
+        .filter_map(|&(i, h)| {
+            let (a, b) = h.traffic.range()?;
             let same_protocol =
-                std::mem::discriminant(&held[i].traffic) == std::mem::discriminant(&want.traffic);
-            (same_protocol && a <= to && b >= from).then_some((a, b, i))
+                std::mem::discriminant(&h.traffic) == std::mem::discriminant(&want.traffic);
+            (same_protocol && a <= to && b >= from).then_some((a, b, i, h))
         })
         .collect();
-    pieces.sort();
+    pieces.sort_by_key(|&(a, b, i, _)| (a, b, i));
     let mut next = from;
     let mut chosen = Vec::new();
     while next <= to {
         let best = pieces
             .iter()
-            .filter(|(a, _, _)| *a <= next)
-            .max_by_key(|(_, b, i)| (*b, std::cmp::Reverse(*i)))?;
+            .filter(|(a, _, _, _)| *a <= next)
+            .max_by_key(|(_, b, i, _)| (*b, std::cmp::Reverse(*i)))?;
         if best.1 < next {
             return None;
         }
-        chosen.push(best.2);
+        chosen.push((best.2, best.3));
         next = best.1 + 1;
     }
     Some(chosen)
@@ -717,14 +720,11 @@ fn describe(have: &Observed, tier_of_group: &BTreeMap<&str, &str>) -> String {
 
 fn abbreviated(keys: &[String]) -> String {
     const SHOWN: usize = 5;
-    if keys.len() <= SHOWN {
-        keys.join(", ")
-    } else {
-        format!(
-            "{} and {} more",
-            keys[..SHOWN].join(", "),
-            keys.len() - SHOWN
-        )
+    match keys.split_at_checked(SHOWN) {
+        Some((shown, rest)) if !rest.is_empty() => {
+            format!("{} and {} more", shown.join(", "), rest.len())
+        }
+        _ => keys.join(", "),
     }
 }
 

@@ -8,7 +8,8 @@
 //! whole read has a deadline, and a stop signal ends it at once. Nothing here writes to EC2, and credentials are
 //! neither logged nor returned.
 
-use super::{AwsSettings, ObservedPeer, ObservedRule, ReadError, AUDIT_DEADLINE};
+use super::compare::ObservedPeer;
+use super::{AwsSettings, ObservedRule, ReadError, AUDIT_DEADLINE};
 use crate::targets::aws::Direction;
 use aws_config::profile::ProfileFileCredentialsProvider;
 use aws_config::retry::RetryConfig;

@@ -7,6 +7,7 @@ mod builtin;
 mod error;
 mod model;
 mod parse;
+mod raw;
 mod select;
 mod validate;
 mod verify;
@@ -26,7 +27,7 @@ pub use model::{
     ParseProtocolError, PlatformInfo, PortRange, PortSpec, Protocol, Release, Role, Source, Tier,
 };
 pub use select::{Selected, Selection};
-pub use verify::{markdown_rows, verify, Drift};
+pub use verify::{verify, Drift};
 pub use version::{parse_version, NewestRead, VersionRange};
 
 /// Releases grouped by platform name.
@@ -59,18 +60,18 @@ impl Catalog {
 
     /// Parses one document (a platform release) in the catalog format. `origin` names it in errors
     /// (file name or "user_catalogs[0]").
-    pub fn parse_release(text: &str, origin: &str) -> Result<Release, CatalogError> {
+    pub(crate) fn parse_release(text: &str, origin: &str) -> Result<Release, CatalogError> {
         parse::parse_release(text, origin)
     }
 
     /// A catalog of just these releases (e.g. user documents alone); same validation as [`Catalog::with_releases`].
-    pub fn from_releases(releases: Vec<Release>) -> Result<Catalog, CatalogError> {
+    pub(crate) fn from_releases(releases: Vec<Release>) -> Result<Catalog, CatalogError> {
         Catalog::default().with_releases(releases)
     }
 
     /// A new catalog: these releases plus this catalog's; same validation (e.g. overlapping versions of one
     /// platform are an error).
-    pub fn with_releases(&self, extra: Vec<Release>) -> Result<Catalog, CatalogError> {
+    pub(crate) fn with_releases(&self, extra: Vec<Release>) -> Result<Catalog, CatalogError> {
         let mut catalog = self.clone();
         for release in extra {
             catalog.insert(release)?;

@@ -245,12 +245,12 @@ pub enum Protocol {
 
 impl Protocol {
     /// Whether flows of this protocol have ports (tcp, udp, sctp).
-    pub fn has_ports(self) -> bool {
+    pub(crate) fn has_ports(self) -> bool {
         matches!(self, Protocol::Tcp | Protocol::Udp | Protocol::Sctp)
     }
 
     /// Whether flows of this protocol may name ICMP types (icmp, icmpv6).
-    pub fn is_icmp(self) -> bool {
+    pub(crate) fn is_icmp(self) -> bool {
         matches!(self, Protocol::Icmp | Protocol::Icmpv6)
     }
 }

@@ -42,7 +42,7 @@ impl Flow {
     /// Whether the flow's own `versions` admit `version` of `release`. Without a version (the newest release was
     /// chosen) a narrower range applies when it reaches the top of the release's range, i.e. it holds for the
     /// newest versions the release covers.
-    pub fn applies_to_version(&self, release: &Release, version: Option<&Version>) -> bool {
+    pub(crate) fn applies_to_version(&self, release: &Release, version: Option<&Version>) -> bool {
         match (&self.versions, version) {
             (None, _) => true,
             (Some(range), Some(v)) => range.contains(v),
@@ -51,7 +51,7 @@ impl Flow {
     }
 
     /// Whether every option named in `when` has one of the listed values in `options`.
-    pub fn applies_to_options(&self, options: &BTreeMap<String, String>) -> bool {
+    pub(crate) fn applies_to_options(&self, options: &BTreeMap<String, String>) -> bool {
         self.when
             .iter()
             .all(|(name, values)| options.get(name).is_some_and(|v| values.contains(v)))
@@ -61,7 +61,7 @@ impl Flow {
 impl Release {
     /// A warning when `version` lies above the newest version whose documentation was read for this release
     /// (`platform.newest_read`): the release still answers for it, but nobody compared its table.
-    pub fn unread_version_warning(&self, version: &Version) -> Option<String> {
+    pub(crate) fn unread_version_warning(&self, version: &Version) -> Option<String> {
         let read = self.platform.newest_read.as_ref()?;
         read.is_exceeded_by(version).then(|| {
             format!(
@@ -79,7 +79,7 @@ impl Release {
 impl Catalog {
     /// The release of `platform` that covers `version` (parsed leniently; `None` = the newest release),
     /// together with the parsed version.
-    pub fn release_for(
+    pub(crate) fn release_for(
         &self,
         platform: &str,
         version: Option<&str>,

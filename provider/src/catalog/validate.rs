@@ -8,7 +8,7 @@ use super::model::{
     Disagreement, Endpoint, Flow, Loopback, Network, OptionSpec, Parameter, PlatformInfo,
     PortRange, PortSpec, Protocol, Release, Role, Source,
 };
-use super::parse::{RawFlow, RawLoopback, RawPlatform, RawRelease, RawRole};
+use super::raw::{RawFlow, RawLoopback, RawPlatform, RawRelease, RawRole};
 use super::version::{parse_version, NewestRead, VersionRange};
 
 /// The only format version this program reads.
@@ -580,7 +580,7 @@ impl Checker<'_> {
                         ),
                     ));
                 }
-                if values[..j].contains(value) {
+                if values.iter().take(j).any(|earlier| earlier == value) {
                     return Err(self.err(
                         format!("{field}[{j}]"),
                         format!("value {value:?} is listed twice"),

@@ -38,7 +38,7 @@ impl Drift {
 /// The rows of every Markdown pipe table in `text`, each prefixed with the headings it sits under (the innermost
 /// two: a section and its subsection such as "Ingress:", colons dropped). Cells lose their backticks and surplus
 /// spaces; the header row and the `---` separator are not rows.
-pub fn markdown_rows(text: &str) -> Vec<String> {
+pub(crate) fn markdown_rows(text: &str) -> Vec<String> {
     let mut headings: Vec<(usize, String)> = Vec::new();
     let mut rows = Vec::new();
     let mut in_table = false;
@@ -73,7 +73,7 @@ pub fn markdown_rows(text: &str) -> Vec<String> {
 
 /// The table rows of a document: a Deckhouse ports data file when its first line that is not blank or a comment
 /// is `groups:`, else Markdown pipe tables.
-pub fn document_rows(text: &str) -> Vec<String> {
+pub(crate) fn document_rows(text: &str) -> Vec<String> {
     let first = text
         .lines()
         .map(str::trim_end)
@@ -93,7 +93,7 @@ enum Place {
 
 /// The rows of a Deckhouse ports data file (the subset of YAML that file uses: `- group:` entries with a
 /// `description` whose `en` is the table title, and `destinations` of `ports`, `protocol` and `description.en`).
-pub fn ports_data_rows(text: &str) -> Vec<String> {
+pub(crate) fn ports_data_rows(text: &str) -> Vec<String> {
     let mut rows = Vec::new();
     let mut title = String::new();
     let mut place = Place::Group;

@@ -55,11 +55,6 @@ impl VersionRange {
         &self.text
     }
 
-    /// The parsed requirement.
-    pub fn req(&self) -> &VersionReq {
-        &self.req
-    }
-
     /// The smallest version in the range.
     pub fn lower(&self) -> &Version {
         &self.lower
@@ -88,7 +83,7 @@ impl VersionRange {
 
     /// Whether the range reaches the top of `outer`: it is open upwards, or its upper bound is at or above the
     /// upper bound of `outer`. Used to decide which narrower flow ranges apply to "the newest version" of a release.
-    pub fn reaches_top_of(&self, outer: &VersionRange) -> bool {
+    pub(crate) fn reaches_top_of(&self, outer: &VersionRange) -> bool {
         match (&self.upper, &outer.upper) {
             (None, _) => true,
             (Some(_), None) => false,
@@ -148,13 +143,15 @@ impl NewestRead {
     }
 
     /// The smallest version the newest read version does not cover (`"1.13"` -> 1.14.0).
-    pub fn first_unread(&self) -> &Version {
+    // Only the tests read it.
+    #[cfg(test)]
+    pub(crate) fn first_unread(&self) -> &Version {
         &self.first_unread
     }
 
     /// Whether `version` lies above the newest version read. Pre-releases count as their release (a 1.14
     /// release candidate lies beyond "1.13"); build metadata is ignored.
-    pub fn is_exceeded_by(&self, version: &Version) -> bool {
+    pub(crate) fn is_exceeded_by(&self, version: &Version) -> bool {
         Version::new(version.major, version.minor, version.patch) >= self.first_unread
     }
 }

@@ -29,7 +29,8 @@ pub(super) struct AuditArgs {
     fail_on_excess: bool,
     /// Rules per security group, direction and address family the rules were shaped for (AWS's default is 60).
     #[arg(long, value_name = "N", default_value_t = aws::DEFAULT_RULES_PER_GROUP as u64,
-          value_parser = clap::value_parser!(u64).range(1..=1000))]
+          value_parser = clap::value_parser!(u64)
+              .range(aws::MIN_RULES_PER_GROUP as u64..=aws::MAX_RULES_PER_GROUP as u64))]
     rules_per_group: u64,
     /// The rules were shaped with widen_to_fit.
     #[arg(long)]

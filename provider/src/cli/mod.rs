@@ -153,7 +153,7 @@ fn parse_option(text: &str) -> Result<(String, String), String> {
 
 /// What a command produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Text for standard output.
     pub output: String,
     /// Lines for standard error (skipped flows, rules not reviewed, ...).
@@ -241,7 +241,7 @@ pub fn run(cli: &Cli, catalog: &Catalog) -> Result<String, String> {
 
 /// Runs a parsed command line against `catalog`: the output, warnings and whether there are findings, or the
 /// message of a usage or input error.
-pub fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
+pub(crate) fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
     let with_warnings = |output: Result<String, String>, warnings: Vec<String>| {
         output.map(|output| Outcome {
             output,

@@ -170,7 +170,10 @@ impl SelectionArgs {
                 options: BTreeMap::new(),
             })
             .collect();
-        let single = (platforms.len() == 1).then(|| self.platforms[0].clone());
+        let single = match self.platforms.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        };
         for text in &self.versions {
             let (platform, version) = match (text.split_once('='), &single) {
                 (Some((p, v)), _) => (p.to_string(), v.to_string()),
@@ -224,26 +227,28 @@ impl SelectionArgs {
                     "--endpoint {text}: write NAME=CIDR[,CIDR...] (e.g. internet=0.0.0.0/0)"
                 ));
             };
-            let index = match endpoints.iter().position(|e| e.name == name) {
-                Some(i) => i,
-                None => {
-                    endpoints.push(EndpointSpec {
-                        name: name.to_string(),
-                        ..EndpointSpec::default()
-                    });
-                    endpoints.len() - 1
+            let add_values = |spec: &mut EndpointSpec| {
+                for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                    if let Some(tier) = value.strip_prefix("tier:") {
+                        spec.tier = Some(tier.to_string());
+                    } else if value.starts_with("pl-") {
+                        spec.references.push(value.to_string());
+                    } else if value.contains(':') {
+                        spec.ipv6.push(value.to_string());
+                    } else {
+                        spec.ipv4.push(value.to_string());
+                    }
                 }
             };
-            let spec = &mut endpoints[index];
-            for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-                if let Some(tier) = value.strip_prefix("tier:") {
-                    spec.tier = Some(tier.to_string());
-                } else if value.starts_with("pl-") {
-                    spec.references.push(value.to_string());
-                } else if value.contains(':') {
-                    spec.ipv6.push(value.to_string());
-                } else {
-                    spec.ipv4.push(value.to_string());
+            match endpoints.iter_mut().find(|e| e.name == name) {
+                Some(spec) => add_values(spec),
+                None => {
+                    let mut spec = EndpointSpec {
+                        name: name.to_string(),
+                        ..EndpointSpec::default()
+                    };
+                    add_values(&mut spec);
+                    endpoints.push(spec);
                 }
             }
         }

@@ -34,21 +34,25 @@ impl Table {
             .chain([self.headers.len()])
             .max()
             .unwrap_or(0);
-        let mut widths = vec![0; columns];
-        for line in std::iter::once(&self.headers).chain(&self.rows) {
-            for (i, cell) in line.iter().enumerate() {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
+        let widths: Vec<usize> = (0..columns)
+            .map(|i| {
+                std::iter::once(&self.headers)
+                    .chain(&self.rows)
+                    .filter_map(|line| line.get(i))
+                    .map(|cell| cell.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         let mut out = String::new();
         for line in std::iter::once(&self.headers).chain(&self.rows) {
             let mut text = String::new();
-            for (i, cell) in line.iter().enumerate() {
+            for (i, (cell, width)) in line.iter().zip(&widths).enumerate() {
                 if i > 0 {
                     text.push_str("  ");
                 }
                 text.push_str(cell);
-                text.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+                text.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
             }
             out.push_str(text.trim_end());
             out.push('\n');

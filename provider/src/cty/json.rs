@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{CodecError, CtyType, Number, Value};
-use crate::schema::{AttributePath, PathStep};
+use crate::cty::{AttributePath, PathStep};
 
 /// Nesting limit of the JSON reader, to bound recursion on hostile input.
 const MAX_DEPTH: usize = 256;
@@ -18,7 +18,7 @@ const MAX_DEPTH: usize = 256;
 /// does: object attributes that are absent become null; numbers may be
 /// JSON numbers or decimal strings; a `dynamic` value is
 /// `{"type": <type JSON>, "value": <value>}`. JSON has no unknowns.
-pub fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
+pub(crate) fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
     let root = AttributePath::root();
     let text = std::str::from_utf8(bytes)
         .map_err(|_| CodecError::new(&root, "JSON is not valid UTF-8"))?;
@@ -32,7 +32,7 @@ pub fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
 
 /// Converts a `serde_json` value (the serialised output of a target) into a value of type `ty`, by the rules of
 /// [`decode_json`]: the bridge from serialisable output to typed values.
-pub fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
+pub(crate) fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
     let mut path = AttributePath::root();
     decode_value(ty, from_serde_json(value), &mut path)
 }
@@ -171,7 +171,7 @@ impl Reader<'_> {
         let bytes = self.text.as_bytes();
         let digits = |pos: &mut usize| {
             let s = *pos;
-            while *pos < bytes.len() && bytes[*pos].is_ascii_digit() {
+            while bytes.get(*pos).is_some_and(u8::is_ascii_digit) {
                 *pos += 1;
             }
             *pos - s
@@ -182,7 +182,7 @@ impl Reader<'_> {
         }
         let int_start = pos;
         let n = digits(&mut pos);
-        if n == 0 || (n > 1 && bytes[int_start] == b'0') {
+        if n == 0 || (n > 1 && bytes.get(int_start) == Some(&b'0')) {
             return Err("invalid number");
         }
         if bytes.get(pos) == Some(&b'.') {

@@ -6,17 +6,17 @@
 
 mod json;
 mod msgpack;
+mod path;
 mod types;
 mod value;
 
 use std::fmt;
 
-pub use json::{decode_json, from_serde};
+pub(crate) use json::{decode_json, from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
+pub use path::{AttributePath, PathStep};
 pub use types::CtyType;
 pub use value::{Number, NumberError, Refinements, Value};
-
-use crate::schema::AttributePath;
 
 /// A value that could not be encoded or decoded, and where in it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,7 +49,7 @@ impl fmt::Display for CodecError {
 /// A cty type's JSON form that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid type: {message}")]
-pub struct TypeError {
+pub(crate) struct TypeError {
     /// What is wrong.
     pub message: String,
 }

@@ -7,7 +7,7 @@ use rmpv::Value as Raw;
 
 use super::value::WireNumber;
 use super::{CodecError, CtyType, Number, Refinements, Value};
-use crate::schema::{AttributePath, PathStep};
+use crate::cty::{AttributePath, PathStep};
 
 /// Extension type of a refined unknown (go-cty `unknownWithRefinementsExt`).
 const REFINED_UNKNOWN_EXT: i8 = 0x0c;

@@ -57,12 +57,12 @@ impl CtyType {
     }
 
     /// `tuple([...])`.
-    pub fn tuple(elements: Vec<CtyType>) -> CtyType {
+    pub(crate) fn tuple(elements: Vec<CtyType>) -> CtyType {
         CtyType::Tuple(elements)
     }
 
     /// Whether `dynamic` occurs anywhere in this type.
-    pub fn has_dynamic_types(&self) -> bool {
+    pub(crate) fn has_dynamic_types(&self) -> bool {
         match self {
             CtyType::Bool | CtyType::Number | CtyType::String => false,
             CtyType::Dynamic => true,
@@ -79,7 +79,7 @@ impl CtyType {
 
     /// The JSON form, e.g. `["list",["object",{"port":"number"}]]`.
     /// Object attributes come out sorted by name.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         match self {
             CtyType::Bool => json!("bool"),
             CtyType::Number => json!("number"),
@@ -108,7 +108,7 @@ impl CtyType {
 
     /// The compact JSON bytes Terraform expects in a schema attribute's
     /// `type` field.
-    pub fn to_json_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
         self.to_json().to_string().into_bytes()
     }
 
@@ -116,7 +116,7 @@ impl CtyType {
     /// `["object",{...},["name",...]]`; the optional markers are checked
     /// against the attributes and then dropped, since they only matter for
     /// type conversion, which this crate doesn't do.
-    pub fn from_json(v: &serde_json::Value) -> Result<CtyType, TypeError> {
+    pub(crate) fn from_json(v: &serde_json::Value) -> Result<CtyType, TypeError> {
         match v {
             serde_json::Value::String(s) => match s.as_str() {
                 "bool" => Ok(CtyType::Bool),
@@ -132,13 +132,14 @@ impl CtyType {
                     .first()
                     .and_then(serde_json::Value::as_str)
                     .ok_or_else(|| TypeError::new("type array must start with a kind string"))?;
-                match (kind, items.len()) {
-                    ("list", 2) => Ok(CtyType::list(CtyType::from_json(&items[1])?)),
-                    ("set", 2) => Ok(CtyType::set(CtyType::from_json(&items[1])?)),
-                    ("map", 2) => Ok(CtyType::map(CtyType::from_json(&items[1])?)),
-                    ("object", 2 | 3) => object_from_json(&items[1], items.get(2)),
-                    ("tuple", 2) => {
-                        let elems = items[1].as_array().ok_or_else(|| {
+                match (kind, items.as_slice()) {
+                    ("list", [_, elem]) => Ok(CtyType::list(CtyType::from_json(elem)?)),
+                    ("set", [_, elem]) => Ok(CtyType::set(CtyType::from_json(elem)?)),
+                    ("map", [_, elem]) => Ok(CtyType::map(CtyType::from_json(elem)?)),
+                    ("object", [_, attrs]) => object_from_json(attrs, None),
+                    ("object", [_, attrs, optional]) => object_from_json(attrs, Some(optional)),
+                    ("tuple", [_, elems]) => {
+                        let elems = elems.as_array().ok_or_else(|| {
                             TypeError::new("tuple element types must be an array")
                         })?;
                         elems
@@ -147,8 +148,9 @@ impl CtyType {
                             .collect::<Result<Vec<_>, _>>()
                             .map(CtyType::Tuple)
                     }
-                    (kind, len) => Err(TypeError::new(format!(
-                        "invalid type kind {kind:?} with {len} array elements"
+                    (kind, items) => Err(TypeError::new(format!(
+                        "invalid type kind {kind:?} with {} array elements",
+                        items.len()
                     ))),
                 }
             }
@@ -157,7 +159,7 @@ impl CtyType {
     }
 
     /// Parses the JSON form from bytes.
-    pub fn from_json_bytes(bytes: &[u8]) -> Result<CtyType, TypeError> {
+    pub(crate) fn from_json_bytes(bytes: &[u8]) -> Result<CtyType, TypeError> {
         let v: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| TypeError::new(format!("type is not valid JSON: {e}")))?;
         CtyType::from_json(&v)

@@ -74,7 +74,7 @@ impl Value {
     }
 
     /// Whether this is a null (looking through a `Dynamic` wrapper).
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         match self {
             Value::Null => true,
             Value::Dynamic { value, .. } => value.is_null(),
@@ -83,7 +83,7 @@ impl Value {
     }
 
     /// Whether this value itself is unknown (looking through `Dynamic`).
-    pub fn is_unknown(&self) -> bool {
+    pub(crate) fn is_unknown(&self) -> bool {
         match self {
             Value::Unknown(_) => true,
             Value::Dynamic { value, .. } => value.is_unknown(),
@@ -107,7 +107,7 @@ impl Value {
     }
 
     /// The bool, if this is a known bool.
-    pub fn as_bool(&self) -> Option<bool> {
+    pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
             Value::Dynamic { value, .. } => value.as_bool(),
@@ -125,7 +125,7 @@ impl Value {
     }
 
     /// The number, if this is a known number.
-    pub fn as_number(&self) -> Option<&Number> {
+    pub(crate) fn as_number(&self) -> Option<&Number> {
         match self {
             Value::Number(n) => Some(n),
             Value::Dynamic { value, .. } => value.as_number(),
@@ -134,7 +134,7 @@ impl Value {
     }
 
     /// The elements of a known list, set or tuple.
-    pub fn as_elements(&self) -> Option<&[Value]> {
+    pub(crate) fn as_elements(&self) -> Option<&[Value]> {
         match self {
             Value::List(items) | Value::Set(items) | Value::Tuple(items) => Some(items),
             Value::Dynamic { value, .. } => value.as_elements(),
@@ -143,7 +143,7 @@ impl Value {
     }
 
     /// The entries of a known map or object.
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
+    pub(crate) fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
             Value::Map(entries) | Value::Object(entries) => Some(entries),
             Value::Dynamic { value, .. } => value.as_map(),
@@ -152,7 +152,7 @@ impl Value {
     }
 
     /// An attribute of a known object.
-    pub fn get_attr(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get_attr(&self, name: &str) -> Option<&Value> {
         match self {
             Value::Object(attrs) => attrs.get(name),
             Value::Dynamic { value, .. } => value.get_attr(name),
@@ -265,7 +265,7 @@ impl Number {
     }
 
     /// The value as `i64`, if it is an integer in range.
-    pub fn as_i64(&self) -> Option<i64> {
+    pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
             Number::Int(i) => Some(*i),
             _ => self.as_i128().and_then(|i| i64::try_from(i).ok()),
@@ -280,14 +280,11 @@ impl Number {
         }
     }
 
-    /// The value as `u16` (e.g. a port), if it is an integer in range.
-    pub fn as_u16(&self) -> Option<u16> {
-        self.as_i128().and_then(|i| u16::try_from(i).ok())
-    }
-
     /// The value as `f64`, only if that conversion is exact (infinities
     /// included, NaN never).
-    pub fn to_f64(&self) -> Option<f64> {
+    // Only the tests read it.
+    #[cfg(test)]
+    pub(crate) fn to_f64(&self) -> Option<f64> {
         match self {
             Number::Float(f) if f.is_nan() => None,
             Number::Float(f) => Some(*f),
@@ -488,6 +485,13 @@ impl Exact {
     }
 }
 
+/// Splits `bytes` after its leading ASCII digits: `(digits, rest)`.
+fn split_digits(bytes: &[u8]) -> (&[u8], &[u8]) {
+    let n = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    // `n` counts a prefix of `bytes`, so the split is in bounds and the fallback is never taken.
+    bytes.split_at_checked(n).unwrap_or((bytes, &[]))
+}
+
 /// An exact finite decimal: `(-1)^neg × digits × 10^exp`, with `digits`
 /// free of leading and trailing zeros (empty for zero, which is never
 /// negative), so equal values have equal representations.
@@ -511,56 +515,45 @@ impl Dec {
 
     /// Parses `[sign] mantissa [exponent]` (see [`Exact::parse`]).
     fn parse(text: &str) -> Option<Dec> {
-        let bytes = text.as_bytes();
-        let mut pos = 0;
-        let mut neg = false;
-        if let Some(&c @ (b'-' | b'+')) = bytes.first() {
-            neg = c == b'-';
-            pos = 1;
-        }
-        let int_start = pos;
-        while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-            pos += 1;
-        }
-        let int_digits = &bytes[int_start..pos];
-        let mut frac_digits: &[u8] = &[];
-        if pos < bytes.len() && bytes[pos] == b'.' {
-            pos += 1;
-            let frac_start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-                pos += 1;
-            }
-            frac_digits = &bytes[frac_start..pos];
-        }
+        let (neg, rest) = match text.as_bytes() {
+            [b'-', rest @ ..] => (true, rest),
+            [b'+', rest @ ..] => (false, rest),
+            rest => (false, rest),
+        };
+        let (int_digits, rest) = split_digits(rest);
+        let (frac_digits, rest) = match rest {
+            [b'.', after @ ..] => split_digits(after),
+            _ => (&[][..], rest),
+        };
         if int_digits.is_empty() && frac_digits.is_empty() {
             return None;
         }
         let mut exp: i64 = 0;
-        if pos < bytes.len() && (bytes[pos] == b'e' || bytes[pos] == b'E') {
-            pos += 1;
-            let mut exp_neg = false;
-            if let Some(&c @ (b'-' | b'+')) = bytes.get(pos) {
-                exp_neg = c == b'-';
-                pos += 1;
-            }
-            let exp_start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-                exp = exp
-                    .checked_mul(10)?
-                    .checked_add(i64::from(bytes[pos] - b'0'))?;
-                if exp > MAX_DECIMAL_EXPONENT * 2 {
+        let rest = match rest {
+            [b'e' | b'E', after @ ..] => {
+                let (exp_neg, after) = match after {
+                    [b'-', after @ ..] => (true, after),
+                    [b'+', after @ ..] => (false, after),
+                    _ => (false, after),
+                };
+                let (exp_digits, after) = split_digits(after);
+                if exp_digits.is_empty() {
                     return None;
                 }
-                pos += 1;
+                for &digit in exp_digits {
+                    exp = exp.checked_mul(10)?.checked_add(i64::from(digit - b'0'))?;
+                    if exp > MAX_DECIMAL_EXPONENT * 2 {
+                        return None;
+                    }
+                }
+                if exp_neg {
+                    exp = -exp;
+                }
+                after
             }
-            if pos == exp_start {
-                return None;
-            }
-            if exp_neg {
-                exp = -exp;
-            }
-        }
-        if pos != bytes.len() {
+            _ => rest,
+        };
+        if !rest.is_empty() {
             return None;
         }
         let mut digits = Vec::with_capacity(int_digits.len() + frac_digits.len());
@@ -701,15 +694,14 @@ mod tests {
 
     #[test]
     fn integer_accessors_refuse_lossy_results() {
-        assert_eq!(Number::Int(443).as_u16(), Some(443));
-        assert_eq!(Number::Int(65536).as_u16(), None);
+        assert_eq!(Number::Int(443).as_u64(), Some(443));
         assert_eq!(Number::Int(-1).as_u64(), None);
         assert_eq!(Number::Int(-1).as_i64(), Some(-1));
-        assert_eq!(Number::Float(80.0).as_u16(), Some(80));
-        assert_eq!(Number::Float(80.5).as_u16(), None);
+        assert_eq!(Number::Float(80.0).as_u64(), Some(80));
+        assert_eq!(Number::Float(80.5).as_u64(), None);
         assert_eq!(Number::UInt(u64::MAX).as_i64(), None);
         assert_eq!(Number::UInt(u64::MAX).as_u64(), Some(u64::MAX));
-        assert_eq!(Number::Decimal("8080".into()).as_u16(), Some(8080));
+        assert_eq!(Number::Decimal("8080".into()).as_u64(), Some(8080));
         assert_eq!(Number::Decimal("1e30".into()).as_u64(), None);
     }
 

@@ -11,10 +11,11 @@ use super::target_rules::{
 };
 use super::DataSource;
 use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider_config::ProviderSettings;
-use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::schema::{Attribute, Block, Schema};
 use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -29,7 +30,7 @@ const FINDING_KINDS: [&str; 4] = ["covered", "excess", "missing", "over_broad"];
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
 #[derive(Debug, Default)]
-pub struct AwsSecurityGroupAuditDataSource {
+pub(crate) struct AwsSecurityGroupAuditDataSource {
     settings: Mutex<AwsSettings>,
 }
 

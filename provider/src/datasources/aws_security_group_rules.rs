@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::aws::AwsTarget;
 
 /// The `portmatrix_aws_security_group_rules` data source.
-pub const AWS_SECURITY_GROUP_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const AWS_SECURITY_GROUP_RULES: TargetDataSource = TargetDataSource::new(
     "portmatrix_aws_security_group_rules",
     &AwsTarget,
     "Expands platform port tables into AWS security group rules, one security group per tier, shaped for \

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::azure::AzureTarget;
 
 /// The `portmatrix_azure_nsg_rules` data source.
-pub const AZURE_NSG_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const AZURE_NSG_RULES: TargetDataSource = TargetDataSource::new(
     "portmatrix_azure_nsg_rules",
     &AzureTarget,
     "Expands platform port tables into Azure network security rules for `azurerm_network_security_rule` \

@@ -4,12 +4,13 @@ use super::config;
 use super::selection::{self, catalog_with_user_documents, EndpointKind};
 use super::DataSource;
 use crate::catalog::{Catalog, Release};
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::schema::{Attribute, Block, Schema};
 
 /// The `portmatrix_catalog` data source.
-pub struct CatalogDataSource;
+pub(crate) struct CatalogDataSource;
 
 const PLATFORM: &str = "platform";
 const USER_CATALOGS: &str = "user_catalogs";

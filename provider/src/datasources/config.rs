@@ -3,9 +3,10 @@
 //! During validation any argument may still be unknown; these helpers return `None` for unknown (and null)
 //! values so that callers only check what is already decided.
 
+use crate::cty::AttributePath;
 use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::schema::{AttributeMode, AttributePath, Block};
+use crate::schema::{AttributeMode, Block};
 
 /// A string argument's value, if set and known.
 pub fn string<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
@@ -26,13 +27,13 @@ pub fn strings<'a>(config: &'a Value, name: &str) -> Option<Vec<(usize, &'a str)
 }
 
 /// Whether an argument's value is fully known (so that checks across its elements are meaningful).
-pub fn is_known(config: &Value, name: &str) -> bool {
+pub(crate) fn is_known(config: &Value, name: &str) -> bool {
     config.get_attr(name).is_none_or(Value::is_wholly_known)
 }
 
 /// An error for each attribute the provider computes that the configuration sets (`warnings = []`): Terraform
 /// passes such values to data sources without a word, and the provider would ignore them.
-pub fn reject_unconfigurable(block: &Block, config: &Value, diagnostics: &mut Diagnostics) {
+pub(crate) fn reject_unconfigurable(block: &Block, config: &Value, diagnostics: &mut Diagnostics) {
     unconfigurable(block, config, AttributePath::root(), diagnostics);
 }
 
@@ -95,7 +96,7 @@ fn unconfigurable(
 /// An error for each null element of a list, set or map anywhere in `config`. Terraform passes such nulls on
 /// (`cidr_ipv4 = [null]`, `options = { cni = null }`); reading them as absent would drop what the user wrote
 /// without a word, so each one is refused at its path with what to write instead.
-pub fn reject_null_elements(config: &Value, diagnostics: &mut Diagnostics) {
+pub(crate) fn reject_null_elements(config: &Value, diagnostics: &mut Diagnostics) {
     null_elements(config, AttributePath::root(), None, diagnostics);
 }
 

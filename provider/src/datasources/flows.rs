@@ -8,7 +8,7 @@ use crate::engine::{Expansion, Reason, Rule, RulePorts, SkippedFlow};
 use crate::schema::{Attribute, Block, Schema};
 
 /// The `portmatrix_flows` data source.
-pub struct FlowsDataSource;
+pub(crate) struct FlowsDataSource;
 
 fn strings(items: &[String]) -> Value {
     Value::List(items.iter().map(Value::string).collect())
@@ -28,7 +28,7 @@ fn reason_type() -> CtyType {
 }
 
 /// The object type of `reasons` entries, shared with the target data sources.
-pub fn reason_value(reason: &Reason) -> Value {
+pub(crate) fn reason_value(reason: &Reason) -> Value {
     Value::object([
         ("platform", Value::string(&reason.platform)),
         ("versions", Value::string(&reason.versions)),
@@ -60,12 +60,12 @@ fn flow_type() -> CtyType {
 }
 
 /// The object type of `not_needed` entries, shared with the target data sources.
-pub fn skipped_type() -> CtyType {
+pub(crate) fn skipped_type() -> CtyType {
     super::target_rules::cty_type(&crate::targets::target::skipped_shape())
 }
 
 /// A `not_needed` entry.
-pub fn skipped_value(flow: &SkippedFlow) -> Value {
+pub(crate) fn skipped_value(flow: &SkippedFlow) -> Value {
     Value::object([
         ("platform", Value::string(&flow.platform)),
         ("from_role", Value::string(&flow.from_role)),
@@ -116,7 +116,7 @@ fn flow_value(rule: &Rule) -> Value {
 }
 
 /// The attributes and blocks of the configuration, echoed into the result as Terraform requires.
-pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
+pub(crate) fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
     names
         .iter()
         .map(|name| {
@@ -129,7 +129,7 @@ pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
 }
 
 /// Appends `not_needed` and `warnings` (the engine's, then the target's) to a target's result.
-pub fn push_outcome(
+pub(crate) fn push_outcome(
     attributes: &mut Vec<(String, Value)>,
     expansion: &Expansion,
     target_warnings: &[String],
@@ -148,7 +148,7 @@ pub fn push_outcome(
 }
 
 /// The configurable names of the selection inputs.
-pub const SELECTION_INPUTS: [&str; 6] = [
+pub(crate) const SELECTION_INPUTS: [&str; 6] = [
     "platform",
     "tier",
     "endpoint",
@@ -255,7 +255,7 @@ impl DataSource for FlowsDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::AttributePath;
+    use crate::cty::AttributePath;
 
     fn config(platforms: &[(&str, Option<&str>)], pod_network: Option<&str>) -> Value {
         let block = FlowsDataSource.schema().block;

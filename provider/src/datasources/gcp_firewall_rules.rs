@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::gcp::GcpTarget;
 
 /// The `portmatrix_gcp_firewall_rules` data source.
-pub const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
     "portmatrix_gcp_firewall_rules",
     &GcpTarget,
     "Expands platform port tables into GCP VPC firewall rules for `google_compute_firewall` with \

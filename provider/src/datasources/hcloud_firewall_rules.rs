@@ -4,7 +4,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::hcloud::HcloudTarget;
 
 /// The `portmatrix_hcloud_firewall_rules` data source.
-pub const HCLOUD_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const HCLOUD_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
     "portmatrix_hcloud_firewall_rules",
     &HcloudTarget,
     "Expands platform port tables into Hetzner Cloud firewall rules, one `hcloud_firewall` per tier, as \
@@ -16,10 +16,10 @@ pub const HCLOUD_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cty::AttributePath;
     use crate::cty::Value;
     use crate::datasources::DataSource;
     use crate::diagnostics::Diagnostics;
-    use crate::schema::AttributePath;
 
     const TIER_RANGES: &str = "tier_ranges";
     const UNSUPPORTED_FLOWS: &str = "unsupported_flows";

@@ -11,10 +11,11 @@ use super::flows::{echo_config, skipped_type, skipped_value};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
 use crate::catalog::Selected;
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Number, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
-use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
+use crate::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,
@@ -22,7 +23,7 @@ use crate::targets::kubernetes_network_policies::{
 use std::collections::BTreeMap;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
-pub struct KubernetesNetworkPoliciesDataSource;
+pub(crate) struct KubernetesNetworkPoliciesDataSource;
 
 const NODE_CIDRS: &str = "node_cidrs";
 const POD_SELECTOR: &str = "pod_selector";

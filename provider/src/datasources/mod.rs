@@ -23,17 +23,16 @@ use crate::provider_config::ProviderSettings;
 use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
-pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
-pub use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
-pub use azure_nsg_rules::AZURE_NSG_RULES;
-pub use catalog::CatalogDataSource;
-pub use flows::FlowsDataSource;
-pub use gcp_firewall_rules::GCP_FIREWALL_RULES;
-pub use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
-pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
-pub use nftables_ruleset::NFTABLES_RULESET;
-pub use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
-pub use target_rules::TargetDataSource;
+pub(crate) use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
+pub(crate) use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
+pub(crate) use azure_nsg_rules::AZURE_NSG_RULES;
+pub(crate) use catalog::CatalogDataSource;
+pub(crate) use flows::FlowsDataSource;
+pub(crate) use gcp_firewall_rules::GCP_FIREWALL_RULES;
+pub(crate) use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
+pub(crate) use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
+pub(crate) use nftables_ruleset::NFTABLES_RULESET;
+pub(crate) use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -106,7 +105,8 @@ mod tests {
 
     #[test]
     fn every_data_source_refuses_a_value_for_a_computed_attribute_at_validation() {
-        use crate::schema::{AttributeMode, AttributePath};
+        use crate::cty::AttributePath;
+        use crate::schema::AttributeMode;
         for source in all() {
             let block = source.schema().block;
             let computed: Vec<_> = block

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::nftables::NftablesTarget;
 
 /// The `portmatrix_nftables_ruleset` data source.
-pub const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
+pub(crate) const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
     "portmatrix_nftables_ruleset",
     &NftablesTarget,
     "Expands platform port tables into an nftables ruleset per tier, for static and bare-metal nodes \
@@ -18,10 +18,10 @@ pub const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cty::AttributePath;
     use crate::cty::Value;
     use crate::datasources::DataSource;
     use crate::diagnostics::Diagnostics;
-    use crate::schema::AttributePath;
 
     const TIER_ADDRESSES: &str = "tier_addresses";
     const INPUT_POLICY: &str = "input_policy";

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::openstack::OpenStackTarget;
 
 /// The `portmatrix_openstack_secgroup_rules` data source.
-pub const OPENSTACK_SECGROUP_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const OPENSTACK_SECGROUP_RULES: TargetDataSource = TargetDataSource::new(
     "portmatrix_openstack_secgroup_rules",
     &OpenStackTarget,
     "Expands platform port tables into OpenStack Neutron security group rules, one security group per \

@@ -5,12 +5,13 @@
 
 use super::{config, DataSource};
 use crate::catalog::{Catalog, Selection};
+use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::{
     EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
 };
-use crate::schema::{Attribute, AttributePath, Block, NestedBlock};
+use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
 use std::collections::BTreeMap;
 
@@ -28,7 +29,7 @@ const API_SERVER_PORT_DESCRIPTION: &str = "The port the Kubernetes API server li
 
 /// Whether the endpoint block takes AWS prefix lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndpointKind {
+pub(crate) enum EndpointKind {
     /// CIDR blocks only.
     Cidrs,
     /// CIDR blocks and AWS managed prefix lists.
@@ -36,7 +37,7 @@ pub enum EndpointKind {
 }
 
 /// `user_catalogs`, shared with `portmatrix_catalog`.
-pub fn user_catalogs_attribute() -> Attribute {
+pub(crate) fn user_catalogs_attribute() -> Attribute {
     Attribute::optional(
         USER_CATALOGS,
         CtyType::list(CtyType::String),
@@ -47,7 +48,7 @@ pub fn user_catalogs_attribute() -> Attribute {
 }
 
 /// Adds the selection inputs to `block`.
-pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
+pub(crate) fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
     let mut endpoint = Block::new("Addresses for an endpoint the catalogs name (`internet`, `backupstore`, ...) or for a role that runs outside your tiers (such as Kublr's `kcp-node`).")
         .attribute(Attribute::required(
             "name",
@@ -140,7 +141,7 @@ pub fn with_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
 
 /// The selection inputs plus `extra_flow` blocks: the inputs of every data source whose rules run between tiers
 /// (the NetworkPolicy target selects pods, which an extra flow between tiers cannot name).
-pub fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
+pub(crate) fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) -> Block {
     with_selection_inputs(block, endpoints).block(NestedBlock::list(
         EXTRA_FLOW,
         Block::new(
@@ -181,7 +182,7 @@ pub fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) -> Bloc
 
 /// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
 /// the list is not yet known.
-pub fn catalog_with_user_documents(
+pub(crate) fn catalog_with_user_documents(
     config: &Value,
     diagnostics: &mut Diagnostics,
 ) -> Option<Catalog> {
@@ -354,7 +355,7 @@ fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 /// Engine input errors as diagnostics on the attributes they name.
-pub fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
+pub(crate) fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
     errors
         .into_iter()
         .map(|error| {
@@ -398,7 +399,7 @@ pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagn
 /// unknown: no value for a computed attribute, no null element anywhere, and well-formed prefix list IDs in
 /// endpoint blocks that take them. Returns whether all passed: the other checks would read a configuration
 /// with such a value otherwise than the user meant, and report that instead.
-pub fn check_elements(
+pub(crate) fn check_elements(
     block: &Block,
     config: &Value,
     endpoints: EndpointKind,
@@ -419,7 +420,7 @@ pub fn check_elements(
 /// wholly known, the read itself, so that validation finds what the read would refuse. Only the read's errors
 /// are kept: the read reports its warnings itself, so Terraform shows each warning once. Returns `true` when the
 /// configuration is partly unknown and passed the element checks: the caller's checks of what is known come next.
-pub fn checked_by_read<S: DataSource + ?Sized>(
+pub(crate) fn checked_by_read<S: DataSource + ?Sized>(
     source: &S,
     config: &Value,
     endpoints: EndpointKind,
@@ -489,7 +490,7 @@ pub fn expand(
 
 /// A warning on `platform[i].version` for each platform whose requested version lies above the newest version
 /// whose documentation was read (the expansion used that release's table all the same).
-pub fn push_unread_version_warnings(
+pub(crate) fn push_unread_version_warnings(
     catalog: &Catalog,
     request: &ExpansionRequest,
     diagnostics: &mut Diagnostics,
@@ -515,7 +516,7 @@ pub fn push_unread_version_warnings(
 /// A configuration for `block` selecting `platforms` (name and options) plus `extra` attributes, completed as
 /// Terraform would send it: the data sources' unit tests build their inputs with it.
 #[cfg(test)]
-pub fn test_config(
+pub(crate) fn test_config(
     block: &Block,
     platforms: &[(&str, &[(&str, &str)])],
     extra: &[(&str, Value)],

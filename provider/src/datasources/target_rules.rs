@@ -5,17 +5,18 @@
 use super::flows::{echo_config, push_outcome, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::DataSource;
+use crate::cty::AttributePath;
 use crate::cty::{from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::Expansion;
-use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::schema::{Attribute, Block, Schema};
 use crate::targets::target::{
     Location, OptionValue, Options, Shape, Shaped, Target, TargetError, TargetOption, NOT_NEEDED,
     WARNINGS,
 };
 
 /// The data source `type_name` of `target`.
-pub struct TargetDataSource {
+pub(crate) struct TargetDataSource {
     target: &'static dyn Target,
     type_name: &'static str,
     description: &'static str,

@@ -9,11 +9,13 @@ mod placement;
 mod request;
 mod rules;
 
-pub use placement::{EndpointAddresses, DEFAULT_TIERS};
+pub use placement::EndpointAddresses;
+pub(crate) use placement::DEFAULT_TIERS;
 pub use request::{
     EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
 };
-pub use rules::{merge, Peer, Reason, Rule, RulePorts};
+pub(crate) use rules::merge;
+pub use rules::{Peer, Reason, Rule, RulePorts};
 
 use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release};
 use placement::{Placement, Qualified};
@@ -22,14 +24,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The catalog parameter that stands for the Kubernetes API server port in every platform's rows. Its value is
 /// the selection's `api_server_port`, not a per-platform parameter.
-pub const API_SERVER_PARAMETER: &str = "apiserver_port";
+pub(crate) const API_SERVER_PARAMETER: &str = "apiserver_port";
 
 /// The most tier-to-tier rules an expansion may produce before merging. Real selections produce tens to a few
 /// hundred (Kublr with Calico on three tiers: about 60); every firewall caps far lower (AWS: 60 rules per group by
 /// default, 1000 at most; GCP: a few hundred rules per project; Azure: 1000 per NSG). Rules grow with the square
 /// of the tier count, so without a bound a selection with hundreds of tiers takes gigabytes and ends in a
 /// transport error instead of a diagnostic.
-pub const MAX_RULES: usize = 20_000;
+pub(crate) const MAX_RULES: usize = 20_000;
 
 /// The result of an expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +53,7 @@ pub struct Expansion {
 impl Expansion {
     /// The endpoint blocks some rule reaches that give no addresses, each with the keys of those rules: the
     /// rules a firewall target cannot write.
-    pub fn endpoints_without_addresses(&self) -> BTreeMap<String, Vec<String>> {
+    pub(crate) fn endpoints_without_addresses(&self) -> BTreeMap<String, Vec<String>> {
         let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for rule in &self.rules {
             for peer in [&rule.source, &rule.destination] {
@@ -232,7 +234,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
 
 /// The port parameter values of a request as [`expand`] resolves them, the API server port included, for targets
 /// that read catalog flows themselves. Platforms that fail to select are left out ([`expand`] reports them).
-pub fn parameter_values(
+pub(crate) fn parameter_values(
     catalog: &Catalog,
     request: &ExpansionRequest,
 ) -> Result<BTreeMap<String, u16>, Vec<InputError>> {

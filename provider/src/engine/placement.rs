@@ -7,10 +7,10 @@ use crate::catalog::{Release, Role, Tier};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Tiers a role lands on when the user names no tiers, in this order.
-pub const DEFAULT_TIERS: [&str; 3] = ["master", "worker", "lb"];
+pub(crate) const DEFAULT_TIERS: [&str; 3] = ["master", "worker", "lb"];
 
 /// A role or endpoint of one platform: `(platform, name)`.
-pub type Qualified = (String, String);
+pub(crate) type Qualified = (String, String);
 
 /// Addresses of one endpoint block, validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,7 +32,7 @@ impl EndpointAddresses {
 
 /// The resolved layout: which tiers hold which roles, and which endpoint block answers for which name.
 #[derive(Debug, Default)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// Tier names in the user's order.
     pub tiers: Vec<String>,
     /// Tiers each placed role runs on.
@@ -47,7 +47,7 @@ pub struct Placement {
 }
 
 /// Applies the request's tiers and endpoints to the selected releases (`(platform, release)` pairs).
-pub fn place(
+pub(crate) fn place(
     request: &ExpansionRequest,
     releases: &[(String, &Release)],
 ) -> Result<Placement, Vec<InputError>> {

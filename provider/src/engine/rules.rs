@@ -118,7 +118,7 @@ impl Rule {
 /// endpoints), protocol (tcp, udp, sctp, icmp, icmpv6, then numbers) and ports.
 ///
 /// Merging never widens: every port of the result is a port of some input rule, and vice versa.
-pub fn merge(rules: impl IntoIterator<Item = Rule>) -> Vec<Rule> {
+pub(crate) fn merge(rules: impl IntoIterator<Item = Rule>) -> Vec<Rule> {
     type Group = (Peer, Peer, Protocol);
     let mut groups: BTreeMap<Group, Vec<(RulePorts, Vec<Reason>)>> = BTreeMap::new();
     for rule in rules {

@@ -11,12 +11,12 @@ use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 /// Environment variable through which Terraform proves that it launched the plugin.
-pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub(crate) const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// The cookie value shared by every Terraform (and OpenTofu) release since 0.12.
-pub const MAGIC_COOKIE_VALUE: &str =
+pub(crate) const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The only Terraform plugin protocol this provider speaks.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub(crate) const PROTOCOL_VERSION: u32 = 6;
 /// go-plugin's own wire version; clients reject anything else.
 const CORE_PROTOCOL_VERSION: u32 = 1;
 
@@ -105,7 +105,7 @@ impl LaunchEnv {
 
 /// Where the plugin listens, as go-plugin names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ListenAddr {
+pub(crate) enum ListenAddr {
     /// A Unix domain socket path.
     Unix(PathBuf),
     /// A loopback TCP address.
@@ -135,7 +135,7 @@ impl fmt::Display for ListenAddr {
 ///
 /// CERT is the server's DER certificate in unpadded standard base64 (go-plugin decodes it with
 /// `base64.RawStdEncoding`; padding breaks current Terraform). It is empty when serving plaintext.
-pub fn handshake_line(addr: &ListenAddr, server_cert_der: Option<&[u8]>) -> String {
+pub(crate) fn handshake_line(addr: &ListenAddr, server_cert_der: Option<&[u8]>) -> String {
     let cert = server_cert_der
         .map(|der| STANDARD_NO_PAD.encode(der))
         .unwrap_or_default();

@@ -15,7 +15,7 @@ use tracing_subscriber::layer::{Context, Layer};
 const MODULE: &str = "provider.portmatrix";
 
 /// A layer writing each event as one hclog JSON line to stderr.
-pub struct HclogLayer;
+pub(crate) struct HclogLayer;
 
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
@@ -79,7 +79,7 @@ fn timestamp(at: time::OffsetDateTime) -> String {
 
 /// Collects an event's message and fields as JSON values.
 #[derive(Default)]
-pub struct FieldVisitor {
+pub(crate) struct FieldVisitor {
     message: Option<String>,
     fields: Vec<(String, serde_json::Value)>,
 }

@@ -7,7 +7,7 @@
 
 pub mod handshake;
 pub mod logging;
-pub mod tls;
+pub(crate) mod tls;
 
 use handshake::{handshake_line, LaunchEnv, ListenAddr};
 use portmatrix_proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};

@@ -1,6 +1,8 @@
 //! The comparison: the selection's needs (from the engine's rules) against the plan's permissions.
 
-use super::plan::{full_ports, ports_label, Admits, Cloud, Direction, Permission, Plan, PlanPeer};
+use super::plan::{
+    full_ports, ports_label, Admits, Cloud, Direction, Group, Permission, Plan, PlanPeer,
+};
 use super::ports::PortSet;
 use super::tiers::TierMap;
 use super::{Check, Finding, FindingKind, Review, Subject};
@@ -217,12 +219,17 @@ pub fn review(plan: &Plan, expansion: &Expansion, map: &TierMap) -> Review {
         )
     });
 
-    let tier_groups: Vec<(String, Vec<usize>)> = map
+    let tier_groups: Vec<(String, Vec<(usize, &Group)>)> = map
         .tiers()
         .iter()
         .map(|tier| {
-            let groups = (0..plan.groups.len())
-                .filter(|i| context.group_tiers[*i].contains(tier))
+            let groups = plan
+                .groups
+                .iter()
+                .enumerate()
+                .zip(&context.group_tiers)
+                .filter(|(_, tiers)| tiers.contains(tier))
+                .map(|(group, _)| group)
                 .collect();
             (tier.clone(), groups)
         })
@@ -239,7 +246,7 @@ pub fn review(plan: &Plan, expansion: &Expansion, map: &TierMap) -> Review {
         let clouds: BTreeSet<Cloud> = if groups.is_empty() {
             plan_clouds.clone()
         } else {
-            groups.iter().map(|i| plan.groups[*i].cloud).collect()
+            groups.iter().map(|(_, g)| g.cloud).collect()
         };
         let uncovered = if clouds.iter().any(|c| implied(*c, need)) {
             PortSet::default()
@@ -247,7 +254,9 @@ pub fn review(plan: &Plan, expansion: &Expansion, map: &TierMap) -> Review {
             let covered = plan
                 .permissions
                 .iter()
-                .filter(|p| groups.contains(&p.group) && p.direction == need.direction)
+                .filter(|p| {
+                    groups.iter().any(|(i, _)| *i == p.group) && p.direction == need.direction
+                })
                 .filter(|p| context.covers(&p.peer, &need.peer))
                 .filter_map(|p| admitted(&p.admits, need.protocol))
                 .fold(PortSet::default(), |a, b| a.union(&b));
@@ -293,10 +302,13 @@ pub fn review(plan: &Plan, expansion: &Expansion, map: &TierMap) -> Review {
     }
 
     for permission in &plan.permissions {
-        let tiers = &context.group_tiers[permission.group];
-        if tiers.is_empty() {
+        let Some(tiers) = context
+            .group_tiers
+            .get(permission.group)
+            .filter(|tiers| !tiers.is_empty())
+        else {
             continue;
-        }
+        };
         checks.push(permission_check(&context, &needs, permission, tiers));
     }
 
@@ -316,7 +328,7 @@ pub fn review(plan: &Plan, expansion: &Expansion, map: &TierMap) -> Review {
             .map(|(tier, groups)| {
                 (
                     tier.clone(),
-                    groups.iter().map(|i| plan.groups[*i].key.clone()).collect(),
+                    groups.iter().map(|(_, g)| g.key.clone()).collect(),
                 )
             })
             .collect(),

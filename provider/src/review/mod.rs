@@ -20,11 +20,7 @@ mod shape;
 mod tiers;
 
 pub use compare::review;
-pub use plan::{
-    full_ports, parse_plan, ports_label, Admits, Cloud, Direction, Group, Permission, Plan,
-    PlanError, PlanPeer, TIER_TAG,
-};
-pub use ports::PortSet;
+pub use plan::{parse_plan, Direction, Plan};
 pub use tiers::{matches, TierMap};
 
 use std::fmt;

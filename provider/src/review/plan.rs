@@ -339,20 +339,22 @@ struct Resource<'a> {
 /// A document of the wrong structure (an object where a list of rules belongs, a port that is `true`, no
 /// `format_version`, ...) is an error naming the JSON path of the first wrong value and what belongs there.
 pub fn parse_plan(document: &Value) -> Result<Plan, PlanError> {
-    if document.is_object()
-        && document
-            .get("planned_values")
-            .and_then(|p| p.get("root_module"))
-            .is_none()
-    {
-        return Err(PlanError(
+    let root = document
+        .get("planned_values")
+        .and_then(|p| p.get("root_module"));
+    let no_root = || {
+        PlanError(
             "the document has no planned_values.root_module: give the output of `terraform show -json PLANFILE` \
              (a saved plan), not of `terraform show -json` on a state"
                 .to_string(),
-        ));
+        )
+    };
+    if document.is_object() && root.is_none() {
+        return Err(no_root());
     }
     super::shape::check(document).map_err(PlanError)?;
-    let root = &document["planned_values"]["root_module"];
+    // The shape check passes only documents with a planned_values.root_module.
+    let root = root.ok_or_else(no_root)?;
     let mut resources = Vec::new();
     collect_resources(root, "managed", &mut resources);
     // Data sources read while planning are in `prior_state` (Terraform 1.0) or in `planned_values` (later).

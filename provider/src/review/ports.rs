@@ -29,11 +29,6 @@ impl PortSet {
         Self::of([PortRange { from, to }])
     }
 
-    /// The ranges, sorted.
-    pub fn ranges(&self) -> &[PortRange] {
-        &self.0
-    }
-
     /// Whether the set holds no port.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -152,7 +147,7 @@ mod tests {
     }
 
     fn members(s: &PortSet) -> Vec<u16> {
-        s.ranges().iter().flat_map(|r| r.from..=r.to).collect()
+        s.0.iter().flat_map(|r| r.from..=r.to).collect()
     }
 
     proptest! {

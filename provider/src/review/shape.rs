@@ -15,6 +15,9 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// What a missing value reads as, so that its check names it as missing.
+static NULL: Value = Value::Null;
+
 /// The plan document's top level.
 #[derive(Deserialize)]
 #[serde(expecting = "an object (the output of `terraform show -json PLANFILE`)")]
@@ -350,7 +353,9 @@ pub(super) fn check(document: &Value) -> Result<(), String> {
         ));
     }
     module(
-        &document["planned_values"]["root_module"],
+        document
+            .pointer("/planned_values/root_module")
+            .unwrap_or(&NULL),
         "planned_values.root_module",
     )?;
     if top
@@ -360,7 +365,9 @@ pub(super) fn check(document: &Value) -> Result<(), String> {
         .is_some()
     {
         module(
-            &document["prior_state"]["values"]["root_module"],
+            document
+                .pointer("/prior_state/values/root_module")
+                .unwrap_or(&NULL),
             "prior_state.values.root_module",
         )?;
     }
@@ -375,7 +382,9 @@ fn module(value: &Value, path: &str) -> Result<(), String> {
             continue;
         }
         let at = format!("{path}.resources[{i}].values");
-        let values = &value["resources"][i]["values"];
+        let values = value
+            .pointer(&format!("/resources/{i}/values"))
+            .unwrap_or(&NULL);
         let checked = match resource.kind.as_str() {
             "aws_security_group" => typed::<AwsGroup>(values, &at).map(drop),
             "aws_security_group_rule" => typed::<AwsRule>(values, &at).map(drop),
@@ -391,7 +400,9 @@ fn module(value: &Value, path: &str) -> Result<(), String> {
     }
     for i in 0..module.child_modules.len() {
         self::module(
-            &value["child_modules"][i],
+            value
+                .pointer(&format!("/child_modules/{i}"))
+                .unwrap_or(&NULL),
             &format!("{path}.child_modules[{i}]"),
         )?;
     }

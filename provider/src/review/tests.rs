@@ -1,5 +1,6 @@
 //! Review unit tests: hand-made plans against hand-made expansions.
 
+use super::plan::{PlanPeer, TIER_TAG};
 use super::*;
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, Rule, RulePorts};

@@ -104,7 +104,7 @@ impl Block {
 
     /// Adds an attribute.
     #[must_use]
-    pub fn attribute(mut self, attribute: Attribute) -> Self {
+    pub(crate) fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
     }
@@ -118,7 +118,9 @@ impl Block {
 
     /// Marks the block deprecated.
     #[must_use]
-    pub fn deprecated(mut self) -> Self {
+    // Only the schema tests build such schemas; the data sources need none.
+    #[cfg(test)]
+    pub(crate) fn deprecated(mut self) -> Self {
         self.deprecated = true;
         self
     }
@@ -182,17 +184,27 @@ impl Attribute {
     }
 
     /// An optional attribute.
-    pub fn optional(name: impl Into<String>, ty: CtyType, description: impl Into<String>) -> Self {
+    pub(crate) fn optional(
+        name: impl Into<String>,
+        ty: CtyType,
+        description: impl Into<String>,
+    ) -> Self {
         Self::with_mode(name, ty, description, AttributeMode::Optional)
     }
 
     /// A computed (read-only) attribute.
-    pub fn computed(name: impl Into<String>, ty: CtyType, description: impl Into<String>) -> Self {
+    pub(crate) fn computed(
+        name: impl Into<String>,
+        ty: CtyType,
+        description: impl Into<String>,
+    ) -> Self {
         Self::with_mode(name, ty, description, AttributeMode::Computed)
     }
 
     /// An optional attribute the provider fills in when unset.
-    pub fn optional_computed(
+    // Only the schema tests build such schemas; the data sources need none.
+    #[cfg(test)]
+    pub(crate) fn optional_computed(
         name: impl Into<String>,
         ty: CtyType,
         description: impl Into<String>,
@@ -202,14 +214,18 @@ impl Attribute {
 
     /// Marks the attribute sensitive.
     #[must_use]
-    pub fn sensitive(mut self) -> Self {
+    // Only the schema tests build such schemas; the data sources need none.
+    #[cfg(test)]
+    pub(crate) fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
     }
 
     /// Marks the attribute deprecated.
     #[must_use]
-    pub fn deprecated(mut self) -> Self {
+    // Only the schema tests build such schemas; the data sources need none.
+    #[cfg(test)]
+    pub(crate) fn deprecated(mut self) -> Self {
         self.deprecated = true;
         self
     }
@@ -253,14 +269,16 @@ impl NestedBlock {
 
     /// Sets the minimum number of blocks.
     #[must_use]
-    pub fn min_items(mut self, n: i64) -> Self {
+    pub(crate) fn min_items(mut self, n: i64) -> Self {
         self.min_items = n;
         self
     }
 
     /// Sets the maximum number of blocks.
     #[must_use]
-    pub fn max_items(mut self, n: i64) -> Self {
+    // Only the schema tests build such schemas; the data sources need none.
+    #[cfg(test)]
+    pub(crate) fn max_items(mut self, n: i64) -> Self {
         self.max_items = n;
         self
     }
@@ -282,7 +300,7 @@ impl NestedBlock {
 
     /// The value of this block type when no block is present
     /// (`configschema.NestedBlock.EmptyValue`).
-    pub fn empty_value(&self) -> Value {
+    pub(crate) fn empty_value(&self) -> Value {
         let dynamic = self.block.implied_type().has_dynamic_types();
         match self.nesting {
             Nesting::Single => Value::Null,

@@ -3,9 +3,7 @@
 //! values against them, and converting them to protocol messages.
 
 mod block;
-mod path;
 mod proto;
 mod validate;
 
 pub use block::{Attribute, AttributeMode, Block, NestedBlock, Nesting, Schema};
-pub use path::{AttributePath, PathStep};

@@ -4,9 +4,8 @@
 use pb::schema::nested_block::NestingMode;
 use portmatrix_proto::tfplugin6 as pb;
 
-use super::{
-    Attribute, AttributeMode, AttributePath, Block, NestedBlock, Nesting, PathStep, Schema,
-};
+use super::{Attribute, AttributeMode, Block, NestedBlock, Nesting, Schema};
+use crate::cty::{AttributePath, PathStep};
 
 impl From<&Schema> for pb::Schema {
     fn from(schema: &Schema) -> Self {

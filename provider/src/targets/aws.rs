@@ -13,12 +13,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod output;
-pub use output::{
-    aws_options, quota_errors, AwsTarget, ALL_TRAFFIC_WITHIN_TIER, RULES_PER_GROUP, WIDEN_TO_FIT,
-};
+pub(crate) use output::{aws_options, quota_errors, AwsTarget};
+// The option names, for the tests that set them.
+#[cfg(test)]
+pub(crate) use output::{RULES_PER_GROUP, WIDEN_TO_FIT};
 
 /// AWS's default number of inbound (and of outbound) rules per security group, per address family.
-pub const DEFAULT_RULES_PER_GROUP: usize = 60;
+pub(crate) const DEFAULT_RULES_PER_GROUP: usize = 60;
+
+/// The fewest rules per group `rules_per_group` (and `portmatrix audit --rules-per-group`) accepts.
+pub(crate) const MIN_RULES_PER_GROUP: usize = 1;
+
+/// The most rules per group `rules_per_group` accepts: AWS lets the quota be raised to 1000 at most.
+pub(crate) const MAX_RULES_PER_GROUP: usize = 1000;
 
 /// The longest rule description AWS accepts.
 const MAX_DESCRIPTION: usize = 255;
@@ -68,7 +75,7 @@ impl fmt::Display for Direction {
 /// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/resource-ids.html; `prefix-list` is one of the resource
 /// types of `ModifyIdFormat`, EC2 API Reference), e.g. `pl-63a5400a` and `pl-0123456789abcdef0`. AWS only refuses
 /// a malformed ID at apply time, after the other rules were made; here it is refused at validation.
-pub fn check_prefix_list_id(id: &str) -> Result<(), String> {
+pub(crate) fn check_prefix_list_id(id: &str) -> Result<(), String> {
     let digits = id.strip_prefix("pl-").ok_or_else(|| {
         format!(
             "{id:?} is not an AWS prefix list ID, which starts with \"pl-\" (like \"pl-63a5400a\"). Put CIDR blocks \
@@ -616,9 +623,11 @@ fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
             }
         }
         let Some((gap, i, j)) = best else { return };
-        let upper = rules.remove(j);
-        let lower = &mut rules[if j < i { i - 1 } else { i }];
-        if let (RulePorts::Range(lo), RulePorts::Range(hi)) = (&mut lower.ports, upper.ports) {
+        // The candidates exclude `j == i` and both come from enumerating `rules`: two distinct rules.
+        let Ok([lower, upper]) = rules.get_disjoint_mut([i, j]) else {
+            return;
+        };
+        if let (RulePorts::Range(lo), RulePorts::Range(hi)) = (&mut lower.ports, &upper.ports) {
             if gap > 0 {
                 lower.extra.push(PortRange {
                     from: lo.to + 1,
@@ -627,10 +636,11 @@ fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
             }
             lo.to = hi.to;
         }
-        lower.extra.extend(upper.extra);
+        lower.extra.append(&mut upper.extra);
         lower.extra.sort();
-        lower.reasons.extend(upper.reasons);
-        lower.endpoints.extend(upper.endpoints);
+        lower.reasons.append(&mut upper.reasons);
+        lower.endpoints.append(&mut upper.endpoints);
+        rules.remove(j);
     }
 }
 

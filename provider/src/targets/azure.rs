@@ -25,16 +25,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod output;
-pub use output::AzureTarget;
+pub(crate) use output::AzureTarget;
 
 /// The default prefix of rule names.
-pub const DEFAULT_PREFIX: &str = "pm-";
+pub(crate) const DEFAULT_PREFIX: &str = "pm-";
 
 /// The lowest priority Azure accepts for a rule.
-pub const MIN_PRIORITY: u16 = 100;
+pub(crate) const MIN_PRIORITY: u16 = 100;
 
 /// The highest priority Azure accepts for a rule.
-pub const MAX_PRIORITY: u16 = 4096;
+pub(crate) const MAX_PRIORITY: u16 = 4096;
+
+/// Whether Azure accepts `priority` as a rule priority.
+pub(crate) fn valid_priority(priority: u16) -> bool {
+    (MIN_PRIORITY..=MAX_PRIORITY).contains(&priority)
+}
 
 /// The longest rule name Azure accepts.
 const MAX_NAME: usize = 80;
@@ -43,7 +48,7 @@ const MAX_NAME: usize = 80;
 const MAX_DESCRIPTION: usize = 140;
 
 /// The longest name prefix accepted, so that every name keeps room for its tiers.
-pub const MAX_PREFIX: usize = 20;
+pub(crate) const MAX_PREFIX: usize = 20;
 
 /// How to shape the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -445,7 +450,7 @@ fn check_options(options: &AzureOptions) -> Result<(), Vec<AzureError>> {
         ("first_priority", options.first_priority),
         ("last_priority", options.last_priority),
     ] {
-        if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&value) {
+        if !valid_priority(value) {
             errors.push(AzureError::Option(OptionError::new(
                 option,
                 format!("Invalid {option} {value}"),

@@ -11,11 +11,11 @@ use super::target::{Options, OutputField, Shape, TargetError, TargetOption};
 use serde::Serialize;
 
 /// The option that says what to do with flows a firewall cannot express.
-pub const UNSUPPORTED_FLOWS: &str = "unsupported_flows";
+pub(crate) const UNSUPPORTED_FLOWS: &str = "unsupported_flows";
 
 /// The `unsupported_flows` option: `cases` says which flows the firewall cannot express, `widen` what the wider
 /// rules open.
-pub fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
+pub(crate) fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
     TargetOption::optional(
         UNSUPPORTED_FLOWS,
         Shape::Text,
@@ -29,7 +29,7 @@ pub fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
 }
 
 /// `text` as a sentence: capital first, full stop last.
-pub fn capitalized(text: &str) -> String {
+pub(crate) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
@@ -38,7 +38,7 @@ pub fn capitalized(text: &str) -> String {
 }
 
 /// The `unsupported_flows` policy given, or the error for a bad one.
-pub fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, TargetError> {
+pub(crate) fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, TargetError> {
     match options.text(UNSUPPORTED_FLOWS) {
         None => Ok(UnsupportedPolicy::default()),
         Some(text) => text.parse().map_err(|detail: String| {
@@ -48,7 +48,7 @@ pub fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, Target
 }
 
 /// The `widened` output of the targets with `unsupported_flows`, a list of [`Widening`].
-pub fn widened_field() -> OutputField {
+pub(crate) fn widened_field() -> OutputField {
     OutputField::new(
         "widened",
         Shape::list(Shape::object([
@@ -78,7 +78,7 @@ impl From<OptionError> for TargetError {
 
 /// FNV-1a over 64 bits. Its output is fixed by its definition, so names and priorities derived from it are the
 /// same on every machine and in every release; the standard library's hashers promise neither.
-pub fn stable_hash(text: &str) -> u64 {
+pub(crate) fn stable_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
@@ -235,7 +235,7 @@ impl OptionError {
     }
 
     /// An error on one map entry of the argument.
-    pub fn at_key(mut self, key: impl Into<String>) -> Self {
+    pub(crate) fn at_key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
@@ -249,7 +249,7 @@ impl fmt::Display for OptionError {
 
 /// Checks a resource-name prefix: 1 to `max` characters, a lower-case letter first, then lower-case letters,
 /// digits and `-`.
-pub fn check_name_prefix(
+pub(crate) fn check_name_prefix(
     option: &'static str,
     prefix: &str,
     max: usize,
@@ -302,7 +302,7 @@ pub fn description(reasons: &BTreeSet<Reason>, max: usize) -> String {
 }
 
 /// Sorted platforms and purposes of a set of reasons.
-pub fn platforms_and_purposes(reasons: &BTreeSet<Reason>) -> (Vec<String>, Vec<String>) {
+pub(crate) fn platforms_and_purposes(reasons: &BTreeSet<Reason>) -> (Vec<String>, Vec<String>) {
     let platforms: BTreeSet<String> = reasons.iter().map(|r| r.platform.clone()).collect();
     let purposes: BTreeSet<String> = reasons.iter().map(|r| r.purpose.clone()).collect();
     (
@@ -313,7 +313,7 @@ pub fn platforms_and_purposes(reasons: &BTreeSet<Reason>) -> (Vec<String>, Vec<S
 
 /// A tier or endpoint name as a piece of a resource name: lower-case letters, digits and `-`; anything else
 /// (`_`, the `/` of `platform/name`) becomes `-`.
-pub fn name_part(text: &str) -> String {
+pub(crate) fn name_part(text: &str) -> String {
     text.chars()
         .map(|c| {
             let c = c.to_ascii_lowercase();
@@ -330,7 +330,10 @@ pub fn name_part(text: &str) -> String {
 /// characters and ends with a letter or digit; otherwise the readable name cut short, `-`, and eight hex digits of
 /// the identity's [`stable_hash`]. Names depend only on the identity and on which readable names collide, never
 /// on the order of the rules.
-pub fn unique_names(readable: &BTreeMap<String, String>, max: usize) -> BTreeMap<String, String> {
+pub(crate) fn unique_names(
+    readable: &BTreeMap<String, String>,
+    max: usize,
+) -> BTreeMap<String, String> {
     let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
     for name in readable.values() {
         *uses.entry(name.as_str()).or_default() += 1;
@@ -343,7 +346,7 @@ pub fn unique_names(readable: &BTreeMap<String, String>, max: usize) -> BTreeMap
                     .chars()
                     .last()
                     .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-            if fits && uses[name.as_str()] == 1 {
+            if fits && uses.get(name.as_str()) == Some(&1) {
                 return (identity.clone(), name.clone());
             }
             let suffix = format!("-{:08x}", stable_hash(identity) & 0xffff_ffff);
@@ -359,7 +362,7 @@ pub fn unique_names(readable: &BTreeMap<String, String>, max: usize) -> BTreeMap
 
 /// The position of a rule's first platform in the user's `platform` blocks: rules are placed in this order, so a
 /// platform appended later never displaces the rules of the platforms before it.
-pub fn owner_index(reasons: &BTreeSet<Reason>, platform_order: &[String]) -> usize {
+pub(crate) fn owner_index(reasons: &BTreeSet<Reason>, platform_order: &[String]) -> usize {
     reasons
         .iter()
         .filter_map(|r| platform_order.iter().position(|p| *p == r.platform))

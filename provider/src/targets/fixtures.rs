@@ -28,7 +28,7 @@ pub fn endpoint(name: &str) -> Peer {
 }
 
 /// A rule of `platform`.
-pub fn rule_of(
+pub(crate) fn rule_of(
     platform: &str,
     source: Peer,
     destination: Peer,

@@ -23,19 +23,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod output;
-pub use output::GcpTarget;
+pub(crate) use output::GcpTarget;
 
 /// The default prefix of rule names and network tags.
-pub const DEFAULT_PREFIX: &str = "pm-";
+pub(crate) const DEFAULT_PREFIX: &str = "pm-";
 
 /// GCP's default rule priority.
-pub const DEFAULT_PRIORITY: u16 = 1000;
+pub(crate) const DEFAULT_PRIORITY: u16 = 1000;
 
 /// The longest name (and network tag) GCP accepts.
 const MAX_NAME: usize = 63;
 
 /// The longest name prefix accepted, so that every name keeps room for its tiers.
-pub const MAX_PREFIX: usize = 20;
+pub(crate) const MAX_PREFIX: usize = 20;
 
 /// Descriptions are kept to this length: the API states no limit, and a shorter text stays readable in the
 /// console; the full list of purposes is in `purposes`.

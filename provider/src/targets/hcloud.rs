@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod output;
-pub use output::HcloudTarget;
+pub(crate) use output::HcloudTarget;
 
 /// Rules per firewall (Hetzner API reference, "Set Rules").
 pub const MAX_RULES_PER_FIREWALL: usize = 50;

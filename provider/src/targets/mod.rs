@@ -7,8 +7,8 @@ pub mod common;
 #[cfg(test)]
 mod fixtures;
 pub mod gcp;
-pub mod hcloud;
-pub mod kubernetes_network_policies;
+pub(crate) mod hcloud;
+pub(crate) mod kubernetes_network_policies;
 pub mod nftables;
 pub mod openstack;
-pub mod target;
+pub(crate) mod target;

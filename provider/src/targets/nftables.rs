@@ -22,16 +22,16 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 mod output;
-pub use output::NftablesTarget;
+pub(crate) use output::NftablesTarget;
 
 /// The table every ruleset defines.
-pub const TABLE: &str = "portmatrix";
+pub(crate) const TABLE: &str = "portmatrix";
 
 /// Where cloud-init writes the ruleset.
-pub const RULESET_PATH: &str = "/etc/portmatrix/portmatrix.nft";
+pub(crate) const RULESET_PATH: &str = "/etc/portmatrix/portmatrix.nft";
 
 /// The systemd unit cloud-init installs to load the ruleset at every boot.
-pub const UNIT_NAME: &str = "portmatrix-nftables.service";
+pub(crate) const UNIT_NAME: &str = "portmatrix-nftables.service";
 
 /// nftables refuses longer rule comments ("comment too long, 128 characters maximum allowed").
 const MAX_COMMENT: usize = 128;
@@ -70,7 +70,7 @@ impl fmt::Display for Policy {
 }
 
 /// Parses an output policy: `none` (no output chain), `accept` or `drop`.
-pub fn parse_output_policy(text: &str) -> Result<Option<Policy>, String> {
+pub(crate) fn parse_output_policy(text: &str) -> Result<Option<Policy>, String> {
     match text {
         "none" => Ok(None),
         "accept" => Ok(Some(Policy::Accept)),
@@ -182,7 +182,7 @@ impl fmt::Display for NftError {
 
 /// Parses one address of `tier_addresses` or `pod_cidrs`: a CIDR block without host bits, or a single address
 /// (a /32 or /128 block).
-pub fn parse_address(text: &str) -> Result<IpNet, String> {
+pub(crate) fn parse_address(text: &str) -> Result<IpNet, String> {
     if text.contains('/') {
         return parse_cidr(text, CidrFamily::Any).map_err(|error| match error {
             CidrError::HostBits { network, .. } => format!(

@@ -22,7 +22,7 @@ use std::fmt;
 use std::str::FromStr;
 
 mod output;
-pub use output::OpenStackTarget;
+pub(crate) use output::OpenStackTarget;
 
 /// The longest description Neutron stores (neutron-lib `DESCRIPTION_FIELD_SIZE`).
 const MAX_DESCRIPTION: usize = 255;
@@ -335,7 +335,7 @@ fn families(protocol: Protocol) -> &'static [Ethertype] {
 }
 
 /// `protocol` as Neutron stores it.
-pub fn neutron_protocol(protocol: Protocol) -> String {
+pub(crate) fn neutron_protocol(protocol: Protocol) -> String {
     match protocol {
         Protocol::Tcp => "tcp".into(),
         Protocol::Udp => "udp".into(),
@@ -351,7 +351,7 @@ pub fn neutron_protocol(protocol: Protocol) -> String {
 /// For ICMP Neutron reads `port_range_min` as the type and `port_range_max` as the code, and a missing code admits
 /// every code. The resource requires both arguments together, and its client leaves zeros out of the request, so
 /// `(type, 0)` reaches Neutron as "this type, any code".
-pub fn rule_ports(ports: RulePorts) -> (Option<i64>, Option<i64>) {
+pub(crate) fn rule_ports(ports: RulePorts) -> (Option<i64>, Option<i64>) {
     match ports {
         RulePorts::Range(range) => (Some(i64::from(range.from)), Some(i64::from(range.to))),
         RulePorts::IcmpType(Some(icmp_type)) => (Some(i64::from(icmp_type)), Some(0)),

@@ -1,7 +1,10 @@
 //! AWS as a [`Target`]: its options, its output shape, and its rules as `portmatrix_aws_security_group_rules`
 //! and `portmatrix expand --target aws` give them.
 
-use super::{security_group_rules, AwsOptions, AwsPeer, AwsRule, AwsRuleSet, QuotaError};
+use super::{
+    security_group_rules, AwsOptions, AwsPeer, AwsRule, AwsRuleSet, QuotaError,
+    MAX_RULES_PER_GROUP, MIN_RULES_PER_GROUP,
+};
 use crate::engine::Expansion;
 use crate::targets::target::{
     outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular, Target,
@@ -11,27 +14,33 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// `rules_per_group`.
-pub const RULES_PER_GROUP: &str = "rules_per_group";
+pub(crate) const RULES_PER_GROUP: &str = "rules_per_group";
 /// `widen_to_fit`.
-pub const WIDEN_TO_FIT: &str = "widen_to_fit";
+pub(crate) const WIDEN_TO_FIT: &str = "widen_to_fit";
 /// `all_traffic_within_tier`.
-pub const ALL_TRAFFIC_WITHIN_TIER: &str = "all_traffic_within_tier";
+pub(crate) const ALL_TRAFFIC_WITHIN_TIER: &str = "all_traffic_within_tier";
 
 /// AWS security group rules, one security group per tier.
-pub struct AwsTarget;
+pub(crate) struct AwsTarget;
 
 /// The AWS options given, or the errors of the bad ones.
-pub fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
+pub(crate) fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
     let rules_per_group = match options.number(RULES_PER_GROUP) {
         None => super::DEFAULT_RULES_PER_GROUP,
-        Some(text) => match text.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)) {
+        Some(text) => match text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (MIN_RULES_PER_GROUP..=MAX_RULES_PER_GROUP).contains(n))
+        {
             Some(n) => n,
             None => {
                 return Err(vec![TargetError::option(
                     RULES_PER_GROUP,
                     "Invalid rules_per_group",
                     format!(
-                        "{text} is not a rule quota: give a whole number from 1 to 1000 (AWS's default is 60)."
+                        "{text} is not a rule quota: give a whole number from {MIN_RULES_PER_GROUP} to \
+                         {MAX_RULES_PER_GROUP} (AWS's default is {}).",
+                        super::DEFAULT_RULES_PER_GROUP
                     ),
                 )])
             }
@@ -45,7 +54,7 @@ pub fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
 }
 
 /// Groups over quota, as errors on `rules_per_group`, the option that fixes them.
-pub fn quota_errors(errors: Vec<QuotaError>) -> Vec<TargetError> {
+pub(crate) fn quota_errors(errors: Vec<QuotaError>) -> Vec<TargetError> {
     errors
         .into_iter()
         .map(|error| {

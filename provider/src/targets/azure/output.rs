@@ -2,8 +2,8 @@
 //! `portmatrix expand --target azure` give them.
 
 use super::{
-    security_rules, AzureError, AzureOptions, AzureRule, AzureRuleSet, Side, MAX_PREFIX,
-    MAX_PRIORITY, MIN_PRIORITY,
+    security_rules, valid_priority, AzureError, AzureOptions, AzureRule, AzureRuleSet, Side,
+    MAX_PREFIX, MAX_PRIORITY, MIN_PRIORITY,
 };
 use crate::engine::Expansion;
 use crate::targets::common::{
@@ -23,7 +23,7 @@ const FIRST_PRIORITY: &str = "first_priority";
 const LAST_PRIORITY: &str = "last_priority";
 
 /// Azure network security rules, one application security group per tier.
-pub struct AzureTarget;
+pub(crate) struct AzureTarget;
 
 /// The Azure options given, or the errors of the bad ones.
 fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
@@ -39,7 +39,7 @@ fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
     let mut priority = |name: &'static str, default: u16| match options.number(name) {
         None => default,
         Some(n) => match n.parse::<u16>() {
-            Ok(p) if (MIN_PRIORITY..=MAX_PRIORITY).contains(&p) => p,
+            Ok(p) if valid_priority(p) => p,
             _ => {
                 errors.push(TargetError::option(
                     name,

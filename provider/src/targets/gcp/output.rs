@@ -21,7 +21,7 @@ const TIER_RANGES: &str = "tier_ranges";
 const PRIORITY: &str = "priority";
 
 /// Google Cloud VPC firewall rules, one network tag (or service account) per tier.
-pub struct GcpTarget;
+pub(crate) struct GcpTarget;
 
 /// The GCP options given, or the errors of the bad ones.
 fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {

@@ -18,7 +18,7 @@ const INPUT_POLICY: &str = "input_policy";
 const OUTPUT_POLICY: &str = "output_policy";
 
 /// An nftables ruleset per tier, for static and bare-metal nodes.
-pub struct NftablesTarget;
+pub(crate) struct NftablesTarget;
 
 /// An error on one element of an address list: `key` names the tier of `tier_addresses`, none for `pod_cidrs`.
 fn address_error(

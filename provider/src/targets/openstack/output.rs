@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const ETHERTYPES: &str = "ethertypes";
 
 /// OpenStack Neutron security group rules, one security group per tier.
-pub struct OpenStackTarget;
+pub(crate) struct OpenStackTarget;
 
 /// The OpenStack options given, or the errors of the bad ones.
 fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetError>> {

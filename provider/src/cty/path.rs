@@ -26,14 +26,9 @@ impl AttributePath {
         Self::default()
     }
 
-    /// Builds a path from its steps.
-    pub fn from_steps(steps: Vec<PathStep>) -> Self {
-        Self { steps }
-    }
-
     /// This path extended by an attribute lookup.
     #[must_use]
-    pub fn attr(mut self, name: impl Into<String>) -> Self {
+    pub(crate) fn attr(mut self, name: impl Into<String>) -> Self {
         self.steps.push(PathStep::Attribute(name.into()));
         self
     }
@@ -58,12 +53,12 @@ impl AttributePath {
     }
 
     /// Removes and returns the last step.
-    pub fn pop(&mut self) -> Option<PathStep> {
+    pub(crate) fn pop(&mut self) -> Option<PathStep> {
         self.steps.pop()
     }
 
     /// The steps, from the root outwards.
-    pub fn steps(&self) -> &[PathStep] {
+    pub(crate) fn steps(&self) -> &[PathStep] {
         &self.steps
     }
 
