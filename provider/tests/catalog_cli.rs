@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 26] = [
+const PLATFORMS: [&str; 27] = [
     "aks",
     "calico",
     "canal",
@@ -25,6 +25,7 @@ const PLATFORMS: [&str; 26] = [
     "linkerd",
     "longhorn",
     "metallb",
+    "node-egress",
     "node-exporter",
     "rancher",
     "rke2",
