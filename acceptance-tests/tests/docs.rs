@@ -970,8 +970,7 @@ fn the_node_egress_guide_example_plans() {
             terraform.version
         );
         assert_eq!(
-            outputs["registry_prefix_list"]["value"],
-            "pl-63a5400a",
+            outputs["registry_prefix_list"]["value"], "pl-63a5400a",
             "terraform {}",
             terraform.version
         );

@@ -53,7 +53,11 @@ fn endpoints() -> Vec<EndpointSpec> {
     vec![
         bound("dns-servers", "10.0.0.2/32", &[]),
         bound("ntp-servers", "169.254.169.123/32", &[]),
-        bound("container-registry", "10.1.0.0/16", &["pl-0123456789abcdef0"]),
+        bound(
+            "container-registry",
+            "10.1.0.0/16",
+            &["pl-0123456789abcdef0"],
+        ),
         bound("package-mirrors", "192.0.2.0/24", &[]),
         bound("cloud-apis", "198.51.100.0/24", &[]),
     ]
@@ -73,7 +77,10 @@ fn every_option_is_a_flag_that_defaults_to_off() {
     let rel = release(PLATFORM);
     let mut names: Vec<&str> = rel.options.iter().map(|o| o.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["cloud_apis", "dns", "ntp", "packages", "registries"]);
+    assert_eq!(
+        names,
+        ["cloud_apis", "dns", "ntp", "packages", "registries"]
+    );
     for option in &rel.options {
         assert_eq!(option.default, "false", "{}", option.name);
         assert_eq!(option.values.first().map(String::as_str), Some("false"));
@@ -109,7 +116,11 @@ fn selected_alone_with_the_defaults_it_produces_nothing() {
             let expansion = run(options, bound);
             assert!(expansion.rules.is_empty(), "{:?}", expansion.rules);
             assert!(expansion.skipped.is_empty(), "{:?}", expansion.skipped);
-            assert!(expansion.not_needed.is_empty(), "{:?}", expansion.not_needed);
+            assert!(
+                expansion.not_needed.is_empty(),
+                "{:?}",
+                expansion.not_needed
+            );
             assert!(expansion.warnings.is_empty(), "{:?}", expansion.warnings);
         }
     }
@@ -159,11 +170,19 @@ fn every_flow_cites_a_source_with_rows() {
 fn an_option_without_its_endpoint_warns_naming_the_endpoint() {
     for (name, value, _) in OPTIONS {
         let expansion = run(&[(name, value)], vec![]);
-        assert!(expansion.rules.is_empty(), "{name}={value}: {:?}", expansion.rules);
+        assert!(
+            expansion.rules.is_empty(),
+            "{name}={value}: {:?}",
+            expansion.rules
+        );
         let endpoint = release(PLATFORM)
             .flows
             .iter()
-            .find(|f| f.when.get(*name).is_some_and(|v| v.iter().any(|x| x == value)))
+            .find(|f| {
+                f.when
+                    .get(*name)
+                    .is_some_and(|v| v.iter().any(|x| x == value))
+            })
             .map(|f| f.to.as_str())
             .unwrap_or_else(|| panic!("{name}={value}: no flow"));
         assert!(
@@ -203,10 +222,7 @@ fn aws_egress_to_a_prefix_list() {
             rule.peer,
             AwsPeer::PrefixList("pl-0123456789abcdef0".into())
         );
-        assert_eq!(
-            rule.protocol,
-            AwsProtocol::Catalog(Protocol::Tcp)
-        );
+        assert_eq!(rule.protocol, AwsProtocol::Catalog(Protocol::Tcp));
         assert_eq!((rule.from_port, rule.to_port), (Some(443), Some(443)));
         assert_eq!(rule.endpoints, ["container-registry"]);
         assert_eq!(rule.platforms, [PLATFORM]);
