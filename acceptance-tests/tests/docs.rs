@@ -325,6 +325,38 @@ fn the_rancher_guide_example_plans() {
     }
 }
 
+/// The node egress guide's example, planned as written: with `dns`, `registries`, `packages = "https"` and
+/// `cloud_apis` on, every worker gets DNS 53 over UDP and TCP (RFC 1035 4.2) to the resolver, and HTTPS 443 (RFC 9110
+/// 4.2.2; EKS hybrid nodes networking @f6004140 for the cloud's APIs) to the registry's CIDR and prefix list, the
+/// mirror and the interface endpoints' subnet. `ntp` is off, so nothing goes to 123.
+#[test]
+fn the_node_egress_guide_example_plans() {
+    let guide = std::fs::read_to_string(docs_dir().join("guides/node-egress.md"))
+        .expect("the node egress guide");
+    let example = first_block(&guide, "terraform").expect("a terraform example");
+    for terraform in terraforms() {
+        let outputs = Workspace::new(terraform, example).outputs();
+        assert_eq!(
+            outputs["worker_node_egress"]["value"],
+            serde_json::json!([
+                "worker:tcp:443:10.0.64.0/24",
+                "worker:tcp:443:10.0.65.10/32",
+                "worker:tcp:443:10.0.66.0/24",
+                "worker:tcp:443:pl-63a5400a",
+                "worker:tcp:53:10.0.0.53/32",
+                "worker:udp:53:10.0.0.53/32"
+            ]),
+            "terraform {}",
+            terraform.version
+        );
+        assert_eq!(
+            outputs["registry_prefix_list"]["value"], "pl-63a5400a",
+            "terraform {}",
+            terraform.version
+        );
+    }
+}
+
 /// The provider page names every built-in platform by the name it is selected with.
 #[test]
 fn the_index_names_every_built_in_platform() {

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Every platform the catalog issue names, as the product documents them.
-const PLATFORMS: [&str; 26] = [
+const PLATFORMS: [&str; 27] = [
     "aks",
     "calico",
     "canal",
@@ -26,6 +26,7 @@ const PLATFORMS: [&str; 26] = [
     "linkerd",
     "longhorn",
     "metallb",
+    "node-egress",
     "node-exporter",
     "rancher",
     "rke2",

@@ -13,7 +13,7 @@
 use std::process::Command;
 
 /// Every platform the catalog issue names.
-const PLATFORMS: [&str; 26] = [
+const PLATFORMS: [&str; 27] = [
     "aks",
     "calico",
     "canal",
@@ -34,6 +34,7 @@ const PLATFORMS: [&str; 26] = [
     "linkerd",
     "longhorn",
     "metallb",
+    "node-egress",
     "node-exporter",
     "rancher",
     "rke2",

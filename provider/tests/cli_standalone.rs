@@ -39,7 +39,7 @@ fn version_names_provider_protocol_and_catalog_releases() {
     );
     assert!(
         lines[2].starts_with(&format!(
-            "catalog: built into portmatrix {version}, 26 platforms, "
+            "catalog: built into portmatrix {version}, 27 platforms, "
         )),
         "{long}"
     );
