@@ -233,11 +233,15 @@ fn changed_rows_of_the_1_74_file_are_reported_as_those_rows() {
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(
         report["added"],
-        serde_json::json!(["Traffic between nodes | 4201 | TCP | sds-node-configurator node agent metrics"])
+        serde_json::json!([
+            "Traffic between nodes | 4201 | TCP | sds-node-configurator node agent metrics"
+        ])
     );
     assert_eq!(
         report["removed"],
-        serde_json::json!(["Traffic between nodes | 4202 | TCP | sds-node-configurator node agent metrics"])
+        serde_json::json!([
+            "Traffic between nodes | 4202 | TCP | sds-node-configurator node agent metrics"
+        ])
     );
     assert_eq!(report["changed"], serde_json::json!([]));
 

@@ -121,7 +121,9 @@ pub fn ports_data_rows(text: &str) -> Vec<String> {
             let value = if is_block_indicator(value.trim()) {
                 let indent = indentation(line);
                 let mut block = Vec::new();
-                while let Some(next) = lines.next_if(|l| l.trim().is_empty() || indentation(l) > indent) {
+                while let Some(next) =
+                    lines.next_if(|l| l.trim().is_empty() || indentation(l) > indent)
+                {
                     if !next.trim().is_empty() {
                         block.push(next.trim());
                     }
