@@ -128,7 +128,7 @@ fn release_of(platform: &str, version: &str) -> Result<(String, String), String>
 /// Which file answers each version, written from the documents read: etcd-io/website configuration pages v3.4
 /// (@0d6e903e) and v3.5/v3.6/v3.7 (@ec9870cb, v3.8 is a draft); flannel-io/flannel Documentation/backends.md, the
 /// same blob in tags v0.22.1-v0.28.8 and the master text (@0947994a) in v0.28.9; Longhorn's networking page up to
-/// v1.13.0; the Deckhouse v1.67 page; the ingress-nginx guide of controller-v1.5.2; cert-manager/website's
+/// v1.13.0; the Deckhouse v1.67 page and deckhouse-ports.yml of v1.74 (@6e01cad3), nothing in between; the ingress-nginx guide of controller-v1.5.2; cert-manager/website's
 /// compatibility pages of v1.3 to v1.20 and of the current docs, 1.21 (@776e5dba).
 #[test]
 fn versions_map_to_what_was_read_and_later_ones_warn() {
@@ -145,6 +145,7 @@ fn versions_map_to_what_was_read_and_later_ones_warn() {
         ("flannel", "0.28.9", "flannel-0.28.toml"),
         ("longhorn", "1.13.0", "longhorn-1.5.toml"),
         ("deckhouse", "1.67.3", "deckhouse-1.67.toml"),
+        ("deckhouse", "1.74.0", "deckhouse-1.74.toml"),
         ("ingress-nginx", "1.5.2", "ingress-nginx.toml"),
         ("cert-manager", "1.3.0", "cert-manager.toml"),
         ("cert-manager", "1.21.2", "cert-manager.toml"),
@@ -159,7 +160,7 @@ fn versions_map_to_what_was_read_and_later_ones_warn() {
         ("flannel", "0.29.0", "flannel-0.28.toml", "0.28"),
         ("longhorn", "2.0", "longhorn-1.5.toml", "1.13"),
         ("longhorn", "1.14.0-rc.1", "longhorn-1.5.toml", "1.13"),
-        ("deckhouse", "1.68", "deckhouse-1.67.toml", "1.67"),
+        ("deckhouse", "1.75", "deckhouse-1.74.toml", "1.74"),
         ("ingress-nginx", "1.6.0", "ingress-nginx.toml", "1.5"),
         ("cert-manager", "1.22.0", "cert-manager.toml", "1.21"),
     ];
@@ -178,6 +179,8 @@ fn versions_map_to_what_was_read_and_later_ones_warn() {
         ("etcd", "3.3.9"),
         ("flannel", "0.21.5"),
         ("cert-manager", "1.2.0"),
+        ("deckhouse", "1.68.0"),
+        ("deckhouse", "1.73.4"),
     ] {
         let stderr = release_of(platform, version).unwrap_err();
         assert!(

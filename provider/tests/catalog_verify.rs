@@ -214,6 +214,102 @@ fn the_deckhouse_1_67_release_differs_from_the_1_63_file_by_the_vxlan_row() {
     assert_eq!(report["changed"], serde_json::json!([]));
 }
 
+/// The v1.74 file (deckhouse-ports.yml at 6e01cad3, whose release notes begin with v1.74) is the whole table
+/// deckhouse-1.74.toml cites, with its block-scalar VXLAN descriptions; later versions use the same release.
+#[test]
+fn the_stored_deckhouse_1_74_file_matches_its_release() {
+    for version in ["1.74.0", "1.74.5", "1.76.0"] {
+        let (code, report) = verify(
+            "deckhouse",
+            version,
+            &upstream("deckhouse/1.74-deckhouse-ports.yml"),
+        );
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "deckhouse-1.74.toml", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+}
+
+#[test]
+fn changed_rows_of_the_1_74_file_are_reported_as_those_rows() {
+    // A port moved: the cited row is gone and the new one is not cited.
+    let copy = altered(
+        "deckhouse/1.74-deckhouse-ports.yml",
+        "- ports: \"4202\"",
+        "- ports: \"4201\"",
+    );
+    let (code, report) = verify("deckhouse", "1.74.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Traffic between nodes | 4201 | TCP | sds-node-configurator node agent metrics"
+        ])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([
+            "Traffic between nodes | 4202 | TCP | sds-node-configurator node agent metrics"
+        ])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+
+    // A changed word in a block-scalar description is one changed row.
+    let copy = altered(
+        "deckhouse/1.74-deckhouse-ports.yml",
+        "in multiple nested virtualization",
+        "in nested virtualization",
+    );
+    let (code, report) = verify("deckhouse", "1.74.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(report["removed"], serde_json::json!([]));
+    let cited = "Traffic between nodes | 4295-4297 | UDP | Used by the cni-cilium module for VXLAN encapsulation of \
+inter-pod traffic in multiple nested virtualization — when DKP with the virtualization module enabled is deployed \
+inside virtual machines that are also created in DKP with the virtualization module enabled";
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([{
+            "cited": cited,
+            "published": cited.replace("in multiple nested", "in nested"),
+        }])
+    );
+}
+
+/// The v1.67 release carries the v1.63 rows forward; against the v1.74 file the whole renamed table is drift.
+#[test]
+fn the_1_74_file_is_drift_against_the_1_67_release() {
+    let (code, report) = verify(
+        "deckhouse",
+        "1.67.0",
+        &upstream("deckhouse/1.74-deckhouse-ports.yml"),
+    );
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["origin"], "deckhouse-1.67.toml");
+    let added: Vec<&str> = report["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for row in [
+        "Traffic between nodes | 4202 | TCP | sds-node-configurator node agent metrics",
+        "Traffic between nodes | 4214 | TCP | API of the sds-replicated-volume module agent",
+    ] {
+        assert!(added.contains(&row), "{row}: {report:#}");
+    }
+    let removed: Vec<&str> = report["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        removed.contains(&"Nodes to nodes traffic | 3367 | TCP | API of the sds-replicated-volume module node agent"),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn a_changed_deckhouse_port_and_purpose_are_reported_as_those_rows() {
     // node-local-dns metrics moved from 4224 to 4228: the cited row is gone and the new one is not cited.

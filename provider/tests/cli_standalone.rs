@@ -50,7 +50,7 @@ fn version_names_provider_protocol_and_catalog_releases() {
     );
     assert!(
         lines.contains(
-            &"  deckhouse >=1.60.0, <1.62.0 | >=1.62.0, <1.63.0 | >=1.63.0, <1.67.0 | >=1.67.0"
+            &"  deckhouse >=1.60.0, <1.62.0 | >=1.62.0, <1.63.0 | >=1.63.0, <1.67.0 | >=1.67.0, <1.68.0 | >=1.74.0"
         ),
         "{long}"
     );

@@ -1,7 +1,9 @@
 //! Row-by-row checks of the built-in Deckhouse catalog against its source documents: the port tables of the
 //! Deckhouse "Network security setup" page (seed 002, deckhouse-ports.yml at b79ea808, v1.63-v1.66), the same file
-//! at tag v1.62.0 (provider/tests/data/upstream/deckhouse/1.62-deckhouse-ports.yml) and the v1.67 VXLAN row
-//! (reference ports.md §2). Expected rows are written from those documents, not from the program.
+//! at tag v1.62.0 (provider/tests/data/upstream/deckhouse/1.62-deckhouse-ports.yml), the v1.67 VXLAN row
+//! (reference ports.md §2) and the v1.74 file (deckhouse-ports.yml at 6e01cad3,
+//! provider/tests/data/upstream/deckhouse/1.74-deckhouse-ports.yml). Expected rows are written from those documents,
+//! not from the program.
 
 // Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
 // functions only, not the helpers around them.
@@ -35,6 +37,19 @@ const NLD: &[(&str, &str)] = &[("node_local_dns", "true")];
 const EBPF: &[(&str, &str)] = &[("ebpf_exporter", "true")];
 const KROUTER: &[(&str, &str)] = &[("kube_router", "true")];
 const CILIUM: &[(&str, &str)] = &[("cni", "cilium")];
+const STATUS: &[(&str, &str)] = &[("storage_status", "true")];
+const NFS: &[(&str, &str)] = &[("csi_nfs", "true")];
+const HPE: &[(&str, &str)] = &[("csi_hpe", "true")];
+const S3: &[(&str, &str)] = &[("csi_s3", "true")];
+const SCSI: &[(&str, &str)] = &[("csi_scsi_generic", "true")];
+const CEPH: &[(&str, &str)] = &[("csi_ceph", "true")];
+const YADRO: &[(&str, &str)] = &[("csi_yadro_tatlin_unified", "true")];
+const SDS_LV: &[(&str, &str)] = &[("sds_local_volume", "true")];
+const NETAPP: &[(&str, &str)] = &[("csi_netapp", "true")];
+const HUAWEI: &[(&str, &str)] = &[("csi_huawei", "true")];
+const SWH: &[(&str, &str)] = &[("service_with_healthchecks", "true")];
+const ISTIO: &[(&str, &str)] = &[("istio", "true")];
+const PING: &[(&str, &str)] = &[("monitoring_ping", "true")];
 
 /// The v1.63-v1.66 table (seed 002), one entry per port of each row.
 const TABLE_1_63: &[Row] = &[
@@ -108,6 +123,174 @@ const TABLE_1_63: &[Row] = &[
 const DELTA_1_67: &[Row] = &[
     row_if("node", "node", "udp", "4298", CILIUM),
     row_if("node", "node", "udp", "4299", CILIUM),
+];
+
+/// The v1.74 table (deckhouse-ports.yml at 6e01cad3), one entry per port of each row. "TCP/UDP" rows give one entry
+/// per protocol; the VXLAN rows name the DKP version a cluster was deployed on, which the option cilium_tunnel_port
+/// states.
+const TABLE_1_74: &[Row] = &[
+    // Traffic between master nodes
+    row("master", "master", "tcp", "2379"),
+    row("master", "master", "tcp", "2380"),
+    row("master", "master", "tcp", "4200"),
+    row_if("master", "master", "tcp", "4201", VCD),
+    row("master", "master", "tcp", "4223"),
+    // Traffic from master nodes to regular nodes
+    row("master", "node", "tcp", "22"),
+    row("master", "node", "tcp", "10250"),
+    row("master", "node", "tcp", "4221"),
+    row_if("master", "node", "tcp", "4227", RAE),
+    // Traffic from nodes to master nodes
+    row("node", "master", "udp", "4234"),
+    row("node", "master", "tcp", "${apiserver_port}"),
+    row("node", "master", "tcp", "4203"),
+    row("node", "master", "tcp", "4219"),
+    row("node", "master", "tcp", "4222"),
+    // Traffic between nodes
+    row("node", "node", "icmp", "all"),
+    row_if("node", "node", "tcp", "4202", SDS_NC),
+    row("node", "node", "tcp", "4204"),
+    row_if("node", "node", "tcp", "4205", EBPF),
+    row("node", "node", "tcp", "4206"),
+    row_if("node", "node", "tcp", "4207", HWF),
+    row_if("node", "node", "tcp", "4208", HWF),
+    row("node", "node", "tcp", "4209"),
+    row("node", "node", "tcp", "4210"),
+    row("node", "node", "tcp", "4211"),
+    row_if("node", "node", "tcp", "4212", RAE),
+    row_if("node", "node", "tcp", "4213", KROUTER),
+    row_if("node", "node", "tcp", "4214", SDS_RV),
+    row_if("node", "node", "tcp", "4215", SDS_RV),
+    row_if("node", "node", "tcp", "4216", STATUS),
+    row_if("node", "node", "tcp", "4218", METALLB),
+    row_if("node", "node", "udp", "4218", METALLB),
+    row_if("node", "node", "tcp", "4220", METALLB),
+    row_if("node", "node", "tcp", "4224", NLD),
+    row_if("node", "node", "tcp", "4225", METALLB),
+    row_if("node", "node", "udp", "4225", METALLB),
+    row_if("node", "node", "tcp", "4226", METALLB),
+    row_if("node", "node", "tcp", "4228", SDS_NC),
+    row_if("node", "node", "tcp", "4229", NFS),
+    row_if("node", "node", "tcp", "4230", NFS),
+    row_if("node", "node", "tcp", "4231", HPE),
+    row_if("node", "node", "tcp", "4232", HPE),
+    row_if("node", "node", "tcp", "4235", S3),
+    row_if("node", "node", "tcp", "4236", S3),
+    row_if("node", "node", "tcp", "4237", SCSI),
+    row_if("node", "node", "tcp", "4238", SCSI),
+    row_if("node", "node", "tcp", "4239", STATUS),
+    row_if("node", "node", "tcp", "4240", CILIUM),
+    row_if("node", "node", "tcp", "4241", CILIUM),
+    row_if("node", "node", "tcp", "4242", CILIUM),
+    row_if("node", "node", "tcp", "4244", CILIUM),
+    row("node", "node", "tcp", "4245"),
+    row_if("node", "node", "tcp", "4246", CEPH),
+    row_if("node", "node", "tcp", "4247", CEPH),
+    row_if("node", "node", "tcp", "4248", YADRO),
+    row_if("node", "node", "tcp", "4249", YADRO),
+    row_if("node", "node", "tcp", "4250", SDS_LV),
+    row_if("node", "node", "tcp", "4251", SDS_LV),
+    row_if("node", "node", "tcp", "4252", CEPH),
+    row_if("node", "node", "tcp", "4253", CEPH),
+    row_if("node", "node", "tcp", "4254", NETAPP),
+    row_if("node", "node", "tcp", "4255", NETAPP),
+    row_if("node", "node", "tcp", "4256", NETAPP),
+    row_if("node", "node", "tcp", "4257", NETAPP),
+    row_if("node", "node", "tcp", "4258", HUAWEI),
+    row_if("node", "node", "tcp", "4259", HUAWEI),
+    row_if("node", "node", "tcp", "4260", HUAWEI),
+    row_if("node", "node", "tcp", "4261", SDS_RV),
+    row_if("node", "node", "tcp", "4262", SDS_RV),
+    row_if("node", "node", "tcp", "4263", SWH),
+    row_if("node", "node", "tcp", "4269", SDS_RV),
+    row_if("node", "node", "tcp", "4270", SDS_RV),
+    row_if("node", "node", "tcp", "4271", SDS_RV),
+    row_if("node", "node", "tcp", "4272", SDS_RV),
+    row_if("node", "node", "tcp", "4286", ISTIO),
+    row_if("node", "node", "udp", "4287", CILIUM),
+    row_if("node", "node", "tcp", "4288", PING),
+    row_if("node", "node", "tcp", "4289", PING),
+    row_if(
+        "node",
+        "node",
+        "udp",
+        "4295-4297",
+        &[("cni", "cilium"), ("nested_virtualization", "true")],
+    ),
+    row_if(
+        "node",
+        "node",
+        "udp",
+        "4298",
+        &[("cni", "cilium"), ("cilium_tunnel_port", "4298")],
+    ),
+    row_if(
+        "node",
+        "node",
+        "udp",
+        "4299",
+        &[("cni", "cilium"), ("cilium_tunnel_port", "4299")],
+    ),
+    row_if("node", "node", "tcp", "7000-7999", SDS_RV),
+    row_if(
+        "node",
+        "node",
+        "udp",
+        "8469",
+        &[("cni", "cilium"), ("cilium_tunnel_port", "8469")],
+    ),
+    row_if(
+        "node",
+        "node",
+        "udp",
+        "8472",
+        &[("cni", "cilium"), ("cilium_tunnel_port", "8472")],
+    ),
+    // External traffic to master nodes
+    row("administrators", "master", "tcp", "22"),
+    row("administrators", "master", "tcp", "${apiserver_port}"),
+    // External traffic to frontend nodes
+    row("frontend-clients", "frontend", "tcp", "80"),
+    row("frontend-clients", "frontend", "tcp", "443"),
+    row_if("frontend-clients", "frontend", "udp", "5416", OPENVPN),
+    row_if("frontend-clients", "frontend", "tcp", "5416", OPENVPN),
+    row("external-balancers", "frontend", "tcp", "10256"),
+    row("frontend-clients", "frontend", "tcp", "30000-32767"),
+    // External traffic for all nodes
+    row("node", "dns-servers", "udp", "53"),
+    row("node", "dns-servers", "tcp", "53"),
+    row("node", "ntp-servers", "udp", "123"),
+    row_if("node", "bgp-routers", "tcp", "179", METALLB),
+    row("node", "container-registry", "tcp", "443"),
+];
+
+/// The v1.74 module options; each defaults to "true" but nested_virtualization and ingress_host_with_failover, the
+/// two cases the rows themselves limit.
+const FLAGS_1_74: &[&str] = &[
+    "cloud_provider_vcd",
+    "runtime_audit_engine",
+    "sds_replicated_volume",
+    "sds_node_configurator",
+    "sds_local_volume",
+    "storage_status",
+    "csi_nfs",
+    "csi_hpe",
+    "csi_s3",
+    "csi_scsi_generic",
+    "csi_ceph",
+    "csi_yadro_tatlin_unified",
+    "csi_netapp",
+    "csi_huawei",
+    "service_with_healthchecks",
+    "istio",
+    "monitoring_ping",
+    "metallb",
+    "openvpn",
+    "node_local_dns",
+    "ebpf_exporter",
+    "kube_router",
+    "nested_virtualization",
+    "ingress_host_with_failover",
 ];
 
 /// The v1.62 file's rows that differ from v1.63's (deckhouse-ports.yml at tag v1.62.0): the runtime-audit-engine
@@ -305,17 +488,21 @@ fn assert_rows(version: Option<&str>, options: &[(&str, &str)], rows: &[&[Row]],
 /// Every option combination the tests cover: defaults, flannel, all modules on, all off, each module alone on and
 /// each alone off.
 fn scenarios() -> Vec<Vec<(&'static str, &'static str)>> {
+    scenarios_of(FLAGS)
+}
+
+fn scenarios_of(flags: &[&'static str]) -> Vec<Vec<(&'static str, &'static str)>> {
     let mut all = vec![vec![], vec![("cni", "flannel")], vec![("cni", "cilium")]];
     for value in ["true", "false"] {
-        let mut everything: Vec<_> = FLAGS.iter().map(|f| (*f, value)).collect();
+        let mut everything: Vec<_> = flags.iter().map(|f| (*f, value)).collect();
         all.push(everything.clone());
         everything.push(("cni", "flannel"));
         all.push(everything);
     }
     for (value, others) in [("true", "false"), ("false", "true")] {
-        for flag in FLAGS {
+        for flag in flags {
             all.push(
-                FLAGS
+                flags
                     .iter()
                     .map(|f| (*f, if f == flag { value } else { others }))
                     .collect(),
@@ -327,7 +514,7 @@ fn scenarios() -> Vec<Vec<(&'static str, &'static str)>> {
 
 #[test]
 fn defaults_are_documented_choices() {
-    for version in [Some("1.63.0"), None] {
+    for version in [Some("1.63.0"), Some("1.67.0")] {
         let selected = select(version, &[]);
         let want: BTreeMap<String, String> = DEFAULTS
             .iter()
@@ -394,8 +581,8 @@ fn v1_60_and_v1_61_rows() {
 }
 
 #[test]
-fn v1_67_and_newer_rows() {
-    for version in [Some("1.67.0"), Some("1.70"), None] {
+fn v1_67_rows() {
+    for version in [Some("1.67.0"), Some("v1.67.9")] {
         for options in scenarios() {
             assert_rows(
                 version,
@@ -404,6 +591,67 @@ fn v1_67_and_newer_rows() {
                 "deckhouse-1.67.toml",
             );
         }
+    }
+}
+
+#[test]
+fn v1_74_and_newer_rows() {
+    let ports = ["4298", "4299", "8472", "8469"];
+    for version in [Some("1.74.0"), Some("v1.74.3"), Some("1.75.0"), None] {
+        for options in scenarios_of(FLAGS_1_74) {
+            assert_rows(version, &options, &[TABLE_1_74], "deckhouse-1.74.toml");
+            for port in ports {
+                let mut with_port = options.clone();
+                with_port.push(("cilium_tunnel_port", port));
+                assert_rows(version, &with_port, &[TABLE_1_74], "deckhouse-1.74.toml");
+            }
+        }
+    }
+}
+
+/// v1.74's defaults: every module on but the two rows the table limits itself, Cilium on the tunnel port of a
+/// cluster deployed on v1.71 or later ("4298").
+#[test]
+fn v1_74_defaults_are_documented_choices() {
+    let selected = select(None, &[]);
+    assert_eq!(selected.release.origin, "deckhouse-1.74.toml");
+    let mut want: BTreeMap<String, String> = FLAGS_1_74
+        .iter()
+        .map(|f| ((*f).to_owned(), "true".to_owned()))
+        .collect();
+    want.insert("nested_virtualization".to_owned(), "false".to_owned());
+    want.insert("ingress_host_with_failover".to_owned(), "false".to_owned());
+    want.insert("cni".to_owned(), "cilium".to_owned());
+    want.insert("cilium_tunnel_port".to_owned(), "4298".to_owned());
+    assert_eq!(selected.options, want);
+    let lines = actual(&selected);
+    for present in [
+        "node -> node tcp 4202",
+        "node -> node tcp 4214",
+        "node -> node tcp 4215",
+        "node -> node udp 4298",
+        "node -> bgp-routers tcp 179",
+    ] {
+        assert!(lines.contains(present), "{present}");
+    }
+    // The v1.63-v1.67 rows the v1.74 table no longer has.
+    for gone in [
+        "node -> node tcp 3367",
+        "node -> node tcp 9942",
+        "node -> node tcp 9695",
+        "node -> node tcp 49152",
+        "administrators -> master tcp 22322",
+        "node -> node udp 4299",
+        "node -> node udp 8472",
+    ] {
+        assert!(!lines.contains(gone), "{gone}");
+    }
+    let flannel = actual(&select(None, &[("cni", "flannel")]));
+    for vxlan in ["4295-4297", "4298", "4299", "8469", "8472"] {
+        assert!(
+            !flannel.contains(&format!("node -> node udp {vxlan}")),
+            "every v1.74 VXLAN row names cni-cilium: {vxlan}"
+        );
     }
 }
 
@@ -422,7 +670,7 @@ const LISTED_WITHOUT_CONDITION: &[&str] = &[
 
 #[test]
 fn default_output_is_the_whole_table_but_the_host_with_failover_row() {
-    for (version, delta) in [(Some("1.64"), &[][..]), (None, DELTA_1_67)] {
+    for (version, delta) in [(Some("1.64"), &[][..]), (Some("1.67"), DELTA_1_67)] {
         let got = actual(&select(version, &[]));
         let want: BTreeSet<String> = TABLE_1_63
             .iter()
@@ -469,7 +717,7 @@ fn conditional_rows_are_absent_when_off() {
     ] {
         assert!(lines.contains(present), "{present} is unconditional");
     }
-    let flannel_1_67 = actual(&select(None, &[("cni", "flannel")]));
+    let flannel_1_67 = actual(&select(Some("1.67"), &[("cni", "flannel")]));
     assert!(!flannel_1_67.contains("node -> node udp 4298"));
     assert!(flannel_1_67.contains("node -> node udp 8472"));
 }
@@ -485,6 +733,17 @@ fn versions_outside_the_tables_are_refused() {
         Catalog::builtin().select(&selection).is_err(),
         "before v1.60 there is no ports data file to read"
     );
+    for unread in ["1.68.0", "1.70.2", "1.73.9"] {
+        let selection = Selection {
+            platform: "deckhouse".to_owned(),
+            version: Some(unread.to_owned()),
+            options: BTreeMap::new(),
+        };
+        assert!(
+            Catalog::builtin().select(&selection).is_err(),
+            "{unread}: the tables of v1.68-v1.73 were not read"
+        );
+    }
     let bad = Selection {
         platform: "deckhouse".to_owned(),
         version: None,
@@ -521,7 +780,8 @@ fn every_flow_cites_a_source_and_rows() {
             "deckhouse-1.60.toml",
             "deckhouse-1.62.toml",
             "deckhouse-1.63.toml",
-            "deckhouse-1.67.toml"
+            "deckhouse-1.67.toml",
+            "deckhouse-1.74.toml"
         ]
     );
     for release in &platform.releases {

@@ -34,6 +34,9 @@ variable "admin_cidrs" {
 data "portmatrix_aws_security_group_rules" "cluster" {
   platform {
     name = "deckhouse"
+    # The release these module options were written for: v1.74's table names more modules (csi-*, storage-status,
+    # istio, monitoring-ping, ...) and a per-cluster VXLAN port (`portmatrix catalog show deckhouse --version 1.74`).
+    version = "1.67"
     # Deckhouse's module options default to on, since its page lists every module's ports without a condition.
     # Turn off the modules this cluster does not run: their ports stay closed, and the groups stay within AWS's
     # default quota of 60 rules.

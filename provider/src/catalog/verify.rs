@@ -7,8 +7,8 @@
 //! Deckhouse publishes its tables from a data file, `docs/documentation/_data/deckhouse-ports.yml` (groups, each
 //! with an English title and destinations of ports, protocol and an English description). A document that starts
 //! with `groups:` is read as that file and rendered as the page shows it: `"<title> | <ports> | <protocol> |
-//! <description>"`, emphasis (`*`) and code marks dropped, and the ports cell left out where it is empty (the ICMP
-//! row).
+//! <description>"`, emphasis (`*`) and code marks dropped, block-scalar descriptions joined into one line, ranges
+//! written with `&#8209;` shown with a hyphen, and the ports cell left out where it is empty (the ICMP row).
 
 use std::collections::BTreeMap;
 
@@ -93,6 +93,8 @@ enum Place {
 
 /// The rows of a Deckhouse ports data file (the subset of YAML that file uses: `- group:` entries with a
 /// `description` whose `en` is the table title, and `destinations` of `ports`, `protocol` and `description.en`).
+/// A description may be a block scalar (`en: |` and the more indented lines below it); the page shows its lines
+/// as one paragraph, so they are joined with spaces.
 pub(crate) fn ports_data_rows(text: &str) -> Vec<String> {
     let mut rows = Vec::new();
     let mut title = String::new();
@@ -100,22 +102,15 @@ pub(crate) fn ports_data_rows(text: &str) -> Vec<String> {
     let mut ports = String::new();
     let mut protocol = String::new();
     let mut described = false;
-    let mut flush = |title: &str, ports: &str, protocol: &str, description: &str| {
-        let description = description.replace(['*', '`'], "");
-        if ports.is_empty() {
-            rows.push(format!("{title} | {protocol} | {description}"));
-        } else {
-            rows.push(format!("{title} | {ports} | {protocol} | {description}"));
-        }
-    };
-    for line in text.lines() {
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
         let trimmed = line.trim();
         if trimmed.starts_with("- group:") {
             place = Place::Group;
             described = false;
         } else if let Some(value) = trimmed.strip_prefix("- ports:") {
             place = Place::Destination;
-            ports = unquote(value);
+            ports = page_text(&unquote(value));
             protocol.clear();
             described = false;
         } else if let Some(value) = trimmed.strip_prefix("protocol:") {
@@ -123,14 +118,50 @@ pub(crate) fn ports_data_rows(text: &str) -> Vec<String> {
         } else if trimmed == "description:" {
             described = true;
         } else if let (true, Some(value)) = (described, trimmed.strip_prefix("en:")) {
+            let value = if is_block_indicator(value.trim()) {
+                let indent = indentation(line);
+                let mut block = Vec::new();
+                while let Some(next) =
+                    lines.next_if(|l| l.trim().is_empty() || indentation(l) > indent)
+                {
+                    if !next.trim().is_empty() {
+                        block.push(next.trim());
+                    }
+                }
+                block.join(" ")
+            } else {
+                unquote(value)
+            };
             match place {
-                Place::Group => title = unquote(value),
-                Place::Destination => flush(&title, &ports, &protocol, &unquote(value)),
+                Place::Group => title = value,
+                Place::Destination => {
+                    let description = value.replace(['*', '`'], "");
+                    if ports.is_empty() {
+                        rows.push(format!("{title} | {protocol} | {description}"));
+                    } else {
+                        rows.push(format!("{title} | {ports} | {protocol} | {description}"));
+                    }
+                }
             }
             described = false;
         }
     }
     rows
+}
+
+/// `|` or `>` with an optional chomping indicator: the value is the block of lines below.
+fn is_block_indicator(value: &str) -> bool {
+    matches!(value, "|" | "|-" | "|+" | ">" | ">-" | ">+")
+}
+
+fn indentation(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// A cell as the page shows it: the data file writes ranges with `&#8209;` (a non-breaking hyphen, so the
+/// browser keeps the range on one line); the cited rows write the plain hyphen of the other tables.
+fn page_text(cell: &str) -> String {
+    cell.replace("&#8209;", "-")
 }
 
 /// A YAML scalar without its quotes (`"..."` with `\"` and `\\` escapes, or `'...'` with `''`).
@@ -296,7 +327,9 @@ Users defined\n";
 destinations:\n  - ports: \"1, 2\"\n    protocol: TCP\n    description:\n      en: \"*emphasis* and `code`\"\n      \
 ru: y\n  - ports: \"\"\n    protocol: ICMP\n    description:\n      en: 'it''s ICMP'\n- group: BToC\n  \
 description:\n    en: B to C traffic\n  destinations:\n  - ports: \"3\"\n    protocol: UDP\n    description:\n      \
-en: plain\n";
+en: plain\n  - ports: \"4&#8209;5\"\n    protocol: UDP\n    description:\n      en: |\n        **Long** \
+text\n\n        over lines\n      ru: |\n        z\n- group: CToD\n  description:\n    en: C to D\n  destinations:\n  \
+- ports: \"6\"\n    protocol: TCP\n    description:\n      en: six\n";
 
     #[test]
     fn ports_data_files_render_as_the_page_shows_them() {
@@ -306,6 +339,8 @@ en: plain\n";
                 "A to B traffic | 1, 2 | TCP | emphasis and code",
                 "A to B traffic | ICMP | it's ICMP",
                 "B to C traffic | 3 | UDP | plain",
+                "B to C traffic | 4-5 | UDP | Long text over lines",
+                "C to D | 6 | TCP | six",
             ]
         );
         assert_eq!(document_rows(PAGE), markdown_rows(PAGE));
