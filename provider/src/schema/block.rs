@@ -104,7 +104,7 @@ impl Block {
 
     /// Adds an attribute.
     #[must_use]
-    pub(crate) fn attribute(mut self, attribute: Attribute) -> Self {
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
     }
@@ -184,7 +184,7 @@ impl Attribute {
     }
 
     /// An optional attribute.
-    pub(crate) fn optional(
+    pub fn optional(
         name: impl Into<String>,
         ty: CtyType,
         description: impl Into<String>,
@@ -193,7 +193,7 @@ impl Attribute {
     }
 
     /// A computed (read-only) attribute.
-    pub(crate) fn computed(
+    pub fn computed(
         name: impl Into<String>,
         ty: CtyType,
         description: impl Into<String>,
@@ -269,7 +269,7 @@ impl NestedBlock {
 
     /// Sets the minimum number of blocks.
     #[must_use]
-    pub(crate) fn min_items(mut self, n: i64) -> Self {
+    pub fn min_items(mut self, n: i64) -> Self {
         self.min_items = n;
         self
     }
