@@ -11,6 +11,15 @@
 //! are kept beside each template in `NAME.objects.toml`, keyed by dotted path. Every object attribute needs one,
 //! and one for an attribute the schema lacks is an error, so renaming a field cannot leave a stale entry.
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use portmatrix::cty::CtyType;
 use portmatrix::datasources;
 use portmatrix::provider_config;

@@ -7,6 +7,15 @@
 //! 4.2.1 and 4.2.2 (http: "TCP port 80", https: "TCP port 443") and the Amazon EKS hybrid nodes networking page
 //! (awsdocs/amazon-eks-user-guide @f6004140: EKS, SSM and STS endpoints "HTTPS | 443").
 
+// Test code: here a failed unwrap, expect, index or panic is a failing test. clippy.toml exempts #[test]
+// functions only, not the helpers around them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeMap;
 
 mod reference_support;

@@ -184,20 +184,12 @@ impl Attribute {
     }
 
     /// An optional attribute.
-    pub fn optional(
-        name: impl Into<String>,
-        ty: CtyType,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn optional(name: impl Into<String>, ty: CtyType, description: impl Into<String>) -> Self {
         Self::with_mode(name, ty, description, AttributeMode::Optional)
     }
 
     /// A computed (read-only) attribute.
-    pub fn computed(
-        name: impl Into<String>,
-        ty: CtyType,
-        description: impl Into<String>,
-    ) -> Self {
+    pub fn computed(name: impl Into<String>, ty: CtyType, description: impl Into<String>) -> Self {
         Self::with_mode(name, ty, description, AttributeMode::Computed)
     }
 
