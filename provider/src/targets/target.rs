@@ -117,6 +117,116 @@ impl OutputField {
     }
 }
 
+/// A type the outputs give values of, and so its [`Shape`]. [`output_struct!`] implements it for a struct from
+/// its fields, so that an output's type is written once: as the struct that serialises it.
+pub trait OutputShape {
+    /// The shape of every value of the type.
+    fn shape() -> Shape;
+}
+
+/// A struct of described output fields, as [`output_struct!`] writes it; its shape is the object of its fields.
+pub trait OutputFields {
+    /// The fields in order, each described by its doc comment.
+    fn fields() -> Vec<OutputField>;
+}
+
+macro_rules! leaf_shapes {
+    ($($shape:ident: $($ty:ty),+;)*) => {
+        $($(impl OutputShape for $ty {
+            fn shape() -> Shape {
+                Shape::$shape
+            }
+        })+)*
+    };
+}
+
+leaf_shapes! {
+    Text: str, String;
+    Number: u16, i64, usize;
+    Bool: bool;
+}
+
+impl<T: OutputShape + ?Sized> OutputShape for &T {
+    fn shape() -> Shape {
+        T::shape()
+    }
+}
+
+/// Null is a value of every shape.
+impl<T: OutputShape> OutputShape for Option<T> {
+    fn shape() -> Shape {
+        T::shape()
+    }
+}
+
+impl<T: OutputShape> OutputShape for [T] {
+    fn shape() -> Shape {
+        Shape::list(T::shape())
+    }
+}
+
+impl<T: OutputShape> OutputShape for Vec<T> {
+    fn shape() -> Shape {
+        Shape::list(T::shape())
+    }
+}
+
+/// Maps are keyed by text, as the keys serialise.
+impl<K, V: OutputShape> OutputShape for BTreeMap<K, V> {
+    fn shape() -> Shape {
+        Shape::map(V::shape())
+    }
+}
+
+/// A serialisable output struct whose [`OutputFields`] (and so [`OutputShape`]) follow from its fields: each
+/// field's name, its type's shape, and its doc comment as the description Terraform shows. A field marked
+/// `#[serde(flatten)]` gives the fields of its own [`OutputFields`] type in its place.
+macro_rules! output_struct {
+    (
+        $(#[$struct_attr:meta])*
+        $vis:vis struct $name:ident $(<$lt:lifetime>)? {
+            $($(#[$($attr:tt)*])* $field_vis:vis $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$struct_attr])*
+        #[derive(serde::Serialize)]
+        $vis struct $name $(<$lt>)? {
+            $($(#[$($attr)*])* $field_vis $field: $ty,)*
+        }
+
+        impl $(<$lt>)? $crate::targets::target::OutputFields for $name $(<$lt>)? {
+            fn fields() -> Vec<$crate::targets::target::OutputField> {
+                [$($crate::targets::target::output_struct!(@field $(#[$($attr)*])* $field: $ty)),*]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
+        }
+
+        impl $(<$lt>)? $crate::targets::target::OutputShape for $name $(<$lt>)? {
+            fn shape() -> $crate::targets::target::Shape {
+                $crate::targets::target::Shape::Object(
+                    <Self as $crate::targets::target::OutputFields>::fields()
+                        .into_iter()
+                        .map(|field| (field.name, field.shape))
+                        .collect(),
+                )
+            }
+        }
+    };
+    (@field $(#[doc = $doc:literal])* #[serde(flatten)] $field:ident: $ty:ty) => {
+        <$ty as $crate::targets::target::OutputFields>::fields()
+    };
+    (@field $(#[doc = $doc:literal])* $field:ident: $ty:ty) => {
+        vec![$crate::targets::target::OutputField::new(
+            stringify!($field),
+            <$ty as $crate::targets::target::OutputShape>::shape(),
+            [$($doc),*].map(str::trim).join(" "),
+        )]
+    };
+}
+pub(crate) use output_struct;
+
 /// The name of the output field every target has for catalog flows that need no rule, filled from the expansion.
 pub const NOT_NEEDED: &str = "not_needed";
 /// The name of the output field every target has for its warnings, the expansion's first.
@@ -395,5 +505,67 @@ pub fn null_if_empty(items: &[String]) -> Option<&[String]> {
         None
     } else {
         Some(items)
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    output_struct! {
+        /// Flattened into `Outer`.
+        struct Inner {
+            /// Described in `Outer` as a field of its own.
+            count: usize,
+        }
+    }
+
+    output_struct! {
+        /// An output struct of every kind of field.
+        struct Outer<'a> {
+            /// A name,
+            /// on two lines.
+            name: &'a str,
+            tags: Option<&'a [String]>,
+            by_key: BTreeMap<String, Vec<u16>>,
+            #[serde(flatten)]
+            inner: Inner,
+        }
+    }
+
+    #[test]
+    fn output_struct_describes_its_fields_and_serialises_them() {
+        let field = |name, shape, description: &str| OutputField::new(name, shape, description);
+        assert_eq!(
+            Outer::fields(),
+            [
+                field("name", Shape::Text, "A name, on two lines."),
+                field("tags", Shape::texts(), ""),
+                field("by_key", Shape::map(Shape::list(Shape::Number)), ""),
+                field(
+                    "count",
+                    Shape::Number,
+                    "Described in `Outer` as a field of its own."
+                ),
+            ]
+        );
+        assert_eq!(
+            Outer::shape(),
+            Shape::object([
+                ("name", Shape::Text),
+                ("tags", Shape::texts()),
+                ("by_key", Shape::map(Shape::list(Shape::Number))),
+                ("count", Shape::Number),
+            ])
+        );
+        let outer = Outer {
+            name: "a",
+            tags: None,
+            by_key: BTreeMap::new(),
+            inner: Inner { count: 2 },
+        };
+        assert_eq!(
+            serde_json::to_value(&outer).ok(),
+            Some(serde_json::json!({"name": "a", "tags": null, "by_key": {}, "count": 2}))
+        );
     }
 }
