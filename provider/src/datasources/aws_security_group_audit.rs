@@ -9,10 +9,11 @@ use super::selection::{self, EndpointKind};
 use super::target_rules::{
     diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
-use super::DataSource;
-use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
-use crate::cty::{CtyType, Number, Value};
+use super::{output_bug, output_values, with_outputs, DataSource};
+use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings};
+use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
 use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
@@ -23,9 +24,6 @@ use tokio_util::sync::CancellationToken;
 const SECURITY_GROUPS: &str = "security_groups";
 const AUDIT_EGRESS: &str = "audit_egress";
 const FAIL_ON_EXCESS: &str = "fail_on_excess";
-
-/// The finding lists of a tier, in the order the schema lists them.
-const FINDING_KINDS: [&str; 4] = ["covered", "excess", "missing", "over_broad"];
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
 #[derive(Debug, Default)]
@@ -111,113 +109,12 @@ fn audit_options(config: &Value) -> AuditOptions {
     }
 }
 
-fn finding_type() -> CtyType {
-    CtyType::object([
-        ("key", CtyType::String),
-        ("direction", CtyType::String),
-        ("ip_protocol", CtyType::String),
-        ("from_port", CtyType::Number),
-        ("to_port", CtyType::Number),
-        ("peer", CtyType::String),
-        ("rule_id", CtyType::String),
-        ("covered_by", CtyType::list(CtyType::String)),
-        ("detail", CtyType::String),
-    ])
-}
-
-fn tier_type() -> CtyType {
-    let mut attributes = vec![("security_group_id", CtyType::String)];
-    attributes.extend(
-        FINDING_KINDS
-            .iter()
-            .map(|kind| (*kind, CtyType::list(finding_type()))),
-    );
-    CtyType::object(attributes)
-}
-
-const SUMMARY_COUNTS: [&str; 6] = [
-    "covered",
-    "excess",
-    "missing",
-    "observed",
-    "over_broad",
-    "required",
-];
-
-fn summary_type() -> CtyType {
-    CtyType::object(SUMMARY_COUNTS.iter().map(|name| (*name, CtyType::Number)))
-}
-
-fn finding_value(finding: &Finding) -> Value {
-    let text = |s: &Option<String>| s.as_ref().map(Value::string).unwrap_or(Value::Null);
-    let number = |n: Option<i64>| {
-        n.map(|n| Value::number(Number::from(n)))
-            .unwrap_or(Value::Null)
-    };
-    Value::object([
-        ("key", text(&finding.key)),
-        ("direction", Value::string(&finding.direction)),
-        ("ip_protocol", Value::string(&finding.ip_protocol)),
-        ("from_port", number(finding.from_port)),
-        ("to_port", number(finding.to_port)),
-        ("peer", Value::string(&finding.peer)),
-        ("rule_id", text(&finding.rule_id)),
-        (
-            "covered_by",
-            Value::List(finding.covered_by.iter().map(Value::string).collect()),
-        ),
-        ("detail", Value::string(&finding.detail)),
-    ])
-}
-
-fn report_attributes(report: &AuditReport) -> Vec<(String, Value)> {
-    let list = |findings: &[Finding]| Value::List(findings.iter().map(finding_value).collect());
-    let tiers = report
-        .tiers
-        .iter()
-        .map(|(tier, findings)| {
-            let value = Value::object([
-                (
-                    "security_group_id",
-                    Value::string(&findings.security_group_id),
-                ),
-                ("covered", list(&findings.covered)),
-                ("excess", list(&findings.excess)),
-                ("missing", list(&findings.missing)),
-                ("over_broad", list(&findings.over_broad)),
-            ]);
-            (tier.clone(), value)
-        })
-        .collect();
-    let count = |n: usize| Value::number(Number::from(n as u64));
-    let summary = &report.summary;
-    let summary = Value::object([
-        ("covered", count(summary.covered)),
-        ("excess", count(summary.excess)),
-        ("missing", count(summary.missing)),
-        ("observed", count(summary.observed)),
-        ("over_broad", count(summary.over_broad)),
-        ("required", count(summary.required)),
-    ]);
-    vec![
-        ("tiers".into(), Value::Map(tiers)),
-        ("summary".into(), summary),
-        ("compliant".into(), Value::Bool(report.compliant)),
-        (
-            "warnings".into(),
-            Value::List(report.warnings.iter().map(Value::string).collect()),
-        ),
-    ]
-}
-
 impl DataSource for AwsSecurityGroupAuditDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_aws_security_group_audit"
     }
 
     fn schema(&self) -> Schema {
-        let finding = "Each finding has `direction`, `ip_protocol`, `from_port`, `to_port` (as in the rules data \
-                       source; null where the protocol has no ports), `peer`, and `detail` in words.";
         let block = Block::new(
             "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
              same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
@@ -247,38 +144,11 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
                 "`true` makes excess rules count against `compliant` as well. Default `false`: groups often carry \
                  rules for other purposes (SSH from a bastion, application ports), which the audit lists without \
                  failing.",
-            ))
-            .attribute(Attribute::computed(
-                "tiers",
-                CtyType::map(tier_type()),
-                format!(
-                    "Findings per audited tier, with its `security_group_id`. `missing`: required rules that no \
-                     rule of the group allows (`key` is the rules data source's key). `covered`: required rules \
-                     allowed only by wider rules, whose IDs are in `covered_by`. `excess`: rules of the group the \
-                     selection does not require (`rule_id` is the `sgr-…` ID). `over_broad`: rules that open traffic \
-                     the selection needs only between tiers to `0.0.0.0/0` or `::/0`, or to all protocols. \
-                     {finding} Descriptions are not compared."
-                ),
-            ))
-            .attribute(Attribute::computed(
-                "summary",
-                summary_type(),
-                "Counts over all audited tiers: `required` and `observed` rules compared, and the number of \
-                 `missing`, `covered`, `excess` and `over_broad` findings.",
-            ))
-            .attribute(Attribute::computed(
-                "compliant",
-                CtyType::Bool,
-                "`true` when no rule is missing and none is over-broad (and, with `fail_on_excess`, none is \
-                 excess). Use it in a `precondition` or `check` block.",
-            ))
-            .attribute(Attribute::computed(
-                "warnings",
-                CtyType::list(CtyType::String),
-                "What was not audited and why: flows skipped for a missing input, tiers without a group, \
-                 outbound rules when `audit_egress` is false.",
             ));
-        Schema { version: 0, block }
+        Schema {
+            version: 0,
+            block: with_outputs(block, AuditReport::fields()),
+        }
     }
 
     fn configure(&self, settings: &ProviderSettings) {
@@ -337,7 +207,13 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],
         ));
-        attributes.extend(report_attributes(&report));
+        match output_values(AuditReport::fields(), serde_json::to_value(&report)) {
+            Ok(values) => attributes.extend(values),
+            Err(error) => {
+                diagnostics.push(output_bug(self.type_name(), &error));
+                return None;
+            }
+        }
         Some(Value::Object(attributes.into_iter().collect()))
     }
 }
@@ -345,7 +221,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::compare::{Summary, TierReport};
+    use crate::audit::compare::{Finding, Summary, TierReport};
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let block = AwsSecurityGroupAuditDataSource::default().schema().block;
@@ -402,7 +278,9 @@ mod tests {
         let source = AwsSecurityGroupAuditDataSource::default();
         let block = source.schema().block;
         let mut attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
-        attributes.extend(report_attributes(&report));
+        attributes.extend(
+            output_values(AuditReport::fields(), serde_json::to_value(&report)).expect("encodes"),
+        );
         let value = block.complete(Value::Object(attributes.into_iter().collect()));
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
         assert_eq!(value.get_attr("compliant"), Some(&Value::Bool(false)));

@@ -61,7 +61,7 @@ fn flow_type() -> CtyType {
 
 /// The object type of `not_needed` entries, shared with the target data sources.
 pub fn skipped_type() -> CtyType {
-    super::target_rules::cty_type(&crate::targets::target::skipped_shape())
+    super::cty_type(&crate::targets::target::skipped_shape())
 }
 
 /// A `not_needed` entry.

@@ -4,8 +4,8 @@
 
 use super::flows::{echo_config, push_outcome, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
-use super::DataSource;
-use crate::cty::{from_serde, CtyType, Value};
+use super::{cty_type, output_bug, output_values, with_outputs, DataSource};
+use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::Expansion;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
@@ -32,20 +32,6 @@ impl TargetDataSource {
             target,
             type_name,
             description,
-        }
-    }
-}
-
-/// The cty type of a shape.
-pub(super) fn cty_type(shape: &Shape) -> CtyType {
-    match shape {
-        Shape::Text => CtyType::String,
-        Shape::Number => CtyType::Number,
-        Shape::Bool => CtyType::Bool,
-        Shape::List(element) => CtyType::list(cty_type(element)),
-        Shape::Map(element) => CtyType::map(cty_type(element)),
-        Shape::Object(fields) => {
-            CtyType::object(fields.iter().map(|(name, shape)| (*name, cty_type(shape))))
         }
     }
 }
@@ -209,18 +195,14 @@ fn result(
     expansion: &Expansion,
     shaped: &Shaped,
 ) -> Result<Value, String> {
-    let json = shaped.output.to_json().map_err(|e| e.to_string())?;
+    let fields = target
+        .outputs()
+        .into_iter()
+        .filter(|field| field.name != NOT_NEEDED && field.name != WARNINGS)
+        .collect();
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
     attributes.extend(echo_config(config, &option_names(target)));
-    for field in target.outputs() {
-        if field.name == NOT_NEEDED || field.name == WARNINGS {
-            continue;
-        }
-        let value = json.get(field.name).unwrap_or(&serde_json::Value::Null);
-        let value = from_serde(&cty_type(&field.shape), value)
-            .map_err(|e| format!("{}: {e}", field.name))?;
-        attributes.push((field.name.to_string(), value));
-    }
+    attributes.extend(output_values(fields, shaped.output.to_json())?);
     push_outcome(&mut attributes, expansion, &shaped.warnings);
     Ok(Value::Object(attributes.into_iter().collect()))
 }
@@ -232,18 +214,10 @@ impl DataSource for TargetDataSource {
 
     fn schema(&self) -> Schema {
         let block = with_target_inputs(Block::new(self.description), self.target);
-        let block = self
-            .target
-            .outputs()
-            .into_iter()
-            .fold(block, |block, field| {
-                block.attribute(Attribute::computed(
-                    field.name,
-                    cty_type(&field.shape),
-                    field.description,
-                ))
-            });
-        Schema { version: 0, block }
+        Schema {
+            version: 0,
+            block: with_outputs(block, self.target.outputs()),
+        }
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -265,10 +239,7 @@ impl DataSource for TargetDataSource {
         match result(config, self.target, &expansion, &shaped) {
             Ok(value) => Some(value),
             Err(error) => {
-                diagnostics.push(Diagnostic::error(
-                    "Target output does not fit its schema",
-                    format!("{}: {error}. This is a bug in portmatrix.", self.type_name),
-                ));
+                diagnostics.push(output_bug(self.type_name, &error));
                 None
             }
         }
