@@ -5,6 +5,7 @@
 
 mod builtin;
 mod error;
+mod listing;
 mod model;
 mod parse;
 mod select;
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use error::{CatalogError, SelectionError};
+pub use listing::{listing, Listing};
 pub(crate) use model::port_items;
 pub use model::{
     flow_lines, Disagreement, Endpoint, Flow, Loopback, Network, OptionSpec, Parameter,
