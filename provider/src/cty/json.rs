@@ -37,6 +37,36 @@ pub fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, Code
     decode_value(ty, from_serde_json(value), &mut path)
 }
 
+/// A `serde_json` value as a value of its own exact type (objects and tuples, as Terraform's `jsondecode`
+/// gives), for outputs of dynamic type.
+pub fn typed_from_serde(value: &serde_json::Value) -> (CtyType, Value) {
+    match value {
+        serde_json::Value::Null => (CtyType::String, Value::Null),
+        serde_json::Value::Bool(b) => (CtyType::Bool, Value::Bool(*b)),
+        serde_json::Value::Number(n) => (
+            CtyType::Number,
+            Number::parse(&n.to_string())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
+        serde_json::Value::String(s) => (CtyType::String, Value::string(s)),
+        serde_json::Value::Array(items) => {
+            let (types, values) = items.iter().map(typed_from_serde).unzip();
+            (CtyType::Tuple(types), Value::Tuple(values))
+        }
+        serde_json::Value::Object(map) => {
+            let mut types = BTreeMap::new();
+            let mut values = BTreeMap::new();
+            for (key, item) in map {
+                let (ty, value) = typed_from_serde(item);
+                types.insert(key.clone(), ty);
+                values.insert(key.clone(), value);
+            }
+            (CtyType::Object(types), Value::Object(values))
+        }
+    }
+}
+
 fn from_serde_json(value: &serde_json::Value) -> Json {
     match value {
         serde_json::Value::Null => Json::Null,

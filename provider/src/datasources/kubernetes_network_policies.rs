@@ -7,11 +7,11 @@
 //! parameters, malformed CIDRs) is the engine's, so every data source reports the same errors.
 
 use super::config;
-use super::flows::{echo_config, skipped_type, skipped_value};
+use super::flows::{echo_config, skipped_type};
 use super::selection::{self, EndpointKind};
-use super::DataSource;
+use super::{output_bug, DataSource};
 use crate::catalog::Selected;
-use crate::cty::{CtyType, Number, Value};
+use crate::cty::{from_serde, typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
@@ -19,7 +19,7 @@ use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,
 };
-use std::collections::BTreeMap;
+use serde_json::json;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
 pub struct KubernetesNetworkPoliciesDataSource;
@@ -281,39 +281,10 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     }
 }
 
-/// A JSON value as a cty value with its exact type (objects and tuples, as `jsondecode` would give).
-fn typed(value: &serde_json::Value) -> (CtyType, Value) {
-    match value {
-        serde_json::Value::Null => (CtyType::String, Value::Null),
-        serde_json::Value::Bool(b) => (CtyType::Bool, Value::Bool(*b)),
-        serde_json::Value::Number(n) => (
-            CtyType::Number,
-            Number::parse(&n.to_string())
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
-        ),
-        serde_json::Value::String(s) => (CtyType::String, Value::string(s)),
-        serde_json::Value::Array(items) => {
-            let (types, values) = items.iter().map(typed).unzip();
-            (CtyType::Tuple(types), Value::Tuple(values))
-        }
-        serde_json::Value::Object(map) => {
-            let mut types = BTreeMap::new();
-            let mut values = BTreeMap::new();
-            for (key, item) in map {
-                let (ty, value) = typed(item);
-                types.insert(key.clone(), ty);
-                values.insert(key.clone(), value);
-            }
-            (CtyType::Object(types), Value::Object(values))
-        }
-    }
-}
-
-fn result(config: &Value, set: &PolicySet) -> Value {
+fn result(config: &Value, set: &PolicySet) -> Result<Value, String> {
     let manifests = set.manifests();
     let policies = serde_json::Value::Object(manifests.clone().into_iter().collect());
-    let (ty, value) = typed(&policies);
+    let (ty, value) = typed_from_serde(&policies);
     let json = manifests
         .iter()
         .map(|(key, manifest)| {
@@ -325,15 +296,13 @@ fn result(config: &Value, set: &PolicySet) -> Value {
     attributes.push(("policies".into(), Value::dynamic(ty, value)));
     attributes.push(("manifests".into(), Value::Map(json)));
     attributes.push(("yaml".into(), Value::string(set.yaml())));
-    attributes.push((
-        "not_needed".into(),
-        Value::List(set.not_needed.iter().map(skipped_value).collect()),
-    ));
+    let not_needed = from_serde(&CtyType::list(skipped_type()), &json!(set.not_needed));
+    attributes.push(("not_needed".into(), not_needed.map_err(|e| e.to_string())?));
     attributes.push((
         "warnings".into(),
         Value::List(set.warnings.iter().map(Value::string).collect()),
     ));
-    Value::Object(attributes.into_iter().collect())
+    Ok(Value::Object(attributes.into_iter().collect()))
 }
 
 impl DataSource for KubernetesNetworkPoliciesDataSource {
@@ -455,13 +424,21 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
         let set = compute(config, diagnostics)?;
-        Some(result(config, &set))
+        match result(config, &set) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                diagnostics.push(output_bug(self.type_name(), &error));
+                None
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cty::Number;
+    use std::collections::BTreeMap;
 
     fn config(extra: &[(&str, Value)], selectors: Vec<Value>) -> Value {
         let block = KubernetesNetworkPoliciesDataSource.schema().block;

@@ -2,7 +2,7 @@
 //! options and its outputs; validation and read translate between Terraform values and the target's neutral
 //! options, errors and serialisable output.
 
-use super::flows::{echo_config, push_outcome, SELECTION_INPUTS};
+use super::flows::{echo_config, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::{cty_type, output_bug, output_values, with_outputs, DataSource};
 use crate::cty::Value;
@@ -188,22 +188,23 @@ pub(super) fn options_and_expansion(
     Some((options, expansion))
 }
 
-/// The result value: the configuration echoed, the target's outputs, `not_needed` and `warnings`.
+/// The result value: the configuration echoed, the target's outputs, `not_needed` and `warnings` (the
+/// expansion's, then the target's).
 fn result(
     config: &Value,
     target: &dyn Target,
     expansion: &Expansion,
     shaped: &Shaped,
 ) -> Result<Value, String> {
-    let fields = target
-        .outputs()
-        .into_iter()
-        .filter(|field| field.name != NOT_NEEDED && field.name != WARNINGS)
-        .collect();
+    let mut output = shaped.output.to_json().map_err(|e| e.to_string())?;
+    let warnings: Vec<&String> = expansion.warnings.iter().chain(&shaped.warnings).collect();
+    if let serde_json::Value::Object(fields) = &mut output {
+        fields.insert(NOT_NEEDED.into(), serde_json::json!(expansion.not_needed));
+        fields.insert(WARNINGS.into(), serde_json::json!(warnings));
+    }
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
     attributes.extend(echo_config(config, &option_names(target)));
-    attributes.extend(output_values(fields, shaped.output.to_json())?);
-    push_outcome(&mut attributes, expansion, &shaped.warnings);
+    attributes.extend(output_values(target.outputs(), Ok(output))?);
     Ok(Value::Object(attributes.into_iter().collect()))
 }
 

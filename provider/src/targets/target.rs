@@ -7,7 +7,7 @@
 //! option, one entry of it, a tier, an endpoint), which the Terraform layer renders as attribute paths and the
 //! command line as flags.
 
-use crate::engine::Expansion;
+use crate::engine::{Expansion, SkippedFlow};
 pub(crate) use crate::output_shape::output_struct;
 pub use crate::output_shape::{OutputField, OutputFields, OutputShape, Shape};
 use serde::Serialize;
@@ -63,27 +63,10 @@ pub const NOT_NEEDED: &str = "not_needed";
 /// The name of the output field every target has for its warnings, the expansion's first.
 pub const WARNINGS: &str = "warnings";
 
-/// The shape of `not_needed` entries (an [`crate::engine::SkippedFlow`]).
-pub fn skipped_shape() -> Shape {
-    Shape::Object(
-        [
-            "platform",
-            "from_role",
-            "to_role",
-            "protocol",
-            "ports",
-            "purpose",
-            "reason",
-        ]
-        .map(|f| (f, Shape::Text))
-        .into(),
-    )
-}
-
 /// The `not_needed` and `warnings` fields, described by `not_needed` and `warnings`.
 pub fn outcome_fields(not_needed: &str, warnings: &str) -> [OutputField; 2] {
     [
-        OutputField::new(NOT_NEEDED, Shape::list(skipped_shape()), not_needed),
+        OutputField::new(NOT_NEEDED, Vec::<SkippedFlow>::shape(), not_needed),
         OutputField::new(WARNINGS, Shape::texts(), warnings),
     ]
 }
