@@ -13,8 +13,10 @@ use super::{output_bug, DataSource};
 use crate::catalog::Selected;
 use crate::cty::{from_serde, typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
+use crate::targets::kubernetes_network_policies::inputs::{
+    self, InputProblem, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
+};
 use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,
@@ -24,10 +26,7 @@ use serde_json::json;
 /// The `portmatrix_kubernetes_network_policies` data source.
 pub struct KubernetesNetworkPoliciesDataSource;
 
-const NODE_CIDRS: &str = "node_cidrs";
 const POD_SELECTOR: &str = "pod_selector";
-const POLICY_TYPES: &str = "policy_types";
-const NAME_PREFIX: &str = "name_prefix";
 
 /// Every configurable name, echoed into the result.
 const INPUTS: [&str; 8] = [
@@ -62,81 +61,29 @@ fn selection_inputs(block: Block) -> Block {
     block
 }
 
-/// The node CIDRs, validated and normalized, or diagnostics on the bad entries.
-fn node_cidrs(config: &Value, diagnostics: &mut Diagnostics) -> Vec<String> {
-    let mut cidrs = Vec::new();
-    for (index, text) in config::strings(config, NODE_CIDRS).unwrap_or_default() {
-        let path = at(NODE_CIDRS).index(index as i64);
-        match parse_cidr(text, CidrFamily::Any) {
-            Ok(net) => {
-                let normalized = net.to_string();
-                if !cidrs.contains(&normalized) {
-                    cidrs.push(normalized);
-                }
-            }
-            Err(error) => {
-                diagnostics.push(Diagnostic::error(error.summary(), error.fix()).at(path))
-            }
-        }
+/// The problems of the policies' own inputs as diagnostics on the input (and element) they concern.
+fn push_problems(problems: Vec<InputProblem>, diagnostics: &mut Diagnostics) {
+    for problem in problems {
+        let path = match problem.index {
+            Some(index) => at(problem.input).index(index as i64),
+            None => at(problem.input),
+        };
+        diagnostics.push(Diagnostic::error(problem.summary, problem.detail).at(path));
     }
-    cidrs
 }
 
-fn directions(config: &Value, diagnostics: &mut Diagnostics) -> Directions {
-    let Some(types) = config::strings(config, POLICY_TYPES) else {
-        return Directions::default();
-    };
-    let mut directions = Directions {
-        ingress: false,
-        egress: false,
-    };
-    for (index, text) in &types {
-        match *text {
-            "Ingress" => directions.ingress = true,
-            "Egress" => directions.egress = true,
-            other => diagnostics.push(
-                Diagnostic::error(
-                    format!("Unknown policy type {other:?}"),
-                    "Write \"Ingress\" or \"Egress\" (Kubernetes spelling).",
-                )
-                .at(at(POLICY_TYPES).index(*index as i64)),
-            ),
-        }
-    }
-    if types.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(
-                "No policy type",
-                "List \"Ingress\", \"Egress\" or both; leave policy_types unset for both.",
-            )
-            .at(at(POLICY_TYPES)),
-        );
-    }
-    directions
-}
-
-fn name_prefix(config: &Value, diagnostics: &mut Diagnostics) -> String {
-    let Some(prefix) = config::string(config, NAME_PREFIX) else {
-        return target::DEFAULT_NAME_PREFIX.to_string();
-    };
-    let valid = prefix
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && prefix
-            .bytes()
-            .next()
-            .is_none_or(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !valid {
-        diagnostics.push(
-            Diagnostic::error(
-                format!("Invalid name_prefix {prefix:?}"),
-                "Policy names are Kubernetes object names: use lower-case letters, digits, '-' and '.', starting \
-                 with a letter or digit (or an empty prefix).",
-            )
-            .at(at(NAME_PREFIX)),
-        );
-    }
-    prefix.to_string()
+/// The node CIDRs, policy types and name prefix given (those not known yet at their defaults), with
+/// diagnostics on the bad ones.
+fn own_inputs(config: &Value, diagnostics: &mut Diagnostics) -> (Vec<String>, Directions, String) {
+    let mut problems = Vec::new();
+    let known = |name| config::is_known(config, name);
+    let cidrs = config::strings(config, NODE_CIDRS).filter(|_| known(NODE_CIDRS));
+    let node_cidrs = inputs::node_cidrs(&cidrs.unwrap_or_default(), &mut problems);
+    let types = config::strings(config, POLICY_TYPES).filter(|_| known(POLICY_TYPES));
+    let directions = inputs::directions(types.as_deref(), &mut problems);
+    let name_prefix = inputs::name_prefix(config::string(config, NAME_PREFIX), &mut problems);
+    push_problems(problems, diagnostics);
+    (node_cidrs, directions, name_prefix)
 }
 
 /// The `pod_selector` blocks, or diagnostics on bad operators.
@@ -224,9 +171,7 @@ fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
 
 /// Runs the selection and the target on a wholly known configuration.
 fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
-    let node_cidrs = node_cidrs(config, diagnostics);
-    let directions = directions(config, diagnostics);
-    let name_prefix = name_prefix(config, diagnostics);
+    let (node_cidrs, directions, name_prefix) = own_inputs(config, diagnostics);
     let selectors = selectors(config, diagnostics);
     let catalog = selection::catalog_with_user_documents(config, diagnostics)?;
     let request = match selection::request(config, EndpointKind::Cidrs) {
@@ -411,15 +356,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         if !selection::checked_by_read(self, config, EndpointKind::Cidrs, diagnostics) {
             return;
         }
-        if config::is_known(config, NODE_CIDRS) {
-            node_cidrs(config, diagnostics);
-        }
-        if config::is_known(config, POLICY_TYPES) {
-            directions(config, diagnostics);
-        }
-        if config::is_known(config, NAME_PREFIX) {
-            name_prefix(config, diagnostics);
-        }
+        own_inputs(config, diagnostics);
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
