@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{CodecError, CtyType, Number, Value};
+use crate::output_shape::OutputField;
 use crate::schema::{AttributePath, PathStep};
 
 /// Nesting limit of the JSON reader, to bound recursion on hostile input.
@@ -65,6 +66,24 @@ pub fn typed_from_serde(value: &serde_json::Value) -> (CtyType, Value) {
             (CtyType::Object(types), Value::Object(values))
         }
     }
+}
+
+/// The value of each output field in `output` (a serialised output struct), typed by the field's shape; a field
+/// `output` lacks is null.
+pub fn fields_from_serde(
+    fields: Vec<OutputField>,
+    output: serde_json::Result<serde_json::Value>,
+) -> Result<Vec<(String, Value)>, String> {
+    let json = output.map_err(|e| e.to_string())?;
+    fields
+        .into_iter()
+        .map(|field| {
+            let value = json.get(field.name).unwrap_or(&serde_json::Value::Null);
+            let value = from_serde(&CtyType::of_shape(&field.shape), value)
+                .map_err(|e| format!("{}: {e}", field.name))?;
+            Ok((field.name.to_string(), value))
+        })
+        .collect()
 }
 
 fn from_serde_json(value: &serde_json::Value) -> Json {
@@ -464,6 +483,39 @@ fn to_serde(json: &Json) -> serde_json::Value {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn output_fields_are_typed_by_their_shapes() {
+        use crate::output_shape::Shape;
+        let fields = || {
+            vec![
+                OutputField::new("ports", Shape::list(Shape::Number), ""),
+                OutputField::new("note", Shape::Text, ""),
+            ]
+        };
+        let values = fields_from_serde(fields(), Ok(serde_json::json!({"ports": [22, 6443]})));
+        assert_eq!(
+            values,
+            Ok(vec![
+                (
+                    "ports".to_string(),
+                    Value::List(vec![Value::number(22u64), Value::number(6443u64)])
+                ),
+                ("note".to_string(), Value::Null),
+            ])
+        );
+        let wrong = fields_from_serde(fields(), Ok(serde_json::json!({"note": [1]})));
+        assert!(wrong.is_err_and(|e| e.starts_with("note: ")));
+        let (ty, value) = typed_from_serde(&serde_json::json!({"a": [true, "x"]}));
+        assert_eq!(
+            ty,
+            CtyType::object([("a", CtyType::Tuple(vec![CtyType::Bool, CtyType::String]))])
+        );
+        assert_eq!(
+            value,
+            Value::object([("a", Value::Tuple(vec![true.into(), "x".into()]))])
+        );
+    }
 
     fn port_type() -> CtyType {
         CtyType::object([

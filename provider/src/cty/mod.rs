@@ -11,7 +11,7 @@ mod value;
 
 use std::fmt;
 
-pub use json::{decode_json, from_serde, typed_from_serde};
+pub use json::{decode_json, fields_from_serde, from_serde, typed_from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use types::CtyType;
 pub use value::{Number, NumberError, Refinements, Value};

@@ -9,9 +9,9 @@ use super::selection::{self, EndpointKind};
 use super::target_rules::{
     diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
-use super::{output_bug, output_values, with_outputs, DataSource};
+use super::{output_bug, DataSource};
 use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings};
-use crate::cty::{CtyType, Value};
+use crate::cty::{fields_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
@@ -147,7 +147,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             ));
         Schema {
             version: 0,
-            block: with_outputs(block, AuditReport::fields()),
+            block: block.outputs(AuditReport::fields()),
         }
     }
 
@@ -207,7 +207,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],
         ));
-        match output_values(AuditReport::fields(), serde_json::to_value(&report)) {
+        match fields_from_serde(AuditReport::fields(), serde_json::to_value(&report)) {
             Ok(values) => attributes.extend(values),
             Err(error) => {
                 diagnostics.push(output_bug(self.type_name(), &error));
@@ -279,7 +279,8 @@ mod tests {
         let block = source.schema().block;
         let mut attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
         attributes.extend(
-            output_values(AuditReport::fields(), serde_json::to_value(&report)).expect("encodes"),
+            fields_from_serde(AuditReport::fields(), serde_json::to_value(&report))
+                .expect("encodes"),
         );
         let value = block.complete(Value::Object(attributes.into_iter().collect()));
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");

@@ -3,9 +3,9 @@
 use super::config;
 use super::flows::echo_config;
 use super::selection::{self, catalog_with_user_documents, EndpointKind};
-use super::{output_bug, output_values, with_outputs, DataSource};
+use super::{output_bug, DataSource};
 use crate::catalog::{listing, Catalog, Listing};
-use crate::cty::{CtyType, Value};
+use crate::cty::{fields_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
@@ -36,7 +36,7 @@ impl DataSource for CatalogDataSource {
             .attribute(selection::user_catalogs_attribute());
         Schema {
             version: 0,
-            block: with_outputs(block, Listing::fields()),
+            block: block.outputs(Listing::fields()),
         }
     }
 
@@ -59,7 +59,7 @@ impl DataSource for CatalogDataSource {
         }
         let listing = listing(&catalog, config::string(config, PLATFORM));
         let mut attributes = echo_config(config, &[PLATFORM, USER_CATALOGS]);
-        match output_values(Listing::fields(), serde_json::to_value(&listing)) {
+        match fields_from_serde(Listing::fields(), serde_json::to_value(&listing)) {
             Ok(values) => attributes.extend(values),
             Err(error) => {
                 diagnostics.push(output_bug(self.type_name(), &error));

@@ -2,8 +2,8 @@
 //! people and for custom targets.
 
 use super::selection::{self, EndpointKind};
-use super::{cty_type, output_bug, output_values, with_outputs, DataSource};
-use crate::cty::{CtyType, Value};
+use super::{output_bug, DataSource};
+use crate::cty::{fields_from_serde, CtyType, Value};
 use crate::diagnostics::Diagnostics;
 use crate::engine::{flow_listing, FlowListing, SkippedFlow};
 use crate::output_shape::{OutputFields, OutputShape};
@@ -14,7 +14,7 @@ pub struct FlowsDataSource;
 
 /// The object type of `not_needed` entries, shared with the other data sources.
 pub fn skipped_type() -> CtyType {
-    cty_type(&SkippedFlow::shape())
+    CtyType::of_shape(&SkippedFlow::shape())
 }
 
 /// The attributes and blocks of the configuration, echoed into the result as Terraform requires.
@@ -54,7 +54,7 @@ impl DataSource for FlowsDataSource {
         let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
         Schema {
             version: 0,
-            block: with_outputs(block, FlowListing::fields()),
+            block: block.outputs(FlowListing::fields()),
         }
     }
 
@@ -69,7 +69,7 @@ impl DataSource for FlowsDataSource {
         let expansion = selection::expand(config, EndpointKind::Cidrs, diagnostics)?;
         let listing = flow_listing(&expansion);
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
-        match output_values(FlowListing::fields(), serde_json::to_value(&listing)) {
+        match fields_from_serde(FlowListing::fields(), serde_json::to_value(&listing)) {
             Ok(values) => attributes.extend(values),
             Err(error) => {
                 diagnostics.push(output_bug(self.type_name(), &error));

@@ -17,11 +17,10 @@ mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
 
-use crate::cty::{from_serde, CtyType, Value};
+use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::output_shape::{OutputField, Shape};
 use crate::provider_config::ProviderSettings;
-use crate::schema::{Attribute, Block, Schema};
+use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
@@ -67,48 +66,6 @@ pub trait DataSource: Send + Sync {
         let _ = stop;
         self.read(config, diagnostics)
     }
-}
-
-/// The cty type of a shape.
-fn cty_type(shape: &Shape) -> CtyType {
-    match shape {
-        Shape::Text => CtyType::String,
-        Shape::Number => CtyType::Number,
-        Shape::Bool => CtyType::Bool,
-        Shape::List(element) => CtyType::list(cty_type(element)),
-        Shape::Map(element) => CtyType::map(cty_type(element)),
-        Shape::Object(fields) => {
-            CtyType::object(fields.iter().map(|(name, shape)| (*name, cty_type(shape))))
-        }
-    }
-}
-
-/// `block` with a computed attribute for each output field.
-fn with_outputs(block: Block, fields: Vec<OutputField>) -> Block {
-    fields.into_iter().fold(block, |block, field| {
-        block.attribute(Attribute::computed(
-            field.name,
-            cty_type(&field.shape),
-            field.description,
-        ))
-    })
-}
-
-/// The value of each output field in `output`, typed by the field's shape; a field `output` lacks is null.
-fn output_values(
-    fields: Vec<OutputField>,
-    output: serde_json::Result<serde_json::Value>,
-) -> Result<Vec<(String, Value)>, String> {
-    let json = output.map_err(|e| e.to_string())?;
-    fields
-        .into_iter()
-        .map(|field| {
-            let value = json.get(field.name).unwrap_or(&serde_json::Value::Null);
-            let value = from_serde(&cty_type(&field.shape), value)
-                .map_err(|e| format!("{}: {e}", field.name))?;
-            Ok((field.name.to_string(), value))
-        })
-        .collect()
 }
 
 /// The error of an output that does not fit its schema: a bug, as schema and output come from one declaration.

@@ -4,8 +4,8 @@
 
 use super::flows::{echo_config, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
-use super::{cty_type, output_bug, output_values, with_outputs, DataSource};
-use crate::cty::Value;
+use super::{output_bug, DataSource};
+use crate::cty::{fields_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::Expansion;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
@@ -48,7 +48,7 @@ fn endpoint_kind(target: &dyn Target) -> EndpointKind {
 pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
     let block = selection::with_tier_selection_inputs(block, endpoint_kind(target));
     target.options().into_iter().fold(block, |block, option| {
-        let ty = cty_type(&option.shape);
+        let ty = CtyType::of_shape(&option.shape);
         block.attribute(if option.required {
             Attribute::required(option.name, ty, option.description)
         } else {
@@ -204,7 +204,7 @@ fn result(
     }
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
     attributes.extend(echo_config(config, &option_names(target)));
-    attributes.extend(output_values(target.outputs(), Ok(output))?);
+    attributes.extend(fields_from_serde(target.outputs(), Ok(output))?);
     Ok(Value::Object(attributes.into_iter().collect()))
 }
 
@@ -217,7 +217,7 @@ impl DataSource for TargetDataSource {
         let block = with_target_inputs(Block::new(self.description), self.target);
         Schema {
             version: 0,
-            block: with_outputs(block, self.target.outputs()),
+            block: block.outputs(self.target.outputs()),
         }
     }
 
