@@ -7,23 +7,21 @@
 use super::flows::{echo_config, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
 use super::target_rules::{
-    diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
+    diagnostic, given_options, option_names, options_and_expansion, validate_target_inputs,
+    with_options, with_target_inputs,
 };
 use super::{output_bug, DataSource};
-use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings};
-use crate::cty::{fields_from_serde, CtyType, Value};
+use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
+use crate::audit::{self, AuditError, AuditReport, AwsSettings};
+use crate::cty::{fields_from_serde, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
-use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::schema::{AttributePath, Block, Schema};
 use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
-use std::collections::BTreeMap;
+use crate::targets::target::Options;
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
-
-const SECURITY_GROUPS: &str = "security_groups";
-const AUDIT_EGRESS: &str = "audit_egress";
-const FAIL_ON_EXCESS: &str = "fail_on_excess";
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
 #[derive(Debug, Default)]
@@ -51,34 +49,40 @@ impl AwsSecurityGroupAuditDataSource {
             Ok(settings) => settings.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        let groups = security_groups(config);
-        let mut report =
-            match audit::audit(&rules, &groups, &settings, &audit_options(config), stop) {
-                Ok(report) => report,
-                Err(AuditError::Groups(errors)) => {
-                    for error in errors {
-                        diagnostics.push(
-                            Diagnostic::error("Unusable security_groups", error.to_string())
-                                .at(AttributePath::root().attr(SECURITY_GROUPS)),
-                        );
-                    }
-                    return None;
+        let own = own_options(config);
+        let groups = inputs::security_groups(&own);
+        let mut report = match audit::audit(
+            &rules,
+            &groups,
+            &settings,
+            &inputs::audit_options(&own),
+            stop,
+        ) {
+            Ok(report) => report,
+            Err(AuditError::Groups(errors)) => {
+                for error in errors {
+                    diagnostics.push(
+                        Diagnostic::error("Unusable security_groups", error.to_string())
+                            .at(AttributePath::root().attr(SECURITY_GROUPS)),
+                    );
                 }
-                Err(AuditError::Read(errors)) => {
-                    for error in errors {
-                        let path = match &error.tier {
-                            Some(tier) => AttributePath::root()
-                                .attr(SECURITY_GROUPS)
-                                .key(tier.clone()),
-                            None => AttributePath::root(),
-                        };
-                        let detail = format!("{} {}", error.message, error.hint);
-                        diagnostics
-                            .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
-                    }
-                    return None;
+                return None;
+            }
+            Err(AuditError::Read(errors)) => {
+                for error in errors {
+                    let path = match &error.tier {
+                        Some(tier) => AttributePath::root()
+                            .attr(SECURITY_GROUPS)
+                            .key(tier.clone()),
+                        None => AttributePath::root(),
+                    };
+                    let detail = format!("{} {}", error.message, error.hint);
+                    diagnostics
+                        .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
                 }
-            };
+                return None;
+            }
+        };
         let mut warnings: Vec<String> = expansion.warnings;
         warnings.extend(rules.warnings);
         warnings.append(&mut report.warnings);
@@ -87,26 +91,9 @@ impl AwsSecurityGroupAuditDataSource {
     }
 }
 
-/// The tier to group map of a configuration.
-fn security_groups(config: &Value) -> BTreeMap<String, String> {
-    config
-        .get_attr(SECURITY_GROUPS)
-        .and_then(Value::as_map)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(tier, id)| id.as_str().map(|id| (tier.clone(), id.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn audit_options(config: &Value) -> AuditOptions {
-    let flag = |name: &str| config.get_attr(name).and_then(Value::as_bool);
-    let defaults = AuditOptions::default();
-    AuditOptions {
-        audit_egress: flag(AUDIT_EGRESS).unwrap_or(defaults.audit_egress),
-        fail_on_excess: flag(FAIL_ON_EXCESS).unwrap_or(defaults.fail_on_excess),
-    }
+/// The audit's own inputs given (those known so far).
+fn own_options(config: &Value) -> Options {
+    given_options(config, &inputs::options())
 }
 
 impl DataSource for AwsSecurityGroupAuditDataSource {
@@ -123,28 +110,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
              says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
              time when the group IDs are known (else at apply).",
         );
-        let block = with_target_inputs(block, &AwsTarget)
-            .attribute(Attribute::required(
-                SECURITY_GROUPS,
-                CtyType::map(CtyType::String),
-                "The security group ID (`sg-…`) of each tier to audit, keyed by tier name, e.g. `{ master = \
-                 aws_security_group.master.id, worker = aws_security_group.worker.id }`. Tiers left out are not \
-                 audited, but every tier that audited rules reference must be given, so that rules referencing its \
-                 group are recognised.",
-            ))
-            .attribute(Attribute::optional(
-                AUDIT_EGRESS,
-                CtyType::Bool,
-                "Compare outbound rules too (default `true`). Set `false` when your groups keep AWS's default \
-                 allow-all egress rule and you apply only the `ingress` rules.",
-            ))
-            .attribute(Attribute::optional(
-                FAIL_ON_EXCESS,
-                CtyType::Bool,
-                "`true` makes excess rules count against `compliant` as well. Default `false`: groups often carry \
-                 rules for other purposes (SSH from a bastion, application ports), which the audit lists without \
-                 failing.",
-            ));
+        let block = with_options(with_target_inputs(block, &AwsTarget), inputs::options());
         Schema {
             version: 0,
             block: block.outputs(AuditReport::fields()),
@@ -170,24 +136,8 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         }
         // The read calls EC2, so validation stops at what the configuration shows.
         validate_target_inputs(config, &AwsTarget, diagnostics);
-        let Some(groups) = config.get_attr(SECURITY_GROUPS).and_then(Value::as_map) else {
-            return;
-        };
-        for (tier, id) in groups {
-            let Some(id) = id.as_str() else { continue };
-            let valid = id.strip_prefix("sg-").is_some_and(|rest| {
-                !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
-            });
-            if !valid {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Invalid security group ID",
-                        format!("{id:?} is not a security group ID: give the group's `sg-…` ID (its `id` attribute), not its name."),
-                    )
-                    .at(AttributePath::root().attr(SECURITY_GROUPS).key(tier.clone())),
-                );
-            }
-        }
+        let errors = inputs::check(&own_options(config));
+        diagnostics.extend(errors.into_iter().map(diagnostic));
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {

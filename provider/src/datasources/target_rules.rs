@@ -44,10 +44,9 @@ fn endpoint_kind(target: &dyn Target) -> EndpointKind {
     }
 }
 
-/// The selection inputs plus `target`'s options.
-pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
-    let block = selection::with_tier_selection_inputs(block, endpoint_kind(target));
-    target.options().into_iter().fold(block, |block, option| {
+/// `block` with an attribute for each option.
+pub(super) fn with_options(block: Block, options: Vec<TargetOption>) -> Block {
+    options.into_iter().fold(block, |block, option| {
         let ty = CtyType::of_shape(&option.shape);
         block.attribute(if option.required {
             Attribute::required(option.name, ty, option.description)
@@ -55,6 +54,12 @@ pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
             Attribute::optional(option.name, ty, option.description)
         })
     })
+}
+
+/// The selection inputs plus `target`'s options.
+pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
+    let block = selection::with_tier_selection_inputs(block, endpoint_kind(target));
+    with_options(block, target.options())
 }
 
 /// The names of `target`'s options, echoed into results.
@@ -97,16 +102,24 @@ fn option_value(shape: &Shape, value: &Value) -> Option<OptionValue> {
     })
 }
 
-/// The options a configuration gives `target` (those known so far) and the selected platforms' order.
-fn options(config: &Value, target: &dyn Target) -> Options {
-    let values = target
-        .options()
+/// The values a configuration gives `options` (those known so far).
+pub(super) fn given_options(config: &Value, options: &[TargetOption]) -> Options {
+    let values = options
         .iter()
         .filter_map(|TargetOption { name, shape, .. }| {
             let value = option_value(shape, config.get_attr(name)?)?;
             Some((name.to_string(), value))
         })
         .collect();
+    Options {
+        values,
+        platform_order: Vec::new(),
+    }
+}
+
+/// The options a configuration gives `target` (those known so far) and the selected platforms' order.
+fn options(config: &Value, target: &dyn Target) -> Options {
+    let Options { values, .. } = given_options(config, &target.options());
     let platform_order = config
         .get_attr("platform")
         .and_then(Value::as_elements)
