@@ -10,10 +10,10 @@ use super::target_rules::{
     diagnostic, given_options, option_names, options_and_expansion, validate_target_inputs,
     with_options, with_target_inputs,
 };
-use super::{output_bug, DataSource};
+use super::{read_result, DataSource};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
 use crate::audit::{self, AuditError, AuditReport, AwsSettings};
-use crate::cty::{fields_from_serde, Value};
+use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
@@ -157,14 +157,13 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],
         ));
-        match fields_from_serde(AuditReport::fields(), serde_json::to_value(&report)) {
-            Ok(values) => attributes.extend(values),
-            Err(error) => {
-                diagnostics.push(output_bug(self.type_name(), &error));
-                return None;
-            }
-        }
-        Some(Value::Object(attributes.into_iter().collect()))
+        read_result(
+            self.type_name(),
+            attributes,
+            AuditReport::fields(),
+            serde_json::to_value(&report),
+            diagnostics,
+        )
     }
 }
 
@@ -172,6 +171,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
 mod tests {
     use super::*;
     use crate::audit::compare::{Finding, Summary, TierReport};
+    use crate::cty::fields_from_serde;
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let block = AwsSecurityGroupAuditDataSource::default().schema().block;

@@ -3,9 +3,9 @@
 use super::config;
 use super::flows::echo_config;
 use super::selection::{self, catalog_with_user_documents, EndpointKind};
-use super::{output_bug, DataSource};
+use super::{read_result, DataSource};
 use crate::catalog::{listing, Catalog, Listing};
-use crate::cty::{fields_from_serde, CtyType, Value};
+use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
@@ -58,15 +58,14 @@ impl DataSource for CatalogDataSource {
             return None;
         }
         let listing = listing(&catalog, config::string(config, PLATFORM));
-        let mut attributes = echo_config(config, &[PLATFORM, USER_CATALOGS]);
-        match fields_from_serde(Listing::fields(), serde_json::to_value(&listing)) {
-            Ok(values) => attributes.extend(values),
-            Err(error) => {
-                diagnostics.push(output_bug(self.type_name(), &error));
-                return None;
-            }
-        }
-        Some(Value::Object(attributes.into_iter().collect()))
+        let attributes = echo_config(config, &[PLATFORM, USER_CATALOGS]);
+        read_result(
+            self.type_name(),
+            attributes,
+            Listing::fields(),
+            serde_json::to_value(&listing),
+            diagnostics,
+        )
     }
 }
 

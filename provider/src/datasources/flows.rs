@@ -2,8 +2,8 @@
 //! people and for custom targets.
 
 use super::selection::{self, EndpointKind};
-use super::{output_bug, DataSource};
-use crate::cty::{fields_from_serde, CtyType, Value};
+use super::{read_result, DataSource};
+use crate::cty::{CtyType, Value};
 use crate::diagnostics::Diagnostics;
 use crate::engine::{flow_listing, FlowListing, SkippedFlow};
 use crate::output_shape::{OutputFields, OutputShape};
@@ -68,15 +68,14 @@ impl DataSource for FlowsDataSource {
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
         let expansion = selection::expand(config, EndpointKind::Cidrs, diagnostics)?;
         let listing = flow_listing(&expansion);
-        let mut attributes = echo_config(config, &SELECTION_INPUTS);
-        match fields_from_serde(FlowListing::fields(), serde_json::to_value(&listing)) {
-            Ok(values) => attributes.extend(values),
-            Err(error) => {
-                diagnostics.push(output_bug(self.type_name(), &error));
-                return None;
-            }
-        }
-        Some(Value::Object(attributes.into_iter().collect()))
+        let attributes = echo_config(config, &SELECTION_INPUTS);
+        read_result(
+            self.type_name(),
+            attributes,
+            FlowListing::fields(),
+            serde_json::to_value(&listing),
+            diagnostics,
+        )
     }
 }
 

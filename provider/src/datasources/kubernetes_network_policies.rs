@@ -9,9 +9,9 @@
 use super::config;
 use super::flows::{echo_config, skipped_type};
 use super::selection::{self, EndpointKind};
-use super::{output_bug, DataSource};
+use super::{read_result, DataSource};
 use crate::catalog::Selected;
-use crate::cty::{from_serde, typed_from_serde, CtyType, Value};
+use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::schema::{Attribute, AttributePath, Block, NestedBlock, Schema};
 use crate::targets::kubernetes_network_policies::inputs::{
@@ -21,10 +21,13 @@ use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,
 };
+use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
 use serde_json::json;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
 pub struct KubernetesNetworkPoliciesDataSource;
+
+const TYPE_NAME: &str = "portmatrix_kubernetes_network_policies";
 
 const POD_SELECTOR: &str = "pod_selector";
 
@@ -226,7 +229,7 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     }
 }
 
-fn result(config: &Value, set: &PolicySet) -> Result<Value, String> {
+fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Option<Value> {
     let manifests = set.manifests();
     let policies = serde_json::Value::Object(manifests.clone().into_iter().collect());
     let (ty, value) = typed_from_serde(&policies);
@@ -241,18 +244,14 @@ fn result(config: &Value, set: &PolicySet) -> Result<Value, String> {
     attributes.push(("policies".into(), Value::dynamic(ty, value)));
     attributes.push(("manifests".into(), Value::Map(json)));
     attributes.push(("yaml".into(), Value::string(set.yaml())));
-    let not_needed = from_serde(&CtyType::list(skipped_type()), &json!(set.not_needed));
-    attributes.push(("not_needed".into(), not_needed.map_err(|e| e.to_string())?));
-    attributes.push((
-        "warnings".into(),
-        Value::List(set.warnings.iter().map(Value::string).collect()),
-    ));
-    Ok(Value::Object(attributes.into_iter().collect()))
+    let outcome = json!({NOT_NEEDED: set.not_needed, WARNINGS: set.warnings});
+    let fields = outcome_fields("", "").into();
+    read_result(TYPE_NAME, attributes, fields, Ok(outcome), diagnostics)
 }
 
 impl DataSource for KubernetesNetworkPoliciesDataSource {
     fn type_name(&self) -> &'static str {
-        "portmatrix_kubernetes_network_policies"
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -361,13 +360,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
         let set = compute(config, diagnostics)?;
-        match result(config, &set) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                diagnostics.push(output_bug(self.type_name(), &error));
-                None
-            }
-        }
+        result(config, &set, diagnostics)
     }
 }
 
@@ -472,6 +465,15 @@ mod tests {
             .get_attr("yaml")
             .and_then(Value::as_str)
             .is_some_and(|y| y.starts_with("---\napiVersion: networking.k8s.io/v1\n")));
+        // Longhorn's host-network flows need no policy, and node traffic without node_cidrs is warned about.
+        let listed = |name| {
+            value
+                .get_attr(name)
+                .and_then(Value::as_elements)
+                .map(<[Value]>::len)
+        };
+        assert!(listed(NOT_NEEDED).is_some_and(|n| n > 0), "{value:?}");
+        assert!(listed(WARNINGS).is_some_and(|n| n > 0), "{value:?}");
     }
 
     #[test]

@@ -17,8 +17,9 @@ mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
 
-use crate::cty::Value;
+use crate::cty::{fields_from_serde, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::output_shape::OutputField;
 use crate::provider_config::ProviderSettings;
 use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
@@ -68,12 +69,29 @@ pub trait DataSource: Send + Sync {
     }
 }
 
-/// The error of an output that does not fit its schema: a bug, as schema and output come from one declaration.
-fn output_bug(type_name: &str, error: &str) -> Diagnostic {
-    Diagnostic::error(
-        "Output does not fit its schema",
-        format!("{type_name}: {error}. This is a bug in portmatrix."),
-    )
+/// A read's result: the `echoed` configuration and the value of each output field in `output`, typed by the
+/// field's shape. `None`, with an error, when the output does not fit: a bug, as schema and output come from one
+/// declaration.
+fn read_result(
+    type_name: &str,
+    mut echoed: Vec<(String, Value)>,
+    fields: Vec<OutputField>,
+    output: serde_json::Result<serde_json::Value>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    match fields_from_serde(fields, output) {
+        Ok(values) => {
+            echoed.extend(values);
+            Some(Value::Object(echoed.into_iter().collect()))
+        }
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                "Output does not fit its schema",
+                format!("{type_name}: {error}. This is a bug in portmatrix."),
+            ));
+            None
+        }
+    }
 }
 
 /// Every data source the provider offers, sorted by type name.

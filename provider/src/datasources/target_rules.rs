@@ -4,8 +4,8 @@
 
 use super::flows::{echo_config, SELECTION_INPUTS};
 use super::selection::{self, EndpointKind};
-use super::{output_bug, DataSource};
-use crate::cty::{fields_from_serde, CtyType, Value};
+use super::{read_result, DataSource};
+use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::Expansion;
 use crate::schema::{Attribute, AttributePath, Block, Schema};
@@ -204,21 +204,22 @@ pub(super) fn options_and_expansion(
 /// The result value: the configuration echoed, the target's outputs, `not_needed` and `warnings` (the
 /// expansion's, then the target's).
 fn result(
+    source: &TargetDataSource,
     config: &Value,
-    target: &dyn Target,
     expansion: &Expansion,
     shaped: &Shaped,
-) -> Result<Value, String> {
-    let mut output = shaped.output.to_json().map_err(|e| e.to_string())?;
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    let mut output = shaped.output.to_json();
     let warnings: Vec<&String> = expansion.warnings.iter().chain(&shaped.warnings).collect();
-    if let serde_json::Value::Object(fields) = &mut output {
+    if let Ok(serde_json::Value::Object(fields)) = &mut output {
         fields.insert(NOT_NEEDED.into(), serde_json::json!(expansion.not_needed));
         fields.insert(WARNINGS.into(), serde_json::json!(warnings));
     }
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
-    attributes.extend(echo_config(config, &option_names(target)));
-    attributes.extend(fields_from_serde(target.outputs(), Ok(output))?);
-    Ok(Value::Object(attributes.into_iter().collect()))
+    attributes.extend(echo_config(config, &option_names(source.target)));
+    let fields = source.target.outputs();
+    read_result(source.type_name, attributes, fields, output, diagnostics)
 }
 
 impl DataSource for TargetDataSource {
@@ -250,12 +251,6 @@ impl DataSource for TargetDataSource {
                 return None;
             }
         };
-        match result(config, self.target, &expansion, &shaped) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                diagnostics.push(output_bug(self.type_name, &error));
-                None
-            }
-        }
+        result(self, config, &expansion, &shaped, diagnostics)
     }
 }
