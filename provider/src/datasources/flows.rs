@@ -81,6 +81,7 @@ impl DataSource for FlowsDataSource {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::Number;
     use crate::schema::AttributePath;
@@ -133,19 +134,15 @@ mod tests {
 
     #[test]
     fn bad_selection_points_at_the_block_attribute() {
-        let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(
+        let text = validation(
+            &FlowsDataSource,
             &config(&[("longhorn", Some("0.9"))], Some("tunnel")),
-            &mut diagnostics,
         );
-        let text = format!("{diagnostics:?}");
         assert!(text.contains("Invalid pod_network"), "{text}");
-        let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(
+        let text = validation(
+            &FlowsDataSource,
             &config(&[("longhorn", Some("0.9"))], None),
-            &mut diagnostics,
         );
-        let text = format!("{diagnostics:?}");
         assert!(text.contains("Unsupported version"), "{text}");
         assert!(text.contains("platform"), "{text}");
     }

@@ -366,6 +366,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::Number;
     use std::collections::BTreeMap;
@@ -540,17 +541,16 @@ mod tests {
             .find(|b| b.type_name == "endpoint")
             .unwrap();
         assert!(endpoint.block.attributes.iter().all(|a| a.name != "tier"));
-        let mut diagnostics = Diagnostics::default();
-        KubernetesNetworkPoliciesDataSource.validate(
+        assert!(validation(
+            &KubernetesNetworkPoliciesDataSource,
             &config(
                 &[
                     (NAME_PREFIX, Value::string("Bad")),
                     ("user_catalogs", Value::unknown()),
                 ],
                 vec![recurring_job()],
-            ),
-            &mut diagnostics,
-        );
-        assert!(format!("{diagnostics:?}").contains("Invalid name_prefix"));
+            )
+        )
+        .contains("Invalid name_prefix"));
     }
 }

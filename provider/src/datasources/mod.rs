@@ -112,6 +112,40 @@ pub fn all() -> Vec<Box<dyn DataSource>> {
     sources
 }
 
+/// What the data sources' unit tests share.
+#[cfg(test)]
+mod test_support {
+    use super::DataSource;
+    use crate::cty::Value;
+    use crate::diagnostics::Diagnostics;
+
+    /// The result of reading `source` for `config`, completed as Terraform receives it, after checking that the
+    /// read reports no error and that the result conforms to the schema.
+    pub fn read_conforming(source: &dyn DataSource, config: &Value) -> Value {
+        let mut diagnostics = Diagnostics::default();
+        let value = source.read(config, &mut diagnostics).expect("a result");
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        let block = source.schema().block;
+        let value = block.complete(value);
+        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("a conforming result");
+        value
+    }
+
+    /// The diagnostics of a read of `source` for `config` that fails, as text.
+    pub fn read_errors(source: &dyn DataSource, config: &Value) -> String {
+        let mut diagnostics = Diagnostics::default();
+        assert!(source.read(config, &mut diagnostics).is_none());
+        format!("{diagnostics:?}")
+    }
+
+    /// The diagnostics of validating `config` for `source`, as text.
+    pub fn validation(source: &dyn DataSource, config: &Value) -> String {
+        let mut diagnostics = Diagnostics::default();
+        source.validate(config, &mut diagnostics);
+        format!("{diagnostics:?}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
