@@ -9,6 +9,7 @@
 use super::config;
 use super::flows::{echo_config, skipped_type};
 use super::selection::{self, EndpointKind};
+use super::target_rules::{given_options, with_options};
 use super::{read_result, DataSource};
 use crate::catalog::Selected;
 use crate::cty::{typed_from_serde, CtyType, Value};
@@ -79,12 +80,10 @@ fn push_problems(problems: Vec<InputProblem>, diagnostics: &mut Diagnostics) {
 /// diagnostics on the bad ones.
 fn own_inputs(config: &Value, diagnostics: &mut Diagnostics) -> (Vec<String>, Directions, String) {
     let mut problems = Vec::new();
-    let known = |name| config::is_known(config, name);
-    let cidrs = config::strings(config, NODE_CIDRS).filter(|_| known(NODE_CIDRS));
-    let node_cidrs = inputs::node_cidrs(&cidrs.unwrap_or_default(), &mut problems);
-    let types = config::strings(config, POLICY_TYPES).filter(|_| known(POLICY_TYPES));
-    let directions = inputs::directions(types.as_deref(), &mut problems);
-    let name_prefix = inputs::name_prefix(config::string(config, NAME_PREFIX), &mut problems);
+    let given = given_options(config, &inputs::options());
+    let node_cidrs = inputs::node_cidrs(&given, &mut problems);
+    let directions = inputs::directions(&given, &mut problems);
+    let name_prefix = inputs::name_prefix(&given, &mut problems);
     push_problems(problems, diagnostics);
     (node_cidrs, directions, name_prefix)
 }
@@ -295,27 +294,8 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
             "Labels the role's pods carry; they replace the catalog's selector.",
         ))
         .block(NestedBlock::list("match_expression", match_expression));
-        let block = selection_inputs(block)
-            .block(NestedBlock::list(POD_SELECTOR, pod_selector))
-            .attribute(Attribute::optional(
-                NODE_CIDRS,
-                CtyType::list(CtyType::String),
-                "CIDR blocks of the addresses node (host-network) traffic has when it reaches pods: the nodes' \
-                 addresses, plus, with overlay networks, the tunnel addresses nodes send from. Flows from or to \
-                 host-network roles such as Longhorn's \"Node in the cluster\" become `ipBlock` rules with them; \
-                 without them such flows are skipped with a warning.",
-            ))
-            .attribute(Attribute::optional(
-                POLICY_TYPES,
-                CtyType::list(CtyType::String),
-                "Directions to isolate: `[\"Ingress\", \"Egress\"]` by default. A role is isolated only in the \
-                 directions its catalogs list flows for.",
-            ))
-            .attribute(Attribute::optional(
-                NAME_PREFIX,
-                CtyType::String,
-                "Prefix of every policy name, followed by the role name; `portmatrix-` by default.",
-            ))
+        let block = selection_inputs(block).block(NestedBlock::list(POD_SELECTOR, pod_selector));
+        let block = with_options(block, inputs::options())
             .attribute(Attribute::computed(
                 "policies",
                 CtyType::Dynamic,
