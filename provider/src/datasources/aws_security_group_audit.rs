@@ -4,13 +4,12 @@
 //! The only data source that reads the network: the comparison is [`crate::audit::compare`], the reading
 //! [`crate::audit::read_groups`] (built with the `aws-audit` feature), configured by the provider's `aws` block.
 
-use super::flows::{echo_config, SELECTION_INPUTS};
+use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::target_rules::{
-    diagnostic, given_options, option_names, options_and_expansion, validate_target_inputs,
-    with_options, with_target_inputs,
+    diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
-use super::{read_result, DataSource};
+use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
 use crate::audit::{self, AuditError, AuditReport, AwsSettings};
 use crate::cty::Value;

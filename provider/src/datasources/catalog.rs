@@ -1,9 +1,8 @@
 //! `portmatrix_catalog`: what the catalog holds: platforms, their releases, roles, options and parameters.
 
 use super::config;
-use super::flows::echo_config;
 use super::selection::{self, catalog_with_user_documents, EndpointKind};
-use super::{read_result, DataSource};
+use super::{echo_config, read_result, DataSource};
 use crate::catalog::{listing, Catalog, Listing};
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};

@@ -3,8 +3,10 @@
 //! During validation any argument may still be unknown; these helpers return `None` for unknown (and null)
 //! values so that callers only check what is already decided.
 
-use crate::cty::Value;
+use crate::cty::{CtyType, Value};
 pub use crate::schema::{reject_null_elements, reject_unconfigurable};
+use crate::schema::{Attribute, Block};
+use crate::targets::target::{OptionValue, Options, Shape, TargetOption};
 
 /// A string argument's value, if set and known.
 pub fn string<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
@@ -27,6 +29,68 @@ pub fn strings<'a>(config: &'a Value, name: &str) -> Option<Vec<(usize, &'a str)
 /// Whether an argument's value is fully known (so that checks across its elements are meaningful).
 pub fn is_known(config: &Value, name: &str) -> bool {
     config.get_attr(name).is_none_or(Value::is_wholly_known)
+}
+
+/// `block` with an attribute for each option.
+pub(super) fn with_options(block: Block, options: Vec<TargetOption>) -> Block {
+    options.into_iter().fold(block, |block, option| {
+        let ty = CtyType::of_shape(&option.shape);
+        block.attribute(if option.required {
+            Attribute::required(option.name, ty, option.description)
+        } else {
+            Attribute::optional(option.name, ty, option.description)
+        })
+    })
+}
+
+/// An option's value in the target's terms; `None` when null or unknown. Elements not known yet are
+/// [`OptionValue::Unknown`], so that validation judges the known ones at their place.
+fn option_value(shape: &Shape, value: &Value) -> Option<OptionValue> {
+    if value.is_null() || value.is_unknown() {
+        return None;
+    }
+    let element = |shape: &Shape, item: &Value| {
+        if item.is_unknown() {
+            Some(OptionValue::Unknown)
+        } else {
+            option_value(shape, item)
+        }
+    };
+    Some(match shape {
+        Shape::Text => OptionValue::Text(value.as_str()?.to_string()),
+        Shape::Number => OptionValue::Number(value.as_number()?.to_string()),
+        Shape::Bool => OptionValue::Bool(value.as_bool()?),
+        Shape::List(shape) => OptionValue::List(
+            value
+                .as_elements()?
+                .iter()
+                .filter_map(|item| element(shape, item))
+                .collect(),
+        ),
+        Shape::Map(shape) => OptionValue::Map(
+            value
+                .as_map()?
+                .iter()
+                .filter_map(|(key, item)| Some((key.clone(), element(shape, item)?)))
+                .collect(),
+        ),
+        Shape::Object(_) => return None,
+    })
+}
+
+/// The values a configuration gives `options` (those known so far).
+pub(super) fn given_options(config: &Value, options: &[TargetOption]) -> Options {
+    let values = options
+        .iter()
+        .filter_map(|TargetOption { name, shape, .. }| {
+            let value = option_value(shape, config.get_attr(name)?)?;
+            Some((name.to_string(), value))
+        })
+        .collect();
+    Options {
+        values,
+        platform_order: Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -2,43 +2,15 @@
 //! people and for custom targets.
 
 use super::selection::{self, EndpointKind};
-use super::{read_result, DataSource};
-use crate::cty::{CtyType, Value};
+use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
+use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
-use crate::engine::{flow_listing, FlowListing, SkippedFlow};
-use crate::output_shape::{OutputFields, OutputShape};
+use crate::engine::{flow_listing, FlowListing};
+use crate::output_shape::OutputFields;
 use crate::schema::{Block, Schema};
 
 /// The `portmatrix_flows` data source.
 pub struct FlowsDataSource;
-
-/// The object type of `not_needed` entries, shared with the other data sources.
-pub fn skipped_type() -> CtyType {
-    CtyType::of_shape(&SkippedFlow::shape())
-}
-
-/// The attributes and blocks of the configuration, echoed into the result as Terraform requires.
-pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
-    names
-        .iter()
-        .map(|name| {
-            (
-                name.to_string(),
-                config.get_attr(name).cloned().unwrap_or(Value::Null),
-            )
-        })
-        .collect()
-}
-
-/// The configurable names of the selection inputs.
-pub const SELECTION_INPUTS: [&str; 6] = [
-    "platform",
-    "tier",
-    "endpoint",
-    "parameters",
-    "pod_network",
-    "user_catalogs",
-];
 
 impl DataSource for FlowsDataSource {
     fn type_name(&self) -> &'static str {

@@ -7,10 +7,9 @@
 //! parameters, malformed CIDRs) is the engine's, so every data source reports the same errors.
 
 use super::config;
-use super::flows::{echo_config, skipped_type};
+use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::target_rules::{given_options, with_options};
-use super::{read_result, DataSource};
+use super::{echo_config, read_result, skipped_type, DataSource};
 use crate::catalog::Selected;
 use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};

@@ -17,9 +17,10 @@ mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
 
-use crate::cty::{fields_from_serde, Value};
+use crate::cty::{fields_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::output_shape::OutputField;
+use crate::engine::SkippedFlow;
+use crate::output_shape::{OutputField, OutputShape};
 use crate::provider_config::ProviderSettings;
 use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
@@ -68,6 +69,34 @@ pub trait DataSource: Send + Sync {
         self.read(config, diagnostics)
     }
 }
+
+/// The object type of `not_needed` entries, shared with the other data sources.
+pub fn skipped_type() -> CtyType {
+    CtyType::of_shape(&SkippedFlow::shape())
+}
+
+/// The attributes and blocks of the configuration, echoed into the result as Terraform requires.
+pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
+    names
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                config.get_attr(name).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// The configurable names of the selection inputs.
+pub const SELECTION_INPUTS: [&str; 6] = [
+    "platform",
+    "tier",
+    "endpoint",
+    "parameters",
+    "pod_network",
+    "user_catalogs",
+];
 
 /// A read's result: the `echoed` configuration and the value of each output field in `output`, typed by the
 /// field's shape. `None`, with an error, when the output does not fit: a bug, as schema and output come from one

@@ -2,16 +2,15 @@
 //! options and its outputs; validation and read translate between Terraform values and the target's neutral
 //! options, errors and serialisable output.
 
-use super::flows::{echo_config, SELECTION_INPUTS};
+use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::{read_result, DataSource};
-use crate::cty::{CtyType, Value};
+use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
+use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::Expansion;
-use crate::schema::{Attribute, AttributePath, Block, Schema};
+use crate::schema::{AttributePath, Block, Schema};
 use crate::targets::target::{
-    Location, OptionValue, Options, Shape, Shaped, Target, TargetError, TargetOption, NOT_NEEDED,
-    WARNINGS,
+    Location, Options, Shaped, Target, TargetError, NOT_NEEDED, WARNINGS,
 };
 
 /// The data source `type_name` of `target`.
@@ -44,18 +43,6 @@ fn endpoint_kind(target: &dyn Target) -> EndpointKind {
     }
 }
 
-/// `block` with an attribute for each option.
-pub(super) fn with_options(block: Block, options: Vec<TargetOption>) -> Block {
-    options.into_iter().fold(block, |block, option| {
-        let ty = CtyType::of_shape(&option.shape);
-        block.attribute(if option.required {
-            Attribute::required(option.name, ty, option.description)
-        } else {
-            Attribute::optional(option.name, ty, option.description)
-        })
-    })
-}
-
 /// The selection inputs plus `target`'s options.
 pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
     let block = selection::with_tier_selection_inputs(block, endpoint_kind(target));
@@ -65,56 +52,6 @@ pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
 /// The names of `target`'s options, echoed into results.
 pub(super) fn option_names(target: &dyn Target) -> Vec<&'static str> {
     target.options().iter().map(|option| option.name).collect()
-}
-
-/// An option's value in the target's terms; `None` when null or unknown. Elements not known yet are
-/// [`OptionValue::Unknown`], so that validation judges the known ones at their place.
-fn option_value(shape: &Shape, value: &Value) -> Option<OptionValue> {
-    if value.is_null() || value.is_unknown() {
-        return None;
-    }
-    let element = |shape: &Shape, item: &Value| {
-        if item.is_unknown() {
-            Some(OptionValue::Unknown)
-        } else {
-            option_value(shape, item)
-        }
-    };
-    Some(match shape {
-        Shape::Text => OptionValue::Text(value.as_str()?.to_string()),
-        Shape::Number => OptionValue::Number(value.as_number()?.to_string()),
-        Shape::Bool => OptionValue::Bool(value.as_bool()?),
-        Shape::List(shape) => OptionValue::List(
-            value
-                .as_elements()?
-                .iter()
-                .filter_map(|item| element(shape, item))
-                .collect(),
-        ),
-        Shape::Map(shape) => OptionValue::Map(
-            value
-                .as_map()?
-                .iter()
-                .filter_map(|(key, item)| Some((key.clone(), element(shape, item)?)))
-                .collect(),
-        ),
-        Shape::Object(_) => return None,
-    })
-}
-
-/// The values a configuration gives `options` (those known so far).
-pub(super) fn given_options(config: &Value, options: &[TargetOption]) -> Options {
-    let values = options
-        .iter()
-        .filter_map(|TargetOption { name, shape, .. }| {
-            let value = option_value(shape, config.get_attr(name)?)?;
-            Some((name.to_string(), value))
-        })
-        .collect();
-    Options {
-        values,
-        platform_order: Vec::new(),
-    }
 }
 
 /// The options a configuration gives `target` (those known so far) and the selected platforms' order.
