@@ -1,4 +1,5 @@
-//! Reading arguments out of a decoded configuration object.
+//! Reading arguments out of a decoded configuration object: plain values, and options declared as
+//! [`TargetOption`]s (the targets', the audit's, the network policies'), whose attributes [`with_options`] adds.
 //!
 //! During validation any argument may still be unknown; these helpers return `None` for unknown (and null)
 //! values so that callers only check what is already decided.
