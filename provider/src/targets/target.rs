@@ -321,3 +321,14 @@ pub fn null_if_empty(items: &[String]) -> Option<&[String]> {
         Some(items)
     }
 }
+
+/// Rules keyed as the outputs give them: each rule of `rules` shaped by `output`, under its key.
+pub fn keyed<'a, R, O>(
+    rules: &'a BTreeMap<String, R>,
+    output: impl Fn(&'a R) -> O,
+) -> BTreeMap<&'a str, O> {
+    rules
+        .iter()
+        .map(|(key, rule)| (key.as_str(), output(rule)))
+        .collect()
+}

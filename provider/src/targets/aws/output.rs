@@ -4,8 +4,8 @@
 use super::{security_group_rules, AwsOptions, AwsPeer, AwsRule, AwsRuleSet, QuotaError};
 use crate::engine::Expansion;
 use crate::targets::target::{
-    outcome_fields, output_struct, tier_roles, Options, OutputField, OutputFields, Rows, Shape,
-    Shaped, Tabular, Target, TargetError, TargetOption,
+    keyed, outcome_fields, output_struct, tier_roles, Options, OutputField, OutputFields, Rows,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -186,27 +186,25 @@ impl Serialize for AwsOutput {
                 extra_ports: w.extra_ports.clone(),
             })
             .collect();
-        let ingress = self.set.ingress.iter().map(|(key, rule)| {
+        let ingress = keyed(&self.set.ingress, |rule| {
             let (tier, source_tier, rule) = rule_output(rule);
-            let output = IngressOutput {
+            IngressOutput {
                 tier,
                 source_tier,
                 rule,
-            };
-            (key.as_str(), output)
+            }
         });
-        let egress = self.set.egress.iter().map(|(key, rule)| {
+        let egress = keyed(&self.set.egress, |rule| {
             let (tier, destination_tier, rule) = rule_output(rule);
-            let output = EgressOutput {
+            EgressOutput {
                 tier,
                 destination_tier,
                 rule,
-            };
-            (key.as_str(), output)
+            }
         });
         Fields {
-            ingress: ingress.collect(),
-            egress: egress.collect(),
+            ingress,
+            egress,
             tiers: &self.tiers,
             widened,
         }

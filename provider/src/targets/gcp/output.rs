@@ -8,8 +8,8 @@ use crate::targets::common::{
     UNSUPPORTED_FLOWS,
 };
 use crate::targets::target::{
-    null_if_empty, outcome_fields, output_struct, tier_roles, Options, OutputField, OutputFields,
-    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    keyed, null_if_empty, outcome_fields, output_struct, tier_roles, Options, OutputField,
+    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -160,12 +160,7 @@ struct GcpOutput {
 impl Serialize for GcpOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Fields {
-            rules: self
-                .set
-                .rules
-                .iter()
-                .map(|(key, rule)| (key.as_str(), rule_output(rule)))
-                .collect(),
+            rules: keyed(&self.set.rules, rule_output),
             tiers: &self.tiers,
             widened: WidenedField {
                 widened: &self.set.widened,

@@ -8,7 +8,7 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    outcome_fields, output_struct, tier_roles, Location, OptionValue, Options, OutputField,
+    keyed, outcome_fields, output_struct, tier_roles, Location, OptionValue, Options, OutputField,
     OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
@@ -115,13 +115,6 @@ fn rule_output(rule: &OpenStackRule) -> RuleOutput<'_> {
     }
 }
 
-fn rules_output(rules: &BTreeMap<String, OpenStackRule>) -> BTreeMap<&str, RuleOutput<'_>> {
-    rules
-        .iter()
-        .map(|(key, rule)| (key.as_str(), rule_output(rule)))
-        .collect()
-}
-
 output_struct! {
     /// A tier's rule counts.
     struct TierOutput {
@@ -159,8 +152,8 @@ struct OpenStackOutput {
 impl Serialize for OpenStackOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Fields {
-            ingress: rules_output(&self.set.ingress),
-            egress: rules_output(&self.set.egress),
+            ingress: keyed(&self.set.ingress, rule_output),
+            egress: keyed(&self.set.egress, rule_output),
             tiers: &self.tiers,
             widened: &self.set.widened,
         }
