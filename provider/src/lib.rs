@@ -11,6 +11,7 @@ pub mod diagnostics;
 pub mod engine;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod output_shape;
 pub mod plugin;
 pub mod provider_config;
 pub(crate) mod review;

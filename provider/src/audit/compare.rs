@@ -13,9 +13,9 @@
 //!
 //! Descriptions are not compared: they are labels, and EC2 implementations differ in returning them.
 
+use crate::output_shape::output_struct;
 use crate::targets::aws::{AwsPeer, AwsRule, AwsRuleSet, Direction};
 use ipnet::IpNet;
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -69,72 +69,89 @@ impl Default for AuditOptions {
     }
 }
 
-/// One finding: a required rule (missing or covered) or a group rule (excess or over-broad).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// The key of the required rule in `portmatrix_aws_security_group_rules`; `None` for group rules.
-    pub key: Option<String>,
-    /// `ingress` or `egress`.
-    pub direction: String,
-    /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` or a protocol number.
-    pub ip_protocol: String,
-    /// First port or ICMP type; `None` where the protocol has no ports.
-    pub from_port: Option<i64>,
-    /// Last port or ICMP code; `None` where the protocol has no ports.
-    pub to_port: Option<i64>,
-    /// A tier name (required rules), a CIDR, prefix list or foreign group ID.
-    pub peer: String,
-    /// The group rule's ID; `None` for required rules.
-    pub rule_id: Option<String>,
-    /// For covered rules: the group rules that allow the traffic.
-    pub covered_by: Vec<String>,
-    /// The finding in words.
-    pub detail: String,
+output_struct! {
+    /// One finding: a required rule (missing or covered) or a group rule (excess or over-broad).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Finding {
+        /// The key of the required rule in `portmatrix_aws_security_group_rules`; `None` for group rules.
+        pub key: Option<String>,
+        /// `ingress` or `egress`.
+        pub direction: String,
+        /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` or a protocol number.
+        pub ip_protocol: String,
+        /// First port or ICMP type; `None` where the protocol has no ports.
+        pub from_port: Option<i64>,
+        /// Last port or ICMP code; `None` where the protocol has no ports.
+        pub to_port: Option<i64>,
+        /// A tier name (required rules), a CIDR, prefix list or foreign group ID.
+        pub peer: String,
+        /// The group rule's ID; `None` for required rules.
+        pub rule_id: Option<String>,
+        /// For covered rules: the group rules that allow the traffic.
+        pub covered_by: Vec<String>,
+        /// The finding in words.
+        pub detail: String,
+    }
 }
 
-/// The findings of one tier.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct TierReport {
-    /// The tier's security group.
-    pub security_group_id: String,
-    /// Required rules no group rule allows.
-    pub missing: Vec<Finding>,
-    /// Required rules allowed only by wider group rules.
-    pub covered: Vec<Finding>,
-    /// Group rules the selection does not ask for.
-    pub excess: Vec<Finding>,
-    /// Group rules that open tier-to-tier traffic to the world or to all protocols.
-    pub over_broad: Vec<Finding>,
+output_struct! {
+    /// The findings of one tier.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct TierReport {
+        /// The tier's security group.
+        pub security_group_id: String,
+        /// Required rules no group rule allows.
+        pub missing: Vec<Finding>,
+        /// Required rules allowed only by wider group rules.
+        pub covered: Vec<Finding>,
+        /// Group rules the selection does not ask for.
+        pub excess: Vec<Finding>,
+        /// Group rules that open tier-to-tier traffic to the world or to all protocols.
+        pub over_broad: Vec<Finding>,
+    }
 }
 
-/// Counts over all audited tiers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// Required rules compared.
-    pub required: usize,
-    /// Group rules compared.
-    pub observed: usize,
-    /// Missing required rules.
-    pub missing: usize,
-    /// Covered required rules.
-    pub covered: usize,
-    /// Excess group rules.
-    pub excess: usize,
-    /// Over-broad group rules.
-    pub over_broad: usize,
+output_struct! {
+    /// Counts over all audited tiers.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct Summary {
+        /// Required rules compared.
+        pub required: usize,
+        /// Group rules compared.
+        pub observed: usize,
+        /// Missing required rules.
+        pub missing: usize,
+        /// Covered required rules.
+        pub covered: usize,
+        /// Excess group rules.
+        pub excess: usize,
+        /// Over-broad group rules.
+        pub over_broad: usize,
+    }
 }
 
-/// The outcome of an audit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct AuditReport {
-    /// Findings per audited tier.
-    pub tiers: BTreeMap<String, TierReport>,
-    /// Counts.
-    pub summary: Summary,
-    /// No missing and no over-broad rule (and no excess rule with `fail_on_excess`).
-    pub compliant: bool,
-    /// What was not audited, and why.
-    pub warnings: Vec<String>,
+output_struct! {
+    /// The outcome of an audit; the fields are the outputs of `portmatrix_aws_security_group_audit`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct AuditReport {
+        /// Findings per audited tier, with its `security_group_id`. `missing`: required rules that no rule of the
+        /// group allows (`key` is the rules data source's key). `covered`: required rules allowed only by wider
+        /// rules, whose IDs are in `covered_by`. `excess`: rules of the group the selection does not require
+        /// (`rule_id` is the `sgr-…` ID). `over_broad`: rules that open traffic the selection needs only between
+        /// tiers to `0.0.0.0/0` or `::/0`, or to all protocols. Each finding has `direction`, `ip_protocol`,
+        /// `from_port`, `to_port` (as in the rules data source; null where the protocol has no ports), `peer`,
+        /// and `detail` in words. Descriptions are not compared.
+        pub tiers: BTreeMap<String, TierReport>,
+        /// Counts over all audited tiers: `required` and `observed` rules compared, and the number of
+        /// `missing`, `covered`, `excess` and `over_broad` findings.
+        pub summary: Summary,
+        /// `true` when no rule is missing and none is over-broad (and, with `fail_on_excess`, none is excess).
+        /// Use it in a `precondition` or `check` block.
+        pub compliant: bool,
+        /// What was not audited and why: flows skipped for a missing input, tiers without a group, outbound
+        /// rules when `audit_egress` is false.
+        pub warnings: Vec<String>,
+    }
 }
 
 /// A `security_groups` map the audit cannot work with.

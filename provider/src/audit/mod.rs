@@ -7,6 +7,7 @@
 pub mod compare;
 #[cfg(feature = "aws-audit")]
 mod ec2;
+pub mod inputs;
 
 pub use compare::{check_groups, AuditOptions, AuditReport, Finding, GroupsError, ObservedRule};
 

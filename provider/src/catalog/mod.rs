@@ -5,6 +5,7 @@
 
 mod builtin;
 mod error;
+mod listing;
 mod model;
 mod parse;
 mod raw;
@@ -21,6 +22,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use error::{CatalogError, SelectionError};
+pub use listing::{listing, Listing};
 pub(crate) use model::port_items;
 pub use model::{
     flow_lines, Disagreement, Endpoint, Flow, Loopback, Network, OptionSpec, Parameter,

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use super::{AttributePath, PathStep};
 use super::{CodecError, CtyType, Number, Value};
-use crate::cty::{AttributePath, PathStep};
+use crate::output_shape::OutputField;
 
 /// Nesting limit of the JSON reader, to bound recursion on hostile input.
 const MAX_DEPTH: usize = 256;
@@ -35,6 +36,54 @@ pub(crate) fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecErro
 pub(crate) fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
     let mut path = AttributePath::root();
     decode_value(ty, from_serde_json(value), &mut path)
+}
+
+/// A `serde_json` value as a value of its own exact type (objects and tuples, as Terraform's `jsondecode`
+/// gives), for outputs of dynamic type.
+pub fn typed_from_serde(value: &serde_json::Value) -> (CtyType, Value) {
+    match value {
+        serde_json::Value::Null => (CtyType::String, Value::Null),
+        serde_json::Value::Bool(b) => (CtyType::Bool, Value::Bool(*b)),
+        serde_json::Value::Number(n) => (
+            CtyType::Number,
+            Number::parse(&n.to_string())
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
+        ),
+        serde_json::Value::String(s) => (CtyType::String, Value::string(s)),
+        serde_json::Value::Array(items) => {
+            let (types, values) = items.iter().map(typed_from_serde).unzip();
+            (CtyType::Tuple(types), Value::Tuple(values))
+        }
+        serde_json::Value::Object(map) => {
+            let mut types = BTreeMap::new();
+            let mut values = BTreeMap::new();
+            for (key, item) in map {
+                let (ty, value) = typed_from_serde(item);
+                types.insert(key.clone(), ty);
+                values.insert(key.clone(), value);
+            }
+            (CtyType::Object(types), Value::Object(values))
+        }
+    }
+}
+
+/// The value of each output field in `output` (a serialised output struct), typed by the field's shape; a field
+/// `output` lacks is null.
+pub fn fields_from_serde(
+    fields: Vec<OutputField>,
+    output: serde_json::Result<serde_json::Value>,
+) -> Result<Vec<(String, Value)>, String> {
+    let json = output.map_err(|e| e.to_string())?;
+    fields
+        .into_iter()
+        .map(|field| {
+            let value = json.get(field.name).unwrap_or(&serde_json::Value::Null);
+            let value = from_serde(&CtyType::of_shape(&field.shape), value)
+                .map_err(|e| format!("{}: {e}", field.name))?;
+            Ok((field.name.to_string(), value))
+        })
+        .collect()
 }
 
 fn from_serde_json(value: &serde_json::Value) -> Json {
@@ -434,6 +483,39 @@ fn to_serde(json: &Json) -> serde_json::Value {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn output_fields_are_typed_by_their_shapes() {
+        use crate::output_shape::Shape;
+        let fields = || {
+            vec![
+                OutputField::new("ports", Shape::list(Shape::Number), ""),
+                OutputField::new("note", Shape::Text, ""),
+            ]
+        };
+        let values = fields_from_serde(fields(), Ok(serde_json::json!({"ports": [22, 6443]})));
+        assert_eq!(
+            values,
+            Ok(vec![
+                (
+                    "ports".to_string(),
+                    Value::List(vec![Value::number(22u64), Value::number(6443u64)])
+                ),
+                ("note".to_string(), Value::Null),
+            ])
+        );
+        let wrong = fields_from_serde(fields(), Ok(serde_json::json!({"note": [1]})));
+        assert!(wrong.is_err_and(|e| e.starts_with("note: ")));
+        let (ty, value) = typed_from_serde(&serde_json::json!({"a": [true, "x"]}));
+        assert_eq!(
+            ty,
+            CtyType::object([("a", CtyType::Tuple(vec![CtyType::Bool, CtyType::String]))])
+        );
+        assert_eq!(
+            value,
+            Value::object([("a", Value::Tuple(vec![true.into(), "x".into()]))])
+        );
+    }
 
     fn port_type() -> CtyType {
         CtyType::object([

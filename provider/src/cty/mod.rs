@@ -12,7 +12,7 @@ mod value;
 
 use std::fmt;
 
-pub(crate) use json::{decode_json, from_serde};
+pub(crate) use json::{decode_json, fields_from_serde, typed_from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use path::{AttributePath, PathStep};
 pub use types::CtyType;

@@ -7,6 +7,7 @@ use std::fmt;
 use serde_json::json;
 
 use super::TypeError;
+use crate::output_shape::Shape;
 
 /// A cty type, as Terraform's type system knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,6 +33,22 @@ pub enum CtyType {
 }
 
 impl CtyType {
+    /// The type of the values of an output shape.
+    pub fn of_shape(shape: &Shape) -> CtyType {
+        match shape {
+            Shape::Text => CtyType::String,
+            Shape::Number => CtyType::Number,
+            Shape::Bool => CtyType::Bool,
+            Shape::List(element) => CtyType::list(CtyType::of_shape(element)),
+            Shape::Map(element) => CtyType::map(CtyType::of_shape(element)),
+            Shape::Object(fields) => CtyType::object(
+                fields
+                    .iter()
+                    .map(|(name, shape)| (*name, CtyType::of_shape(shape))),
+            ),
+        }
+    }
+
     /// `list(element)`.
     pub fn list(element: CtyType) -> CtyType {
         CtyType::List(Box::new(element))

@@ -4,29 +4,24 @@
 //! The only data source that reads the network: the comparison is [`crate::audit::compare`], the reading
 //! [`crate::audit::read_groups`] (built with the `aws-audit` feature), configured by the provider's `aws` block.
 
-use super::flows::{echo_config, SELECTION_INPUTS};
+use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::target_rules::{
     diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
-use super::DataSource;
-use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
+use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
+use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
+use crate::audit::{self, AuditError, AuditReport, AwsSettings};
 use crate::cty::AttributePath;
-use crate::cty::{CtyType, Number, Value};
+use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
-use crate::schema::{Attribute, Block, Schema};
+use crate::schema::{Block, Schema};
 use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
-use std::collections::BTreeMap;
+use crate::targets::target::Options;
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
-
-const SECURITY_GROUPS: &str = "security_groups";
-const AUDIT_EGRESS: &str = "audit_egress";
-const FAIL_ON_EXCESS: &str = "fail_on_excess";
-
-/// The finding lists of a tier, in the order the schema lists them.
-const FINDING_KINDS: [&str; 4] = ["covered", "excess", "missing", "over_broad"];
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
 #[derive(Debug, Default)]
@@ -54,34 +49,40 @@ impl AwsSecurityGroupAuditDataSource {
             Ok(settings) => settings.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        let groups = security_groups(config);
-        let mut report =
-            match audit::audit(&rules, &groups, &settings, &audit_options(config), stop) {
-                Ok(report) => report,
-                Err(AuditError::Groups(errors)) => {
-                    for error in errors {
-                        diagnostics.push(
-                            Diagnostic::error("Unusable security_groups", error.to_string())
-                                .at(AttributePath::root().attr(SECURITY_GROUPS)),
-                        );
-                    }
-                    return None;
+        let own = own_options(config);
+        let groups = inputs::security_groups(&own);
+        let mut report = match audit::audit(
+            &rules,
+            &groups,
+            &settings,
+            &inputs::audit_options(&own),
+            stop,
+        ) {
+            Ok(report) => report,
+            Err(AuditError::Groups(errors)) => {
+                for error in errors {
+                    diagnostics.push(
+                        Diagnostic::error("Unusable security_groups", error.to_string())
+                            .at(AttributePath::root().attr(SECURITY_GROUPS)),
+                    );
                 }
-                Err(AuditError::Read(errors)) => {
-                    for error in errors {
-                        let path = match &error.tier {
-                            Some(tier) => AttributePath::root()
-                                .attr(SECURITY_GROUPS)
-                                .key(tier.clone()),
-                            None => AttributePath::root(),
-                        };
-                        let detail = format!("{} {}", error.message, error.hint);
-                        diagnostics
-                            .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
-                    }
-                    return None;
+                return None;
+            }
+            Err(AuditError::Read(errors)) => {
+                for error in errors {
+                    let path = match &error.tier {
+                        Some(tier) => AttributePath::root()
+                            .attr(SECURITY_GROUPS)
+                            .key(tier.clone()),
+                        None => AttributePath::root(),
+                    };
+                    let detail = format!("{} {}", error.message, error.hint);
+                    diagnostics
+                        .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
                 }
-            };
+                return None;
+            }
+        };
         let mut warnings: Vec<String> = expansion.warnings;
         warnings.extend(rules.warnings);
         warnings.append(&mut report.warnings);
@@ -90,125 +91,9 @@ impl AwsSecurityGroupAuditDataSource {
     }
 }
 
-/// The tier to group map of a configuration.
-fn security_groups(config: &Value) -> BTreeMap<String, String> {
-    config
-        .get_attr(SECURITY_GROUPS)
-        .and_then(Value::as_map)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(tier, id)| id.as_str().map(|id| (tier.clone(), id.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn audit_options(config: &Value) -> AuditOptions {
-    let flag = |name: &str| config.get_attr(name).and_then(Value::as_bool);
-    let defaults = AuditOptions::default();
-    AuditOptions {
-        audit_egress: flag(AUDIT_EGRESS).unwrap_or(defaults.audit_egress),
-        fail_on_excess: flag(FAIL_ON_EXCESS).unwrap_or(defaults.fail_on_excess),
-    }
-}
-
-fn finding_type() -> CtyType {
-    CtyType::object([
-        ("key", CtyType::String),
-        ("direction", CtyType::String),
-        ("ip_protocol", CtyType::String),
-        ("from_port", CtyType::Number),
-        ("to_port", CtyType::Number),
-        ("peer", CtyType::String),
-        ("rule_id", CtyType::String),
-        ("covered_by", CtyType::list(CtyType::String)),
-        ("detail", CtyType::String),
-    ])
-}
-
-fn tier_type() -> CtyType {
-    let mut attributes = vec![("security_group_id", CtyType::String)];
-    attributes.extend(
-        FINDING_KINDS
-            .iter()
-            .map(|kind| (*kind, CtyType::list(finding_type()))),
-    );
-    CtyType::object(attributes)
-}
-
-const SUMMARY_COUNTS: [&str; 6] = [
-    "covered",
-    "excess",
-    "missing",
-    "observed",
-    "over_broad",
-    "required",
-];
-
-fn summary_type() -> CtyType {
-    CtyType::object(SUMMARY_COUNTS.iter().map(|name| (*name, CtyType::Number)))
-}
-
-fn finding_value(finding: &Finding) -> Value {
-    let text = |s: &Option<String>| s.as_ref().map(Value::string).unwrap_or(Value::Null);
-    let number = |n: Option<i64>| {
-        n.map(|n| Value::number(Number::from(n)))
-            .unwrap_or(Value::Null)
-    };
-    Value::object([
-        ("key", text(&finding.key)),
-        ("direction", Value::string(&finding.direction)),
-        ("ip_protocol", Value::string(&finding.ip_protocol)),
-        ("from_port", number(finding.from_port)),
-        ("to_port", number(finding.to_port)),
-        ("peer", Value::string(&finding.peer)),
-        ("rule_id", text(&finding.rule_id)),
-        (
-            "covered_by",
-            Value::List(finding.covered_by.iter().map(Value::string).collect()),
-        ),
-        ("detail", Value::string(&finding.detail)),
-    ])
-}
-
-fn report_attributes(report: &AuditReport) -> Vec<(String, Value)> {
-    let list = |findings: &[Finding]| Value::List(findings.iter().map(finding_value).collect());
-    let tiers = report
-        .tiers
-        .iter()
-        .map(|(tier, findings)| {
-            let value = Value::object([
-                (
-                    "security_group_id",
-                    Value::string(&findings.security_group_id),
-                ),
-                ("covered", list(&findings.covered)),
-                ("excess", list(&findings.excess)),
-                ("missing", list(&findings.missing)),
-                ("over_broad", list(&findings.over_broad)),
-            ]);
-            (tier.clone(), value)
-        })
-        .collect();
-    let count = |n: usize| Value::number(Number::from(n as u64));
-    let summary = &report.summary;
-    let summary = Value::object([
-        ("covered", count(summary.covered)),
-        ("excess", count(summary.excess)),
-        ("missing", count(summary.missing)),
-        ("observed", count(summary.observed)),
-        ("over_broad", count(summary.over_broad)),
-        ("required", count(summary.required)),
-    ]);
-    vec![
-        ("tiers".into(), Value::Map(tiers)),
-        ("summary".into(), summary),
-        ("compliant".into(), Value::Bool(report.compliant)),
-        (
-            "warnings".into(),
-            Value::List(report.warnings.iter().map(Value::string).collect()),
-        ),
-    ]
+/// The audit's own inputs given (those known so far).
+fn own_options(config: &Value) -> Options {
+    given_options(config, &inputs::options())
 }
 
 impl DataSource for AwsSecurityGroupAuditDataSource {
@@ -217,8 +102,6 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     }
 
     fn schema(&self) -> Schema {
-        let finding = "Each finding has `direction`, `ip_protocol`, `from_port`, `to_port` (as in the rules data \
-                       source; null where the protocol has no ports), `peer`, and `detail` in words.";
         let block = Block::new(
             "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
              same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
@@ -227,59 +110,11 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
              says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
              time when the group IDs are known (else at apply).",
         );
-        let block = with_target_inputs(block, &AwsTarget)
-            .attribute(Attribute::required(
-                SECURITY_GROUPS,
-                CtyType::map(CtyType::String),
-                "The security group ID (`sg-…`) of each tier to audit, keyed by tier name, e.g. `{ master = \
-                 aws_security_group.master.id, worker = aws_security_group.worker.id }`. Tiers left out are not \
-                 audited, but every tier that audited rules reference must be given, so that rules referencing its \
-                 group are recognised.",
-            ))
-            .attribute(Attribute::optional(
-                AUDIT_EGRESS,
-                CtyType::Bool,
-                "Compare outbound rules too (default `true`). Set `false` when your groups keep AWS's default \
-                 allow-all egress rule and you apply only the `ingress` rules.",
-            ))
-            .attribute(Attribute::optional(
-                FAIL_ON_EXCESS,
-                CtyType::Bool,
-                "`true` makes excess rules count against `compliant` as well. Default `false`: groups often carry \
-                 rules for other purposes (SSH from a bastion, application ports), which the audit lists without \
-                 failing.",
-            ))
-            .attribute(Attribute::computed(
-                "tiers",
-                CtyType::map(tier_type()),
-                format!(
-                    "Findings per audited tier, with its `security_group_id`. `missing`: required rules that no \
-                     rule of the group allows (`key` is the rules data source's key). `covered`: required rules \
-                     allowed only by wider rules, whose IDs are in `covered_by`. `excess`: rules of the group the \
-                     selection does not require (`rule_id` is the `sgr-…` ID). `over_broad`: rules that open traffic \
-                     the selection needs only between tiers to `0.0.0.0/0` or `::/0`, or to all protocols. \
-                     {finding} Descriptions are not compared."
-                ),
-            ))
-            .attribute(Attribute::computed(
-                "summary",
-                summary_type(),
-                "Counts over all audited tiers: `required` and `observed` rules compared, and the number of \
-                 `missing`, `covered`, `excess` and `over_broad` findings.",
-            ))
-            .attribute(Attribute::computed(
-                "compliant",
-                CtyType::Bool,
-                "`true` when no rule is missing and none is over-broad (and, with `fail_on_excess`, none is \
-                 excess). Use it in a `precondition` or `check` block.",
-            ))
-            .attribute(Attribute::computed(
-                "warnings",
-                CtyType::list(CtyType::String),
-                "What was not audited and why: flows skipped for a missing input, tiers without a group, \
-                 outbound rules when `audit_egress` is false.",
-            ));
-        Schema { version: 0, block }
+        let block = with_options(with_target_inputs(block, &AwsTarget), inputs::options());
+        Schema {
+            version: 0,
+            block: block.outputs(AuditReport::fields()),
+        }
     }
 
     fn configure(&self, settings: &ProviderSettings) {
@@ -301,24 +136,8 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         }
         // The read calls EC2, so validation stops at what the configuration shows.
         validate_target_inputs(config, &AwsTarget, diagnostics);
-        let Some(groups) = config.get_attr(SECURITY_GROUPS).and_then(Value::as_map) else {
-            return;
-        };
-        for (tier, id) in groups {
-            let Some(id) = id.as_str() else { continue };
-            let valid = id.strip_prefix("sg-").is_some_and(|rest| {
-                !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric())
-            });
-            if !valid {
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Invalid security group ID",
-                        format!("{id:?} is not a security group ID: give the group's `sg-…` ID (its `id` attribute), not its name."),
-                    )
-                    .at(AttributePath::root().attr(SECURITY_GROUPS).key(tier.clone())),
-                );
-            }
-        }
+        let errors = inputs::check(&own_options(config));
+        diagnostics.extend(errors.into_iter().map(diagnostic));
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
@@ -338,15 +157,21 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],
         ));
-        attributes.extend(report_attributes(&report));
-        Some(Value::Object(attributes.into_iter().collect()))
+        read_result(
+            self.type_name(),
+            attributes,
+            AuditReport::fields(),
+            serde_json::to_value(&report),
+            diagnostics,
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::compare::{Summary, TierReport};
+    use crate::audit::compare::{Finding, Summary, TierReport};
+    use crate::cty::fields_from_serde;
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let block = AwsSecurityGroupAuditDataSource::default().schema().block;
@@ -403,7 +228,10 @@ mod tests {
         let source = AwsSecurityGroupAuditDataSource::default();
         let block = source.schema().block;
         let mut attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
-        attributes.extend(report_attributes(&report));
+        attributes.extend(
+            fields_from_serde(AuditReport::fields(), serde_json::to_value(&report))
+                .expect("encodes"),
+        );
         let value = block.complete(Value::Object(attributes.into_iter().collect()));
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
         assert_eq!(value.get_attr("compliant"), Some(&Value::Bool(false)));

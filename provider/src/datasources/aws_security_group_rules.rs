@@ -16,6 +16,8 @@ pub(crate) const AWS_SECURITY_GROUP_RULES: TargetDataSource = TargetDataSource::
 
 #[cfg(test)]
 mod tests {
+    use super::super::selection;
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
     use crate::datasources::DataSource;
@@ -24,14 +26,7 @@ mod tests {
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let block = AWS_SECURITY_GROUP_RULES.schema().block;
-        let platform = Value::object([
-            ("name", Value::string("kublr")),
-            ("version", Value::Null),
-            ("options", Value::Null),
-        ]);
-        let mut attributes = vec![("platform".to_string(), Value::List(vec![platform]))];
-        attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        block.complete(Value::Object(attributes.into_iter().collect()))
+        selection::test_config(&block, &[("kublr", &[])], extra)
     }
 
     #[test]
@@ -90,14 +85,7 @@ mod tests {
 
     #[test]
     fn result_conforms_to_the_schema_and_keys_are_readable() {
-        let mut diagnostics = Diagnostics::default();
-        let value = AWS_SECURITY_GROUP_RULES
-            .read(&config(&[]), &mut diagnostics)
-            .expect("rules");
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = AWS_SECURITY_GROUP_RULES.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let value = read_conforming(&AWS_SECURITY_GROUP_RULES, &config(&[]));
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
         let kubelet = &ingress["worker:tcp:10250:master"];
         assert_eq!(
@@ -112,12 +100,8 @@ mod tests {
 
     #[test]
     fn a_tight_quota_is_an_error_on_rules_per_group() {
-        let mut diagnostics = Diagnostics::default();
         let small = config(&[(RULES_PER_GROUP, Value::number(Number::from(2u64)))]);
-        assert!(AWS_SECURITY_GROUP_RULES
-            .read(&small, &mut diagnostics)
-            .is_none());
-        let text = format!("{diagnostics:?}");
+        let text = read_errors(&AWS_SECURITY_GROUP_RULES, &small);
         assert!(
             text.contains("Security group rule quota exceeded"),
             "{text}"
@@ -140,11 +124,7 @@ mod tests {
 
     #[test]
     fn an_impossible_quota_is_refused_during_validation() {
-        let mut diagnostics = Diagnostics::default();
-        AWS_SECURITY_GROUP_RULES.validate(
-            &config(&[(RULES_PER_GROUP, Value::number(Number::from(0u64)))]),
-            &mut diagnostics,
-        );
-        assert!(format!("{diagnostics:?}").contains("Invalid rules_per_group"));
+        let zero = config(&[(RULES_PER_GROUP, Value::number(Number::from(0u64)))]);
+        assert!(validation(&AWS_SECURITY_GROUP_RULES, &zero).contains("Invalid rules_per_group"));
     }
 }

@@ -18,10 +18,10 @@ pub(crate) const AZURE_NSG_RULES: TargetDataSource = TargetDataSource::new(
 #[cfg(test)]
 mod tests {
     use super::super::selection;
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
     use crate::datasources::DataSource;
-    use crate::diagnostics::Diagnostics;
 
     fn config(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
         selection::test_config(&AZURE_NSG_RULES.schema().block, platforms, extra)
@@ -29,14 +29,7 @@ mod tests {
 
     #[test]
     fn result_conforms_to_the_schema_and_every_port_reads_star() {
-        let mut diagnostics = Diagnostics::default();
-        let value = AZURE_NSG_RULES
-            .read(&config(&[("deckhouse", &[])], &[]), &mut diagnostics)
-            .expect("rules");
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = AZURE_NSG_RULES.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let value = read_conforming(&AZURE_NSG_RULES, &config(&[("deckhouse", &[])], &[]));
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let icmp = &rules["pm-in-worker-to-master-icmp"];
         assert_eq!(
@@ -58,24 +51,21 @@ mod tests {
 
     #[test]
     fn ip_in_ip_is_an_error_on_unsupported_flows_and_bad_priorities_are_refused_early() {
-        let mut diagnostics = Diagnostics::default();
         let calico = config(&[("kublr", &[("cni", "calico")])], &[]);
-        assert!(AZURE_NSG_RULES.read(&calico, &mut diagnostics).is_none());
-        let text = format!("{diagnostics:?}");
+        let text = read_errors(&AZURE_NSG_RULES, &calico);
         assert!(
             text.contains("Flows Azure network security rules cannot express")
                 && text.contains("Calico IP-in-IP"),
             "{text}"
         );
 
-        let mut diagnostics = Diagnostics::default();
-        AZURE_NSG_RULES.validate(
+        assert!(validation(
+            &AZURE_NSG_RULES,
             &config(
                 &[("kublr", &[])],
                 &[("first_priority", Value::number(Number::from(50u64)))],
-            ),
-            &mut diagnostics,
-        );
-        assert!(format!("{diagnostics:?}").contains("Invalid first_priority"));
+            )
+        )
+        .contains("Invalid first_priority"));
     }
 }

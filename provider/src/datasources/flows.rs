@@ -1,202 +1,16 @@
-//! `portmatrix_flows`: the normalized tier-to-tier flows of a selection, for people and for custom targets.
+//! `portmatrix_flows`: the normalized tier-to-tier flows of a selection ([`crate::engine::flow_listing`]), for
+//! people and for custom targets.
 
 use super::selection::{self, EndpointKind};
-use super::DataSource;
-use crate::cty::{CtyType, Number, Value};
+use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
+use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
-use crate::engine::{Expansion, Reason, Rule, RulePorts, SkippedFlow};
-use crate::schema::{Attribute, Block, Schema};
+use crate::engine::{flow_listing, FlowListing};
+use crate::output_shape::OutputFields;
+use crate::schema::{Block, Schema};
 
 /// The `portmatrix_flows` data source.
 pub(crate) struct FlowsDataSource;
-
-fn strings(items: &[String]) -> Value {
-    Value::List(items.iter().map(Value::string).collect())
-}
-
-fn reason_type() -> CtyType {
-    CtyType::object([
-        ("platform", CtyType::String),
-        ("versions", CtyType::String),
-        ("from_role", CtyType::String),
-        ("to_role", CtyType::String),
-        ("purpose", CtyType::String),
-        ("document", CtyType::String),
-        ("url", CtyType::String),
-        ("rows", CtyType::list(CtyType::String)),
-    ])
-}
-
-/// The object type of `reasons` entries, shared with the target data sources.
-pub(crate) fn reason_value(reason: &Reason) -> Value {
-    Value::object([
-        ("platform", Value::string(&reason.platform)),
-        ("versions", Value::string(&reason.versions)),
-        ("from_role", Value::string(&reason.from_role)),
-        ("to_role", Value::string(&reason.to_role)),
-        ("purpose", Value::string(&reason.purpose)),
-        ("document", Value::string(&reason.document)),
-        ("url", Value::string(&reason.url)),
-        ("rows", strings(&reason.rows)),
-    ])
-}
-
-fn flow_type() -> CtyType {
-    CtyType::object([
-        ("key", CtyType::String),
-        ("source", CtyType::String),
-        ("source_kind", CtyType::String),
-        ("destination", CtyType::String),
-        ("destination_kind", CtyType::String),
-        ("protocol", CtyType::String),
-        ("from_port", CtyType::Number),
-        ("to_port", CtyType::Number),
-        ("icmp_type", CtyType::Number),
-        ("ports", CtyType::String),
-        ("platforms", CtyType::list(CtyType::String)),
-        ("purposes", CtyType::list(CtyType::String)),
-        ("reasons", CtyType::list(reason_type())),
-    ])
-}
-
-/// The object type of `not_needed` entries, shared with the target data sources.
-pub(crate) fn skipped_type() -> CtyType {
-    super::target_rules::cty_type(&crate::targets::target::skipped_shape())
-}
-
-/// A `not_needed` entry.
-pub(crate) fn skipped_value(flow: &SkippedFlow) -> Value {
-    Value::object([
-        ("platform", Value::string(&flow.platform)),
-        ("from_role", Value::string(&flow.from_role)),
-        ("to_role", Value::string(&flow.to_role)),
-        ("protocol", Value::string(&flow.protocol)),
-        ("ports", Value::string(&flow.ports)),
-        ("purpose", Value::string(&flow.purpose)),
-        ("reason", Value::string(&flow.reason)),
-    ])
-}
-
-/// The object type of `tiers` entries of `portmatrix_flows`.
-fn tier_type() -> CtyType {
-    CtyType::object([
-        ("name", CtyType::String),
-        ("roles", CtyType::list(CtyType::String)),
-    ])
-}
-
-fn flow_value(rule: &Rule) -> Value {
-    let number = |n: Option<i64>| {
-        n.map(|n| Value::number(Number::from(n)))
-            .unwrap_or(Value::Null)
-    };
-    let (from_port, to_port, icmp_type) = match rule.ports {
-        RulePorts::Range(range) => (Some(i64::from(range.from)), Some(i64::from(range.to)), None),
-        RulePorts::IcmpType(t) => (None, None, t.map(i64::from)),
-        RulePorts::All => (None, None, None),
-    };
-    Value::object([
-        ("key", Value::string(rule.key())),
-        ("source", Value::string(rule.source.name())),
-        ("source_kind", Value::string(rule.source.kind())),
-        ("destination", Value::string(rule.destination.name())),
-        ("destination_kind", Value::string(rule.destination.kind())),
-        ("protocol", Value::string(rule.protocol.to_string())),
-        ("from_port", number(from_port)),
-        ("to_port", number(to_port)),
-        ("icmp_type", number(icmp_type)),
-        ("ports", Value::string(rule.ports.to_string())),
-        ("platforms", strings(&rule.platforms())),
-        ("purposes", strings(&rule.purposes())),
-        (
-            "reasons",
-            Value::List(rule.reasons.iter().map(reason_value).collect()),
-        ),
-    ])
-}
-
-/// The attributes and blocks of the configuration, echoed into the result as Terraform requires.
-pub(crate) fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
-    names
-        .iter()
-        .map(|name| {
-            (
-                name.to_string(),
-                config.get_attr(name).cloned().unwrap_or(Value::Null),
-            )
-        })
-        .collect()
-}
-
-/// Appends `not_needed` and `warnings` (the engine's, then the target's) to a target's result.
-pub(crate) fn push_outcome(
-    attributes: &mut Vec<(String, Value)>,
-    expansion: &Expansion,
-    target_warnings: &[String],
-) {
-    attributes.push((
-        "not_needed".into(),
-        Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-    ));
-    let warnings: Vec<String> = expansion
-        .warnings
-        .iter()
-        .chain(target_warnings)
-        .cloned()
-        .collect();
-    attributes.push(("warnings".into(), strings(&warnings)));
-}
-
-/// The configurable names of the selection inputs.
-pub(crate) const SELECTION_INPUTS: [&str; 6] = [
-    "platform",
-    "tier",
-    "endpoint",
-    "parameters",
-    "pod_network",
-    "user_catalogs",
-];
-
-/// The engine's warnings, then one per endpoint block whose flows have no addresses to use: the rule data
-/// sources warn for the rules they cannot write, and the flows a user feeds to a firewall of their own have the
-/// same gap.
-fn flow_warnings(expansion: &Expansion) -> Vec<String> {
-    let mut warnings = expansion.warnings.clone();
-    for (name, keys) in expansion.endpoints_without_addresses() {
-        warnings.push(format!(
-            "endpoint {name:?} has no addresses: its flows {} have no addresses on that side; give the endpoint \
-             block cidr_ipv4 or cidr_ipv6, or the tier it runs on",
-            keys.join(", ")
-        ));
-    }
-    warnings
-}
-
-fn result(config: &Value, expansion: &Expansion) -> Value {
-    let mut attributes = echo_config(config, &SELECTION_INPUTS);
-    attributes.push((
-        "flows".into(),
-        Value::List(expansion.rules.iter().map(flow_value).collect()),
-    ));
-    attributes.push((
-        "not_needed".into(),
-        Value::List(expansion.not_needed.iter().map(skipped_value).collect()),
-    ));
-    attributes.push(("warnings".into(), strings(&flow_warnings(expansion))));
-    attributes.push((
-        "tiers".into(),
-        Value::List(
-            expansion
-                .tiers
-                .iter()
-                .map(|(name, roles)| {
-                    Value::object([("name", Value::string(name)), ("roles", strings(roles))])
-                })
-                .collect(),
-        ),
-    ));
-    Value::Object(attributes.into_iter().collect())
-}
 
 impl DataSource for FlowsDataSource {
     fn type_name(&self) -> &'static str {
@@ -209,34 +23,11 @@ impl DataSource for FlowsDataSource {
              with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
              review a cluster's network needs or to feed a firewall the provider has no target for.",
         );
-        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs)
-            .attribute(Attribute::computed(
-                "flows",
-                CtyType::list(flow_type()),
-                "The flows, sorted by destination, source (tiers before endpoints), protocol and ports. `key` is \
-                 `source->destination:protocol:ports`. `protocol` is `tcp`, `udp`, `sctp`, `icmp`, `icmpv6` or an IP \
-                 protocol number (`4` IP-in-IP, `50` ESP). `from_port`/`to_port` are set for port protocols, \
-                 `icmp_type` for ICMP (null: every type). `reasons` lists each catalog flow behind it: platform, \
-                 release `versions`, roles, `purpose`, source `document`, `url` and verbatim `rows`.",
-            ))
-            .attribute(Attribute::computed(
-                "not_needed",
-                CtyType::list(skipped_type()),
-                "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
-                 overlay network).",
-            ))
-            .attribute(Attribute::computed(
-                "warnings",
-                CtyType::list(CtyType::String),
-                "Flows skipped because an input is missing (an endpoint's addresses, a port parameter, a role on no \
-                 tier), one line per missing input naming the flows and the fix.",
-            ))
-            .attribute(Attribute::computed(
-                "tiers",
-                CtyType::list(tier_type()),
-                "Each tier, in your order, with the roles placed on it (`platform/role`).",
-            ));
-        Schema { version: 0, block }
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
+        Schema {
+            version: 0,
+            block: block.outputs(FlowListing::fields()),
+        }
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -248,14 +39,24 @@ impl DataSource for FlowsDataSource {
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
         let expansion = selection::expand(config, EndpointKind::Cidrs, diagnostics)?;
-        Some(result(config, &expansion))
+        let listing = flow_listing(&expansion);
+        let attributes = echo_config(config, &SELECTION_INPUTS);
+        read_result(
+            self.type_name(),
+            attributes,
+            FlowListing::fields(),
+            serde_json::to_value(&listing),
+            diagnostics,
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::AttributePath;
+    use crate::cty::Number;
 
     fn config(platforms: &[(&str, Option<&str>)], pod_network: Option<&str>) -> Value {
         let block = FlowsDataSource.schema().block;
@@ -305,19 +106,15 @@ mod tests {
 
     #[test]
     fn bad_selection_points_at_the_block_attribute() {
-        let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(
+        let text = validation(
+            &FlowsDataSource,
             &config(&[("longhorn", Some("0.9"))], Some("tunnel")),
-            &mut diagnostics,
         );
-        let text = format!("{diagnostics:?}");
         assert!(text.contains("Invalid pod_network"), "{text}");
-        let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(
+        let text = validation(
+            &FlowsDataSource,
             &config(&[("longhorn", Some("0.9"))], None),
-            &mut diagnostics,
         );
-        let text = format!("{diagnostics:?}");
         assert!(text.contains("Unsupported version"), "{text}");
         assert!(text.contains("platform"), "{text}");
     }

@@ -18,10 +18,10 @@ pub(crate) const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
 #[cfg(test)]
 mod tests {
     use super::super::selection;
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
     use crate::datasources::DataSource;
-    use crate::diagnostics::Diagnostics;
 
     fn config(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
         selection::test_config(&GCP_FIREWALL_RULES.schema().block, platforms, extra)
@@ -29,17 +29,10 @@ mod tests {
 
     #[test]
     fn result_conforms_to_the_schema_and_names_are_keys() {
-        let mut diagnostics = Diagnostics::default();
-        let value = GCP_FIREWALL_RULES
-            .read(
-                &config(&[("kublr", &[("cni", "calico")])], &[]),
-                &mut diagnostics,
-            )
-            .expect("rules");
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = GCP_FIREWALL_RULES.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let value = read_conforming(
+            &GCP_FIREWALL_RULES,
+            &config(&[("kublr", &[("cni", "calico")])], &[]),
+        );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let inbound = &rules["pm-in-worker-to-master"];
         assert_eq!(
@@ -63,18 +56,16 @@ mod tests {
 
     #[test]
     fn typed_icmp_is_an_error_on_unsupported_flows_and_bad_options_are_refused_early() {
-        let mut diagnostics = Diagnostics::default();
         let cilium = config(&[("cilium", &[])], &[]);
-        assert!(GCP_FIREWALL_RULES.read(&cilium, &mut diagnostics).is_none());
-        let text = format!("{diagnostics:?}");
+        let text = read_errors(&GCP_FIREWALL_RULES, &cilium);
         assert!(
             text.contains("Flows GCP firewall rules cannot express"),
             "{text}"
         );
         assert!(text.contains("unsupported_flows"), "{text}");
 
-        let mut diagnostics = Diagnostics::default();
-        GCP_FIREWALL_RULES.validate(
+        let text = validation(
+            &GCP_FIREWALL_RULES,
             &config(
                 &[("kublr", &[])],
                 &[
@@ -82,9 +73,7 @@ mod tests {
                     ("priority", Value::number(Number::from(70000u64))),
                 ],
             ),
-            &mut diagnostics,
         );
-        let text = format!("{diagnostics:?}");
         assert!(
             text.contains("Invalid unsupported_flows") && text.contains("Invalid priority"),
             "{text}"

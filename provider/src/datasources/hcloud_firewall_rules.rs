@@ -15,6 +15,8 @@ pub(crate) const HCLOUD_FIREWALL_RULES: TargetDataSource = TargetDataSource::new
 
 #[cfg(test)]
 mod tests {
+    use super::super::selection;
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::AttributePath;
     use crate::cty::Value;
@@ -39,24 +41,7 @@ mod tests {
 
     fn config(options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
         let block = HCLOUD_FIREWALL_RULES.schema().block;
-        let options = if options.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(
-                options
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), Value::string(*v)))
-                    .collect(),
-            )
-        };
-        let platform = Value::object([
-            ("name", Value::string("kublr")),
-            ("version", Value::Null),
-            ("options", options),
-        ]);
-        let mut attributes = vec![("platform".to_string(), Value::List(vec![platform]))];
-        attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        block.complete(Value::Object(attributes.into_iter().collect()))
+        selection::test_config(&block, &[("kublr", options)], extra)
     }
 
     #[test]
@@ -86,14 +71,10 @@ mod tests {
 
     #[test]
     fn result_conforms_to_the_schema_and_rules_are_per_port() {
-        let mut diagnostics = Diagnostics::default();
-        let value = HCLOUD_FIREWALL_RULES
-            .read(&config(&[], &[(TIER_RANGES, ranges())]), &mut diagnostics)
-            .expect("rules");
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = HCLOUD_FIREWALL_RULES.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let value = read_conforming(
+            &HCLOUD_FIREWALL_RULES,
+            &config(&[], &[(TIER_RANGES, ranges())]),
+        );
         let master = &value.get_attr("firewalls").and_then(Value::as_map).unwrap()["master"];
         let rules = master
             .get_attr("rules")
@@ -162,10 +143,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_argument_that_fixes_them() {
-        let mut diagnostics = Diagnostics::default();
-        let missing = HCLOUD_FIREWALL_RULES.read(&config(&[], &[]), &mut diagnostics);
-        assert!(missing.is_none());
-        let text = format!("{diagnostics:?}");
+        let text = read_errors(&HCLOUD_FIREWALL_RULES, &config(&[], &[]));
         assert!(text.contains("has no address ranges"), "{text}");
         assert!(text.contains("tier_ranges"), "{text}");
 
@@ -179,11 +157,7 @@ mod tests {
         assert!(text.contains("not IP protocol 4"), "{text}");
         assert!(text.contains("unsupported_flows"), "{text}");
 
-        let mut diagnostics = Diagnostics::default();
-        HCLOUD_FIREWALL_RULES.validate(
-            &config(&[], &[(UNSUPPORTED_FLOWS, Value::string("allow"))]),
-            &mut diagnostics,
-        );
-        assert!(format!("{diagnostics:?}").contains("Invalid unsupported_flows"));
+        let invalid = config(&[], &[(UNSUPPORTED_FLOWS, Value::string("allow"))]);
+        assert!(validation(&HCLOUD_FIREWALL_RULES, &invalid).contains("Invalid unsupported_flows"));
     }
 }

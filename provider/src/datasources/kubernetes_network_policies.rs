@@ -7,28 +7,30 @@
 //! parameters, malformed CIDRs) is the engine's, so every data source reports the same errors.
 
 use super::config;
-use super::flows::{echo_config, skipped_type, skipped_value};
+use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::DataSource;
+use super::{echo_config, read_result, skipped_type, DataSource};
 use crate::catalog::Selected;
 use crate::cty::AttributePath;
-use crate::cty::{CtyType, Number, Value};
+use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::targets::kubernetes_network_policies::inputs::{
+    self, InputProblem, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
+};
 use crate::targets::kubernetes_network_policies::{
     self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
     SelectorOperator, SelectorRequirement,
 };
-use std::collections::BTreeMap;
+use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
+use serde_json::json;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
 pub(crate) struct KubernetesNetworkPoliciesDataSource;
 
-const NODE_CIDRS: &str = "node_cidrs";
+const TYPE_NAME: &str = "portmatrix_kubernetes_network_policies";
+
 const POD_SELECTOR: &str = "pod_selector";
-const POLICY_TYPES: &str = "policy_types";
-const NAME_PREFIX: &str = "name_prefix";
 
 /// Every configurable name, echoed into the result.
 const INPUTS: [&str; 8] = [
@@ -63,81 +65,27 @@ fn selection_inputs(block: Block) -> Block {
     block
 }
 
-/// The node CIDRs, validated and normalized, or diagnostics on the bad entries.
-fn node_cidrs(config: &Value, diagnostics: &mut Diagnostics) -> Vec<String> {
-    let mut cidrs = Vec::new();
-    for (index, text) in config::strings(config, NODE_CIDRS).unwrap_or_default() {
-        let path = at(NODE_CIDRS).index(index as i64);
-        match parse_cidr(text, CidrFamily::Any) {
-            Ok(net) => {
-                let normalized = net.to_string();
-                if !cidrs.contains(&normalized) {
-                    cidrs.push(normalized);
-                }
-            }
-            Err(error) => {
-                diagnostics.push(Diagnostic::error(error.summary(), error.fix()).at(path))
-            }
-        }
+/// The problems of the policies' own inputs as diagnostics on the input (and element) they concern.
+fn push_problems(problems: Vec<InputProblem>, diagnostics: &mut Diagnostics) {
+    for problem in problems {
+        let path = match problem.index {
+            Some(index) => at(problem.input).index(index as i64),
+            None => at(problem.input),
+        };
+        diagnostics.push(Diagnostic::error(problem.summary, problem.detail).at(path));
     }
-    cidrs
 }
 
-fn directions(config: &Value, diagnostics: &mut Diagnostics) -> Directions {
-    let Some(types) = config::strings(config, POLICY_TYPES) else {
-        return Directions::default();
-    };
-    let mut directions = Directions {
-        ingress: false,
-        egress: false,
-    };
-    for (index, text) in &types {
-        match *text {
-            "Ingress" => directions.ingress = true,
-            "Egress" => directions.egress = true,
-            other => diagnostics.push(
-                Diagnostic::error(
-                    format!("Unknown policy type {other:?}"),
-                    "Write \"Ingress\" or \"Egress\" (Kubernetes spelling).",
-                )
-                .at(at(POLICY_TYPES).index(*index as i64)),
-            ),
-        }
-    }
-    if types.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(
-                "No policy type",
-                "List \"Ingress\", \"Egress\" or both; leave policy_types unset for both.",
-            )
-            .at(at(POLICY_TYPES)),
-        );
-    }
-    directions
-}
-
-fn name_prefix(config: &Value, diagnostics: &mut Diagnostics) -> String {
-    let Some(prefix) = config::string(config, NAME_PREFIX) else {
-        return target::DEFAULT_NAME_PREFIX.to_string();
-    };
-    let valid = prefix
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && prefix
-            .bytes()
-            .next()
-            .is_none_or(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !valid {
-        diagnostics.push(
-            Diagnostic::error(
-                format!("Invalid name_prefix {prefix:?}"),
-                "Policy names are Kubernetes object names: use lower-case letters, digits, '-' and '.', starting \
-                 with a letter or digit (or an empty prefix).",
-            )
-            .at(at(NAME_PREFIX)),
-        );
-    }
-    prefix.to_string()
+/// The node CIDRs, policy types and name prefix given (those not known yet at their defaults), with
+/// diagnostics on the bad ones.
+fn own_inputs(config: &Value, diagnostics: &mut Diagnostics) -> (Vec<String>, Directions, String) {
+    let mut problems = Vec::new();
+    let given = given_options(config, &inputs::options());
+    let node_cidrs = inputs::node_cidrs(&given, &mut problems);
+    let directions = inputs::directions(&given, &mut problems);
+    let name_prefix = inputs::name_prefix(&given, &mut problems);
+    push_problems(problems, diagnostics);
+    (node_cidrs, directions, name_prefix)
 }
 
 /// The `pod_selector` blocks, or diagnostics on bad operators.
@@ -225,9 +173,7 @@ fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
 
 /// Runs the selection and the target on a wholly known configuration.
 fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
-    let node_cidrs = node_cidrs(config, diagnostics);
-    let directions = directions(config, diagnostics);
-    let name_prefix = name_prefix(config, diagnostics);
+    let (node_cidrs, directions, name_prefix) = own_inputs(config, diagnostics);
     let selectors = selectors(config, diagnostics);
     let catalog = selection::catalog_with_user_documents(config, diagnostics)?;
     let request = match selection::request(config, EndpointKind::Cidrs) {
@@ -282,39 +228,10 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     }
 }
 
-/// A JSON value as a cty value with its exact type (objects and tuples, as `jsondecode` would give).
-fn typed(value: &serde_json::Value) -> (CtyType, Value) {
-    match value {
-        serde_json::Value::Null => (CtyType::String, Value::Null),
-        serde_json::Value::Bool(b) => (CtyType::Bool, Value::Bool(*b)),
-        serde_json::Value::Number(n) => (
-            CtyType::Number,
-            Number::parse(&n.to_string())
-                .map(Value::Number)
-                .unwrap_or(Value::Null),
-        ),
-        serde_json::Value::String(s) => (CtyType::String, Value::string(s)),
-        serde_json::Value::Array(items) => {
-            let (types, values) = items.iter().map(typed).unzip();
-            (CtyType::Tuple(types), Value::Tuple(values))
-        }
-        serde_json::Value::Object(map) => {
-            let mut types = BTreeMap::new();
-            let mut values = BTreeMap::new();
-            for (key, item) in map {
-                let (ty, value) = typed(item);
-                types.insert(key.clone(), ty);
-                values.insert(key.clone(), value);
-            }
-            (CtyType::Object(types), Value::Object(values))
-        }
-    }
-}
-
-fn result(config: &Value, set: &PolicySet) -> Value {
+fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Option<Value> {
     let manifests = set.manifests();
     let policies = serde_json::Value::Object(manifests.clone().into_iter().collect());
-    let (ty, value) = typed(&policies);
+    let (ty, value) = typed_from_serde(&policies);
     let json = manifests
         .iter()
         .map(|(key, manifest)| {
@@ -326,20 +243,14 @@ fn result(config: &Value, set: &PolicySet) -> Value {
     attributes.push(("policies".into(), Value::dynamic(ty, value)));
     attributes.push(("manifests".into(), Value::Map(json)));
     attributes.push(("yaml".into(), Value::string(set.yaml())));
-    attributes.push((
-        "not_needed".into(),
-        Value::List(set.not_needed.iter().map(skipped_value).collect()),
-    ));
-    attributes.push((
-        "warnings".into(),
-        Value::List(set.warnings.iter().map(Value::string).collect()),
-    ));
-    Value::Object(attributes.into_iter().collect())
+    let outcome = json!({NOT_NEEDED: set.not_needed, WARNINGS: set.warnings});
+    let fields = outcome_fields("", "").into();
+    read_result(TYPE_NAME, attributes, fields, Ok(outcome), diagnostics)
 }
 
 impl DataSource for KubernetesNetworkPoliciesDataSource {
     fn type_name(&self) -> &'static str {
-        "portmatrix_kubernetes_network_policies"
+        TYPE_NAME
     }
 
     fn schema(&self) -> Schema {
@@ -383,27 +294,8 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
             "Labels the role's pods carry; they replace the catalog's selector.",
         ))
         .block(NestedBlock::list("match_expression", match_expression));
-        let block = selection_inputs(block)
-            .block(NestedBlock::list(POD_SELECTOR, pod_selector))
-            .attribute(Attribute::optional(
-                NODE_CIDRS,
-                CtyType::list(CtyType::String),
-                "CIDR blocks of the addresses node (host-network) traffic has when it reaches pods: the nodes' \
-                 addresses, plus, with overlay networks, the tunnel addresses nodes send from. Flows from or to \
-                 host-network roles such as Longhorn's \"Node in the cluster\" become `ipBlock` rules with them; \
-                 without them such flows are skipped with a warning.",
-            ))
-            .attribute(Attribute::optional(
-                POLICY_TYPES,
-                CtyType::list(CtyType::String),
-                "Directions to isolate: `[\"Ingress\", \"Egress\"]` by default. A role is isolated only in the \
-                 directions its catalogs list flows for.",
-            ))
-            .attribute(Attribute::optional(
-                NAME_PREFIX,
-                CtyType::String,
-                "Prefix of every policy name, followed by the role name; `portmatrix-` by default.",
-            ))
+        let block = selection_inputs(block).block(NestedBlock::list(POD_SELECTOR, pod_selector));
+        let block = with_options(block, inputs::options())
             .attribute(Attribute::computed(
                 "policies",
                 CtyType::Dynamic,
@@ -443,26 +335,21 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         if !selection::checked_by_read(self, config, EndpointKind::Cidrs, diagnostics) {
             return;
         }
-        if config::is_known(config, NODE_CIDRS) {
-            node_cidrs(config, diagnostics);
-        }
-        if config::is_known(config, POLICY_TYPES) {
-            directions(config, diagnostics);
-        }
-        if config::is_known(config, NAME_PREFIX) {
-            name_prefix(config, diagnostics);
-        }
+        own_inputs(config, diagnostics);
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
         let set = compute(config, diagnostics)?;
-        Some(result(config, &set))
+        result(config, &set, diagnostics)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
+    use crate::cty::Number;
+    use std::collections::BTreeMap;
 
     fn config(extra: &[(&str, Value)], selectors: Vec<Value>) -> Value {
         let block = KubernetesNetworkPoliciesDataSource.schema().block;
@@ -559,6 +446,15 @@ mod tests {
             .get_attr("yaml")
             .and_then(Value::as_str)
             .is_some_and(|y| y.starts_with("---\napiVersion: networking.k8s.io/v1\n")));
+        // Longhorn's host-network flows need no policy, and node traffic without node_cidrs is warned about.
+        let listed = |name| {
+            value
+                .get_attr(name)
+                .and_then(Value::as_elements)
+                .map(<[Value]>::len)
+        };
+        assert!(listed(NOT_NEEDED).is_some_and(|n| n > 0), "{value:?}");
+        assert!(listed(WARNINGS).is_some_and(|n| n > 0), "{value:?}");
     }
 
     #[test]
@@ -625,17 +521,16 @@ mod tests {
             .find(|b| b.type_name == "endpoint")
             .unwrap();
         assert!(endpoint.block.attributes.iter().all(|a| a.name != "tier"));
-        let mut diagnostics = Diagnostics::default();
-        KubernetesNetworkPoliciesDataSource.validate(
+        assert!(validation(
+            &KubernetesNetworkPoliciesDataSource,
             &config(
                 &[
                     (NAME_PREFIX, Value::string("Bad")),
                     ("user_catalogs", Value::unknown()),
                 ],
                 vec![recurring_job()],
-            ),
-            &mut diagnostics,
-        );
-        assert!(format!("{diagnostics:?}").contains("Invalid name_prefix"));
+            )
+        )
+        .contains("Invalid name_prefix"));
     }
 }

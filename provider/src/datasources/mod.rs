@@ -17,8 +17,10 @@ mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
 
-use crate::cty::Value;
-use crate::diagnostics::Diagnostics;
+use crate::cty::{fields_from_serde, CtyType, Value};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::engine::SkippedFlow;
+use crate::output_shape::{OutputField, OutputShape};
 use crate::provider_config::ProviderSettings;
 use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
@@ -67,6 +69,59 @@ pub trait DataSource: Send + Sync {
     }
 }
 
+/// The object type of `not_needed` entries, shared with the other data sources.
+pub fn skipped_type() -> CtyType {
+    CtyType::of_shape(&SkippedFlow::shape())
+}
+
+/// The attributes and blocks of the configuration, echoed into the result as Terraform requires.
+pub fn echo_config(config: &Value, names: &[&str]) -> Vec<(String, Value)> {
+    names
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                config.get_attr(name).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// The configurable names of the selection inputs.
+pub const SELECTION_INPUTS: [&str; 6] = [
+    "platform",
+    "tier",
+    "endpoint",
+    "parameters",
+    "pod_network",
+    "user_catalogs",
+];
+
+/// A read's result: the `echoed` configuration and the value of each output field in `output`, typed by the
+/// field's shape. `None`, with an error, when the output does not fit: a bug, as schema and output come from one
+/// declaration.
+fn read_result(
+    type_name: &str,
+    mut echoed: Vec<(String, Value)>,
+    fields: Vec<OutputField>,
+    output: serde_json::Result<serde_json::Value>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    match fields_from_serde(fields, output) {
+        Ok(values) => {
+            echoed.extend(values);
+            Some(Value::Object(echoed.into_iter().collect()))
+        }
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                "Output does not fit its schema",
+                format!("{type_name}: {error}. This is a bug in portmatrix."),
+            ));
+            None
+        }
+    }
+}
+
 /// Every data source the provider offers, sorted by type name.
 pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
@@ -83,6 +138,40 @@ pub fn all() -> Vec<Box<dyn DataSource>> {
     ];
     sources.sort_by_key(|source| source.type_name());
     sources
+}
+
+/// What the data sources' unit tests share.
+#[cfg(test)]
+mod test_support {
+    use super::DataSource;
+    use crate::cty::Value;
+    use crate::diagnostics::Diagnostics;
+
+    /// The result of reading `source` for `config`, completed as Terraform receives it, after checking that the
+    /// read reports no error and that the result conforms to the schema.
+    pub fn read_conforming(source: &dyn DataSource, config: &Value) -> Value {
+        let mut diagnostics = Diagnostics::default();
+        let value = source.read(config, &mut diagnostics).expect("a result");
+        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
+        let block = source.schema().block;
+        let value = block.complete(value);
+        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("a conforming result");
+        value
+    }
+
+    /// The diagnostics of a read of `source` for `config` that fails, as text.
+    pub fn read_errors(source: &dyn DataSource, config: &Value) -> String {
+        let mut diagnostics = Diagnostics::default();
+        assert!(source.read(config, &mut diagnostics).is_none());
+        format!("{diagnostics:?}")
+    }
+
+    /// The diagnostics of validating `config` for `source`, as text.
+    pub fn validation(source: &dyn DataSource, config: &Value) -> String {
+        let mut diagnostics = Diagnostics::default();
+        source.validate(config, &mut diagnostics);
+        format!("{diagnostics:?}")
+    }
 }
 
 #[cfg(test)]

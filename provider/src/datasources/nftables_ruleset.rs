@@ -17,6 +17,7 @@ pub(crate) const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::AttributePath;
     use crate::cty::Value;
@@ -61,14 +62,7 @@ mod tests {
 
     #[test]
     fn result_conforms_to_the_schema_with_a_ruleset_per_tier() {
-        let mut diagnostics = Diagnostics::default();
-        let value = NFTABLES_RULESET
-            .read(&config(&[]), &mut diagnostics)
-            .expect("rulesets");
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = NFTABLES_RULESET.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let value = read_conforming(&NFTABLES_RULESET, &config(&[]));
         let rulesets = value.get_attr("rulesets").and_then(Value::as_map).unwrap();
         assert_eq!(
             rulesets.keys().collect::<Vec<_>>(),
@@ -98,17 +92,14 @@ mod tests {
 
     #[test]
     fn bad_inputs_point_at_the_attribute_to_fix() {
-        let mut diagnostics = Diagnostics::default();
         let bad = config(&[
             (INPUT_POLICY, Value::string("reject")),
             (OUTPUT_POLICY, Value::string("deny")),
         ]);
-        NFTABLES_RULESET.validate(&bad, &mut diagnostics);
-        let text = format!("{diagnostics:?}");
+        let text = validation(&NFTABLES_RULESET, &bad);
         assert!(text.contains("Invalid input_policy"), "{text}");
         assert!(text.contains("Invalid output_policy"), "{text}");
 
-        let mut diagnostics = Diagnostics::default();
         let addresses = Value::Map(
             [(
                 "worker".to_string(),
@@ -117,6 +108,7 @@ mod tests {
             .into_iter()
             .collect(),
         );
+        let mut diagnostics = Diagnostics::default();
         NFTABLES_RULESET.validate(&config(&[(TIER_ADDRESSES, addresses)]), &mut diagnostics);
         let text = format!("{diagnostics:?}");
         assert_eq!(
@@ -138,7 +130,6 @@ mod tests {
             error.detail
         );
 
-        let mut diagnostics = Diagnostics::default();
         let only_master = Value::Map(
             [(
                 "master".to_string(),
@@ -147,10 +138,7 @@ mod tests {
             .into_iter()
             .collect(),
         );
-        assert!(NFTABLES_RULESET
-            .read(&config(&[(TIER_ADDRESSES, only_master)]), &mut diagnostics)
-            .is_none());
-        let text = format!("{diagnostics:?}");
+        let text = read_errors(&NFTABLES_RULESET, &config(&[(TIER_ADDRESSES, only_master)]));
         assert!(text.contains("Tier without addresses"), "{text}");
         assert!(text.contains("worker->master:tcp:443"), "{text}");
     }

@@ -17,6 +17,8 @@ pub(crate) const OPENSTACK_SECGROUP_RULES: TargetDataSource = TargetDataSource::
 
 #[cfg(test)]
 mod tests {
+    use super::super::selection;
+    use super::super::test_support::*;
     use super::*;
     use crate::cty::Value;
     use crate::datasources::DataSource;
@@ -24,39 +26,15 @@ mod tests {
 
     fn config(platform: &str, options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
         let block = OPENSTACK_SECGROUP_RULES.schema().block;
-        let options = if options.is_empty() {
-            Value::Null
-        } else {
-            Value::Map(
-                options
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), Value::string(*v)))
-                    .collect(),
-            )
-        };
-        let platform = Value::object([
-            ("name", Value::string(platform)),
-            ("version", Value::Null),
-            ("options", options),
-        ]);
-        let mut attributes = vec![("platform".to_string(), Value::List(vec![platform]))];
-        attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-        block.complete(Value::Object(attributes.into_iter().collect()))
+        selection::test_config(&block, &[(platform, options)], extra)
     }
 
     #[test]
     fn result_conforms_to_the_schema_and_keys_are_readable() {
-        let mut diagnostics = Diagnostics::default();
-        let value = OPENSTACK_SECGROUP_RULES
-            .read(
-                &config("kublr", &[("cni", "calico")], &[]),
-                &mut diagnostics,
-            )
-            .expect("rules");
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = OPENSTACK_SECGROUP_RULES.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let value = read_conforming(
+            &OPENSTACK_SECGROUP_RULES,
+            &config("kublr", &[("cni", "calico")], &[]),
+        );
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
         let kubelet = &ingress["worker:IPv6:tcp:10250:master"];
         assert_eq!(
@@ -73,10 +51,7 @@ mod tests {
 
     #[test]
     fn icmp_type_zero_is_an_error_on_unsupported_flows() {
-        let mut diagnostics = Diagnostics::default();
-        let outcome = OPENSTACK_SECGROUP_RULES.read(&config("cilium", &[], &[]), &mut diagnostics);
-        assert!(outcome.is_none());
-        let text = format!("{diagnostics:?}");
+        let text = read_errors(&OPENSTACK_SECGROUP_RULES, &config("cilium", &[], &[]));
         assert!(text.contains("icmp type 0"), "{text}");
         assert!(text.contains("unsupported_flows"), "{text}");
 
@@ -100,8 +75,8 @@ mod tests {
 
     #[test]
     fn bad_options_are_refused_during_validation() {
-        let mut diagnostics = Diagnostics::default();
-        OPENSTACK_SECGROUP_RULES.validate(
+        let text = validation(
+            &OPENSTACK_SECGROUP_RULES,
             &config(
                 "kublr",
                 &[],
@@ -113,9 +88,7 @@ mod tests {
                     ("unsupported_flows", Value::string("ignore")),
                 ],
             ),
-            &mut diagnostics,
         );
-        let text = format!("{diagnostics:?}");
         assert!(text.contains("Invalid ethertype"), "{text}");
         assert!(text.contains("Invalid unsupported_flows"), "{text}");
     }

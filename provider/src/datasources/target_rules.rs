@@ -2,17 +2,16 @@
 //! options and its outputs; validation and read translate between Terraform values and the target's neutral
 //! options, errors and serialisable output.
 
-use super::flows::{echo_config, push_outcome, SELECTION_INPUTS};
+use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::DataSource;
+use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::cty::AttributePath;
-use crate::cty::{from_serde, CtyType, Value};
+use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::Expansion;
-use crate::schema::{Attribute, Block, Schema};
+use crate::schema::{Block, Schema};
 use crate::targets::target::{
-    Location, OptionValue, Options, Shape, Shaped, Target, TargetError, TargetOption, NOT_NEEDED,
-    WARNINGS,
+    Location, Options, Shaped, Target, TargetError, NOT_NEEDED, WARNINGS,
 };
 
 /// The data source `type_name` of `target`.
@@ -37,20 +36,6 @@ impl TargetDataSource {
     }
 }
 
-/// The cty type of a shape.
-pub(super) fn cty_type(shape: &Shape) -> CtyType {
-    match shape {
-        Shape::Text => CtyType::String,
-        Shape::Number => CtyType::Number,
-        Shape::Bool => CtyType::Bool,
-        Shape::List(element) => CtyType::list(cty_type(element)),
-        Shape::Map(element) => CtyType::map(cty_type(element)),
-        Shape::Object(fields) => {
-            CtyType::object(fields.iter().map(|(name, shape)| (*name, cty_type(shape))))
-        }
-    }
-}
-
 fn endpoint_kind(target: &dyn Target) -> EndpointKind {
     if target.takes_prefix_lists() {
         EndpointKind::CidrsAndPrefixLists
@@ -62,14 +47,7 @@ fn endpoint_kind(target: &dyn Target) -> EndpointKind {
 /// The selection inputs plus `target`'s options.
 pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
     let block = selection::with_tier_selection_inputs(block, endpoint_kind(target));
-    target.options().into_iter().fold(block, |block, option| {
-        let ty = cty_type(&option.shape);
-        block.attribute(if option.required {
-            Attribute::required(option.name, ty, option.description)
-        } else {
-            Attribute::optional(option.name, ty, option.description)
-        })
-    })
+    with_options(block, target.options())
 }
 
 /// The names of `target`'s options, echoed into results.
@@ -77,51 +55,9 @@ pub(super) fn option_names(target: &dyn Target) -> Vec<&'static str> {
     target.options().iter().map(|option| option.name).collect()
 }
 
-/// An option's value in the target's terms; `None` when null or unknown. Elements not known yet are
-/// [`OptionValue::Unknown`], so that validation judges the known ones at their place.
-fn option_value(shape: &Shape, value: &Value) -> Option<OptionValue> {
-    if value.is_null() || value.is_unknown() {
-        return None;
-    }
-    let element = |shape: &Shape, item: &Value| {
-        if item.is_unknown() {
-            Some(OptionValue::Unknown)
-        } else {
-            option_value(shape, item)
-        }
-    };
-    Some(match shape {
-        Shape::Text => OptionValue::Text(value.as_str()?.to_string()),
-        Shape::Number => OptionValue::Number(value.as_number()?.to_string()),
-        Shape::Bool => OptionValue::Bool(value.as_bool()?),
-        Shape::List(shape) => OptionValue::List(
-            value
-                .as_elements()?
-                .iter()
-                .filter_map(|item| element(shape, item))
-                .collect(),
-        ),
-        Shape::Map(shape) => OptionValue::Map(
-            value
-                .as_map()?
-                .iter()
-                .filter_map(|(key, item)| Some((key.clone(), element(shape, item)?)))
-                .collect(),
-        ),
-        Shape::Object(_) => return None,
-    })
-}
-
 /// The options a configuration gives `target` (those known so far) and the selected platforms' order.
 fn options(config: &Value, target: &dyn Target) -> Options {
-    let values = target
-        .options()
-        .iter()
-        .filter_map(|TargetOption { name, shape, .. }| {
-            let value = option_value(shape, config.get_attr(name)?)?;
-            Some((name.to_string(), value))
-        })
-        .collect();
+    let Options { values, .. } = given_options(config, &target.options());
     let platform_order = config
         .get_attr("platform")
         .and_then(Value::as_elements)
@@ -203,27 +139,25 @@ pub(super) fn options_and_expansion(
     Some((options, expansion))
 }
 
-/// The result value: the configuration echoed, the target's outputs, `not_needed` and `warnings`.
+/// The result value: the configuration echoed, the target's outputs, `not_needed` and `warnings` (the
+/// expansion's, then the target's).
 fn result(
+    source: &TargetDataSource,
     config: &Value,
-    target: &dyn Target,
     expansion: &Expansion,
     shaped: &Shaped,
-) -> Result<Value, String> {
-    let json = shaped.output.to_json().map_err(|e| e.to_string())?;
-    let mut attributes = echo_config(config, &SELECTION_INPUTS);
-    attributes.extend(echo_config(config, &option_names(target)));
-    for field in target.outputs() {
-        if field.name == NOT_NEEDED || field.name == WARNINGS {
-            continue;
-        }
-        let value = json.get(field.name).unwrap_or(&serde_json::Value::Null);
-        let value = from_serde(&cty_type(&field.shape), value)
-            .map_err(|e| format!("{}: {e}", field.name))?;
-        attributes.push((field.name.to_string(), value));
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    let mut output = shaped.output.to_json();
+    let warnings: Vec<&String> = expansion.warnings.iter().chain(&shaped.warnings).collect();
+    if let Ok(serde_json::Value::Object(fields)) = &mut output {
+        fields.insert(NOT_NEEDED.into(), serde_json::json!(expansion.not_needed));
+        fields.insert(WARNINGS.into(), serde_json::json!(warnings));
     }
-    push_outcome(&mut attributes, expansion, &shaped.warnings);
-    Ok(Value::Object(attributes.into_iter().collect()))
+    let mut attributes = echo_config(config, &SELECTION_INPUTS);
+    attributes.extend(echo_config(config, &option_names(source.target)));
+    let fields = source.target.outputs();
+    read_result(source.type_name, attributes, fields, output, diagnostics)
 }
 
 impl DataSource for TargetDataSource {
@@ -233,18 +167,10 @@ impl DataSource for TargetDataSource {
 
     fn schema(&self) -> Schema {
         let block = with_target_inputs(Block::new(self.description), self.target);
-        let block = self
-            .target
-            .outputs()
-            .into_iter()
-            .fold(block, |block, field| {
-                block.attribute(Attribute::computed(
-                    field.name,
-                    cty_type(&field.shape),
-                    field.description,
-                ))
-            });
-        Schema { version: 0, block }
+        Schema {
+            version: 0,
+            block: block.outputs(self.target.outputs()),
+        }
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -263,15 +189,6 @@ impl DataSource for TargetDataSource {
                 return None;
             }
         };
-        match result(config, self.target, &expansion, &shaped) {
-            Ok(value) => Some(value),
-            Err(error) => {
-                diagnostics.push(Diagnostic::error(
-                    "Target output does not fit its schema",
-                    format!("{}: {error}. This is a bug in portmatrix.", self.type_name),
-                ));
-                None
-            }
-        }
+        result(self, config, &expansion, &shaped, diagnostics)
     }
 }

@@ -5,10 +5,12 @@
 
 pub mod cidr;
 mod extra;
+mod listing;
 mod placement;
 mod request;
 mod rules;
 
+pub use listing::{flow_listing, FlowListing};
 pub use placement::EndpointAddresses;
 pub(crate) use placement::DEFAULT_TIERS;
 pub use request::{
@@ -18,6 +20,7 @@ pub(crate) use rules::merge;
 pub use rules::{Peer, Reason, Rule, RulePorts};
 
 use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release};
+use crate::output_shape::output_struct;
 use placement::{Placement, Qualified};
 use request::field;
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,23 +74,25 @@ impl Expansion {
     }
 }
 
-/// A catalog flow that produced no rule, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SkippedFlow {
-    /// Platform name.
-    pub platform: String,
-    /// Sending role or endpoint.
-    pub from_role: String,
-    /// Receiving role or endpoint.
-    pub to_role: String,
-    /// Protocol.
-    pub protocol: String,
-    /// Ports as the catalog states them.
-    pub ports: String,
-    /// What the traffic is for.
-    pub purpose: String,
-    /// Why there is no rule.
-    pub reason: String,
+output_struct! {
+    /// A catalog flow that produced no rule, and why.
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct SkippedFlow {
+        /// Platform name.
+        pub platform: String,
+        /// Sending role or endpoint.
+        pub from_role: String,
+        /// Receiving role or endpoint.
+        pub to_role: String,
+        /// Protocol.
+        pub protocol: String,
+        /// Ports as the catalog states them.
+        pub ports: String,
+        /// What the traffic is for.
+        pub purpose: String,
+        /// Why there is no rule.
+        pub reason: String,
+    }
 }
 
 /// Where one end of a flow is.

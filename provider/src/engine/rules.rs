@@ -1,6 +1,7 @@
 //! Normalized rules: who may reach whom on what, why, and how rules merge.
 
 use crate::catalog::{PortRange, Protocol};
+use crate::output_shape::output_struct;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -51,25 +52,27 @@ impl fmt::Display for RulePorts {
     }
 }
 
-/// Why a rule exists: one catalog flow behind it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Reason {
-    /// Platform name.
-    pub platform: String,
-    /// Version range of the release the flow comes from.
-    pub versions: String,
-    /// The flow's sending role or endpoint.
-    pub from_role: String,
-    /// The flow's receiving role or endpoint.
-    pub to_role: String,
-    /// What the traffic is for.
-    pub purpose: String,
-    /// The source document.
-    pub document: String,
-    /// Where to read it.
-    pub url: String,
-    /// The source rows, verbatim.
-    pub rows: Vec<String>,
+output_struct! {
+    /// Why a rule exists: one catalog flow behind it.
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub struct Reason {
+        /// Platform name.
+        pub platform: String,
+        /// Version range of the release the flow comes from.
+        pub versions: String,
+        /// The flow's sending role or endpoint.
+        pub from_role: String,
+        /// The flow's receiving role or endpoint.
+        pub to_role: String,
+        /// What the traffic is for.
+        pub purpose: String,
+        /// The source document.
+        pub document: String,
+        /// Where to read it.
+        pub url: String,
+        /// The source rows, verbatim.
+        pub rows: Vec<String>,
+    }
 }
 
 /// A normalized rule: source may reach destination on protocol and ports, for these reasons.

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::cty::{CtyType, Value};
+use crate::output_shape::OutputField;
 
 /// A versioned schema: a data source's, or the provider configuration's.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +108,18 @@ impl Block {
     pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
+    }
+
+    /// Adds a computed attribute for each output field.
+    #[must_use]
+    pub fn outputs(self, fields: Vec<OutputField>) -> Self {
+        fields.into_iter().fold(self, |block, field| {
+            block.attribute(Attribute::computed(
+                field.name,
+                CtyType::of_shape(&field.shape),
+                field.description,
+            ))
+        })
     }
 
     /// Adds a nested block type.

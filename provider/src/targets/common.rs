@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use super::target::{Options, OutputField, Shape, TargetError, TargetOption};
-use serde::Serialize;
+use super::target::{output_struct, Options, Shape, TargetError, TargetOption};
 
 /// The option that says what to do with flows a firewall cannot express.
 pub(crate) const UNSUPPORTED_FLOWS: &str = "unsupported_flows";
@@ -47,19 +46,14 @@ pub(crate) fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy,
     }
 }
 
-/// The `widened` output of the targets with `unsupported_flows`, a list of [`Widening`].
-pub(crate) fn widened_field() -> OutputField {
-    OutputField::new(
-        "widened",
-        Shape::list(Shape::object([
-            ("rule", Shape::Text),
-            ("flow", Shape::Text),
-            ("opened", Shape::Text),
-        ])),
-        "Rules wider than the catalogs ask, only with `unsupported_flows = \"widen\"`: the `rule` key, the `flow` \
-         as the catalogs ask for it (tiers, protocol, ports, platform and purpose) and what the rule `opened` \
-         instead.",
-    )
+output_struct! {
+    /// The `widened` output of the targets with `unsupported_flows`, flattened into their outputs.
+    pub struct WidenedField<'a> {
+        /// Rules wider than the catalogs ask, only with `unsupported_flows = "widen"`: the `rule` key, the `flow`
+        /// as the catalogs ask for it (tiers, protocol, ports, platform and purpose) and what the rule `opened`
+        /// instead.
+        pub widened: &'a [Widening],
+    }
 }
 
 impl From<OptionError> for TargetError {
@@ -273,15 +267,17 @@ pub(crate) fn check_name_prefix(
     }
 }
 
-/// A rule opened wider than the catalogs ask, because the firewall has nothing narrower.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Widening {
-    /// The key of the rule that holds the wider permission.
-    pub rule: String,
-    /// The flow as the catalogs ask for it.
-    pub flow: String,
-    /// What the rule opens instead.
-    pub opened: String,
+output_struct! {
+    /// A rule opened wider than the catalogs ask, because the firewall has nothing narrower.
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct Widening {
+        /// The key of the rule that holds the wider permission.
+        pub rule: String,
+        /// The flow as the catalogs ask for it.
+        pub flow: String,
+        /// What the rule opens instead.
+        pub opened: String,
+    }
 }
 
 /// `portmatrix <platforms>: <purposes>`, cut to `max` characters with `...`.

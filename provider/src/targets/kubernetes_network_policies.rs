@@ -18,6 +18,7 @@
 //! namespaces" (`namespaceSelector: {}`) at the other end, and never a policy of its own: its side of a flow goes
 //! to every policy isolated in that direction, so a role isolated for egress can still reach CoreDNS.
 
+pub mod inputs;
 mod yaml;
 
 #[cfg(test)]

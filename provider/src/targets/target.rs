@@ -7,49 +7,12 @@
 //! option, one entry of it, a tier, an endpoint), which the Terraform layer renders as attribute paths and the
 //! command line as flags.
 
-use crate::engine::Expansion;
+use crate::engine::{Expansion, SkippedFlow};
+pub(crate) use crate::output_shape::output_struct;
+pub use crate::output_shape::{OutputField, OutputFields, OutputShape, Shape};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// The type of an option or of an output field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shape {
-    /// Text.
-    Text,
-    /// A number.
-    Number,
-    /// `true` or `false`.
-    Bool,
-    /// A list of one shape.
-    List(Box<Shape>),
-    /// A map from names to one shape.
-    Map(Box<Shape>),
-    /// An object with these fields.
-    Object(Vec<(&'static str, Shape)>),
-}
-
-impl Shape {
-    /// A list of `element`.
-    pub fn list(element: Shape) -> Shape {
-        Shape::List(Box::new(element))
-    }
-
-    /// A map of `element`.
-    pub fn map(element: Shape) -> Shape {
-        Shape::Map(Box::new(element))
-    }
-
-    /// A list of text.
-    pub fn texts() -> Shape {
-        Shape::list(Shape::Text)
-    }
-
-    /// An object.
-    pub fn object<const N: usize>(fields: [(&'static str, Shape); N]) -> Shape {
-        Shape::Object(fields.into())
-    }
-}
 
 /// One option of a target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,54 +58,15 @@ impl TargetOption {
     }
 }
 
-/// One field of a target's output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputField {
-    /// The field's name.
-    pub name: &'static str,
-    /// Its type.
-    pub shape: Shape,
-    /// Markdown description.
-    pub description: String,
-}
-
-impl OutputField {
-    /// A field.
-    pub fn new(name: &'static str, shape: Shape, description: impl Into<String>) -> Self {
-        OutputField {
-            name,
-            shape,
-            description: description.into(),
-        }
-    }
-}
-
 /// The name of the output field every target has for catalog flows that need no rule, filled from the expansion.
 pub const NOT_NEEDED: &str = "not_needed";
 /// The name of the output field every target has for its warnings, the expansion's first.
 pub const WARNINGS: &str = "warnings";
 
-/// The shape of `not_needed` entries (an [`crate::engine::SkippedFlow`]).
-pub fn skipped_shape() -> Shape {
-    Shape::Object(
-        [
-            "platform",
-            "from_role",
-            "to_role",
-            "protocol",
-            "ports",
-            "purpose",
-            "reason",
-        ]
-        .map(|f| (f, Shape::Text))
-        .into(),
-    )
-}
-
 /// The `not_needed` and `warnings` fields, described by `not_needed` and `warnings`.
 pub fn outcome_fields(not_needed: &str, warnings: &str) -> [OutputField; 2] {
     [
-        OutputField::new(NOT_NEEDED, Shape::list(skipped_shape()), not_needed),
+        OutputField::new(NOT_NEEDED, Vec::<SkippedFlow>::shape(), not_needed),
         OutputField::new(WARNINGS, Shape::texts(), warnings),
     ]
 }
@@ -396,4 +320,15 @@ pub fn null_if_empty(items: &[String]) -> Option<&[String]> {
     } else {
         Some(items)
     }
+}
+
+/// Rules keyed as the outputs give them: each rule of `rules` shaped by `output`, under its key.
+pub fn keyed<'a, R, O>(
+    rules: &'a BTreeMap<String, R>,
+    output: impl Fn(&'a R) -> O,
+) -> BTreeMap<&'a str, O> {
+    rules
+        .iter()
+        .map(|(key, rule)| (key.as_str(), output(rule)))
+        .collect()
 }

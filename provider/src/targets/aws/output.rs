@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular, Target,
-    TargetError, TargetOption,
+    keyed, outcome_fields, output_struct, tier_roles, Options, OutputField, OutputFields, Rows,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -67,56 +67,51 @@ pub(crate) fn quota_errors(errors: Vec<QuotaError>) -> Vec<TargetError> {
         .collect()
 }
 
-fn rule_shape(peer_tier: &'static str) -> Shape {
-    Shape::object([
-        ("tier", Shape::Text),
-        (peer_tier, Shape::Text),
-        ("cidr_ipv4", Shape::Text),
-        ("cidr_ipv6", Shape::Text),
-        ("prefix_list_id", Shape::Text),
-        ("endpoints", Shape::texts()),
-        ("ip_protocol", Shape::Text),
-        ("from_port", Shape::Number),
-        ("to_port", Shape::Number),
-        ("description", Shape::Text),
-        ("platforms", Shape::texts()),
-        ("purposes", Shape::texts()),
-    ])
+output_struct! {
+    /// What follows a rule's tier and peer tier.
+    struct RuleFields<'a> {
+        cidr_ipv4: Option<&'a str>,
+        cidr_ipv6: Option<&'a str>,
+        prefix_list_id: Option<&'a str>,
+        endpoints: &'a [String],
+        ip_protocol: String,
+        from_port: Option<i64>,
+        to_port: Option<i64>,
+        description: &'a str,
+        platforms: &'a [String],
+        purposes: &'a [String],
+    }
 }
 
-/// One rule as the outputs give it.
-#[derive(Serialize)]
-struct RuleOutput<'a> {
-    tier: &'a str,
-    /// `source_tier` of an ingress rule, `destination_tier` of an egress rule.
-    #[serde(flatten)]
-    peer_tier: BTreeMap<&'static str, Option<&'a str>>,
-    cidr_ipv4: Option<&'a str>,
-    cidr_ipv6: Option<&'a str>,
-    prefix_list_id: Option<&'a str>,
-    endpoints: &'a [String],
-    ip_protocol: String,
-    from_port: Option<i64>,
-    to_port: Option<i64>,
-    description: &'a str,
-    platforms: &'a [String],
-    purposes: &'a [String],
+output_struct! {
+    /// An inbound rule as the outputs give it.
+    struct IngressOutput<'a> {
+        tier: &'a str,
+        source_tier: Option<&'a str>,
+        #[serde(flatten)]
+        rule: RuleFields<'a>,
+    }
 }
 
-fn rule_output(rule: &AwsRule) -> RuleOutput<'_> {
+output_struct! {
+    /// An outbound rule as the outputs give it.
+    struct EgressOutput<'a> {
+        tier: &'a str,
+        destination_tier: Option<&'a str>,
+        #[serde(flatten)]
+        rule: RuleFields<'a>,
+    }
+}
+
+/// The tier of `rule`, its peer tier, and the rest.
+fn rule_output(rule: &AwsRule) -> (&str, Option<&str>, RuleFields<'_>) {
     let (tier, v4, v6, list) = match &rule.peer {
         AwsPeer::Tier(tier) => (Some(tier.as_str()), None, None, None),
         AwsPeer::Ipv4(cidr) => (None, Some(cidr.as_str()), None, None),
         AwsPeer::Ipv6(cidr) => (None, None, Some(cidr.as_str()), None),
         AwsPeer::PrefixList(id) => (None, None, None, Some(id.as_str())),
     };
-    let peer_tier = match rule.direction {
-        super::Direction::Ingress => "source_tier",
-        super::Direction::Egress => "destination_tier",
-    };
-    RuleOutput {
-        tier: &rule.tier,
-        peer_tier: BTreeMap::from([(peer_tier, tier)]),
+    let fields = RuleFields {
         cidr_ipv4: v4,
         cidr_ipv6: v6,
         prefix_list_id: list,
@@ -127,35 +122,55 @@ fn rule_output(rule: &AwsRule) -> RuleOutput<'_> {
         description: &rule.description,
         platforms: &rule.platforms,
         purposes: &rule.purposes,
+    };
+    (&rule.tier, tier, fields)
+}
+
+output_struct! {
+    /// A tier's rule counts.
+    struct TierOutput {
+        ingress_ipv4: usize,
+        ingress_ipv6: usize,
+        egress_ipv4: usize,
+        egress_ipv6: usize,
+        limit: usize,
+        roles: Vec<String>,
     }
 }
 
-fn rules_output(rules: &BTreeMap<String, AwsRule>) -> BTreeMap<&str, RuleOutput<'_>> {
-    rules
-        .iter()
-        .map(|(key, rule)| (key.as_str(), rule_output(rule)))
-        .collect()
+output_struct! {
+    /// A port range opened wider than asked.
+    struct WidenedOutput {
+        tier: String,
+        direction: String,
+        peer: String,
+        ip_protocol: String,
+        from_port: u16,
+        to_port: u16,
+        extra_ports: Vec<String>,
+    }
 }
 
-#[derive(Serialize)]
-struct TierOutput {
-    ingress_ipv4: usize,
-    ingress_ipv6: usize,
-    egress_ipv4: usize,
-    egress_ipv6: usize,
-    limit: usize,
-    roles: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct WidenedOutput {
-    tier: String,
-    direction: String,
-    peer: String,
-    ip_protocol: String,
-    from_port: u16,
-    to_port: u16,
-    extra_ports: Vec<String>,
+output_struct! {
+    /// The output fields.
+    struct Fields<'a> {
+        /// Inbound rules, keyed `tier:protocol:ports:peer` (e.g. `master:tcp:6443:worker`,
+        /// `master:tcp:22:10.0.0.0/8`). Each goes in the security group of `tier`; its source is the group
+        /// of `source_tier`, or `cidr_ipv4` / `cidr_ipv6` / `prefix_list_id`, an address of the endpoint blocks
+        /// listed in `endpoints` (blocks sharing an address share one rule, as AWS refuses duplicates).
+        /// `ip_protocol` is `tcp`, `udp`, `icmp`, `icmpv6`, or an IP protocol number (`4` IP-in-IP, `50` ESP; such rules have no
+        /// ports). For ICMP `from_port` is the type and `to_port` the code (-1 = all). `description` fits AWS.
+        ingress: BTreeMap<&'a str, IngressOutput<'a>>,
+        /// Outbound rules, keyed like `ingress`: each goes in the security group of `tier`, towards the group of
+        /// `destination_tier` or the endpoint's addresses. Apply them when your groups restrict egress.
+        egress: BTreeMap<&'a str, EgressOutput<'a>>,
+        /// Every tier with its rule counts per direction and address family, the quota `limit`, and the `roles`
+        /// placed on it.
+        tiers: &'a BTreeMap<String, TierOutput>,
+        /// Port ranges opened wider than the catalogs ask to fit the quota (only with `widen_to_fit`), with the
+        /// `extra_ports` each one opens.
+        widened: Vec<WidenedOutput>,
+    }
 }
 
 /// The rule set with what the outputs add to it.
@@ -166,13 +181,6 @@ struct AwsOutput {
 
 impl Serialize for AwsOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Fields<'a> {
-            ingress: BTreeMap<&'a str, RuleOutput<'a>>,
-            egress: BTreeMap<&'a str, RuleOutput<'a>>,
-            tiers: &'a BTreeMap<String, TierOutput>,
-            widened: Vec<WidenedOutput>,
-        }
         let widened = self
             .set
             .widened
@@ -187,9 +195,25 @@ impl Serialize for AwsOutput {
                 extra_ports: w.extra_ports.clone(),
             })
             .collect();
+        let ingress = keyed(&self.set.ingress, |rule| {
+            let (tier, source_tier, rule) = rule_output(rule);
+            IngressOutput {
+                tier,
+                source_tier,
+                rule,
+            }
+        });
+        let egress = keyed(&self.set.egress, |rule| {
+            let (tier, destination_tier, rule) = rule_output(rule);
+            EgressOutput {
+                tier,
+                destination_tier,
+                rule,
+            }
+        });
         Fields {
-            ingress: rules_output(&self.set.ingress),
-            egress: rules_output(&self.set.egress),
+            ingress,
+            egress,
             tiers: &self.tiers,
             widened,
         }
@@ -281,53 +305,7 @@ impl Target for AwsTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        let tier = Shape::object([
-            ("ingress_ipv4", Shape::Number),
-            ("ingress_ipv6", Shape::Number),
-            ("egress_ipv4", Shape::Number),
-            ("egress_ipv6", Shape::Number),
-            ("limit", Shape::Number),
-            ("roles", Shape::texts()),
-        ]);
-        let widened = Shape::object([
-            ("tier", Shape::Text),
-            ("direction", Shape::Text),
-            ("peer", Shape::Text),
-            ("ip_protocol", Shape::Text),
-            ("from_port", Shape::Number),
-            ("to_port", Shape::Number),
-            ("extra_ports", Shape::texts()),
-        ]);
-        [
-            OutputField::new(
-                "ingress",
-                Shape::map(rule_shape("source_tier")),
-                "Inbound rules, keyed `tier:protocol:ports:peer` (e.g. `master:tcp:6443:worker`, \
-                 `master:tcp:22:10.0.0.0/8`). Each goes in the security group of `tier`; its source is the group \
-                 of `source_tier`, or `cidr_ipv4` / `cidr_ipv6` / `prefix_list_id`, an address of the endpoint blocks \
-                 listed in `endpoints` (blocks sharing an address share one rule, as AWS refuses duplicates). \
-                 `ip_protocol` is `tcp`, `udp`, `icmp`, `icmpv6`, or an IP protocol number (`4` IP-in-IP, `50` ESP; such rules have no \
-                 ports). For ICMP `from_port` is the type and `to_port` the code (-1 = all). `description` fits AWS.",
-            ),
-            OutputField::new(
-                "egress",
-                Shape::map(rule_shape("destination_tier")),
-                "Outbound rules, keyed like `ingress`: each goes in the security group of `tier`, towards the group of \
-                 `destination_tier` or the endpoint's addresses. Apply them when your groups restrict egress.",
-            ),
-            OutputField::new(
-                "tiers",
-                Shape::map(tier),
-                "Every tier with its rule counts per direction and address family, the quota `limit`, and the `roles` \
-                 placed on it.",
-            ),
-            OutputField::new(
-                "widened",
-                Shape::list(widened),
-                "Port ranges opened wider than the catalogs ask to fit the quota (only with `widen_to_fit`), with the \
-                 `extra_ports` each one opens.",
-            ),
-        ]
+        Fields::fields()
         .into_iter()
         .chain(outcome_fields(
                 "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \

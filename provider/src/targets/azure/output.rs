@@ -7,12 +7,12 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, unsupported_flows_option, unsupported_policy, widened_field, Widening,
+    check_name_prefix, unsupported_flows_option, unsupported_policy, WidenedField,
     UNSUPPORTED_FLOWS,
 };
 use crate::targets::target::{
-    null_if_empty, outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular,
-    Target, TargetError, TargetOption,
+    keyed, null_if_empty, outcome_fields, output_struct, tier_roles, Options, OutputField,
+    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -72,8 +72,9 @@ fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
     })
 }
 
-#[derive(Serialize)]
-struct RuleOutput<'a> {
+output_struct! {
+    /// One rule as the outputs give it.
+    struct RuleOutput<'a> {
     name: &'a str,
     tier: &'a str,
     direction: String,
@@ -90,6 +91,7 @@ struct RuleOutput<'a> {
     description: &'a str,
     platforms: &'a [String],
     purposes: &'a [String],
+    }
 }
 
 /// (tier, endpoint, prefixes) of one side, `None` where they do not apply.
@@ -132,11 +134,34 @@ fn rule_output(rule: &AzureRule) -> RuleOutput<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct TierOutput {
-    inbound_rules: usize,
-    outbound_rules: usize,
-    roles: Vec<String>,
+output_struct! {
+    /// A tier's rule counts.
+    struct TierOutput {
+        inbound_rules: usize,
+        outbound_rules: usize,
+        roles: Vec<String>,
+    }
+}
+
+output_struct! {
+    /// The output fields.
+    struct Fields<'a> {
+        /// Security rules keyed by `name`, e.g. `pm-in-worker-to-master-tcp`, `pm-out-master-to-internet-udp`,
+        /// `pm-in-clients-to-worker-tcp-v6`. `tier` is the tier the rule protects (the destination of
+        /// `Inbound` rules, the source of `Outbound` ones; with `nsg_per_tier`, whose NSG holds it).
+        /// `protocol` is `Tcp`, `Udp`, `Icmp`, `Esp`, `Ah` or `*`. `destination_port_ranges` lists ports and
+        /// ranges (`"6443"`, `"30000-32767"`); when the rule covers every port it is null and
+        /// `destination_port_range` is `"*"`. Each side is a tier's application security group
+        /// (`source_tier`, `destination_tier`) or an endpoint's `*_address_prefixes` of one address family;
+        /// fields that do not apply are null. `priority` is unique per NSG and direction; `description` fits
+        /// Azure's 140 characters.
+        rules: BTreeMap<&'a str, RuleOutput<'a>>,
+        /// Every tier, one application security group each, with its numbers of `inbound_rules` and
+        /// `outbound_rules` and the `roles` placed on it.
+        tiers: &'a BTreeMap<String, TierOutput>,
+        #[serde(flatten)]
+        widened: WidenedField<'a>,
+    }
 }
 
 struct AzureOutput {
@@ -146,21 +171,12 @@ struct AzureOutput {
 
 impl Serialize for AzureOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Fields<'a> {
-            rules: BTreeMap<&'a str, RuleOutput<'a>>,
-            tiers: &'a BTreeMap<String, TierOutput>,
-            widened: &'a [Widening],
-        }
         Fields {
-            rules: self
-                .set
-                .rules
-                .iter()
-                .map(|(key, rule)| (key.as_str(), rule_output(rule)))
-                .collect(),
+            rules: keyed(&self.set.rules, rule_output),
             tiers: &self.tiers,
-            widened: &self.set.widened,
+            widened: WidenedField {
+                widened: &self.set.widened,
+            },
         }
         .serialize(serializer)
     }
@@ -265,51 +281,7 @@ impl Target for AzureTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        let rule = Shape::object([
-            ("name", Shape::Text),
-            ("tier", Shape::Text),
-            ("direction", Shape::Text),
-            ("priority", Shape::Number),
-            ("protocol", Shape::Text),
-            ("destination_port_range", Shape::Text),
-            ("destination_port_ranges", Shape::texts()),
-            ("source_tier", Shape::Text),
-            ("source_endpoint", Shape::Text),
-            ("source_address_prefixes", Shape::texts()),
-            ("destination_tier", Shape::Text),
-            ("destination_endpoint", Shape::Text),
-            ("destination_address_prefixes", Shape::texts()),
-            ("description", Shape::Text),
-            ("platforms", Shape::texts()),
-            ("purposes", Shape::texts()),
-        ]);
-        let tier = Shape::object([
-            ("inbound_rules", Shape::Number),
-            ("outbound_rules", Shape::Number),
-            ("roles", Shape::texts()),
-        ]);
-        [
-            OutputField::new(
-                "rules",
-                Shape::map(rule),
-                "Security rules keyed by `name`, e.g. `pm-in-worker-to-master-tcp`, `pm-out-master-to-internet-udp`, \
-                 `pm-in-clients-to-worker-tcp-v6`. `tier` is the tier the rule protects (the destination of \
-                 `Inbound` rules, the source of `Outbound` ones; with `nsg_per_tier`, whose NSG holds it). \
-                 `protocol` is `Tcp`, `Udp`, `Icmp`, `Esp`, `Ah` or `*`. `destination_port_ranges` lists ports and \
-                 ranges (`\"6443\"`, `\"30000-32767\"`); when the rule covers every port it is null and \
-                 `destination_port_range` is `\"*\"`. Each side is a tier's application security group \
-                 (`source_tier`, `destination_tier`) or an endpoint's `*_address_prefixes` of one address family; \
-                 fields that do not apply are null. `priority` is unique per NSG and direction; `description` fits \
-                 Azure's 140 characters.",
-            ),
-            OutputField::new(
-                "tiers",
-                Shape::map(tier),
-                "Every tier, one application security group each, with its numbers of `inbound_rules` and \
-                 `outbound_rules` and the `roles` placed on it.",
-            ),
-            widened_field(),
-        ]
+        Fields::fields()
         .into_iter()
         .chain(outcome_fields(
                 "Catalog flows that need no security rule, with the `reason` (for example pod traffic inside the \

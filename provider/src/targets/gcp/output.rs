@@ -4,12 +4,12 @@
 use super::{firewall_rules, GcpError, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, unsupported_flows_option, unsupported_policy, widened_field,
+    check_name_prefix, unsupported_flows_option, unsupported_policy, WidenedField,
     UNSUPPORTED_FLOWS,
 };
 use crate::targets::target::{
-    null_if_empty, outcome_fields, tier_roles, Options, OutputField, Rows, Shape, Shaped, Tabular,
-    Target, TargetError, TargetOption,
+    keyed, null_if_empty, outcome_fields, output_struct, tier_roles, Options, OutputField,
+    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -62,14 +62,17 @@ fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
     })
 }
 
-#[derive(Serialize)]
-struct AllowOutput<'a> {
-    protocol: &'a str,
-    ports: Option<&'a [String]>,
+output_struct! {
+    /// One protocol a rule allows.
+    struct AllowOutput<'a> {
+        protocol: &'a str,
+        ports: Option<&'a [String]>,
+    }
 }
 
-#[derive(Serialize)]
-struct RuleOutput<'a> {
+output_struct! {
+    /// One rule as the outputs give it.
+    struct RuleOutput<'a> {
     name: &'a str,
     direction: String,
     priority: u16,
@@ -87,6 +90,7 @@ struct RuleOutput<'a> {
     description: &'a str,
     platforms: &'a [String],
     purposes: &'a [String],
+    }
 }
 
 fn rule_output(rule: &GcpRule) -> RuleOutput<'_> {
@@ -118,12 +122,34 @@ fn rule_output(rule: &GcpRule) -> RuleOutput<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct TierOutput {
-    network_tag: Option<String>,
-    service_account: Option<String>,
-    ranges: Vec<String>,
-    roles: Vec<String>,
+output_struct! {
+    /// A tier's name in rules.
+    struct TierOutput {
+        network_tag: Option<String>,
+        service_account: Option<String>,
+        ranges: Vec<String>,
+        roles: Vec<String>,
+    }
+}
+
+output_struct! {
+    /// The output fields.
+    struct Fields<'a> {
+        /// Firewall rules keyed by `name`, e.g. `pm-in-worker-to-master`, `pm-in-clients-to-worker-v6`,
+        /// `pm-eg-master-to-internet`. `direction` is `INGRESS` or `EGRESS`. Ingress rules target the
+        /// destination tier (`target_tags` or `target_service_accounts`) and name the source by
+        /// `source_tags`, `source_service_accounts` or `source_ranges`; egress rules target the source tier
+        /// and name the destination by `destination_ranges`. Unused lists are null. `allow` lists one
+        /// protocol each (`tcp`, `udp`, `icmp`, `sctp`, `ipip` for IP-in-IP, `esp`, `ah`, `58` for ICMPv6, or
+        /// another IP protocol number) with `ports` for tcp and udp (`"6443"`, `"30000-32767"`), null
+        /// for the whole protocol. `source`/`destination` name the tier or endpoint, `*_kind` says which.
+        rules: BTreeMap<&'a str, RuleOutput<'a>>,
+        /// Every tier with its `network_tag` (null when service accounts are used), `service_account`,
+        /// `ranges` from `tier_ranges` and the `roles` placed on it.
+        tiers: &'a BTreeMap<String, TierOutput>,
+        #[serde(flatten)]
+        widened: WidenedField<'a>,
+    }
 }
 
 struct GcpOutput {
@@ -133,21 +159,12 @@ struct GcpOutput {
 
 impl Serialize for GcpOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Fields<'a> {
-            rules: BTreeMap<&'a str, RuleOutput<'a>>,
-            tiers: &'a BTreeMap<String, TierOutput>,
-            widened: &'a [crate::targets::common::Widening],
-        }
         Fields {
-            rules: self
-                .set
-                .rules
-                .iter()
-                .map(|(key, rule)| (key.as_str(), rule_output(rule)))
-                .collect(),
+            rules: keyed(&self.set.rules, rule_output),
             tiers: &self.tiers,
-            widened: &self.set.widened,
+            widened: WidenedField {
+                widened: &self.set.widened,
+            },
         }
         .serialize(serializer)
     }
@@ -258,53 +275,7 @@ impl Target for GcpTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        let allow = Shape::object([("protocol", Shape::Text), ("ports", Shape::texts())]);
-        let rule = Shape::object([
-            ("name", Shape::Text),
-            ("direction", Shape::Text),
-            ("priority", Shape::Number),
-            ("source", Shape::Text),
-            ("source_kind", Shape::Text),
-            ("destination", Shape::Text),
-            ("destination_kind", Shape::Text),
-            ("target_tags", Shape::texts()),
-            ("target_service_accounts", Shape::texts()),
-            ("source_tags", Shape::texts()),
-            ("source_service_accounts", Shape::texts()),
-            ("source_ranges", Shape::texts()),
-            ("destination_ranges", Shape::texts()),
-            ("allow", Shape::list(allow)),
-            ("description", Shape::Text),
-            ("platforms", Shape::texts()),
-            ("purposes", Shape::texts()),
-        ]);
-        let tier = Shape::object([
-            ("network_tag", Shape::Text),
-            ("service_account", Shape::Text),
-            ("ranges", Shape::texts()),
-            ("roles", Shape::texts()),
-        ]);
-        [
-            OutputField::new(
-                "rules",
-                Shape::map(rule),
-                "Firewall rules keyed by `name`, e.g. `pm-in-worker-to-master`, `pm-in-clients-to-worker-v6`, \
-                 `pm-eg-master-to-internet`. `direction` is `INGRESS` or `EGRESS`. Ingress rules target the \
-                 destination tier (`target_tags` or `target_service_accounts`) and name the source by \
-                 `source_tags`, `source_service_accounts` or `source_ranges`; egress rules target the source tier \
-                 and name the destination by `destination_ranges`. Unused lists are null. `allow` lists one \
-                 protocol each (`tcp`, `udp`, `icmp`, `sctp`, `ipip` for IP-in-IP, `esp`, `ah`, `58` for ICMPv6, or \
-                 another IP protocol number) with `ports` for tcp and udp (`\"6443\"`, `\"30000-32767\"`), null \
-                 for the whole protocol. `source`/`destination` name the tier or endpoint, `*_kind` says which.",
-            ),
-            OutputField::new(
-                "tiers",
-                Shape::map(tier),
-                "Every tier with its `network_tag` (null when service accounts are used), `service_account`, \
-                 `ranges` from `tier_ranges` and the `roles` placed on it.",
-            ),
-            widened_field(),
-        ]
+        Fields::fields()
         .into_iter()
         .chain(outcome_fields(
                 "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \

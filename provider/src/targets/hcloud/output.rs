@@ -7,8 +7,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    outcome_fields, tier_roles, Location, Options, OutputField, Rows, Shape, Shaped, Tabular,
-    Target, TargetError, TargetOption,
+    outcome_fields, output_struct, tier_roles, Location, Options, OutputField, OutputFields, Rows,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -63,18 +63,20 @@ fn target_error(error: HcloudError) -> TargetError {
     }
 }
 
-#[derive(Serialize)]
-struct RuleOutput<'a> {
-    key: &'a str,
-    direction: String,
-    protocol: String,
-    port: Option<&'a str>,
-    source_ips: &'a [String],
-    destination_ips: &'a [String],
-    peers: &'a [String],
-    description: &'a str,
-    platforms: &'a [String],
-    purposes: &'a [String],
+output_struct! {
+    /// One rule as the outputs give it.
+    struct RuleOutput<'a> {
+        key: &'a str,
+        direction: String,
+        protocol: String,
+        port: Option<&'a str>,
+        source_ips: &'a [String],
+        destination_ips: &'a [String],
+        peers: &'a [String],
+        description: &'a str,
+        platforms: &'a [String],
+        purposes: &'a [String],
+    }
 }
 
 fn rule_output(rule: &HcloudRule) -> RuleOutput<'_> {
@@ -96,12 +98,31 @@ fn rule_output(rule: &HcloudRule) -> RuleOutput<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct FirewallOutput<'a> {
-    rules: Vec<RuleOutput<'a>>,
-    rule_count: usize,
-    effective_rule_count: usize,
-    roles: &'a [String],
+output_struct! {
+    /// A tier's firewall.
+    struct FirewallOutput<'a> {
+        rules: Vec<RuleOutput<'a>>,
+        rule_count: usize,
+        effective_rule_count: usize,
+        roles: &'a [String],
+    }
+}
+
+output_struct! {
+    /// The output fields.
+    struct Fields<'a> {
+        /// One entry per tier, for one `hcloud_firewall` each: its `rules` (`in` before `out`, then by
+        /// protocol and port), `rule_count`, `effective_rule_count` (one per address of each rule, the
+        /// count Hetzner limits to 500), and the `roles` placed on the tier. Each rule has a `key`
+        /// `tier:direction:protocol:port` (`#2`, `#3`... when its addresses fill several rules of 100),
+        /// `direction` `in` or `out`, `protocol` `tcp`, `udp`, `icmp`, `gre` or `esp`, `port` (`6443`,
+        /// `30000-32767`; null for icmp, gre and esp), `source_ips` (for `in`) or `destination_ips` (for
+        /// `out`), the `peers` whose addresses these are, `description`, `platforms` and `purposes`.
+        firewalls: BTreeMap<&'a str, FirewallOutput<'a>>,
+        /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`): the `rule` key,
+        /// the catalog `flow` it stands for, and what it `opened`.
+        widened: &'a [Widening],
+    }
 }
 
 struct HcloudOutput {
@@ -111,11 +132,6 @@ struct HcloudOutput {
 
 impl Serialize for HcloudOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Fields<'a> {
-            firewalls: BTreeMap<&'a str, FirewallOutput<'a>>,
-            widened: &'a [Widening],
-        }
         let firewalls = self
             .set
             .firewalls
@@ -214,48 +230,7 @@ impl Target for HcloudTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        let rule = Shape::object([
-            ("key", Shape::Text),
-            ("direction", Shape::Text),
-            ("protocol", Shape::Text),
-            ("port", Shape::Text),
-            ("source_ips", Shape::texts()),
-            ("destination_ips", Shape::texts()),
-            ("peers", Shape::texts()),
-            ("description", Shape::Text),
-            ("platforms", Shape::texts()),
-            ("purposes", Shape::texts()),
-        ]);
-        let firewall = Shape::object([
-            ("rules", Shape::list(rule)),
-            ("rule_count", Shape::Number),
-            ("effective_rule_count", Shape::Number),
-            ("roles", Shape::texts()),
-        ]);
-        let widened = Shape::object([
-            ("rule", Shape::Text),
-            ("flow", Shape::Text),
-            ("opened", Shape::Text),
-        ]);
-        [
-            OutputField::new(
-                "firewalls",
-                Shape::map(firewall),
-                "One entry per tier, for one `hcloud_firewall` each: its `rules` (`in` before `out`, then by \
-                 protocol and port), `rule_count`, `effective_rule_count` (one per address of each rule, the \
-                 count Hetzner limits to 500), and the `roles` placed on the tier. Each rule has a `key` \
-                 `tier:direction:protocol:port` (`#2`, `#3`... when its addresses fill several rules of 100), \
-                 `direction` `in` or `out`, `protocol` `tcp`, `udp`, `icmp`, `gre` or `esp`, `port` (`6443`, \
-                 `30000-32767`; null for icmp, gre and esp), `source_ips` (for `in`) or `destination_ips` (for \
-                 `out`), the `peers` whose addresses these are, `description`, `platforms` and `purposes`.",
-            ),
-            OutputField::new(
-                "widened",
-                Shape::list(widened),
-                "Rules wider than the catalogs ask (only with `unsupported_flows = \"widen\"`): the `rule` key, \
-                 the catalog `flow` it stands for, and what it `opened`.",
-            ),
-        ]
+        Fields::fields()
         .into_iter()
         .chain(outcome_fields(
                 "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \

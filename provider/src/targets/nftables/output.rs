@@ -7,10 +7,9 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    outcome_fields, Location, OptionValue, Options, OutputField, Rows, Shape, Shaped, Tabular,
-    Target, TargetError, TargetOption,
+    outcome_fields, output_struct, Location, OptionValue, Options, OutputField, OutputFields, Rows,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
-use serde::Serialize;
 
 const TIER_ADDRESSES: &str = "tier_addresses";
 const POD_CIDRS: &str = "pod_cidrs";
@@ -130,10 +129,21 @@ fn target_error(error: NftError) -> TargetError {
     }
 }
 
-#[derive(Serialize)]
-struct NftOutput {
-    rulesets: std::collections::BTreeMap<String, String>,
-    cloud_init: std::collections::BTreeMap<String, String>,
+output_struct! {
+    /// The output fields.
+    struct NftOutput {
+        /// The ruleset of each tier that holds a role, by tier name: a file for `nft -f`. It replaces
+        /// `table inet portmatrix` in one transaction and touches no other table (kube-proxy's and the CNI's
+        /// stay). It declares the address sets its rules use (`tier_<name>_v4`, `endpoint_<name>_v6`,
+        /// `pod_cidrs_v4`, each `flags interval`), an input chain (`hook input priority 0`) and, with
+        /// `output_policy`, an output chain; one rule per flow and address family, commented with the
+        /// platforms and purposes behind it. Forwarded traffic (to pods) is not filtered.
+        rulesets: std::collections::BTreeMap<String, String>,
+        /// A `#cloud-config` document per tier for `user_data`: it installs the `nftables` package, writes
+        /// the ruleset to `/etc/portmatrix/portmatrix.nft` and a systemd unit,
+        /// `portmatrix-nftables.service`, that loads it now and at every boot.
+        cloud_init: std::collections::BTreeMap<String, String>,
+    }
 }
 
 impl Tabular for NftOutput {
@@ -208,25 +218,7 @@ impl Target for NftablesTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        [
-            OutputField::new(
-                "rulesets",
-                Shape::map(Shape::Text),
-                "The ruleset of each tier that holds a role, by tier name: a file for `nft -f`. It replaces \
-                 `table inet portmatrix` in one transaction and touches no other table (kube-proxy's and the CNI's \
-                 stay). It declares the address sets its rules use (`tier_<name>_v4`, `endpoint_<name>_v6`, \
-                 `pod_cidrs_v4`, each `flags interval`), an input chain (`hook input priority 0`) and, with \
-                 `output_policy`, an output chain; one rule per flow and address family, commented with the \
-                 platforms and purposes behind it. Forwarded traffic (to pods) is not filtered.",
-            ),
-            OutputField::new(
-                "cloud_init",
-                Shape::map(Shape::Text),
-                "A `#cloud-config` document per tier for `user_data`: it installs the `nftables` package, writes \
-                 the ruleset to `/etc/portmatrix/portmatrix.nft` and a systemd unit, \
-                 `portmatrix-nftables.service`, that loads it now and at every boot.",
-            ),
-        ]
+        NftOutput::fields()
         .into_iter()
         .chain(outcome_fields(
             "Catalog flows that need no host firewall rule, with the `reason` (for example pod traffic inside \

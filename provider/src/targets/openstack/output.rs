@@ -8,8 +8,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    outcome_fields, tier_roles, Location, OptionValue, Options, OutputField, Rows, Shape, Shaped,
-    Tabular, Target, TargetError, TargetOption,
+    keyed, outcome_fields, output_struct, tier_roles, Location, OptionValue, Options, OutputField,
+    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,20 +74,22 @@ fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetEr
     }
 }
 
-#[derive(Serialize)]
-struct RuleOutput<'a> {
-    tier: &'a str,
-    direction: String,
-    ethertype: String,
-    protocol: &'a str,
-    port_range_min: Option<i64>,
-    port_range_max: Option<i64>,
-    remote_tier: Option<&'a str>,
-    remote_ip_prefix: Option<&'a str>,
-    endpoint: Option<&'a str>,
-    description: &'a str,
-    platforms: &'a [String],
-    purposes: &'a [String],
+output_struct! {
+    /// One rule as the outputs give it.
+    struct RuleOutput<'a> {
+        tier: &'a str,
+        direction: String,
+        ethertype: String,
+        protocol: &'a str,
+        port_range_min: Option<i64>,
+        port_range_max: Option<i64>,
+        remote_tier: Option<&'a str>,
+        remote_ip_prefix: Option<&'a str>,
+        endpoint: Option<&'a str>,
+        description: &'a str,
+        platforms: &'a [String],
+        purposes: &'a [String],
+    }
 }
 
 fn rule_output(rule: &OpenStackRule) -> RuleOutput<'_> {
@@ -113,18 +115,33 @@ fn rule_output(rule: &OpenStackRule) -> RuleOutput<'_> {
     }
 }
 
-fn rules_output(rules: &BTreeMap<String, OpenStackRule>) -> BTreeMap<&str, RuleOutput<'_>> {
-    rules
-        .iter()
-        .map(|(key, rule)| (key.as_str(), rule_output(rule)))
-        .collect()
+output_struct! {
+    /// A tier's rule counts.
+    struct TierOutput {
+        ingress: usize,
+        egress: usize,
+        roles: Vec<String>,
+    }
 }
 
-#[derive(Serialize)]
-struct TierOutput {
-    ingress: usize,
-    egress: usize,
-    roles: Vec<String>,
+output_struct! {
+    /// The output fields.
+    struct Fields<'a> {
+        /// Ingress rules, keyed `tier:ethertype:protocol:ports:peer` (e.g. `master:IPv4:tcp:6443:worker`,
+        /// `master:IPv6:tcp:22:admin:2001:db8::/32`). Each goes in the security group of `tier`; its remote
+        /// side is the group of `remote_tier` or `remote_ip_prefix` of `endpoint`. `protocol` is `tcp`,
+        /// `udp`, `sctp`, `icmp`, `ipv6-icmp` or an IP protocol number (`4` IP-in-IP, `50` ESP; no ports).
+        ingress: BTreeMap<&'a str, RuleOutput<'a>>,
+        /// Egress rules, keyed like `ingress`: each goes in the security group of `tier`, towards the group
+        /// of `remote_tier` or the endpoint's block. New Neutron groups allow all egress; apply these when
+        /// your groups are created with `delete_default_rules = true`.
+        egress: BTreeMap<&'a str, RuleOutput<'a>>,
+        /// Every tier with its numbers of `ingress` and `egress` rules and the `roles` placed on it.
+        tiers: &'a BTreeMap<String, TierOutput>,
+        /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`): the `rule`
+        /// (`direction key`), the catalog `flow` it stands for, and what it `opened`.
+        widened: &'a [Widening],
+    }
 }
 
 struct OpenStackOutput {
@@ -134,16 +151,9 @@ struct OpenStackOutput {
 
 impl Serialize for OpenStackOutput {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Fields<'a> {
-            ingress: BTreeMap<&'a str, RuleOutput<'a>>,
-            egress: BTreeMap<&'a str, RuleOutput<'a>>,
-            tiers: &'a BTreeMap<String, TierOutput>,
-            widened: &'a [Widening],
-        }
         Fields {
-            ingress: rules_output(&self.set.ingress),
-            egress: rules_output(&self.set.egress),
+            ingress: keyed(&self.set.ingress, rule_output),
+            egress: keyed(&self.set.egress, rule_output),
             tiers: &self.tiers,
             widened: &self.set.widened,
         }
@@ -220,60 +230,7 @@ impl Target for OpenStackTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        let rule = || {
-            Shape::object([
-                ("tier", Shape::Text),
-                ("direction", Shape::Text),
-                ("ethertype", Shape::Text),
-                ("protocol", Shape::Text),
-                ("port_range_min", Shape::Number),
-                ("port_range_max", Shape::Number),
-                ("remote_tier", Shape::Text),
-                ("remote_ip_prefix", Shape::Text),
-                ("endpoint", Shape::Text),
-                ("description", Shape::Text),
-                ("platforms", Shape::texts()),
-                ("purposes", Shape::texts()),
-            ])
-        };
-        let tier = Shape::object([
-            ("ingress", Shape::Number),
-            ("egress", Shape::Number),
-            ("roles", Shape::texts()),
-        ]);
-        let widened = Shape::object([
-            ("rule", Shape::Text),
-            ("flow", Shape::Text),
-            ("opened", Shape::Text),
-        ]);
-        [
-            OutputField::new(
-                "ingress",
-                Shape::map(rule()),
-                "Ingress rules, keyed `tier:ethertype:protocol:ports:peer` (e.g. `master:IPv4:tcp:6443:worker`, \
-                 `master:IPv6:tcp:22:admin:2001:db8::/32`). Each goes in the security group of `tier`; its remote \
-                 side is the group of `remote_tier` or `remote_ip_prefix` of `endpoint`. `protocol` is `tcp`, \
-                 `udp`, `sctp`, `icmp`, `ipv6-icmp` or an IP protocol number (`4` IP-in-IP, `50` ESP; no ports).",
-            ),
-            OutputField::new(
-                "egress",
-                Shape::map(rule()),
-                "Egress rules, keyed like `ingress`: each goes in the security group of `tier`, towards the group \
-                 of `remote_tier` or the endpoint's block. New Neutron groups allow all egress; apply these when \
-                 your groups are created with `delete_default_rules = true`.",
-            ),
-            OutputField::new(
-                "tiers",
-                Shape::map(tier),
-                "Every tier with its numbers of `ingress` and `egress` rules and the `roles` placed on it.",
-            ),
-            OutputField::new(
-                "widened",
-                Shape::list(widened),
-                "Rules wider than the catalogs ask (only with `unsupported_flows = \"widen\"`): the `rule` \
-                 (`direction key`), the catalog `flow` it stands for, and what it `opened`.",
-            ),
-        ]
+        Fields::fields()
         .into_iter()
         .chain(outcome_fields(
                 "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
