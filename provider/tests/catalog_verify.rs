@@ -421,3 +421,99 @@ fn the_stored_deckhouse_1_60_and_1_61_files_match_their_release() {
     assert_eq!(report["removed"], serde_json::json!([]));
     assert_eq!(report["changed"], serde_json::json!([]));
 }
+
+/// The unversioned requirements pages of Kubernetes, K3s and RKE2: their releases cover every version (`*`), so the
+/// version given only has to be one the release covers.
+#[test]
+fn the_stored_kubernetes_k3s_and_rke2_pages_match_their_releases() {
+    for (platform, file, source) in [
+        (
+            "kubernetes",
+            "kubernetes/ports-and-protocols.md",
+            "ports-and-protocols",
+        ),
+        ("k3s", "k3s/requirements.md", "requirements"),
+        ("rke2", "rke2/requirements.md", "requirements"),
+    ] {
+        let (code, report) = verify(platform, "1.34.0", &upstream(file));
+        assert_eq!(code, 0, "{platform}: {report:#}");
+        assert_eq!(report["origin"], format!("{platform}.toml"), "{platform}");
+        assert_eq!(report["source"], source, "{platform}");
+        assert_eq!(report["drift"], false, "{platform}: {report:#}");
+    }
+}
+
+/// Asserts that `report` is drift of exactly one changed row.
+fn assert_one_changed_row(report: &serde_json::Value, cited: &str, published: &str) {
+    assert_eq!(report["drift"], true, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["removed"], serde_json::json!([]), "{report:#}");
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([{ "cited": cited, "published": published }])
+    );
+}
+
+#[test]
+fn a_changed_kubernetes_port_is_reported_as_that_row() {
+    // The heading is "## Worker node(s) {#node}": the anchor id is not part of the row.
+    let copy = altered(
+        "kubernetes/ports-and-protocols.md",
+        "| 10256       | kube-proxy ",
+        "| 10255       | kube-proxy ",
+    );
+    let (code, report) = verify("kubernetes", "1.34.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_one_changed_row(
+        &report,
+        "Worker node(s) | TCP | Inbound | 10256 | kube-proxy | Self, Load balancers",
+        "Worker node(s) | TCP | Inbound | 10255 | kube-proxy | Self, Load balancers",
+    );
+}
+
+#[test]
+fn a_changed_k3s_port_is_reported_as_that_row() {
+    let copy = altered(
+        "k3s/requirements.md",
+        "| UDP      | 8472      |",
+        "| UDP      | 4789      |",
+    );
+    let (code, report) = verify("k3s", "1.34.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_one_changed_row(
+        &report,
+        "Networking Inbound Rules for K3s Nodes | UDP | 8472 | All nodes | All nodes | Required only for Flannel VXLAN",
+        "Networking Inbound Rules for K3s Nodes | UDP | 4789 | All nodes | All nodes | Required only for Flannel VXLAN",
+    );
+}
+
+/// RKE2's tables start with the port: a row keeps its identity while another cell changes, and a changed port is
+/// a row gone and a row new. The CNI tables sit in tabs, which name them.
+#[test]
+fn changed_rke2_rows_are_reported_as_those_rows() {
+    let copy = altered(
+        "rke2/requirements.md",
+        "| 9099        | TCP      | All RKE2 nodes    | All RKE2 nodes    | Canal",
+        "| 9099        | UDP      | All RKE2 nodes    | All RKE2 nodes    | Canal",
+    );
+    let (code, report) = verify("rke2", "1.34.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    let row = "Inbound Network Rules CNI Specific Inbound Network Rules (Canal) | 9099 | TCP | All RKE2 nodes | \
+All RKE2 nodes | Canal CNI health checks";
+    assert_one_changed_row(&report, row, &row.replace("TCP", "UDP"));
+
+    let copy = altered(
+        "rke2/requirements.md",
+        "| 9345        | TCP ",
+        "| 9346        | TCP ",
+    );
+    let (code, report) = verify("rke2", "1.34.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    let row = "Networking Inbound Network Rules | 9345 | TCP | All RKE2 nodes | RKE2 server nodes | RKE2 supervisor API";
+    assert_eq!(
+        report["added"],
+        serde_json::json!([row.replace("9345", "9346")])
+    );
+    assert_eq!(report["removed"], serde_json::json!([row]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

@@ -2,7 +2,8 @@
 //!
 //! A release cites each source row verbatim as `"<section> <subsection> | cell | cell | ..."` (for Longhorn's
 //! networking page: `"Longhorn Manager Ingress | Conversion Webhook Server | 9501 | TCP"`). The same shape is built
-//! from the document's Markdown pipe tables under their headings, so the two sets compare directly.
+//! from the document's Markdown port tables under their headings (and Docusaurus tabs, as on RKE2's requirements
+//! page), so the two sets compare directly; citations of prose, which have no cells, are not compared.
 //!
 //! Deckhouse publishes its tables from a data file, `docs/documentation/_data/deckhouse-ports.yml` (groups, each
 //! with an English title and destinations of ports, protocol and an English description). A document that starts
@@ -35,11 +36,15 @@ impl Drift {
     }
 }
 
-/// The rows of every Markdown pipe table in `text`, each prefixed with the headings it sits under (the innermost
-/// two: a section and its subsection such as "Ingress:", colons dropped). Cells lose their backticks and surplus
-/// spaces; the header row and the `---` separator are not rows.
+/// The rows of every Markdown port table in `text` (a pipe table with a header cell naming a port, such as "Port"
+/// or "Port Range"; hardware sizing tables and the like are not port tables), each prefixed with the headings it
+/// sits under (the innermost two: a section and its subsection such as "Ingress:", colons and `{#anchor}` ids
+/// dropped) and, inside a Docusaurus `<TabItem>`, the tab's label in parentheses ("... Rules (Canal)"), since
+/// tabs on one page hold tables of the same shape. Cells lose their backticks and surplus spaces; the header row
+/// and the `---` separator are not rows.
 pub(crate) fn markdown_rows(text: &str) -> Vec<String> {
     let mut headings: Vec<(usize, String)> = Vec::new();
+    let mut tab: Option<String> = None;
     let mut rows = Vec::new();
     let mut in_table = false;
     let mut previous: Option<&str> = None;
@@ -49,11 +54,22 @@ pub(crate) fn markdown_rows(text: &str) -> Vec<String> {
             headings.retain(|(l, _)| *l < level);
             headings.push((level, title));
             in_table = false;
+        } else if trimmed.starts_with("<TabItem") {
+            tab = tab_label(trimmed);
+            in_table = false;
+        } else if trimmed.starts_with("</TabItem") {
+            tab = None;
+            in_table = false;
         } else if is_separator(trimmed) {
-            // The line above was the header row; data rows follow.
-            in_table = previous.is_some_and(|p| p.contains('|'));
+            // The line above was the header row; data rows follow if it names a port column.
+            in_table = previous.is_some_and(|p| {
+                p.contains('|')
+                    && split_cells(p)
+                        .iter()
+                        .any(|c| c.to_lowercase().contains("port"))
+            });
         } else if in_table && trimmed.contains('|') {
-            let prefix = headings
+            let mut prefix = headings
                 .iter()
                 .rev()
                 .take(2)
@@ -61,6 +77,9 @@ pub(crate) fn markdown_rows(text: &str) -> Vec<String> {
                 .map(|(_, t)| t.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
+            if let Some(tab) = &tab {
+                prefix = format!("{prefix} ({tab})");
+            }
             let cells: Vec<String> = split_cells(trimmed);
             rows.push(format!("{prefix} | {}", cells.join(" | ")));
         } else {
@@ -69,6 +88,18 @@ pub(crate) fn markdown_rows(text: &str) -> Vec<String> {
         previous = Some(trimmed);
     }
     rows
+}
+
+/// The title a Docusaurus tab shows: its `label` attribute, else its `value`.
+fn tab_label(line: &str) -> Option<String> {
+    let attribute = |name: &str| {
+        let start = line.find(&format!("{name}=\""))? + name.len() + 2;
+        let rest = line.get(start..)?;
+        rest.find('"')
+            .and_then(|end| rest.get(..end))
+            .map(str::to_owned)
+    };
+    attribute("label").or_else(|| attribute("value"))
 }
 
 /// The table rows of a document: a Deckhouse ports data file when its first line that is not blank or a comment
@@ -176,9 +207,9 @@ fn unquote(value: &str) -> String {
     }
 }
 
-/// Compares the rows `release` cites from its source `source` (flows and loopback entries that apply to
-/// `version`; all of them when `None`) with the table rows of `document` ([`document_rows`]). Errors name a source
-/// the release does not have.
+/// Compares the table rows `release` cites from its source `source` (flows and loopback entries that apply to
+/// `version`, all of them when `None`; cited prose is left out) with the table rows of `document`
+/// ([`document_rows`]). Errors name a source the release does not have.
 pub fn verify(
     release: &Release,
     source: &str,
@@ -208,7 +239,13 @@ pub fn verify(
         .iter()
         .filter(|l| l.source == source)
         .flat_map(|l| l.rows.iter());
-    let cited = keyed(flow_rows.chain(loopback_rows).map(String::as_str));
+    // A citation without cells quotes the page's prose, which has no table row to compare with.
+    let cited = keyed(
+        flow_rows
+            .chain(loopback_rows)
+            .map(String::as_str)
+            .filter(|row| row.contains('|')),
+    );
     let published = keyed(document_rows(document).iter().map(String::as_str));
 
     let mut drift = Drift::default();
@@ -279,7 +316,7 @@ fn split_cells(row: &str) -> Vec<String> {
         .collect()
 }
 
-/// A Markdown ATX heading: its level and its text without trailing colons.
+/// A Markdown ATX heading: its level and its text without a `{#id}` and trailing colons.
 fn heading(line: &str) -> Option<(usize, String)> {
     let level = line.bytes().take_while(|b| *b == b'#').count();
     if level == 0 || level > 6 {
@@ -289,8 +326,14 @@ fn heading(line: &str) -> Option<(usize, String)> {
     if !rest.starts_with(' ') {
         return None;
     }
-    let title = rest.trim().trim_end_matches(':').trim().to_owned();
-    Some((level, title))
+    let mut title = rest.trim();
+    // Hugo's custom heading id, `## Worker node(s) {#node}`, is not shown on the page.
+    if let Some((shown, id)) = title.rsplit_once(" {#") {
+        if id.ends_with('}') {
+            title = shown;
+        }
+    }
+    Some((level, title.trim_end_matches(':').trim().to_owned()))
 }
 
 /// A table separator row such as `--- | ---` or `|:---|---:|`.
@@ -350,9 +393,33 @@ text\n\n        over lines\n      ru: |\n        z\n- group: CToD\n  description
         );
     }
 
+    const TABBED: &str = "## Networking\n### Sizing\n| CPU | RAM |\n|---|---|\n| 2 | 4 GB |\n\n\
+### Inbound Rules {#inbound}\n| Port | Protocol | Description\n|---|---|---\n| 6443 | TCP | API\n\n\
+<Tabs groupId=\"cni\">\n<TabItem value=\"Canal\">\n\n| Port | Protocol | Description\n|---|---|---\n\
+| 8472 | UDP | VXLAN\n\n</TabItem>\n<TabItem value=\"rhel\" label=\"Red Hat\">\n\n| Protocol | Port Range |\n\
+|---|---|\n| TCP | 9099 |\n</TabItem>\n</Tabs>\n\n### Local\n| Protocol | Port\n|---|---\n| TCP | 10248\n";
+
+    #[test]
+    fn only_port_tables_count_and_tabs_name_their_tables() {
+        assert_eq!(
+            markdown_rows(TABBED),
+            [
+                "Networking Inbound Rules | 6443 | TCP | API",
+                "Networking Inbound Rules (Canal) | 8472 | UDP | VXLAN",
+                "Networking Inbound Rules (Red Hat) | TCP | 9099",
+                "Networking Local | TCP | 10248",
+            ]
+        );
+    }
+
     #[test]
     fn headings_and_separators() {
         assert_eq!(heading("#### Ingress:"), Some((4, "Ingress".to_owned())));
+        assert_eq!(
+            heading("## Worker node(s) {#node}"),
+            Some((2, "Worker node(s)".to_owned()))
+        );
+        assert_eq!(heading("## Sets {a}"), Some((2, "Sets {a}".to_owned())));
         assert_eq!(heading("#hashtag"), None);
         assert_eq!(heading("plain"), None);
         assert!(is_separator("--- | ---"));
