@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 use super::selection::SelectionArgs;
+use super::spelling::flag;
 use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
@@ -65,10 +66,6 @@ fn all_options() -> Vec<(targets::TargetOption, Vec<&'static str>)> {
     options
 }
 
-/// An option's flag: `rules_per_group` is `--rules-per-group`.
-fn flag(name: &str) -> String {
-    format!("--{}", name.replace('_', "-"))
-}
 
 /// The target options given on the command line, as written, by option name.
 #[derive(Debug, Default)]
@@ -183,7 +180,10 @@ fn option_value(name: &str, shape: &Shape, given: &[String]) -> Result<OptionVal
 /// A target's problem as the command line names it: the flag (and key) to fix, and how.
 fn cli_error(error: &TargetError) -> String {
     let Location::Option { name, key, index } = &error.location else {
-        return format!("--tier: {}", error.detail);
+        return format!(
+            "{} (the [[tier]] entries of --selection FILE): {}",
+            error.summary, error.detail
+        );
     };
     let mut at = flag(name);
     if let Some(key) = key {

@@ -24,6 +24,7 @@ use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
+pub use target_rules::{in_terraform_terms, terraform_diagnostic, terraform_value};
 pub use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
 pub use azure_nsg_rules::AZURE_NSG_RULES;
 pub use catalog::CatalogDataSource;

@@ -1,6 +1,7 @@
 //! The user's own flows (`extra_flow`): a few rules added without writing a catalog document, validated like
 //! catalog flows and cited as "user-defined" wherever the catalogs' flows are cited.
 
+use super::setting::{Literal, Setting};
 use super::placement::{resolve_role, roles_of, Placement, Qualified};
 use super::request::{field, ExpansionRequest, ExtraFlowSpec, InputError, PathStep};
 use super::{endpoint_end, role_end, End, Reason, RulePorts};
@@ -164,7 +165,11 @@ fn ports(protocol: Protocol, written: &[String]) -> Result<Vec<RulePorts>, Strin
     }
     if written.is_empty() {
         return Err(format!(
-            "Protocol {protocol} needs ports: give ports = [\"22\"] or ranges such as \"8000-8100\"."
+            "Protocol {protocol} needs ports: give {} or ranges such as \"8000-8100\".",
+            Setting::ExtraFlowField {
+                field: "ports".into(),
+                value: Literal::Texts(vec!["22".into()])
+            }
         ));
     }
     written
@@ -202,9 +207,10 @@ fn resolve(
             Err(_) => Err((
                 format!("Unknown end {name:?}"),
                 format!(
-                    "Name one of your tiers ({}), an endpoint block (add `endpoint {{ name = {name:?} ... }}` with \
-                     its addresses), or a role of the selected platforms as platform/role.",
-                    placement.tiers.join(", ")
+                    "Name one of your tiers ({}), an endpoint (add {} with its addresses), or a role of the \
+                     selected platforms as platform/role.",
+                    placement.tiers.join(", "),
+                    Setting::Endpoint { name: name.to_string() }
                 ),
             )),
         },

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use super::target::{Options, OutputField, Shape, TargetError, TargetOption};
+use super::target::{Options, OutputField, Setting, Shape, TargetError, TargetOption};
 use serde::Serialize;
 
 /// The option that says what to do with flows a firewall cannot express.
@@ -28,6 +28,11 @@ pub fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
     )
 }
 
+/// The warning for a flow `unsupported_flows = "skip"` left out.
+pub fn skipped_warning(flow: &dyn fmt::Display) -> String {
+    format!("{} left out {flow}", Setting::text(UNSUPPORTED_FLOWS, "skip"))
+}
+
 /// `text` as a sentence: capital first, full stop last.
 pub fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
@@ -42,7 +47,7 @@ pub fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, Target
     match options.text(UNSUPPORTED_FLOWS) {
         None => Ok(UnsupportedPolicy::default()),
         Some(text) => text.parse().map_err(|detail: String| {
-            TargetError::option(UNSUPPORTED_FLOWS, "Invalid unsupported_flows", detail)
+            TargetError::invalid(UNSUPPORTED_FLOWS, detail)
         }),
     }
 }
@@ -199,9 +204,11 @@ impl fmt::Display for UnsupportedFlowsError {
         }
         write!(
             f,
-            "Set unsupported_flows = \"widen\" to {}, each listed in `widened`; or unsupported_flows = \"skip\" to \
-             leave them out, each listed in `warnings`; or change the platform options that ask for them.",
-            self.widen
+            "Set {} to {}, each listed in `widened`; or {} to leave them out, each listed in `warnings`; or change \
+             the platform options that ask for them.",
+            Setting::text(UNSUPPORTED_FLOWS, "widen"),
+            self.widen,
+            Setting::text(UNSUPPORTED_FLOWS, "skip")
         )
     }
 }
@@ -264,7 +271,7 @@ pub fn check_name_prefix(
     } else {
         Err(OptionError::new(
             option,
-            format!("Invalid {option} {prefix:?}"),
+            format!("Invalid {} {prefix:?}", Setting::option(option)),
             format!(
                 "Write 1 to {max} characters: a lower-case letter first, then lower-case letters, digits and '-' \
                  (for example \"prod-\")."

@@ -938,7 +938,8 @@ fn peers<'a>(
                 .collect();
             if cidrs.is_empty() {
                 Err(PeerError::Missing(format!(
-                    "endpoint block {block:?} has no CIDRs: give cidr_ipv4 or cidr_ipv6"
+                    "endpoint {block:?} has no CIDRs: give IPv4 or IPv6 CIDRs in {}",
+                    crate::engine::setting::Setting::Endpoint { name: block.clone() }
                 )))
             } else {
                 Ok(cidrs)
@@ -971,16 +972,16 @@ fn end<'a>(
         Some(role) if role.tiers.iter().all(|t| *t == Tier::External) => match block() {
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
-                "role {platform}/{name} runs outside the cluster: give its addresses in an endpoint block named \
-                 {name:?}"
+                "role {platform}/{name} runs outside the cluster: give its addresses in {}",
+                crate::engine::setting::Setting::Endpoint { name: name.to_string() }
             )),
         },
         Some(_) => End::Nodes,
         None => match block() {
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
-                "endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?} with its \
-                 CIDRs"
+                "endpoint {name:?} of {platform} has no addresses: add {} with its CIDRs",
+                crate::engine::setting::Setting::Endpoint { name: name.to_string() }
             )),
         },
     }
@@ -1007,8 +1008,12 @@ fn port_ranges(
                     to: port,
                 }]),
                 None => Err(format!(
-                    "parameter {name:?} of {} has no value: set parameters = {{ {name} = <port> }}",
-                    release.platform.name
+                    "parameter {name:?} of {} has no value: set {}",
+                    release.platform.name,
+                    crate::engine::setting::Setting::Parameter {
+                        name: name.clone(),
+                        value: Some(crate::engine::setting::Literal::Number("<port>".into()))
+                    }
                 )),
             }
         }

@@ -8,6 +8,7 @@
 //! command line as flags.
 
 use crate::engine::Expansion;
+pub use crate::engine::setting::{Literal, Setting};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -295,6 +296,13 @@ impl TargetError {
             summary: summary.into(),
             detail: detail.into(),
         }
+    }
+}
+
+impl TargetError {
+    /// An error on option `name` whose value is not valid: the summary names the option, `detail` the fix.
+    pub fn invalid(name: &'static str, detail: impl Into<String>) -> Self {
+        TargetError::option(name, format!("Invalid {}", Setting::option(name)), detail)
     }
 }
 

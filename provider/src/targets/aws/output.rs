@@ -27,9 +27,8 @@ pub fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
         Some(text) => match text.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)) {
             Some(n) => n,
             None => {
-                return Err(vec![TargetError::option(
-                    RULES_PER_GROUP,
-                    "Invalid rules_per_group",
+                return Err(vec![TargetError::invalid(
+RULES_PER_GROUP,
                     format!(
                         "{text} is not a rule quota: give a whole number from 1 to 1000 (AWS's default is 60)."
                     ),

@@ -71,9 +71,8 @@ fn nft_options(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
         None => Policy::Drop,
         Some(Ok(policy)) => policy,
         Some(Err(detail)) => {
-            errors.push(TargetError::option(
-                INPUT_POLICY,
-                "Invalid input_policy",
+            errors.push(TargetError::invalid(
+INPUT_POLICY,
                 detail,
             ));
             Policy::Drop
@@ -83,9 +82,8 @@ fn nft_options(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
         None => None,
         Some(Ok(policy)) => policy,
         Some(Err(detail)) => {
-            errors.push(TargetError::option(
-                OUTPUT_POLICY,
-                "Invalid output_policy",
+            errors.push(TargetError::invalid(
+OUTPUT_POLICY,
                 detail,
             ));
             None
