@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 use super::selection::SelectionArgs;
-use super::spelling::flag;
+use super::spelling::{flag, in_cli_terms};
 use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
@@ -177,6 +177,32 @@ fn option_value(name: &str, shape: &Shape, given: &[String]) -> Result<OptionVal
     })
 }
 
+/// An option's value as the selection file gives it (JSON, or TOML read as JSON), or what was expected instead.
+fn file_value(shape: &Shape, value: &Value) -> Result<OptionValue, &'static str> {
+    Ok(match (shape, value) {
+        (Shape::Bool, Value::Bool(b)) => OptionValue::Bool(*b),
+        (Shape::Bool, _) => return Err("true or false"),
+        (Shape::Number, Value::Number(n)) => OptionValue::Number(n.to_string()),
+        (Shape::Number, _) => return Err("a number"),
+        (Shape::Text, Value::String(text)) => OptionValue::Text(text.clone()),
+        (Shape::Text | Shape::Object(_), _) => return Err("text"),
+        (Shape::List(element), Value::Array(items)) => OptionValue::List(
+            items
+                .iter()
+                .map(|item| file_value(element, item))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Shape::List(_), _) => return Err("a list"),
+        (Shape::Map(element), Value::Object(entries)) => OptionValue::Map(
+            entries
+                .iter()
+                .map(|(key, item)| file_value(element, item).map(|v| (key.clone(), v)))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Shape::Map(_), _) => return Err("a table of tier names"),
+    })
+}
+
 /// A target's problem as the command line names it: the flag (and key) to fix, and how.
 fn cli_error(error: &TargetError) -> String {
     let Location::Option { name, key, index } = &error.location else {
@@ -192,7 +218,13 @@ fn cli_error(error: &TargetError) -> String {
     if let Some(index) = index {
         at.push_str(&format!(" (value {})", index + 1));
     }
-    format!("{at}: {}", error.detail)
+    let summary = in_cli_terms(&error.summary);
+    // "Invalid --rules-per-group" names the flag already.
+    if key.is_none() && summary.contains(&flag(name)) {
+        format!("{summary}: {}", error.detail)
+    } else {
+        format!("{at}: {summary}: {}", error.detail)
+    }
 }
 
 /// A target's output: the JSON document, the rows of the table/Markdown/CSV forms, and warnings.
@@ -207,8 +239,16 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
     let target = targets::all()
         .into_iter()
         .find(|target| target.name() == args.target);
-    let options = match target {
-        Some(target) => Some(target_options(args, target)?),
+    let rendered = match target {
+        Some(target) => {
+            let names: Vec<&str> = target.options().iter().map(|o| o.name).collect();
+            let selected = args
+                .selection
+                .select(catalog, Some((target.name(), &names)))?;
+            let mut options = target_options(args, target, &selected.options)?;
+            options.platform_order = selected.platforms.clone();
+            shaped(target, &selected.expansion, &options)?
+        }
         None => {
             if let Some(name) = args.options.given.keys().next() {
                 return Err(format!(
@@ -217,16 +257,8 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
                     args.target
                 ));
             }
-            None
+            flows(&args.selection.expand(catalog)?)
         }
-    };
-    let selected = args.selection.select(catalog)?;
-    let rendered = match (target, options) {
-        (Some(target), Some(mut options)) => {
-            options.platform_order = selected.platforms.clone();
-            shaped(target, &selected.expansion, &options)?
-        }
-        _ => flows(&selected.expansion),
     };
     let output = if args.format.json {
         to_json(&rendered.json)?
@@ -244,10 +276,27 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
     })
 }
 
-/// The options the command line gives `target`, checked as the data source checks them.
-fn target_options(args: &ExpandArgs, target: &dyn targets::Target) -> Result<Options, String> {
+/// The options the selection file (`file`) and the flags give `target`, the flags overriding the file, checked as
+/// the data source checks them.
+fn target_options(
+    args: &ExpandArgs,
+    target: &dyn targets::Target,
+    file: &BTreeMap<String, Value>,
+) -> Result<Options, String> {
     let definitions = target.options();
     let mut options = Options::default();
+    for definition in &definitions {
+        if let Some(value) = file.get(definition.name) {
+            let value = file_value(&definition.shape, value).map_err(|expected| {
+                format!(
+                    "--selection: {}: expected {expected} (or give {})",
+                    definition.name,
+                    flag(definition.name)
+                )
+            })?;
+            options.values.insert(definition.name.to_string(), value);
+        }
+    }
     for (name, given) in &args.options.given {
         let Some(definition) = definitions.iter().find(|o| o.name == *name) else {
             let valid: Vec<String> = definitions.iter().map(|o| flag(o.name)).collect();

@@ -395,7 +395,7 @@ fn api_server_port(
         port(
             value,
             vec![field("api_server_port")],
-            "api_server_port",
+            &Setting::ApiServerPort { value: None }.to_string(),
             errors,
         )
     });
@@ -465,9 +465,9 @@ fn api_server_port(
                 vec![field("api_server_port")],
                 "The selected platforms disagree on the API server port",
                 format!(
-                    "Their sources give different defaults ({}): set api_server_port to the port your API server \
-                     listens on.",
-                    claims.join("; ")
+                    "Their sources give different defaults ({}): set {} to the port your API server listens on.",
+                    claims.join("; "),
+                    Setting::ApiServerPort { value: None }
                 ),
             ));
             None
