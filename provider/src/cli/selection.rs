@@ -62,6 +62,8 @@ pub(super) struct Selected {
     pub(super) platforms: Vec<String>,
     /// The target options the selection file gives, by name.
     pub(super) options: BTreeMap<String, serde_json::Value>,
+    /// The engine request the selection made.
+    pub(super) request: ExpansionRequest,
 }
 
 /// The inputs of a selection file that are not target options.
@@ -197,6 +199,15 @@ impl SelectionArgs {
         target: Option<(&str, &[&str])>,
     ) -> Result<Selected, String> {
         let catalog = self.catalog(catalog)?;
+        self.select_in(&catalog, target)
+    }
+
+    /// [`SelectionArgs::select`] in `catalog`, the user's documents already added ([`SelectionArgs::catalog`]).
+    pub(super) fn select_in(
+        &self,
+        catalog: &Catalog,
+        target: Option<(&str, &[&str])>,
+    ) -> Result<Selected, String> {
         let (request, options, origin) = match &self.file {
             Some(path) => {
                 let file = read_file(path)?;
@@ -209,7 +220,7 @@ impl SelectionArgs {
             }
             None => (self.flags_request()?, BTreeMap::new(), Origin::Flags),
         };
-        let mut selected = select_request(request, &origin, &catalog)?;
+        let mut selected = select_request(request, &origin, catalog)?;
         selected.options = options;
         Ok(selected)
     }
@@ -440,8 +451,9 @@ fn select_request(
     })?;
     Ok(Selected {
         expansion,
-        platforms: request.platforms.into_iter().map(|p| p.platform).collect(),
+        platforms: request.platforms.iter().map(|p| p.platform.clone()).collect(),
         options: BTreeMap::new(),
+        request,
     })
 }
 
@@ -573,9 +585,8 @@ pub(crate) fn select_file_bytes(
 ) -> Result<(ExpansionRequest, Expansion), String> {
     let file = parse_file(path, bytes.to_vec())?;
     check_options(path, &file.options, None)?;
-    let request = file.request;
-    select_request(request.clone(), &Origin::File(path), catalog)
-        .map(|selected| (request, selected.expansion))
+    select_request(file.request, &Origin::File(path), catalog)
+        .map(|selected| (selected.request, selected.expansion))
 }
 
 fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
@@ -787,9 +798,77 @@ mod tests {
             flags(&[]).unwrap_err(),
             "no platform selected: give --platform NAME (repeatable) or --selection FILE"
         );
-        assert!(flags(&["--selection", "f.toml", "--platform", "a"])
-            .unwrap_err()
-            .contains("cannot be used with"));
+    }
+
+    #[test]
+    fn flags_add_to_and_override_the_file() {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            selection: SelectionArgs,
+        }
+        let file = request(
+            toml::from_str(
+                r#"
+api_server_port = 443
+parameters = { backupstore_port = 9000, other = 1 }
+[[platform]]
+name = "longhorn"
+version = "1.5.0"
+options = { a = "1" }
+[[tier]]
+name = "storage"
+[[endpoint]]
+name = "backupstore"
+cidr_ipv4 = ["10.0.0.0/8"]
+[[endpoint]]
+name = "internet"
+cidr_ipv4 = ["0.0.0.0/0"]
+"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let args = <Wrapper as clap::Parser>::try_parse_from([
+            "x",
+            "--selection",
+            "f.toml",
+            "--platform",
+            "longhorn",
+            "--platform",
+            "kubernetes",
+            "--version",
+            "longhorn=1.6.0",
+            "--option",
+            "longhorn:a=2",
+            "--endpoint",
+            "backupstore=192.168.0.0/16",
+            "--param",
+            "backupstore_port=9100",
+            "--pod-network",
+            "routed",
+        ])
+        .unwrap();
+        let merged = args.selection.apply_flags(file).unwrap();
+        let platforms: Vec<(&str, Option<&str>)> = merged
+            .platforms
+            .iter()
+            .map(|p| (p.platform.as_str(), p.version.as_deref()))
+            .collect();
+        assert_eq!(
+            platforms,
+            [("longhorn", Some("1.6.0")), ("kubernetes", None)]
+        );
+        assert_eq!(merged.platforms[0].options["a"], "2");
+        assert_eq!(merged.tiers.len(), 1);
+        assert_eq!(merged.endpoints[0].ipv4, ["192.168.0.0/16"]);
+        assert_eq!(merged.endpoints[1].ipv4, ["0.0.0.0/0"]);
+        assert_eq!(
+            merged.parameters,
+            [("backupstore_port".to_string(), 9100), ("other".to_string(), 1)].into()
+        );
+        assert_eq!(merged.api_server_port, Some(443));
+        assert_eq!(merged.pod_network, PodNetwork::Routed);
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub fn terraform_spelling(setting: &Setting) -> String {
                 hcl_key(key)
             )
         }
+        Setting::PodSelector { role } => {
+            return format!("a pod_selector block (role = {role:?})")
+        }
         Setting::Endpoint { name } => {
             return format!("an endpoint block named {name:?}")
         }

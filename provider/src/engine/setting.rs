@@ -65,6 +65,11 @@ pub enum Setting {
         /// The tier's name.
         name: String,
     },
+    /// The namespace and labels of a pod role (NetworkPolicy).
+    PodSelector {
+        /// The role, `platform/role`.
+        role: String,
+    },
     /// The addresses of an endpoint.
     Endpoint {
         /// The endpoint's name.

@@ -26,6 +26,7 @@ mod evaluator;
 mod tests;
 
 use crate::catalog::{Network, PortRange, PortSpec, Protocol, Release, Role, Selected, Tier};
+use crate::engine::setting::Setting;
 use crate::engine::{EndpointAddresses, SkippedFlow};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -461,23 +462,33 @@ impl fmt::Display for PolicyError {
         match self {
             PolicyError::UnknownRole {
                 reference, detail, ..
-            } => write!(f, "pod_selector role {reference:?}: {detail}"),
+            } => write!(
+                f,
+                "{} role {reference:?}: {detail}",
+                Setting::option("pod_selector")
+            ),
             PolicyError::DuplicateSelector { role, .. } => write!(
                 f,
-                "role {role} has two pod_selector blocks; give its labels in one block"
+                "role {role} is given two selectors in {}; give its labels once",
+                Setting::option("pod_selector")
             ),
             PolicyError::InvalidSelector {
                 index: Some(_),
                 role,
                 detail,
-            } => write!(f, "the pod_selector of {role}: {detail}"),
+            } => write!(
+                f,
+                "the {} of {role}: {detail}",
+                Setting::option("pod_selector")
+            ),
             PolicyError::InvalidSelector {
                 index: None,
                 role,
                 detail,
             } => write!(
                 f,
-                "the catalog's selector of {role}: {detail}; give its labels in a pod_selector block"
+                "the catalog's selector of {role}: {detail}; give its labels in {}",
+                Setting::PodSelector { role: role.clone() }
             ),
             PolicyError::UnselectablePeer {
                 role,
@@ -486,10 +497,10 @@ impl fmt::Display for PolicyError {
             } => write!(
                 f,
                 "role {role} has no pod selector in its catalog, yet a policy must admit it for {}: {}. The \
-                 catalog says: {description} Give its namespace and labels in a pod_selector block (role = \
-                 \"{role}\"); portmatrix never guesses labels.",
+                 catalog says: {description} Give its namespace and labels in {}; portmatrix never guesses labels.",
                 plural(flows.len(), "flow"),
-                flows.join(", ")
+                flows.join(", "),
+                Setting::PodSelector { role: role.clone() }
             ),
             PolicyError::InvalidName { name, detail } => {
                 write!(f, "policy name {name:?}: {detail}")
@@ -918,10 +929,10 @@ fn peers<'a>(
         }]),
         End::Pod(role, None) => Err(PeerError::Unselectable(role)),
         End::EveryPod => Ok(vec![PolicyPeer::AllPods]),
-        End::Nodes if options.node_cidrs.is_empty() => Err(PeerError::Missing(
-            "node_cidrs is empty: give the addresses node (host-network) traffic has when it reaches pods"
-                .to_string(),
-        )),
+        End::Nodes if options.node_cidrs.is_empty() => Err(PeerError::Missing(format!(
+            "{} is empty: give the addresses node (host-network) traffic has when it reaches pods",
+            Setting::option("node_cidrs")
+        ))),
         End::Nodes => Ok(options
             .node_cidrs
             .iter()
@@ -939,7 +950,7 @@ fn peers<'a>(
             if cidrs.is_empty() {
                 Err(PeerError::Missing(format!(
                     "endpoint {block:?} has no CIDRs: give IPv4 or IPv6 CIDRs in {}",
-                    crate::engine::setting::Setting::Endpoint { name: block.clone() }
+                    Setting::Endpoint { name: block.clone() }
                 )))
             } else {
                 Ok(cidrs)
@@ -973,7 +984,7 @@ fn end<'a>(
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
                 "role {platform}/{name} runs outside the cluster: give its addresses in {}",
-                crate::engine::setting::Setting::Endpoint { name: name.to_string() }
+                Setting::Endpoint { name: name.to_string() }
             )),
         },
         Some(_) => End::Nodes,
@@ -981,7 +992,7 @@ fn end<'a>(
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
                 "endpoint {name:?} of {platform} has no addresses: add {} with its CIDRs",
-                crate::engine::setting::Setting::Endpoint { name: name.to_string() }
+                Setting::Endpoint { name: name.to_string() }
             )),
         },
     }
@@ -1010,7 +1021,7 @@ fn port_ranges(
                 None => Err(format!(
                     "parameter {name:?} of {} has no value: set {}",
                     release.platform.name,
-                    crate::engine::setting::Setting::Parameter {
+                    Setting::Parameter {
                         name: name.clone(),
                         value: Some(crate::engine::setting::Literal::Number("<port>".into()))
                     }
@@ -1340,8 +1351,8 @@ fn check_object_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most {MAX_NAME}): change \
-             name_prefix"
+            "not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most {MAX_NAME}): change {}",
+            Setting::option("name_prefix")
         ))
     }
 }
