@@ -5,6 +5,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
+use super::network_policies;
 use super::selection::SelectionArgs;
 use super::spelling::{flag, in_cli_terms};
 use super::table::Table;
@@ -42,24 +43,36 @@ struct FormatArgs {
     csv: bool,
 }
 
-/// `--target`'s values: `flows`, then every target.
+/// `--target`'s values: `flows`, then every target, NetworkPolicy last.
 fn target_names() -> PossibleValuesParser {
     let flows = PossibleValue::new("flows")
         .help("The engine's normalized flows between tiers and endpoints (as portmatrix_flows)");
     let targets = targets::all()
         .into_iter()
         .map(|target| PossibleValue::new(target.name()).help(target.about()));
-    PossibleValuesParser::new(std::iter::once(flows).chain(targets))
+    let policies = PossibleValue::new(network_policies::NAME).help(network_policies::ABOUT);
+    PossibleValuesParser::new(
+        std::iter::once(flows)
+            .chain(targets)
+            .chain(std::iter::once(policies)),
+    )
 }
 
 /// The options of every target, once per name: the flags of `expand`.
 fn all_options() -> Vec<(targets::TargetOption, Vec<&'static str>)> {
     let mut options: Vec<(targets::TargetOption, Vec<&'static str>)> = Vec::new();
-    for target in targets::all() {
-        for option in target.options() {
+    let every = targets::all()
+        .into_iter()
+        .map(|target| (target.name(), target.options()))
+        .chain(std::iter::once((
+            network_policies::NAME,
+            network_policies::options(),
+        )));
+    for (target, definitions) in every {
+        for option in definitions {
             match options.iter_mut().find(|(o, _)| o.name == option.name) {
-                Some((_, users)) => users.push(target.name()),
-                None => options.push((option, vec![target.name()])),
+                Some((_, users)) => users.push(target),
+                None => options.push((option, vec![target])),
             }
         }
     }
@@ -117,6 +130,9 @@ impl Args for TargetOptionArgs {
                 let arg = Arg::new(option.name).long(long).help(help);
                 command.arg(match &option.shape {
                     Shape::Bool => arg.action(ArgAction::SetTrue),
+                    Shape::Map(_) if option.name == network_policies::POD_SELECTOR => arg
+                        .action(ArgAction::Append)
+                        .value_name("ROLE[@NAMESPACE]=LABEL=VALUE[,LABEL=VALUE...]"),
                     Shape::Map(element) if **element == Shape::Text => {
                         arg.action(ArgAction::Append).value_name("TIER=VALUE")
                     }
@@ -240,6 +256,28 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
         .into_iter()
         .find(|target| target.name() == args.target);
     let rendered = match target {
+        None if args.target == network_policies::NAME => {
+            let definitions = network_policies::options();
+            let names: Vec<&str> = definitions.iter().map(|o| o.name).collect();
+            let catalog = args.selection.catalog(catalog)?;
+            let selected = args
+                .selection
+                .select_in(&catalog, Some((network_policies::NAME, &names)))?;
+            let options =
+                collect_options(args, network_policies::NAME, &definitions, &selected.options)?;
+            let policies = network_policies::policies(
+                &catalog,
+                &selected.request,
+                &selected.expansion,
+                &options,
+                skipped_json,
+            )?;
+            Rendered {
+                json: policies.json,
+                table: policies.table,
+                warnings: policies.warnings,
+            }
+        }
         Some(target) => {
             let names: Vec<&str> = target.options().iter().map(|o| o.name).collect();
             let selected = args
@@ -283,9 +321,24 @@ fn target_options(
     target: &dyn targets::Target,
     file: &BTreeMap<String, Value>,
 ) -> Result<Options, String> {
-    let definitions = target.options();
+    let options = collect_options(args, target.name(), &target.options(), file)?;
+    let errors = target.check(&options);
+    if !errors.is_empty() {
+        return Err(lines(&errors));
+    }
+    Ok(options)
+}
+
+/// The options of `target` (defined by `definitions`) the selection file and the flags give, the flags
+/// overriding the file.
+fn collect_options(
+    args: &ExpandArgs,
+    target: &str,
+    definitions: &[targets::TargetOption],
+    file: &BTreeMap<String, Value>,
+) -> Result<Options, String> {
     let mut options = Options::default();
-    for definition in &definitions {
+    for definition in definitions {
         if let Some(value) = file.get(definition.name) {
             let value = file_value(&definition.shape, value).map_err(|expected| {
                 format!(
@@ -303,7 +356,7 @@ fn target_options(
             return Err(format!(
                 "{} is not an option of --target {} (its options: {})",
                 flag(name),
-                target.name(),
+                target,
                 if valid.is_empty() {
                     "none".to_string()
                 } else {
@@ -322,13 +375,9 @@ fn target_options(
     {
         return Err(format!(
             "--target {} needs {}",
-            target.name(),
+            target,
             flag(missing.name)
         ));
-    }
-    let errors = target.check(&options);
-    if !errors.is_empty() {
-        return Err(lines(&errors));
     }
     Ok(options)
 }

@@ -10,6 +10,7 @@ mod audit;
 mod catalog;
 mod diagram;
 mod expand;
+mod network_policies;
 mod output;
 mod review;
 mod sarif;

@@ -63,7 +63,7 @@ pub(super) fn cli_spelling(setting: &Setting) -> String {
             key,
             value: Some(v),
         } => format!("--option {platform}:{key}={v}"),
-        Setting::PodSelector { role } => format!("--pod-selector {role}:LABEL=VALUE"),
+        Setting::PodSelector { role } => format!("--pod-selector {role}=LABEL=VALUE"),
         Setting::Endpoint { name } => format!("--endpoint {name}=ADDRESSES"),
         Setting::Parameter { name, value: None } => format!("--param {name}"),
         Setting::Parameter {

@@ -888,8 +888,10 @@ fn expand_release<'a>(
         }
         if !ruled && missing_inputs.is_empty() && !waits {
             let reason = if open_roles.is_empty() {
-                "policy_types excludes the direction a policy would restrict this flow in"
-                    .to_string()
+                format!(
+                    "{} excludes the direction a policy would restrict this flow in",
+                    Setting::option("policy_types")
+                )
             } else {
                 let names = open_roles
                     .iter()
@@ -1228,12 +1230,14 @@ fn warnings(
         let description = role_description(selected, platform, role);
         warnings.push(format!(
             "{platform}/{role} has no pod selector in its catalog ({description}), so no policy isolates its \
-             pods: its {} allowed, and so is any other traffic of theirs. Give its labels in a pod_selector \
-             block to isolate it: {}",
+             pods: its {} allowed, and so is any other traffic of theirs. Give its labels in {} to isolate it: {}",
             if flows.len() == 1 {
                 "flow is"
             } else {
                 "flows are"
+            },
+            Setting::PodSelector {
+                role: format!("{platform}/{role}")
             },
             flows.join(", ")
         ));
@@ -1260,13 +1264,16 @@ fn warnings(
              reach your cluster DNS (UDP and TCP 53 to kube-dns)"
         };
         warnings.push(format!(
-            "{} isolated for egress and can reach only what the catalogs list{dns}, or set policy_types = \
-             [\"Ingress\"]: {}",
+            "{} isolated for egress and can reach only what the catalogs list{dns}, or set {}: {}",
             if egress.len() == 1 {
                 "1 role is"
             } else {
                 "these roles are"
             },
+            Setting::option_value(
+                "policy_types",
+                crate::engine::setting::Literal::Texts(vec!["Ingress".into()])
+            ),
             egress.join(", ")
         ));
     }
