@@ -162,7 +162,7 @@ fn cases() -> Vec<Case> {
         (&["expand", "--platform"], "", 2, "a value is required for '--platform <NAME>'"),
         (&["expand", "--platform", "nope"], "", 2, "--platform nope: Unknown platform \"nope\""),
         (&["expand", "--platform", "etcd", "--platform", "etcd"], "", 2, "--platform etcd: Platform \"etcd\" is selected twice"),
-        (&["expand", "--platform", "etcd", "--target", "nft"], "", 2, "invalid value 'nft' for '--target <TARGET>'\n  [possible values: flows, aws, gcp, azure, openstack, hcloud, nftables]"),
+        (&["expand", "--platform", "etcd", "--target", "nft"], "", 2, "invalid value 'nft' for '--target <TARGET>'\n  [possible values: flows, aws, gcp, azure, openstack, hcloud, nftables, kubernetes-network-policies]"),
         (&["expand", "--platform", "etcd", "--target"], "", 2, "a value is required for '--target <TARGET>'"),
         (&["expand", "--platform", "etcd", "--json", "--csv"], "", 2, "the argument '--json' cannot be used with '--csv'"),
         (&["expand", "--platform", "etcd", "--markdown", "--json"], "", 2, "the argument '--markdown' cannot be used with '--json'"),
