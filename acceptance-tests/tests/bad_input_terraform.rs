@@ -500,11 +500,14 @@ fn check(
         for error in &errors {
             let text = format!("{} {}", error.summary, error.detail);
             // A flag (` --name`) or an unrendered setting would be the command line's words, not Terraform's.
-            let flag = text
-                .match_indices(" --")
-                .any(|(at, _)| text.get(at + 3..).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_lowercase())));
+            let flag = text.match_indices(" --").any(|(at, _)| {
+                text.get(at + 3..)
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_lowercase()))
+            });
             if flag || text.contains('\u{E000}') {
-                problems.push(format!("{label}  an error in the command line's terms: {text:?}"));
+                problems.push(format!(
+                    "{label}  an error in the command line's terms: {text:?}"
+                ));
             }
         }
         if !errors.iter().any(|e| e.code.contains(case.line)) {

@@ -211,11 +211,21 @@ fn cli(case: &Case, selection: &Selection, dir: &Path) -> Value {
 fn assert_same_warnings(cli: &Value, terraform: &Value, context: &str) {
     let texts = |v: &Value| -> Vec<String> {
         v.as_array()
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (cli, terraform) = (texts(cli), texts(terraform));
-    assert_eq!(cli.len(), terraform.len(), "{context}: {cli:?} vs {terraform:?}");
+    assert_eq!(
+        cli.len(),
+        terraform.len(),
+        "{context}: {cli:?} vs {terraform:?}"
+    );
     for (c, t) in cli.iter().zip(&terraform) {
         if c != t {
             assert!(

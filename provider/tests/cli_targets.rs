@@ -189,12 +189,18 @@ fn every_target_option_error_names_flags_never_attributes() {
         }
         for piece in *pieces {
             if !run.stderr.contains(piece) {
-                wrong.push(format!("{args:?}: stderr lacks {piece:?}\n  stderr: {}", run.stderr));
+                wrong.push(format!(
+                    "{args:?}: stderr lacks {piece:?}\n  stderr: {}",
+                    run.stderr
+                ));
             }
         }
         for syntax in TERRAFORM_SYNTAX {
             if run.stderr.contains(syntax) {
-                wrong.push(format!("{args:?}: stderr holds Terraform syntax {syntax:?}\n  stderr: {}", run.stderr));
+                wrong.push(format!(
+                    "{args:?}: stderr holds Terraform syntax {syntax:?}\n  stderr: {}",
+                    run.stderr
+                ));
             }
         }
         if run.stderr.contains('\u{E000}') {
@@ -206,7 +212,15 @@ fn every_target_option_error_names_flags_never_attributes() {
 
 #[test]
 fn warnings_name_flags_in_every_output_form() {
-    let args = ["expand", "--platform", "longhorn", "--target", "gcp", "--unsupported-flows", "skip"];
+    let args = [
+        "expand",
+        "--platform",
+        "longhorn",
+        "--target",
+        "gcp",
+        "--unsupported-flows",
+        "skip",
+    ];
     for format in [None, Some("--json"), Some("--csv")] {
         let mut all = args.to_vec();
         all.extend(format);
@@ -225,9 +239,9 @@ fn warnings_name_flags_in_every_output_form() {
             let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
             let warnings = json["warnings"].as_array().expect("warnings");
             assert!(
-                warnings
-                    .iter()
-                    .any(|w| w.as_str().is_some_and(|w| w.contains("--param backupstore_port=<port>"))),
+                warnings.iter().any(|w| w
+                    .as_str()
+                    .is_some_and(|w| w.contains("--param backupstore_port=<port>"))),
                 "{warnings:?}"
             );
         }
@@ -243,7 +257,10 @@ fn help_lists_every_target_and_option() {
     names.push("kubernetes-network-policies");
     names.push("flows");
     for name in names {
-        assert!(help.contains(&format!("- {name}:")) || help.contains(&format!("  {name}")), "{name} missing:\n{help}");
+        assert!(
+            help.contains(&format!("- {name}:")) || help.contains(&format!("  {name}")),
+            "{name} missing:\n{help}"
+        );
     }
     let mut flags: Vec<String> = target::all()
         .iter()
@@ -251,13 +268,23 @@ fn help_lists_every_target_and_option() {
         .map(|o| format!("--{}", o.name.replace('_', "-")))
         .collect();
     flags.extend(
-        ["--node-cidrs", "--policy-types", "--pod-selector", "--user-catalog", "--selection"].map(String::from),
+        [
+            "--node-cidrs",
+            "--policy-types",
+            "--pod-selector",
+            "--user-catalog",
+            "--selection",
+        ]
+        .map(String::from),
     );
     for flag in flags {
         let listed = help.lines().any(|line| {
             let line = line.trim_start();
             // A flag with a short form is listed as `-f, --selection`.
-            let line = line.get(4..).filter(|_| line.starts_with('-') && line.get(2..4) == Some(", ")).unwrap_or(line);
+            let line = line
+                .get(4..)
+                .filter(|_| line.starts_with('-') && line.get(2..4) == Some(", "))
+                .unwrap_or(line);
             line.strip_prefix(&flag)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
         });
@@ -266,7 +293,11 @@ fn help_lists_every_target_and_option() {
     assert!(help.contains("kubernetes-network-policies: "), "{help}");
     for command in ["review", "diagram", "audit"] {
         let run = cli_support::run(&[command, "--help"]);
-        assert!(run.stdout.contains("--user-catalog <FILE>"), "{command}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("--user-catalog <FILE>"),
+            "{command}: {}",
+            run.stdout
+        );
     }
 }
 
@@ -307,13 +338,24 @@ rows = ["Agent | Agent | 7000 | TCP"]
 fn user_catalogs_are_selected_like_builtin_ones() {
     let catalog = selection(USER_CATALOG, "toml");
     let path = catalog.path().to_string_lossy().into_owned();
-    let run = run(&["expand", "--user-catalog", &path, "--platform", "mesh-app", "--target", "aws", "--json"]);
+    let run = run(&[
+        "expand",
+        "--user-catalog",
+        &path,
+        "--platform",
+        "mesh-app",
+        "--target",
+        "aws",
+        "--json",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let rule = &json["ingress"]["master:tcp:7000:worker"];
     assert_eq!(rule["from_port"], 7000, "{json}");
     assert!(
-        rule["description"].as_str().is_some_and(|d| d.contains("mesh-app")),
+        rule["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("mesh-app")),
         "{rule}"
     );
     let run = cli_support::run(&["diagram", "--user-catalog", &path, "--platform", "mesh-app"]);
@@ -322,7 +364,11 @@ fn user_catalogs_are_selected_like_builtin_ones() {
     // Without the document the platform is unknown.
     let run = cli_support::run(&["expand", "--platform", "mesh-app"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("Unknown platform \"mesh-app\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Unknown platform \"mesh-app\""),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -336,11 +382,26 @@ fn a_selection_file_gives_target_options_and_flags_override_it() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("over the limit of 1"), "{}", run.stderr);
     let run = cli_support::run(&[
-        "expand", "--selection", &path, "--target", "aws", "--rules-per-group", "60", "--endpoint",
-        "etcd-clients=10.1.0.0/16", "--json",
+        "expand",
+        "--selection",
+        &path,
+        "--target",
+        "aws",
+        "--rules-per-group",
+        "60",
+        "--endpoint",
+        "etcd-clients=10.1.0.0/16",
+        "--json",
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    let keys: Vec<&String> = json["ingress"].as_object().expect("ingress").keys().collect();
-    assert_eq!(keys, ["master:tcp:2379:10.1.0.0/16", "master:tcp:2380:master"]);
+    let keys: Vec<&String> = json["ingress"]
+        .as_object()
+        .expect("ingress")
+        .keys()
+        .collect();
+    assert_eq!(
+        keys,
+        ["master:tcp:2379:10.1.0.0/16", "master:tcp:2380:master"]
+    );
 }

@@ -79,7 +79,6 @@ fn all_options() -> Vec<(targets::TargetOption, Vec<&'static str>)> {
     options
 }
 
-
 /// The target options given on the command line, as written, by option name.
 #[derive(Debug, Default)]
 struct TargetOptionArgs {
@@ -263,8 +262,12 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
             let selected = args
                 .selection
                 .select_in(&catalog, Some((network_policies::NAME, &names)))?;
-            let options =
-                collect_options(args, network_policies::NAME, &definitions, &selected.options)?;
+            let options = collect_options(
+                args,
+                network_policies::NAME,
+                &definitions,
+                &selected.options,
+            )?;
             let policies = network_policies::policies(
                 &catalog,
                 &selected.request,
@@ -373,11 +376,7 @@ fn collect_options(
         .iter()
         .find(|o| o.required && !options.values.contains_key(o.name))
     {
-        return Err(format!(
-            "--target {} needs {}",
-            target,
-            flag(missing.name)
-        ));
+        return Err(format!("--target {} needs {}", target, flag(missing.name)));
     }
     Ok(options)
 }

@@ -112,7 +112,11 @@ pub(super) fn policies(
     })?;
     let manifests = set.manifests();
     let mut table = Table::new(&["KEY", "PLATFORM", "ROLE", "INGRESS", "EGRESS"]);
-    let count = |rules: &Option<Vec<_>>| rules.as_ref().map_or("-".to_string(), |r| r.len().to_string());
+    let count = |rules: &Option<Vec<_>>| {
+        rules
+            .as_ref()
+            .map_or("-".to_string(), |r| r.len().to_string())
+    };
     for (key, policy) in &set.policies {
         table.row(vec![
             key.clone(),
@@ -170,7 +174,11 @@ fn texts(options: &Options, name: &str) -> Option<Vec<String>> {
 /// The node CIDRs, validated and normalized.
 fn node_cidrs(options: &Options, errors: &mut Vec<String>) -> Vec<String> {
     let mut cidrs = Vec::new();
-    for (index, text) in texts(options, NODE_CIDRS).unwrap_or_default().iter().enumerate() {
+    for (index, text) in texts(options, NODE_CIDRS)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         match parse_cidr(text, CidrFamily::Any) {
             Ok(net) => {
                 let normalized = net.to_string();
@@ -210,7 +218,8 @@ fn directions(options: &Options, errors: &mut Vec<String>) -> Directions {
     }
     if types.is_empty() {
         errors.push(
-            "--policy-types: No policy type: list Ingress, Egress or both; leave it out for both.".to_string(),
+            "--policy-types: No policy type: list Ingress, Egress or both; leave it out for both."
+                .to_string(),
         );
     }
     directions

@@ -67,7 +67,8 @@ pub(super) struct Selected {
 }
 
 /// The inputs of a selection file that are not target options.
-const SELECTION_KEYS: &str = "platform, tier, endpoint, extra_flow, parameters, api_server_port and pod_network";
+const SELECTION_KEYS: &str =
+    "platform, tier, endpoint, extra_flow, parameters, api_server_port and pod_network";
 
 /// The selection file: the inputs the data sources share, with the same names, and target options.
 #[derive(Debug, Default, Deserialize)]
@@ -160,7 +161,8 @@ impl SelectionArgs {
 
     /// Runs the engine on the selection; a selection file may give no target options.
     pub(super) fn expand(&self, catalog: &Catalog) -> Result<Expansion, String> {
-        self.select(catalog, None).map(|selected| selected.expansion)
+        self.select(catalog, None)
+            .map(|selected| selected.expansion)
     }
 
     /// `catalog` plus the documents of `--user-catalog`, validated as the data sources validate `user_catalogs`.
@@ -171,9 +173,8 @@ impl SelectionArgs {
         let mut releases = Vec::new();
         let mut errors = Vec::new();
         for path in &self.user_catalogs {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                format!("--user-catalog {}: cannot read it: {e}", path.display())
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--user-catalog {}: cannot read it: {e}", path.display()))?;
             match Catalog::parse_release(&text, &path.display().to_string()) {
                 Ok(release) => releases.push(release),
                 Err(error) => errors.push(format!(
@@ -396,7 +397,10 @@ fn check_options(
     };
     let options = match target {
         Some((target, [])) => format!("; --target {target} takes no options"),
-        Some((target, names)) => format!(", and the options of --target {target}: {}", names.join(", ")),
+        Some((target, names)) => format!(
+            ", and the options of --target {target}: {}",
+            names.join(", ")
+        ),
         None => String::new(),
     };
     Err(format!(
@@ -451,7 +455,11 @@ fn select_request(
     })?;
     Ok(Selected {
         expansion,
-        platforms: request.platforms.iter().map(|p| p.platform.clone()).collect(),
+        platforms: request
+            .platforms
+            .iter()
+            .map(|p| p.platform.clone())
+            .collect(),
         options: BTreeMap::new(),
         request,
     })
@@ -865,7 +873,11 @@ cidr_ipv4 = ["0.0.0.0/0"]
         assert_eq!(merged.endpoints[1].ipv4, ["0.0.0.0/0"]);
         assert_eq!(
             merged.parameters,
-            [("backupstore_port".to_string(), 9100), ("other".to_string(), 1)].into()
+            [
+                ("backupstore_port".to_string(), 9100),
+                ("other".to_string(), 1)
+            ]
+            .into()
         );
         assert_eq!(merged.api_server_port, Some(443));
         assert_eq!(merged.pod_network, PodNetwork::Routed);

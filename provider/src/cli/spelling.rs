@@ -46,7 +46,11 @@ pub(super) fn cli_spelling(setting: &Setting) -> String {
             name,
             value: Some(literal),
         } => format!("{} {}", flag(name), value(literal)),
-        Setting::OptionEntry { name, key, value: v } => {
+        Setting::OptionEntry {
+            name,
+            key,
+            value: v,
+        } => {
             format!("{} {key}={}", flag(name), value(v))
         }
         Setting::Platform { name } => format!("--platform {name}"),
@@ -139,7 +143,10 @@ mod tests {
             ),
         ];
         for (setting, spelled) in cases {
-            assert_eq!(in_cli_terms(&format!("set {setting}.")), format!("set {spelled}."));
+            assert_eq!(
+                in_cli_terms(&format!("set {setting}.")),
+                format!("set {spelled}.")
+            );
         }
     }
 }

@@ -24,7 +24,6 @@ use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
 pub use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
-pub use target_rules::{in_terraform_terms, terraform_diagnostic, terraform_value};
 pub use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
 pub use azure_nsg_rules::AZURE_NSG_RULES;
 pub use catalog::CatalogDataSource;
@@ -35,6 +34,7 @@ pub use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub use nftables_ruleset::NFTABLES_RULESET;
 pub use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
 pub use target_rules::TargetDataSource;
+pub use target_rules::{in_terraform_terms, terraform_diagnostic, terraform_value};
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {

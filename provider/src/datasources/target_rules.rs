@@ -39,12 +39,8 @@ pub fn terraform_spelling(setting: &Setting) -> String {
                 hcl_key(key)
             )
         }
-        Setting::PodSelector { role } => {
-            return format!("a pod_selector block (role = {role:?})")
-        }
-        Setting::Endpoint { name } => {
-            return format!("an endpoint block named {name:?}")
-        }
+        Setting::PodSelector { role } => return format!("a pod_selector block (role = {role:?})"),
+        Setting::Endpoint { name } => return format!("an endpoint block named {name:?}"),
         Setting::Parameter { name, value: None } => return format!("parameters.{name}"),
         Setting::Parameter {
             name,

@@ -1,9 +1,9 @@
 //! The user's own flows (`extra_flow`): a few rules added without writing a catalog document, validated like
 //! catalog flows and cited as "user-defined" wherever the catalogs' flows are cited.
 
-use super::setting::{Literal, Setting};
 use super::placement::{resolve_role, roles_of, Placement, Qualified};
 use super::request::{field, ExpansionRequest, ExtraFlowSpec, InputError, PathStep};
+use super::setting::{Literal, Setting};
 use super::{endpoint_end, role_end, End, Reason, RulePorts};
 use crate::catalog::{Network, PortRange, Protocol, Release, Role};
 use std::collections::BTreeMap;

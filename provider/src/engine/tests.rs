@@ -713,7 +713,8 @@ fn old_spellings_of_the_api_server_port_migrate() {
     let out = expand(catalog, &req).unwrap();
     assert!(api_rules(&out).contains(&"worker->master:tcp:443".to_string()));
     assert!(
-        crate::datasources::in_terraform_terms(&out.warnings[0]).contains("replace it with api_server_port = 443"),
+        crate::datasources::in_terraform_terms(&out.warnings[0])
+            .contains("replace it with api_server_port = 443"),
         "{:?}",
         out.warnings
     );
@@ -735,7 +736,8 @@ fn old_spellings_of_the_api_server_port_migrate() {
     let errors = expand(catalog, &req).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        crate::datasources::in_terraform_terms(&errors[0].detail).contains("set api_server_port = 443"),
+        crate::datasources::in_terraform_terms(&errors[0].detail)
+            .contains("set api_server_port = 443"),
         "{}",
         errors[0]
     );

@@ -287,8 +287,7 @@ pub fn security_rules(
                         continue;
                     }
                     UnsupportedPolicy::Skip => {
-                        set.warnings
-                            .push(super::common::skipped_warning(&flow));
+                        set.warnings.push(super::common::skipped_warning(&flow));
                         continue;
                     }
                     UnsupportedPolicy::Widen => {

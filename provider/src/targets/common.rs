@@ -30,7 +30,10 @@ pub fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption {
 
 /// The warning for a flow `unsupported_flows = "skip"` left out.
 pub fn skipped_warning(flow: &dyn fmt::Display) -> String {
-    format!("{} left out {flow}", Setting::text(UNSUPPORTED_FLOWS, "skip"))
+    format!(
+        "{} left out {flow}",
+        Setting::text(UNSUPPORTED_FLOWS, "skip")
+    )
 }
 
 /// `text` as a sentence: capital first, full stop last.
@@ -46,9 +49,9 @@ pub fn capitalized(text: &str) -> String {
 pub fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, TargetError> {
     match options.text(UNSUPPORTED_FLOWS) {
         None => Ok(UnsupportedPolicy::default()),
-        Some(text) => text.parse().map_err(|detail: String| {
-            TargetError::invalid(UNSUPPORTED_FLOWS, detail)
-        }),
+        Some(text) => text
+            .parse()
+            .map_err(|detail: String| TargetError::invalid(UNSUPPORTED_FLOWS, detail)),
     }
 }
 

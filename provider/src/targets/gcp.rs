@@ -17,8 +17,8 @@ use super::common::{
     UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
-use crate::engine::setting::{Literal, Setting};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -260,8 +260,7 @@ pub fn firewall_rules(
                     continue;
                 }
                 UnsupportedPolicy::Skip => {
-                    set.warnings
-                        .push(super::common::skipped_warning(&flow));
+                    set.warnings.push(super::common::skipped_warning(&flow));
                     continue;
                 }
                 UnsupportedPolicy::Widen => {

@@ -21,8 +21,8 @@ use super::common::{
     UnsupportedPolicy, Widening,
 };
 use crate::catalog::Protocol;
-use crate::engine::setting::{Literal, Setting};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
@@ -341,8 +341,7 @@ pub fn firewall_rules(
                         continue;
                     }
                     (UnsupportedPolicy::Skip, _) => {
-                        set.warnings
-                            .push(super::common::skipped_warning(&flow));
+                        set.warnings.push(super::common::skipped_warning(&flow));
                         continue;
                     }
                     (UnsupportedPolicy::Widen, None) => {

@@ -952,7 +952,9 @@ fn peers<'a>(
             if cidrs.is_empty() {
                 Err(PeerError::Missing(format!(
                     "endpoint {block:?} has no CIDRs: give IPv4 or IPv6 CIDRs in {}",
-                    Setting::Endpoint { name: block.clone() }
+                    Setting::Endpoint {
+                        name: block.clone()
+                    }
                 )))
             } else {
                 Ok(cidrs)
@@ -986,7 +988,9 @@ fn end<'a>(
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
                 "role {platform}/{name} runs outside the cluster: give its addresses in {}",
-                Setting::Endpoint { name: name.to_string() }
+                Setting::Endpoint {
+                    name: name.to_string()
+                }
             )),
         },
         Some(_) => End::Nodes,
@@ -994,7 +998,9 @@ fn end<'a>(
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
                 "endpoint {name:?} of {platform} has no addresses: add {} with its CIDRs",
-                Setting::Endpoint { name: name.to_string() }
+                Setting::Endpoint {
+                    name: name.to_string()
+                }
             )),
         },
     }

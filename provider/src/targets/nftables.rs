@@ -13,8 +13,8 @@
 //! (kube-proxy's, the CNI's, the distribution's) alone.
 
 use crate::catalog::{PortRange, Protocol};
-use crate::engine::setting::{Literal, Setting};
 use crate::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};

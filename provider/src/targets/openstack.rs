@@ -283,11 +283,7 @@ fn type_zero(
             widen: "open every ICMP type between the same peers instead",
         }),
         UnsupportedPolicy::Skip => {
-            warnings.extend(
-                flows
-                    .iter()
-                    .map(|f| super::common::skipped_warning(&f)),
-            );
+            warnings.extend(flows.iter().map(|f| super::common::skipped_warning(&f)));
             Ok((
                 rules.iter().filter(|r| !zero(r)).cloned().collect(),
                 WidenedFlows::new(),

@@ -7,8 +7,8 @@
 //! option, one entry of it, a tier, an endpoint), which the Terraform layer renders as attribute paths and the
 //! command line as flags.
 
-use crate::engine::Expansion;
 pub use crate::engine::setting::{Literal, Setting};
+use crate::engine::Expansion;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;

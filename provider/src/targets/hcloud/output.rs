@@ -25,7 +25,7 @@ fn hcloud_options(options: &Options) -> Result<HcloudOptions, Vec<TargetError>> 
         None => Default::default(),
         Some(text) => text.parse().map_err(|detail: String| {
             vec![TargetError::invalid(
-UNSUPPORTED_FLOWS,
+                UNSUPPORTED_FLOWS,
                 capitalized(&detail),
             )]
         })?,

@@ -71,10 +71,7 @@ fn nft_options(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
         None => Policy::Drop,
         Some(Ok(policy)) => policy,
         Some(Err(detail)) => {
-            errors.push(TargetError::invalid(
-INPUT_POLICY,
-                detail,
-            ));
+            errors.push(TargetError::invalid(INPUT_POLICY, detail));
             Policy::Drop
         }
     };
@@ -82,10 +79,7 @@ INPUT_POLICY,
         None => None,
         Some(Ok(policy)) => policy,
         Some(Err(detail)) => {
-            errors.push(TargetError::invalid(
-OUTPUT_POLICY,
-                detail,
-            ));
+            errors.push(TargetError::invalid(OUTPUT_POLICY, detail));
             None
         }
     };

@@ -420,8 +420,10 @@ fn a_peer_tier_without_addresses_is_an_error_listing_the_rules_that_need_them() 
             ],
         }]
     );
-    assert!(crate::datasources::in_terraform_terms(&errors[0].to_string())
-        .contains("tier_addresses = { worker = [\"10.0.1.0/24\"] }"));
+    assert!(
+        crate::datasources::in_terraform_terms(&errors[0].to_string())
+            .contains("tier_addresses = { worker = [\"10.0.1.0/24\"] }")
+    );
     // Without an output chain, a tier that only receives needs no addresses.
     let only_master = expansion.clone();
     let receive_only = Expansion {

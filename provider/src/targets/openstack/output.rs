@@ -8,8 +8,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    outcome_fields, tier_roles, Literal, Location, OptionValue, Options, OutputField, Rows, Setting,
-    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    outcome_fields, tier_roles, Literal, Location, OptionValue, Options, OutputField, Rows,
+    Setting, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,7 +27,7 @@ fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetEr
         match text.parse() {
             Ok(policy) => chosen.unsupported_flows = policy,
             Err(detail) => errors.push(TargetError::invalid(
-UNSUPPORTED_FLOWS,
+                UNSUPPORTED_FLOWS,
                 capitalized(&detail),
             )),
         }
