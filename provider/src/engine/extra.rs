@@ -124,7 +124,7 @@ pub(super) fn check<'a>(
                 "to",
                 "Both ends are outside your tiers".to_string(),
                 format!(
-                    "{:?} and {:?} are endpoint blocks; a firewall of your tiers has no rule between them. Name a \
+                    "{:?} and {:?} are endpoints; a firewall of your tiers has no rule between them. Name a \
                      tier or a role on one side.",
                     spec.from, spec.to
                 ),

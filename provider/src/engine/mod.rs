@@ -662,8 +662,8 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
             let note = match formerly {
                 [] => String::new(),
                 old => format!(
-                    " (it was part of the endpoint {:?} before; an endpoint block of that name no longer \
-                     reaches {platform})",
+                    " (it was part of the endpoint {:?} before; an endpoint of that name no longer reaches \
+                     {platform})",
                     old.join("\", \"")
                 ),
             };
