@@ -6,7 +6,9 @@
 //! phase in one configuration, so the suite costs one `terraform validate -json` and one `terraform plan -json`
 //! per Terraform. Diagnostics are mapped back to their case by the line their `range` starts on, and checked
 //! against the block's `address` where Terraform gives one. A case passes when each of its errors has the
-//! expected summary and at least one of them points at a line holding the expected text.
+//! expected summary and at least one of them points at a line holding the expected text; where a case gives a
+//! detail, one of its errors says it. Settings the pure layers mention are spelled as Terraform writes them
+//! (`widen_to_fit = true`), never as the command line does (`--widen-to-fit`): no diagnostic names a flag.
 //!
 //! The expectations were written from what a user should be told, not from the provider's output.
 
@@ -32,6 +34,8 @@ struct Case {
     body: &'static str,
     summary: &'static str,
     line: &'static str,
+    /// A piece of the detail one of the case's errors must hold (empty: not checked).
+    detail: &'static str,
 }
 
 const CATALOG: Kind = Kind::Data("portmatrix_catalog");
@@ -47,11 +51,23 @@ const K8S: Kind = Kind::Data("portmatrix_kubernetes_network_policies");
 const PROVIDER: Kind = Kind::Provider;
 
 const fn case(kind: Kind, body: &'static str, summary: &'static str, line: &'static str) -> Case {
+    detailed(kind, body, summary, line, "")
+}
+
+/// A case whose error must also say `detail`.
+const fn detailed(
+    kind: Kind,
+    body: &'static str,
+    summary: &'static str,
+    line: &'static str,
+    detail: &'static str,
+) -> Case {
     Case {
         kind,
         body,
         summary,
         line,
+        detail,
     }
 }
 
@@ -194,7 +210,7 @@ const VALIDATE: &[Case] = &[
     case(AZURE, "platform { name = \"kubernetes\" }\nfirst_priority = 50", "Invalid first_priority", "first_priority = 50"),
     case(AZURE, "platform { name = \"kubernetes\" }\nlast_priority = 5000", "Invalid last_priority", "last_priority = 5000"),
     case(AZURE, "platform { name = \"kubernetes\" }\nfirst_priority = 100.5", "Invalid first_priority", "first_priority = 100.5"),
-    case(AZURE, "platform { name = \"kubernetes\" }\nfirst_priority = 3000\nlast_priority  = 2000", "Empty priority range", "last_priority  = 2000"),
+    detailed(AZURE, "platform { name = \"kubernetes\" }\nfirst_priority = 3000\nlast_priority  = 2000", "Empty priority range", "last_priority  = 2000", "last_priority (2000) is below first_priority (3000)."),
     case(AZURE, "platform { name = \"kubernetes\" }\nname_prefix = \"bad prefix!\"", "Invalid name_prefix", "name_prefix = \"bad prefix!\""),
     case(AZURE, "platform { name = \"kubernetes\" }\nunsupported_flows = \"drop\"", "Invalid unsupported_flows", "unsupported_flows = \"drop\""),
     case(AZURE, "platform { name = \"kubernetes\" }\nnsg_per_tier = \"maybe\"", "Incorrect attribute value type", "nsg_per_tier = \"maybe\""),
@@ -204,7 +220,7 @@ const VALIDATE: &[Case] = &[
     case(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = [\"IPv5\"]", "Invalid ethertype", "ethertypes = [\"IPv5\"]"),
     case(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = [\"ipv4\"]", "Invalid ethertype", "ethertypes = [\"ipv4\"]"),
     case(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = [\"IPv4\", \"IPv4\"]", "Duplicate ethertype", "ethertypes = [\"IPv4\", \"IPv4\"]"),
-    case(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = []", "No ethertype", "ethertypes = []"),
+    detailed(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = []", "No ethertype", "ethertypes = []", "set ethertypes = [\"IPv4\"], ethertypes = [\"IPv6\"] or both, or leave ethertypes unset"),
     case(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = [null]", "Null element in ethertypes", "ethertypes = [null]"),
     case(OPENSTACK, "platform { name = \"kubernetes\" }\nunsupported_flows = \"Skip\"", "Invalid unsupported_flows", "unsupported_flows = \"Skip\""),
     case(OPENSTACK, "platform { name = \"kubernetes\" }\nethertypes = \"IPv4\"", "Incorrect attribute value type", "ethertypes = \"IPv4\""),
@@ -260,12 +276,14 @@ const VALIDATE: &[Case] = &[
     case(K8S, "platform { name = \"longhorn\" }\npod_selector {\n  role         = \"longhorn/longhorn-ui\"\n  match_labels = { app = \"longhorn-ui\" }\n}\npod_selector {\n  role         = \"longhorn/longhorn-ui\"\n  match_labels = { app = \"ui\" }\n}", "Duplicate pod_selector", "role         = \"longhorn/longhorn-ui\""),
     case(CATALOG, "platform = \"kubernetes/\"", "Unknown platform", "platform = \"kubernetes/\""),
     // --- found by reading the configuration: the read's own checks, run at validation too ---
-    case(NFT, "platform { name = \"kubernetes\" }\ntier_addresses = {\n  master = [\"10.0.1.0/24\"]\n  worker = [\"10.0.2.0/24\"]\n  nosuch = [\"10.0.9.0/24\"]\n}", "Unknown tier", "nosuch = [\"10.0.9.0/24\"]"),
-    case(NFT, "platform { name = \"kubernetes\" }\ntier_addresses = { master = [\"10.0.1.0/24\"] }", "Tier without addresses", "tier_addresses = { master = [\"10.0.1.0/24\"] }"),
+    detailed(NFT, "platform { name = \"kubernetes\" }\ntier_addresses = {\n  master = [\"10.0.1.0/24\"]\n  worker = [\"10.0.2.0/24\"]\n  nosuch = [\"10.0.9.0/24\"]\n}", "Unknown tier", "nosuch = [\"10.0.9.0/24\"]", "tier_addresses names \"nosuch\", which is not one of your tiers (master, worker, lb). Fix the name or add a tier block named \"nosuch\"."),
+    detailed(NFT, "platform { name = \"kubernetes\" }\ntier_addresses = { master = [\"10.0.1.0/24\"] }", "Tier without addresses", "tier_addresses = { master = [\"10.0.1.0/24\"] }", "Add its machines' CIDR blocks or addresses: tier_addresses = { worker = [\"10.0.1.0/24\"] }."),
     case(NFT, "platform { name = \"kubernetes\" }\ntier_addresses = {}", "Tier without addresses", "tier_addresses = {}"),
-    case(HCLOUD, "platform { name = \"kubernetes\" }\ntier_ranges = { master = [\"10.0.1.0/24\"] }", "has no address ranges", "tier_ranges = { master = [\"10.0.1.0/24\"] }"),
-    case(AWS, "platform { name = \"kubernetes\" }\nplatform { name = \"calico\" }\nplatform { name = \"longhorn\" }\nrules_per_group = 1", "Security group rule quota exceeded", "rules_per_group = 1"),
-    case(AZURE, "platform { name = \"kubernetes\" }\nfirst_priority = 100\nlast_priority  = 101", "Not enough priorities", "last_priority  = 101"),
+    detailed(HCLOUD, "platform { name = \"kubernetes\" }\ntier_ranges = { master = [\"10.0.1.0/24\"] }", "has no address ranges", "tier_ranges = { master = [\"10.0.1.0/24\"] }", "Add tier_ranges = { worker = [\"<CIDR>\", ...] } with the addresses its servers use."),
+    detailed(AWS, "platform { name = \"kubernetes\" }\nplatform { name = \"calico\" }\nplatform { name = \"longhorn\" }\nrules_per_group = 1", "Security group rule quota exceeded", "rules_per_group = 1", "Raise the quota with AWS and set rules_per_group, set widen_to_fit = true to open the fewest extra ports instead"),
+    detailed(GCP, "platform { name = \"cilium\" }\nunsupported_flows = \"error\"", "Flows GCP firewall rules cannot express", "unsupported_flows = \"error\"", "Set unsupported_flows = \"widen\" to open the whole protocol instead (every ICMP type, every SCTP port), each listed in `widened`; or unsupported_flows = \"skip\" to leave them out"),
+    detailed(HCLOUD, "platform { name = \"calico\" }\nunsupported_flows = \"error\"\ntier_ranges = {\n  master = [\"10.0.1.0/24\"]\n  worker = [\"10.0.2.0/24\"]\n  lb     = [\"10.0.3.0/24\"]\n}", "Flows Hetzner firewalls cannot express", "unsupported_flows = \"error\"", "Set unsupported_flows = \"widen\" to"),
+    detailed(AZURE, "platform { name = \"kubernetes\" }\nfirst_priority = 100\nlast_priority  = 101", "Not enough priorities", "last_priority  = 101", "but first_priority..last_priority (100..101) holds 2: widen the range, or set nsg_per_tier = true to give each tier its own NSG."),
     case(GCP, "platform { name = \"kubernetes\" }\nservice_accounts = { master = \"m@p.iam.gserviceaccount.com\" }", "Tiers without a service account", "service_accounts = { master = \"m@p.iam.gserviceaccount.com\" }"),
     // --- the provider block ---
     case(PROVIDER, "aws {\n  region = \"EU-CENTRAL-1\"\n}", "Invalid region", "region = \"EU-CENTRAL-1\""),
@@ -470,6 +488,26 @@ fn check(
                         "{label}  address {address:?}, expected {expected:?}"
                     ));
                 }
+            }
+        }
+        if !case.detail.is_empty() && !errors.iter().any(|e| e.detail.contains(case.detail)) {
+            problems.push(format!(
+                "{label}  no error says {:?}; they say {:?}",
+                case.detail,
+                errors.iter().map(|e| &e.detail).collect::<Vec<_>>()
+            ));
+        }
+        for error in &errors {
+            let text = format!("{} {}", error.summary, error.detail);
+            // A flag (` --name`) or an unrendered setting would be the command line's words, not Terraform's.
+            let flag = text.match_indices(" --").any(|(at, _)| {
+                text.get(at + 3..)
+                    .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_lowercase()))
+            });
+            if flag || text.contains('\u{E000}') {
+                problems.push(format!(
+                    "{label}  an error in the command line's terms: {text:?}"
+                ));
             }
         }
         if !errors.iter().any(|e| e.code.contains(case.line)) {

@@ -2,10 +2,14 @@
 //! selections and options: the data source's outputs (read by each Terraform with `terraform output -json`) equal
 //! the fields of `portmatrix expand --target NAME --json`, field by field. Both go through one `Target`; this test
 //! holds the two translations of its options (attributes and flags) and of its output (typed values and JSON) to
-//! each other.
+//! each other. Warnings name the settings that fix them in each front end's terms (`unsupported_flows = "skip"`
+//! in Terraform, `--unsupported-flows skip` on the command line), so they are held to the same count and to
+//! equality wherever they mention no setting. NetworkPolicy, a separate arm of `expand`, is held to its data
+//! source the same way.
 
 use portmatrix_acceptance_tests::{portmatrix_binary, terraforms, Workspace};
 use serde_json::Value;
+use std::path::Path;
 use std::process::Command;
 
 /// A selection written both ways: the data source's arguments, and the CLI's flags.
@@ -14,7 +18,43 @@ struct Selection {
     flags: &'static [&'static str],
 }
 
-const SELECTIONS: [Selection; 2] = [
+/// A catalog of the user's own, selected by the third selection: an agent mesh on TCP 7000 and a UI on 7443.
+const USER_CATALOG: &str = r#"format = 1
+
+[platform]
+name = "mesh-app"
+title = "Mesh App"
+versions = ">=1.0.0"
+summary = "A test application."
+
+[[sources]]
+id = "ports"
+document = "Mesh App ports"
+url = "https://example.com/mesh-app/ports"
+version = "1.x"
+date = "2026-01-01"
+
+[[roles]]
+name = "agent"
+title = "Agent"
+network = "host"
+tiers = ["master", "worker"]
+description = "Runs on every node."
+
+[[flows]]
+from = "agent"
+to = "agent"
+protocol = "tcp"
+ports = ["7000"]
+purpose = "agent mesh"
+source = "ports"
+rows = ["Agent | Agent | 7000 | TCP"]
+"#;
+
+/// The user catalog's file in a workspace; `{dir}` in a selection's flags is the workspace.
+const USER_CATALOG_FILE: &str = "mesh-app.toml";
+
+const SELECTIONS: [Selection; 3] = [
     Selection {
         hcl: "platform {\n    name    = \"kublr\"\n    options = { cni = \"calico\" }\n  }",
         flags: &["--platform", "kublr", "--option", "cni=calico"],
@@ -22,6 +62,10 @@ const SELECTIONS: [Selection; 2] = [
     Selection {
         hcl: "platform {\n    name = \"etcd\"\n  }\n  endpoint {\n    name      = \"etcd-clients\"\n    cidr_ipv4 = [\"10.0.0.0/16\"]\n  }",
         flags: &["--platform", "etcd", "--endpoint", "etcd-clients=10.0.0.0/16"],
+    },
+    Selection {
+        hcl: "user_catalogs = [file(\"${path.module}/mesh-app.toml\")]\n  platform {\n    name = \"mesh-app\"\n  }",
+        flags: &["--user-catalog", "{dir}/mesh-app.toml", "--platform", "mesh-app"],
     },
 ];
 
@@ -137,30 +181,71 @@ fn config(case: &Case) -> String {
     text
 }
 
-fn cli(case: &Case, selection: &Selection) -> Value {
+/// `portmatrix expand --json` with `args`, `{dir}` standing for `dir`.
+fn expand(args: &[&str], dir: &Path) -> Value {
+    let dir = dir.to_string_lossy();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{dir}", &dir)).collect();
     let output = Command::new(portmatrix_binary())
         .arg("expand")
-        .args(selection.flags)
-        .args(["--target", case.target, "--json"])
-        .args(case.flags)
+        .args(&args)
+        .arg("--json")
         .output()
         .expect("portmatrix runs");
     assert!(
         output.status.success(),
-        "portmatrix expand --target {}: {}",
-        case.target,
+        "portmatrix expand {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("expand --json is JSON")
+}
+
+fn cli(case: &Case, selection: &Selection, dir: &Path) -> Value {
+    let mut args: Vec<&str> = selection.flags.to_vec();
+    args.extend(["--target", case.target]);
+    args.extend(case.flags);
+    expand(&args, dir)
+}
+
+/// The same warnings in each front end's terms: as many, equal where they mention no setting, and where they
+/// differ, the command line's naming flags and Terraform's none.
+fn assert_same_warnings(cli: &Value, terraform: &Value, context: &str) {
+    let texts = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (cli, terraform) = (texts(cli), texts(terraform));
+    assert_eq!(
+        cli.len(),
+        terraform.len(),
+        "{context}: {cli:?} vs {terraform:?}"
+    );
+    for (c, t) in cli.iter().zip(&terraform) {
+        if c != t {
+            assert!(
+                c.contains("--") && !t.contains(" --") && !c.contains(" = "),
+                "{context}: {c:?} vs {t:?}"
+            );
+        }
+    }
 }
 
 #[test]
 fn terraform_and_the_cli_give_the_same_rules_for_every_target() {
     for terraform in terraforms() {
         for case in &CASES {
-            let outputs = Workspace::new(terraform, &config(case)).outputs();
+            let workspace = Workspace::new(terraform, &config(case));
+            std::fs::write(workspace.path().join(USER_CATALOG_FILE), USER_CATALOG)
+                .expect("write the user catalog");
+            let outputs = workspace.outputs();
             for (index, selection) in SELECTIONS.iter().enumerate() {
-                let json = cli(case, selection);
+                let json = cli(case, selection, workspace.path());
                 assert_eq!(json["target"], case.target);
                 let fields = json.as_object().expect("an object");
                 let mut expected: Vec<&str> = case.outputs.to_vec();
@@ -178,12 +263,80 @@ fn terraform_and_the_cli_give_the_same_rules_for_every_target() {
                         "{} {field}: no output",
                         case.target
                     );
+                    let context = format!(
+                        "terraform {}, target {}, selection {index}, {field}",
+                        terraform.version, case.target
+                    );
+                    if field == "warnings" {
+                        assert_same_warnings(&json[field], from_terraform, &context);
+                        continue;
+                    }
                     assert_eq!(
                         &json[field], from_terraform,
                         "terraform {}, target {}, selection {index}, {field}",
                         terraform.version, case.target
                     );
                 }
+            }
+        }
+    }
+}
+
+/// NetworkPolicy through its data source and through `expand --target kubernetes-network-policies`: Longhorn with
+/// a selector for the role its catalog cannot select, node CIDRs and the API server's addresses.
+#[test]
+fn terraform_and_the_cli_give_the_same_network_policies() {
+    let hcl = "data \"portmatrix_kubernetes_network_policies\" \"p\" {\n  platform {\n    name    = \"longhorn\"\n    version = \"1.6.0\"\n  }\n  endpoint {\n    name      = \"kubernetes-api-server\"\n    cidr_ipv4 = [\"10.0.1.0/24\"]\n  }\n  parameters  = { backupstore_port = 9000 }\n  node_cidrs  = [\"10.0.0.0/16\", \"fd00::/64\"]\n  name_prefix = \"pm-\"\n  pod_selector {\n    role         = \"longhorn/recurring-job\"\n    match_labels = { app = \"longhorn-recurring-job\" }\n  }\n}\n";
+    let fields = ["policies", "manifests", "yaml", "not_needed", "warnings"];
+    let mut config = hcl.to_string();
+    for field in fields {
+        config.push_str(&format!(
+            "output \"{field}\" {{\n  value = data.portmatrix_kubernetes_network_policies.p.{field}\n}}\n"
+        ));
+    }
+    let args = [
+        "--platform",
+        "longhorn",
+        "--version",
+        "1.6.0",
+        "--endpoint",
+        "kubernetes-api-server=10.0.1.0/24",
+        "--param",
+        "backupstore_port=9000",
+        "--target",
+        "kubernetes-network-policies",
+        "--node-cidrs",
+        "10.0.0.0/16,fd00::/64",
+        "--name-prefix",
+        "pm-",
+        "--pod-selector",
+        "longhorn/recurring-job=app=longhorn-recurring-job",
+    ];
+    for terraform in terraforms() {
+        let workspace = Workspace::new(terraform, &config);
+        let outputs = workspace.outputs();
+        let json = expand(&args, workspace.path());
+        assert_eq!(json["target"], "kubernetes-network-policies");
+        let given: Vec<&str> = json
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != "target")
+            .collect();
+        assert_eq!(given, fields);
+        assert!(
+            json["policies"].as_object().is_some_and(|p| p.len() > 3),
+            "{}",
+            json["policies"]
+        );
+        for field in fields {
+            let from_terraform = &outputs[field]["value"];
+            let context = format!("terraform {}, NetworkPolicy, {field}", terraform.version);
+            if field == "warnings" {
+                assert_same_warnings(&json[field], from_terraform, &context);
+            } else {
+                assert_eq!(&json[field], from_terraform, "{context}");
             }
         }
     }

@@ -144,7 +144,8 @@ fn aws_quota_is_an_input_error() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.starts_with(
-            "error: --rules-per-group: tier \"master\" needs 2 IPv4 ingress rules, over the limit of 1"
+            "error: --rules-per-group: Security group rule quota exceeded: tier \"master\" needs 2 IPv4 ingress \
+             rules, over the limit of 1"
         ),
         "{}",
         run.stderr
@@ -566,7 +567,7 @@ fn target_flags_come_from_the_option_definitions() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains(
-            "--tier-addresses master (value 2): \"zz\" is not an IP address or CIDR block"
+            "--tier-addresses master (value 2): Invalid address: \"zz\" is not an IP address or CIDR block"
         ),
         "{}",
         run.stderr

@@ -5,7 +5,9 @@ use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
+use super::network_policies;
 use super::selection::SelectionArgs;
+use super::spelling::{flag, in_cli_terms};
 use super::table::Table;
 use super::{to_json, Outcome};
 use crate::catalog::Catalog;
@@ -41,33 +43,40 @@ struct FormatArgs {
     csv: bool,
 }
 
-/// `--target`'s values: `flows`, then every target.
+/// `--target`'s values: `flows`, then every target, NetworkPolicy last.
 fn target_names() -> PossibleValuesParser {
     let flows = PossibleValue::new("flows")
         .help("The engine's normalized flows between tiers and endpoints (as portmatrix_flows)");
     let targets = targets::all()
         .into_iter()
         .map(|target| PossibleValue::new(target.name()).help(target.about()));
-    PossibleValuesParser::new(std::iter::once(flows).chain(targets))
+    let policies = PossibleValue::new(network_policies::NAME).help(network_policies::ABOUT);
+    PossibleValuesParser::new(
+        std::iter::once(flows)
+            .chain(targets)
+            .chain(std::iter::once(policies)),
+    )
 }
 
 /// The options of every target, once per name: the flags of `expand`.
 fn all_options() -> Vec<(targets::TargetOption, Vec<&'static str>)> {
     let mut options: Vec<(targets::TargetOption, Vec<&'static str>)> = Vec::new();
-    for target in targets::all() {
-        for option in target.options() {
+    let every = targets::all()
+        .into_iter()
+        .map(|target| (target.name(), target.options()))
+        .chain(std::iter::once((
+            network_policies::NAME,
+            network_policies::options(),
+        )));
+    for (target, definitions) in every {
+        for option in definitions {
             match options.iter_mut().find(|(o, _)| o.name == option.name) {
-                Some((_, users)) => users.push(target.name()),
-                None => options.push((option, vec![target.name()])),
+                Some((_, users)) => users.push(target),
+                None => options.push((option, vec![target])),
             }
         }
     }
     options
-}
-
-/// An option's flag: `rules_per_group` is `--rules-per-group`.
-fn flag(name: &str) -> String {
-    format!("--{}", name.replace('_', "-"))
 }
 
 /// The target options given on the command line, as written, by option name.
@@ -120,6 +129,9 @@ impl Args for TargetOptionArgs {
                 let arg = Arg::new(option.name).long(long).help(help);
                 command.arg(match &option.shape {
                     Shape::Bool => arg.action(ArgAction::SetTrue),
+                    Shape::Map(_) if option.name == network_policies::POD_SELECTOR => arg
+                        .action(ArgAction::Append)
+                        .value_name("ROLE[@NAMESPACE]=LABEL=VALUE[,LABEL=VALUE...]"),
                     Shape::Map(element) if **element == Shape::Text => {
                         arg.action(ArgAction::Append).value_name("TIER=VALUE")
                     }
@@ -180,10 +192,39 @@ fn option_value(name: &str, shape: &Shape, given: &[String]) -> Result<OptionVal
     })
 }
 
+/// An option's value as the selection file gives it (JSON, or TOML read as JSON), or what was expected instead.
+fn file_value(shape: &Shape, value: &Value) -> Result<OptionValue, &'static str> {
+    Ok(match (shape, value) {
+        (Shape::Bool, Value::Bool(b)) => OptionValue::Bool(*b),
+        (Shape::Bool, _) => return Err("true or false"),
+        (Shape::Number, Value::Number(n)) => OptionValue::Number(n.to_string()),
+        (Shape::Number, _) => return Err("a number"),
+        (Shape::Text, Value::String(text)) => OptionValue::Text(text.clone()),
+        (Shape::Text | Shape::Object(_), _) => return Err("text"),
+        (Shape::List(element), Value::Array(items)) => OptionValue::List(
+            items
+                .iter()
+                .map(|item| file_value(element, item))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Shape::List(_), _) => return Err("a list"),
+        (Shape::Map(element), Value::Object(entries)) => OptionValue::Map(
+            entries
+                .iter()
+                .map(|(key, item)| file_value(element, item).map(|v| (key.clone(), v)))
+                .collect::<Result<_, _>>()?,
+        ),
+        (Shape::Map(_), _) => return Err("a table of tier names"),
+    })
+}
+
 /// A target's problem as the command line names it: the flag (and key) to fix, and how.
 fn cli_error(error: &TargetError) -> String {
     let Location::Option { name, key, index } = &error.location else {
-        return format!("--tier: {}", error.detail);
+        return format!(
+            "{} (the [[tier]] entries of --selection FILE): {}",
+            error.summary, error.detail
+        );
     };
     let mut at = flag(name);
     if let Some(key) = key {
@@ -192,7 +233,13 @@ fn cli_error(error: &TargetError) -> String {
     if let Some(index) = index {
         at.push_str(&format!(" (value {})", index + 1));
     }
-    format!("{at}: {}", error.detail)
+    let summary = in_cli_terms(&error.summary);
+    // "Invalid --rules-per-group" names the flag already.
+    if key.is_none() && summary.contains(&flag(name)) {
+        format!("{summary}: {}", error.detail)
+    } else {
+        format!("{at}: {summary}: {}", error.detail)
+    }
 }
 
 /// A target's output: the JSON document, the rows of the table/Markdown/CSV forms, and warnings.
@@ -207,8 +254,42 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
     let target = targets::all()
         .into_iter()
         .find(|target| target.name() == args.target);
-    let options = match target {
-        Some(target) => Some(target_options(args, target)?),
+    let rendered = match target {
+        None if args.target == network_policies::NAME => {
+            let definitions = network_policies::options();
+            let names: Vec<&str> = definitions.iter().map(|o| o.name).collect();
+            let catalog = args.selection.catalog(catalog)?;
+            let selected = args
+                .selection
+                .select_in(&catalog, Some((network_policies::NAME, &names)))?;
+            let options = collect_options(
+                args,
+                network_policies::NAME,
+                &definitions,
+                &selected.options,
+            )?;
+            let policies = network_policies::policies(
+                &catalog,
+                &selected.request,
+                &selected.expansion,
+                &options,
+                skipped_json,
+            )?;
+            Rendered {
+                json: policies.json,
+                table: policies.table,
+                warnings: policies.warnings,
+            }
+        }
+        Some(target) => {
+            let names: Vec<&str> = target.options().iter().map(|o| o.name).collect();
+            let selected = args
+                .selection
+                .select(catalog, Some((target.name(), &names)))?;
+            let mut options = target_options(args, target, &selected.options)?;
+            options.platform_order = selected.platforms.clone();
+            shaped(target, &selected.expansion, &options)?
+        }
         None => {
             if let Some(name) = args.options.given.keys().next() {
                 return Err(format!(
@@ -217,16 +298,8 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
                     args.target
                 ));
             }
-            None
+            flows(&args.selection.expand(catalog)?)
         }
-    };
-    let selected = args.selection.select(catalog)?;
-    let rendered = match (target, options) {
-        (Some(target), Some(mut options)) => {
-            options.platform_order = selected.platforms.clone();
-            shaped(target, &selected.expansion, &options)?
-        }
-        _ => flows(&selected.expansion),
     };
     let output = if args.format.json {
         to_json(&rendered.json)?
@@ -244,17 +317,49 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
     })
 }
 
-/// The options the command line gives `target`, checked as the data source checks them.
-fn target_options(args: &ExpandArgs, target: &dyn targets::Target) -> Result<Options, String> {
-    let definitions = target.options();
+/// The options the selection file (`file`) and the flags give `target`, the flags overriding the file, checked as
+/// the data source checks them.
+fn target_options(
+    args: &ExpandArgs,
+    target: &dyn targets::Target,
+    file: &BTreeMap<String, Value>,
+) -> Result<Options, String> {
+    let options = collect_options(args, target.name(), &target.options(), file)?;
+    let errors = target.check(&options);
+    if !errors.is_empty() {
+        return Err(lines(&errors));
+    }
+    Ok(options)
+}
+
+/// The options of `target` (defined by `definitions`) the selection file and the flags give, the flags
+/// overriding the file.
+fn collect_options(
+    args: &ExpandArgs,
+    target: &str,
+    definitions: &[targets::TargetOption],
+    file: &BTreeMap<String, Value>,
+) -> Result<Options, String> {
     let mut options = Options::default();
+    for definition in definitions {
+        if let Some(value) = file.get(definition.name) {
+            let value = file_value(&definition.shape, value).map_err(|expected| {
+                format!(
+                    "--selection: {}: expected {expected} (or give {})",
+                    definition.name,
+                    flag(definition.name)
+                )
+            })?;
+            options.values.insert(definition.name.to_string(), value);
+        }
+    }
     for (name, given) in &args.options.given {
         let Some(definition) = definitions.iter().find(|o| o.name == *name) else {
             let valid: Vec<String> = definitions.iter().map(|o| flag(o.name)).collect();
             return Err(format!(
                 "{} is not an option of --target {} (its options: {})",
                 flag(name),
-                target.name(),
+                target,
                 if valid.is_empty() {
                     "none".to_string()
                 } else {
@@ -271,15 +376,7 @@ fn target_options(args: &ExpandArgs, target: &dyn targets::Target) -> Result<Opt
         .iter()
         .find(|o| o.required && !options.values.contains_key(o.name))
     {
-        return Err(format!(
-            "--target {} needs {}",
-            target.name(),
-            flag(missing.name)
-        ));
-    }
-    let errors = target.check(&options);
-    if !errors.is_empty() {
-        return Err(lines(&errors));
+        return Err(format!("--target {} needs {}", target, flag(missing.name)));
     }
     Ok(options)
 }

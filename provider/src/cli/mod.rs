@@ -10,10 +10,12 @@ mod audit;
 mod catalog;
 mod diagram;
 mod expand;
+mod network_policies;
 mod output;
 mod review;
 mod sarif;
 mod selection;
+mod spelling;
 mod table;
 
 use std::collections::BTreeMap;
@@ -240,8 +242,23 @@ pub fn run(cli: &Cli, catalog: &Catalog) -> Result<String, String> {
 }
 
 /// Runs a parsed command line against `catalog`: the output, warnings and whether there are findings, or the
-/// message of a usage or input error.
+/// message of a usage or input error. The settings messages mention are spelled as flags.
 pub(crate) fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
+    match execute_command(cli, catalog) {
+        Ok(outcome) => Ok(Outcome {
+            output: spelling::in_cli_terms(&outcome.output),
+            warnings: outcome
+                .warnings
+                .iter()
+                .map(|w| spelling::in_cli_terms(w))
+                .collect(),
+            findings: outcome.findings,
+        }),
+        Err(message) => Err(spelling::in_cli_terms(&message)),
+    }
+}
+
+fn execute_command(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
     let with_warnings = |output: Result<String, String>, warnings: Vec<String>| {
         output.map(|output| Outcome {
             output,
@@ -319,7 +336,9 @@ pub(crate) fn execute(cli: &Cli, catalog: &Catalog) -> Result<Outcome, String> {
 
 /// Pretty, deterministic JSON followed by a newline.
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    serde_json::to_string_pretty(value)
+    let value = serde_json::to_value(value).map_err(|e| format!("cannot write JSON: {e}"))?;
+    // Markers inside JSON strings are escaped past recognition once printed: spell them first.
+    serde_json::to_string_pretty(&spelling::json_in_cli_terms(value))
         .map(|s| s + "\n")
         .map_err(|e| format!("cannot write JSON: {e}"))
 }

@@ -127,7 +127,10 @@ fn review_document(
         selection.expand(catalog)?
     } else {
         match plan.selections.as_slice() {
-            [(address, values)] => expand_plan_selection(address, values, catalog)?,
+            [(address, values)] => {
+                let catalog = selection.catalog(catalog)?;
+                expand_plan_selection(address, values, &catalog)?
+            }
             [] => {
                 return Err(format!(
                     "{name} holds no portmatrix data source known at plan time: give the selection with \

@@ -1,7 +1,9 @@
-//! The selection of `expand`, `review` and `diagram`: a TOML or JSON file mirroring the data sources' inputs, or
-//! flags for the simple case. Either way it becomes one engine request.
+//! The selection of `expand`, `review`, `diagram` and `audit`: a TOML or JSON file mirroring the data sources'
+//! inputs, flags for the simple case, or both (the flags then override the file). Either way it becomes one engine
+//! request, over the built-in catalog plus the user's catalog documents (`--user-catalog`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -17,15 +19,15 @@ use crate::targets::aws::check_prefix_list_id;
 /// Flags that select platforms, or the file that does. The default selects nothing.
 #[derive(Debug, Clone, Default, Args)]
 pub(super) struct SelectionArgs {
-    /// Selection file (TOML, or JSON when it ends in .json or starts with `{`): `platform`, `tier`, `endpoint`
-    /// blocks, `parameters` and `pod_network`, as the data sources take them. Replaces the flags below.
-    #[arg(
-        short = 'f',
-        long = "selection",
-        value_name = "FILE",
-        conflicts_with_all = ["platforms", "versions", "options", "endpoints", "params", "api_server_port", "pod_network"]
-    )]
+    /// Selection file (TOML, or JSON when it ends in .json or starts with `{`): `platform`, `tier`, `endpoint` and
+    /// `extra_flow` blocks, `parameters`, `api_server_port`, `pod_network` and (for `expand --target`) the target's
+    /// options, as the data sources take them. The flags below add to it and override its values.
+    #[arg(short = 'f', long = "selection", value_name = "FILE")]
     file: Option<PathBuf>,
+    /// A catalog document of your own (TOML, in portmatrix's catalog format), repeatable: validated like the
+    /// built-in ones, and selected with --platform or the selection file like them.
+    #[arg(long = "user-catalog", value_name = "FILE")]
+    user_catalogs: Vec<PathBuf>,
     /// Platform to select, repeatable (see `portmatrix catalog list`). The tiers are master, worker and lb.
     #[arg(long = "platform", value_name = "NAME")]
     platforms: Vec<String>,
@@ -58,11 +60,18 @@ pub(super) struct Selected {
     pub(super) expansion: Expansion,
     /// Platform names in the order they were selected.
     pub(super) platforms: Vec<String>,
+    /// The target options the selection file gives, by name.
+    pub(super) options: BTreeMap<String, serde_json::Value>,
+    /// The engine request the selection made.
+    pub(super) request: ExpansionRequest,
 }
 
-/// The selection file: the inputs the data sources share, with the same names.
+/// The inputs of a selection file that are not target options.
+const SELECTION_KEYS: &str =
+    "platform, tier, endpoint, extra_flow, parameters, api_server_port and pod_network";
+
+/// The selection file: the inputs the data sources share, with the same names, and target options.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SelectionFile {
     #[serde(default, alias = "platforms")]
     platform: Vec<PlatformBlock>,
@@ -78,6 +87,15 @@ struct SelectionFile {
     pod_network: Option<String>,
     #[serde(default, alias = "extra_flows")]
     extra_flow: Vec<ExtraFlowBlock>,
+    /// Every other key: a target option, or a mistake.
+    #[serde(flatten)]
+    rest: BTreeMap<String, serde_json::Value>,
+}
+
+/// A selection file's request and the target options it gives.
+struct FileSelection {
+    request: ExpansionRequest,
+    options: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,17 +159,71 @@ impl SelectionArgs {
             || self.pod_network.is_some()
     }
 
-    /// Runs the engine on the selection.
+    /// Runs the engine on the selection; a selection file may give no target options.
     pub(super) fn expand(&self, catalog: &Catalog) -> Result<Expansion, String> {
-        self.select(catalog).map(|selected| selected.expansion)
+        self.select(catalog, None)
+            .map(|selected| selected.expansion)
     }
 
-    /// Runs the engine on the selection, keeping the platforms' order for targets that need it.
-    pub(super) fn select(&self, catalog: &Catalog) -> Result<Selected, String> {
-        match &self.file {
-            Some(path) => select_request(read_file(path)?, &Origin::File(path), catalog),
-            None => select_request(self.flags_request()?, &Origin::Flags, catalog),
+    /// `catalog` plus the documents of `--user-catalog`, validated as the data sources validate `user_catalogs`.
+    pub(super) fn catalog<'a>(&self, catalog: &'a Catalog) -> Result<Cow<'a, Catalog>, String> {
+        if self.user_catalogs.is_empty() {
+            return Ok(Cow::Borrowed(catalog));
         }
+        let mut releases = Vec::new();
+        let mut errors = Vec::new();
+        for path in &self.user_catalogs {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--user-catalog {}: cannot read it: {e}", path.display()))?;
+            match Catalog::parse_release(&text, &path.display().to_string()) {
+                Ok(release) => releases.push(release),
+                Err(error) => errors.push(format!(
+                    "--user-catalog: invalid user catalog: {error}\nFix the document; its format is described in \
+                     the catalog format guide."
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
+        catalog
+            .with_releases(releases)
+            .map(Cow::Owned)
+            .map_err(|error| format!("--user-catalog: conflicting user catalog: {error}"))
+    }
+
+    /// Runs the engine on the selection, keeping the platforms' order for targets that need it. `target` names the
+    /// target whose options the selection file may give, with their names; other keys are refused.
+    pub(super) fn select(
+        &self,
+        catalog: &Catalog,
+        target: Option<(&str, &[&str])>,
+    ) -> Result<Selected, String> {
+        let catalog = self.catalog(catalog)?;
+        self.select_in(&catalog, target)
+    }
+
+    /// [`SelectionArgs::select`] in `catalog`, the user's documents already added ([`SelectionArgs::catalog`]).
+    pub(super) fn select_in(
+        &self,
+        catalog: &Catalog,
+        target: Option<(&str, &[&str])>,
+    ) -> Result<Selected, String> {
+        let (request, options, origin) = match &self.file {
+            Some(path) => {
+                let file = read_file(path)?;
+                check_options(path, &file.options, target)?;
+                (
+                    self.apply_flags(file.request)?,
+                    file.options,
+                    Origin::File(path),
+                )
+            }
+            None => (self.flags_request()?, BTreeMap::new(), Origin::Flags),
+        };
+        let mut selected = select_request(request, &origin, catalog)?;
+        selected.options = options;
+        Ok(selected)
     }
 
     fn flags_request(&self) -> Result<ExpansionRequest, String> {
@@ -161,19 +233,36 @@ impl SelectionArgs {
                     .to_string(),
             );
         }
-        let mut platforms: Vec<Selection> = self
-            .platforms
-            .iter()
-            .map(|name| Selection {
-                platform: name.clone(),
-                version: None,
-                options: BTreeMap::new(),
-            })
-            .collect();
-        let single = match self.platforms.as_slice() {
-            [only] => Some(only.clone()),
+        self.apply_flags(ExpansionRequest {
+            platforms: Vec::new(),
+            tiers: Vec::new(),
+            endpoints: Vec::new(),
+            parameters: BTreeMap::new(),
+            api_server_port: None,
+            pod_network: PodNetwork::default(),
+            extra_flows: Vec::new(),
+        })
+    }
+
+    /// `base` (empty, or read from the selection file) with the flags applied: platforms added, versions, options,
+    /// endpoint addresses, parameters, the API server port and the pod network set over what `base` gives.
+    fn apply_flags(&self, base: ExpansionRequest) -> Result<ExpansionRequest, String> {
+        let mut platforms = base.platforms;
+        for name in &self.platforms {
+            if !platforms.iter().any(|p| &p.platform == name) || !self.file_given() {
+                platforms.push(Selection {
+                    platform: name.clone(),
+                    version: None,
+                    options: BTreeMap::new(),
+                });
+            }
+        }
+        let single = match platforms.as_slice() {
+            [only] => Some(only.platform.clone()),
             _ => None,
         };
+        let mut versioned = BTreeSet::new();
+        let mut optioned = BTreeSet::new();
         for text in &self.versions {
             let (platform, version) = match (text.split_once('='), &single) {
                 (Some((p, v)), _) => (p.to_string(), v.to_string()),
@@ -185,7 +274,8 @@ impl SelectionArgs {
                 }
             };
             let target = selected(&mut platforms, &platform, "--version", text)?;
-            if target.version.replace(version).is_some() {
+            target.version = Some(version);
+            if !versioned.insert(platform.clone()) {
                 return Err(format!(
                     "--version: {platform} is given more than one version"
                 ));
@@ -210,49 +300,51 @@ impl SelectionArgs {
                 return Err(format!("--option {text}: the option name is empty"));
             }
             let target = selected(&mut platforms, &platform, "--option", text)?;
-            if target
-                .options
-                .insert(key.clone(), value.to_string())
-                .is_some()
-            {
+            target.options.insert(key.clone(), value.to_string());
+            if !optioned.insert((platform.clone(), key.clone())) {
                 return Err(format!(
                     "--option: {platform}:{key} is given more than once"
                 ));
             }
         }
-        let mut endpoints: Vec<EndpointSpec> = Vec::new();
+        let mut endpoints = base.endpoints;
+        // An endpoint the flags name replaces the file's addresses for it.
+        let mut flagged = BTreeSet::new();
         for text in &self.endpoints {
             let Some((name, values)) = text.split_once('=').filter(|(n, _)| !n.is_empty()) else {
                 return Err(format!(
                     "--endpoint {text}: write NAME=CIDR[,CIDR...] (e.g. internet=0.0.0.0/0)"
                 ));
             };
-            let add_values = |spec: &mut EndpointSpec| {
-                for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-                    if let Some(tier) = value.strip_prefix("tier:") {
-                        spec.tier = Some(tier.to_string());
-                    } else if value.starts_with("pl-") {
-                        spec.references.push(value.to_string());
-                    } else if value.contains(':') {
-                        spec.ipv6.push(value.to_string());
-                    } else {
-                        spec.ipv4.push(value.to_string());
-                    }
-                }
+            if !endpoints.iter().any(|e| e.name == name) {
+                endpoints.push(EndpointSpec {
+                    name: name.to_string(),
+                    ..EndpointSpec::default()
+                });
+            }
+            let Some(spec) = endpoints.iter_mut().find(|e| e.name == name) else {
+                continue;
             };
-            match endpoints.iter_mut().find(|e| e.name == name) {
-                Some(spec) => add_values(spec),
-                None => {
-                    let mut spec = EndpointSpec {
-                        name: name.to_string(),
-                        ..EndpointSpec::default()
-                    };
-                    add_values(&mut spec);
-                    endpoints.push(spec);
+            if flagged.insert(name.to_string()) {
+                *spec = EndpointSpec {
+                    name: name.to_string(),
+                    ..EndpointSpec::default()
+                };
+            }
+            for value in values.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+                if let Some(tier) = value.strip_prefix("tier:") {
+                    spec.tier = Some(tier.to_string());
+                } else if value.starts_with("pl-") {
+                    spec.references.push(value.to_string());
+                } else if value.contains(':') {
+                    spec.ipv6.push(value.to_string());
+                } else {
+                    spec.ipv4.push(value.to_string());
                 }
             }
         }
-        let mut parameters = BTreeMap::new();
+        let mut parameters = base.parameters;
+        let mut given = BTreeSet::new();
         for text in &self.params {
             let parsed = text
                 .split_once('=')
@@ -262,25 +354,55 @@ impl SelectionArgs {
                     "--param {text}: write NAME=PORT (e.g. backupstore_port=9000)"
                 ));
             };
-            if parameters.insert(name.to_string(), port).is_some() {
+            parameters.insert(name.to_string(), port);
+            if !given.insert(name.to_string()) {
                 return Err(format!("--param: {name} is given more than once"));
             }
         }
+        let pod_network = match self.pod_network.as_deref() {
+            None => base.pod_network,
+            Some(text) => text
+                .parse()
+                .map_err(|e| format!("--pod-network {text}: {e}"))?,
+        };
         Ok(ExpansionRequest {
             platforms,
-            tiers: Vec::new(),
+            tiers: base.tiers,
             endpoints,
             parameters,
-            api_server_port: self.api_server_port,
-            pod_network: pod_network(self.pod_network.as_deref()).map_err(|e| {
-                format!(
-                    "--pod-network {}: {e}",
-                    self.pod_network.as_deref().unwrap_or_default()
-                )
-            })?,
-            extra_flows: Vec::new(),
+            api_server_port: self.api_server_port.or(base.api_server_port),
+            pod_network,
+            extra_flows: base.extra_flows,
         })
     }
+
+    fn file_given(&self) -> bool {
+        self.file.is_some()
+    }
+}
+
+/// Refuses keys of the selection file at `path` that are neither selection inputs nor options of `target`.
+fn check_options(
+    path: &Path,
+    options: &BTreeMap<String, serde_json::Value>,
+    target: Option<(&str, &[&str])>,
+) -> Result<(), String> {
+    let valid = |name: &str| target.is_some_and(|(_, names)| names.contains(&name));
+    let Some(unknown) = options.keys().find(|key| !valid(key)) else {
+        return Ok(());
+    };
+    let options = match target {
+        Some((target, [])) => format!("; --target {target} takes no options"),
+        Some((target, names)) => format!(
+            ", and the options of --target {target}: {}",
+            names.join(", ")
+        ),
+        None => String::new(),
+    };
+    Err(format!(
+        "{}: unknown field `{unknown}`: a selection file holds {SELECTION_KEYS}{options}",
+        path.display()
+    ))
 }
 
 /// Runs the engine on a request read from `origin`, after the checks the engine leaves to the callers.
@@ -329,7 +451,13 @@ fn select_request(
     })?;
     Ok(Selected {
         expansion,
-        platforms: request.platforms.into_iter().map(|p| p.platform).collect(),
+        platforms: request
+            .platforms
+            .iter()
+            .map(|p| p.platform.clone())
+            .collect(),
+        options: BTreeMap::new(),
+        request,
     })
 }
 
@@ -395,6 +523,7 @@ pub(super) fn expand_plan_selection(
             e.inner()
         )
     })?;
+    check_options(Path::new(address), &file.rest, None)?;
     let request = request(file).map_err(|e| format!("{address}: {e}"))?;
     engine::expand(catalog, &request).map_err(|errors| {
         errors
@@ -406,7 +535,7 @@ pub(super) fn expand_plan_selection(
 }
 
 /// Reads and parses a selection file.
-fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
+fn read_file(path: &Path) -> Result<FileSelection, String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("cannot read the selection file {}: {e}", path.display()))?;
     parse_file(path, bytes)
@@ -414,7 +543,7 @@ fn read_file(path: &Path) -> Result<ExpansionRequest, String> {
 
 /// Parses the bytes of the selection file at `path`: JSON when the path ends in `.json` or the text starts with
 /// `{`, TOML otherwise.
-fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<ExpansionRequest, String> {
+fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<FileSelection, String> {
     let name = path.display();
     let text = String::from_utf8(bytes).map_err(|_| {
         format!("{name} is not text (UTF-8): give a selection file in TOML or JSON")
@@ -428,7 +557,7 @@ fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<ExpansionRequest, String> {
         "." => String::new(),
         p => format!("{p}: "),
     };
-    let file: SelectionFile = if json {
+    let mut file: SelectionFile = if json {
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             format!("{name} is not JSON ({e}): give a selection file in TOML or JSON")
         })?;
@@ -445,7 +574,9 @@ fn parse_file(path: &Path, bytes: Vec<u8>) -> Result<ExpansionRequest, String> {
         serde_path_to_error::deserialize(document)
             .map_err(|e| format!("{name}: {}{}", at(e.path()), e.inner()))?
     };
-    request(file).map_err(|e| format!("{name}: {e}"))
+    let options = std::mem::take(&mut file.rest);
+    let request = request(file).map_err(|e| format!("{name}: {e}"))?;
+    Ok(FileSelection { request, options })
 }
 
 /// `--selection FILE` given the file's name and bytes instead of reading them: parsed, checked and expanded as the
@@ -456,9 +587,10 @@ pub(crate) fn select_file_bytes(
     bytes: &[u8],
     catalog: &Catalog,
 ) -> Result<(ExpansionRequest, Expansion), String> {
-    let request = parse_file(path, bytes.to_vec())?;
-    select_request(request.clone(), &Origin::File(path), catalog)
-        .map(|selected| (request, selected.expansion))
+    let file = parse_file(path, bytes.to_vec())?;
+    check_options(path, &file.options, None)?;
+    select_request(file.request, &Origin::File(path), catalog)
+        .map(|selected| (selected.request, selected.expansion))
 }
 
 fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
@@ -670,9 +802,81 @@ mod tests {
             flags(&[]).unwrap_err(),
             "no platform selected: give --platform NAME (repeatable) or --selection FILE"
         );
-        assert!(flags(&["--selection", "f.toml", "--platform", "a"])
-            .unwrap_err()
-            .contains("cannot be used with"));
+    }
+
+    #[test]
+    fn flags_add_to_and_override_the_file() {
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            selection: SelectionArgs,
+        }
+        let file = request(
+            toml::from_str(
+                r#"
+api_server_port = 443
+parameters = { backupstore_port = 9000, other = 1 }
+[[platform]]
+name = "longhorn"
+version = "1.5.0"
+options = { a = "1" }
+[[tier]]
+name = "storage"
+[[endpoint]]
+name = "backupstore"
+cidr_ipv4 = ["10.0.0.0/8"]
+[[endpoint]]
+name = "internet"
+cidr_ipv4 = ["0.0.0.0/0"]
+"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let args = <Wrapper as clap::Parser>::try_parse_from([
+            "x",
+            "--selection",
+            "f.toml",
+            "--platform",
+            "longhorn",
+            "--platform",
+            "kubernetes",
+            "--version",
+            "longhorn=1.6.0",
+            "--option",
+            "longhorn:a=2",
+            "--endpoint",
+            "backupstore=192.168.0.0/16",
+            "--param",
+            "backupstore_port=9100",
+            "--pod-network",
+            "routed",
+        ])
+        .unwrap();
+        let merged = args.selection.apply_flags(file).unwrap();
+        let platforms: Vec<(&str, Option<&str>)> = merged
+            .platforms
+            .iter()
+            .map(|p| (p.platform.as_str(), p.version.as_deref()))
+            .collect();
+        assert_eq!(
+            platforms,
+            [("longhorn", Some("1.6.0")), ("kubernetes", None)]
+        );
+        assert_eq!(merged.platforms[0].options["a"], "2");
+        assert_eq!(merged.tiers.len(), 1);
+        assert_eq!(merged.endpoints[0].ipv4, ["192.168.0.0/16"]);
+        assert_eq!(merged.endpoints[1].ipv4, ["0.0.0.0/0"]);
+        assert_eq!(
+            merged.parameters,
+            [
+                ("backupstore_port".to_string(), 9100),
+                ("other".to_string(), 1)
+            ]
+            .into()
+        );
+        assert_eq!(merged.api_server_port, Some(443));
+        assert_eq!(merged.pod_network, PodNetwork::Routed);
     }
 
     #[test]

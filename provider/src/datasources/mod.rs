@@ -35,6 +35,9 @@ pub(crate) use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
 pub(crate) use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub(crate) use nftables_ruleset::NFTABLES_RULESET;
 pub(crate) use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
+#[cfg(test)]
+pub(crate) use target_rules::in_terraform_terms;
+pub(crate) use target_rules::{terraform_diagnostic, terraform_value};
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {

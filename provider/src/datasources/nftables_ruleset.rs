@@ -86,7 +86,14 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("#cloud-config\n"));
-        let warnings = format!("{:?}", value.get_attr("warnings"));
+        // The server spells settings as Terraform attributes on every result (datasources::terraform_value).
+        let warnings = format!(
+            "{:?}",
+            value
+                .get_attr("warnings")
+                .cloned()
+                .map(crate::datasources::terraform_value)
+        );
         assert!(warnings.contains("pod_cidrs is empty"), "{warnings}");
     }
 

@@ -3,6 +3,7 @@
 
 use super::placement::{resolve_role, roles_of, Placement, Qualified};
 use super::request::{field, ExpansionRequest, ExtraFlowSpec, InputError, PathStep};
+use super::setting::{Literal, Setting};
 use super::{endpoint_end, role_end, End, Reason, RulePorts};
 use crate::catalog::{Network, PortRange, Protocol, Release, Role};
 use std::collections::BTreeMap;
@@ -123,7 +124,7 @@ pub(super) fn check<'a>(
                 "to",
                 "Both ends are outside your tiers".to_string(),
                 format!(
-                    "{:?} and {:?} are endpoint blocks; a firewall of your tiers has no rule between them. Name a \
+                    "{:?} and {:?} are endpoints; a firewall of your tiers has no rule between them. Name a \
                      tier or a role on one side.",
                     spec.from, spec.to
                 ),
@@ -164,7 +165,11 @@ fn ports(protocol: Protocol, written: &[String]) -> Result<Vec<RulePorts>, Strin
     }
     if written.is_empty() {
         return Err(format!(
-            "Protocol {protocol} needs ports: give ports = [\"22\"] or ranges such as \"8000-8100\"."
+            "Protocol {protocol} needs ports: give {} or ranges such as \"8000-8100\".",
+            Setting::ExtraFlowField {
+                field: "ports".into(),
+                value: Literal::Texts(vec!["22".into()])
+            }
         ));
     }
     written
@@ -202,9 +207,10 @@ fn resolve(
             Err(_) => Err((
                 format!("Unknown end {name:?}"),
                 format!(
-                    "Name one of your tiers ({}), an endpoint block (add `endpoint {{ name = {name:?} ... }}` with \
-                     its addresses), or a role of the selected platforms as platform/role.",
-                    placement.tiers.join(", ")
+                    "Name one of your tiers ({}), an endpoint (add {} with its addresses), or a role of the \
+                     selected platforms as platform/role.",
+                    placement.tiers.join(", "),
+                    Setting::Endpoint { name: name.to_string() }
                 ),
             )),
         },

@@ -9,6 +9,7 @@ mod listing;
 mod placement;
 mod request;
 mod rules;
+pub mod setting;
 
 pub use listing::{flow_listing, FlowListing};
 pub use placement::EndpointAddresses;
@@ -23,6 +24,7 @@ use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release};
 use crate::output_shape::output_struct;
 use placement::{Placement, Qualified};
 use request::field;
+use setting::{Literal, Setting};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The catalog parameter that stands for the Kubernetes API server port in every platform's rows. Its value is
@@ -132,7 +134,12 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
         errors.push(InputError::new(
             vec![field("platform")],
             "No platform selected",
-            "Add at least one platform block, e.g. platform { name = \"kubernetes\" }.",
+            format!(
+                "Select at least one platform, e.g. {}.",
+                Setting::Platform {
+                    name: "kubernetes".into()
+                }
+            ),
         ));
     }
     if !errors.is_empty() {
@@ -264,15 +271,29 @@ fn selection_error(mut path: Vec<PathStep>, error: &crate::catalog::SelectionErr
         E::VersionOutOfRange { .. } | E::BadVersion { .. } => {
             ("Unsupported version".to_string(), field("version"))
         }
-        E::UnknownOption { option, .. } if option == API_SERVER_PARAMETER => {
+        E::UnknownOption {
+            option, platform, ..
+        } if option == API_SERVER_PARAMETER => {
             path.push(field("options"));
             path.push(PathStep::Key(option.clone()));
             return InputError::new(
                 path,
-                "The option \"apiserver_port\" became the setting api_server_port",
-                "The API server port is one setting for the whole selection now, used by every platform's API server \
-                 rows: remove options.apiserver_port and set api_server_port = 443 (or 6443) next to the platform \
-                 blocks (CLI: --api-server-port).",
+                format!(
+                    "The option \"apiserver_port\" became the setting {}",
+                    Setting::ApiServerPort { value: None }
+                ),
+                format!(
+                    "The API server port is one setting for the whole selection now, used by every platform's API \
+                     server rows: remove {} and set {} (or 6443) for the whole selection.",
+                    Setting::PlatformOption {
+                        platform: platform.clone(),
+                        key: API_SERVER_PARAMETER.into(),
+                        value: None
+                    },
+                    Setting::ApiServerPort {
+                        value: Some(Literal::Number("443".into()))
+                    }
+                ),
             );
         }
         E::UnknownOption { option, .. } => {
@@ -381,7 +402,7 @@ fn api_server_port(
         port(
             value,
             vec![field("api_server_port")],
-            "api_server_port",
+            &Setting::ApiServerPort { value: None }.to_string(),
             errors,
         )
     });
@@ -402,8 +423,15 @@ fn api_server_port(
         });
     if let Some(old) = legacy {
         notices.push(format!(
-            "parameters.apiserver_port is the old spelling of api_server_port, which every platform's API server \
-             rows now share: replace it with api_server_port = {old}"
+            "{} is the old spelling of {}, which every platform's API server rows now share: replace it with {}",
+            Setting::Parameter {
+                name: API_SERVER_PARAMETER.into(),
+                value: None
+            },
+            Setting::ApiServerPort { value: None },
+            Setting::ApiServerPort {
+                value: Some(Literal::Number(old.to_string()))
+            }
         ));
     }
     match (explicit, legacy) {
@@ -444,9 +472,9 @@ fn api_server_port(
                 vec![field("api_server_port")],
                 "The selected platforms disagree on the API server port",
                 format!(
-                    "Their sources give different defaults ({}): set api_server_port to the port your API server \
-                     listens on.",
-                    claims.join("; ")
+                    "Their sources give different defaults ({}): set {} to the port your API server listens on.",
+                    claims.join("; "),
+                    Setting::ApiServerPort { value: None }
                 ),
             ));
             None
@@ -641,14 +669,15 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
             let note = match formerly {
                 [] => String::new(),
                 old => format!(
-                    " (it was part of the endpoint {:?} before; an endpoint block of that name no longer \
-                     reaches {platform})",
+                    " (it was part of the endpoint {:?} before; an endpoint of that name no longer reaches \
+                     {platform})",
                     old.join("\", \"")
                 ),
             };
             End::Missing(format!(
-                "endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?} with its \
-                 addresses or the tier it runs on{note}"
+                "endpoint {name:?} of {platform} has no addresses: add {} with its addresses or the tier it runs \
+                 on{note}",
+                Setting::Endpoint { name: name.to_string() }
             ))
         }
     }
@@ -670,8 +699,8 @@ fn role_end(qualified: &Qualified, network: Network, placement: &Placement) -> E
     match placement.endpoint_blocks.get(qualified) {
         Some(block) => endpoint_end(block, placement),
         None => End::Missing(format!(
-            "role {platform}/{name} runs on no tier: add it to a tier's roles, or give its addresses in an \
-             endpoint block named {name:?}"
+            "role {platform}/{name} runs on no tier: add it to a tier's roles, or give its addresses in {}",
+            Setting::Endpoint { name: name.to_string() }
         )),
     }
 }
@@ -727,13 +756,20 @@ fn rule_ports(
             match values.get(name).copied().or(default) {
                 Some(port) => Ok(vec![range(port, port)]),
                 None if name == API_SERVER_PARAMETER => Err(
-                    "the API server port has no value (no selected platform's source states one): set \
-                     api_server_port = <port>"
-                        .to_string(),
+                    format!(
+                        "the API server port has no value (no selected platform's source states one): set {}",
+                        Setting::ApiServerPort {
+                            value: Some(Literal::Number("<port>".into()))
+                        }
+                    ),
                 ),
                 None => Err(format!(
-                    "parameter {name:?} of {} has no value: set parameters = {{ {name} = <port> }}",
-                    release.platform.name
+                    "parameter {name:?} of {} has no value: set {}",
+                    release.platform.name,
+                    Setting::Parameter {
+                        name: name.clone(),
+                        value: Some(Literal::Number("<port>".into()))
+                    }
                 )),
             }
         }

@@ -223,8 +223,8 @@ fn place_endpoints(
                 )
             } else {
                 format!(
-                    "{:?} was split: {}. Give each of them an endpoint block with the addresses that need it (the \
-                     same addresses in all of them keep the old rules).",
+                    "{:?} was split: {}. Give each of them, as an endpoint of its own, the addresses that need it \
+                     (the same addresses in all of them keep the old rules).",
                     spec.name,
                     successors.join("; ")
                 )

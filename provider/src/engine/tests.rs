@@ -204,7 +204,8 @@ fn routed_pods_need_rules_between_their_tiers() {
 #[test]
 fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
     let out = expand(&catalog(), &request()).unwrap();
-    let text = out.warnings.join("\n");
+    // The engine mentions settings neutrally; here they are read as Terraform spells them.
+    let text = crate::datasources::in_terraform_terms(&out.warnings.join("\n"));
     assert!(
         text.contains("add an endpoint block named \"backupstore\""),
         "{text}"
@@ -712,7 +713,8 @@ fn old_spellings_of_the_api_server_port_migrate() {
     let out = expand(catalog, &req).unwrap();
     assert!(api_rules(&out).contains(&"worker->master:tcp:443".to_string()));
     assert!(
-        out.warnings[0].contains("replace it with api_server_port = 443"),
+        crate::datasources::in_terraform_terms(&out.warnings[0])
+            .contains("replace it with api_server_port = 443"),
         "{:?}",
         out.warnings
     );
@@ -734,7 +736,8 @@ fn old_spellings_of_the_api_server_port_migrate() {
     let errors = expand(catalog, &req).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].detail.contains("set api_server_port = 443"),
+        crate::datasources::in_terraform_terms(&errors[0].detail)
+            .contains("set api_server_port = 443"),
         "{}",
         errors[0]
     );

@@ -8,6 +8,7 @@
 //! number of entries, unknown at plan time, so a prefix list counts as one rule per family here.
 
 use crate::catalog::{PortRange, Protocol};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -287,9 +288,20 @@ impl fmt::Display for QuotaError {
             contributors.join(", ")
         )?;
         if self.widening_tried {
-            f.write_str(" Widening port ranges cannot bring it under the limit: raise the quota with AWS and set rules_per_group, or split the tier.")
+            write!(
+                f,
+                " Widening port ranges cannot bring it under the limit: raise the quota with AWS and set {}, or \
+                 split the tier.",
+                Setting::option("rules_per_group")
+            )
         } else {
-            f.write_str(" Raise the quota with AWS and set rules_per_group, set widen_to_fit = true to open the fewest extra ports instead, or split the tier.")
+            write!(
+                f,
+                " Raise the quota with AWS and set {}, set {} to open the fewest extra ports instead, or split the \
+                 tier.",
+                Setting::option("rules_per_group"),
+                Setting::option_value("widen_to_fit", Literal::Bool(true))
+            )
         }
     }
 }

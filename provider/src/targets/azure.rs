@@ -20,6 +20,7 @@ use super::common::{
     unique_names, OptionError, UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -291,8 +292,7 @@ pub fn security_rules(
                         continue;
                     }
                     UnsupportedPolicy::Skip => {
-                        set.warnings
-                            .push(format!("unsupported_flows = \"skip\" left out {flow}"));
+                        set.warnings.push(super::common::skipped_warning(&flow));
                         continue;
                     }
                     UnsupportedPolicy::Widen => {
@@ -453,7 +453,7 @@ fn check_options(options: &AzureOptions) -> Result<(), Vec<AzureError>> {
         if !valid_priority(value) {
             errors.push(AzureError::Option(OptionError::new(
                 option,
-                format!("Invalid {option} {value}"),
+                format!("Invalid {} {value}", Setting::option(option)),
                 format!("Azure takes rule priorities from {MIN_PRIORITY} to {MAX_PRIORITY}."),
             )));
         }
@@ -463,8 +463,11 @@ fn check_options(options: &AzureOptions) -> Result<(), Vec<AzureError>> {
             "last_priority",
             "Empty priority range",
             format!(
-                "last_priority ({}) is below first_priority ({}).",
-                options.last_priority, options.first_priority
+                "{} ({}) is below {} ({}).",
+                Setting::option("last_priority"),
+                options.last_priority,
+                Setting::option("first_priority"),
+                options.first_priority
             ),
         )));
     }
@@ -574,12 +577,15 @@ fn priorities(
                 "last_priority",
                 "Not enough priorities",
                 format!(
-                    "{group} needs {} {} rules, but first_priority..last_priority ({}..{}) holds {span}: widen the \
-                     range, or set nsg_per_tier = true to give each tier its own NSG.",
+                    "{group} needs {} {} rules, but {}..{} ({}..{}) holds {span}: widen the range, or set {} to \
+                     give each tier its own NSG.",
                     members.len(),
                     direction.to_string().to_lowercase(),
+                    Setting::option("first_priority"),
+                    Setting::option("last_priority"),
                     options.first_priority,
-                    options.last_priority
+                    options.last_priority,
+                    Setting::option_value("nsg_per_tier", Literal::Bool(true))
                 ),
             )));
             continue;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use super::target::{output_struct, Options, Shape, TargetError, TargetOption};
+use super::target::{output_struct, Options, Setting, Shape, TargetError, TargetOption};
 
 /// The option that says what to do with flows a firewall cannot express.
 pub(crate) const UNSUPPORTED_FLOWS: &str = "unsupported_flows";
@@ -27,6 +27,14 @@ pub(crate) fn unsupported_flows_option(cases: &str, widen: &str) -> TargetOption
     )
 }
 
+/// The warning for a flow `unsupported_flows = "skip"` left out.
+pub fn skipped_warning(flow: &dyn fmt::Display) -> String {
+    format!(
+        "{} left out {flow}",
+        Setting::text(UNSUPPORTED_FLOWS, "skip")
+    )
+}
+
 /// `text` as a sentence: capital first, full stop last.
 pub(crate) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
@@ -40,9 +48,9 @@ pub(crate) fn capitalized(text: &str) -> String {
 pub(crate) fn unsupported_policy(options: &Options) -> Result<UnsupportedPolicy, TargetError> {
     match options.text(UNSUPPORTED_FLOWS) {
         None => Ok(UnsupportedPolicy::default()),
-        Some(text) => text.parse().map_err(|detail: String| {
-            TargetError::option(UNSUPPORTED_FLOWS, "Invalid unsupported_flows", detail)
-        }),
+        Some(text) => text
+            .parse()
+            .map_err(|detail: String| TargetError::invalid(UNSUPPORTED_FLOWS, detail)),
     }
 }
 
@@ -193,9 +201,11 @@ impl fmt::Display for UnsupportedFlowsError {
         }
         write!(
             f,
-            "Set unsupported_flows = \"widen\" to {}, each listed in `widened`; or unsupported_flows = \"skip\" to \
-             leave them out, each listed in `warnings`; or change the platform options that ask for them.",
-            self.widen
+            "Set {} to {}, each listed in `widened`; or {} to leave them out, each listed in `warnings`; or change \
+             the platform options that ask for them.",
+            Setting::text(UNSUPPORTED_FLOWS, "widen"),
+            self.widen,
+            Setting::text(UNSUPPORTED_FLOWS, "skip")
         )
     }
 }
@@ -258,7 +268,7 @@ pub(crate) fn check_name_prefix(
     } else {
         Err(OptionError::new(
             option,
-            format!("Invalid {option} {prefix:?}"),
+            format!("Invalid {} {prefix:?}", Setting::option(option)),
             format!(
                 "Write 1 to {max} characters: a lower-case letter first, then lower-case letters, digits and '-' \
                  (for example \"prod-\")."

@@ -18,6 +18,7 @@ use super::common::{
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -259,8 +260,7 @@ pub fn firewall_rules(
                     continue;
                 }
                 UnsupportedPolicy::Skip => {
-                    set.warnings
-                        .push(format!("unsupported_flows = \"skip\" left out {flow}"));
+                    set.warnings.push(super::common::skipped_warning(&flow));
                     continue;
                 }
                 UnsupportedPolicy::Widen => {
@@ -416,10 +416,15 @@ pub fn firewall_rules(
         let tiers: Vec<&str> = skipped_egress.keys().map(String::as_str).collect();
         set.warnings.push(format!(
             "{count} egress rule(s) towards tier(s) {} were not written: GCP egress rules cannot name network tags \
-             or service accounts as destinations, and tier_ranges gives no CIDR blocks for these tiers. GCP allows \
-             all egress unless a rule denies it; if yours does, set tier_ranges = {{ {} = [\"<CIDR>\"] }}.",
+             or service accounts as destinations, and {} gives no CIDR blocks for these tiers. GCP allows all \
+             egress unless a rule denies it; if yours does, set {}.",
             tiers.join(", "),
-            tiers.first().copied().unwrap_or_default()
+            Setting::option("tier_ranges"),
+            Setting::option_entry(
+                "tier_ranges",
+                tiers.first().copied().unwrap_or_default(),
+                Literal::Texts(vec!["<CIDR>".into()])
+            )
         ));
     }
     Ok(set)
@@ -536,7 +541,7 @@ fn tiers(
                 errors.push(GcpError::Option(
                     OptionError::new(
                         option,
-                        format!("Unknown tier {key:?} in {option}"),
+                        format!("Unknown tier {key:?} in {}", Setting::option(option)),
                         format!("The tiers are: {valid}."),
                     )
                     .at_key(key.clone()),

@@ -22,6 +22,7 @@ use super::common::{
 };
 use crate::catalog::Protocol;
 use crate::engine::cidr::{parse_cidr, CidrFamily};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
@@ -216,10 +217,11 @@ impl fmt::Display for LimitError {
                 f,
                 "the firewall of tier {:?} needs {} effective rules (one per address of each rule); Hetzner \
                  allows {MAX_EFFECTIVE_RULES} per firewall. Effective rules by platform: {}. Give fewer, wider \
-                 blocks in tier_ranges and in the endpoint blocks, or split the tier.",
+                 blocks in {} and in the endpoints' addresses, or split the tier.",
                 self.tier,
                 self.count,
-                contributors.join(", ")
+                contributors.join(", "),
+                Setting::option("tier_ranges")
             ),
         }
     }
@@ -253,10 +255,12 @@ impl fmt::Display for HcloudError {
                 for flow in flows {
                     writeln!(f, "  - {flow}")?;
                 }
-                f.write_str(
-                    "unsupported_flows = \"widen\" cannot open them. Set unsupported_flows = \"skip\" to leave them \
-                     out (each listed in `warnings`; the firewall then drops that traffic), or change the platform \
-                     options that ask for them.",
+                write!(
+                    f,
+                    "{} cannot open them. Set {} to leave them out (each listed in `warnings`; the firewall then \
+                     drops that traffic), or change the platform options that ask for them.",
+                    Setting::text(super::common::UNSUPPORTED_FLOWS, "widen"),
+                    Setting::text(super::common::UNSUPPORTED_FLOWS, "skip")
                 )
             }
         }
@@ -337,8 +341,7 @@ pub fn firewall_rules(
                         continue;
                     }
                     (UnsupportedPolicy::Skip, _) => {
-                        set.warnings
-                            .push(format!("unsupported_flows = \"skip\" left out {flow}"));
+                        set.warnings.push(super::common::skipped_warning(&flow));
                         continue;
                     }
                     (UnsupportedPolicy::Widen, None) => {
@@ -436,8 +439,9 @@ pub fn firewall_rules(
             format!("Tier {tier:?} has no address ranges"),
             format!(
                 "hcloud_firewall rules name their peers by address only, and these flows have tier {tier:?} as a \
-                 peer: {}. Add tier_ranges = {{ {tier} = [\"<CIDR>\", ...] }} with the addresses its servers use.",
-                needed_by.iter().cloned().collect::<Vec<_>>().join(", ")
+                 peer: {}. Add {} with the addresses its servers use.",
+                needed_by.iter().cloned().collect::<Vec<_>>().join(", "),
+                Setting::option_entry("tier_ranges", tier, Literal::Texts(vec!["<CIDR>".into(), "...".into()]))
             ),
         )));
     }

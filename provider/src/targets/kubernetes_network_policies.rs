@@ -27,6 +27,7 @@ mod evaluator;
 mod tests;
 
 use crate::catalog::{Network, PortRange, PortSpec, Protocol, Release, Role, Selected, Tier};
+use crate::engine::setting::Setting;
 use crate::engine::{EndpointAddresses, SkippedFlow};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -462,23 +463,33 @@ impl fmt::Display for PolicyError {
         match self {
             PolicyError::UnknownRole {
                 reference, detail, ..
-            } => write!(f, "pod_selector role {reference:?}: {detail}"),
+            } => write!(
+                f,
+                "{} role {reference:?}: {detail}",
+                Setting::option("pod_selector")
+            ),
             PolicyError::DuplicateSelector { role, .. } => write!(
                 f,
-                "role {role} has two pod_selector blocks; give its labels in one block"
+                "role {role} is given two selectors in {}; give its labels once",
+                Setting::option("pod_selector")
             ),
             PolicyError::InvalidSelector {
                 index: Some(_),
                 role,
                 detail,
-            } => write!(f, "the pod_selector of {role}: {detail}"),
+            } => write!(
+                f,
+                "the {} of {role}: {detail}",
+                Setting::option("pod_selector")
+            ),
             PolicyError::InvalidSelector {
                 index: None,
                 role,
                 detail,
             } => write!(
                 f,
-                "the catalog's selector of {role}: {detail}; give its labels in a pod_selector block"
+                "the catalog's selector of {role}: {detail}; give its labels in {}",
+                Setting::PodSelector { role: role.clone() }
             ),
             PolicyError::UnselectablePeer {
                 role,
@@ -487,10 +498,10 @@ impl fmt::Display for PolicyError {
             } => write!(
                 f,
                 "role {role} has no pod selector in its catalog, yet a policy must admit it for {}: {}. The \
-                 catalog says: {description} Give its namespace and labels in a pod_selector block (role = \
-                 \"{role}\"); portmatrix never guesses labels.",
+                 catalog says: {description} Give its namespace and labels in {}; portmatrix never guesses labels.",
                 plural(flows.len(), "flow"),
-                flows.join(", ")
+                flows.join(", "),
+                Setting::PodSelector { role: role.clone() }
             ),
             PolicyError::InvalidName { name, detail } => {
                 write!(f, "policy name {name:?}: {detail}")
@@ -878,8 +889,10 @@ fn expand_release<'a>(
         }
         if !ruled && missing_inputs.is_empty() && !waits {
             let reason = if open_roles.is_empty() {
-                "policy_types excludes the direction a policy would restrict this flow in"
-                    .to_string()
+                format!(
+                    "{} excludes the direction a policy would restrict this flow in",
+                    Setting::option("policy_types")
+                )
             } else {
                 let names = open_roles
                     .iter()
@@ -919,10 +932,10 @@ fn peers<'a>(
         }]),
         End::Pod(role, None) => Err(PeerError::Unselectable(role)),
         End::EveryPod => Ok(vec![PolicyPeer::AllPods]),
-        End::Nodes if options.node_cidrs.is_empty() => Err(PeerError::Missing(
-            "node_cidrs is empty: give the addresses node (host-network) traffic has when it reaches pods"
-                .to_string(),
-        )),
+        End::Nodes if options.node_cidrs.is_empty() => Err(PeerError::Missing(format!(
+            "{} is empty: give the addresses node (host-network) traffic has when it reaches pods",
+            Setting::option("node_cidrs")
+        ))),
         End::Nodes => Ok(options
             .node_cidrs
             .iter()
@@ -939,7 +952,10 @@ fn peers<'a>(
                 .collect();
             if cidrs.is_empty() {
                 Err(PeerError::Missing(format!(
-                    "endpoint block {block:?} has no CIDRs: give cidr_ipv4 or cidr_ipv6"
+                    "endpoint {block:?} has no CIDRs: give IPv4 or IPv6 CIDRs in {}",
+                    Setting::Endpoint {
+                        name: block.clone()
+                    }
                 )))
             } else {
                 Ok(cidrs)
@@ -972,16 +988,20 @@ fn end<'a>(
         Some(role) if role.tiers.iter().all(|t| *t == Tier::External) => match block() {
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
-                "role {platform}/{name} runs outside the cluster: give its addresses in an endpoint block named \
-                 {name:?}"
+                "role {platform}/{name} runs outside the cluster: give its addresses in {}",
+                Setting::Endpoint {
+                    name: name.to_string()
+                }
             )),
         },
         Some(_) => End::Nodes,
         None => match block() {
             Some(block) => End::Addresses(block),
             None => End::NoAddresses(format!(
-                "endpoint {name:?} of {platform} has no addresses: add an endpoint block named {name:?} with its \
-                 CIDRs"
+                "endpoint {name:?} of {platform} has no addresses: add {} with its CIDRs",
+                Setting::Endpoint {
+                    name: name.to_string()
+                }
             )),
         },
     }
@@ -1008,8 +1028,12 @@ fn port_ranges(
                     to: port,
                 }]),
                 None => Err(format!(
-                    "parameter {name:?} of {} has no value: set parameters = {{ {name} = <port> }}",
-                    release.platform.name
+                    "parameter {name:?} of {} has no value: set {}",
+                    release.platform.name,
+                    Setting::Parameter {
+                        name: name.clone(),
+                        value: Some(crate::engine::setting::Literal::Number("<port>".into()))
+                    }
                 )),
             }
         }
@@ -1213,12 +1237,14 @@ fn warnings(
         let description = role_description(selected, platform, role);
         warnings.push(format!(
             "{platform}/{role} has no pod selector in its catalog ({description}), so no policy isolates its \
-             pods: its {} allowed, and so is any other traffic of theirs. Give its labels in a pod_selector \
-             block to isolate it: {}",
+             pods: its {} allowed, and so is any other traffic of theirs. Give its labels in {} to isolate it: {}",
             if flows.len() == 1 {
                 "flow is"
             } else {
                 "flows are"
+            },
+            Setting::PodSelector {
+                role: format!("{platform}/{role}")
             },
             flows.join(", ")
         ));
@@ -1245,13 +1271,16 @@ fn warnings(
              reach your cluster DNS (UDP and TCP 53 to kube-dns)"
         };
         warnings.push(format!(
-            "{} isolated for egress and can reach only what the catalogs list{dns}, or set policy_types = \
-             [\"Ingress\"]: {}",
+            "{} isolated for egress and can reach only what the catalogs list{dns}, or set {}: {}",
             if egress.len() == 1 {
                 "1 role is"
             } else {
                 "these roles are"
             },
+            Setting::option_value(
+                "policy_types",
+                crate::engine::setting::Literal::Texts(vec!["Ingress".into()])
+            ),
             egress.join(", ")
         ));
     }
@@ -1336,8 +1365,8 @@ fn check_object_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most {MAX_NAME}): change \
-             name_prefix"
+            "not a Kubernetes object name (lower-case letters, digits, '-' and '.', at most {MAX_NAME}): change {}",
+            Setting::option("name_prefix")
         ))
     }
 }

@@ -11,4 +11,4 @@ pub(crate) mod hcloud;
 pub(crate) mod kubernetes_network_policies;
 pub mod nftables;
 pub mod openstack;
-pub(crate) mod target;
+pub mod target;

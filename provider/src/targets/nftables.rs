@@ -14,6 +14,7 @@
 
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
+use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
@@ -166,15 +167,21 @@ impl fmt::Display for NftError {
             NftError::BadAddress { problem, .. } => f.write_str(problem),
             NftError::UnknownTier { tier, tiers } => write!(
                 f,
-                "tier_addresses names {tier:?}, which is not one of your tiers ({}). Fix the name or add a tier \
-                 block for it.",
-                tiers.join(", ")
+                "{} names {tier:?}, which is not one of your tiers ({}). Fix the name or add {}.",
+                Setting::option("tier_addresses"),
+                tiers.join(", "),
+                Setting::Tier { name: tier.clone() }
             ),
             NftError::MissingAddresses { tier, rules } => write!(
                 f,
                 "Tier {tier:?} has no addresses, but the rulesets need them for {}. Add its machines' CIDR blocks \
-                 or addresses: tier_addresses = {{ {tier} = [\"10.0.1.0/24\"] }}.",
-                rules.join(", ")
+                 or addresses: {}.",
+                rules.join(", "),
+                Setting::option_entry(
+                    "tier_addresses",
+                    tier,
+                    Literal::Texts(vec!["10.0.1.0/24".into()])
+                )
             ),
         }
     }
@@ -409,10 +416,11 @@ pub fn rulesets(expansion: &Expansion, options: &NftOptions) -> Result<NftRulese
                         Peer::Endpoint(name) => {
                             warnings.insert(format!(
                                 "endpoint {name:?} has no addresses: the {} rule of tier {tier:?} for {} {} was \
-                                 not written; give the endpoint block cidr_ipv4 or cidr_ipv6",
+                                 not written; give IPv4 or IPv6 addresses in {}",
                                 chain.name(),
                                 rule.protocol,
-                                rule.ports
+                                rule.ports,
+                                Setting::Endpoint { name: name.clone() }
                             ));
                         }
                     }
@@ -452,12 +460,13 @@ pub fn rulesets(expansion: &Expansion, options: &NftOptions) -> Result<NftRulese
             .collect());
     }
     if options.input_policy == Policy::Drop && pods.is_empty() && !out.rulesets.is_empty() {
-        warnings.insert(
-            "pod_cidrs is empty: with input_policy \"drop\" the rulesets block pods from host-network services of \
-             their own node (the API server for pods on a master, node-local DNS, the kubelet); set pod_cidrs to \
-             the cluster's pod ranges"
-                .to_string(),
-        );
+        warnings.insert(format!(
+            "{} is empty: with {} the rulesets block pods from host-network services of their own node (the API \
+             server for pods on a master, node-local DNS, the kubelet); set {} to the cluster's pod ranges",
+            Setting::option("pod_cidrs"),
+            Setting::text("input_policy", "drop"),
+            Setting::option("pod_cidrs")
+        ));
     }
     out.warnings = warnings.into_iter().collect();
     Ok(out)

@@ -283,11 +283,7 @@ fn type_zero(
             widen: "open every ICMP type between the same peers instead",
         }),
         UnsupportedPolicy::Skip => {
-            warnings.extend(
-                flows
-                    .iter()
-                    .map(|f| format!("unsupported_flows = \"skip\" left out {f}")),
-            );
+            warnings.extend(flows.iter().map(|f| super::common::skipped_warning(&f)));
             Ok((
                 rules.iter().filter(|r| !zero(r)).cloned().collect(),
                 WidenedFlows::new(),
@@ -436,13 +432,14 @@ fn not_written(
                 .join(" or ")
         ),
         Peer::Tier(_) => format!(
-            "{} exists only over {}, which ethertypes leaves out",
+            "{} exists only over {}, which {} leaves out",
             rule.protocol,
             families(rule.protocol)
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
-                .join(" and ")
+                .join(" and "),
+            crate::engine::setting::Setting::option("ethertypes")
         ),
     };
     format!(

@@ -7,6 +7,7 @@
 //! option, one entry of it, a tier, an endpoint), which the Terraform layer renders as attribute paths and the
 //! command line as flags.
 
+pub use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, SkippedFlow};
 pub(crate) use crate::output_shape::output_struct;
 pub use crate::output_shape::{OutputField, OutputFields, OutputShape, Shape};
@@ -219,6 +220,13 @@ impl TargetError {
             summary: summary.into(),
             detail: detail.into(),
         }
+    }
+}
+
+impl TargetError {
+    /// An error on option `name` whose value is not valid: the summary names the option, `detail` the fix.
+    pub fn invalid(name: &'static str, detail: impl Into<String>) -> Self {
+        TargetError::option(name, format!("Invalid {}", Setting::option(name)), detail)
     }
 }
 

@@ -34,9 +34,8 @@ pub(crate) fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetErr
         {
             Some(n) => n,
             None => {
-                return Err(vec![TargetError::option(
-                    RULES_PER_GROUP,
-                    "Invalid rules_per_group",
+                return Err(vec![TargetError::invalid(
+RULES_PER_GROUP,
                     format!(
                         "{text} is not a rule quota: give a whole number from {MIN_RULES_PER_GROUP} to \
                          {MAX_RULES_PER_GROUP} (AWS's default is {}).",

@@ -41,9 +41,8 @@ fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
         Some(n) => match n.parse::<u16>() {
             Ok(p) if valid_priority(p) => p,
             _ => {
-                errors.push(TargetError::option(
+                errors.push(TargetError::invalid(
                     name,
-                    format!("Invalid {name}"),
                     format!(
                         "{n} is not an NSG rule priority: give a whole number from {MIN_PRIORITY} to \
                          {MAX_PRIORITY}."

@@ -35,9 +35,8 @@ fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
     let priority = match options.number(PRIORITY) {
         None => defaults.priority,
         Some(n) => n.parse::<u16>().unwrap_or_else(|_| {
-            errors.push(TargetError::option(
-                PRIORITY,
-                "Invalid priority",
+            errors.push(TargetError::invalid(
+PRIORITY,
                 format!(
                     "{n} is not a GCP rule priority: give a whole number from 0 to 65535 (GCP's default is 1000)."
                 ),

@@ -24,9 +24,8 @@ fn hcloud_options(options: &Options) -> Result<HcloudOptions, Vec<TargetError>> 
     let unsupported_flows = match options.text(UNSUPPORTED_FLOWS) {
         None => Default::default(),
         Some(text) => text.parse().map_err(|detail: String| {
-            vec![TargetError::option(
+            vec![TargetError::invalid(
                 UNSUPPORTED_FLOWS,
-                "Invalid unsupported_flows",
                 capitalized(&detail),
             )]
         })?,

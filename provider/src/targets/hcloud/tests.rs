@@ -300,7 +300,10 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         matches!(&errors[0], HcloudError::NoWiderRule(flows) if flows.len() == 1),
         "{text}"
     );
-    assert!(text.contains("unsupported_flows = \"skip\""), "{text}");
+    assert!(
+        crate::datasources::in_terraform_terms(&text).contains("unsupported_flows = \"skip\""),
+        "{text}"
+    );
 
     let widen_icmp_only = firewall_rules(&expansion(rules[..1].to_vec()), &widen).unwrap();
     assert_eq!(
@@ -328,7 +331,8 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
     assert_eq!(set.warnings.len(), 3, "{:?}", set.warnings);
     assert!(set.warnings[..2]
         .iter()
-        .all(|w| w.starts_with("unsupported_flows = \"skip\" left out worker -> master")));
+        .all(|w| crate::datasources::in_terraform_terms(w)
+            .starts_with("unsupported_flows = \"skip\" left out worker -> master")));
     assert!(
         set.warnings[2].contains("1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)"),
         "{:?}",
@@ -367,8 +371,7 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
         error.detail
     );
     assert!(
-        error
-            .detail
+        crate::datasources::in_terraform_terms(&error.detail)
             .contains("tier_ranges = { lb = [\"<CIDR>\", ...] }"),
         "{}",
         error.detail

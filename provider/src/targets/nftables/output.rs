@@ -70,11 +70,7 @@ fn nft_options(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
         None => Policy::Drop,
         Some(Ok(policy)) => policy,
         Some(Err(detail)) => {
-            errors.push(TargetError::option(
-                INPUT_POLICY,
-                "Invalid input_policy",
-                detail,
-            ));
+            errors.push(TargetError::invalid(INPUT_POLICY, detail));
             Policy::Drop
         }
     };
@@ -82,11 +78,7 @@ fn nft_options(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
         None => None,
         Some(Ok(policy)) => policy,
         Some(Err(detail)) => {
-            errors.push(TargetError::option(
-                OUTPUT_POLICY,
-                "Invalid output_policy",
-                detail,
-            ));
+            errors.push(TargetError::invalid(OUTPUT_POLICY, detail));
             None
         }
     };

@@ -367,9 +367,9 @@ fn bad_and_unknown_addresses_are_errors_naming_the_input() {
         }
     ));
     assert_eq!(
-        errors[2].to_string(),
+        crate::datasources::in_terraform_terms(&errors[2].to_string()),
         "tier_addresses names \"wroker\", which is not one of your tiers (master, worker, lb). Fix the name or \
-         add a tier block for it."
+         add a tier block named \"wroker\"."
     );
     assert!(matches!(
         &errors[3],
@@ -420,9 +420,10 @@ fn a_peer_tier_without_addresses_is_an_error_listing_the_rules_that_need_them() 
             ],
         }]
     );
-    assert!(errors[0]
-        .to_string()
-        .contains("tier_addresses = { worker = [\"10.0.1.0/24\"] }"));
+    assert!(
+        crate::datasources::in_terraform_terms(&errors[0].to_string())
+            .contains("tier_addresses = { worker = [\"10.0.1.0/24\"] }")
+    );
     // Without an output chain, a tier that only receives needs no addresses.
     let only_master = expansion.clone();
     let receive_only = Expansion {
@@ -459,15 +460,15 @@ fn rules_that_cannot_be_written_are_warnings() {
     no_pods.pod_cidrs.clear();
     let set = rulesets(&expansion, &no_pods).unwrap();
     assert_eq!(
-        set.warnings,
+        set.warnings.iter().map(|w| crate::datasources::in_terraform_terms(w)).collect::<Vec<_>>(),
         [
             "endpoint \"empty\" has no addresses: the input rule of tier \"master\" for tcp 22 was not written; \
-             give the endpoint block cidr_ipv4 or cidr_ipv6",
-            "pod_cidrs is empty: with input_policy \"drop\" the rulesets block pods from host-network services of \
-             their own node (the API server for pods on a master, node-local DNS, the kubelet); set pod_cidrs to \
-             the cluster's pod ranges",
+             give IPv4 or IPv6 addresses in an endpoint block named \"empty\"",
             "the input rule of tier \"master\" for icmp all (from v6only) was not written: endpoint \"v6only\" has \
              no IPv4 addresses",
+            "pod_cidrs is empty: with input_policy = \"drop\" the rulesets block pods from host-network services \
+             of their own node (the API server for pods on a master, node-local DNS, the kubelet); set pod_cidrs to \
+             the cluster's pod ranges",
         ]
     );
     assert!(!set.rulesets["master"].contains("pod_cidrs"));

@@ -8,8 +8,9 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    keyed, outcome_fields, output_struct, tier_roles, Location, OptionValue, Options, OutputField,
-    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    keyed, outcome_fields, output_struct, tier_roles, Literal, Location, OptionValue, Options,
+    OutputField, OutputFields, Rows, Setting, Shape, Shaped, Tabular, Target, TargetError,
+    TargetOption,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,9 +27,8 @@ fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetEr
     if let Some(text) = options.text(UNSUPPORTED_FLOWS) {
         match text.parse() {
             Ok(policy) => chosen.unsupported_flows = policy,
-            Err(detail) => errors.push(TargetError::option(
+            Err(detail) => errors.push(TargetError::invalid(
                 UNSUPPORTED_FLOWS,
-                "Invalid unsupported_flows",
                 capitalized(&detail),
             )),
         }
@@ -61,8 +61,12 @@ fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetEr
             errors.push(TargetError::option(
                 ETHERTYPES,
                 "No ethertype",
-                "Rules between tiers need an address family: write [\"IPv4\"], [\"IPv6\"] or both, or leave \
-                 ethertypes unset for both.",
+                format!(
+                    "Rules between tiers need an address family: set {}, {} or both, or leave {} unset for both.",
+                    Setting::option_value(ETHERTYPES, Literal::Texts(vec!["IPv4".into()])),
+                    Setting::option_value(ETHERTYPES, Literal::Texts(vec!["IPv6".into()])),
+                    Setting::option(ETHERTYPES)
+                ),
             ));
         }
         chosen.ethertypes = ethertypes;
