@@ -439,9 +439,15 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        if !selection::checked_by_read(self, config, EndpointKind::Cidrs, diagnostics) {
+        if !selection::check_elements(
+            &self.schema().block,
+            config,
+            EndpointKind::Cidrs,
+            diagnostics,
+        ) {
             return;
         }
+        selection::validate(config, EndpointKind::Cidrs, diagnostics);
         if config::is_known(config, NODE_CIDRS) {
             node_cidrs(config, diagnostics);
         }
