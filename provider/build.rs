@@ -27,7 +27,15 @@ mod validate;
 #[path = "src/catalog/version.rs"]
 mod version;
 
-fn main() -> Result<(), String> {
+fn main() {
+    // The message as written (a `Result` from main would print it escaped, on one line).
+    if let Err(message) = run() {
+        eprintln!("{message}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
     println!("cargo:rerun-if-changed=catalogs");
     let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
