@@ -228,7 +228,7 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     let directions = directions(config, diagnostics);
     let name_prefix = name_prefix(config, diagnostics);
     let selectors = selectors(config, diagnostics);
-    let catalog = selection::catalog_with_user_documents(config, diagnostics)?;
+    let catalog = selection::selected_catalog(config, diagnostics)?;
     let request = match selection::request(config, EndpointKind::Cidrs) {
         Ok(request) => request,
         Err(errors) => {

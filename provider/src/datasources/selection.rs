@@ -223,7 +223,7 @@ pub fn catalog_with_user_documents(
 /// documents' platforms (so a user document overlapping a built-in release is still refused), plus the user's
 /// documents. When a selected platform is in neither, the whole built-in catalog, whose error for an unknown
 /// platform lists every platform. `None` (with errors) as for [`catalog_with_user_documents`].
-fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
+pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
     let releases = user_releases(config, diagnostics)?;
     if diagnostics.has_errors() {
         return None;
