@@ -306,6 +306,8 @@ def main() -> None:
             parser.error(f"--compare-binary {args.compare_binary}: no such file")
         args.compare_binary = args.compare_binary.resolve()
 
+    # The commit of the build benched, before anything else can move HEAD.
+    commit = run.git_describe()
     binary = run.build_and_setup()
     terraforms = run.find_terraforms()
     cache = run.TARGET / "bench"
@@ -345,7 +347,7 @@ def main() -> None:
     now = datetime.now(timezone.utc)
     report = {
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": run.git_describe(),
+        "commit": commit,
         "loadavg_before": [round(x, 2) for x in loadavg_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "settings": {**vars(args), "compare_binary": args.compare_binary and str(args.compare_binary)},
