@@ -19,6 +19,10 @@ median of interleaved runs under the pinned Terraform 1.0.3 and the `terraform` 
     minus that of a plan with one, divided by COUNT - 1 (a wrapper reads each launch's rusage with wait4, in
     separate plans so it cannot skew the wall times). Goal: at most 0.5 ms.
 
+With --compare-binary PATH, a second provider binary (e.g. a release build of main copied aside before a change)
+gets the same plans and CPU measure, interleaved with this build's, and the report gives both sets of figures and
+this build's plan walls as ratios to its: on a shared machine only figures from one run compare.
+
 Each run writes JSON to target/bench/yardsticks-<UTC time>.json.
 """
 
@@ -179,13 +183,26 @@ def floor_cli_config(path: Path, floor_dir: Path) -> Path:
     return path
 
 
+def cpu_wrapper(scratch: Path, name: str, binary: Path) -> tuple[Path, Path]:
+    """A CLI config launching `binary` through the wrapper that logs each launch's CPU, and that log."""
+    wrapper_dir = scratch / f"rss-{name}"
+    wrapper_dir.mkdir()
+    rss_log = scratch / f"rss-{name}.jsonl"
+    wrapper = wrapper_dir / run.PROVIDER_NAME
+    wrapper.write_text(run.RSS_WRAPPER.format(python=sys.executable, real=str(binary), log=str(rss_log)))
+    wrapper.chmod(0o755)
+    return run.write_cli_config(scratch / f"rss-{name}.tfrc", wrapper_dir), rss_log
+
+
 def median_ms(samples: list[float]) -> float:
     return run.spread(samples)["median"]
 
 
 def bench(terraform: str, version: str, scratch: Path, plans: dict[str, tuple[run.PlanConfig, Path]],
-          rss: tuple[Path, Path], args: argparse.Namespace) -> dict:
-    """Interleaved wall times for every plan, then the provider CPU of the portmatrix plans."""
+          rss: dict[str, tuple[Path, Path]], args: argparse.Namespace) -> dict:
+    """Interleaved wall times for every plan, then the provider CPU of the portmatrix plans. `rss` maps each
+    provider's plan-key prefix ("portmatrix", and "compare" with --compare-binary) to its wrapper's CLI config
+    and log."""
     workdirs = {}
     for key, (config, rc) in plans.items():
         workdir = scratch / f"tf-{version}" / key
@@ -206,56 +223,71 @@ def bench(terraform: str, version: str, scratch: Path, plans: dict[str, tuple[ru
             if round_number >= args.warmups:
                 wall[key].append(elapsed * 1000)
 
-    rss_rc, rss_log = rss
     cpu: dict[str, list[float]] = {}
-    for key in ("portmatrix_one", "portmatrix_many"):
-        config, _ = plans[key]
-        cpu[key] = []
-        for _ in range(args.runs):
-            rss_log.write_text("")
-            run.timed_plan(terraform, workdirs[key], run.terraform_env(rss_rc), config)
-            records = [json.loads(line) for line in rss_log.read_text().splitlines()]
-            if not records or any(record["exit"] != 0 for record in records):
-                sys.exit(f"unexpected provider launches under Terraform {version}: {records}")
-            cpu[key].append(sum(record["cpu_ms"] for record in records))
+    for _ in range(args.runs):
+        for prefix, (rss_rc, rss_log) in rss.items():
+            for key in (f"{prefix}_one", f"{prefix}_many"):
+                rss_log.write_text("")
+                run.timed_plan(terraform, workdirs[key], run.terraform_env(rss_rc), plans[key][0])
+                records = [json.loads(line) for line in rss_log.read_text().splitlines()]
+                if not records or any(record["exit"] != 0 for record in records):
+                    sys.exit(f"unexpected provider launches under Terraform {version}: {records}")
+                cpu.setdefault(key, []).append(sum(record["cpu_ms"] for record in records))
 
     medians = {key: median_ms(samples) for key, samples in wall.items()}
-    ratios = {}
-    if "null_many" in medians:
-        ratios["many_vs_null"] = medians["portmatrix_many"] / medians["null_many"]
-    if "floor_one" in medians:
-        ratios["one_vs_floor"] = medians["portmatrix_one"] / medians["floor_one"]
-    ratios["one_vs_none"] = medians["portmatrix_one"] / medians["none"]
     cpu_medians = {key: median_ms(samples) for key, samples in cpu.items()}
-    per_read = (cpu_medians["portmatrix_many"] - cpu_medians["portmatrix_one"]) / (args.count - 1)
-    return {
+    figures = {}
+    for prefix in rss:
+        one, many = medians[f"{prefix}_one"], medians[f"{prefix}_many"]
+        ratios = {"one_vs_none": one / medians["none"]}
+        if "null_many" in medians:
+            ratios["many_vs_null"] = many / medians["null_many"]
+        if "floor_one" in medians:
+            ratios["one_vs_floor"] = one / medians["floor_one"]
+        per_read = (cpu_medians[f"{prefix}_many"] - cpu_medians[f"{prefix}_one"]) / (args.count - 1)
+        figures[prefix] = {"ratios": ratios, "provider_cpu_ms_per_read": per_read}
+    result = {
         "terraform": terraform,
         "plan_ms": {key: run.spread(samples) for key, samples in wall.items()},
-        "ratios": ratios,
         "provider_cpu_ms_per_plan": {key: run.spread(samples) for key, samples in cpu.items()},
-        "provider_cpu_ms_per_read": per_read,
+        **figures["portmatrix"],
     }
+    if "compare" in figures:
+        result["compare"] = figures["compare"]
+        result["vs_compare"] = {size: medians[f"portmatrix_{size}"] / medians[f"compare_{size}"]
+                                for size in ("one", "many")}
+    return result
+
+
+def print_figures(label: str, prefix: str, figures: dict, cpu: dict, count: int) -> None:
+    ratios = figures["ratios"]
+    print(f"    {label}")
+    if "many_vs_null" in ratios:
+        print(f"      {count} portmatrix / {count} null_data_source  {ratios['many_vs_null']:.2f}x  (goal <= 4)")
+    if "one_vs_floor" in ratios:
+        print(f"      1 portmatrix / 1 floor-provider        {ratios['one_vs_floor']:.2f}x  (goal <= 1.10)")
+    print(f"      1 portmatrix / no provider             {ratios['one_vs_none']:.2f}x")
+    print(f"      provider CPU per plan: 1 read {cpu[f'{prefix}_one']['median']:.0f} ms, {count} reads "
+          f"{cpu[f'{prefix}_many']['median']:.0f} ms -> {figures['provider_cpu_ms_per_read']:.3f} ms per read "
+          "(goal <= 0.5)")
 
 
 def print_report(report: dict) -> None:
     count = report["settings"]["count"]
+    compare = report["settings"]["compare_binary"]
     print()
     print(f"portmatrix yardsticks   {report['time']}   commit {report['commit']}   "
           f"load {report['loadavg_before']} -> {report['loadavg_after']}")
     for version, result in report["terraforms"].items():
-        plans, ratios = result["plan_ms"], result["ratios"]
+        plans, cpu = result["plan_ms"], result["provider_cpu_ms_per_plan"]
         print(f"  Terraform {version}: plan wall ms, median of {plans['none']['n']}")
         for key, value in plans.items():
             print(f"    {key:<16} {value['median']:8.1f}  [{value['min']:.1f} - {value['max']:.1f}]")
-        if "many_vs_null" in ratios:
-            print(f"    {count} portmatrix / {count} null_data_source  {ratios['many_vs_null']:.2f}x  (goal <= 4)")
-        if "one_vs_floor" in ratios:
-            print(f"    1 portmatrix / 1 floor-provider        {ratios['one_vs_floor']:.2f}x  (goal <= 1.10)")
-        print(f"    1 portmatrix / no provider             {ratios['one_vs_none']:.2f}x")
-        cpu = result["provider_cpu_ms_per_plan"]
-        print(f"    provider CPU per plan: 1 read {cpu['portmatrix_one']['median']:.0f} ms, {count} reads "
-              f"{cpu['portmatrix_many']['median']:.0f} ms -> {result['provider_cpu_ms_per_read']:.3f} ms per read "
-              "(goal <= 0.5)")
+        print_figures("this build", "portmatrix", result, cpu, count)
+        if "compare" in result:
+            print_figures(f"compare: {compare}", "compare", result["compare"], cpu, count)
+            vs = result["vs_compare"]
+            print(f"    this build / compare, plan wall: 1 read {vs['one']:.2f}x, {count} reads {vs['many']:.2f}x")
     print()
 
 
@@ -264,10 +296,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--warmups", type=int, default=1)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--compare-binary", type=Path, metavar="PATH",
+                        help="another terraform-provider-portmatrix binary to bench side by side with this build")
     args = parser.parse_args()
     if args.runs < 2 or args.count < 2:
         parser.error("at least 2 runs and a count of at least 2")
+    if args.compare_binary is not None:
+        if not args.compare_binary.is_file():
+            parser.error(f"--compare-binary {args.compare_binary}: no such file")
+        args.compare_binary = args.compare_binary.resolve()
 
+    # The commit of the build benched, before anything else can move HEAD.
+    commit = run.git_describe()
     binary = run.build_and_setup()
     terraforms = run.find_terraforms()
     cache = run.TARGET / "bench"
@@ -290,25 +330,27 @@ def main() -> None:
         if floor_dir is not None:
             plans["floor_one"] = (run.PlanConfig("floor", FLOOR_SOURCE, r"\bn\s*=\s*\d+\b"),
                                   floor_cli_config(scratch / "floor.tfrc", floor_dir))
-        wrapper_dir = scratch / "rss-provider"
-        wrapper_dir.mkdir()
-        rss_log = scratch / "rss.jsonl"
-        wrapper = wrapper_dir / run.PROVIDER_NAME
-        wrapper.write_text(run.RSS_WRAPPER.format(python=sys.executable, real=str(binary), log=str(rss_log)))
-        wrapper.chmod(0o755)
-        rss_rc = run.write_cli_config(scratch / "rss.tfrc", wrapper_dir)
-        results = {version: bench(path, version, scratch, plans, (rss_rc, rss_log), args)
-                   for version, path in terraforms}
+        rss = {"portmatrix": cpu_wrapper(scratch, "portmatrix", binary)}
+        if args.compare_binary is not None:
+            # dev_overrides finds the provider by its file name, so the other binary gets a directory of its own.
+            compare_dir = scratch / "compare-provider"
+            compare_dir.mkdir()
+            shutil.copy(args.compare_binary, compare_dir / run.PROVIDER_NAME)
+            compare_rc = run.write_cli_config(scratch / "compare.tfrc", compare_dir)
+            plans["compare_one"] = (portmatrix_config("one", 1), compare_rc)
+            plans["compare_many"] = (portmatrix_config("many", args.count), compare_rc)
+            rss["compare"] = cpu_wrapper(scratch, "compare", compare_dir / run.PROVIDER_NAME)
+        results = {version: bench(path, version, scratch, plans, rss, args) for version, path in terraforms}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     now = datetime.now(timezone.utc)
     report = {
         "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": run.git_describe(),
+        "commit": commit,
         "loadavg_before": [round(x, 2) for x in loadavg_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-        "settings": vars(args),
+        "settings": {**vars(args), "compare_binary": args.compare_binary and str(args.compare_binary)},
         "terraforms": results,
     }
     out_file = cache / f"yardsticks-{now.strftime('%Y%m%dT%H%M%SZ')}.json"

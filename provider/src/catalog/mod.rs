@@ -4,6 +4,8 @@
 //! This layer knows nothing of Terraform or gRPC.
 
 mod builtin;
+#[cfg(test)]
+mod documents;
 mod error;
 mod listing;
 mod model;
@@ -17,7 +19,8 @@ mod version;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -48,11 +51,17 @@ pub struct Platform {
 }
 
 impl Catalog {
-    /// The catalogs compiled into the binary (provider/catalogs/*.toml, embedded by provider/build.rs).
-    /// Parsed and validated once; a document that fails is left out and reported by
-    /// [`Catalog::builtin_errors`] (a test guarantees there are none).
+    /// The catalogs compiled into the binary (provider/catalogs/*.toml, checked and embedded by
+    /// provider/build.rs). Parsed once, on first use; a document that fails is left out and reported by
+    /// [`Catalog::builtin_errors`] (the build refuses such a document, so there are none).
     pub fn builtin() -> &'static Catalog {
         &builtin::get().catalog
+    }
+
+    /// The built-in releases of these platforms alone (names that are no built-in platform are passed over),
+    /// parsed once per set of names: cheaper than [`Catalog::builtin`] for a read that selects a few platforms.
+    pub fn builtin_platforms(names: &BTreeSet<&str>) -> Arc<Catalog> {
+        builtin::platforms(names)
     }
 
     /// Why built-in documents were left out of [`Catalog::builtin`]; empty for a correct build.

@@ -45,7 +45,7 @@ mod tests {
     }
 
     #[test]
-    fn validation_of_a_known_configuration_finds_what_the_read_refuses_without_its_warnings() {
+    fn a_range_with_host_bits_is_refused_by_the_read_at_its_tier() {
         let mut ranges = ranges();
         if let Value::Map(map) = &mut ranges {
             map.insert(
@@ -53,19 +53,20 @@ mod tests {
                 Value::List(vec![Value::string("10.0.1.7/24")]),
             );
         }
+        // Checked with the expansion, so by the read (during plan), not by validation.
+        let config = config(&[], &[(TIER_RANGES, ranges)]);
         let mut diagnostics = Diagnostics::default();
-        HCLOUD_FIREWALL_RULES.validate(&config(&[], &[(TIER_RANGES, ranges)]), &mut diagnostics);
+        HCLOUD_FIREWALL_RULES.validate(&config, &mut diagnostics);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(HCLOUD_FIREWALL_RULES
+            .read(&config, &mut diagnostics)
+            .is_none());
         let errors: Vec<_> = diagnostics.errors().collect();
         assert_eq!(errors.len(), 1, "{diagnostics:?}");
         assert_eq!(errors[0].summary, "Invalid range for tier \"master\"");
         assert_eq!(
             errors[0].attribute,
             Some(AttributePath::root().attr(TIER_RANGES).key("master"))
-        );
-        assert_eq!(
-            diagnostics.len(),
-            1,
-            "no warnings at validation: {diagnostics:?}"
         );
     }
 

@@ -175,7 +175,7 @@ fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
 fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     let (node_cidrs, directions, name_prefix) = own_inputs(config, diagnostics);
     let selectors = selectors(config, diagnostics);
-    let catalog = selection::catalog_with_user_documents(config, diagnostics)?;
+    let catalog = selection::selected_catalog(config, diagnostics)?;
     let request = match selection::request(config, EndpointKind::Cidrs) {
         Ok(request) => request,
         Err(errors) => {
@@ -332,9 +332,15 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        if !selection::checked_by_read(self, config, EndpointKind::Cidrs, diagnostics) {
+        if !selection::check_elements(
+            &self.schema().block,
+            config,
+            EndpointKind::Cidrs,
+            diagnostics,
+        ) {
             return;
         }
+        selection::validate(config, EndpointKind::Cidrs, diagnostics);
         own_inputs(config, diagnostics);
     }
 

@@ -3,8 +3,8 @@
 //!
 //! Blocks and plain maps (rather than nested attribute types) keep one module working from Terraform 1.0.3 on.
 
-use super::{config, DataSource};
-use crate::catalog::{Catalog, Selection};
+use super::config;
+use crate::catalog::{Catalog, Release, Selection};
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -13,7 +13,9 @@ use crate::engine::{
 };
 use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 const USER_CATALOGS: &str = "user_catalogs";
 const PREFIX_LIST_IDS: &str = "prefix_list_ids";
@@ -180,35 +182,98 @@ pub(crate) fn with_tier_selection_inputs(block: Block, endpoints: EndpointKind) 
     ))
 }
 
-/// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
-/// the list is not yet known.
-pub(crate) fn catalog_with_user_documents(
-    config: &Value,
-    diagnostics: &mut Diagnostics,
-) -> Option<Catalog> {
+/// The user's documents, parsed and validated each on its own (no expansion, no built-in catalog); `None` (with
+/// errors on `user_catalogs[i]`) when one is invalid, or while the list is not yet known.
+fn user_releases(config: &Value, diagnostics: &mut Diagnostics) -> Option<Vec<Release>> {
     if !config::is_known(config, USER_CATALOGS) {
         return None;
     }
     let documents = config::strings(config, USER_CATALOGS).unwrap_or_default();
     let mut releases = Vec::new();
+    let mut valid = true;
     for (index, text) in documents {
         let origin = format!("{USER_CATALOGS}[{index}]");
         match Catalog::parse_release(text, &origin) {
             Ok(release) => releases.push(release),
-            Err(error) => diagnostics.push(
-                Diagnostic::error(
-                    "Invalid user catalog",
-                    format!("{error}\nFix the document; its format is described in the catalog format guide."),
-                )
-                .at(AttributePath::root().attr(USER_CATALOGS).index(index as i64)),
-            ),
+            Err(error) => {
+                valid = false;
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Invalid user catalog",
+                        format!(
+                            "{error}\nFix the document; its format is described in the catalog format guide."
+                        ),
+                    )
+                    .at(AttributePath::root().attr(USER_CATALOGS).index(index as i64)),
+                );
+            }
         }
     }
+    valid.then_some(releases)
+}
+
+/// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
+/// the list is not yet known. Without user documents this borrows the built-in catalog: nothing is copied.
+pub fn catalog_with_user_documents(
+    config: &Value,
+    diagnostics: &mut Diagnostics,
+) -> Option<Cow<'static, Catalog>> {
+    let releases = user_releases(config, diagnostics)?;
     if diagnostics.has_errors() {
         return None;
     }
-    match Catalog::builtin().with_releases(releases) {
-        Ok(catalog) => Some(catalog),
+    with_user_releases(Catalog::builtin(), releases, diagnostics)
+}
+
+/// The catalog a selection expands against: the built-in releases of the selected platforms and of the user
+/// documents' platforms (so a user document overlapping a built-in release is still refused), plus the user's
+/// documents. When a selected platform is in neither, the whole built-in catalog, whose error for an unknown
+/// platform lists every platform. `None` (with errors) as for [`catalog_with_user_documents`].
+pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
+    let releases = user_releases(config, diagnostics)?;
+    if diagnostics.has_errors() {
+        return None;
+    }
+    let platforms = config
+        .get_attr("platform")
+        .and_then(Value::as_elements)
+        .unwrap_or_default();
+    let selected: Vec<&str> = platforms
+        .iter()
+        .map(|platform| config::string(platform, "name").unwrap_or_default())
+        .collect();
+    let wanted: BTreeSet<&str> = selected
+        .iter()
+        .copied()
+        .chain(releases.iter().map(|r| r.platform.name.as_str()))
+        .collect();
+    let builtin = Catalog::builtin_platforms(&wanted);
+    let all_known = selected.iter().all(|name| {
+        builtin.platform(name).is_some() || releases.iter().any(|r| r.platform.name == *name)
+    });
+    if all_known && releases.is_empty() {
+        return Some(builtin);
+    }
+    let base = if all_known {
+        &*builtin
+    } else {
+        Catalog::builtin()
+    };
+    with_user_releases(base, releases, diagnostics).map(|catalog| Arc::new(catalog.into_owned()))
+}
+
+/// `base` plus `releases` (borrowed when there are none); `None` with an error on `user_catalogs` when they
+/// conflict.
+fn with_user_releases<'c>(
+    base: &'c Catalog,
+    releases: Vec<Release>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Cow<'c, Catalog>> {
+    if releases.is_empty() {
+        return Some(Cow::Borrowed(base));
+    }
+    match base.with_releases(releases) {
+        Ok(catalog) => Some(Cow::Owned(catalog)),
         Err(error) => {
             diagnostics.push(
                 Diagnostic::error("Conflicting user catalog", error.to_string())
@@ -372,7 +437,11 @@ pub(crate) fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
         .collect()
 }
 
-/// Checks what is already known: the pod network mode always, the whole selection once nothing is unknown.
+/// Checks what is already known without running the engine: the pod network mode always; once nothing is
+/// unknown, the inputs [`request`] reads (parameters, `api_server_port`) and each user catalog document on its
+/// own. What only the expansion finds (unknown platforms, roles or endpoints, a user document overlapping a
+/// built-in release) the read reports: Terraform reads data sources during plan, so the user still sees it then,
+/// and validation and the read run in different provider processes, so expanding in both would double the work.
 /// Run [`check_elements`] first.
 pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagnostics) {
     if !config.is_wholly_known() {
@@ -386,13 +455,10 @@ pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagn
         }
         return;
     }
-    // The read reports the expansion's warnings; validation keeps only the errors so Terraform shows each
-    // warning once.
-    let mut found = Diagnostics::new();
-    expand(config, endpoints, &mut found);
-    for error in found.errors() {
-        diagnostics.push(error.clone());
+    if let Err(errors) = request(config, endpoints) {
+        diagnostics.extend(errors);
     }
+    user_releases(config, diagnostics);
 }
 
 /// The checks every data source runs first at validation, which hold however much of the configuration is still
@@ -414,30 +480,6 @@ pub(crate) fn check_elements(
     let clean = !found.has_errors();
     diagnostics.extend(found);
     clean
-}
-
-/// The start every rule data source's validation shares: [`check_elements`], then, when the configuration is
-/// wholly known, the read itself, so that validation finds what the read would refuse. Only the read's errors
-/// are kept: the read reports its warnings itself, so Terraform shows each warning once. Returns `true` when the
-/// configuration is partly unknown and passed the element checks: the caller's checks of what is known come next.
-pub(crate) fn checked_by_read<S: DataSource + ?Sized>(
-    source: &S,
-    config: &Value,
-    endpoints: EndpointKind,
-    diagnostics: &mut Diagnostics,
-) -> bool {
-    if !check_elements(&source.schema().block, config, endpoints, diagnostics) {
-        return false;
-    }
-    if !config.is_wholly_known() {
-        return true;
-    }
-    let mut found = Diagnostics::new();
-    source.read(config, &mut found);
-    for error in found.errors() {
-        diagnostics.push(error.clone());
-    }
-    false
 }
 
 fn check_prefix_lists(config: &Value, diagnostics: &mut Diagnostics) {
@@ -468,7 +510,7 @@ pub fn expand(
     endpoints: EndpointKind,
     diagnostics: &mut Diagnostics,
 ) -> Option<crate::engine::Expansion> {
-    let catalog = catalog_with_user_documents(config, diagnostics)?;
+    let catalog = selected_catalog(config, diagnostics)?;
     let request = match request(config, endpoints) {
         Ok(request) => request,
         Err(errors) => {
@@ -544,4 +586,150 @@ pub(crate) fn test_config(
     let mut attributes = vec![("platform".to_string(), Value::List(platforms))];
     attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
     block.complete(Value::Object(attributes.into_iter().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasources::{DataSource, AWS_SECURITY_GROUP_RULES};
+
+    fn aws(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
+        test_config(&AWS_SECURITY_GROUP_RULES.schema().block, platforms, extra)
+    }
+
+    fn errors(diagnostics: &Diagnostics) -> Vec<(String, String)> {
+        diagnostics
+            .errors()
+            .map(|d| {
+                let path = d.attribute.as_ref().map(ToString::to_string);
+                (d.summary.clone(), path.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn validation_leaves_what_only_the_expansion_finds_to_the_read() {
+        // An unknown platform and a role no tier can hold: the engine finds both, so validation (a separate
+        // provider process) says nothing and the read, which runs during plan, reports them.
+        let tier = Value::object([
+            ("name", Value::string("master")),
+            ("roles", Value::List(vec![Value::string("no-such-role")])),
+        ]);
+        let cases = [
+            (aws(&[("no-such-platform", &[])], &[]), "platform[0].name"),
+            (
+                aws(&[("kubernetes", &[])], &[("tier", Value::List(vec![tier]))]),
+                "tier[0].roles[0]",
+            ),
+        ];
+        for (config, path) in cases {
+            let mut diagnostics = Diagnostics::default();
+            AWS_SECURITY_GROUP_RULES.validate(&config, &mut diagnostics);
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            assert!(AWS_SECURITY_GROUP_RULES
+                .read(&config, &mut diagnostics)
+                .is_none());
+            let found = errors(&diagnostics);
+            assert!(found.iter().any(|(_, at)| at == path), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn validation_keeps_the_checks_that_need_no_expansion() {
+        let parameters = Value::Map(
+            [("backupstore_port".to_string(), Value::unknown())]
+                .into_iter()
+                .collect(),
+        );
+        let config = aws(
+            &[("kubernetes", &[])],
+            &[
+                ("pod_network", Value::string("tunnel")),
+                ("parameters", parameters),
+                (
+                    USER_CATALOGS,
+                    Value::List(vec![Value::string("not a catalog")]),
+                ),
+            ],
+        );
+        // Partly unknown: only the pod network mode is certain to be wrong.
+        let mut diagnostics = Diagnostics::default();
+        AWS_SECURITY_GROUP_RULES.validate(&config, &mut diagnostics);
+        let found = errors(&diagnostics);
+        assert_eq!(
+            found,
+            [("Invalid pod_network".to_string(), "pod_network".to_string())]
+        );
+        // Wholly known: the user document too, at its element.
+        let config = aws(
+            &[("kubernetes", &[])],
+            &[
+                ("pod_network", Value::string("tunnel")),
+                (
+                    USER_CATALOGS,
+                    Value::List(vec![Value::string("not a catalog")]),
+                ),
+            ],
+        );
+        let mut diagnostics = Diagnostics::default();
+        AWS_SECURITY_GROUP_RULES.validate(&config, &mut diagnostics);
+        let found: Vec<String> = errors(&diagnostics).into_iter().map(|(_, at)| at).collect();
+        assert_eq!(
+            found,
+            ["pod_network", "user_catalogs[0]"],
+            "{diagnostics:?}"
+        );
+    }
+
+    #[test]
+    fn a_read_expands_against_the_selected_platforms_shared_between_reads() {
+        let config = aws(&[("kublr", &[("cni", "calico")]), ("calico", &[])], &[]);
+        let mut diagnostics = Diagnostics::default();
+        let first = selected_catalog(&config, &mut diagnostics).expect("catalog");
+        let second = selected_catalog(&config, &mut diagnostics).expect("catalog");
+        assert!(Arc::ptr_eq(&first, &second), "parsed once, not copied");
+        let names: Vec<&str> = first.platforms().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["calico", "kublr"]);
+        for name in names {
+            assert_eq!(first.platform(name), Catalog::builtin().platform(name));
+        }
+    }
+
+    #[test]
+    fn an_unknown_platform_is_reported_against_the_whole_catalog() {
+        let config = aws(&[("kubernetes", &[]), ("longhron", &[])], &[]);
+        let mut diagnostics = Diagnostics::default();
+        assert!(AWS_SECURITY_GROUP_RULES
+            .read(&config, &mut diagnostics)
+            .is_none());
+        let error = diagnostics.errors().next().expect("an error");
+        assert!(error.detail.contains("longhorn"), "{}", error.detail);
+        assert!(error.detail.contains("rook-ceph"), "{}", error.detail);
+    }
+
+    #[test]
+    fn a_user_document_is_checked_against_the_built_in_releases_of_its_platform() {
+        let kublr = Catalog::builtin()
+            .platform("kublr")
+            .and_then(|p| p.releases.first())
+            .map(|r| r.origin.clone())
+            .expect("kublr");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("catalogs")
+            .join(kublr);
+        let text = std::fs::read_to_string(path).expect("the kublr catalog");
+        let config = aws(
+            &[("kubernetes", &[])],
+            &[(USER_CATALOGS, Value::List(vec![Value::string(text)]))],
+        );
+        let mut diagnostics = Diagnostics::default();
+        assert!(selected_catalog(&config, &mut diagnostics).is_none());
+        assert_eq!(
+            errors(&diagnostics),
+            [(
+                "Conflicting user catalog".to_string(),
+                USER_CATALOGS.to_string()
+            )]
+        );
+    }
 }

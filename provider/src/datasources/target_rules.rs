@@ -290,7 +290,7 @@ impl DataSource for TargetDataSource {
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         let kind = endpoint_kind(self.target);
-        if selection::checked_by_read(self, config, kind, diagnostics) {
+        if selection::check_elements(&self.schema().block, config, kind, diagnostics) {
             validate_target_inputs(config, self.target, diagnostics);
         }
     }
