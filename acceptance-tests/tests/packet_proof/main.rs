@@ -75,13 +75,15 @@ const KUBLR_CALICO: Stack = Stack {
     ip_in_ip: true,
 };
 
-/// Deckhouse with its module options off: with every module on (the default) a tier needs more rules than one
+/// Deckhouse 1.67 (the release these module options are written for; 1.74 has other modules) with its module
+/// options off: with every module on (the default) a tier needs more rules than one
 /// Hetzner firewall takes (50), which the data source refuses.
 const DECKHOUSE: Stack = Stack {
     name: "deckhouse",
     platforms: r#"
   platform {
-    name = "deckhouse"
+    name    = "deckhouse"
+    version = "1.67"
     options = {
       cloud_provider_vcd = "false", runtime_audit_engine = "false", sds_replicated_volume = "false",
       sds_node_configurator = "false", virtualization = "false", metallb = "false", l2_load_balancer = "false",
