@@ -175,7 +175,25 @@ fn versions_map_to_what_was_read_and_later_ones_warn() {
             "{platform} {version}: {stderr}"
         );
     }
+    // Read only from unreleased main-branch pages (newest_read = "none"): every version warns.
+    for (platform, version, file) in [
+        ("cilium", "1.12.0", "cilium.toml"),
+        ("cilium", "1.18.2", "cilium.toml"),
+        ("metallb", "0.13.0", "metallb.toml"),
+        ("metallb", "0.15.2", "metallb.toml"),
+    ] {
+        let (origin, stderr) = release_of(platform, version).unwrap();
+        assert_eq!(origin, file, "{platform} {version}");
+        assert!(
+            stderr.starts_with(&format!("warning: {platform} "))
+                && stderr.contains(&format!("no released documentation of {platform} was read")),
+            "{platform} {version}: {stderr}"
+        );
+    }
     for (platform, version) in [
+        // cilium-agent and cilium-operator metrics were 9090 and 6942 before 1.12 (cilium.toml's version_note).
+        ("cilium", "1.11.7"),
+        ("metallb", "0.12.1"),
         ("etcd", "3.3.9"),
         ("flannel", "0.21.5"),
         ("cert-manager", "1.2.0"),

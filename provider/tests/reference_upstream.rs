@@ -419,9 +419,18 @@ fn metallb_metrics_port_has_no_default_and_versions_start_at_0_13() {
         catalog.select(&old).is_err(),
         "configuration via CRs (and the webhook) starts at v0.13.0"
     );
+    // Read only from the main branch (newest_read = "none"): a version is served with a warning.
     let mut current = selection("metallb", &[]);
     current.version = Some("v0.14.8".to_owned());
-    assert!(catalog.select(&current).is_ok());
+    let selected = catalog.select(&current).expect("0.14.8 is covered");
+    assert_eq!(
+        selected.unread_version.as_deref(),
+        Some(
+            "metallb 0.14.8: no released documentation of metallb was read; the table of metallb >=0.13.0 \
+             (metallb.toml) comes from unreleased (main-branch) pages: compare the upstream page of 0.14.8 before \
+             relying on it"
+        )
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

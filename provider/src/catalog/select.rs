@@ -60,9 +60,20 @@ impl Flow {
 
 impl Release {
     /// A warning when `version` lies above the newest version whose documentation was read for this release
-    /// (`platform.newest_read`): the release still answers for it, but nobody compared its table.
+    /// (`platform.newest_read`; with `"none"`, every version): the release still answers for it, but nobody compared
+    /// its table.
     pub(crate) fn unread_version_warning(&self, version: &Version) -> Option<String> {
         let read = self.platform.newest_read.as_ref()?;
+        if read.is_none() {
+            return Some(format!(
+                "{name} {version}: no released documentation of {name} was read; the table of {name} {range} \
+                 ({origin}) comes from unreleased (main-branch) pages: compare the upstream page of {version} before \
+                 relying on it",
+                name = self.platform.name,
+                range = self.platform.versions,
+                origin = self.origin,
+            ));
+        }
         read.is_exceeded_by(version).then(|| {
             format!(
                 "{name} {version} is newer than the newest version whose documentation was read ({read}); the table \

@@ -893,6 +893,30 @@ fn versions_above_the_newest_read_select_the_release_with_a_warning() {
     );
 }
 
+/// `newest_read = "none"`: read only from unreleased (main-branch) pages, so every requested version warns.
+#[test]
+fn a_release_read_only_from_unreleased_pages_warns_for_every_version() {
+    let text = minimal_with(
+        "summary = \"A demo platform.\"",
+        "summary = \"A\"\nnewest_read = \"none\"",
+    );
+    let release = Catalog::parse_release(&text, "demo.toml").unwrap();
+    assert!(release.platform.newest_read.as_ref().unwrap().is_none());
+    for version in [semver::Version::new(1, 0, 0), semver::Version::new(7, 2, 1)] {
+        assert_eq!(
+            release.unread_version_warning(&version).as_deref(),
+            Some(
+                format!(
+                    "demo {version}: no released documentation of demo was read; the table of demo >=1.0.0 \
+                     (demo.toml) comes from unreleased (main-branch) pages: compare the upstream page of {version} \
+                     before relying on it"
+                )
+                .as_str()
+            )
+        );
+    }
+}
+
 #[test]
 fn selection_errors_list_valid_values() {
     let catalog = store_catalog();

@@ -324,9 +324,12 @@ impl Checker<'_> {
             Some(text) => {
                 let read =
                     NewestRead::parse(text).map_err(|e| self.err("platform.newest_read", e))?;
-                let newest =
-                    parse_version(text).map_err(|e| self.err("platform.newest_read", e))?;
-                if !versions.contains(&newest) {
+                // "none" (only unreleased documentation read) names no version to place in the range.
+                let outside = !read.is_none()
+                    && !versions.contains(
+                        &parse_version(text).map_err(|e| self.err("platform.newest_read", e))?,
+                    );
+                if outside {
                     return Err(self.err(
                         "platform.newest_read",
                         format!(

@@ -106,7 +106,8 @@ impl Serialize for VersionRange {
 
 /// The newest version whose documentation was read for a release. A partial version covers its whole series
 /// (`"1.13"` = every 1.13.x, `"3.6"` = every 3.6.x); a requested version above it still selects the release, with
-/// a warning that its table was not read for that version.
+/// a warning that its table was not read for that version. `"none"` ([`NewestRead::NONE`]) says that only
+/// unreleased documentation (a main branch) was read: every requested version lies beyond it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewestRead {
     text: String,
@@ -114,8 +115,17 @@ pub struct NewestRead {
 }
 
 impl NewestRead {
-    /// Parses a version such as `"1.13"` or `"1.13.0"` (no pre-release, no build metadata).
+    /// The text of a release read only from unreleased documentation.
+    pub const NONE: &'static str = "none";
+
+    /// Parses a version such as `"1.13"` or `"1.13.0"` (no pre-release, no build metadata), or `"none"`.
     pub fn parse(text: &str) -> Result<Self, String> {
+        if text == Self::NONE {
+            return Ok(Self {
+                text: text.to_owned(),
+                first_unread: Version::new(0, 0, 0),
+            });
+        }
         let well_formed = !text.is_empty()
             && text.split('.').count() <= 3
             && text
@@ -123,7 +133,7 @@ impl NewestRead {
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
         if !well_formed {
             return Err(format!(
-                "invalid version {text:?}: write the newest version read, e.g. \"1.13\" (the whole 1.13 series) or \"1.13.0\""
+                "invalid version {text:?}: write the newest version read, e.g. \"1.13\" (the whole 1.13 series) or \"1.13.0\", or \"none\" when only unreleased documentation was read"
             ));
         }
         let range = VersionRange::parse(&format!("<={text}"))?;
@@ -140,6 +150,11 @@ impl NewestRead {
     /// The text as written.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether no released version's documentation was read (`"none"`).
+    pub fn is_none(&self) -> bool {
+        self.text == Self::NONE
     }
 
     /// The smallest version the newest read version does not cover (`"1.13"` -> 1.14.0).
@@ -390,6 +405,12 @@ mod tests {
             );
         }
         assert_eq!(serde_json::to_string(&minor).unwrap(), "\"1.13\"");
+        let none = NewestRead::parse("none").unwrap();
+        assert!(none.is_none() && !minor.is_none());
+        assert!(none.is_exceeded_by(&v("0.0.0")));
+        assert!(none.is_exceeded_by(&v("1.18.2")));
+        assert_eq!(serde_json::to_string(&none).unwrap(), "\"none\"");
+        assert!(NewestRead::parse("None").is_err());
     }
 
     #[test]

@@ -163,6 +163,53 @@ mod tests {
         assert!(diagnostics.is_empty(), "1.13 was read: {diagnostics:?}");
     }
 
+    /// Cilium was read only from main-branch pages (`newest_read = "none"`): any version given is a warning.
+    #[test]
+    fn a_release_read_from_unreleased_pages_warns_for_any_version() {
+        let mut diagnostics = Diagnostics::default();
+        FlowsDataSource
+            .read(
+                &config(&[("cilium", Some("1.16.4"))], None),
+                &mut diagnostics,
+            )
+            .expect("the main-branch table answers for 1.16.4");
+        let warnings: Vec<_> = diagnostics.iter().collect();
+        assert_eq!(warnings.len(), 1, "{diagnostics:?}");
+        assert!(!warnings[0].is_error());
+        assert_eq!(
+            warnings[0].attribute,
+            Some(
+                AttributePath::root()
+                    .attr("platform")
+                    .index(0)
+                    .attr("version")
+            )
+        );
+        assert_eq!(
+            warnings[0].detail,
+            "cilium 1.16.4: no released documentation of cilium was read; the table of cilium >=1.12.0 \
+             (cilium.toml) comes from unreleased (main-branch) pages: compare the upstream page of 1.16.4 before \
+             relying on it"
+        );
+        let mut diagnostics = Diagnostics::default();
+        FlowsDataSource.read(&config(&[("cilium", None)], None), &mut diagnostics);
+        assert!(
+            diagnostics.is_empty(),
+            "no version, no warning: {diagnostics:?}"
+        );
+        let mut diagnostics = Diagnostics::default();
+        assert!(FlowsDataSource
+            .read(
+                &config(&[("cilium", Some("1.11.7"))], None),
+                &mut diagnostics
+            )
+            .is_none());
+        assert!(
+            format!("{diagnostics:?}").contains("Unsupported version"),
+            "{diagnostics:?}"
+        );
+    }
+
     #[test]
     fn an_endpoint_without_addresses_is_a_warning_as_in_the_rule_data_sources() {
         let block = FlowsDataSource.schema().block;
