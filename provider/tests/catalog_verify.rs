@@ -517,3 +517,52 @@ All RKE2 nodes | Canal CNI health checks";
     assert_eq!(report["removed"], serde_json::json!([row]));
     assert_eq!(report["changed"], serde_json::json!([]));
 }
+
+/// Istio's Application Requirements page (istio/istio.io @110ebf69, the revision istio.toml cites as
+/// `app-requirements`): every row of its three tables is cited, by a flow, a loopback entry or a `[[not_flows]]` row
+/// (15001 and 15006, where iptables redirects a pod's own traffic; istiod's deprecated 8080; the server-first
+/// protocols). The page is unversioned in the store, so every version the release covers reads the same copy.
+#[test]
+fn the_stored_istio_page_matches_its_release() {
+    for version in ["1.8.0", "1.24.3", "1.30.0"] {
+        let (code, report) = verify(
+            "istio",
+            version,
+            &upstream("istio/application-requirements.md"),
+        );
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "istio.toml", "{version}");
+        assert_eq!(report["source"], "app-requirements", "{version}");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+    }
+}
+
+#[test]
+fn changed_istio_rows_are_reported_as_those_rows() {
+    // The HBONE row with the earlier revision's protocol (@5e234370 writes "H2"): the same port, another cell.
+    let copy = altered(
+        "istio/application-requirements.md",
+        "| 15008 | HTTP2 |",
+        "| 15008 | H2 |",
+    );
+    let (code, report) = verify("istio", "1.30.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    let row = "Ports used by Istio | 15008 | HTTP2 | {{< gloss >}}HBONE{{</ gloss >}} mTLS tunnel port | No";
+    assert_one_changed_row(&report, row, &row.replace("HTTP2", "H2"));
+
+    // istiod's secure XDS port moved: the cited row is gone and the new one is not cited.
+    let copy = altered(
+        "istio/application-requirements.md",
+        "| 15012 | GRPC |",
+        "| 15013 | GRPC |",
+    );
+    let (code, report) = verify("istio", "1.30.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    let row = "Ports used by Istio | 15012 | GRPC | XDS and CA services (TLS and mTLS, recommended for production use) | No";
+    assert_eq!(
+        report["added"],
+        serde_json::json!([row.replace("15012", "15013")])
+    );
+    assert_eq!(report["removed"], serde_json::json!([row]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

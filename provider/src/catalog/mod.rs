@@ -28,7 +28,7 @@ pub use error::{CatalogError, SelectionError};
 pub use listing::{listing, Listing};
 pub(crate) use model::port_items;
 pub use model::{
-    flow_lines, Disagreement, Endpoint, Flow, Loopback, Network, OptionSpec, Parameter,
+    flow_lines, Disagreement, Endpoint, Flow, Loopback, Network, NotFlow, OptionSpec, Parameter,
     ParseProtocolError, PlatformInfo, PortRange, PortSpec, Protocol, Release, Role, Source, Tier,
 };
 pub use select::{Selected, Selection};

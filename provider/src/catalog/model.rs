@@ -29,6 +29,8 @@ pub struct Release {
     pub flows: Vec<Flow>,
     /// Loopback-only listeners: documented, never turned into flows.
     pub loopback: Vec<Loopback>,
+    /// Table rows of a source that are deliberately not flows, with the reason.
+    pub not_flows: Vec<NotFlow>,
     /// Where sources disagree and how it was settled.
     pub disagreements: Vec<Disagreement>,
 }
@@ -215,6 +217,18 @@ pub struct Loopback {
     pub source: String,
     /// Verbatim source rows.
     pub rows: Vec<String>,
+}
+
+/// Table rows of a source that name no traffic between peers (a port only a local redirect reaches, a table of
+/// someone else's ports): cited so that `catalog verify` knows they were read, never turned into flows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotFlow {
+    /// The `Source::id` the rows come from.
+    pub source: String,
+    /// Verbatim source rows.
+    pub rows: Vec<String>,
+    /// Why the rows are not flows.
+    pub reason: String,
 }
 
 /// A disagreement between sources (or within one) and how it was settled.

@@ -29,6 +29,8 @@ pub(super) struct RawRelease {
     #[serde(default)]
     pub loopback: Vec<RawLoopback>,
     #[serde(default)]
+    pub not_flows: Vec<RawNotFlow>,
+    #[serde(default)]
     pub disagreements: Vec<RawDisagreement>,
 }
 
@@ -123,6 +125,14 @@ pub(super) struct RawLoopback {
     pub purpose: String,
     pub source: String,
     pub rows: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotFlow {
+    pub source: String,
+    pub rows: Vec<String>,
+    pub reason: String,
 }
 
 #[derive(Deserialize)]

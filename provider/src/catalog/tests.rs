@@ -686,6 +686,15 @@ fn validation_cases() -> Vec<(String, usize, &'static str, &'static str)> {
             "loopback[0].port_parameter",
             "unknown field `port_parameter`",
         ),
+        (
+            format!("{MINIMAL}\n[[not_flows]]\nsource = \"nope\"\nrows = [\"r\"]\nreason = \"x\"\n"),
+            55,
+            "not_flows[0].source",
+            "unknown source \"nope\"; valid: doc",
+        ),
+        (format!("{MINIMAL}\n[[not_flows]]\nsource = \"doc\"\nrows = []\nreason = \"x\"\n"), 56, "not_flows[0].rows", "cite at least one source row"),
+        (format!("{MINIMAL}\n[[not_flows]]\nsource = \"doc\"\nrows = [\"r\"]\nreason = \"\"\n"), 57, "not_flows[0].reason", "must not be empty"),
+        (format!("{MINIMAL}\n[[not_flows]]\nsource = \"doc\"\nrows = [\"r\"]\n"), 54, "not_flows[0]", "missing field `reason`"),
         (format!("{MINIMAL}\n[[disagreements]]\ntopic = \"t\"\ntext = \"\"\n"), 56, "disagreements[0].text", "must not be empty"),
         (format!("{MINIMAL}\n[[disagreements]]\ntopic = \"t\"\n"), 54, "disagreements[0]", "missing field `text`"),
     ]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::error::CatalogError;
 use super::model::{
-    Disagreement, Endpoint, Flow, Loopback, Network, OptionSpec, Parameter, PlatformInfo,
+    Disagreement, Endpoint, Flow, Loopback, Network, NotFlow, OptionSpec, Parameter, PlatformInfo,
     PortRange, PortSpec, Protocol, Release, Role, Source,
 };
 use super::raw::{RawFlow, RawLoopback, RawPlatform, RawRelease, RawRole};
@@ -207,6 +207,19 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         loopback.push(c.loopback(l, &format!("loopback[{i}]"), &refs)?);
     }
 
+    let mut not_flows = Vec::new();
+    for (i, n) in raw.not_flows.into_iter().enumerate() {
+        let at = format!("not_flows[{i}]");
+        c.reference(&format!("{at}.source"), &n.source, &refs.sources, "source")?;
+        c.rows(&at, &n.rows)?;
+        c.text(&format!("{at}.reason"), &n.reason)?;
+        not_flows.push(NotFlow {
+            source: n.source,
+            rows: n.rows,
+            reason: n.reason,
+        });
+    }
+
     let mut disagreements = Vec::new();
     for (i, d) in raw.disagreements.into_iter().enumerate() {
         c.text(&format!("disagreements[{i}].topic"), &d.topic)?;
@@ -227,6 +240,7 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         roles,
         flows,
         loopback,
+        not_flows,
         disagreements,
     })
 }

@@ -207,8 +207,8 @@ fn unquote(value: &str) -> String {
     }
 }
 
-/// Compares the table rows `release` cites from its source `source` (flows and loopback entries that apply to
-/// `version`, all of them when `None`; cited prose is left out) with the table rows of `document`
+/// Compares the table rows `release` cites from its source `source` (flows that apply to `version`, all of them
+/// when `None`, loopback entries and rows that are not flows; cited prose is left out) with the table rows of `document`
 /// ([`document_rows`]). Errors name a source the release does not have.
 pub fn verify(
     release: &Release,
@@ -239,10 +239,16 @@ pub fn verify(
         .iter()
         .filter(|l| l.source == source)
         .flat_map(|l| l.rows.iter());
+    let not_flow_rows = release
+        .not_flows
+        .iter()
+        .filter(|n| n.source == source)
+        .flat_map(|n| n.rows.iter());
     // A citation without cells quotes the page's prose, which has no table row to compare with.
     let cited = keyed(
         flow_rows
             .chain(loopback_rows)
+            .chain(not_flow_rows)
             .map(String::as_str)
             .filter(|row| row.contains('|')),
     );
