@@ -294,11 +294,12 @@ const HUBBLE: When = &[("hubble", &["true"])];
 
 // §5c Cilium "Firewall Rules": health (ICMP 0/8, TCP 4240), ESP = protocol 50, WireGuard 51871, VXLAN 8472,
 // Geneve 6081, AWS example etcd 2379-2380, "ports that should also be available on each node" (127.0.0.1 ones are
-// loopback).
+// loopback). Read from main-branch pages only: from 1.12, the first release with the metrics ports 9962-9964 (the older
+// getting-started page @1f8824e3 opens 9090/9091/6942; PR #23404's review ties the change to the 1.12 docs).
 const CILIUM: Spec = Spec {
     platform: "cilium",
     origin: "cilium.toml",
-    versions: "*",
+    versions: ">=1.12.0",
     options: &[
         ("routing", &["tunnel", "native"], "tunnel"),
         ("tunnel_protocol", &["vxlan", "geneve"], "vxlan"),
@@ -346,6 +347,8 @@ const CILIUM: Spec = Spec {
     urls: &[
         "https://github.com/cilium/cilium/blob/00c88111b78be84b2bb583ad20634819e94abd09/Documentation/operations/system_requirements.rst",
         "https://github.com/cilium/cilium/blob/f8de569f1add928fabae8f24f37931bd5286da26/Documentation/observability/metrics.rst",
+        "https://github.com/cilium/cilium/blob/1f8824e3aaacbd7a49059edaf4ed5dfae5a4d923/Documentation/gettingstarted/grafana.rst",
+        "https://github.com/cilium/cilium/pull/23404",
     ],
     disagreements: &["51871", "127.0.0.1", "9965"],
 };

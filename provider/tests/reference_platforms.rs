@@ -1020,7 +1020,7 @@ fn disagreements_are_recorded() {
     for (platform, topic) in [
         (
             "istio",
-            "Sidecar ports 15002 and 15009 between page revisions",
+            "Sidecar ports 15002, 15008 and 15009 between page revisions",
         ),
         ("istio", "Webhook port: 443 (Service) vs 15017 (container)"),
         (
