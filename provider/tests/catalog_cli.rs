@@ -399,3 +399,31 @@ fn rancher_2_13_drops_the_rke_tab() {
     expected.sort();
     assert_eq!(removed, expected);
 }
+
+/// Istio's rows that are read but not flows (`[[not_flows]]`) show with their reason; other releases show no such
+/// section, and their JSON has no such key.
+#[test]
+fn show_lists_rows_that_are_not_flows() {
+    let (code, text, stderr) = portmatrix(&["catalog", "show", "istio"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains(
+            "\nNot flows (rows read, deliberately no rule)\n- Ports used by Istio | 15001 | TCP | Envoy outbound | No; \
+             Ports used by Istio | 15006 | TCP | Envoy inbound | No (source app-requirements): The ports iptables \
+             redirects a pod's own outbound and inbound traffic to"
+        ),
+        "{text}"
+    );
+    let (code, json, _) = portmatrix(&["catalog", "show", "istio", "--json"]);
+    assert_eq!(code, 0);
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["not_flows"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        parsed["not_flows"][2]["rows"][0],
+        "Server First Protocols | SMTP | 25"
+    );
+    let (_, text, _) = portmatrix(&["catalog", "show", "longhorn"]);
+    assert!(!text.contains("Not flows"), "{text}");
+    let (_, json, _) = portmatrix(&["catalog", "show", "longhorn", "--json"]);
+    assert!(!json.contains("not_flows"), "{json}");
+}

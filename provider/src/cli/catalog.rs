@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::table::Table;
 use super::to_json;
 use crate::catalog::{
-    port_items, Catalog, Disagreement, Endpoint, Flow, Loopback, OptionSpec, Parameter,
+    port_items, Catalog, Disagreement, Endpoint, Flow, Loopback, NotFlow, OptionSpec, Parameter,
     PlatformInfo, Release, Role, Selection, SelectionError, Source,
 };
 
@@ -117,6 +117,9 @@ struct ShowJson<'a> {
     /// The flows that apply to the version and options.
     flows: &'a [&'a Flow],
     loopback: &'a [Loopback],
+    /// Rows read and deliberately not turned into flows; left out when there are none.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    not_flows: &'a [NotFlow],
     disagreements: &'a [Disagreement],
     sources: &'a [Source],
 }
@@ -151,6 +154,7 @@ pub(super) fn show(
             endpoints: &r.endpoints,
             flows: &selected.flows,
             loopback: &r.loopback,
+            not_flows: &r.not_flows,
             disagreements: &r.disagreements,
             sources: &r.sources,
         });
@@ -254,6 +258,18 @@ pub(super) fn show(
         r.loopback.is_empty(),
         &t,
     );
+
+    if !r.not_flows.is_empty() {
+        out.push_str("\nNot flows (rows read, deliberately no rule)\n");
+        for n in &r.not_flows {
+            out.push_str(&format!(
+                "- {} (source {}): {}\n",
+                n.rows.join("; "),
+                n.source,
+                n.reason.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+        }
+    }
 
     out.push_str("\nDisagreements\n");
     if r.disagreements.is_empty() {
