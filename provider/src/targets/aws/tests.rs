@@ -6,55 +6,16 @@ use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: crate::engine::merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec![]),
-            ("worker".into(), vec![]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
+    expansion_of(rules, TIERS, &[ADMIN, EMPTY])
 }
 
 #[test]
 fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                Peer::Endpoint("admin".into()),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("worker"),
-                Peer::Endpoint("admin".into()),
-                Protocol::Udp,
-                range(53, 53),
-                "DNS",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+            udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
         ]),
         &AwsOptions::default(),
     )
@@ -108,27 +69,9 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
 fn ip_protocols_have_no_ports_and_icmp_uses_type_and_code() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(4),
-                RulePorts::All,
-                "IP-in-IP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "ping",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "icmpv6",
-            ),
+            ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+            icmp(tier("worker"), tier("master"), Some(8), "ping"),
+            icmpv6(tier("worker"), tier("master"), None, "icmpv6"),
         ]),
         &AwsOptions::default(),
     )
@@ -145,27 +88,9 @@ fn ip_protocols_have_no_ports_and_icmp_uses_type_and_code() {
 #[test]
 fn all_traffic_within_tier_is_one_self_rule_only_when_asked() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("worker"),
-            Protocol::Udp,
-            range(8472, 8472),
-            "VXLAN",
-        ),
-        rule(
-            tier("worker"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
+        udp(tier("worker"), tier("worker"), port(8472), "VXLAN"),
+        tcp(tier("worker"), tier("worker"), port(10250), "kubelet"),
+        tcp(tier("master"), tier("worker"), port(10250), "kubelet"),
     ];
     let plain = security_group_rules(&expansion(rules.clone()), &AwsOptions::default()).unwrap();
     assert!(plain
@@ -209,11 +134,10 @@ fn descriptions_fit_aws_length_and_characters() {
 #[test]
 fn endpoints_without_addresses_are_reported_not_silently_dropped() {
     let set = security_group_rules(
-        &expansion(vec![rule(
-            Peer::Endpoint("empty".into()),
+        &expansion(vec![tcp(
+            endpoint("empty"),
             tier("master"),
-            Protocol::Tcp,
-            range(22, 22),
+            port(22),
             "SSH",
         )]),
         &AwsOptions::default(),
@@ -263,13 +187,7 @@ fn over_quota_is_an_error_naming_the_group_and_contributors() {
 fn widening_opens_the_fewest_extra_ports_and_reports_them() {
     // Ports 8000, 8002, 8004, 8006, 8100: merging the three smallest gaps fits a limit of 2.
     let mut rules = many_ports(4, 2);
-    rules.push(rule(
-        tier("worker"),
-        tier("master"),
-        Protocol::Tcp,
-        range(8100, 8100),
-        "far",
-    ));
+    rules.push(tcp(tier("worker"), tier("master"), port(8100), "far"));
     let options = AwsOptions {
         rules_per_group: 2,
         widen_to_fit: true,
@@ -296,20 +214,8 @@ fn widening_opens_the_fewest_extra_ports_and_reports_them() {
 #[test]
 fn widening_that_cannot_fit_still_fails() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(80, 80),
-            "http",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Udp,
-            range(53, 53),
-            "dns",
-        ),
+        tcp(tier("worker"), tier("master"), port(80), "http"),
+        udp(tier("worker"), tier("master"), port(53), "dns"),
     ];
     let options = AwsOptions {
         rules_per_group: 1,
@@ -389,11 +295,10 @@ fn the_widening_note_survives_truncation() {
 #[test]
 fn sctp_rules_are_whole_protocol_with_a_warning() {
     let set = security_group_rules(
-        &expansion(vec![rule(
+        &expansion(vec![sctp(
             tier("worker"),
             tier("master"),
-            Protocol::Sctp,
-            range(9899, 9899),
+            port(9899),
             "sctp app",
         )]),
         &AwsOptions::default(),
@@ -435,18 +340,16 @@ fn shared_address_expansion(rules: Vec<Rule>) -> Expansion {
 fn endpoints_sharing_an_address_give_one_rule_counted_once() {
     let set = security_group_rules(
         &shared_address_expansion(vec![
-            rule(
-                Peer::Endpoint("internet".into()),
+            tcp(
+                endpoint("internet"),
                 tier("worker"),
-                Protocol::Tcp,
-                range(443, 443),
+                port(443),
                 "ingress HTTPS",
             ),
-            rule(
-                Peer::Endpoint("backupstore".into()),
+            tcp(
+                endpoint("backupstore"),
                 tier("worker"),
-                Protocol::Tcp,
-                range(443, 443),
+                port(443),
                 "backup replies",
             ),
         ]),

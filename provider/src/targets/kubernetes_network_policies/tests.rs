@@ -6,6 +6,7 @@
 use super::evaluator::{allowed, check_structure, in_cidr, selector_matches, Party, Pod};
 use super::*;
 use crate::catalog::{Catalog, Selection};
+use crate::targets::fixtures::addresses;
 use proptest::prelude::*;
 use serde_json::json;
 use std::net::IpAddr;
@@ -96,14 +97,6 @@ fn longhorn_parties() -> Longhorn {
         image_server: Party::Address(ip("198.51.100.20")),
         other_pod: pod("default", &[("app", "web")], "10.244.4.30"),
         internet: Party::Address(ip("1.1.1.1")),
-    }
-}
-
-fn addresses(ipv4: &[&str], ipv6: &[&str]) -> EndpointAddresses {
-    EndpointAddresses {
-        ipv4: ipv4.iter().map(|s| s.to_string()).collect(),
-        ipv6: ipv6.iter().map(|s| s.to_string()).collect(),
-        references: Vec::new(),
     }
 }
 

@@ -5,36 +5,7 @@ use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert(
-        "v6only".to_string(),
-        EndpointAddresses {
-            ipv4: vec![],
-            ipv6: vec!["2001:db8::/32".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec![]),
-            ("worker".into(), vec![]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
+    expansion_of(rules, TIERS, &[ADMIN, V6ONLY, EMPTY])
 }
 
 fn keys(map: &BTreeMap<String, OpenStackRule>) -> Vec<&str> {
@@ -45,27 +16,9 @@ fn keys(map: &BTreeMap<String, OpenStackRule>) -> Vec<&str> {
 fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                endpoint("admin"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("worker"),
-                endpoint("admin"),
-                Protocol::Udp,
-                range(53, 53),
-                "DNS",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+            udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
         ]),
         &OpenStackOptions::default(),
     )
@@ -129,41 +82,11 @@ fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
 fn protocols_take_neutron_names_families_and_ports() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(4),
-                RulePorts::All,
-                "IP-in-IP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(41),
-                RulePorts::All,
-                "6in4",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "ping",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "nd",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Sctp,
-                range(9899, 9899),
-                "sctp",
-            ),
+            ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+            ip(tier("worker"), tier("master"), 41, "6in4"),
+            icmp(tier("worker"), tier("master"), Some(8), "ping"),
+            icmpv6(tier("worker"), tier("master"), None, "nd"),
+            sctp(tier("worker"), tier("master"), port(9899), "sctp"),
         ]),
         &OpenStackOptions::default(),
     )
@@ -196,27 +119,9 @@ fn protocols_take_neutron_names_families_and_ports() {
 #[test]
 fn ethertypes_limit_tier_rules_and_report_what_cannot_be_written() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(None),
-            "ping",
-        ),
-        rule(
-            endpoint("admin"),
-            tier("master"),
-            Protocol::Tcp,
-            range(22, 22),
-            "SSH",
-        ),
+        tcp(tier("worker"), tier("master"), port(10250), "kubelet"),
+        icmp(tier("worker"), tier("master"), None, "ping"),
+        tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
     ];
     let v4 = OpenStackOptions {
         ethertypes: BTreeSet::from([Ethertype::Ipv4]),
@@ -255,20 +160,8 @@ fn ethertypes_limit_tier_rules_and_report_what_cannot_be_written() {
 fn endpoints_without_a_usable_address_are_reported() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                endpoint("empty"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                endpoint("v6only"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(None),
-                "ping",
-            ),
+            tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
+            icmp(endpoint("v6only"), tier("master"), None, "ping"),
         ]),
         &OpenStackOptions::default(),
     )
@@ -288,27 +181,9 @@ fn endpoints_without_a_usable_address_are_reported() {
 #[test]
 fn icmp_type_zero_follows_unsupported_flows() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(0)),
-            "echo reply",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "echo request",
-        ),
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "echo request",
-        ),
+        icmp(tier("worker"), tier("master"), Some(0), "echo reply"),
+        icmp(tier("worker"), tier("master"), Some(8), "echo request"),
+        icmp(tier("master"), tier("worker"), Some(8), "echo request"),
     ];
     let error =
         security_group_rules(&expansion(rules.clone()), &OpenStackOptions::default()).unwrap_err();
@@ -397,21 +272,10 @@ fn ethertype_names_are_neutrons() {
 }
 
 fn arb_rule() -> impl Strategy<Value = Rule> {
-    let peer = prop::sample::select(vec![
-        tier("master"),
-        tier("worker"),
-        endpoint("admin"),
-        endpoint("v6only"),
-        endpoint("empty"),
-    ]);
-    let protocol = prop::sample::select(vec![
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Icmp,
-        Protocol::Icmpv6,
-        Protocol::Number(4),
-        Protocol::Number(43),
-    ]);
+    use Protocol::{Icmp, Icmpv6, Number, Tcp, Udp};
+    let endpoints = ["admin", "v6only", "empty"];
+    let peer = prop::sample::select(peers(&["master", "worker"], &endpoints));
+    let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Icmpv6, Number(4), Number(43)]);
     (
         peer.clone(),
         peer,
@@ -421,11 +285,7 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
         prop::option::of(1u8..4),
     )
         .prop_map(|(source, destination, protocol, from, width, icmp)| {
-            let ports = match protocol {
-                Protocol::Icmp | Protocol::Icmpv6 => RulePorts::IcmpType(icmp),
-                Protocol::Number(_) => RulePorts::All,
-                _ => range(from, from + width),
-            };
+            let ports = ports_for(&protocol, from, width, icmp);
             rule(source, destination, protocol, ports, "p")
         })
 }
