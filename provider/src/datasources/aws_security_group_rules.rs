@@ -88,14 +88,8 @@ mod tests {
         let value = read_conforming(&AWS_SECURITY_GROUP_RULES, &config(&[]));
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
         let kubelet = &ingress["worker:tcp:10250:master"];
-        assert_eq!(
-            kubelet.get_attr("source_tier").and_then(Value::as_str),
-            Some("master")
-        );
-        assert_eq!(
-            kubelet.get_attr("ip_protocol").and_then(Value::as_str),
-            Some("tcp")
-        );
+        assert_eq!(str_attr(kubelet, "source_tier"), Some("master"));
+        assert_eq!(str_attr(kubelet, "ip_protocol"), Some("tcp"));
     }
 
     #[test]

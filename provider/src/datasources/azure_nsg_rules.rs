@@ -32,20 +32,10 @@ mod tests {
         let value = read_conforming(&AZURE_NSG_RULES, &config(&[("deckhouse", &[])], &[]));
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let icmp = &rules["pm-in-worker-to-master-icmp"];
-        assert_eq!(
-            icmp.get_attr("protocol").and_then(Value::as_str),
-            Some("Icmp")
-        );
-        assert_eq!(
-            icmp.get_attr("destination_port_range")
-                .and_then(Value::as_str),
-            Some("*")
-        );
+        assert_eq!(str_attr(icmp, "protocol"), Some("Icmp"));
+        assert_eq!(str_attr(icmp, "destination_port_range"), Some("*"));
         assert_eq!(icmp.get_attr("destination_port_ranges"), Some(&Value::Null));
-        assert_eq!(
-            icmp.get_attr("source_tier").and_then(Value::as_str),
-            Some("worker")
-        );
+        assert_eq!(str_attr(icmp, "source_tier"), Some("worker"));
         assert_eq!(icmp.get_attr("source_address_prefixes"), Some(&Value::Null));
     }
 

@@ -99,7 +99,7 @@ mod tests {
             .unwrap();
         let ipip = flows
             .iter()
-            .find(|f| f.get_attr("key").and_then(Value::as_str) == Some("worker->master:4:all"))
+            .find(|f| str_attr(f, "key") == Some("worker->master:4:all"))
             .expect("IP-in-IP from workers to masters");
         assert_eq!(ipip.get_attr("from_port"), Some(&Value::Null));
     }

@@ -35,21 +35,15 @@ mod tests {
         );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let inbound = &rules["pm-in-worker-to-master"];
-        assert_eq!(
-            inbound.get_attr("name").and_then(Value::as_str),
-            Some("pm-in-worker-to-master")
-        );
-        assert_eq!(
-            inbound.get_attr("direction").and_then(Value::as_str),
-            Some("INGRESS")
-        );
+        assert_eq!(str_attr(inbound, "name"), Some("pm-in-worker-to-master"));
+        assert_eq!(str_attr(inbound, "direction"), Some("INGRESS"));
         assert_eq!(inbound.get_attr("source_ranges"), Some(&Value::Null));
         let protocols: Vec<&str> = inbound
             .get_attr("allow")
             .and_then(Value::as_elements)
             .unwrap()
             .iter()
-            .filter_map(|a| a.get_attr("protocol").and_then(Value::as_str))
+            .filter_map(|a| str_attr(a, "protocol"))
             .collect();
         assert_eq!(protocols, ["tcp", "udp", "ipip"]);
     }

@@ -83,7 +83,7 @@ mod tests {
             .unwrap();
         let kubelet = rules
             .iter()
-            .find(|r| r.get_attr("key").and_then(Value::as_str) == Some("master:in:tcp:10250"))
+            .find(|r| str_attr(r, "key") == Some("master:in:tcp:10250"))
             .expect("kubelet rule");
         assert_eq!(
             kubelet.get_attr("source_ips"),

@@ -169,6 +169,11 @@ mod test_support {
         format!("{diagnostics:?}")
     }
 
+    /// The string attribute `name` of the object `value`, if it has one.
+    pub fn str_attr<'a>(value: &'a Value, name: &str) -> Option<&'a str> {
+        value.get_attr(name).and_then(Value::as_str)
+    }
+
     /// The diagnostics of validating `config` for `source`, as text.
     pub fn validation(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
