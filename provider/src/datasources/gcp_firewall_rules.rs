@@ -38,10 +38,7 @@ mod tests {
         assert_eq!(str_attr(inbound, "name"), Some("pm-in-worker-to-master"));
         assert_eq!(str_attr(inbound, "direction"), Some("INGRESS"));
         assert_eq!(inbound.get_attr("source_ranges"), Some(&Value::Null));
-        let protocols: Vec<&str> = inbound
-            .get_attr("allow")
-            .and_then(Value::as_elements)
-            .unwrap()
+        let protocols: Vec<&str> = elements(inbound, "allow")
             .iter()
             .filter_map(|a| str_attr(a, "protocol"))
             .collect();

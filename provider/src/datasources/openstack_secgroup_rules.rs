@@ -60,10 +60,7 @@ mod tests {
                 &mut diagnostics,
             )
             .expect("widened");
-        let widened = value
-            .get_attr("widened")
-            .and_then(Value::as_elements)
-            .unwrap();
+        let widened = elements(&value, "widened");
         assert!(!widened.is_empty());
     }
 
