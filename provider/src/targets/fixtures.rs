@@ -18,11 +18,24 @@ pub const V6ONLY: (&str, &[&str], &[&str]) = ("v6only", &[], &["2001:db8::/32"])
 /// An endpoint block that gives no addresses.
 pub const EMPTY: (&str, &[&str], &[&str]) = ("empty", &[], &[]);
 
+/// The strings `items`, owned.
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// Each name with its list of strings, owned: a map, or a list of pairs.
+pub fn named_lists<C: FromIterator<(String, Vec<String>)>>(pairs: &[(&str, &[&str])]) -> C {
+    pairs
+        .iter()
+        .map(|(name, items)| (name.to_string(), strings(items)))
+        .collect()
+}
+
 /// Addresses of an endpoint block: IPv4 and IPv6 CIDRs, no references.
 pub fn addresses(ipv4: &[&str], ipv6: &[&str]) -> EndpointAddresses {
     EndpointAddresses {
-        ipv4: ipv4.iter().map(|s| s.to_string()).collect(),
-        ipv6: ipv6.iter().map(|s| s.to_string()).collect(),
+        ipv4: strings(ipv4),
+        ipv6: strings(ipv6),
         references: vec![],
     }
 }
@@ -39,15 +52,7 @@ pub fn expansion_of(
         not_needed: vec![],
         skipped: vec![],
         warnings: vec![],
-        tiers: tiers
-            .iter()
-            .map(|(name, roles)| {
-                (
-                    name.to_string(),
-                    roles.iter().map(|r| r.to_string()).collect(),
-                )
-            })
-            .collect(),
+        tiers: named_lists(tiers),
         endpoints: endpoints
             .iter()
             .map(|(name, ipv4, ipv6)| (name.to_string(), addresses(ipv4, ipv6)))
@@ -97,15 +102,9 @@ pub(crate) fn rule_of(
     }
 }
 
-/// A rule of the made-up platform `k8s`.
-pub fn rule(
-    source: Peer,
-    destination: Peer,
-    protocol: Protocol,
-    ports: RulePorts,
-    purpose: &str,
-) -> Rule {
-    rule_of("k8s", source, destination, protocol, ports, purpose)
+/// A rule of the made-up platform `k8s` from `from` to `to`.
+pub fn rule(from: Peer, to: Peer, protocol: Protocol, ports: RulePorts, purpose: &str) -> Rule {
+    rule_of("k8s", from, to, protocol, ports, purpose)
 }
 
 /// A port range.

@@ -9,10 +9,6 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN])
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
 fn options() -> AzureOptions {
     AzureOptions {
         platform_order: strings(&["k8s", "calico", "longhorn"]),

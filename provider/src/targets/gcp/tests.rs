@@ -21,10 +21,6 @@ fn allow(protocol: &str, ports: &[&str]) -> Allow {
     }
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
 #[test]
 fn one_rule_per_direction_and_peer_pair_with_an_allow_block_per_protocol() {
     let set = firewall_rules(

@@ -22,15 +22,7 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
 
 fn options(addresses: &[(&str, &[&str])]) -> NftOptions {
     NftOptions {
-        tier_addresses: addresses
-            .iter()
-            .map(|(tier, list)| {
-                (
-                    tier.to_string(),
-                    list.iter().map(|a| a.to_string()).collect(),
-                )
-            })
-            .collect(),
+        tier_addresses: named_lists(addresses),
         pod_cidrs: vec!["10.244.0.0/16".into()],
         ..Default::default()
     }
