@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::{merge, EndpointAddresses, Expansion, Peer, Reason, Rule, RulePorts};
+use crate::targets::common::Widening;
 
 /// The tiers master, worker and lb, with no roles placed on them.
 pub const TIERS: &[(&str, &[&str])] = &[("master", &[]), ("worker", &[]), ("lb", &[])];
@@ -179,4 +180,12 @@ pub fn ports_for(protocol: &Protocol, from: u16, width: u16, icmp_type: Option<u
         Protocol::Number(_) => RulePorts::All,
         _ => range(from, from.saturating_add(width)),
     }
+}
+
+/// The one widening among `widened` that rule `rule` holds.
+#[track_caller]
+pub fn only_widening_of<'a>(widened: &'a [Widening], rule: &str) -> &'a Widening {
+    let found: Vec<&Widening> = widened.iter().filter(|w| w.rule == rule).collect();
+    assert_eq!(found.len(), 1, "{widened:?}");
+    found[0]
 }

@@ -9,6 +9,14 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN])
 }
 
+/// The options of these tests with `unsupported_flows = policy`.
+fn unsupported(policy: UnsupportedPolicy) -> AzureOptions {
+    AzureOptions {
+        unsupported_flows: policy,
+        ..options()
+    }
+}
+
 fn options() -> AzureOptions {
     AzureOptions {
         platform_order: strings(&["k8s", "calico", "longhorn"]),
@@ -196,32 +204,17 @@ fn ip_in_ip_fails_by_default_listing_the_flows_and_choices() {
 
     let widened = security_rules(
         &expansion(rules.clone()),
-        &AzureOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..options()
-        },
+        &unsupported(UnsupportedPolicy::Widen),
     )
     .unwrap();
     let any = &widened.rules["pm-in-worker-to-master-any"];
     assert_eq!(any.protocol.as_str(), "*");
     assert!(any.destination_ports.is_empty());
     assert_eq!(any.platforms, strings(&["calico"]));
-    let inbound: Vec<&Widening> = widened
-        .widened
-        .iter()
-        .filter(|w| w.rule == "pm-in-worker-to-master-any")
-        .collect();
-    assert_eq!(inbound.len(), 1, "{:?}", widened.widened);
-    assert!(inbound[0].opened.contains("every protocol"));
+    let inbound = only_widening_of(&widened.widened, "pm-in-worker-to-master-any");
+    assert!(inbound.opened.contains("every protocol"));
 
-    let skipped = security_rules(
-        &expansion(rules),
-        &AzureOptions {
-            unsupported_flows: UnsupportedPolicy::Skip,
-            ..options()
-        },
-    )
-    .unwrap();
+    let skipped = security_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Skip)).unwrap();
     assert!(!skipped.rules.keys().any(|k| k.ends_with("-any")));
     assert_eq!(
         skipped
@@ -252,14 +245,7 @@ fn typed_icmp_widens_to_icmp_and_other_protocols_to_any() {
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }
-    let set = security_rules(
-        &expansion(rules),
-        &AzureOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..options()
-        },
-    )
-    .unwrap();
+    let set = security_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Widen)).unwrap();
     let protocols: Vec<&str> = set
         .rules
         .values()

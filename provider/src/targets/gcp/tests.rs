@@ -14,6 +14,14 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN, EMPTY])
 }
 
+/// The options of these tests with `unsupported_flows = policy`.
+fn unsupported(policy: UnsupportedPolicy) -> GcpOptions {
+    GcpOptions {
+        unsupported_flows: policy,
+        ..GcpOptions::default()
+    }
+}
+
 fn allow(protocol: &str, ports: &[&str]) -> Allow {
     Allow {
         protocol: protocol.into(),
@@ -193,33 +201,18 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
 
     let widened = firewall_rules(
         &expansion(rules.clone()),
-        &GcpOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..GcpOptions::default()
-        },
+        &unsupported(UnsupportedPolicy::Widen),
     )
     .unwrap();
     assert_eq!(
         widened.rules["pm-in-worker-to-master"].allow,
         [allow("tcp", &["6443"]), allow("icmp", &[])]
     );
-    let inbound: Vec<&Widening> = widened
-        .widened
-        .iter()
-        .filter(|w| w.rule == "pm-in-worker-to-master")
-        .collect();
-    assert_eq!(inbound.len(), 1, "{:?}", widened.widened);
-    assert_eq!(inbound[0].opened, "every ICMP type");
-    assert!(inbound[0].flow.contains("icmp type 8"));
+    let inbound = only_widening_of(&widened.widened, "pm-in-worker-to-master");
+    assert_eq!(inbound.opened, "every ICMP type");
+    assert!(inbound.flow.contains("icmp type 8"));
 
-    let skipped = firewall_rules(
-        &expansion(rules),
-        &GcpOptions {
-            unsupported_flows: UnsupportedPolicy::Skip,
-            ..GcpOptions::default()
-        },
-    )
-    .unwrap();
+    let skipped = firewall_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Skip)).unwrap();
     assert_eq!(
         skipped.rules["pm-in-worker-to-master"].allow,
         [allow("tcp", &["6443"])]
@@ -236,14 +229,8 @@ fn sctp_port_ranges_are_unsupported_because_gcp_ports_are_tcp_and_udp_only() {
     let rules = vec![sctp(tier("worker"), tier("master"), port(9899), "x")];
     let errors = firewall_rules(&expansion(rules.clone()), &GcpOptions::default()).unwrap_err();
     assert!(errors[0].to_string().contains("ports for tcp and udp only"));
-    let widened = firewall_rules(
-        &expansion(rules),
-        &GcpOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..GcpOptions::default()
-        },
-    )
-    .unwrap();
+    let widened =
+        firewall_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Widen)).unwrap();
     assert_eq!(
         widened.rules["pm-in-worker-to-master"].allow,
         [allow("sctp", &[])]
