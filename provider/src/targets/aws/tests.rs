@@ -306,13 +306,7 @@ fn sctp_rules_are_whole_protocol_with_a_warning() {
     .unwrap();
     let sctp = &set.ingress["master:132:all:worker"];
     assert_eq!((sctp.from_port, sctp.to_port), (None, None));
-    assert!(
-        set.warnings
-            .iter()
-            .any(|w| w.contains("cannot restrict SCTP ports")),
-        "{:?}",
-        set.warnings
-    );
+    assert_some_contains(&set.warnings, "cannot restrict SCTP ports");
 }
 
 /// An expansion whose endpoint blocks share addresses, as `internet` and a backup store on `0.0.0.0/0` do.
@@ -534,7 +528,7 @@ fn prefix_list_ids_are_pl_and_8_or_17_hex_digits() {
     ] {
         let error = check_prefix_list_id(id).expect_err(id);
         assert!(error.contains(&format!("{id:?}")), "{error}");
-        assert!(error.contains("\"pl-63a5400a\""), "{error}");
+        assert_contains(&error, "\"pl-63a5400a\"");
     }
     assert!(check_prefix_list_id("pl-63A5400A")
         .unwrap_err()

@@ -188,11 +188,11 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
     let errors = firewall_rules(&expansion(rules.clone()), &GcpOptions::default()).unwrap_err();
     let text = errors[0].to_string();
     assert!(matches!(errors[0], GcpError::Unsupported(_)));
-    assert!(
-        text.contains("worker -> master icmp type 8 (cilium: cilium-health ping)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "worker -> master icmp type 8 (cilium: cilium-health ping)",
     );
-    assert!(text.contains("cannot match ICMP types"), "{text}");
+    assert_contains(&text, "cannot match ICMP types");
     let text = crate::datasources::in_terraform_terms(&text);
     assert!(
         text.contains("unsupported_flows = \"widen\"") && text.contains("\"skip\""),
@@ -218,10 +218,7 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
         [allow("tcp", &["6443"])]
     );
     assert!(skipped.widened.is_empty());
-    assert!(skipped
-        .warnings
-        .iter()
-        .any(|w| w.contains("left out worker -> master icmp type 8")));
+    assert_some_contains(&skipped.warnings, "left out worker -> master icmp type 8");
 }
 
 #[test]

@@ -173,11 +173,8 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         text.starts_with("hcloud_firewall cannot express 2 flow(s)"),
         "{text}"
     );
-    assert!(
-        text.contains("worker -> master icmp type 8 (k8s: echo)"),
-        "{text}"
-    );
-    assert!(text.contains("worker -> master 4 all (k8s: IP-in-IP): hcloud_firewall rules take tcp, udp, icmp, gre (47) and esp (50) only, not IP protocol 4"), "{text}");
+    assert_contains(&text, "worker -> master icmp type 8 (k8s: echo)");
+    assert_contains(&text, "worker -> master 4 all (k8s: IP-in-IP): hcloud_firewall rules take tcp, udp, icmp, gre (47) and esp (50) only, not IP protocol 4");
 
     let widen = HcloudOptions {
         unsupported_flows: UnsupportedPolicy::Widen,
@@ -474,7 +471,7 @@ fn firewalls_over_hetzners_limits_fail_naming_the_contributors() {
         ),
         "{text}"
     );
-    assert!(text.contains("tier \"master\" needs 51 rules; Hetzner allows 50 per firewall. Rules by platform: k8s (51)"), "{text}");
+    assert_contains(&text, "tier \"master\" needs 51 rules; Hetzner allows 50 per firewall. Rules by platform: k8s (51)");
 
     let options = HcloudOptions {
         tier_ranges: BTreeMap::from([("worker".to_string(), hosts(100))]),

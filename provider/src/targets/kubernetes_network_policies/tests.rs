@@ -6,7 +6,7 @@
 use super::evaluator::{allowed, check_structure, in_cidr, selector_matches, Party, Pod};
 use super::*;
 use crate::catalog::{Catalog, Selection};
-use crate::targets::fixtures::addresses;
+use crate::targets::fixtures::{addresses, assert_contains};
 use proptest::prelude::*;
 use serde_json::json;
 use std::net::IpAddr;
@@ -699,11 +699,8 @@ fn roles_nothing_selects_stay_open_and_are_named_in_warnings() {
             "{role}: {text}"
         );
     }
-    assert!(
-        text.contains("longhorn: node -> share-manager tcp 2049"),
-        "{text}"
-    );
-    assert!(text.contains("DNS is in no selected catalog"), "{text}");
+    assert_contains(&text, "longhorn: node -> share-manager tcp 2049");
+    assert_contains(&text, "DNS is in no selected catalog");
     let not_needed: Vec<(&str, &str)> = set
         .not_needed
         .iter()
@@ -729,15 +726,12 @@ fn a_peer_without_selector_is_an_error_naming_the_role_and_its_flows() {
         text.starts_with("role longhorn/recurring-job has no pod selector"),
         "{text}"
     );
-    assert!(
-        text.contains("longhorn: recurring-job -> longhorn-manager tcp 9500"),
-        "{text}"
+    assert_contains(
+        &text,
+        "longhorn: recurring-job -> longhorn-manager tcp 9500",
     );
     // The catalog's own words about why, never invented labels.
-    assert!(
-        text.contains("key existence (recurring-job.longhorn.io"),
-        "{text}"
-    );
+    assert_contains(&text, "key existence (recurring-job.longhorn.io");
 
     // With ingress policies off, nothing must admit the recurring job, so there is no error.
     let egress_only = PolicyOptions {
@@ -781,14 +775,11 @@ fn missing_inputs_skip_flows_with_a_warning_and_keep_the_rest() {
     };
     let set = network_policies(&selected, &options).expect("policies");
     let text = crate::datasources::in_terraform_terms(&set.warnings.join("\n"));
-    assert!(text.contains("node_cidrs is empty"), "{text}");
-    assert!(
-        text.contains("longhorn: node -> instance-manager tcp 3260"),
-        "{text}"
-    );
-    assert!(
-        text.contains("parameter \"backupstore_port\" of longhorn has no value"),
-        "{text}"
+    assert_contains(&text, "node_cidrs is empty");
+    assert_contains(&text, "longhorn: node -> instance-manager tcp 3260");
+    assert_contains(
+        &text,
+        "parameter \"backupstore_port\" of longhorn has no value",
     );
     let policies = manifests(&set);
     let l = longhorn_parties();
@@ -827,14 +818,8 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
         .find(|w| w.contains("cannot be governed by NetworkPolicy"))
         .expect("host-network warning");
     // Kubernetes' "Kubelet API | Self, Control plane | 10250" and Calico's BGP 179 are host-to-host flows.
-    assert!(
-        warning.contains("kubernetes: control-plane -> worker tcp 10250"),
-        "{warning}"
-    );
-    assert!(
-        warning.contains("calico: node -> node tcp 179"),
-        "{warning}"
-    );
+    assert_contains(warning, "kubernetes: control-plane -> worker tcp 10250");
+    assert_contains(warning, "calico: node -> node tcp 179");
     assert!(set.not_needed.iter().any(|f| f.platform == "calico"
         && f.ports == "179"
         && f.reason.starts_with("neither end is a pod")));
@@ -894,9 +879,9 @@ fn coredns_admits_every_pod_and_the_nodes_and_egress_isolated_roles_reach_it() {
     assert!(!allowed(&policies, &l.internet, &coredns, "UDP", 53));
     assert!(!allowed(&policies, &l.manager, &l.internet, "UDP", 53));
     let text = with_kubernetes.warnings.join("\n");
-    assert!(
-        text.contains("what every pod reaches (such as cluster DNS) included"),
-        "{text}"
+    assert_contains(
+        &text,
+        "what every pod reaches (such as cluster DNS) included",
     );
     assert!(!text.contains("DNS is in no selected catalog"), "{text}");
     // The every-pod role is a peer, never a policy, and a pod_selector cannot name it.
@@ -1218,11 +1203,11 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
         "{text}"
     );
     let text = with(vec![selector("batch", &[])], "p-");
-    assert!(text.contains("the selector is empty"), "{text}");
+    assert_contains(&text, "the selector is empty");
     let text = with(vec![selector("batch", &[("-bad", "x")])], "p-");
-    assert!(text.contains("label key \"-bad\""), "{text}");
+    assert_contains(&text, "label key \"-bad\"");
     let text = with(vec![selector("batch", &[("ok", "bad value")])], "p-");
-    assert!(text.contains("value \"bad value\""), "{text}");
+    assert_contains(&text, "value \"bad value\"");
     let text = with(
         vec![
             selector("batch", &[("a", "b")]),
@@ -1230,9 +1215,9 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
         ],
         "p-",
     );
-    assert!(
-        text.contains("role shop/batch is given two selectors in pod_selector"),
-        "{text}"
+    assert_contains(
+        &text,
+        "role shop/batch is given two selectors in pod_selector",
     );
     let text = with(vec![selector("batch", &[("a", "b")])], "Bad_");
     assert!(
@@ -1249,14 +1234,11 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
             values: vec!["x".into()],
         });
     let text = with(vec![exists_with_values], "p-");
-    assert!(
-        text.contains("operator Exists on \"job\" takes no values"),
-        "{text}"
-    );
+    assert_contains(&text, "operator Exists on \"job\" takes no values");
     let mut namespaced = selector("batch", &[("a", "b")]);
     namespaced.namespace = Some("Shop".into());
     let text = with(vec![namespaced], "p-");
-    assert!(text.contains("namespace \"Shop\""), "{text}");
+    assert_contains(&text, "namespace \"Shop\"");
 }
 
 #[test]

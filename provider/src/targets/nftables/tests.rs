@@ -418,19 +418,14 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
     use Protocol::{Icmp, Icmpv6, Number, Tcp, Udp};
     let peer = prop::sample::select(peers(&["master", "worker"], &["admin", "v6only"]));
     let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Icmpv6, Number(4)]);
-    (
-        peer,
-        prop::bool::ANY,
-        protocol,
-        1u16..2000,
-        0u16..50,
-        prop::option::of(0u8..3),
-    )
-        .prop_map(|(peer, to_master, protocol, from, width, icmp)| {
+    let ports = (1u16..2000, 0u16..50, prop::option::of(0u8..3));
+    (peer, prop::bool::ANY, protocol, ports).prop_map(
+        |(peer, to_master, protocol, (from, width, icmp))| {
             let ports = ports_for(&protocol, from, width, icmp);
             let destination = tier(if to_master { "master" } else { "worker" });
             rule(peer, destination, protocol, ports, "p")
-        })
+        },
+    )
 }
 
 proptest! {

@@ -168,14 +168,8 @@ fn endpoints_without_a_usable_address_are_reported() {
     .unwrap();
     assert!(set.ingress.is_empty());
     assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
-    assert!(set
-        .warnings
-        .iter()
-        .any(|w| w.contains("endpoint \"empty\" has no addresses")));
-    assert!(set
-        .warnings
-        .iter()
-        .any(|w| w.contains("endpoint \"v6only\" has no IPv4 block")));
+    assert_some_contains(&set.warnings, "endpoint \"empty\" has no addresses");
+    assert_some_contains(&set.warnings, "endpoint \"v6only\" has no IPv4 block");
 }
 
 #[test]
@@ -189,13 +183,10 @@ fn icmp_type_zero_follows_unsupported_flows() {
         security_group_rules(&expansion(rules.clone()), &OpenStackOptions::default()).unwrap_err();
     assert_eq!(error.flows.len(), 1);
     let text = error.to_string();
-    assert!(
-        text.contains("worker -> master icmp type 0 (k8s: echo reply)"),
-        "{text}"
-    );
-    assert!(text.contains("gophercloud issue #1775"), "{text}");
+    assert_contains(&text, "worker -> master icmp type 0 (k8s: echo reply)");
+    assert_contains(&text, "gophercloud issue #1775");
     let text = crate::datasources::in_terraform_terms(&text);
-    assert!(text.contains("unsupported_flows = \"widen\""), "{text}");
+    assert_contains(&text, "unsupported_flows = \"widen\"");
 
     let widen = OpenStackOptions {
         unsupported_flows: UnsupportedPolicy::Widen,
@@ -276,18 +267,13 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
     let endpoints = ["admin", "v6only", "empty"];
     let peer = prop::sample::select(peers(&["master", "worker"], &endpoints));
     let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Icmpv6, Number(4), Number(43)]);
-    (
-        peer.clone(),
-        peer,
-        protocol,
-        1u16..100,
-        0u16..5,
-        prop::option::of(1u8..4),
-    )
-        .prop_map(|(source, destination, protocol, from, width, icmp)| {
+    let ports = (1u16..100, 0u16..5, prop::option::of(1u8..4));
+    (peer.clone(), peer, protocol, ports).prop_map(
+        |(source, destination, protocol, (from, width, icmp))| {
             let ports = ports_for(&protocol, from, width, icmp);
             rule(source, destination, protocol, ports, "p")
-        })
+        },
+    )
 }
 
 fn arb_ethertypes() -> impl Strategy<Value = BTreeSet<Ethertype>> {
