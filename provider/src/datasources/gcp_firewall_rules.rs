@@ -17,21 +17,15 @@ pub(crate) const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
 
 #[cfg(test)]
 mod tests {
-    use super::super::selection;
     use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
-    use crate::datasources::DataSource;
-
-    fn config(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
-        selection::test_config(&GCP_FIREWALL_RULES.schema().block, platforms, extra)
-    }
 
     #[test]
     fn result_conforms_to_the_schema_and_names_are_keys() {
         let value = read_conforming(
             &GCP_FIREWALL_RULES,
-            &config(&[("kublr", &[("cni", "calico")])], &[]),
+            &config_for(&GCP_FIREWALL_RULES, &[("kublr", &[("cni", "calico")])], &[]),
         );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let inbound = &rules["pm-in-worker-to-master"];
@@ -47,7 +41,7 @@ mod tests {
 
     #[test]
     fn typed_icmp_is_an_error_on_unsupported_flows_and_bad_options_are_refused_early() {
-        let cilium = config(&[("cilium", &[])], &[]);
+        let cilium = config_for(&GCP_FIREWALL_RULES, &[("cilium", &[])], &[]);
         let text = read_errors(&GCP_FIREWALL_RULES, &cilium);
         assert!(
             text.contains("Flows GCP firewall rules cannot express"),
@@ -57,7 +51,8 @@ mod tests {
 
         let text = validation(
             &GCP_FIREWALL_RULES,
-            &config(
+            &config_for(
+                &GCP_FIREWALL_RULES,
                 &[("kublr", &[])],
                 &[
                     ("unsupported_flows", Value::string("allow")),

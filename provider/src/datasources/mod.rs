@@ -169,6 +169,16 @@ mod test_support {
         format!("{diagnostics:?}")
     }
 
+    /// The configuration of the tier-based data source `source` for `platforms` (each with its options) and the
+    /// other arguments `extra`, completed as Terraform sends it.
+    pub fn config_for(
+        source: &dyn DataSource,
+        platforms: &[(&str, &[(&str, &str)])],
+        extra: &[(&str, Value)],
+    ) -> Value {
+        super::selection::test_config(&source.schema().block, platforms, extra)
+    }
+
     /// The string attribute `name` of the object `value`, if it has one.
     pub fn str_attr<'a>(value: &'a Value, name: &str) -> Option<&'a str> {
         value.get_attr(name).and_then(Value::as_str)
