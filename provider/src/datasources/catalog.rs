@@ -105,31 +105,10 @@ mod tests {
 
     const USER_DOC: &str = r#"
 format = 1
-[platform]
-name = "acme-app"
-title = "Acme app"
-versions = "*"
-summary = "Our own service."
-[[sources]]
-id = "readme"
-document = "Acme README"
-url = "https://example.invalid/acme"
-version = "main"
-date = "2026-11-01"
-[[roles]]
-name = "api"
-title = "API"
-network = "pod"
-tiers = ["worker"]
-description = "Acme API pods"
-[[flows]]
-from = "api"
-to = "api"
-protocol = "tcp"
-ports = ["7070"]
-purpose = "gossip"
-source = "readme"
-rows = ["api | api | 7070 | TCP"]
+platform = { name = "acme-app", title = "Acme app", versions = "*", summary = "Our own service." }
+sources = [{ id = "readme", document = "Acme README", url = "https://example.invalid/acme", version = "main", date = "2026-11-01" }]
+roles = [{ name = "api", title = "API", network = "pod", tiers = ["worker"], description = "Acme API pods" }]
+flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose = "gossip", source = "readme", rows = ["api | api | 7070 | TCP"] }]
 "#;
 
     #[test]

@@ -5,101 +5,27 @@ use crate::catalog::Selection;
 
 const STORAGE: &str = r#"
 format = 1
-[platform]
-name = "storage"
-title = "Storage"
-versions = ">=1.0.0"
-summary = "A made-up storage system."
-[[sources]]
-id = "doc"
-document = "Storage networking page"
-url = "https://example.invalid/storage"
-version = "1.0"
-date = "2026-01-01"
-[[parameters]]
-name = "apiserver_port"
-description = "API server port."
-[[endpoints]]
-name = "backupstore"
-title = "Backupstore"
-description = "Where backups go."
-[[endpoints]]
-name = "kubernetes-api"
-title = "Kubernetes API"
-description = "The API server."
-[[roles]]
-name = "manager"
-title = "Manager"
-network = "pod"
-tiers = ["master", "worker"]
-description = "Manager pods."
-[[roles]]
-name = "node"
-title = "Node"
-network = "host"
-tiers = ["master", "worker"]
-description = "Every node."
-[[roles]]
-name = "console"
-title = "Console"
-network = "host"
-tiers = ["external"]
-description = "An operator console outside the cluster."
-[[flows]]
-from = "manager"
-to = "manager"
-protocol = "tcp"
-ports = ["9500"]
-purpose = "manager API"
-source = "doc"
-rows = ["Manager | 9500 | TCP"]
-[[flows]]
-from = "node"
-to = "manager"
-protocol = "tcp"
-ports = ["3260"]
-purpose = "iSCSI"
-source = "doc"
-rows = ["Node | 3260 | TCP"]
-[[flows]]
-from = "node"
-to = "node"
-protocol = "udp"
-ports = ["8472"]
-purpose = "VXLAN"
-source = "doc"
-rows = ["Node | 8472 | UDP"]
-[[flows]]
-from = "node"
-to = "node"
-protocol = "4"
-purpose = "IP-in-IP"
-source = "doc"
-rows = ["Node | IP-in-IP | 4"]
-[[flows]]
-from = "manager"
-to = "backupstore"
-protocol = "tcp"
-ports = ["443"]
-purpose = "backups"
-source = "doc"
-rows = ["Backupstore | 443 | TCP"]
-[[flows]]
-from = "manager"
-to = "kubernetes-api"
-protocol = "tcp"
-port_parameter = "apiserver_port"
-purpose = "Kubernetes API"
-source = "doc"
-rows = ["Kubernetes API server | Kubernetes API server port | TCP"]
-[[flows]]
-from = "console"
-to = "node"
-protocol = "tcp"
-ports = ["22"]
-purpose = "SSH"
-source = "doc"
-rows = ["Console | 22 | TCP"]
+platform = { name = "storage", title = "Storage", versions = ">=1.0.0", summary = "A made-up storage system." }
+sources = [{ id = "doc", document = "Storage networking page", url = "https://example.invalid/storage", version = "1.0", date = "2026-01-01" }]
+parameters = [{ name = "apiserver_port", description = "API server port." }]
+endpoints = [
+  { name = "backupstore", title = "Backupstore", description = "Where backups go." },
+  { name = "kubernetes-api", title = "Kubernetes API", description = "The API server." },
+]
+roles = [
+  { name = "manager", title = "Manager", network = "pod", tiers = ["master", "worker"], description = "Manager pods." },
+  { name = "node", title = "Node", network = "host", tiers = ["master", "worker"], description = "Every node." },
+  { name = "console", title = "Console", network = "host", tiers = ["external"], description = "An operator console outside the cluster." },
+]
+flows = [
+  { from = "manager", to = "manager", protocol = "tcp", ports = ["9500"], purpose = "manager API", source = "doc", rows = ["Manager | 9500 | TCP"] },
+  { from = "node", to = "manager", protocol = "tcp", ports = ["3260"], purpose = "iSCSI", source = "doc", rows = ["Node | 3260 | TCP"] },
+  { from = "node", to = "node", protocol = "udp", ports = ["8472"], purpose = "VXLAN", source = "doc", rows = ["Node | 8472 | UDP"] },
+  { from = "node", to = "node", protocol = "4", purpose = "IP-in-IP", source = "doc", rows = ["Node | IP-in-IP | 4"] },
+  { from = "manager", to = "backupstore", protocol = "tcp", ports = ["443"], purpose = "backups", source = "doc", rows = ["Backupstore | 443 | TCP"] },
+  { from = "manager", to = "kubernetes-api", protocol = "tcp", port_parameter = "apiserver_port", purpose = "Kubernetes API", source = "doc", rows = ["Kubernetes API server | Kubernetes API server port | TCP"] },
+  { from = "console", to = "node", protocol = "tcp", ports = ["22"], purpose = "SSH", source = "doc", rows = ["Console | 22 | TCP"] },
+]
 "#;
 
 fn catalog() -> Catalog {

@@ -950,102 +950,22 @@ fn without_coredns_no_dns_policy_is_written() {
 /// A user catalog exercising what Longhorn does not: namespaces, host roles outside the cluster, ICMP.
 const SHOP: &str = r#"
 format = 1
-
-[platform]
-name = "shop"
-title = "Shop"
-versions = "*"
-version_note = "test document"
-summary = "A test application."
-
-[[sources]]
-id = "doc"
-document = "test"
-url = "https://example.invalid/shop"
-version = "any"
-date = "2026"
-
-[[endpoints]]
-name = "payments"
-title = "Payment provider"
-description = "Outside."
-
-[[roles]]
-name = "web"
-title = "Web"
-network = "pod"
-tiers = ["worker"]
-namespace = "shop"
-selector = { app = "web" }
-description = "Front end."
-
-[[roles]]
-name = "db"
-title = "Database"
-network = "pod"
-tiers = ["worker"]
-namespace = "data"
-selector = { app = "db" }
-description = "Database in another namespace."
-
-[[roles]]
-name = "admin"
-title = "Admin hosts"
-network = "host"
-tiers = ["external"]
-description = "Administrators' machines outside the cluster."
-
-[[roles]]
-name = "batch"
-title = "Batch jobs"
-network = "pod"
-tiers = ["worker"]
-namespace = "shop"
-description = "No labels known."
-
-[[flows]]
-from = "web"
-to = "db"
-protocol = "tcp"
-ports = ["5432"]
-purpose = "SQL"
-source = "doc"
-rows = ["web -> db 5432"]
-
-[[flows]]
-from = "web"
-to = "payments"
-protocol = "tcp"
-ports = ["443"]
-purpose = "payments"
-source = "doc"
-rows = ["web -> payments 443"]
-
-[[flows]]
-from = "admin"
-to = "db"
-protocol = "tcp"
-ports = ["5432", "5433", "9187"]
-purpose = "administration and metrics"
-source = "doc"
-rows = ["admin -> db"]
-
-[[flows]]
-from = "web"
-to = "web"
-protocol = "icmp"
-purpose = "ping"
-source = "doc"
-rows = ["web -> web icmp"]
-
-[[flows]]
-from = "batch"
-to = "web"
-protocol = "udp"
-ports = ["8125"]
-purpose = "metrics"
-source = "doc"
-rows = ["batch -> web 8125/udp"]
+platform = { name = "shop", title = "Shop", versions = "*", version_note = "test document", summary = "A test application." }
+sources = [{ id = "doc", document = "test", url = "https://example.invalid/shop", version = "any", date = "2026" }]
+endpoints = [{ name = "payments", title = "Payment provider", description = "Outside." }]
+roles = [
+  { name = "web", title = "Web", network = "pod", tiers = ["worker"], namespace = "shop", selector = { app = "web" }, description = "Front end." },
+  { name = "db", title = "Database", network = "pod", tiers = ["worker"], namespace = "data", selector = { app = "db" }, description = "Database in another namespace." },
+  { name = "admin", title = "Admin hosts", network = "host", tiers = ["external"], description = "Administrators' machines outside the cluster." },
+  { name = "batch", title = "Batch jobs", network = "pod", tiers = ["worker"], namespace = "shop", description = "No labels known." },
+]
+flows = [
+  { from = "web", to = "db", protocol = "tcp", ports = ["5432"], purpose = "SQL", source = "doc", rows = ["web -> db 5432"] },
+  { from = "web", to = "payments", protocol = "tcp", ports = ["443"], purpose = "payments", source = "doc", rows = ["web -> payments 443"] },
+  { from = "admin", to = "db", protocol = "tcp", ports = ["5432", "5433", "9187"], purpose = "administration and metrics", source = "doc", rows = ["admin -> db"] },
+  { from = "web", to = "web", protocol = "icmp", purpose = "ping", source = "doc", rows = ["web -> web icmp"] },
+  { from = "batch", to = "web", protocol = "udp", ports = ["8125"], purpose = "metrics", source = "doc", rows = ["batch -> web 8125/udp"] },
+]
 "#;
 
 fn shop_catalog() -> Catalog {
@@ -1389,46 +1309,13 @@ proptest! {
 /// A made-up cluster service every pod calls (like cluster DNS) and a worker isolated for egress by its own flow.
 const EVERY_POD: &str = r#"
 format = 1
-
-[platform]
-name = "svc"
-title = "Service"
-versions = "*"
-version_note = "test document"
-summary = "A cluster service every pod calls."
-
-[[sources]]
-id = "doc"
-document = "test"
-url = "https://example.invalid/svc"
-version = "1"
-date = "2026"
-
-[[roles]]
-name = "server"
-title = "Server"
-network = "pod"
-tiers = ["worker"]
-namespace = "svc"
-selector = { app = "server" }
-description = "The service's pods."
-
-[[roles]]
-name = "worker"
-title = "Worker"
-network = "pod"
-tiers = ["worker"]
-namespace = "jobs"
-selector = { app = "worker" }
-description = "A client isolated for egress by its own flow."
-
-[[roles]]
-name = "pods"
-title = "Every pod"
-network = "pod"
-tiers = ["master", "worker"]
-every_pod = true
-description = "Every pod of the cluster."
+platform = { name = "svc", title = "Service", versions = "*", version_note = "test document", summary = "A cluster service every pod calls." }
+sources = [{ id = "doc", document = "test", url = "https://example.invalid/svc", version = "1", date = "2026" }]
+roles = [
+  { name = "server", title = "Server", network = "pod", tiers = ["worker"], namespace = "svc", selector = { app = "server" }, description = "The service's pods." },
+  { name = "worker", title = "Worker", network = "pod", tiers = ["worker"], namespace = "jobs", selector = { app = "worker" }, description = "A client isolated for egress by its own flow." },
+  { name = "pods", title = "Every pod", network = "pod", tiers = ["master", "worker"], every_pod = true, description = "Every pod of the cluster." },
+]
 
 [[flows]]
 from = "pods"
