@@ -32,6 +32,11 @@ pub fn named_lists<C: FromIterator<(String, Vec<String>)>>(pairs: &[(&str, &[&st
         .collect()
 }
 
+/// The keys of `map`, in order.
+pub fn keys<T>(map: &BTreeMap<String, T>) -> Vec<&str> {
+    map.keys().map(String::as_str).collect()
+}
+
 /// Addresses of an endpoint block: IPv4 and IPv6 CIDRs, no references.
 pub fn addresses(ipv4: &[&str], ipv6: &[&str]) -> EndpointAddresses {
     EndpointAddresses {

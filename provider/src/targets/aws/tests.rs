@@ -20,9 +20,8 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
         &AwsOptions::default(),
     )
     .unwrap();
-    let ingress: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
     assert_eq!(
-        ingress,
+        keys(&set.ingress),
         [
             "master:tcp:22:10.0.0.0/8",
             "master:tcp:22:192.168.0.0/16",
@@ -30,9 +29,8 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
             "master:tcp:6443:worker",
         ]
     );
-    let egress: Vec<&str> = set.egress.keys().map(String::as_str).collect();
     assert_eq!(
-        egress,
+        keys(&set.egress),
         [
             "worker:tcp:6443:master",
             "worker:udp:53:10.0.0.0/8",
@@ -102,8 +100,10 @@ fn all_traffic_within_tier_is_one_self_rule_only_when_asked() {
         ..Default::default()
     };
     let set = security_group_rules(&expansion(rules), &options).unwrap();
-    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["worker:all:all:worker", "worker:tcp:10250:master"]);
+    assert_eq!(
+        keys(&set.ingress),
+        ["worker:all:all:worker", "worker:tcp:10250:master"]
+    );
     let all = &set.ingress["worker:all:all:worker"];
     assert_eq!(all.protocol.ip_protocol(), "-1");
     assert_eq!(all.purposes, ["VXLAN", "kubelet"]);
@@ -133,16 +133,8 @@ fn descriptions_fit_aws_length_and_characters() {
 
 #[test]
 fn endpoints_without_addresses_are_reported_not_silently_dropped() {
-    let set = security_group_rules(
-        &expansion(vec![tcp(
-            endpoint("empty"),
-            tier("master"),
-            port(22),
-            "SSH",
-        )]),
-        &AwsOptions::default(),
-    )
-    .unwrap();
+    let rules = vec![tcp(endpoint("empty"), tier("master"), port(22), "SSH")];
+    let set = security_group_rules(&expansion(rules), &AwsOptions::default()).unwrap();
     assert!(set.ingress.is_empty());
     assert!(
         set.warnings[0].contains("endpoint \"empty\" has no addresses"),
@@ -194,9 +186,8 @@ fn widening_opens_the_fewest_extra_ports_and_reports_them() {
         ..Default::default()
     };
     let set = security_group_rules(&expansion(rules), &options).unwrap();
-    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
     assert_eq!(
-        keys,
+        keys(&set.ingress),
         ["master:tcp:8000-8006:worker", "master:tcp:8100:worker"]
     );
     let widened: Vec<_> = set
@@ -294,16 +285,8 @@ fn the_widening_note_survives_truncation() {
 
 #[test]
 fn sctp_rules_are_whole_protocol_with_a_warning() {
-    let set = security_group_rules(
-        &expansion(vec![sctp(
-            tier("worker"),
-            tier("master"),
-            port(9899),
-            "sctp app",
-        )]),
-        &AwsOptions::default(),
-    )
-    .unwrap();
+    let rules = vec![sctp(tier("worker"), tier("master"), port(9899), "sctp app")];
+    let set = security_group_rules(&expansion(rules), &AwsOptions::default()).unwrap();
     let sctp = &set.ingress["master:132:all:worker"];
     assert_eq!((sctp.from_port, sctp.to_port), (None, None));
     assert_some_contains(&set.warnings, "cannot restrict SCTP ports");
@@ -350,9 +333,8 @@ fn endpoints_sharing_an_address_give_one_rule_counted_once() {
         &AwsOptions::default(),
     )
     .unwrap();
-    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
     assert_eq!(
-        keys,
+        keys(&set.ingress),
         [
             "worker:tcp:443:0.0.0.0/0",
             "worker:tcp:443:10.9.0.0/16",

@@ -42,9 +42,8 @@ fn one_rule_per_protocol_between_two_sides_with_every_port_range() {
         &options(),
     )
     .unwrap();
-    let names: Vec<&str> = set.rules.keys().map(String::as_str).collect();
     assert_eq!(
-        names,
+        keys(&set.rules),
         [
             "pm-in-admin-to-master-tcp",
             "pm-in-admin-to-master-tcp-v6",

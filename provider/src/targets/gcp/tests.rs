@@ -44,9 +44,8 @@ fn one_rule_per_direction_and_peer_pair_with_an_allow_block_per_protocol() {
         &GcpOptions::default(),
     )
     .unwrap();
-    let names: Vec<&str> = set.rules.keys().map(String::as_str).collect();
     assert_eq!(
-        names,
+        keys(&set.rules),
         [
             "pm-eg-master-to-admin",
             "pm-eg-master-to-admin-v6",

@@ -427,16 +427,8 @@ fn more_than_a_hundred_addresses_fill_several_rules() {
         tier_ranges: BTreeMap::from([("worker".to_string(), hosts(150))]),
         ..Default::default()
     };
-    let set = firewall_rules(
-        &expansion(vec![udp(
-            tier("worker"),
-            tier("worker"),
-            port(8472),
-            "VXLAN",
-        )]),
-        &options,
-    )
-    .unwrap();
+    let rules = vec![udp(tier("worker"), tier("worker"), port(8472), "VXLAN")];
+    let set = firewall_rules(&expansion(rules), &options).unwrap();
     let worker = &set.firewalls["worker"];
     let keys: Vec<&str> = worker.rules.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["worker:in:udp:8472", "worker:in:udp:8472#2"]);

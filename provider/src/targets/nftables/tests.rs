@@ -345,10 +345,9 @@ fn rules_that_cannot_be_written_are_warnings() {
 #[test]
 fn comments_fit_nftables_and_carry_no_quotes() {
     let long = "a \"quoted\" purpose with the masters\u{2019} secret store ".repeat(8);
-    let expansion = expansion(vec![rule(
+    let expansion = expansion(vec![tcp(
         tier("worker"),
         tier("master"),
-        Protocol::Tcp,
         range(1, 2),
         &long,
     )]);

@@ -8,10 +8,6 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN, V6ONLY, EMPTY])
 }
 
-fn keys(map: &BTreeMap<String, OpenStackRule>) -> Vec<&str> {
-    map.keys().map(String::as_str).collect()
-}
-
 #[test]
 fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
     let set = security_group_rules(
@@ -236,17 +232,8 @@ fn icmp_type_zero_follows_unsupported_flows() {
 #[test]
 fn descriptions_fit_neutron() {
     let long = "x".repeat(400);
-    let set = security_group_rules(
-        &expansion(vec![rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(1, 1),
-            &long,
-        )]),
-        &OpenStackOptions::default(),
-    )
-    .unwrap();
+    let rules = vec![tcp(tier("worker"), tier("master"), port(1), &long)];
+    let set = security_group_rules(&expansion(rules), &OpenStackOptions::default()).unwrap();
     assert!(set
         .ingress
         .values()
