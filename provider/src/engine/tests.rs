@@ -45,6 +45,23 @@ fn request() -> ExpansionRequest {
     }
 }
 
+/// A tier that takes the catalog's default placement.
+fn default_tier(name: &str) -> TierSpec {
+    TierSpec {
+        name: name.into(),
+        roles: None,
+    }
+}
+
+/// A tier that lists its roles.
+fn tier_with(name: &str, roles: &[&str]) -> TierSpec {
+    let roles = roles.iter().map(|r| r.to_string()).collect();
+    TierSpec {
+        name: name.into(),
+        roles: Some(roles),
+    }
+}
+
 fn keys(expansion: &Expansion) -> Vec<String> {
     expansion.rules.iter().map(Rule::key).collect()
 }
@@ -163,14 +180,8 @@ fn an_endpoint_block_can_stand_for_an_external_role() {
 fn listed_roles_override_default_placement() {
     let mut req = request();
     req.tiers = vec![
-        TierSpec {
-            name: "control".into(),
-            roles: Some(vec!["storage/node".into()]),
-        },
-        TierSpec {
-            name: "worker".into(),
-            roles: None,
-        },
+        tier_with("control", &["storage/node"]),
+        default_tier("worker"),
     ];
     let out = expand(&catalog(), &req).unwrap();
     assert_eq!(
@@ -191,16 +202,7 @@ fn listed_roles_override_default_placement() {
 #[test]
 fn input_errors_point_at_the_attribute_and_list_valid_choices() {
     let mut req = request();
-    req.tiers = vec![
-        TierSpec {
-            name: "frontend".into(),
-            roles: None,
-        },
-        TierSpec {
-            name: "Bad Name".into(),
-            roles: Some(vec!["nope".into()]),
-        },
-    ];
+    req.tiers = vec![default_tier("frontend"), tier_with("Bad Name", &["nope"])];
     req.endpoints = vec![
         endpoint("backupstore", &["10.0.0.1/8", "not-a-cidr"]),
         endpoint("elsewhere", &[]),
@@ -386,16 +388,7 @@ fn an_endpoint_can_be_a_tier_and_addresses_at_once() {
 #[test]
 fn tier_roles_take_every_role_of_a_platform_with_a_wildcard() {
     let mut req = request();
-    req.tiers = vec![
-        TierSpec {
-            name: "storage".into(),
-            roles: Some(vec!["storage/*".into()]),
-        },
-        TierSpec {
-            name: "master".into(),
-            roles: None,
-        },
-    ];
+    req.tiers = vec![tier_with("storage", &["storage/*"]), default_tier("master")];
     let out = expand(&catalog(), &req).unwrap();
     // Every cluster role of the platform; the external console stays outside.
     assert_eq!(
@@ -709,12 +702,9 @@ fn the_split_clients_endpoint_names_its_successors() {
 fn many_tiers(count: usize) -> ExpansionRequest {
     let mut request = builtin(&["kubernetes", "calico"], None);
     request.tiers = (0..count)
-        .map(|i| TierSpec {
-            name: format!("pool{i:03}"),
-            roles: Some(vec![
-                "kubernetes/control-plane".into(),
-                "kubernetes/worker".into(),
-            ]),
+        .map(|i| {
+            let roles = ["kubernetes/control-plane", "kubernetes/worker"];
+            tier_with(&format!("pool{i:03}"), &roles)
         })
         .collect();
     request
@@ -749,10 +739,7 @@ fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_la
 #[test]
 fn a_bare_role_name_two_platforms_share_is_ambiguous_not_unknown() {
     let mut request = builtin(&["rke2", "k3s"], None);
-    request.tiers = vec![TierSpec {
-        name: "servers".into(),
-        roles: Some(vec!["server".into()]),
-    }];
+    request.tiers = vec![tier_with("servers", &["server"])];
     let errors = expand(Catalog::builtin(), &request).expect_err("ambiguous");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].summary, "Ambiguous role \"server\"");
