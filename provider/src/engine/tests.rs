@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::catalog::Selection;
+use crate::test_support::assert_contains;
 
 const STORAGE: &str = r#"
 format = 1
@@ -113,11 +114,7 @@ fn overlay_needs_rules_only_for_host_and_outside_traffic() {
         .all(|f| f.reason.contains("CNI tunnel")));
     // The external console has no endpoint block: its flow is skipped and said so.
     assert_eq!(out.skipped.len(), 1);
-    assert!(
-        out.warnings[0].contains("role storage/console runs on no tier"),
-        "{:?}",
-        out.warnings
-    );
+    assert_contains(&out.warnings[0], "role storage/console runs on no tier");
 }
 
 #[test]
@@ -279,11 +276,7 @@ fn parameter_and_selection_errors_name_their_entry() {
     let errors = expand(&catalog(), &req).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].path.last(), Some(&PathStep::Key("cni".into())));
-    assert!(
-        errors[1].detail.contains("valid platforms: storage"),
-        "{}",
-        errors[1]
-    );
+    assert_contains(&errors[1].detail, "valid platforms: storage");
 }
 
 #[test]
@@ -347,11 +340,7 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
     req.endpoints[0].tier = Some("control".into());
     req.endpoints[0].ipv4 = vec!["10.0.0.0/8".into()];
     let errors = expand(&catalog(), &req).unwrap_err();
-    assert!(
-        errors[0].detail.contains("master, worker, lb"),
-        "{}",
-        errors[0]
-    );
+    assert_contains(&errors[0].detail, "master, worker, lb");
 }
 
 #[test]
@@ -407,11 +396,7 @@ fn tier_roles_take_every_role_of_a_platform_with_a_wildcard() {
         errors[0].summary,
         "Unknown platform \"nosuch\" in \"nosuch/*\""
     );
-    assert!(
-        errors[0].detail.contains("selected: storage"),
-        "{}",
-        errors[0]
-    );
+    assert_contains(&errors[0].detail, "selected: storage");
 }
 
 fn extra(from: &str, to: &str, protocol: &str, ports: &[&str]) -> ExtraFlowSpec {
@@ -525,17 +510,9 @@ fn bad_extra_flows_are_named_with_the_fix() {
             (at(7, "description"), "Empty description".to_string()),
         ]
     );
-    assert!(
-        errors[4].detail.contains("master, worker, lb"),
-        "{}",
-        errors[4]
-    );
-    assert!(errors[6].detail.contains("write \"tcp\""), "{}", errors[6]);
-    assert!(
-        errors[3].detail.contains("outside 1..=65535"),
-        "{}",
-        errors[3]
-    );
+    assert_contains(&errors[4].detail, "master, worker, lb");
+    assert_contains(&errors[6].detail, "write \"tcp\"");
+    assert_contains(&errors[3].detail, "outside 1..=65535");
 }
 
 #[test]
@@ -719,11 +696,7 @@ fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_la
     let errors = expand(catalog, &many_tiers(200)).expect_err("200 tiers are refused");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].path, vec![field("tier")]);
-    assert!(
-        errors[0].summary.contains("more than the limit of 20000"),
-        "{}",
-        errors[0].summary
-    );
+    assert_contains(&errors[0].summary, "more than the limit of 20000");
     // Every flow between all tiers contributes 200 x 200 rules per port range.
     assert!(
         errors[0].detail.contains("200 tiers here")

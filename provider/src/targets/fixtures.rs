@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::{merge, EndpointAddresses, Expansion, Peer, Reason, Rule, RulePorts};
 use crate::targets::common::Widening;
+pub use crate::test_support::{assert_contains, assert_some_contains};
 
 /// The tiers master, worker and lb, with no roles placed on them.
 pub const TIERS: &[(&str, &[&str])] = &[("master", &[]), ("worker", &[]), ("lb", &[])];
@@ -193,19 +194,4 @@ pub fn only_widening_of<'a>(widened: &'a [Widening], rule: &str) -> &'a Widening
     let found: Vec<&Widening> = widened.iter().filter(|w| w.rule == rule).collect();
     assert_eq!(found.len(), 1, "{widened:?}");
     found[0]
-}
-
-/// Asserts that `text` contains `part`, and shows `text` when it does not.
-#[track_caller]
-pub fn assert_contains(text: &str, part: &str) {
-    assert!(text.contains(part), "{part:?} is not in: {text}");
-}
-
-/// Asserts that some line of `lines` contains `part`, and shows them all when none does.
-#[track_caller]
-pub fn assert_some_contains(lines: &[String], part: &str) {
-    assert!(
-        lines.iter().any(|line| line.contains(part)),
-        "{part:?} is in none of: {lines:#?}"
-    );
 }

@@ -3,7 +3,7 @@
 use super::*;
 use crate::catalog::Protocol;
 use crate::targets::aws::{AwsProtocol, TierCounts};
-use crate::targets::fixtures::assert_contains;
+use crate::test_support::assert_contains;
 
 const MASTER: &str = "sg-0master";
 const WORKER: &str = "sg-0worker";
