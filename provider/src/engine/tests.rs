@@ -67,6 +67,15 @@ fn keys(expansion: &Expansion) -> Vec<String> {
     expansion.rules.iter().map(Rule::key).collect()
 }
 
+/// Asserts that `expansion` holds a rule with each key of `wanted`, and lists its keys when one is missing.
+#[track_caller]
+fn assert_has_rules(expansion: &Expansion, wanted: &[&str]) {
+    let keys = keys(expansion);
+    for key in wanted {
+        assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");
+    }
+}
+
 fn endpoint(name: &str, ipv4: &[&str]) -> EndpointSpec {
     EndpointSpec {
         name: name.into(),
@@ -127,17 +136,14 @@ fn routed_pods_need_rules_between_their_tiers() {
         },
     )
     .unwrap();
-    for key in [
-        "master->worker:tcp:9500",
-        "worker->master:tcp:9500",
-        "worker->worker:tcp:3260",
-    ] {
-        assert!(
-            keys(&out).contains(&key.to_string()),
-            "{key} missing from {:?}",
-            keys(&out)
-        );
-    }
+    assert_has_rules(
+        &out,
+        &[
+            "master->worker:tcp:9500",
+            "worker->master:tcp:9500",
+            "worker->worker:tcp:3260",
+        ],
+    );
     assert!(out.not_needed.is_empty());
 }
 
@@ -146,10 +152,7 @@ fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
     let out = expand(&catalog(), &request()).unwrap();
     // The engine mentions settings neutrally; here they are read as Terraform spells them.
     let text = crate::datasources::in_terraform_terms(&out.warnings.join("\n"));
-    assert!(
-        text.contains("add an endpoint block named \"backupstore\""),
-        "{text}"
-    );
+    assert_contains(&text, "add an endpoint block named \"backupstore\"");
     assert!(
         text.contains("the API server port has no value")
             && text.contains("set api_server_port = <port>"),
@@ -165,11 +168,7 @@ fn an_endpoint_block_can_stand_for_an_external_role() {
     let mut req = request();
     req.endpoints = vec![endpoint("console", &["198.51.100.7/32"])];
     let out = expand(&catalog(), &req).unwrap();
-    assert!(
-        keys(&out).contains(&"console->master:tcp:22".to_string()),
-        "{:?}",
-        keys(&out)
-    );
+    assert_has_rules(&out, &["console->master:tcp:22"]);
     assert_eq!(out.endpoints["console"].ipv4, ["198.51.100.7/32"]);
 }
 
@@ -189,7 +188,7 @@ fn listed_roles_override_default_placement() {
         out.tiers[1],
         ("worker".to_string(), vec!["storage/manager".to_string()])
     );
-    assert!(keys(&out).contains(&"control->control:udp:8472".to_string()));
+    assert_has_rules(&out, &["control->control:udp:8472"]);
     assert!(
         !keys(&out).iter().any(|k| k.contains("->worker:udp")),
         "node is only on control now"
@@ -214,37 +213,17 @@ fn input_errors_point_at_the_attribute_and_list_valid_choices() {
             .map(|e| e.to_string())
     };
     let f = |s: &str| PathStep::Field(s.into());
-    let text = found(vec![f("tier"), PathStep::Index(0), f("roles")]).unwrap();
-    assert!(text.contains("name it master, worker or lb"), "{text}");
-    assert!(found(vec![f("tier"), PathStep::Index(1), f("name")]).is_some());
-    let text = found(vec![
-        f("tier"),
-        PathStep::Index(1),
-        f("roles"),
-        PathStep::Index(0),
-    ])
-    .unwrap();
-    assert!(text.contains("storage/manager"), "{text}");
-    let text = found(vec![
-        f("endpoint"),
-        PathStep::Index(0),
-        f("cidr_ipv4"),
-        PathStep::Index(0),
-    ])
-    .unwrap();
-    assert!(text.contains("\"10.0.0.0/8\""), "{text}");
-    assert!(found(vec![
-        f("endpoint"),
-        PathStep::Index(0),
-        f("cidr_ipv4"),
-        PathStep::Index(1)
-    ])
-    .is_some());
-    let text = found(vec![f("endpoint"), PathStep::Index(1), f("name")]).unwrap();
-    assert!(
-        text.contains("backupstore, console, kubernetes-api"),
-        "{text}"
-    );
+    let i = PathStep::Index;
+    let text = found(vec![f("tier"), i(0), f("roles")]).unwrap();
+    assert_contains(&text, "name it master, worker or lb");
+    assert!(found(vec![f("tier"), i(1), f("name")]).is_some());
+    let text = found(vec![f("tier"), i(1), f("roles"), i(0)]).unwrap();
+    assert_contains(&text, "storage/manager");
+    let text = found(vec![f("endpoint"), i(0), f("cidr_ipv4"), i(0)]).unwrap();
+    assert_contains(&text, "\"10.0.0.0/8\"");
+    assert!(found(vec![f("endpoint"), i(0), f("cidr_ipv4"), i(1)]).is_some());
+    let text = found(vec![f("endpoint"), i(1), f("name")]).unwrap();
+    assert_contains(&text, "backupstore, console, kubernetes-api");
 }
 
 #[test]
@@ -325,13 +304,10 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
     }];
     req.api_server_port = Some(6443);
     let out = expand(&catalog(), &req).unwrap();
-    for key in ["master->master:tcp:6443", "worker->master:tcp:6443"] {
-        assert!(
-            keys(&out).contains(&key.to_string()),
-            "{key} missing from {:?}",
-            keys(&out)
-        );
-    }
+    assert_has_rules(
+        &out,
+        &["master->master:tcp:6443", "worker->master:tcp:6443"],
+    );
     assert!(
         !out.endpoints.contains_key("kubernetes-api")
             || out.endpoints["kubernetes-api"].ipv4.is_empty()
@@ -420,20 +396,17 @@ fn extra_flows_become_rules_cited_as_user_defined() {
         extra("worker", "bastion", "4", &[]),
     ];
     let out = expand(&catalog(), &req).unwrap();
-    for key in [
-        "bastion->worker:tcp:22",
-        "master->worker:tcp:8000-8100",
-        "master->worker:tcp:9000",
-        "master->master:icmp:all",
-        "worker->master:icmp:all",
-        "worker->bastion:4:all",
-    ] {
-        assert!(
-            keys(&out).contains(&key.to_string()),
-            "{key} missing from {:?}",
-            keys(&out)
-        );
-    }
+    assert_has_rules(
+        &out,
+        &[
+            "bastion->worker:tcp:22",
+            "master->worker:tcp:8000-8100",
+            "master->worker:tcp:9000",
+            "master->master:icmp:all",
+            "worker->master:icmp:all",
+            "worker->bastion:4:all",
+        ],
+    );
     let ssh = out
         .rules
         .iter()
@@ -468,7 +441,7 @@ fn extra_flows_to_pods_in_an_overlay_need_no_rule() {
         .any(|f| f.platform == "user-defined" && f.to_role == "storage/manager"));
     req.pod_network = PodNetwork::Routed;
     let out = expand(&catalog(), &req).unwrap();
-    assert!(keys(&out).contains(&"master->worker:tcp:9600".to_string()));
+    assert_has_rules(&out, &["master->worker:tcp:9600"]);
 }
 
 #[test]
@@ -668,10 +641,7 @@ fn the_split_clients_endpoint_names_its_successors() {
         .iter()
         .find(|w| w.starts_with("endpoint \"api-clients\" of kubernetes has no addresses"))
         .expect("api-clients warning");
-    assert!(
-        api.contains("it was part of the endpoint \"clients\" before"),
-        "{api}"
-    );
+    assert_contains(api, "it was part of the endpoint \"clients\" before");
     assert!(!keys(&out).iter().any(|k| k.starts_with("clients->master")));
 }
 
