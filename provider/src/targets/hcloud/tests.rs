@@ -219,11 +219,7 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         .iter()
         .all(|w| crate::datasources::in_terraform_terms(w)
             .starts_with("unsupported_flows = \"skip\" left out worker -> master")));
-    assert!(
-        set.warnings[2].contains("1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)"),
-        "{:?}",
-        set.warnings
-    );
+    assert_contains(&set.warnings[2], "1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)");
 }
 
 #[test]
@@ -239,11 +235,7 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
     };
     assert_eq!(error.option, "tier_ranges");
     assert_eq!(error.summary, "Tier \"lb\" has no address ranges");
-    assert!(
-        error.detail.contains("lb -> worker tcp 30000-32767"),
-        "{}",
-        error.detail
-    );
+    assert_contains(&error.detail, "lb -> worker tcp 30000-32767");
     assert!(
         crate::datasources::in_terraform_terms(&error.detail)
             .contains("tier_ranges = { lb = [\"<CIDR>\", ...] }"),

@@ -6,7 +6,8 @@
 use super::evaluator::{allowed, check_structure, in_cidr, selector_matches, Party, Pod};
 use super::*;
 use crate::catalog::{Catalog, Selection};
-use crate::targets::fixtures::{addresses, assert_contains};
+use crate::targets::fixtures::addresses;
+use crate::test_support::{assert_contains, line_containing};
 use proptest::prelude::*;
 use serde_json::json;
 use std::net::IpAddr;
@@ -812,11 +813,7 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
         ],
     );
     let set = network_policies(&selected, &longhorn_options()).expect("policies");
-    let warning = set
-        .warnings
-        .iter()
-        .find(|w| w.contains("cannot be governed by NetworkPolicy"))
-        .expect("host-network warning");
+    let warning = line_containing(&set.warnings, "cannot be governed by NetworkPolicy");
     // Kubernetes' "Kubelet API | Self, Control plane | 10250" and Calico's BGP 179 are host-to-host flows.
     assert_contains(warning, "kubernetes: control-plane -> worker tcp 10250");
     assert_contains(warning, "calico: node -> node tcp 179");
