@@ -18,3 +18,5 @@ pub(crate) mod review;
 pub mod schema;
 pub mod server;
 pub mod targets;
+#[cfg(test)]
+mod test_support;

@@ -236,7 +236,8 @@ pub(super) fn run(args: &DiagramArgs, catalog: &Catalog) -> Result<Outcome, Stri
 mod tests {
     use super::*;
     use crate::catalog::PortRange;
-    use crate::engine::{merge, Rule, RulePorts};
+    use crate::engine::{Rule, RulePorts};
+    use crate::targets::fixtures::{expansion_of, TIERS};
 
     fn rule(source: Peer, destination: Peer, protocol: Protocol, ports: RulePorts) -> Rule {
         Rule {
@@ -254,8 +255,8 @@ mod tests {
 
     fn sample() -> Expansion {
         let tier = |n: &str| Peer::Tier(n.into());
-        Expansion {
-            rules: merge([
+        expansion_of(
+            vec![
                 rule(
                     tier("worker"),
                     tier("master"),
@@ -292,17 +293,10 @@ mod tests {
                     Protocol::Tcp,
                     range(80, 80),
                 ),
-            ]),
-            not_needed: vec![],
-            skipped: vec![],
-            warnings: vec![],
-            tiers: vec![
-                ("master".into(), vec![]),
-                ("worker".into(), vec![]),
-                ("lb".into(), vec![]),
             ],
-            endpoints: BTreeMap::new(),
-        }
+            TIERS,
+            &[],
+        )
     }
 
     #[test]

@@ -721,34 +721,32 @@ mod tests {
 
     #[test]
     fn wire_form_follows_go_cty() {
-        assert_eq!(Number::Float(2.0).wire_form(), Ok(WireNumber::Int(2)));
-        assert_eq!(Number::Float(1.5).wire_form(), Ok(WireNumber::Float(1.5)));
-        assert_eq!(Number::Float(1e20).wire_form(), Ok(WireNumber::Float(1e20)));
-        assert_eq!(
-            Number::UInt(u64::MAX).wire_form(),
-            Ok(WireNumber::Text("18446744073709551615".into()))
-        );
-        assert_eq!(
-            Number::UInt(1 << 63).wire_form(),
-            Ok(WireNumber::Float(9_223_372_036_854_775_808.0))
-        );
-        assert_eq!(
-            Number::Decimal("0.5".into()).wire_form(),
-            Ok(WireNumber::Float(0.5))
-        );
-        assert_eq!(
-            Number::Decimal("0.1".into()).wire_form(),
-            Ok(WireNumber::Text("0.1".into()))
-        );
-        assert_eq!(
-            Number::Decimal("1e22".into()).wire_form(),
-            Ok(WireNumber::Float(1e22))
-        );
-        // 10^25 has no exact f64.
-        assert_eq!(
-            Number::Decimal("1e25".into()).wire_form(),
-            Ok(WireNumber::Text("10000000000000000000000000".into()))
-        );
+        for (number, wire) in [
+            (Number::Float(2.0), WireNumber::Int(2)),
+            (Number::Float(1.5), WireNumber::Float(1.5)),
+            (Number::Float(1e20), WireNumber::Float(1e20)),
+            (
+                Number::UInt(u64::MAX),
+                WireNumber::Text("18446744073709551615".into()),
+            ),
+            (
+                Number::UInt(1 << 63),
+                WireNumber::Float(9_223_372_036_854_775_808.0),
+            ),
+            (Number::Decimal("0.5".into()), WireNumber::Float(0.5)),
+            (
+                Number::Decimal("0.1".into()),
+                WireNumber::Text("0.1".into()),
+            ),
+            (Number::Decimal("1e22".into()), WireNumber::Float(1e22)),
+            // 10^25 has no exact f64.
+            (
+                Number::Decimal("1e25".into()),
+                WireNumber::Text("10000000000000000000000000".into()),
+            ),
+        ] {
+            assert_eq!(number.wire_form(), Ok(wire), "{number:?}");
+        }
         assert!(Number::Float(f64::NAN).wire_form().is_err());
         assert!(Number::Decimal("1,5".into()).wire_form().is_err());
     }

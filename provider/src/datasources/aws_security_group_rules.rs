@@ -45,17 +45,6 @@ mod tests {
                 Value::string("pl-ZZZ"),
             ]
         };
-        let paths = |diagnostics: &Diagnostics| -> Vec<String> {
-            diagnostics
-                .errors()
-                .map(|d| {
-                    d.attribute
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default()
-                })
-                .collect()
-        };
         let expected = [
             "endpoint[0].prefix_list_ids[0]",
             "endpoint[0].prefix_list_ids[1]",
@@ -72,7 +61,7 @@ mod tests {
             ]),
             &mut diagnostics,
         );
-        assert_eq!(paths(&diagnostics), expected, "{diagnostics:?}");
+        assert_eq!(error_paths(&diagnostics), expected, "{diagnostics:?}");
         let first = diagnostics.errors().next().unwrap();
         assert_eq!(first.summary, "Invalid prefix list ID \"xyz\"");
         assert!(first.detail.contains("\"pl-63a5400a\""), "{}", first.detail);
@@ -80,7 +69,7 @@ mod tests {
         let mut diagnostics = Diagnostics::default();
         let known = config(&[("endpoint", endpoint(ids()))]);
         AWS_SECURITY_GROUP_RULES.validate(&known, &mut diagnostics);
-        assert_eq!(paths(&diagnostics), expected, "{diagnostics:?}");
+        assert_eq!(error_paths(&diagnostics), expected, "{diagnostics:?}");
     }
 
     #[test]
@@ -88,14 +77,8 @@ mod tests {
         let value = read_conforming(&AWS_SECURITY_GROUP_RULES, &config(&[]));
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
         let kubelet = &ingress["worker:tcp:10250:master"];
-        assert_eq!(
-            kubelet.get_attr("source_tier").and_then(Value::as_str),
-            Some("master")
-        );
-        assert_eq!(
-            kubelet.get_attr("ip_protocol").and_then(Value::as_str),
-            Some("tcp")
-        );
+        assert_eq!(str_attr(kubelet, "source_tier"), Some("master"));
+        assert_eq!(str_attr(kubelet, "ip_protocol"), Some("tcp"));
     }
 
     #[test]

@@ -17,41 +17,28 @@ pub(crate) const AZURE_NSG_RULES: TargetDataSource = TargetDataSource::new(
 
 #[cfg(test)]
 mod tests {
-    use super::super::selection;
     use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
-    use crate::datasources::DataSource;
-
-    fn config(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
-        selection::test_config(&AZURE_NSG_RULES.schema().block, platforms, extra)
-    }
 
     #[test]
     fn result_conforms_to_the_schema_and_every_port_reads_star() {
-        let value = read_conforming(&AZURE_NSG_RULES, &config(&[("deckhouse", &[])], &[]));
+        let value = read_conforming(
+            &AZURE_NSG_RULES,
+            &config_for(&AZURE_NSG_RULES, &[("deckhouse", &[])], &[]),
+        );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let icmp = &rules["pm-in-worker-to-master-icmp"];
-        assert_eq!(
-            icmp.get_attr("protocol").and_then(Value::as_str),
-            Some("Icmp")
-        );
-        assert_eq!(
-            icmp.get_attr("destination_port_range")
-                .and_then(Value::as_str),
-            Some("*")
-        );
+        assert_eq!(str_attr(icmp, "protocol"), Some("Icmp"));
+        assert_eq!(str_attr(icmp, "destination_port_range"), Some("*"));
         assert_eq!(icmp.get_attr("destination_port_ranges"), Some(&Value::Null));
-        assert_eq!(
-            icmp.get_attr("source_tier").and_then(Value::as_str),
-            Some("worker")
-        );
+        assert_eq!(str_attr(icmp, "source_tier"), Some("worker"));
         assert_eq!(icmp.get_attr("source_address_prefixes"), Some(&Value::Null));
     }
 
     #[test]
     fn ip_in_ip_is_an_error_on_unsupported_flows_and_bad_priorities_are_refused_early() {
-        let calico = config(&[("kublr", &[("cni", "calico")])], &[]);
+        let calico = config_for(&AZURE_NSG_RULES, &[("kublr", &[("cni", "calico")])], &[]);
         let text = read_errors(&AZURE_NSG_RULES, &calico);
         assert!(
             text.contains("Flows Azure network security rules cannot express")
@@ -61,7 +48,8 @@ mod tests {
 
         assert!(validation(
             &AZURE_NSG_RULES,
-            &config(
+            &config_for(
+                &AZURE_NSG_RULES,
                 &[("kublr", &[])],
                 &[("first_priority", Value::number(Number::from(50u64)))],
             )

@@ -87,6 +87,7 @@ fn check_platform(catalog: &Catalog, config: &Value, diagnostics: &mut Diagnosti
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
 
     fn config(platform: Option<&str>, user: Option<Vec<&str>>) -> Value {
@@ -104,53 +105,21 @@ mod tests {
 
     const USER_DOC: &str = r#"
 format = 1
-[platform]
-name = "acme-app"
-title = "Acme app"
-versions = "*"
-summary = "Our own service."
-[[sources]]
-id = "readme"
-document = "Acme README"
-url = "https://example.invalid/acme"
-version = "main"
-date = "2026-11-01"
-[[roles]]
-name = "api"
-title = "API"
-network = "pod"
-tiers = ["worker"]
-description = "Acme API pods"
-[[flows]]
-from = "api"
-to = "api"
-protocol = "tcp"
-ports = ["7070"]
-purpose = "gossip"
-source = "readme"
-rows = ["api | api | 7070 | TCP"]
+platform = { name = "acme-app", title = "Acme app", versions = "*", summary = "Our own service." }
+sources = [{ id = "readme", document = "Acme README", url = "https://example.invalid/acme", version = "main", date = "2026-11-01" }]
+roles = [{ name = "api", title = "API", network = "pod", tiers = ["worker"], description = "Acme API pods" }]
+flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose = "gossip", source = "readme", rows = ["api | api | 7070 | TCP"] }]
 "#;
 
     #[test]
     fn lists_every_builtin_platform_and_matches_the_schema() {
-        let mut diagnostics = Diagnostics::default();
-        let value = CatalogDataSource
-            .read(&config(None, None), &mut diagnostics)
-            .unwrap();
-        assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let names = value
-            .get_attr("platform_names")
-            .and_then(Value::as_elements)
-            .unwrap();
+        let value = read_conforming(&CatalogDataSource, &config(None, None));
         let builtin: Vec<_> = Catalog::builtin()
             .platforms()
             .map(|p| Value::string(&p.name))
             .collect();
-        assert_eq!(names, builtin.as_slice());
+        assert_eq!(elements(&value, "platform_names"), builtin.as_slice());
         assert!(!builtin.is_empty());
-        let ty = CatalogDataSource.schema().block.implied_type();
-        let complete = CatalogDataSource.schema().block.complete(value);
-        crate::cty::encode_msgpack(&ty, &complete).expect("the result conforms to the schema");
     }
 
     #[test]
@@ -163,10 +132,7 @@ rows = ["api | api | 7070 | TCP"]
             )
             .unwrap();
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let names = value
-            .get_attr("platform_names")
-            .and_then(Value::as_elements)
-            .unwrap();
+        let names = elements(&value, "platform_names");
         assert_eq!(names, [Value::string("acme-app")]);
     }
 

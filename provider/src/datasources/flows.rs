@@ -93,13 +93,10 @@ mod tests {
         let complete = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &complete)
             .expect("conforms to the schema");
-        let flows = complete
-            .get_attr("flows")
-            .and_then(Value::as_elements)
-            .unwrap();
+        let flows = elements(&complete, "flows");
         let ipip = flows
             .iter()
-            .find(|f| f.get_attr("key").and_then(Value::as_str) == Some("worker->master:4:all"))
+            .find(|f| str_attr(f, "key") == Some("worker->master:4:all"))
             .expect("IP-in-IP from workers to masters");
         assert_eq!(ipip.get_attr("from_port"), Some(&Value::Null));
     }
@@ -239,10 +236,7 @@ mod tests {
         let value = FlowsDataSource
             .read(&config, &mut diagnostics)
             .expect("flows");
-        let warnings: Vec<&str> = value
-            .get_attr("warnings")
-            .and_then(Value::as_elements)
-            .unwrap()
+        let warnings: Vec<&str> = elements(&value, "warnings")
             .iter()
             .filter_map(Value::as_str)
             .filter(|w| w.starts_with("endpoint \"backupstore\" has no addresses"))
@@ -295,15 +289,7 @@ mod tests {
         }
         let mut diagnostics = Diagnostics::default();
         FlowsDataSource.validate(&config, &mut diagnostics);
-        let paths: Vec<String> = diagnostics
-            .errors()
-            .map(|d| {
-                d.attribute
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            })
-            .collect();
+        let paths = error_paths(&diagnostics);
         for expected in [
             "endpoint[0].cidr_ipv4[1]",
             "platform[1].options[\"encapsulation\"]",

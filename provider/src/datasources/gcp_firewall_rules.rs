@@ -17,46 +17,31 @@ pub(crate) const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
 
 #[cfg(test)]
 mod tests {
-    use super::super::selection;
     use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
-    use crate::datasources::DataSource;
-
-    fn config(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
-        selection::test_config(&GCP_FIREWALL_RULES.schema().block, platforms, extra)
-    }
 
     #[test]
     fn result_conforms_to_the_schema_and_names_are_keys() {
         let value = read_conforming(
             &GCP_FIREWALL_RULES,
-            &config(&[("kublr", &[("cni", "calico")])], &[]),
+            &config_for(&GCP_FIREWALL_RULES, &[("kublr", &[("cni", "calico")])], &[]),
         );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let inbound = &rules["pm-in-worker-to-master"];
-        assert_eq!(
-            inbound.get_attr("name").and_then(Value::as_str),
-            Some("pm-in-worker-to-master")
-        );
-        assert_eq!(
-            inbound.get_attr("direction").and_then(Value::as_str),
-            Some("INGRESS")
-        );
+        assert_eq!(str_attr(inbound, "name"), Some("pm-in-worker-to-master"));
+        assert_eq!(str_attr(inbound, "direction"), Some("INGRESS"));
         assert_eq!(inbound.get_attr("source_ranges"), Some(&Value::Null));
-        let protocols: Vec<&str> = inbound
-            .get_attr("allow")
-            .and_then(Value::as_elements)
-            .unwrap()
+        let protocols: Vec<&str> = elements(inbound, "allow")
             .iter()
-            .filter_map(|a| a.get_attr("protocol").and_then(Value::as_str))
+            .filter_map(|a| str_attr(a, "protocol"))
             .collect();
         assert_eq!(protocols, ["tcp", "udp", "ipip"]);
     }
 
     #[test]
     fn typed_icmp_is_an_error_on_unsupported_flows_and_bad_options_are_refused_early() {
-        let cilium = config(&[("cilium", &[])], &[]);
+        let cilium = config_for(&GCP_FIREWALL_RULES, &[("cilium", &[])], &[]);
         let text = read_errors(&GCP_FIREWALL_RULES, &cilium);
         assert!(
             text.contains("Flows GCP firewall rules cannot express"),
@@ -66,7 +51,8 @@ mod tests {
 
         let text = validation(
             &GCP_FIREWALL_RULES,
-            &config(
+            &config_for(
+                &GCP_FIREWALL_RULES,
                 &[("kublr", &[])],
                 &[
                     ("unsupported_flows", Value::string("allow")),

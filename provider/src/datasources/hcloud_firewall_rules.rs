@@ -55,12 +55,7 @@ mod tests {
         }
         // Checked with the expansion, so by the read (during plan), not by validation.
         let config = config(&[], &[(TIER_RANGES, ranges)]);
-        let mut diagnostics = Diagnostics::default();
-        HCLOUD_FIREWALL_RULES.validate(&config, &mut diagnostics);
-        assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        assert!(HCLOUD_FIREWALL_RULES
-            .read(&config, &mut diagnostics)
-            .is_none());
+        let diagnostics = refused_by_the_read_only(&HCLOUD_FIREWALL_RULES, &config);
         let errors: Vec<_> = diagnostics.errors().collect();
         assert_eq!(errors.len(), 1, "{diagnostics:?}");
         assert_eq!(errors[0].summary, "Invalid range for tier \"master\"");
@@ -77,13 +72,10 @@ mod tests {
             &config(&[], &[(TIER_RANGES, ranges())]),
         );
         let master = &value.get_attr("firewalls").and_then(Value::as_map).unwrap()["master"];
-        let rules = master
-            .get_attr("rules")
-            .and_then(Value::as_elements)
-            .unwrap();
+        let rules = elements(master, "rules");
         let kubelet = rules
             .iter()
-            .find(|r| r.get_attr("key").and_then(Value::as_str) == Some("master:in:tcp:10250"))
+            .find(|r| str_attr(r, "key") == Some("master:in:tcp:10250"))
             .expect("kubelet rule");
         assert_eq!(
             kubelet.get_attr("source_ips"),

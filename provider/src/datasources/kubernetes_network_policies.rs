@@ -436,10 +436,7 @@ mod tests {
             .and_then(|s| s.get_attr("matchExpressions"))
             .and_then(Value::as_elements)
             .expect("matchExpressions");
-        assert_eq!(
-            selector[0].get_attr("operator").and_then(Value::as_str),
-            Some("Exists")
-        );
+        assert_eq!(str_attr(&selector[0], "operator"), Some("Exists"));
         let manifests = value.get_attr("manifests").and_then(Value::as_map).unwrap();
         let json: serde_json::Value = serde_json::from_str(
             manifests["longhorn-system/portmatrix-longhorn-manager"]
@@ -448,9 +445,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(json["metadata"]["name"], "portmatrix-longhorn-manager");
-        assert!(value
-            .get_attr("yaml")
-            .and_then(Value::as_str)
+        assert!(str_attr(&value, "yaml")
             .is_some_and(|y| y.starts_with("---\napiVersion: networking.k8s.io/v1\n")));
         // Longhorn's host-network flows need no policy, and node traffic without node_cidrs is warned about.
         let listed = |name| {

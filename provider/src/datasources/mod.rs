@@ -169,6 +169,47 @@ mod test_support {
         format!("{diagnostics:?}")
     }
 
+    /// The configuration of the tier-based data source `source` for `platforms` (each with its options) and the
+    /// other arguments `extra`, completed as Terraform sends it.
+    pub fn config_for(
+        source: &dyn DataSource,
+        platforms: &[(&str, &[(&str, &str)])],
+        extra: &[(&str, Value)],
+    ) -> Value {
+        super::selection::test_config(&source.schema().block, platforms, extra)
+    }
+
+    /// The string attribute `name` of the object `value`, if it has one.
+    pub fn str_attr<'a>(value: &'a Value, name: &str) -> Option<&'a str> {
+        value.get_attr(name).and_then(Value::as_str)
+    }
+
+    /// The list or set attribute `name` of the object `value`: its elements.
+    pub fn elements<'a>(value: &'a Value, name: &str) -> &'a [Value] {
+        value
+            .get_attr(name)
+            .and_then(Value::as_elements)
+            .expect("a list attribute")
+    }
+
+    /// The attribute path of each error of `diagnostics`, as text (empty for an error with no path).
+    pub fn error_paths(diagnostics: &Diagnostics) -> Vec<String> {
+        let paths = diagnostics.errors().map(|d| d.attribute.as_ref());
+        paths
+            .map(|p| p.map(ToString::to_string).unwrap_or_default())
+            .collect()
+    }
+
+    /// The diagnostics of a read of `source` for `config` that validation passes without a word but the read
+    /// refuses: what only the read (during plan) can check.
+    pub fn refused_by_the_read_only(source: &dyn DataSource, config: &Value) -> Diagnostics {
+        let mut diagnostics = Diagnostics::default();
+        source.validate(config, &mut diagnostics);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(source.read(config, &mut diagnostics).is_none());
+        diagnostics
+    }
+
     /// The diagnostics of validating `config` for `source`, as text.
     pub fn validation(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();

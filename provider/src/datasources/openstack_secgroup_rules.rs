@@ -37,14 +37,8 @@ mod tests {
         );
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
         let kubelet = &ingress["worker:IPv6:tcp:10250:master"];
-        assert_eq!(
-            kubelet.get_attr("remote_tier").and_then(Value::as_str),
-            Some("master")
-        );
-        assert_eq!(
-            kubelet.get_attr("direction").and_then(Value::as_str),
-            Some("ingress")
-        );
+        assert_eq!(str_attr(kubelet, "remote_tier"), Some("master"));
+        assert_eq!(str_attr(kubelet, "direction"), Some("ingress"));
         let ipip = &ingress["worker:IPv4:4:all:master"];
         assert_eq!(ipip.get_attr("port_range_min"), Some(&Value::Null));
     }
@@ -66,10 +60,7 @@ mod tests {
                 &mut diagnostics,
             )
             .expect("widened");
-        let widened = value
-            .get_attr("widened")
-            .and_then(Value::as_elements)
-            .unwrap();
+        let widened = elements(&value, "widened");
         assert!(!widened.is_empty());
     }
 

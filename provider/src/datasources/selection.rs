@@ -590,6 +590,7 @@ pub(crate) fn test_config(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::refused_by_the_read_only;
     use super::*;
     use crate::datasources::{DataSource, AWS_SECURITY_GROUP_RULES};
 
@@ -623,12 +624,7 @@ mod tests {
             ),
         ];
         for (config, path) in cases {
-            let mut diagnostics = Diagnostics::default();
-            AWS_SECURITY_GROUP_RULES.validate(&config, &mut diagnostics);
-            assert!(diagnostics.is_empty(), "{diagnostics:?}");
-            assert!(AWS_SECURITY_GROUP_RULES
-                .read(&config, &mut diagnostics)
-                .is_none());
+            let diagnostics = refused_by_the_read_only(&AWS_SECURITY_GROUP_RULES, &config);
             let found = errors(&diagnostics);
             assert!(found.iter().any(|(_, at)| at == path), "{found:?}");
         }

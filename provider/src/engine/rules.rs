@@ -192,6 +192,17 @@ mod tests {
         }
     }
 
+    /// An ICMP rule from tier `a` to tier `b` for one ICMP type, or every type.
+    fn icmp(icmp_type: Option<u8>, purpose: &str) -> Rule {
+        rule(
+            "a",
+            "b",
+            Protocol::Icmp,
+            RulePorts::IcmpType(icmp_type),
+            purpose,
+        )
+    }
+
     fn range(from: u16, to: u16) -> RulePorts {
         RulePorts::Range(PortRange { from, to })
     }
@@ -215,33 +226,9 @@ mod tests {
 
     #[test]
     fn icmp_types_stay_apart_unless_one_rule_admits_every_type() {
-        let typed = merge([
-            rule(
-                "a",
-                "b",
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "echo",
-            ),
-            rule(
-                "a",
-                "b",
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(0)),
-                "reply",
-            ),
-        ]);
+        let typed = merge([icmp(Some(8), "echo"), icmp(Some(0), "reply")]);
         assert_eq!(typed.len(), 2);
-        let all = merge([
-            rule(
-                "a",
-                "b",
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "echo",
-            ),
-            rule("a", "b", Protocol::Icmp, RulePorts::IcmpType(None), "any"),
-        ]);
+        let all = merge([icmp(Some(8), "echo"), icmp(None, "any")]);
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].ports, RulePorts::IcmpType(None));
         assert_eq!(all[0].purposes(), ["any", "echo"]);

@@ -2,104 +2,31 @@
 
 use super::*;
 use crate::catalog::Selection;
+use crate::test_support::assert_contains;
 
 const STORAGE: &str = r#"
 format = 1
-[platform]
-name = "storage"
-title = "Storage"
-versions = ">=1.0.0"
-summary = "A made-up storage system."
-[[sources]]
-id = "doc"
-document = "Storage networking page"
-url = "https://example.invalid/storage"
-version = "1.0"
-date = "2026-01-01"
-[[parameters]]
-name = "apiserver_port"
-description = "API server port."
-[[endpoints]]
-name = "backupstore"
-title = "Backupstore"
-description = "Where backups go."
-[[endpoints]]
-name = "kubernetes-api"
-title = "Kubernetes API"
-description = "The API server."
-[[roles]]
-name = "manager"
-title = "Manager"
-network = "pod"
-tiers = ["master", "worker"]
-description = "Manager pods."
-[[roles]]
-name = "node"
-title = "Node"
-network = "host"
-tiers = ["master", "worker"]
-description = "Every node."
-[[roles]]
-name = "console"
-title = "Console"
-network = "host"
-tiers = ["external"]
-description = "An operator console outside the cluster."
-[[flows]]
-from = "manager"
-to = "manager"
-protocol = "tcp"
-ports = ["9500"]
-purpose = "manager API"
-source = "doc"
-rows = ["Manager | 9500 | TCP"]
-[[flows]]
-from = "node"
-to = "manager"
-protocol = "tcp"
-ports = ["3260"]
-purpose = "iSCSI"
-source = "doc"
-rows = ["Node | 3260 | TCP"]
-[[flows]]
-from = "node"
-to = "node"
-protocol = "udp"
-ports = ["8472"]
-purpose = "VXLAN"
-source = "doc"
-rows = ["Node | 8472 | UDP"]
-[[flows]]
-from = "node"
-to = "node"
-protocol = "4"
-purpose = "IP-in-IP"
-source = "doc"
-rows = ["Node | IP-in-IP | 4"]
-[[flows]]
-from = "manager"
-to = "backupstore"
-protocol = "tcp"
-ports = ["443"]
-purpose = "backups"
-source = "doc"
-rows = ["Backupstore | 443 | TCP"]
-[[flows]]
-from = "manager"
-to = "kubernetes-api"
-protocol = "tcp"
-port_parameter = "apiserver_port"
-purpose = "Kubernetes API"
-source = "doc"
-rows = ["Kubernetes API server | Kubernetes API server port | TCP"]
-[[flows]]
-from = "console"
-to = "node"
-protocol = "tcp"
-ports = ["22"]
-purpose = "SSH"
-source = "doc"
-rows = ["Console | 22 | TCP"]
+platform = { name = "storage", title = "Storage", versions = ">=1.0.0", summary = "A made-up storage system." }
+sources = [{ id = "doc", document = "Storage networking page", url = "https://example.invalid/storage", version = "1.0", date = "2026-01-01" }]
+parameters = [{ name = "apiserver_port", description = "API server port." }]
+endpoints = [
+  { name = "backupstore", title = "Backupstore", description = "Where backups go." },
+  { name = "kubernetes-api", title = "Kubernetes API", description = "The API server." },
+]
+roles = [
+  { name = "manager", title = "Manager", network = "pod", tiers = ["master", "worker"], description = "Manager pods." },
+  { name = "node", title = "Node", network = "host", tiers = ["master", "worker"], description = "Every node." },
+  { name = "console", title = "Console", network = "host", tiers = ["external"], description = "An operator console outside the cluster." },
+]
+flows = [
+  { from = "manager", to = "manager", protocol = "tcp", ports = ["9500"], purpose = "manager API", source = "doc", rows = ["Manager | 9500 | TCP"] },
+  { from = "node", to = "manager", protocol = "tcp", ports = ["3260"], purpose = "iSCSI", source = "doc", rows = ["Node | 3260 | TCP"] },
+  { from = "node", to = "node", protocol = "udp", ports = ["8472"], purpose = "VXLAN", source = "doc", rows = ["Node | 8472 | UDP"] },
+  { from = "node", to = "node", protocol = "4", purpose = "IP-in-IP", source = "doc", rows = ["Node | IP-in-IP | 4"] },
+  { from = "manager", to = "backupstore", protocol = "tcp", ports = ["443"], purpose = "backups", source = "doc", rows = ["Backupstore | 443 | TCP"] },
+  { from = "manager", to = "kubernetes-api", protocol = "tcp", port_parameter = "apiserver_port", purpose = "Kubernetes API", source = "doc", rows = ["Kubernetes API server | Kubernetes API server port | TCP"] },
+  { from = "console", to = "node", protocol = "tcp", ports = ["22"], purpose = "SSH", source = "doc", rows = ["Console | 22 | TCP"] },
+]
 "#;
 
 fn catalog() -> Catalog {
@@ -119,8 +46,34 @@ fn request() -> ExpansionRequest {
     }
 }
 
+/// A tier that takes the catalog's default placement.
+fn default_tier(name: &str) -> TierSpec {
+    TierSpec {
+        name: name.into(),
+        roles: None,
+    }
+}
+
+/// A tier that lists its roles.
+fn tier_with(name: &str, roles: &[&str]) -> TierSpec {
+    let roles = roles.iter().map(|r| r.to_string()).collect();
+    TierSpec {
+        name: name.into(),
+        roles: Some(roles),
+    }
+}
+
 fn keys(expansion: &Expansion) -> Vec<String> {
     expansion.rules.iter().map(Rule::key).collect()
+}
+
+/// Asserts that `expansion` holds a rule with each key of `wanted`, and lists its keys when one is missing.
+#[track_caller]
+fn assert_has_rules(expansion: &Expansion, wanted: &[&str]) {
+    let keys = keys(expansion);
+    for key in wanted {
+        assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");
+    }
 }
 
 fn endpoint(name: &str, ipv4: &[&str]) -> EndpointSpec {
@@ -170,11 +123,7 @@ fn overlay_needs_rules_only_for_host_and_outside_traffic() {
         .all(|f| f.reason.contains("CNI tunnel")));
     // The external console has no endpoint block: its flow is skipped and said so.
     assert_eq!(out.skipped.len(), 1);
-    assert!(
-        out.warnings[0].contains("role storage/console runs on no tier"),
-        "{:?}",
-        out.warnings
-    );
+    assert_contains(&out.warnings[0], "role storage/console runs on no tier");
 }
 
 #[test]
@@ -187,17 +136,14 @@ fn routed_pods_need_rules_between_their_tiers() {
         },
     )
     .unwrap();
-    for key in [
-        "master->worker:tcp:9500",
-        "worker->master:tcp:9500",
-        "worker->worker:tcp:3260",
-    ] {
-        assert!(
-            keys(&out).contains(&key.to_string()),
-            "{key} missing from {:?}",
-            keys(&out)
-        );
-    }
+    assert_has_rules(
+        &out,
+        &[
+            "master->worker:tcp:9500",
+            "worker->master:tcp:9500",
+            "worker->worker:tcp:3260",
+        ],
+    );
     assert!(out.not_needed.is_empty());
 }
 
@@ -206,10 +152,7 @@ fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
     let out = expand(&catalog(), &request()).unwrap();
     // The engine mentions settings neutrally; here they are read as Terraform spells them.
     let text = crate::datasources::in_terraform_terms(&out.warnings.join("\n"));
-    assert!(
-        text.contains("add an endpoint block named \"backupstore\""),
-        "{text}"
-    );
+    assert_contains(&text, "add an endpoint block named \"backupstore\"");
     assert!(
         text.contains("the API server port has no value")
             && text.contains("set api_server_port = <port>"),
@@ -225,11 +168,7 @@ fn an_endpoint_block_can_stand_for_an_external_role() {
     let mut req = request();
     req.endpoints = vec![endpoint("console", &["198.51.100.7/32"])];
     let out = expand(&catalog(), &req).unwrap();
-    assert!(
-        keys(&out).contains(&"console->master:tcp:22".to_string()),
-        "{:?}",
-        keys(&out)
-    );
+    assert_has_rules(&out, &["console->master:tcp:22"]);
     assert_eq!(out.endpoints["console"].ipv4, ["198.51.100.7/32"]);
 }
 
@@ -237,14 +176,8 @@ fn an_endpoint_block_can_stand_for_an_external_role() {
 fn listed_roles_override_default_placement() {
     let mut req = request();
     req.tiers = vec![
-        TierSpec {
-            name: "control".into(),
-            roles: Some(vec!["storage/node".into()]),
-        },
-        TierSpec {
-            name: "worker".into(),
-            roles: None,
-        },
+        tier_with("control", &["storage/node"]),
+        default_tier("worker"),
     ];
     let out = expand(&catalog(), &req).unwrap();
     assert_eq!(
@@ -255,7 +188,7 @@ fn listed_roles_override_default_placement() {
         out.tiers[1],
         ("worker".to_string(), vec!["storage/manager".to_string()])
     );
-    assert!(keys(&out).contains(&"control->control:udp:8472".to_string()));
+    assert_has_rules(&out, &["control->control:udp:8472"]);
     assert!(
         !keys(&out).iter().any(|k| k.contains("->worker:udp")),
         "node is only on control now"
@@ -265,16 +198,7 @@ fn listed_roles_override_default_placement() {
 #[test]
 fn input_errors_point_at_the_attribute_and_list_valid_choices() {
     let mut req = request();
-    req.tiers = vec![
-        TierSpec {
-            name: "frontend".into(),
-            roles: None,
-        },
-        TierSpec {
-            name: "Bad Name".into(),
-            roles: Some(vec!["nope".into()]),
-        },
-    ];
+    req.tiers = vec![default_tier("frontend"), tier_with("Bad Name", &["nope"])];
     req.endpoints = vec![
         endpoint("backupstore", &["10.0.0.1/8", "not-a-cidr"]),
         endpoint("elsewhere", &[]),
@@ -289,37 +213,17 @@ fn input_errors_point_at_the_attribute_and_list_valid_choices() {
             .map(|e| e.to_string())
     };
     let f = |s: &str| PathStep::Field(s.into());
-    let text = found(vec![f("tier"), PathStep::Index(0), f("roles")]).unwrap();
-    assert!(text.contains("name it master, worker or lb"), "{text}");
-    assert!(found(vec![f("tier"), PathStep::Index(1), f("name")]).is_some());
-    let text = found(vec![
-        f("tier"),
-        PathStep::Index(1),
-        f("roles"),
-        PathStep::Index(0),
-    ])
-    .unwrap();
-    assert!(text.contains("storage/manager"), "{text}");
-    let text = found(vec![
-        f("endpoint"),
-        PathStep::Index(0),
-        f("cidr_ipv4"),
-        PathStep::Index(0),
-    ])
-    .unwrap();
-    assert!(text.contains("\"10.0.0.0/8\""), "{text}");
-    assert!(found(vec![
-        f("endpoint"),
-        PathStep::Index(0),
-        f("cidr_ipv4"),
-        PathStep::Index(1)
-    ])
-    .is_some());
-    let text = found(vec![f("endpoint"), PathStep::Index(1), f("name")]).unwrap();
-    assert!(
-        text.contains("backupstore, console, kubernetes-api"),
-        "{text}"
-    );
+    let i = PathStep::Index;
+    let text = found(vec![f("tier"), i(0), f("roles")]).unwrap();
+    assert_contains(&text, "name it master, worker or lb");
+    assert!(found(vec![f("tier"), i(1), f("name")]).is_some());
+    let text = found(vec![f("tier"), i(1), f("roles"), i(0)]).unwrap();
+    assert_contains(&text, "storage/manager");
+    let text = found(vec![f("endpoint"), i(0), f("cidr_ipv4"), i(0)]).unwrap();
+    assert_contains(&text, "\"10.0.0.0/8\"");
+    assert!(found(vec![f("endpoint"), i(0), f("cidr_ipv4"), i(1)]).is_some());
+    let text = found(vec![f("endpoint"), i(1), f("name")]).unwrap();
+    assert_contains(&text, "backupstore, console, kubernetes-api");
 }
 
 #[test]
@@ -351,11 +255,7 @@ fn parameter_and_selection_errors_name_their_entry() {
     let errors = expand(&catalog(), &req).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].path.last(), Some(&PathStep::Key("cni".into())));
-    assert!(
-        errors[1].detail.contains("valid platforms: storage"),
-        "{}",
-        errors[1]
-    );
+    assert_contains(&errors[1].detail, "valid platforms: storage");
 }
 
 #[test]
@@ -404,13 +304,10 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
     }];
     req.api_server_port = Some(6443);
     let out = expand(&catalog(), &req).unwrap();
-    for key in ["master->master:tcp:6443", "worker->master:tcp:6443"] {
-        assert!(
-            keys(&out).contains(&key.to_string()),
-            "{key} missing from {:?}",
-            keys(&out)
-        );
-    }
+    assert_has_rules(
+        &out,
+        &["master->master:tcp:6443", "worker->master:tcp:6443"],
+    );
     assert!(
         !out.endpoints.contains_key("kubernetes-api")
             || out.endpoints["kubernetes-api"].ipv4.is_empty()
@@ -419,11 +316,7 @@ fn an_endpoint_can_be_one_of_the_users_tiers() {
     req.endpoints[0].tier = Some("control".into());
     req.endpoints[0].ipv4 = vec!["10.0.0.0/8".into()];
     let errors = expand(&catalog(), &req).unwrap_err();
-    assert!(
-        errors[0].detail.contains("master, worker, lb"),
-        "{}",
-        errors[0]
-    );
+    assert_contains(&errors[0].detail, "master, worker, lb");
 }
 
 #[test]
@@ -460,16 +353,7 @@ fn an_endpoint_can_be_a_tier_and_addresses_at_once() {
 #[test]
 fn tier_roles_take_every_role_of_a_platform_with_a_wildcard() {
     let mut req = request();
-    req.tiers = vec![
-        TierSpec {
-            name: "storage".into(),
-            roles: Some(vec!["storage/*".into()]),
-        },
-        TierSpec {
-            name: "master".into(),
-            roles: None,
-        },
-    ];
+    req.tiers = vec![tier_with("storage", &["storage/*"]), default_tier("master")];
     let out = expand(&catalog(), &req).unwrap();
     // Every cluster role of the platform; the external console stays outside.
     assert_eq!(
@@ -488,11 +372,7 @@ fn tier_roles_take_every_role_of_a_platform_with_a_wildcard() {
         errors[0].summary,
         "Unknown platform \"nosuch\" in \"nosuch/*\""
     );
-    assert!(
-        errors[0].detail.contains("selected: storage"),
-        "{}",
-        errors[0]
-    );
+    assert_contains(&errors[0].detail, "selected: storage");
 }
 
 fn extra(from: &str, to: &str, protocol: &str, ports: &[&str]) -> ExtraFlowSpec {
@@ -516,20 +396,17 @@ fn extra_flows_become_rules_cited_as_user_defined() {
         extra("worker", "bastion", "4", &[]),
     ];
     let out = expand(&catalog(), &req).unwrap();
-    for key in [
-        "bastion->worker:tcp:22",
-        "master->worker:tcp:8000-8100",
-        "master->worker:tcp:9000",
-        "master->master:icmp:all",
-        "worker->master:icmp:all",
-        "worker->bastion:4:all",
-    ] {
-        assert!(
-            keys(&out).contains(&key.to_string()),
-            "{key} missing from {:?}",
-            keys(&out)
-        );
-    }
+    assert_has_rules(
+        &out,
+        &[
+            "bastion->worker:tcp:22",
+            "master->worker:tcp:8000-8100",
+            "master->worker:tcp:9000",
+            "master->master:icmp:all",
+            "worker->master:icmp:all",
+            "worker->bastion:4:all",
+        ],
+    );
     let ssh = out
         .rules
         .iter()
@@ -564,7 +441,7 @@ fn extra_flows_to_pods_in_an_overlay_need_no_rule() {
         .any(|f| f.platform == "user-defined" && f.to_role == "storage/manager"));
     req.pod_network = PodNetwork::Routed;
     let out = expand(&catalog(), &req).unwrap();
-    assert!(keys(&out).contains(&"master->worker:tcp:9600".to_string()));
+    assert_has_rules(&out, &["master->worker:tcp:9600"]);
 }
 
 #[test]
@@ -606,17 +483,9 @@ fn bad_extra_flows_are_named_with_the_fix() {
             (at(7, "description"), "Empty description".to_string()),
         ]
     );
-    assert!(
-        errors[4].detail.contains("master, worker, lb"),
-        "{}",
-        errors[4]
-    );
-    assert!(errors[6].detail.contains("write \"tcp\""), "{}", errors[6]);
-    assert!(
-        errors[3].detail.contains("outside 1..=65535"),
-        "{}",
-        errors[3]
-    );
+    assert_contains(&errors[4].detail, "master, worker, lb");
+    assert_contains(&errors[6].detail, "write \"tcp\"");
+    assert_contains(&errors[3].detail, "outside 1..=65535");
 }
 
 #[test]
@@ -772,10 +641,7 @@ fn the_split_clients_endpoint_names_its_successors() {
         .iter()
         .find(|w| w.starts_with("endpoint \"api-clients\" of kubernetes has no addresses"))
         .expect("api-clients warning");
-    assert!(
-        api.contains("it was part of the endpoint \"clients\" before"),
-        "{api}"
-    );
+    assert_contains(api, "it was part of the endpoint \"clients\" before");
     assert!(!keys(&out).iter().any(|k| k.starts_with("clients->master")));
 }
 
@@ -783,12 +649,9 @@ fn the_split_clients_endpoint_names_its_successors() {
 fn many_tiers(count: usize) -> ExpansionRequest {
     let mut request = builtin(&["kubernetes", "calico"], None);
     request.tiers = (0..count)
-        .map(|i| TierSpec {
-            name: format!("pool{i:03}"),
-            roles: Some(vec![
-                "kubernetes/control-plane".into(),
-                "kubernetes/worker".into(),
-            ]),
+        .map(|i| {
+            let roles = ["kubernetes/control-plane", "kubernetes/worker"];
+            tier_with(&format!("pool{i:03}"), &roles)
         })
         .collect();
     request
@@ -803,11 +666,7 @@ fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_la
     let errors = expand(catalog, &many_tiers(200)).expect_err("200 tiers are refused");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].path, vec![field("tier")]);
-    assert!(
-        errors[0].summary.contains("more than the limit of 20000"),
-        "{}",
-        errors[0].summary
-    );
+    assert_contains(&errors[0].summary, "more than the limit of 20000");
     // Every flow between all tiers contributes 200 x 200 rules per port range.
     assert!(
         errors[0].detail.contains("200 tiers here")
@@ -823,10 +682,7 @@ fn a_selection_too_large_for_any_firewall_is_refused_naming_the_limit_and_the_la
 #[test]
 fn a_bare_role_name_two_platforms_share_is_ambiguous_not_unknown() {
     let mut request = builtin(&["rke2", "k3s"], None);
-    request.tiers = vec![TierSpec {
-        name: "servers".into(),
-        roles: Some(vec!["server".into()]),
-    }];
+    request.tiers = vec![tier_with("servers", &["server"])];
     let errors = expand(Catalog::builtin(), &request).expect_err("ambiguous");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].summary, "Ambiguous role \"server\"");

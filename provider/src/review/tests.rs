@@ -3,41 +3,13 @@
 use super::plan::{PlanPeer, TIER_TAG};
 use super::*;
 use crate::catalog::{PortRange, Protocol};
-use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, Rule, RulePorts};
+use crate::engine::{EndpointAddresses, Expansion, Peer, Rule, RulePorts};
+use crate::targets::fixtures::{self, endpoint, rule_of, tier};
 use serde_json::{json, Value};
 
-fn reason(purpose: &str) -> Reason {
-    Reason {
-        platform: "p".into(),
-        versions: "*".into(),
-        from_role: "a".into(),
-        to_role: "b".into(),
-        purpose: purpose.into(),
-        document: "d".into(),
-        url: "u".into(),
-        rows: vec![],
-    }
-}
-
-fn tier(name: &str) -> Peer {
-    Peer::Tier(name.into())
-}
-
-fn endpoint(name: &str) -> Peer {
-    Peer::Endpoint(name.into())
-}
-
+/// A TCP rule for one port of the made-up platform `p`.
 fn tcp(from: Peer, to: Peer, port: u16, purpose: &str) -> Rule {
-    Rule {
-        source: from,
-        destination: to,
-        protocol: Protocol::Tcp,
-        ports: RulePorts::Range(PortRange {
-            from: port,
-            to: port,
-        }),
-        reasons: vec![reason(purpose)],
-    }
+    rule_of("p", from, to, Protocol::Tcp, fixtures::port(port), purpose)
 }
 
 fn expansion(rules: Vec<Rule>, endpoints: &[(&str, &[&str])]) -> Expansion {

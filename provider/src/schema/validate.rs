@@ -183,24 +183,48 @@ mod tests {
     }
 
     #[test]
-    fn rejects_invalid_attribute_name() {
-        let block =
-            Block::new("b").attribute(Attribute::optional("fromPort", CtyType::Number, "p"));
-        assert_eq!(
-            errors(&block),
-            ["fromPort: name may contain only lowercase letters, digits and underscores"]
-        );
-    }
-
-    #[test]
-    fn rejects_name_shared_by_attribute_and_block() {
-        let block = Block::new("b")
-            .attribute(Attribute::optional("platform", CtyType::String, "p"))
-            .block(NestedBlock::list("platform", leaf()));
-        assert_eq!(
-            errors(&block),
-            ["platform: name defined as both attribute and child block type"]
-        );
+    fn rejects_bad_names_and_item_counts_with_the_message_of_terraform_core() {
+        for (block, message) in [
+            // rejects invalid attribute name
+            (
+                Block::new("b").attribute(Attribute::optional("fromPort", CtyType::Number, "p")),
+                "fromPort: name may contain only lowercase letters, digits and underscores",
+            ),
+            // rejects name shared by attribute and block
+            (
+                Block::new("b")
+                    .attribute(Attribute::optional("platform", CtyType::String, "p"))
+                    .block(NestedBlock::list("platform", leaf())),
+                "platform: name defined as both attribute and child block type",
+            ),
+            // rejects negative item counts
+            (
+                Block::new("b").block(NestedBlock::list("l", leaf()).min_items(-1)),
+                "l: MinItems and MaxItems must both be greater than zero",
+            ),
+            // rejects single with min not max
+            (
+                Block::new("b").block(NestedBlock::single("s", leaf()).max_items(1)),
+                "s: MinItems and MaxItems must match in NestingSingle mode",
+            ),
+            // rejects single outside zero or one
+            (
+                Block::new("b").block(NestedBlock::single("s", leaf()).min_items(2).max_items(2)),
+                "s: MinItems and MaxItems must be set to either 0 or 1 in NestingSingle mode",
+            ),
+            // rejects group with item counts
+            (
+                Block::new("b").block(NestedBlock::group("g", leaf()).max_items(1)),
+                "g: MinItems and MaxItems cannot be used in NestingGroup mode",
+            ),
+            // rejects map with item counts
+            (
+                Block::new("b").block(NestedBlock::map("m", leaf()).min_items(1)),
+                "m: MinItems and MaxItems must both be 0 in NestingMap mode",
+            ),
+        ] {
+            assert_eq!(errors(&block), [message]);
+        }
     }
 
     #[test]
@@ -213,52 +237,6 @@ mod tests {
             .block(NestedBlock::list("c", leaf()))
             .block(NestedBlock::set("c", leaf()));
         assert_eq!(errors(&block), ["c: block type defined more than once"]);
-    }
-
-    #[test]
-    fn rejects_negative_item_counts() {
-        let block = Block::new("b").block(NestedBlock::list("l", leaf()).min_items(-1));
-        assert_eq!(
-            errors(&block),
-            ["l: MinItems and MaxItems must both be greater than zero"]
-        );
-    }
-
-    #[test]
-    fn rejects_single_with_min_not_max() {
-        let block = Block::new("b").block(NestedBlock::single("s", leaf()).max_items(1));
-        assert_eq!(
-            errors(&block),
-            ["s: MinItems and MaxItems must match in NestingSingle mode"]
-        );
-    }
-
-    #[test]
-    fn rejects_single_outside_zero_or_one() {
-        let block =
-            Block::new("b").block(NestedBlock::single("s", leaf()).min_items(2).max_items(2));
-        assert_eq!(
-            errors(&block),
-            ["s: MinItems and MaxItems must be set to either 0 or 1 in NestingSingle mode"]
-        );
-    }
-
-    #[test]
-    fn rejects_group_with_item_counts() {
-        let block = Block::new("b").block(NestedBlock::group("g", leaf()).max_items(1));
-        assert_eq!(
-            errors(&block),
-            ["g: MinItems and MaxItems cannot be used in NestingGroup mode"]
-        );
-    }
-
-    #[test]
-    fn rejects_map_with_item_counts() {
-        let block = Block::new("b").block(NestedBlock::map("m", leaf()).min_items(1));
-        assert_eq!(
-            errors(&block),
-            ["m: MinItems and MaxItems must both be 0 in NestingMap mode"]
-        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ pub mod aws;
 pub mod azure;
 pub mod common;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod gcp;
 pub(crate) mod hcloud;
 pub(crate) mod kubernetes_network_policies;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::catalog::Protocol;
 use crate::targets::aws::{AwsProtocol, TierCounts};
+use crate::test_support::assert_contains;
 
 const MASTER: &str = "sg-0master";
 const WORKER: &str = "sg-0worker";
@@ -78,22 +79,25 @@ fn groups() -> BTreeMap<String, String> {
         .collect()
 }
 
-fn held_rule(
-    id: &str,
-    group: &str,
-    direction: Direction,
-    protocol: &str,
-    ports: (i64, i64),
-    peer: ObservedPeer,
-) -> ObservedRule {
+/// An ingress rule of security group `sg` as EC2 reports it.
+fn ingress(id: &str, sg: &str, proto: &str, ports: (i64, i64), peer: ObservedPeer) -> ObservedRule {
     ObservedRule {
         rule_id: id.into(),
-        group_id: group.into(),
-        direction,
-        ip_protocol: protocol.into(),
+        group_id: sg.into(),
+        direction: Direction::Ingress,
+        ip_protocol: proto.into(),
         from_port: Some(ports.0),
         to_port: Some(ports.1),
         peer,
+    }
+}
+
+/// An egress rule of security group `sg` as EC2 reports it.
+fn egress(id: &str, sg: &str, proto: &str, ports: (i64, i64), peer: ObservedPeer) -> ObservedRule {
+    let rule = ingress(id, sg, proto, ports, peer);
+    ObservedRule {
+        direction: Direction::Egress,
+        ..rule
     }
 }
 
@@ -108,55 +112,33 @@ fn v4(cidr: &str) -> ObservedPeer {
 /// The group rules that apply `rule_set` exactly, spelled as moto and AWS return them (IP-in-IP comes back as
 /// protocol "4" with ports -1).
 fn applied() -> Vec<ObservedRule> {
-    use Direction::{Egress, Ingress};
     vec![
-        held_rule(
-            "sgr-01",
-            MASTER,
-            Ingress,
-            "tcp",
-            (6443, 6443),
-            group(WORKER),
-        ),
-        held_rule(
-            "sgr-02",
-            MASTER,
-            Ingress,
-            "tcp",
-            (2379, 2380),
-            group(MASTER),
-        ),
-        held_rule("sgr-03", MASTER, Ingress, "4", (-1, -1), group(WORKER)),
-        held_rule(
-            "sgr-04",
-            MASTER,
-            Ingress,
-            "icmp",
-            (8, -1),
-            v4("10.1.0.0/16"),
-        ),
-        held_rule(
-            "sgr-05",
-            WORKER,
-            Ingress,
-            "tcp",
-            (10250, 10250),
-            group(MASTER),
-        ),
-        held_rule("sgr-06", LB, Ingress, "tcp", (443, 443), v4("0.0.0.0/0")),
-        held_rule(
-            "sgr-07",
-            MASTER,
-            Egress,
-            "tcp",
-            (10250, 10250),
-            group(WORKER),
-        ),
+        ingress("sgr-01", MASTER, "tcp", (6443, 6443), group(WORKER)),
+        ingress("sgr-02", MASTER, "tcp", (2379, 2380), group(MASTER)),
+        ingress("sgr-03", MASTER, "4", (-1, -1), group(WORKER)),
+        ingress("sgr-04", MASTER, "icmp", (8, -1), v4("10.1.0.0/16")),
+        ingress("sgr-05", WORKER, "tcp", (10250, 10250), group(MASTER)),
+        ingress("sgr-06", LB, "tcp", (443, 443), v4("0.0.0.0/0")),
+        egress("sgr-07", MASTER, "tcp", (10250, 10250), group(WORKER)),
     ]
 }
 
 fn audit(observed: &[ObservedRule]) -> AuditReport {
     compare(&rule_set(), &groups(), observed, &AuditOptions::default())
+}
+
+/// The observed rules but those with the IDs `ids`.
+fn without(observed: Vec<ObservedRule>, ids: &[&str]) -> Vec<ObservedRule> {
+    let kept = observed.into_iter();
+    kept.filter(|r| !ids.contains(&r.rule_id.as_str()))
+        .collect()
+}
+
+/// The one finding of `report`: its tier, kind and finding.
+fn only_finding(report: &AuditReport) -> (String, &'static str, &Finding) {
+    let mut findings = all_findings(report);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    findings.remove(0)
 }
 
 fn all_findings(report: &AuditReport) -> Vec<(String, &'static str, &Finding)> {
@@ -193,15 +175,10 @@ fn rules_applied_exactly_give_no_finding() {
 
 #[test]
 fn a_removed_rule_is_exactly_that_missing_rule() {
-    let observed: Vec<ObservedRule> = applied()
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-05")
-        .collect();
+    let observed = without(applied(), &["sgr-05"]);
     let report = audit(&observed);
-    let findings = all_findings(&report);
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    let (tier, kind, finding) = &findings[0];
-    assert_eq!((tier.as_str(), *kind), ("worker", "missing"));
+    let (tier, kind, finding) = only_finding(&report);
+    assert_eq!((tier.as_str(), kind), ("worker", "missing"));
     assert_eq!(finding.key.as_deref(), Some("worker:tcp:10250:master"));
     assert_eq!(finding.direction, "ingress");
     assert_eq!(finding.peer, "master");
@@ -214,11 +191,7 @@ fn a_removed_rule_is_exactly_that_missing_rule() {
         ("tcp", Some(10250), Some(10250))
     );
     assert_eq!(finding.rule_id, None);
-    assert!(
-        finding.detail.contains("tier master (sg-0master)"),
-        "{}",
-        finding.detail
-    );
+    assert_contains(&finding.detail, "tier master (sg-0master)");
     assert!(!report.compliant);
     assert_eq!(report.summary.missing, 1);
 }
@@ -228,18 +201,12 @@ fn the_kubelet_port_open_to_the_world_is_over_broad() {
     let mut observed = applied();
     observed.push(observed_rule_world("sgr-99", "0.0.0.0/0"));
     let report = audit(&observed);
-    let findings = all_findings(&report);
-    assert_eq!(findings.len(), 1, "{findings:#?}");
-    let (tier, kind, finding) = &findings[0];
-    assert_eq!((tier.as_str(), *kind), ("worker", "over_broad"));
+    let (tier, kind, finding) = only_finding(&report);
+    assert_eq!((tier.as_str(), kind), ("worker", "over_broad"));
     assert_eq!(finding.rule_id.as_deref(), Some("sgr-99"));
     assert_eq!(finding.peer, "0.0.0.0/0");
     assert_eq!(finding.key, None);
-    assert!(
-        finding.detail.contains("worker:tcp:10250:master"),
-        "{}",
-        finding.detail
-    );
+    assert_contains(&finding.detail, "worker:tcp:10250:master");
     assert!(!report.compliant);
 
     // ::/0 is over-broad as well.
@@ -253,30 +220,14 @@ fn the_kubelet_port_open_to_the_world_is_over_broad() {
 }
 
 fn observed_rule_world(id: &str, cidr: &str) -> ObservedRule {
-    held_rule(
-        id,
-        WORKER,
-        Direction::Ingress,
-        "tcp",
-        (10250, 10250),
-        v4(cidr),
-    )
+    ingress(id, WORKER, "tcp", (10250, 10250), v4(cidr))
 }
 
 #[test]
 fn only_the_world_rule_covers_a_missing_internal_rule_and_is_still_over_broad() {
-    let mut observed: Vec<ObservedRule> = applied()
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-05")
-        .collect();
-    observed.push(held_rule(
-        "sgr-90",
-        WORKER,
-        Direction::Ingress,
-        "tcp",
-        (10000, 11000),
-        v4("0.0.0.0/0"),
-    ));
+    let mut observed = without(applied(), &["sgr-05"]);
+    let world = ingress("sgr-90", WORKER, "tcp", (10000, 11000), v4("0.0.0.0/0"));
+    observed.push(world);
     let report = audit(&observed);
     let worker = &report.tiers["worker"];
     assert!(worker.missing.is_empty(), "{worker:#?}");
@@ -287,10 +238,7 @@ fn only_the_world_rule_covers_a_missing_internal_rule_and_is_still_over_broad() 
     assert!(!report.compliant);
 
     // ::/0 alone does not let IPv4 traffic from the masters through.
-    let mut observed: Vec<ObservedRule> = applied()
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-05")
-        .collect();
+    let mut observed = without(applied(), &["sgr-05"]);
     observed.push(ObservedRule {
         peer: ObservedPeer::Ipv6("::/0".into()),
         ..observed_rule_world("sgr-91", "0.0.0.0/0")
@@ -303,26 +251,11 @@ fn only_the_world_rule_covers_a_missing_internal_rule_and_is_still_over_broad() 
 
 #[test]
 fn a_wider_rule_covers_and_is_named() {
-    let mut observed: Vec<ObservedRule> = applied()
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-02" && r.rule_id != "sgr-04")
-        .collect();
-    observed.push(held_rule(
-        "sgr-20",
-        MASTER,
-        Direction::Ingress,
-        "tcp",
-        (2000, 3000),
-        group(MASTER),
-    ));
-    observed.push(held_rule(
-        "sgr-21",
-        MASTER,
-        Direction::Ingress,
-        "icmp",
-        (-1, -1),
-        v4("10.0.0.0/8"),
-    ));
+    let mut observed = without(applied(), &["sgr-02", "sgr-04"]);
+    observed.extend([
+        ingress("sgr-20", MASTER, "tcp", (2000, 3000), group(MASTER)),
+        ingress("sgr-21", MASTER, "icmp", (-1, -1), v4("10.0.0.0/8")),
+    ]);
     let report = audit(&observed);
     let master = &report.tiers["master"];
     let covered: Vec<(Option<&str>, Vec<String>)> = master
@@ -350,19 +283,9 @@ fn a_wider_rule_covers_and_is_named() {
 
 #[test]
 fn adjoining_rules_cover_together() {
-    let mut observed: Vec<ObservedRule> = applied()
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-02")
-        .collect();
+    let mut observed = without(applied(), &["sgr-02"]);
     for (id, port) in [("sgr-31", 2380), ("sgr-30", 2379)] {
-        observed.push(held_rule(
-            id,
-            MASTER,
-            Direction::Ingress,
-            "tcp",
-            (port, port),
-            group(MASTER),
-        ));
+        observed.push(ingress(id, MASTER, "tcp", (port, port), group(MASTER)));
     }
     let report = audit(&observed);
     let master = &report.tiers["master"];
@@ -374,10 +297,7 @@ fn adjoining_rules_cover_together() {
     assert!(master.excess.is_empty());
 
     // A gap leaves the rule missing, and the pieces are then excess.
-    let observed: Vec<ObservedRule> = observed
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-31")
-        .collect();
+    let observed = without(observed, &["sgr-31"]);
     let report = audit(&observed);
     let master = &report.tiers["master"];
     assert_eq!(master.missing.len(), 1, "{master:#?}");
@@ -394,22 +314,8 @@ fn adjoining_rules_cover_together() {
 #[test]
 fn all_protocols_between_tiers_is_over_broad_elsewhere_it_is_excess() {
     let mut observed = applied();
-    observed.push(held_rule(
-        "sgr-40",
-        MASTER,
-        Direction::Ingress,
-        "-1",
-        (-1, -1),
-        group(WORKER),
-    ));
-    observed.push(held_rule(
-        "sgr-41",
-        LB,
-        Direction::Ingress,
-        "-1",
-        (-1, -1),
-        group(LB),
-    ));
+    observed.push(ingress("sgr-40", MASTER, "-1", (-1, -1), group(WORKER)));
+    observed.push(ingress("sgr-41", LB, "-1", (-1, -1), group(LB)));
     let report = audit(&observed);
     let master = &report.tiers["master"];
     assert_eq!(master.over_broad.len(), 1, "{master:#?}");
@@ -429,14 +335,7 @@ fn all_protocols_between_tiers_is_over_broad_elsewhere_it_is_excess() {
 #[test]
 fn excess_counts_against_compliance_only_when_asked() {
     let mut observed = applied();
-    observed.push(held_rule(
-        "sgr-50",
-        LB,
-        Direction::Ingress,
-        "tcp",
-        (22, 22),
-        v4("192.0.2.0/24"),
-    ));
+    observed.push(ingress("sgr-50", LB, "tcp", (22, 22), v4("192.0.2.0/24")));
     let lenient = compare(&rule_set(), &groups(), &observed, &AuditOptions::default());
     assert_eq!(lenient.summary.excess, 1);
     assert!(lenient.compliant);
@@ -475,32 +374,15 @@ fn aws_spellings_compare_equal() {
 #[test]
 fn the_default_allow_all_egress_is_over_broad_unless_egress_is_left_out() {
     let mut observed = applied();
-    observed.push(held_rule(
-        "sgr-60",
-        MASTER,
-        Direction::Egress,
-        "-1",
-        (-1, -1),
-        v4("0.0.0.0/0"),
-    ));
-    observed.push(held_rule(
-        "sgr-61",
-        WORKER,
-        Direction::Egress,
-        "-1",
-        (-1, -1),
-        v4("0.0.0.0/0"),
-    ));
+    observed.push(egress("sgr-60", MASTER, "-1", (-1, -1), v4("0.0.0.0/0")));
+    observed.push(egress("sgr-61", WORKER, "-1", (-1, -1), v4("0.0.0.0/0")));
     let report = audit(&observed);
     assert_eq!(report.tiers["master"].over_broad.len(), 1, "{report:#?}");
     assert_eq!(report.tiers["master"].over_broad[0].direction, "egress");
     // worker needs no outbound rule between tiers, so its allow-all egress is merely excess.
     assert_eq!(report.tiers["worker"].excess.len(), 1);
 
-    let mut without_egress: Vec<ObservedRule> = observed
-        .into_iter()
-        .filter(|r| r.rule_id != "sgr-07")
-        .collect();
+    let mut without_egress = without(observed, &["sgr-07"]);
     without_egress.sort_by(|a, b| b.rule_id.cmp(&a.rule_id));
     let options = AuditOptions {
         audit_egress: false,
@@ -561,14 +443,7 @@ fn unusable_group_maps_are_refused_with_the_fix() {
 fn findings_are_ordered_and_repeatable() {
     let mut observed = applied();
     observed.push(observed_rule_world("sgr-99", "0.0.0.0/0"));
-    observed.push(held_rule(
-        "sgr-50",
-        LB,
-        Direction::Ingress,
-        "tcp",
-        (22, 22),
-        v4("192.0.2.0/24"),
-    ));
+    observed.push(ingress("sgr-50", LB, "tcp", (22, 22), v4("192.0.2.0/24")));
     let forward = audit(&observed);
     observed.reverse();
     assert_eq!(audit(&observed), forward);

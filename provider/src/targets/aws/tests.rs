@@ -6,62 +6,22 @@ use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: crate::engine::merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec![]),
-            ("worker".into(), vec![]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
+    expansion_of(rules, TIERS, &[ADMIN, EMPTY])
 }
 
 #[test]
 fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                Peer::Endpoint("admin".into()),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("worker"),
-                Peer::Endpoint("admin".into()),
-                Protocol::Udp,
-                range(53, 53),
-                "DNS",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+            udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
         ]),
         &AwsOptions::default(),
     )
     .unwrap();
-    let ingress: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
     assert_eq!(
-        ingress,
+        keys(&set.ingress),
         [
             "master:tcp:22:10.0.0.0/8",
             "master:tcp:22:192.168.0.0/16",
@@ -69,9 +29,8 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
             "master:tcp:6443:worker",
         ]
     );
-    let egress: Vec<&str> = set.egress.keys().map(String::as_str).collect();
     assert_eq!(
-        egress,
+        keys(&set.egress),
         [
             "worker:tcp:6443:master",
             "worker:udp:53:10.0.0.0/8",
@@ -108,27 +67,9 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
 fn ip_protocols_have_no_ports_and_icmp_uses_type_and_code() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(4),
-                RulePorts::All,
-                "IP-in-IP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "ping",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "icmpv6",
-            ),
+            ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+            icmp(tier("worker"), tier("master"), Some(8), "ping"),
+            icmpv6(tier("worker"), tier("master"), None, "icmpv6"),
         ]),
         &AwsOptions::default(),
     )
@@ -145,27 +86,9 @@ fn ip_protocols_have_no_ports_and_icmp_uses_type_and_code() {
 #[test]
 fn all_traffic_within_tier_is_one_self_rule_only_when_asked() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("worker"),
-            Protocol::Udp,
-            range(8472, 8472),
-            "VXLAN",
-        ),
-        rule(
-            tier("worker"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
+        udp(tier("worker"), tier("worker"), port(8472), "VXLAN"),
+        tcp(tier("worker"), tier("worker"), port(10250), "kubelet"),
+        tcp(tier("master"), tier("worker"), port(10250), "kubelet"),
     ];
     let plain = security_group_rules(&expansion(rules.clone()), &AwsOptions::default()).unwrap();
     assert!(plain
@@ -177,8 +100,10 @@ fn all_traffic_within_tier_is_one_self_rule_only_when_asked() {
         ..Default::default()
     };
     let set = security_group_rules(&expansion(rules), &options).unwrap();
-    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["worker:all:all:worker", "worker:tcp:10250:master"]);
+    assert_eq!(
+        keys(&set.ingress),
+        ["worker:all:all:worker", "worker:tcp:10250:master"]
+    );
     let all = &set.ingress["worker:all:all:worker"];
     assert_eq!(all.protocol.ip_protocol(), "-1");
     assert_eq!(all.purposes, ["VXLAN", "kubelet"]);
@@ -208,23 +133,10 @@ fn descriptions_fit_aws_length_and_characters() {
 
 #[test]
 fn endpoints_without_addresses_are_reported_not_silently_dropped() {
-    let set = security_group_rules(
-        &expansion(vec![rule(
-            Peer::Endpoint("empty".into()),
-            tier("master"),
-            Protocol::Tcp,
-            range(22, 22),
-            "SSH",
-        )]),
-        &AwsOptions::default(),
-    )
-    .unwrap();
+    let rules = vec![tcp(endpoint("empty"), tier("master"), port(22), "SSH")];
+    let set = security_group_rules(&expansion(rules), &AwsOptions::default()).unwrap();
     assert!(set.ingress.is_empty());
-    assert!(
-        set.warnings[0].contains("endpoint \"empty\" has no addresses"),
-        "{:?}",
-        set.warnings
-    );
+    assert_contains(&set.warnings[0], "endpoint \"empty\" has no addresses");
 }
 
 fn many_ports(count: u16, step: u16) -> Vec<Rule> {
@@ -250,35 +162,27 @@ fn over_quota_is_an_error_naming_the_group_and_contributors() {
     let errors = security_group_rules(&expansion(many_ports(7, 2)), &options).unwrap_err();
     let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(errors.len(), 4, "{text:?}"); // master ingress and worker egress, IPv4 and IPv6
-    assert!(
-        text[0].contains("tier \"master\" needs 7 IPv4 ingress rules, over the limit of 5"),
-        "{}",
-        text[0]
+    assert_contains(
+        &text[0],
+        "tier \"master\" needs 7 IPv4 ingress rules, over the limit of 5",
     );
-    assert!(text[0].contains("k8s (7 rules)"), "{}", text[0]);
-    assert!(text[0].contains("widen_to_fit"), "{}", text[0]);
+    assert_contains(&text[0], "k8s (7 rules)");
+    assert_contains(&text[0], "widen_to_fit");
 }
 
 #[test]
 fn widening_opens_the_fewest_extra_ports_and_reports_them() {
     // Ports 8000, 8002, 8004, 8006, 8100: merging the three smallest gaps fits a limit of 2.
     let mut rules = many_ports(4, 2);
-    rules.push(rule(
-        tier("worker"),
-        tier("master"),
-        Protocol::Tcp,
-        range(8100, 8100),
-        "far",
-    ));
+    rules.push(tcp(tier("worker"), tier("master"), port(8100), "far"));
     let options = AwsOptions {
         rules_per_group: 2,
         widen_to_fit: true,
         ..Default::default()
     };
     let set = security_group_rules(&expansion(rules), &options).unwrap();
-    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
     assert_eq!(
-        keys,
+        keys(&set.ingress),
         ["master:tcp:8000-8006:worker", "master:tcp:8100:worker"]
     );
     let widened: Vec<_> = set
@@ -296,20 +200,8 @@ fn widening_opens_the_fewest_extra_ports_and_reports_them() {
 #[test]
 fn widening_that_cannot_fit_still_fails() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(80, 80),
-            "http",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Udp,
-            range(53, 53),
-            "dns",
-        ),
+        tcp(tier("worker"), tier("master"), port(80), "http"),
+        udp(tier("worker"), tier("master"), port(53), "dns"),
     ];
     let options = AwsOptions {
         rules_per_group: 1,
@@ -388,26 +280,11 @@ fn the_widening_note_survives_truncation() {
 
 #[test]
 fn sctp_rules_are_whole_protocol_with_a_warning() {
-    let set = security_group_rules(
-        &expansion(vec![rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Sctp,
-            range(9899, 9899),
-            "sctp app",
-        )]),
-        &AwsOptions::default(),
-    )
-    .unwrap();
+    let rules = vec![sctp(tier("worker"), tier("master"), port(9899), "sctp app")];
+    let set = security_group_rules(&expansion(rules), &AwsOptions::default()).unwrap();
     let sctp = &set.ingress["master:132:all:worker"];
     assert_eq!((sctp.from_port, sctp.to_port), (None, None));
-    assert!(
-        set.warnings
-            .iter()
-            .any(|w| w.contains("cannot restrict SCTP ports")),
-        "{:?}",
-        set.warnings
-    );
+    assert_some_contains(&set.warnings, "cannot restrict SCTP ports");
 }
 
 /// An expansion whose endpoint blocks share addresses, as `internet` and a backup store on `0.0.0.0/0` do.
@@ -435,27 +312,24 @@ fn shared_address_expansion(rules: Vec<Rule>) -> Expansion {
 fn endpoints_sharing_an_address_give_one_rule_counted_once() {
     let set = security_group_rules(
         &shared_address_expansion(vec![
-            rule(
-                Peer::Endpoint("internet".into()),
+            tcp(
+                endpoint("internet"),
                 tier("worker"),
-                Protocol::Tcp,
-                range(443, 443),
+                port(443),
                 "ingress HTTPS",
             ),
-            rule(
-                Peer::Endpoint("backupstore".into()),
+            tcp(
+                endpoint("backupstore"),
                 tier("worker"),
-                Protocol::Tcp,
-                range(443, 443),
+                port(443),
                 "backup replies",
             ),
         ]),
         &AwsOptions::default(),
     )
     .unwrap();
-    let keys: Vec<&str> = set.ingress.keys().map(String::as_str).collect();
     assert_eq!(
-        keys,
+        keys(&set.ingress),
         [
             "worker:tcp:443:0.0.0.0/0",
             "worker:tcp:443:10.9.0.0/16",
@@ -631,7 +505,7 @@ fn prefix_list_ids_are_pl_and_8_or_17_hex_digits() {
     ] {
         let error = check_prefix_list_id(id).expect_err(id);
         assert!(error.contains(&format!("{id:?}")), "{error}");
-        assert!(error.contains("\"pl-63a5400a\""), "{error}");
+        assert_contains(&error, "\"pl-63a5400a\"");
     }
     assert!(check_prefix_list_id("pl-63A5400A")
         .unwrap_err()

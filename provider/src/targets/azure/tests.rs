@@ -6,31 +6,15 @@ use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
-    );
-    Expansion {
-        rules: crate::engine::merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec![]),
-            ("worker".into(), vec![]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
+    expansion_of(rules, TIERS, &[ADMIN])
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
+/// The options of these tests with `unsupported_flows = policy`.
+fn unsupported(policy: UnsupportedPolicy) -> AzureOptions {
+    AzureOptions {
+        unsupported_flows: policy,
+        ..options()
+    }
 }
 
 fn options() -> AzureOptions {
@@ -44,48 +28,22 @@ fn options() -> AzureOptions {
 fn one_rule_per_protocol_between_two_sides_with_every_port_range() {
     let set = security_rules(
         &expansion(vec![
-            rule(
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(
                 tier("worker"),
                 tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
                 range(30000, 32767),
                 "NodePort",
             ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Udp,
-                range(8472, 8472),
-                "VXLAN",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(50),
-                RulePorts::All,
-                "IPsec",
-            ),
-            rule(
-                endpoint("admin"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
+            udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
+            ip(tier("worker"), tier("master"), 50, "IPsec"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
         ]),
         &options(),
     )
     .unwrap();
-    let names: Vec<&str> = set.rules.keys().map(String::as_str).collect();
     assert_eq!(
-        names,
+        keys(&set.rules),
         [
             "pm-in-admin-to-master-tcp",
             "pm-in-admin-to-master-tcp-v6",
@@ -226,13 +184,7 @@ fn ip_in_ip_fails_by_default_listing_the_flows_and_choices() {
             RulePorts::All,
             "IP-in-IP",
         ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
     ];
     let errors = security_rules(&expansion(rules.clone()), &options()).unwrap_err();
     let text = errors[0].to_string();
@@ -251,32 +203,17 @@ fn ip_in_ip_fails_by_default_listing_the_flows_and_choices() {
 
     let widened = security_rules(
         &expansion(rules.clone()),
-        &AzureOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..options()
-        },
+        &unsupported(UnsupportedPolicy::Widen),
     )
     .unwrap();
     let any = &widened.rules["pm-in-worker-to-master-any"];
     assert_eq!(any.protocol.as_str(), "*");
     assert!(any.destination_ports.is_empty());
     assert_eq!(any.platforms, strings(&["calico"]));
-    let inbound: Vec<&Widening> = widened
-        .widened
-        .iter()
-        .filter(|w| w.rule == "pm-in-worker-to-master-any")
-        .collect();
-    assert_eq!(inbound.len(), 1, "{:?}", widened.widened);
-    assert!(inbound[0].opened.contains("every protocol"));
+    let inbound = only_widening_of(&widened.widened, "pm-in-worker-to-master-any");
+    assert!(inbound.opened.contains("every protocol"));
 
-    let skipped = security_rules(
-        &expansion(rules),
-        &AzureOptions {
-            unsupported_flows: UnsupportedPolicy::Skip,
-            ..options()
-        },
-    )
-    .unwrap();
+    let skipped = security_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Skip)).unwrap();
     assert!(!skipped.rules.keys().any(|k| k.ends_with("-any")));
     assert_eq!(
         skipped
@@ -293,34 +230,10 @@ fn ip_in_ip_fails_by_default_listing_the_flows_and_choices() {
 #[test]
 fn typed_icmp_widens_to_icmp_and_other_protocols_to_any() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "ping",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmpv6,
-            RulePorts::IcmpType(None),
-            "ping6",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Sctp,
-            range(9899, 9899),
-            "sctp",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Number(51),
-            RulePorts::All,
-            "AH",
-        ),
+        icmp(tier("worker"), tier("master"), Some(8), "ping"),
+        icmpv6(tier("worker"), tier("master"), None, "ping6"),
+        sctp(tier("worker"), tier("master"), port(9899), "sctp"),
+        ip(tier("worker"), tier("master"), 51, "AH"),
     ];
     let errors = security_rules(&expansion(rules.clone()), &options()).unwrap_err();
     let text = errors[0].to_string();
@@ -331,14 +244,7 @@ fn typed_icmp_widens_to_icmp_and_other_protocols_to_any() {
     ] {
         assert!(text.contains(needle), "{needle}: {text}");
     }
-    let set = security_rules(
-        &expansion(rules),
-        &AzureOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..options()
-        },
-    )
-    .unwrap();
+    let set = security_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Widen)).unwrap();
     let protocols: Vec<&str> = set
         .rules
         .values()
@@ -400,26 +306,12 @@ fn options_are_checked() {
 }
 
 fn arb_rule(platform: &'static str) -> impl Strategy<Value = Rule> {
-    let peer = prop::sample::select(vec![
-        tier("master"),
-        tier("worker"),
-        tier("lb"),
-        endpoint("admin"),
-    ]);
-    let protocol = prop::sample::select(vec![
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Icmp,
-        Protocol::Number(50),
-        Protocol::Number(4),
-    ]);
+    use Protocol::{Icmp, Number, Tcp, Udp};
+    let peer = prop::sample::select(peers(&["master", "worker", "lb"], &["admin"]));
+    let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Number(50), Number(4)]);
     (peer.clone(), peer, protocol, 1u16..2000, "[a-c]").prop_map(
         move |(src, dst, protocol, port, purpose)| {
-            let ports = match protocol {
-                Protocol::Icmp => RulePorts::IcmpType(None),
-                Protocol::Number(_) => RulePorts::All,
-                _ => range(port, port),
-            };
+            let ports = ports_for(&protocol, port, 0, None);
             rule_of(platform, src, dst, protocol, ports, &purpose)
         },
     )

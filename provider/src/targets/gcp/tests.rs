@@ -6,28 +6,20 @@ use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion_with_tiers(rules: Vec<Rule>, tiers: &[&str]) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: crate::engine::merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: tiers.iter().map(|t| (t.to_string(), vec![])).collect(),
-        endpoints,
-    }
+    let tiers: Vec<(&str, &[&str])> = tiers.iter().map(|t| (*t, &[][..])).collect();
+    expansion_of(rules, &tiers, &[ADMIN, EMPTY])
 }
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    expansion_with_tiers(rules, &["master", "worker", "lb"])
+    expansion_of(rules, TIERS, &[ADMIN, EMPTY])
+}
+
+/// The options of these tests with `unsupported_flows = policy`.
+fn unsupported(policy: UnsupportedPolicy) -> GcpOptions {
+    GcpOptions {
+        unsupported_flows: policy,
+        ..GcpOptions::default()
+    }
 }
 
 fn allow(protocol: &str, ports: &[&str]) -> Allow {
@@ -37,70 +29,23 @@ fn allow(protocol: &str, ports: &[&str]) -> Allow {
     }
 }
 
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
 #[test]
 fn one_rule_per_direction_and_peer_pair_with_an_allow_block_per_protocol() {
     let set = firewall_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(179, 179),
-                "BGP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Udp,
-                range(8472, 8472),
-                "VXLAN",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(4),
-                RulePorts::All,
-                "IPIP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(None),
-                "ping",
-            ),
-            rule(
-                endpoint("admin"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("master"),
-                endpoint("admin"),
-                Protocol::Udp,
-                range(53, 53),
-                "DNS",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(tier("worker"), tier("master"), port(179), "BGP"),
+            udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
+            ip(tier("worker"), tier("master"), 4, "IPIP"),
+            icmp(tier("worker"), tier("master"), None, "ping"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+            udp(tier("master"), endpoint("admin"), port(53), "DNS"),
         ]),
         &GcpOptions::default(),
     )
     .unwrap();
-    let names: Vec<&str> = set.rules.keys().map(String::as_str).collect();
     assert_eq!(
-        names,
+        keys(&set.rules),
         [
             "pm-eg-master-to-admin",
             "pm-eg-master-to-admin-v6",
@@ -165,13 +110,7 @@ fn egress_between_tiers_uses_tier_ranges_split_by_family() {
         ..GcpOptions::default()
     };
     let set = firewall_rules(
-        &expansion(vec![rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        )]),
+        &expansion(vec![tcp(tier("worker"), tier("master"), port(6443), "API")]),
         &options,
     )
     .unwrap();
@@ -208,48 +147,12 @@ fn egress_between_tiers_uses_tier_ranges_split_by_family() {
 fn ip_protocols_use_the_names_gcp_accepts() {
     let set = firewall_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(4),
-                RulePorts::All,
-                "IPIP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(50),
-                RulePorts::All,
-                "ESP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(51),
-                RulePorts::All,
-                "AH",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(47),
-                RulePorts::All,
-                "GRE",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "ping6",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Sctp,
-                range(1, 65535),
-                "sctp",
-            ),
+            ip(tier("worker"), tier("master"), 4, "IPIP"),
+            ip(tier("worker"), tier("master"), 50, "ESP"),
+            ip(tier("worker"), tier("master"), 51, "AH"),
+            ip(tier("worker"), tier("master"), 47, "GRE"),
+            icmpv6(tier("worker"), tier("master"), None, "ping6"),
+            sctp(tier("worker"), tier("master"), range(1, 65535), "sctp"),
         ]),
         &GcpOptions::default(),
     )
@@ -277,30 +180,18 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
     let rules = vec![
         Rule {
             reasons: vec![reason("cilium", "cilium-health ping")],
-            ..rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "",
-            )
+            ..icmp(tier("worker"), tier("master"), Some(8), "")
         },
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
     ];
     let errors = firewall_rules(&expansion(rules.clone()), &GcpOptions::default()).unwrap_err();
     let text = errors[0].to_string();
     assert!(matches!(errors[0], GcpError::Unsupported(_)));
-    assert!(
-        text.contains("worker -> master icmp type 8 (cilium: cilium-health ping)"),
-        "{text}"
+    assert_contains(
+        &text,
+        "worker -> master icmp type 8 (cilium: cilium-health ping)",
     );
-    assert!(text.contains("cannot match ICMP types"), "{text}");
+    assert_contains(&text, "cannot match ICMP types");
     let text = crate::datasources::in_terraform_terms(&text);
     assert!(
         text.contains("unsupported_flows = \"widen\"") && text.contains("\"skip\""),
@@ -309,63 +200,33 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
 
     let widened = firewall_rules(
         &expansion(rules.clone()),
-        &GcpOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..GcpOptions::default()
-        },
+        &unsupported(UnsupportedPolicy::Widen),
     )
     .unwrap();
     assert_eq!(
         widened.rules["pm-in-worker-to-master"].allow,
         [allow("tcp", &["6443"]), allow("icmp", &[])]
     );
-    let inbound: Vec<&Widening> = widened
-        .widened
-        .iter()
-        .filter(|w| w.rule == "pm-in-worker-to-master")
-        .collect();
-    assert_eq!(inbound.len(), 1, "{:?}", widened.widened);
-    assert_eq!(inbound[0].opened, "every ICMP type");
-    assert!(inbound[0].flow.contains("icmp type 8"));
+    let inbound = only_widening_of(&widened.widened, "pm-in-worker-to-master");
+    assert_eq!(inbound.opened, "every ICMP type");
+    assert!(inbound.flow.contains("icmp type 8"));
 
-    let skipped = firewall_rules(
-        &expansion(rules),
-        &GcpOptions {
-            unsupported_flows: UnsupportedPolicy::Skip,
-            ..GcpOptions::default()
-        },
-    )
-    .unwrap();
+    let skipped = firewall_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Skip)).unwrap();
     assert_eq!(
         skipped.rules["pm-in-worker-to-master"].allow,
         [allow("tcp", &["6443"])]
     );
     assert!(skipped.widened.is_empty());
-    assert!(skipped
-        .warnings
-        .iter()
-        .any(|w| w.contains("left out worker -> master icmp type 8")));
+    assert_some_contains(&skipped.warnings, "left out worker -> master icmp type 8");
 }
 
 #[test]
 fn sctp_port_ranges_are_unsupported_because_gcp_ports_are_tcp_and_udp_only() {
-    let rules = vec![rule(
-        tier("worker"),
-        tier("master"),
-        Protocol::Sctp,
-        range(9899, 9899),
-        "x",
-    )];
+    let rules = vec![sctp(tier("worker"), tier("master"), port(9899), "x")];
     let errors = firewall_rules(&expansion(rules.clone()), &GcpOptions::default()).unwrap_err();
     assert!(errors[0].to_string().contains("ports for tcp and udp only"));
-    let widened = firewall_rules(
-        &expansion(rules),
-        &GcpOptions {
-            unsupported_flows: UnsupportedPolicy::Widen,
-            ..GcpOptions::default()
-        },
-    )
-    .unwrap();
+    let widened =
+        firewall_rules(&expansion(rules), &unsupported(UnsupportedPolicy::Widen)).unwrap();
     assert_eq!(
         widened.rules["pm-in-worker-to-master"].allow,
         [allow("sctp", &[])]
@@ -384,13 +245,7 @@ fn service_accounts_replace_tags_and_must_cover_every_tier() {
             .map(|t| (t.to_string(), format!("{t}@p.iam.gserviceaccount.com")))
             .collect()
     };
-    let rules = vec![rule(
-        tier("worker"),
-        tier("master"),
-        Protocol::Tcp,
-        range(6443, 6443),
-        "API",
-    )];
+    let rules = vec![tcp(tier("worker"), tier("master"), port(6443), "API")];
     let options = GcpOptions {
         service_accounts: accounts(&["master", "worker", "lb"]),
         ..GcpOptions::default()
@@ -529,26 +384,12 @@ fn a_bad_tag_prefix_is_one_error_not_one_per_tier() {
 }
 
 fn arb_rule() -> impl Strategy<Value = Rule> {
-    let peer = prop::sample::select(vec![
-        tier("master"),
-        tier("worker"),
-        tier("lb"),
-        endpoint("admin"),
-    ]);
-    let protocol = prop::sample::select(vec![
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Icmp,
-        Protocol::Number(4),
-        Protocol::Number(50),
-    ]);
+    use Protocol::{Icmp, Number, Tcp, Udp};
+    let peer = prop::sample::select(peers(&["master", "worker", "lb"], &["admin"]));
+    let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Number(4), Number(50)]);
     (peer.clone(), peer, protocol, 1u16..200, 0u16..20, "[a-c]").prop_map(
         |(src, dst, protocol, from, width, purpose)| {
-            let ports = match protocol {
-                Protocol::Icmp => RulePorts::IcmpType(None),
-                Protocol::Number(_) => RulePorts::All,
-                _ => range(from, from.saturating_add(width)),
-            };
+            let ports = ports_for(&protocol, from, width, None);
             rule(src, dst, protocol, ports, &purpose)
         },
     )

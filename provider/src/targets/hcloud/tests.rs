@@ -1,33 +1,12 @@
 //! Hetzner shaping on hand-made expansions.
 
 use super::*;
-use crate::engine::{merge, EndpointAddresses};
 use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["203.0.113.0/24".into()],
-            ipv6: vec!["2001:db8::/32".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec![]),
-            ("worker".into(), vec![]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
+    let admin = ("admin", &["203.0.113.0/24"][..], &["2001:db8::/32"][..]);
+    expansion_of(rules, TIERS, &[admin, EMPTY])
 }
 
 fn ranges() -> BTreeMap<String, Vec<String>> {
@@ -59,48 +38,12 @@ fn rules_of<'a>(set: &'a HcloudRuleSet, tier: &str) -> BTreeMap<&'a str, &'a Hcl
 fn one_rule_holds_every_peer_allowed_a_port() {
     let set = firewall_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                tier("master"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                endpoint("admin"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "admin API",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Udp,
-                range(8472, 8472),
-                "VXLAN",
-            ),
-            rule(
-                tier("master"),
-                tier("master"),
-                Protocol::Tcp,
-                range(2379, 2380),
-                "etcd",
-            ),
-            rule(
-                tier("master"),
-                endpoint("admin"),
-                Protocol::Tcp,
-                range(443, 443),
-                "out",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(tier("master"), tier("master"), port(6443), "API"),
+            tcp(endpoint("admin"), tier("master"), port(6443), "admin API"),
+            udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
+            tcp(tier("master"), tier("master"), range(2379, 2380), "etcd"),
+            tcp(tier("master"), endpoint("admin"), port(443), "out"),
         ]),
         &options(),
     )
@@ -154,20 +97,8 @@ fn one_rule_holds_every_peer_allowed_a_port() {
 #[test]
 fn outbound_rules_are_written_only_when_asked_for() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
-        rule(
-            tier("worker"),
-            endpoint("admin"),
-            Protocol::Udp,
-            range(53, 53),
-            "DNS",
-        ),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
     ];
     let set = firewall_rules(
         &expansion(rules),
@@ -197,34 +128,10 @@ fn outbound_rules_are_written_only_when_asked_for() {
 fn icmp_takes_its_family_and_gre_and_esp_their_names() {
     let set = firewall_rules(
         &expansion(vec![
-            rule(
-                tier("master"),
-                tier("worker"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(None),
-                "ping",
-            ),
-            rule(
-                tier("master"),
-                tier("worker"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "ping6",
-            ),
-            rule(
-                tier("master"),
-                tier("worker"),
-                Protocol::Number(47),
-                RulePorts::All,
-                "gre",
-            ),
-            rule(
-                tier("master"),
-                tier("worker"),
-                Protocol::Number(50),
-                RulePorts::All,
-                "esp",
-            ),
+            icmp(tier("master"), tier("worker"), None, "ping"),
+            icmpv6(tier("master"), tier("worker"), None, "ping6"),
+            ip(tier("master"), tier("worker"), 47, "gre"),
+            ip(tier("master"), tier("worker"), 50, "esp"),
         ]),
         &options(),
     )
@@ -255,27 +162,9 @@ fn icmp_takes_its_family_and_gre_and_esp_their_names() {
 #[test]
 fn icmp_types_and_other_protocols_follow_unsupported_flows() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "echo",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Number(4),
-            RulePorts::All,
-            "IP-in-IP",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(179, 179),
-            "BGP",
-        ),
+        icmp(tier("worker"), tier("master"), Some(8), "echo"),
+        ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+        tcp(tier("worker"), tier("master"), port(179), "BGP"),
     ];
     let errors = firewall_rules(&expansion(rules.clone()), &options()).unwrap_err();
     assert_eq!(errors.len(), 1);
@@ -284,11 +173,8 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         text.starts_with("hcloud_firewall cannot express 2 flow(s)"),
         "{text}"
     );
-    assert!(
-        text.contains("worker -> master icmp type 8 (k8s: echo)"),
-        "{text}"
-    );
-    assert!(text.contains("worker -> master 4 all (k8s: IP-in-IP): hcloud_firewall rules take tcp, udp, icmp, gre (47) and esp (50) only, not IP protocol 4"), "{text}");
+    assert_contains(&text, "worker -> master icmp type 8 (k8s: echo)");
+    assert_contains(&text, "worker -> master 4 all (k8s: IP-in-IP): hcloud_firewall rules take tcp, udp, icmp, gre (47) and esp (50) only, not IP protocol 4");
 
     let widen = HcloudOptions {
         unsupported_flows: UnsupportedPolicy::Widen,
@@ -333,30 +219,14 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         .iter()
         .all(|w| crate::datasources::in_terraform_terms(w)
             .starts_with("unsupported_flows = \"skip\" left out worker -> master")));
-    assert!(
-        set.warnings[2].contains("1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)"),
-        "{:?}",
-        set.warnings
-    );
+    assert_contains(&set.warnings[2], "1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)");
 }
 
 #[test]
 fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
     let rules = vec![
-        rule(
-            tier("lb"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(30000, 32767),
-            "NodePort",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
+        tcp(tier("lb"), tier("worker"), range(30000, 32767), "NodePort"),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
     ];
     let errors = firewall_rules(&expansion(rules.clone()), &options()).unwrap_err();
     assert_eq!(errors.len(), 1);
@@ -365,11 +235,7 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
     };
     assert_eq!(error.option, "tier_ranges");
     assert_eq!(error.summary, "Tier \"lb\" has no address ranges");
-    assert!(
-        error.detail.contains("lb -> worker tcp 30000-32767"),
-        "{}",
-        error.detail
-    );
+    assert_contains(&error.detail, "lb -> worker tcp 30000-32767");
     assert!(
         crate::datasources::in_terraform_terms(&error.detail)
             .contains("tier_ranges = { lb = [\"<CIDR>\", ...] }"),
@@ -410,20 +276,8 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
 fn endpoints_without_usable_addresses_are_reported() {
     let set = firewall_rules(
         &expansion(vec![
-            rule(
-                endpoint("empty"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "ping6",
-            ),
+            tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
+            icmpv6(tier("worker"), tier("master"), None, "ping6"),
         ]),
         &options(),
     )
@@ -497,27 +351,9 @@ fn public_peers_give_no_private_network_warning() {
     };
     let set = firewall_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                endpoint("admin"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("master"),
-                tier("worker"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(None),
-                "ping",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+            icmp(tier("master"), tier("worker"), None, "ping"),
         ]),
         &options,
     )
@@ -530,42 +366,14 @@ fn public_peers_give_no_private_network_warning() {
 #[test]
 fn one_warning_counts_the_rules_and_names_the_private_peers_compactly() {
     let mut expansion = expansion(vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
-        rule(
-            endpoint("vpn"),
-            tier("master"),
-            Protocol::Tcp,
-            range(22, 22),
-            "SSH",
-        ),
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Udp,
-            range(8472, 8472),
-            "VXLAN",
-        ),
-        rule(
-            tier("worker"),
-            endpoint("admin"),
-            Protocol::Tcp,
-            range(443, 443),
-            "HTTPS",
-        ),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        tcp(endpoint("vpn"), tier("master"), port(22), "SSH"),
+        udp(tier("master"), tier("worker"), port(8472), "VXLAN"),
+        tcp(tier("worker"), endpoint("admin"), port(443), "HTTPS"),
     ]);
     expansion.endpoints.insert(
         "vpn".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["100.64.0.0/10".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
+        addresses(&["100.64.0.0/10"], &["fd00::/8"]),
     );
     let options = HcloudOptions {
         tier_ranges: BTreeMap::from([
@@ -611,17 +419,8 @@ fn more_than_a_hundred_addresses_fill_several_rules() {
         tier_ranges: BTreeMap::from([("worker".to_string(), hosts(150))]),
         ..Default::default()
     };
-    let set = firewall_rules(
-        &expansion(vec![rule(
-            tier("worker"),
-            tier("worker"),
-            Protocol::Udp,
-            range(8472, 8472),
-            "VXLAN",
-        )]),
-        &options,
-    )
-    .unwrap();
+    let rules = vec![udp(tier("worker"), tier("worker"), port(8472), "VXLAN")];
+    let set = firewall_rules(&expansion(rules), &options).unwrap();
     let worker = &set.firewalls["worker"];
     let keys: Vec<&str> = worker.rules.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["worker:in:udp:8472", "worker:in:udp:8472#2"]);
@@ -656,7 +455,7 @@ fn firewalls_over_hetzners_limits_fail_naming_the_contributors() {
         ),
         "{text}"
     );
-    assert!(text.contains("tier \"master\" needs 51 rules; Hetzner allows 50 per firewall. Rules by platform: k8s (51)"), "{text}");
+    assert_contains(&text, "tier \"master\" needs 51 rules; Hetzner allows 50 per firewall. Rules by platform: k8s (51)");
 
     let options = HcloudOptions {
         tier_ranges: BTreeMap::from([("worker".to_string(), hosts(100))]),
@@ -684,26 +483,12 @@ fn firewalls_over_hetzners_limits_fail_naming_the_contributors() {
 }
 
 fn arb_rule() -> impl Strategy<Value = Rule> {
-    let peer = prop::sample::select(vec![
-        tier("master"),
-        tier("worker"),
-        endpoint("admin"),
-        endpoint("empty"),
-    ]);
-    let protocol = prop::sample::select(vec![
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Icmp,
-        Protocol::Icmpv6,
-        Protocol::Number(47),
-    ]);
+    use Protocol::{Icmp, Icmpv6, Number, Tcp, Udp};
+    let peer = prop::sample::select(peers(&["master", "worker"], &["admin", "empty"]));
+    let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Icmpv6, Number(47)]);
     (peer.clone(), peer, protocol, 1u16..40, 0u16..3).prop_map(
         |(source, destination, protocol, from, width)| {
-            let ports = match protocol {
-                Protocol::Icmp | Protocol::Icmpv6 => RulePorts::IcmpType(None),
-                Protocol::Number(_) => RulePorts::All,
-                _ => range(from, from + width),
-            };
+            let ports = ports_for(&protocol, from, width, None);
             rule(source, destination, protocol, ports, "p")
         },
     )

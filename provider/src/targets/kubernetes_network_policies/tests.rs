@@ -6,6 +6,8 @@
 use super::evaluator::{allowed, check_structure, in_cidr, selector_matches, Party, Pod};
 use super::*;
 use crate::catalog::{Catalog, Selection};
+use crate::targets::fixtures::addresses;
+use crate::test_support::{assert_contains, line_containing};
 use proptest::prelude::*;
 use serde_json::json;
 use std::net::IpAddr;
@@ -96,14 +98,6 @@ fn longhorn_parties() -> Longhorn {
         image_server: Party::Address(ip("198.51.100.20")),
         other_pod: pod("default", &[("app", "web")], "10.244.4.30"),
         internet: Party::Address(ip("1.1.1.1")),
-    }
-}
-
-fn addresses(ipv4: &[&str], ipv6: &[&str]) -> EndpointAddresses {
-    EndpointAddresses {
-        ipv4: ipv4.iter().map(|s| s.to_string()).collect(),
-        ipv6: ipv6.iter().map(|s| s.to_string()).collect(),
-        references: Vec::new(),
     }
 }
 
@@ -706,11 +700,8 @@ fn roles_nothing_selects_stay_open_and_are_named_in_warnings() {
             "{role}: {text}"
         );
     }
-    assert!(
-        text.contains("longhorn: node -> share-manager tcp 2049"),
-        "{text}"
-    );
-    assert!(text.contains("DNS is in no selected catalog"), "{text}");
+    assert_contains(&text, "longhorn: node -> share-manager tcp 2049");
+    assert_contains(&text, "DNS is in no selected catalog");
     let not_needed: Vec<(&str, &str)> = set
         .not_needed
         .iter()
@@ -736,15 +727,12 @@ fn a_peer_without_selector_is_an_error_naming_the_role_and_its_flows() {
         text.starts_with("role longhorn/recurring-job has no pod selector"),
         "{text}"
     );
-    assert!(
-        text.contains("longhorn: recurring-job -> longhorn-manager tcp 9500"),
-        "{text}"
+    assert_contains(
+        &text,
+        "longhorn: recurring-job -> longhorn-manager tcp 9500",
     );
     // The catalog's own words about why, never invented labels.
-    assert!(
-        text.contains("key existence (recurring-job.longhorn.io"),
-        "{text}"
-    );
+    assert_contains(&text, "key existence (recurring-job.longhorn.io");
 
     // With ingress policies off, nothing must admit the recurring job, so there is no error.
     let egress_only = PolicyOptions {
@@ -788,14 +776,11 @@ fn missing_inputs_skip_flows_with_a_warning_and_keep_the_rest() {
     };
     let set = network_policies(&selected, &options).expect("policies");
     let text = crate::datasources::in_terraform_terms(&set.warnings.join("\n"));
-    assert!(text.contains("node_cidrs is empty"), "{text}");
-    assert!(
-        text.contains("longhorn: node -> instance-manager tcp 3260"),
-        "{text}"
-    );
-    assert!(
-        text.contains("parameter \"backupstore_port\" of longhorn has no value"),
-        "{text}"
+    assert_contains(&text, "node_cidrs is empty");
+    assert_contains(&text, "longhorn: node -> instance-manager tcp 3260");
+    assert_contains(
+        &text,
+        "parameter \"backupstore_port\" of longhorn has no value",
     );
     let policies = manifests(&set);
     let l = longhorn_parties();
@@ -828,20 +813,10 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
         ],
     );
     let set = network_policies(&selected, &longhorn_options()).expect("policies");
-    let warning = set
-        .warnings
-        .iter()
-        .find(|w| w.contains("cannot be governed by NetworkPolicy"))
-        .expect("host-network warning");
+    let warning = line_containing(&set.warnings, "cannot be governed by NetworkPolicy");
     // Kubernetes' "Kubelet API | Self, Control plane | 10250" and Calico's BGP 179 are host-to-host flows.
-    assert!(
-        warning.contains("kubernetes: control-plane -> worker tcp 10250"),
-        "{warning}"
-    );
-    assert!(
-        warning.contains("calico: node -> node tcp 179"),
-        "{warning}"
-    );
+    assert_contains(warning, "kubernetes: control-plane -> worker tcp 10250");
+    assert_contains(warning, "calico: node -> node tcp 179");
     assert!(set.not_needed.iter().any(|f| f.platform == "calico"
         && f.ports == "179"
         && f.reason.starts_with("neither end is a pod")));
@@ -901,9 +876,9 @@ fn coredns_admits_every_pod_and_the_nodes_and_egress_isolated_roles_reach_it() {
     assert!(!allowed(&policies, &l.internet, &coredns, "UDP", 53));
     assert!(!allowed(&policies, &l.manager, &l.internet, "UDP", 53));
     let text = with_kubernetes.warnings.join("\n");
-    assert!(
-        text.contains("what every pod reaches (such as cluster DNS) included"),
-        "{text}"
+    assert_contains(
+        &text,
+        "what every pod reaches (such as cluster DNS) included",
     );
     assert!(!text.contains("DNS is in no selected catalog"), "{text}");
     // The every-pod role is a peer, never a policy, and a pod_selector cannot name it.
@@ -972,102 +947,22 @@ fn without_coredns_no_dns_policy_is_written() {
 /// A user catalog exercising what Longhorn does not: namespaces, host roles outside the cluster, ICMP.
 const SHOP: &str = r#"
 format = 1
-
-[platform]
-name = "shop"
-title = "Shop"
-versions = "*"
-version_note = "test document"
-summary = "A test application."
-
-[[sources]]
-id = "doc"
-document = "test"
-url = "https://example.invalid/shop"
-version = "any"
-date = "2026"
-
-[[endpoints]]
-name = "payments"
-title = "Payment provider"
-description = "Outside."
-
-[[roles]]
-name = "web"
-title = "Web"
-network = "pod"
-tiers = ["worker"]
-namespace = "shop"
-selector = { app = "web" }
-description = "Front end."
-
-[[roles]]
-name = "db"
-title = "Database"
-network = "pod"
-tiers = ["worker"]
-namespace = "data"
-selector = { app = "db" }
-description = "Database in another namespace."
-
-[[roles]]
-name = "admin"
-title = "Admin hosts"
-network = "host"
-tiers = ["external"]
-description = "Administrators' machines outside the cluster."
-
-[[roles]]
-name = "batch"
-title = "Batch jobs"
-network = "pod"
-tiers = ["worker"]
-namespace = "shop"
-description = "No labels known."
-
-[[flows]]
-from = "web"
-to = "db"
-protocol = "tcp"
-ports = ["5432"]
-purpose = "SQL"
-source = "doc"
-rows = ["web -> db 5432"]
-
-[[flows]]
-from = "web"
-to = "payments"
-protocol = "tcp"
-ports = ["443"]
-purpose = "payments"
-source = "doc"
-rows = ["web -> payments 443"]
-
-[[flows]]
-from = "admin"
-to = "db"
-protocol = "tcp"
-ports = ["5432", "5433", "9187"]
-purpose = "administration and metrics"
-source = "doc"
-rows = ["admin -> db"]
-
-[[flows]]
-from = "web"
-to = "web"
-protocol = "icmp"
-purpose = "ping"
-source = "doc"
-rows = ["web -> web icmp"]
-
-[[flows]]
-from = "batch"
-to = "web"
-protocol = "udp"
-ports = ["8125"]
-purpose = "metrics"
-source = "doc"
-rows = ["batch -> web 8125/udp"]
+platform = { name = "shop", title = "Shop", versions = "*", version_note = "test document", summary = "A test application." }
+sources = [{ id = "doc", document = "test", url = "https://example.invalid/shop", version = "any", date = "2026" }]
+endpoints = [{ name = "payments", title = "Payment provider", description = "Outside." }]
+roles = [
+  { name = "web", title = "Web", network = "pod", tiers = ["worker"], namespace = "shop", selector = { app = "web" }, description = "Front end." },
+  { name = "db", title = "Database", network = "pod", tiers = ["worker"], namespace = "data", selector = { app = "db" }, description = "Database in another namespace." },
+  { name = "admin", title = "Admin hosts", network = "host", tiers = ["external"], description = "Administrators' machines outside the cluster." },
+  { name = "batch", title = "Batch jobs", network = "pod", tiers = ["worker"], namespace = "shop", description = "No labels known." },
+]
+flows = [
+  { from = "web", to = "db", protocol = "tcp", ports = ["5432"], purpose = "SQL", source = "doc", rows = ["web -> db 5432"] },
+  { from = "web", to = "payments", protocol = "tcp", ports = ["443"], purpose = "payments", source = "doc", rows = ["web -> payments 443"] },
+  { from = "admin", to = "db", protocol = "tcp", ports = ["5432", "5433", "9187"], purpose = "administration and metrics", source = "doc", rows = ["admin -> db"] },
+  { from = "web", to = "web", protocol = "icmp", purpose = "ping", source = "doc", rows = ["web -> web icmp"] },
+  { from = "batch", to = "web", protocol = "udp", ports = ["8125"], purpose = "metrics", source = "doc", rows = ["batch -> web 8125/udp"] },
+]
 "#;
 
 fn shop_catalog() -> Catalog {
@@ -1225,11 +1120,11 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
         "{text}"
     );
     let text = with(vec![selector("batch", &[])], "p-");
-    assert!(text.contains("the selector is empty"), "{text}");
+    assert_contains(&text, "the selector is empty");
     let text = with(vec![selector("batch", &[("-bad", "x")])], "p-");
-    assert!(text.contains("label key \"-bad\""), "{text}");
+    assert_contains(&text, "label key \"-bad\"");
     let text = with(vec![selector("batch", &[("ok", "bad value")])], "p-");
-    assert!(text.contains("value \"bad value\""), "{text}");
+    assert_contains(&text, "value \"bad value\"");
     let text = with(
         vec![
             selector("batch", &[("a", "b")]),
@@ -1237,9 +1132,9 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
         ],
         "p-",
     );
-    assert!(
-        text.contains("role shop/batch is given two selectors in pod_selector"),
-        "{text}"
+    assert_contains(
+        &text,
+        "role shop/batch is given two selectors in pod_selector",
     );
     let text = with(vec![selector("batch", &[("a", "b")])], "Bad_");
     assert!(
@@ -1256,14 +1151,11 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
             values: vec!["x".into()],
         });
     let text = with(vec![exists_with_values], "p-");
-    assert!(
-        text.contains("operator Exists on \"job\" takes no values"),
-        "{text}"
-    );
+    assert_contains(&text, "operator Exists on \"job\" takes no values");
     let mut namespaced = selector("batch", &[("a", "b")]);
     namespaced.namespace = Some("Shop".into());
     let text = with(vec![namespaced], "p-");
-    assert!(text.contains("namespace \"Shop\""), "{text}");
+    assert_contains(&text, "namespace \"Shop\"");
 }
 
 #[test]
@@ -1414,64 +1306,17 @@ proptest! {
 /// A made-up cluster service every pod calls (like cluster DNS) and a worker isolated for egress by its own flow.
 const EVERY_POD: &str = r#"
 format = 1
-
-[platform]
-name = "svc"
-title = "Service"
-versions = "*"
-version_note = "test document"
-summary = "A cluster service every pod calls."
-
-[[sources]]
-id = "doc"
-document = "test"
-url = "https://example.invalid/svc"
-version = "1"
-date = "2026"
-
-[[roles]]
-name = "server"
-title = "Server"
-network = "pod"
-tiers = ["worker"]
-namespace = "svc"
-selector = { app = "server" }
-description = "The service's pods."
-
-[[roles]]
-name = "worker"
-title = "Worker"
-network = "pod"
-tiers = ["worker"]
-namespace = "jobs"
-selector = { app = "worker" }
-description = "A client isolated for egress by its own flow."
-
-[[roles]]
-name = "pods"
-title = "Every pod"
-network = "pod"
-tiers = ["master", "worker"]
-every_pod = true
-description = "Every pod of the cluster."
-
-[[flows]]
-from = "pods"
-to = "server"
-protocol = "udp"
-ports = ["5353"]
-purpose = "lookups"
-source = "doc"
-rows = ["every pod | server | 5353 | UDP"]
-
-[[flows]]
-from = "worker"
-to = "server"
-protocol = "tcp"
-ports = ["8080"]
-purpose = "jobs API"
-source = "doc"
-rows = ["worker | server | 8080 | TCP"]
+platform = { name = "svc", title = "Service", versions = "*", version_note = "test document", summary = "A cluster service every pod calls." }
+sources = [{ id = "doc", document = "test", url = "https://example.invalid/svc", version = "1", date = "2026" }]
+roles = [
+  { name = "server", title = "Server", network = "pod", tiers = ["worker"], namespace = "svc", selector = { app = "server" }, description = "The service's pods." },
+  { name = "worker", title = "Worker", network = "pod", tiers = ["worker"], namespace = "jobs", selector = { app = "worker" }, description = "A client isolated for egress by its own flow." },
+  { name = "pods", title = "Every pod", network = "pod", tiers = ["master", "worker"], every_pod = true, description = "Every pod of the cluster." },
+]
+flows = [
+  { from = "pods", to = "server", protocol = "udp", ports = ["5353"], purpose = "lookups", source = "doc", rows = ["every pod | server | 5353 | UDP"] },
+  { from = "worker", to = "server", protocol = "tcp", ports = ["8080"], purpose = "jobs API", source = "doc", rows = ["worker | server | 8080 | TCP"] },
+]
 "#;
 
 #[test]
@@ -1519,10 +1364,13 @@ fn every_pod_is_the_all_pods_peer_and_reaches_isolated_roles_through_their_polic
         5353
     ));
     assert!(set.not_needed.is_empty(), "{:?}", set.not_needed);
-    let lookups_only = EVERY_POD
-        .rsplit_once("[[flows]]")
-        .map_or(EVERY_POD, |(head, _)| head);
-    let release = Catalog::parse_release(lookups_only, "user_catalogs[0]").expect("test catalog");
+    // The same document without the worker's own flow.
+    let lookups_only: Vec<&str> = EVERY_POD
+        .lines()
+        .filter(|line| !line.contains("from = \"worker\""))
+        .collect();
+    let release =
+        Catalog::parse_release(&lookups_only.join("\n"), "user_catalogs[0]").expect("test catalog");
     let catalog = Catalog::from_releases(vec![release]).expect("catalog");
     let set =
         network_policies(&select(&catalog, &[("svc", None)]), &egress_only).expect("policies");

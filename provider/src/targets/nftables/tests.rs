@@ -1,56 +1,28 @@
 //! nftables rulesets on hand-made expansions.
 
 use super::*;
-use crate::engine::EndpointAddresses;
 use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 /// Tiers master, worker (both with a role) and lb (no role); endpoints `admin` (IPv4 and IPv6), `v6only` and
 /// `empty` (no addresses).
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "10.9.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
+    let admin = (
+        "admin",
+        &["10.0.0.0/8", "10.9.0.0/16"][..],
+        &["fd00::/8"][..],
     );
-    endpoints.insert(
-        "v6only".to_string(),
-        EndpointAddresses {
-            ipv4: vec![],
-            ipv6: vec!["2001:db8::/32".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: crate::engine::merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec!["k8s/control-plane".into()]),
-            ("worker".into(), vec!["k8s/node".into()]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
+    let tiers: &[(&str, &[&str])] = &[
+        ("master", &["k8s/control-plane"]),
+        ("worker", &["k8s/node"]),
+        ("lb", &[]),
+    ];
+    expansion_of(rules, tiers, &[admin, V6ONLY, EMPTY])
 }
 
 fn options(addresses: &[(&str, &[&str])]) -> NftOptions {
     NftOptions {
-        tier_addresses: addresses
-            .iter()
-            .map(|(tier, list)| {
-                (
-                    tier.to_string(),
-                    list.iter().map(|a| a.to_string()).collect(),
-                )
-            })
-            .collect(),
+        tier_addresses: named_lists(addresses),
         pod_cidrs: vec!["10.244.0.0/16".into()],
         ..Default::default()
     }
@@ -77,32 +49,18 @@ fn chain_lines<'a>(ruleset: &'a str, chain: &str) -> Vec<&'a str> {
 #[test]
 fn a_worker_ruleset_reads_as_written_by_hand() {
     let expansion = expansion(vec![
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "Kubelet API",
-        ),
-        rule(
-            tier("worker"),
-            tier("worker"),
-            Protocol::Udp,
-            range(8472, 8472),
-            "VXLAN",
-        ),
-        rule(
+        tcp(tier("master"), tier("worker"), port(10250), "Kubelet API"),
+        udp(tier("worker"), tier("worker"), port(8472), "VXLAN"),
+        tcp(
             endpoint("admin"),
             tier("worker"),
-            Protocol::Tcp,
             range(30000, 32767),
             "NodePort Services",
         ),
-        rule(
+        tcp(
             tier("worker"),
             tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
+            port(6443),
             "Kubernetes API server",
         ),
     ]);
@@ -179,55 +137,13 @@ table inet portmatrix {
 #[test]
 fn numbered_protocols_icmp_types_and_families() {
     let expansion = expansion(vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Number(4),
-            RulePorts::All,
-            "IP-in-IP",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Number(50),
-            RulePorts::All,
-            "ESP",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "ping",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(42)),
-            "odd",
-        ),
-        rule(
-            endpoint("admin"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(None),
-            "icmp",
-        ),
-        rule(
-            endpoint("admin"),
-            tier("master"),
-            Protocol::Icmpv6,
-            RulePorts::IcmpType(Some(128)),
-            "ping6",
-        ),
-        rule(
-            endpoint("admin"),
-            tier("master"),
-            Protocol::Sctp,
-            range(9899, 9899),
-            "sctp",
-        ),
+        ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+        ip(tier("worker"), tier("master"), 50, "ESP"),
+        icmp(tier("worker"), tier("master"), Some(8), "ping"),
+        icmp(tier("worker"), tier("master"), Some(42), "odd"),
+        icmp(endpoint("admin"), tier("master"), None, "icmp"),
+        icmpv6(endpoint("admin"), tier("master"), Some(128), "ping6"),
+        sctp(endpoint("admin"), tier("master"), port(9899), "sctp"),
     ]);
     let set = rulesets(&expansion, &options(ADDRESSES)).unwrap();
     let input = chain_lines(&set.rulesets["master"], "input");
@@ -258,20 +174,8 @@ fn numbered_protocols_icmp_types_and_families() {
 #[test]
 fn the_output_chain_is_written_only_when_asked_and_matches_destinations() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
-        rule(
-            tier("worker"),
-            endpoint("admin"),
-            Protocol::Udp,
-            range(53, 53),
-            "DNS",
-        ),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
     ];
     let plain = rulesets(&expansion(rules.clone()), &options(ADDRESSES)).unwrap();
     assert!(chain_lines(&plain.rulesets["worker"], "output").is_empty());
@@ -310,13 +214,7 @@ fn the_output_chain_is_written_only_when_asked_and_matches_destinations() {
 
 #[test]
 fn set_elements_are_sorted_single_addresses_accepted_and_nested_blocks_left_out() {
-    let expansion = expansion(vec![rule(
-        tier("worker"),
-        tier("master"),
-        Protocol::Tcp,
-        range(6443, 6443),
-        "API",
-    )]);
+    let expansion = expansion(vec![tcp(tier("worker"), tier("master"), port(6443), "API")]);
     let addresses: &[(&str, &[&str])] = &[
         ("master", &["192.168.1.0/24"]),
         (
@@ -383,27 +281,9 @@ fn bad_and_unknown_addresses_are_errors_naming_the_input() {
 #[test]
 fn a_peer_tier_without_addresses_is_an_error_listing_the_rules_that_need_them() {
     let expansion = expansion(vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(6443, 6443),
-            "API",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        tcp(tier("worker"), tier("master"), port(10250), "kubelet"),
+        tcp(tier("master"), tier("worker"), port(10250), "kubelet"),
     ]);
     let errors = rulesets(
         &expansion,
@@ -441,20 +321,8 @@ fn a_peer_tier_without_addresses_is_an_error_listing_the_rules_that_need_them() 
 #[test]
 fn rules_that_cannot_be_written_are_warnings() {
     let expansion = expansion(vec![
-        rule(
-            endpoint("empty"),
-            tier("master"),
-            Protocol::Tcp,
-            range(22, 22),
-            "SSH",
-        ),
-        rule(
-            endpoint("v6only"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(None),
-            "ICMP",
-        ),
+        tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
+        icmp(endpoint("v6only"), tier("master"), None, "ICMP"),
     ]);
     let mut no_pods = options(ADDRESSES);
     no_pods.pod_cidrs.clear();
@@ -477,10 +345,9 @@ fn rules_that_cannot_be_written_are_warnings() {
 #[test]
 fn comments_fit_nftables_and_carry_no_quotes() {
     let long = "a \"quoted\" purpose with the masters\u{2019} secret store ".repeat(8);
-    let expansion = expansion(vec![rule(
+    let expansion = expansion(vec![tcp(
         tier("worker"),
         tier("master"),
-        Protocol::Tcp,
         range(1, 2),
         &long,
     )]);
@@ -502,13 +369,7 @@ fn comments_fit_nftables_and_carry_no_quotes() {
 
 #[test]
 fn cloud_config_writes_the_ruleset_verbatim_and_loads_it_at_boot() {
-    let expansion = expansion(vec![rule(
-        tier("worker"),
-        tier("master"),
-        Protocol::Tcp,
-        range(6443, 6443),
-        "API",
-    )]);
+    let expansion = expansion(vec![tcp(tier("worker"), tier("master"), port(6443), "API")]);
     let set = rulesets(&expansion, &options(ADDRESSES)).unwrap();
     let document = &set.cloud_init["master"];
     assert!(document.starts_with("#cloud-config\n"));
@@ -553,36 +414,17 @@ fn policies_parse_and_refuse_other_words() {
 }
 
 fn arb_rule() -> impl Strategy<Value = Rule> {
-    let peer = prop::sample::select(vec![
-        tier("master"),
-        tier("worker"),
-        endpoint("admin"),
-        endpoint("v6only"),
-    ]);
-    let protocol = prop::sample::select(vec![
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Icmp,
-        Protocol::Icmpv6,
-        Protocol::Number(4),
-    ]);
-    (
-        peer,
-        prop::bool::ANY,
-        protocol,
-        1u16..2000,
-        0u16..50,
-        prop::option::of(0u8..3),
-    )
-        .prop_map(|(peer, to_master, protocol, from, width, icmp)| {
-            let ports = match protocol {
-                Protocol::Icmp | Protocol::Icmpv6 => RulePorts::IcmpType(icmp),
-                Protocol::Number(_) => RulePorts::All,
-                _ => range(from, from.saturating_add(width)),
-            };
+    use Protocol::{Icmp, Icmpv6, Number, Tcp, Udp};
+    let peer = prop::sample::select(peers(&["master", "worker"], &["admin", "v6only"]));
+    let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Icmpv6, Number(4)]);
+    let ports = (1u16..2000, 0u16..50, prop::option::of(0u8..3));
+    (peer, prop::bool::ANY, protocol, ports).prop_map(
+        |(peer, to_master, protocol, (from, width, icmp))| {
+            let ports = ports_for(&protocol, from, width, icmp);
             let destination = tier(if to_master { "master" } else { "worker" });
             rule(peer, destination, protocol, ports, "p")
-        })
+        },
+    )
 }
 
 proptest! {

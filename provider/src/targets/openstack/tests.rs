@@ -5,67 +5,16 @@ use crate::targets::fixtures::*;
 use proptest::prelude::*;
 
 fn expansion(rules: Vec<Rule>) -> Expansion {
-    let mut endpoints = BTreeMap::new();
-    endpoints.insert(
-        "admin".to_string(),
-        EndpointAddresses {
-            ipv4: vec!["10.0.0.0/8".into(), "192.168.0.0/16".into()],
-            ipv6: vec!["fd00::/8".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert(
-        "v6only".to_string(),
-        EndpointAddresses {
-            ipv4: vec![],
-            ipv6: vec!["2001:db8::/32".into()],
-            references: vec![],
-        },
-    );
-    endpoints.insert("empty".to_string(), EndpointAddresses::default());
-    Expansion {
-        rules: merge(rules),
-        not_needed: vec![],
-        skipped: vec![],
-        warnings: vec![],
-        tiers: vec![
-            ("master".into(), vec![]),
-            ("worker".into(), vec![]),
-            ("lb".into(), vec![]),
-        ],
-        endpoints,
-    }
-}
-
-fn keys(map: &BTreeMap<String, OpenStackRule>) -> Vec<&str> {
-    map.keys().map(String::as_str).collect()
+    expansion_of(rules, TIERS, &[ADMIN, V6ONLY, EMPTY])
 }
 
 #[test]
 fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Tcp,
-                range(6443, 6443),
-                "API",
-            ),
-            rule(
-                endpoint("admin"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                tier("worker"),
-                endpoint("admin"),
-                Protocol::Udp,
-                range(53, 53),
-                "DNS",
-            ),
+            tcp(tier("worker"), tier("master"), port(6443), "API"),
+            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+            udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
         ]),
         &OpenStackOptions::default(),
     )
@@ -129,41 +78,11 @@ fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
 fn protocols_take_neutron_names_families_and_ports() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(4),
-                RulePorts::All,
-                "IP-in-IP",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Number(41),
-                RulePorts::All,
-                "6in4",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(Some(8)),
-                "ping",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Icmpv6,
-                RulePorts::IcmpType(None),
-                "nd",
-            ),
-            rule(
-                tier("worker"),
-                tier("master"),
-                Protocol::Sctp,
-                range(9899, 9899),
-                "sctp",
-            ),
+            ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+            ip(tier("worker"), tier("master"), 41, "6in4"),
+            icmp(tier("worker"), tier("master"), Some(8), "ping"),
+            icmpv6(tier("worker"), tier("master"), None, "nd"),
+            sctp(tier("worker"), tier("master"), port(9899), "sctp"),
         ]),
         &OpenStackOptions::default(),
     )
@@ -196,27 +115,9 @@ fn protocols_take_neutron_names_families_and_ports() {
 #[test]
 fn ethertypes_limit_tier_rules_and_report_what_cannot_be_written() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(10250, 10250),
-            "kubelet",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(None),
-            "ping",
-        ),
-        rule(
-            endpoint("admin"),
-            tier("master"),
-            Protocol::Tcp,
-            range(22, 22),
-            "SSH",
-        ),
+        tcp(tier("worker"), tier("master"), port(10250), "kubelet"),
+        icmp(tier("worker"), tier("master"), None, "ping"),
+        tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
     ];
     let v4 = OpenStackOptions {
         ethertypes: BTreeSet::from([Ethertype::Ipv4]),
@@ -255,72 +156,33 @@ fn ethertypes_limit_tier_rules_and_report_what_cannot_be_written() {
 fn endpoints_without_a_usable_address_are_reported() {
     let set = security_group_rules(
         &expansion(vec![
-            rule(
-                endpoint("empty"),
-                tier("master"),
-                Protocol::Tcp,
-                range(22, 22),
-                "SSH",
-            ),
-            rule(
-                endpoint("v6only"),
-                tier("master"),
-                Protocol::Icmp,
-                RulePorts::IcmpType(None),
-                "ping",
-            ),
+            tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
+            icmp(endpoint("v6only"), tier("master"), None, "ping"),
         ]),
         &OpenStackOptions::default(),
     )
     .unwrap();
     assert!(set.ingress.is_empty());
     assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
-    assert!(set
-        .warnings
-        .iter()
-        .any(|w| w.contains("endpoint \"empty\" has no addresses")));
-    assert!(set
-        .warnings
-        .iter()
-        .any(|w| w.contains("endpoint \"v6only\" has no IPv4 block")));
+    assert_some_contains(&set.warnings, "endpoint \"empty\" has no addresses");
+    assert_some_contains(&set.warnings, "endpoint \"v6only\" has no IPv4 block");
 }
 
 #[test]
 fn icmp_type_zero_follows_unsupported_flows() {
     let rules = vec![
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(0)),
-            "echo reply",
-        ),
-        rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "echo request",
-        ),
-        rule(
-            tier("master"),
-            tier("worker"),
-            Protocol::Icmp,
-            RulePorts::IcmpType(Some(8)),
-            "echo request",
-        ),
+        icmp(tier("worker"), tier("master"), Some(0), "echo reply"),
+        icmp(tier("worker"), tier("master"), Some(8), "echo request"),
+        icmp(tier("master"), tier("worker"), Some(8), "echo request"),
     ];
     let error =
         security_group_rules(&expansion(rules.clone()), &OpenStackOptions::default()).unwrap_err();
     assert_eq!(error.flows.len(), 1);
     let text = error.to_string();
-    assert!(
-        text.contains("worker -> master icmp type 0 (k8s: echo reply)"),
-        "{text}"
-    );
-    assert!(text.contains("gophercloud issue #1775"), "{text}");
+    assert_contains(&text, "worker -> master icmp type 0 (k8s: echo reply)");
+    assert_contains(&text, "gophercloud issue #1775");
     let text = crate::datasources::in_terraform_terms(&text);
-    assert!(text.contains("unsupported_flows = \"widen\""), "{text}");
+    assert_contains(&text, "unsupported_flows = \"widen\"");
 
     let widen = OpenStackOptions {
         unsupported_flows: UnsupportedPolicy::Widen,
@@ -370,17 +232,8 @@ fn icmp_type_zero_follows_unsupported_flows() {
 #[test]
 fn descriptions_fit_neutron() {
     let long = "x".repeat(400);
-    let set = security_group_rules(
-        &expansion(vec![rule(
-            tier("worker"),
-            tier("master"),
-            Protocol::Tcp,
-            range(1, 1),
-            &long,
-        )]),
-        &OpenStackOptions::default(),
-    )
-    .unwrap();
+    let rules = vec![tcp(tier("worker"), tier("master"), port(1), &long)];
+    let set = security_group_rules(&expansion(rules), &OpenStackOptions::default()).unwrap();
     assert!(set
         .ingress
         .values()
@@ -397,37 +250,17 @@ fn ethertype_names_are_neutrons() {
 }
 
 fn arb_rule() -> impl Strategy<Value = Rule> {
-    let peer = prop::sample::select(vec![
-        tier("master"),
-        tier("worker"),
-        endpoint("admin"),
-        endpoint("v6only"),
-        endpoint("empty"),
-    ]);
-    let protocol = prop::sample::select(vec![
-        Protocol::Tcp,
-        Protocol::Udp,
-        Protocol::Icmp,
-        Protocol::Icmpv6,
-        Protocol::Number(4),
-        Protocol::Number(43),
-    ]);
-    (
-        peer.clone(),
-        peer,
-        protocol,
-        1u16..100,
-        0u16..5,
-        prop::option::of(1u8..4),
-    )
-        .prop_map(|(source, destination, protocol, from, width, icmp)| {
-            let ports = match protocol {
-                Protocol::Icmp | Protocol::Icmpv6 => RulePorts::IcmpType(icmp),
-                Protocol::Number(_) => RulePorts::All,
-                _ => range(from, from + width),
-            };
+    use Protocol::{Icmp, Icmpv6, Number, Tcp, Udp};
+    let endpoints = ["admin", "v6only", "empty"];
+    let peer = prop::sample::select(peers(&["master", "worker"], &endpoints));
+    let protocol = prop::sample::select(vec![Tcp, Udp, Icmp, Icmpv6, Number(4), Number(43)]);
+    let ports = (1u16..100, 0u16..5, prop::option::of(1u8..4));
+    (peer.clone(), peer, protocol, ports).prop_map(
+        |(source, destination, protocol, (from, width, icmp))| {
+            let ports = ports_for(&protocol, from, width, icmp);
             rule(source, destination, protocol, ports, "p")
-        })
+        },
+    )
 }
 
 fn arb_ethertypes() -> impl Strategy<Value = BTreeSet<Ethertype>> {

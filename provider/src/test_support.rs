@@ -1,0 +1,20 @@
+//! Assertions the unit tests of every layer share.
+
+/// Asserts that `text` contains `part`, and shows `text` when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is not in: {text}");
+}
+
+/// The first line of `lines` that contains `part`; shows them all when none does.
+#[track_caller]
+pub fn line_containing<'a>(lines: &'a [String], part: &str) -> &'a str {
+    let found = lines.iter().find(|line| line.contains(part));
+    found.unwrap_or_else(|| panic!("{part:?} is in none of: {lines:#?}"))
+}
+
+/// Asserts that some line of `lines` contains `part`, and shows them all when none does.
+#[track_caller]
+pub fn assert_some_contains(lines: &[String], part: &str) {
+    line_containing(lines, part);
+}
