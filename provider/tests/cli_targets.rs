@@ -310,6 +310,29 @@ fn help_lists_every_target_and_option() {
     }
 }
 
+#[test]
+fn help_is_written_in_the_command_lines_terms() {
+    let run = run(&["expand", "--help"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let help = run.stdout;
+    let syntax =
+        TERRAFORM_SYNTAX
+            .iter()
+            .chain(&["= false", "{ master =", "[\"", "\u{E000}", "\u{E001}"]);
+    for syntax in syntax {
+        assert!(!help.contains(syntax), "{syntax:?} in:\n{help}");
+    }
+    // The option descriptions name other options as flags and suggest their values as flags take them.
+    for flag in [
+        "--pod-network routed",
+        "--input-policy drop",
+        "--tier-addresses worker=",
+        "--first-priority",
+    ] {
+        assert!(help.contains(flag), "{flag} missing:\n{help}");
+    }
+}
+
 /// A user catalog of one application: an agent mesh on TCP 7000.
 const USER_CATALOG: &str = r#"format = 1
 

@@ -121,7 +121,8 @@ impl Args for TargetOptionArgs {
         all_options()
             .into_iter()
             .fold(command, |command, (option, users)| {
-                let mut help = format!("{}: {}", users.join(", "), option.description);
+                let description = in_cli_terms(&option.description);
+                let mut help = format!("{}: {description}", users.join(", "));
                 if let Some(default) = option.default {
                     help.push_str(&format!(" [default: {default}]"));
                 }

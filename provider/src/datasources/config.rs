@@ -4,6 +4,7 @@
 //! During validation any argument may still be unknown; these helpers return `None` for unknown (and null)
 //! values so that callers only check what is already decided.
 
+use super::target_rules::in_terraform_terms;
 use crate::cty::{CtyType, Value};
 pub(crate) use crate::schema::{reject_null_elements, reject_unconfigurable};
 use crate::schema::{Attribute, Block};
@@ -32,14 +33,15 @@ pub(crate) fn is_known(config: &Value, name: &str) -> bool {
     config.get_attr(name).is_none_or(Value::is_wholly_known)
 }
 
-/// `block` with an attribute for each option.
+/// `block` with an attribute for each option, its description in Terraform terms.
 pub(super) fn with_options(block: Block, options: Vec<TargetOption>) -> Block {
     options.into_iter().fold(block, |block, option| {
         let ty = CtyType::of_shape(&option.shape);
+        let description = in_terraform_terms(&option.description);
         block.attribute(if option.required {
-            Attribute::required(option.name, ty, option.description)
+            Attribute::required(option.name, ty, description)
         } else {
-            Attribute::optional(option.name, ty, option.description)
+            Attribute::optional(option.name, ty, description)
         })
     })
 }

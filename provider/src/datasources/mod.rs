@@ -195,6 +195,46 @@ mod tests {
         }
     }
 
+    /// Every description of `block` and of the blocks nested in it, with the path to it.
+    fn descriptions(path: &str, block: &crate::schema::Block, out: &mut Vec<(String, String)>) {
+        out.push((path.to_string(), block.description.clone()));
+        for attribute in &block.attributes {
+            out.push((
+                format!("{path}.{}", attribute.name),
+                attribute.description.clone(),
+            ));
+        }
+        for nested in &block.blocks {
+            descriptions(&format!("{path}.{}", nested.type_name), &nested.block, out);
+        }
+    }
+
+    #[test]
+    fn schema_descriptions_are_written_in_terraform_terms() {
+        let mut texts = Vec::new();
+        descriptions(
+            "provider",
+            &crate::provider_config::schema().block,
+            &mut texts,
+        );
+        for source in all() {
+            descriptions(source.type_name(), &source.schema().block, &mut texts);
+        }
+        for (path, text) in texts {
+            assert!(
+                !crate::engine::setting::has_markers(&text),
+                "{path}: {text}"
+            );
+            let flag = text
+                .match_indices("--")
+                .any(|(at, _)| text[at + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
+            assert!(!flag, "{path} names a flag: {text}");
+        }
+        let nftables = NFTABLES_RULESET.schema().block;
+        let pod_cidrs = nftables.attributes.iter().find(|a| a.name == "pod_cidrs");
+        assert!(pod_cidrs.is_some_and(|a| a.description.contains("`input_policy = \"drop\"`")));
+    }
+
     #[test]
     fn every_data_source_refuses_a_value_for_a_computed_attribute_at_validation() {
         use crate::cty::AttributePath;

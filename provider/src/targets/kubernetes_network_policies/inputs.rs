@@ -28,8 +28,8 @@ pub fn options() -> Vec<TargetOption> {
         TargetOption::optional(
             POLICY_TYPES,
             Shape::texts(),
-            Some("[\"Ingress\", \"Egress\"]"),
-            "Directions to isolate: `[\"Ingress\", \"Egress\"]` by default. A role is isolated only in the \
+            Some("Ingress,Egress"),
+            "Directions to isolate, `Ingress` and `Egress` (both by default). A role is isolated only in the \
              directions its catalogs list flows for.",
         ),
         TargetOption::optional(
