@@ -18,3 +18,4 @@ pub(crate) mod review;
 pub mod schema;
 pub mod server;
 pub mod targets;
+pub mod terraform_terms;

@@ -161,7 +161,7 @@ const CASES: &[Case] = &[
     ),
     (
         &["--platform", "longhorn", "--target", "kubernetes-network-policies", "--policy-types", "Both"],
-        &["--policy-types (value 1): Unknown policy type \"Both\": write \"Ingress\" or \"Egress\""],
+        &["--policy-types (value 1): Unknown policy type \"Both\": Write \"Ingress\" or \"Egress\""],
     ),
     (
         &["--platform", "longhorn", "--version", "1.6.0", "--target", "kubernetes-network-policies"],
@@ -175,7 +175,7 @@ const CASES: &[Case] = &[
             "--platform", "longhorn", "--version", "1.6.0", "--target", "kubernetes-network-policies",
             "--pod-selector", "longhorn/recurring-job=app=jobs", "--name-prefix", "Bad_",
         ],
-        &["--name-prefix: policy name \"Bad_longhorn-manager\": not a Kubernetes object name", "change --name-prefix"],
+        &["Invalid --name-prefix \"Bad_\": Policy names are Kubernetes object names"],
     ),
     (
         &[

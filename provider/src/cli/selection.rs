@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, Selection};
+use crate::catalog::{parse_user_documents, Catalog, Selection};
 use crate::engine::{
     self, EndpointSpec, Expansion, ExpansionRequest, ExtraFlowSpec, InputError, PathStep,
     PodNetwork, TierSpec,
@@ -170,25 +170,27 @@ impl SelectionArgs {
         if self.user_catalogs.is_empty() {
             return Ok(Cow::Borrowed(catalog));
         }
-        let mut releases = Vec::new();
-        let mut errors = Vec::new();
+        let mut texts = Vec::new();
         for path in &self.user_catalogs {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("--user-catalog {}: cannot read it: {e}", path.display()))?;
-            match Catalog::parse_release(&text, &path.display().to_string()) {
-                Ok(release) => releases.push(release),
-                Err(error) => errors.push(format!(
-                    "--user-catalog: invalid user catalog: {error}\nFix the document; its format is described in \
-                     the catalog format guide."
-                )),
-            }
+            texts.push((path.display().to_string(), text));
         }
-        if !errors.is_empty() {
-            return Err(errors.join("\n"));
-        }
+        let releases = parse_user_documents(texts.iter().map(|(path, text)| (path.clone(), text.as_str())))
+            .map_err(|errors| {
+                let errors: Vec<String> = errors
+                    .into_iter()
+                    .map(|(_, error)| {
+                        format!(
+                            "--user-catalog: invalid user catalog: {error}\nFix the document; its format is \
+                             described in the catalog format guide."
+                        )
+                    })
+                    .collect();
+                errors.join("\n")
+            })?;
         catalog
-            .with_releases(releases)
-            .map(Cow::Owned)
+            .with_user_releases(releases)
             .map_err(|error| format!("--user-catalog: conflicting user catalog: {error}"))
     }
 

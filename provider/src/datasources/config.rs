@@ -4,11 +4,11 @@
 //! During validation any argument may still be unknown; these helpers return `None` for unknown (and null)
 //! values so that callers only check what is already decided.
 
-use super::target_rules::in_terraform_terms;
 use crate::cty::{CtyType, Value};
 pub(crate) use crate::schema::{reject_null_elements, reject_unconfigurable};
 use crate::schema::{Attribute, Block};
 use crate::targets::target::{OptionValue, Options, Shape, TargetOption};
+use crate::terraform_terms::in_terraform_terms;
 
 /// A string argument's value, if set and known.
 pub fn string<'a>(config: &'a Value, name: &str) -> Option<&'a str> {

@@ -35,9 +35,6 @@ pub(crate) use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
 pub(crate) use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub(crate) use nftables_ruleset::NFTABLES_RULESET;
 pub(crate) use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
-#[cfg(test)]
-pub(crate) use target_rules::in_terraform_terms;
-pub(crate) use target_rules::{terraform_diagnostic, terraform_value};
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -149,6 +146,7 @@ mod test_support {
     use super::DataSource;
     use crate::cty::Value;
     use crate::diagnostics::Diagnostics;
+    use crate::terraform_terms::terraform_diagnostic;
 
     /// The result of reading `source` for `config`, completed as Terraform receives it, after checking that the
     /// read reports no error and that the result conforms to the schema.
@@ -162,18 +160,28 @@ mod test_support {
         value
     }
 
+    /// `diagnostics` as text, spelled as the server sends them to Terraform.
+    fn text(diagnostics: &Diagnostics) -> String {
+        let spelled: Vec<_> = diagnostics
+            .iter()
+            .cloned()
+            .map(terraform_diagnostic)
+            .collect();
+        format!("{spelled:?}")
+    }
+
     /// The diagnostics of a read of `source` for `config` that fails, as text.
     pub fn read_errors(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
         assert!(source.read(config, &mut diagnostics).is_none());
-        format!("{diagnostics:?}")
+        text(&diagnostics)
     }
 
     /// The diagnostics of validating `config` for `source`, as text.
     pub fn validation(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
         source.validate(config, &mut diagnostics);
-        format!("{diagnostics:?}")
+        text(&diagnostics)
     }
 }
 

@@ -4,7 +4,7 @@
 //! Blocks and plain maps (rather than nested attribute types) keep one module working from Terraform 1.0.3 on.
 
 use super::config;
-use crate::catalog::{Catalog, Release, Selection};
+use crate::catalog::{parse_user_documents, Catalog, CatalogError, Release, Selection};
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -14,7 +14,7 @@ use crate::engine::{
 use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const USER_CATALOGS: &str = "user_catalogs";
@@ -28,6 +28,10 @@ const API_SERVER_PORT_DESCRIPTION: &str = "The port the Kubernetes API server li
      for Kublr); set it when those disagree or your API server listens elsewhere (EKS and kOps serve 443). Replaces \
      `parameters = { apiserver_port = ... }` (still accepted, with a warning) and Calico's former option \
      `apiserver_port`.";
+
+fn at(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
 
 /// Whether the endpoint block takes AWS prefix lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,27 +193,27 @@ fn user_releases(config: &Value, diagnostics: &mut Diagnostics) -> Option<Vec<Re
         return None;
     }
     let documents = config::strings(config, USER_CATALOGS).unwrap_or_default();
-    let mut releases = Vec::new();
-    let mut valid = true;
-    for (index, text) in documents {
-        let origin = format!("{USER_CATALOGS}[{index}]");
-        match Catalog::parse_release(text, &origin) {
-            Ok(release) => releases.push(release),
-            Err(error) => {
-                valid = false;
+    let named = documents
+        .iter()
+        .map(|(index, text)| (format!("{USER_CATALOGS}[{index}]"), *text));
+    parse_user_documents(named)
+        .map_err(|errors| {
+            for (position, error) in errors {
+                let index = documents.get(position).map_or(position, |(index, _)| *index);
+                let detail =
+                    format!("{error}\nFix the document; its format is described in the catalog format guide.");
                 diagnostics.push(
-                    Diagnostic::error(
-                        "Invalid user catalog",
-                        format!(
-                            "{error}\nFix the document; its format is described in the catalog format guide."
-                        ),
-                    )
-                    .at(AttributePath::root().attr(USER_CATALOGS).index(index as i64)),
+                    Diagnostic::error("Invalid user catalog", detail)
+                        .at(at(USER_CATALOGS).index(index as i64)),
                 );
             }
-        }
-    }
-    valid.then_some(releases)
+        })
+        .ok()
+}
+
+/// A conflict between the user's documents and the catalog, as an error on `user_catalogs`.
+fn conflict(error: CatalogError) -> Diagnostic {
+    Diagnostic::error("Conflicting user catalog", error.to_string()).at(at(USER_CATALOGS))
 }
 
 /// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
@@ -218,22 +222,17 @@ pub fn catalog_with_user_documents(
     config: &Value,
     diagnostics: &mut Diagnostics,
 ) -> Option<Cow<'static, Catalog>> {
-    let releases = user_releases(config, diagnostics)?;
-    if diagnostics.has_errors() {
-        return None;
-    }
-    with_user_releases(Catalog::builtin(), releases, diagnostics)
+    let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
+    let catalog = Catalog::builtin().with_user_releases(releases);
+    catalog
+        .map_err(|error| diagnostics.push(conflict(error)))
+        .ok()
 }
 
-/// The catalog a selection expands against: the built-in releases of the selected platforms and of the user
-/// documents' platforms (so a user document overlapping a built-in release is still refused), plus the user's
-/// documents. When a selected platform is in neither, the whole built-in catalog, whose error for an unknown
-/// platform lists every platform. `None` (with errors) as for [`catalog_with_user_documents`].
+/// The catalog the selection expands against ([`Catalog::for_selection`]); `None` (with errors) as for
+/// [`catalog_with_user_documents`].
 pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
-    let releases = user_releases(config, diagnostics)?;
-    if diagnostics.has_errors() {
-        return None;
-    }
+    let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
     let platforms = config
         .get_attr("platform")
         .and_then(Value::as_elements)
@@ -242,46 +241,10 @@ pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option
         .iter()
         .map(|platform| config::string(platform, "name").unwrap_or_default())
         .collect();
-    let wanted: BTreeSet<&str> = selected
-        .iter()
-        .copied()
-        .chain(releases.iter().map(|r| r.platform.name.as_str()))
-        .collect();
-    let builtin = Catalog::builtin_platforms(&wanted);
-    let all_known = selected.iter().all(|name| {
-        builtin.platform(name).is_some() || releases.iter().any(|r| r.platform.name == *name)
-    });
-    if all_known && releases.is_empty() {
-        return Some(builtin);
-    }
-    let base = if all_known {
-        &*builtin
-    } else {
-        Catalog::builtin()
-    };
-    with_user_releases(base, releases, diagnostics).map(|catalog| Arc::new(catalog.into_owned()))
-}
-
-/// `base` plus `releases` (borrowed when there are none); `None` with an error on `user_catalogs` when they
-/// conflict.
-fn with_user_releases<'c>(
-    base: &'c Catalog,
-    releases: Vec<Release>,
-    diagnostics: &mut Diagnostics,
-) -> Option<Cow<'c, Catalog>> {
-    if releases.is_empty() {
-        return Some(Cow::Borrowed(base));
-    }
-    match base.with_releases(releases) {
-        Ok(catalog) => Some(Cow::Owned(catalog)),
-        Err(error) => {
-            diagnostics.push(
-                Diagnostic::error("Conflicting user catalog", error.to_string())
-                    .at(AttributePath::root().attr(USER_CATALOGS)),
-            );
-            None
-        }
-    }
+    let catalog = Catalog::for_selection(&selected, releases);
+    catalog
+        .map_err(|error| diagnostics.push(conflict(error)))
+        .ok()
 }
 
 /// The engine request a wholly known configuration asks for, or diagnostics for what is malformed.
@@ -510,6 +473,15 @@ pub fn expand(
     endpoints: EndpointKind,
     diagnostics: &mut Diagnostics,
 ) -> Option<crate::engine::Expansion> {
+    expanded(config, endpoints, diagnostics).map(|(_, _, expansion)| expansion)
+}
+
+/// [`expand`], with the catalog and the request it expanded.
+pub(crate) fn expanded(
+    config: &Value,
+    endpoints: EndpointKind,
+    diagnostics: &mut Diagnostics,
+) -> Option<(Arc<Catalog>, ExpansionRequest, crate::engine::Expansion)> {
     let catalog = selected_catalog(config, diagnostics)?;
     let request = match request(config, endpoints) {
         Ok(request) => request,
@@ -521,7 +493,7 @@ pub fn expand(
     match crate::engine::expand(&catalog, &request) {
         Ok(expansion) => {
             push_unread_version_warnings(&catalog, &request, diagnostics);
-            Some(expansion)
+            Some((catalog, request, expansion))
         }
         Err(errors) => {
             diagnostics.extend(input_diagnostics(errors));
@@ -532,26 +504,16 @@ pub fn expand(
 
 /// A warning on `platform[i].version` for each platform whose requested version lies above the newest version
 /// whose documentation was read (the expansion used that release's table all the same).
-pub(crate) fn push_unread_version_warnings(
+fn push_unread_version_warnings(
     catalog: &Catalog,
     request: &ExpansionRequest,
     diagnostics: &mut Diagnostics,
 ) {
-    for (index, selection) in request.platforms.iter().enumerate() {
-        if let Some(warning) = catalog
-            .select(selection)
-            .ok()
-            .and_then(|chosen| chosen.unread_version)
-        {
-            diagnostics.push(
-                Diagnostic::warning("Version newer than the catalog's sources", warning).at(
-                    AttributePath::root()
-                        .attr("platform")
-                        .index(index as i64)
-                        .attr("version"),
-                ),
-            );
-        }
+    for (index, warning) in catalog.unread_version_warnings(&request.platforms) {
+        let path = at("platform").index(index as i64).attr("version");
+        diagnostics.push(
+            Diagnostic::warning("Version newer than the catalog's sources", warning).at(path),
+        );
     }
 }
 

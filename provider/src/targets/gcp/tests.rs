@@ -301,7 +301,7 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
         "{text}"
     );
     assert!(text.contains("cannot match ICMP types"), "{text}");
-    let text = crate::datasources::in_terraform_terms(&text);
+    let text = crate::terraform_terms::in_terraform_terms(&text);
     assert!(
         text.contains("unsupported_flows = \"widen\"") && text.contains("\"skip\""),
         "{text}"

@@ -301,7 +301,7 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         "{text}"
     );
     assert!(
-        crate::datasources::in_terraform_terms(&text).contains("unsupported_flows = \"skip\""),
+        crate::terraform_terms::in_terraform_terms(&text).contains("unsupported_flows = \"skip\""),
         "{text}"
     );
 
@@ -331,7 +331,7 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
     assert_eq!(set.warnings.len(), 3, "{:?}", set.warnings);
     assert!(set.warnings[..2]
         .iter()
-        .all(|w| crate::datasources::in_terraform_terms(w)
+        .all(|w| crate::terraform_terms::in_terraform_terms(w)
             .starts_with("unsupported_flows = \"skip\" left out worker -> master")));
     assert!(
         set.warnings[2].contains("1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)"),
@@ -371,7 +371,7 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
         error.detail
     );
     assert!(
-        crate::datasources::in_terraform_terms(&error.detail)
+        crate::terraform_terms::in_terraform_terms(&error.detail)
             .contains("tier_ranges = { lb = [\"<CIDR>\", ...] }"),
         "{}",
         error.detail

@@ -787,7 +787,7 @@ fn missing_inputs_skip_flows_with_a_warning_and_keep_the_rest() {
         ..longhorn_options()
     };
     let set = network_policies(&selected, &options).expect("policies");
-    let text = crate::datasources::in_terraform_terms(&set.warnings.join("\n"));
+    let text = crate::terraform_terms::in_terraform_terms(&set.warnings.join("\n"));
     assert!(text.contains("node_cidrs is empty"), "{text}");
     assert!(
         text.contains("longhorn: node -> instance-manager tcp 3260"),
@@ -1202,7 +1202,7 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
         network_policies(&selected, &options)
             .expect_err("an error")
             .iter()
-            .map(|e| crate::datasources::in_terraform_terms(&e.to_string()))
+            .map(|e| crate::terraform_terms::in_terraform_terms(&e.to_string()))
             .collect::<Vec<_>>()
             .join("\n")
     };
