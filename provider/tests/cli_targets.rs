@@ -16,7 +16,7 @@ mod cli_support;
 mod corpus;
 
 use cli_support::{run, selection};
-use portmatrix::targets::target;
+use portmatrix::targets;
 use serde_json::Value;
 
 /// Terraform syntax a command-line user must never read: attribute assignments and blocks.
@@ -262,7 +262,7 @@ fn help_lists_every_target_and_option() {
     let run = run(&["expand", "--help"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let help = run.stdout;
-    let mut names: Vec<&str> = target::all().iter().map(|t| t.name()).collect();
+    let mut names: Vec<&str> = targets::all().iter().map(|t| t.name()).collect();
     names.push("kubernetes-network-policies");
     names.push("flows");
     for name in names {
@@ -271,7 +271,7 @@ fn help_lists_every_target_and_option() {
             "{name} missing:\n{help}"
         );
     }
-    let mut flags: Vec<String> = target::all()
+    let mut flags: Vec<String> = targets::all()
         .iter()
         .flat_map(|t| t.options())
         .map(|o| format!("--{}", o.name.replace('_', "-")))

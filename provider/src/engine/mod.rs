@@ -179,7 +179,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
     }
     for extra in &extras {
         let origin = FlowOrigin {
-            platform: extra::USER_DEFINED,
+            platform: placement::USER_DEFINED,
             from: &extra.spec.from,
             to: &extra.spec.to,
             protocol: extra.protocol,
