@@ -173,8 +173,7 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     let selectors = selectors(config, diagnostics);
     // The engine validates platforms, endpoint blocks and parameters exactly as for the other data sources,
     // and normalizes the endpoints' CIDRs; its tier rules are not used here.
-    let (catalog, request, expansion) =
-        selection::expanded(config, EndpointKind::Cidrs, diagnostics)?;
+    let (catalog, request, expansion) = selection::expanded(config, diagnostics)?;
     if diagnostics.has_errors() {
         return None;
     }
@@ -306,7 +305,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         ) {
             return;
         }
-        selection::validate(config, EndpointKind::Cidrs, diagnostics);
+        selection::validate(config, diagnostics);
         own_inputs(config, diagnostics);
     }
 

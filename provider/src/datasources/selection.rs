@@ -8,11 +8,10 @@ use crate::catalog::{parse_user_documents, Catalog, CatalogError, Release, Selec
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::{
-    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
-};
+use crate::engine::{ExpansionRequest, InputError, PathStep, PlatformBlock, PodNetwork};
 use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
+use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -247,72 +246,34 @@ pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option
         .ok()
 }
 
-/// The engine request a wholly known configuration asks for, or diagnostics for what is malformed.
-pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionRequest, Diagnostics> {
-    let mut diagnostics = Diagnostics::default();
-    let blocks = |name: &str| {
-        config
-            .get_attr(name)
-            .and_then(Value::as_elements)
-            .unwrap_or_default()
-    };
-    let strings = |object: &Value, name: &str| -> Vec<String> {
-        config::strings(object, name)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(_, s)| s.to_string())
-            .collect()
-    };
+/// The blocks `name` of a wholly known configuration, read as the engine's specs; an error when they do not
+/// read (a bug: the schema declares what the specs read).
+fn blocks<T: DeserializeOwned>(
+    config: &Value,
+    name: &str,
+    diagnostics: &mut Diagnostics,
+) -> Vec<T> {
+    let json = config
+        .get_attr(name)
+        .map_or(serde_json::Value::Null, Value::to_json);
+    if json.is_null() {
+        return Vec::new();
+    }
+    serde_json::from_value(json).unwrap_or_else(|error| {
+        let detail = format!("{name}: {error}. This is a bug in portmatrix.");
+        diagnostics.push(Diagnostic::error("Unreadable blocks", detail).at(at(name)));
+        Vec::new()
+    })
+}
 
-    let platforms = blocks("platform")
-        .iter()
-        .map(|platform| Selection {
-            platform: config::string(platform, "name")
-                .unwrap_or_default()
-                .to_string(),
-            version: config::string(platform, "version").map(str::to_string),
-            options: string_map(platform.get_attr("options")),
-        })
-        .collect();
-    let tiers = blocks("tier")
-        .iter()
-        .map(|tier| TierSpec {
-            name: config::string(tier, "name").unwrap_or_default().to_string(),
-            roles: tier
-                .get_attr("roles")
-                .filter(|v| !v.is_null())
-                .map(|_| strings(tier, "roles")),
-        })
-        .collect();
-    let endpoints = blocks("endpoint")
-        .iter()
-        .map(|endpoint| EndpointSpec {
-            name: config::string(endpoint, "name")
-                .unwrap_or_default()
-                .to_string(),
-            ipv4: strings(endpoint, "cidr_ipv4"),
-            ipv6: strings(endpoint, "cidr_ipv6"),
-            tier: config::string(endpoint, "tier").map(str::to_string),
-            references: match endpoints {
-                EndpointKind::Cidrs => Vec::new(),
-                EndpointKind::CidrsAndPrefixLists => strings(endpoint, PREFIX_LIST_IDS),
-            },
-        })
-        .collect();
-    let extra_flows = blocks(EXTRA_FLOW)
-        .iter()
-        .map(|flow| ExtraFlowSpec {
-            from: config::string(flow, "from").unwrap_or_default().to_string(),
-            to: config::string(flow, "to").unwrap_or_default().to_string(),
-            protocol: config::string(flow, "protocol")
-                .unwrap_or_default()
-                .to_string(),
-            ports: strings(flow, "ports"),
-            description: config::string(flow, "description")
-                .unwrap_or_default()
-                .to_string(),
-        })
-        .collect();
+/// The engine request a wholly known configuration asks for, or diagnostics for what is malformed.
+pub fn request(config: &Value) -> Result<ExpansionRequest, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let platforms: Vec<PlatformBlock> = blocks(config, "platform", &mut diagnostics);
+    let platforms = platforms.into_iter().map(Selection::from).collect();
+    let tiers = blocks(config, "tier", &mut diagnostics);
+    let endpoints = blocks(config, "endpoint", &mut diagnostics);
+    let extra_flows = blocks(config, EXTRA_FLOW, &mut diagnostics);
     let mut parameters = BTreeMap::new();
     if let Some(values) = config.get_attr("parameters").and_then(Value::as_map) {
         for (name, value) in values.iter().filter(|(_, v)| !v.is_null()) {
@@ -371,17 +332,6 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
     })
 }
 
-fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    value
-        .and_then(Value::as_map)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Engine input errors as diagnostics on the attributes they name.
 pub(crate) fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
     errors
@@ -406,7 +356,7 @@ pub(crate) fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
 /// built-in release) the read reports: Terraform reads data sources during plan, so the user still sees it then,
 /// and validation and the read run in different provider processes, so expanding in both would double the work.
 /// Run [`check_elements`] first.
-pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagnostics) {
+pub fn validate(config: &Value, diagnostics: &mut Diagnostics) {
     if !config.is_wholly_known() {
         if let Some(Err(detail)) =
             config::string(config, "pod_network").map(str::parse::<PodNetwork>)
@@ -418,7 +368,7 @@ pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagn
         }
         return;
     }
-    if let Err(errors) = request(config, endpoints) {
+    if let Err(errors) = request(config) {
         diagnostics.extend(errors);
     }
     user_releases(config, diagnostics);
@@ -468,22 +418,17 @@ fn check_prefix_lists(config: &Value, diagnostics: &mut Diagnostics) {
 }
 
 /// Runs the engine on a wholly known configuration.
-pub fn expand(
-    config: &Value,
-    endpoints: EndpointKind,
-    diagnostics: &mut Diagnostics,
-) -> Option<crate::engine::Expansion> {
-    expanded(config, endpoints, diagnostics).map(|(_, _, expansion)| expansion)
+pub fn expand(config: &Value, diagnostics: &mut Diagnostics) -> Option<crate::engine::Expansion> {
+    expanded(config, diagnostics).map(|(_, _, expansion)| expansion)
 }
 
 /// [`expand`], with the catalog and the request it expanded.
 pub(crate) fn expanded(
     config: &Value,
-    endpoints: EndpointKind,
     diagnostics: &mut Diagnostics,
 ) -> Option<(Arc<Catalog>, ExpansionRequest, crate::engine::Expansion)> {
     let catalog = selected_catalog(config, diagnostics)?;
-    let request = match request(config, endpoints) {
+    let request = match request(config) {
         Ok(request) => request,
         Err(errors) => {
             diagnostics.extend(errors);

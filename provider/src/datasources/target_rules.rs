@@ -120,7 +120,7 @@ pub(super) fn validate_target_inputs(
             .into_iter()
             .map(diagnostic),
     );
-    selection::validate(config, endpoint_kind(target), diagnostics);
+    selection::validate(config, diagnostics);
 }
 
 /// The options and expansion of a wholly known configuration; `None` with errors in `diagnostics` when an
@@ -136,7 +136,7 @@ pub(super) fn options_and_expansion(
         diagnostics.extend(errors.into_iter().map(diagnostic));
         return None;
     }
-    let expansion = selection::expand(config, endpoint_kind(target), diagnostics)?;
+    let expansion = selection::expand(config, diagnostics)?;
     Some((options, expansion))
 }
 

@@ -15,7 +15,8 @@ pub use listing::{flow_listing, FlowListing};
 pub use placement::EndpointAddresses;
 pub(crate) use placement::DEFAULT_TIERS;
 pub use request::{
-    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
+    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PlatformBlock, PodNetwork,
+    TierSpec,
 };
 pub(crate) use rules::merge;
 pub use rules::{Peer, Reason, Rule, RulePorts};
