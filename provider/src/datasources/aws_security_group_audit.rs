@@ -11,14 +11,14 @@ use super::target_rules::{
 };
 use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
-use crate::audit::{self, AuditError, AuditReport, AwsSettings};
+use crate::audit::{audit_expansion, AuditError, AuditReport, AwsSettings, ExpansionAuditError};
 use crate::cty::AttributePath;
 use crate::cty::Value;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
-use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
+use crate::targets::aws::{aws_options, quota_errors, AwsTarget};
 use crate::targets::target::Options;
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -39,10 +39,7 @@ impl AwsSecurityGroupAuditDataSource {
         diagnostics: &mut Diagnostics,
     ) -> Option<AuditReport> {
         let (options, expansion) = options_and_expansion(config, &AwsTarget, diagnostics)?;
-        let rules = aws_options(&options)
-            .and_then(|options| {
-                aws::security_group_rules(&expansion, &options).map_err(quota_errors)
-            })
+        let shape = aws_options(&options)
             .map_err(|errors| diagnostics.extend(errors.into_iter().map(diagnostic)))
             .ok()?;
         let settings = match self.settings.lock() {
@@ -51,24 +48,26 @@ impl AwsSecurityGroupAuditDataSource {
         };
         let own = own_options(config);
         let groups = inputs::security_groups(&own);
-        let mut report = match audit::audit(
-            &rules,
-            &groups,
-            &settings,
-            &inputs::audit_options(&own),
-            stop,
-        ) {
-            Ok(report) => report,
-            Err(AuditError::Groups(errors)) => {
+        let audit_options = inputs::audit_options(&own);
+        let errors =
+            match audit_expansion(expansion, &shape, &groups, &settings, &audit_options, stop) {
+                Ok(report) => return Some(report),
+                Err(ExpansionAuditError::Rules(errors)) => {
+                    diagnostics.extend(quota_errors(errors).into_iter().map(diagnostic));
+                    return None;
+                }
+                Err(ExpansionAuditError::Audit(errors)) => errors,
+            };
+        match errors {
+            AuditError::Groups(errors) => {
                 for error in errors {
                     diagnostics.push(
                         Diagnostic::error("Unusable security_groups", error.to_string())
                             .at(AttributePath::root().attr(SECURITY_GROUPS)),
                     );
                 }
-                return None;
             }
-            Err(AuditError::Read(errors)) => {
+            AuditError::Read(errors) => {
                 for error in errors {
                     let path = match &error.tier {
                         Some(tier) => AttributePath::root()
@@ -80,14 +79,9 @@ impl AwsSecurityGroupAuditDataSource {
                     diagnostics
                         .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
                 }
-                return None;
             }
-        };
-        let mut warnings: Vec<String> = expansion.warnings;
-        warnings.extend(rules.warnings);
-        warnings.append(&mut report.warnings);
-        report.warnings = warnings;
-        Some(report)
+        }
+        None
     }
 }
 
