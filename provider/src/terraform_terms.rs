@@ -1,10 +1,14 @@
-//! How the Terraform front end spells the settings messages mention ([`crate::engine::setting`]): attributes
-//! and blocks. The server renders every diagnostic and result value with it before Terraform sees them, and the
-//! data sources render the option descriptions of their schemas.
+//! How the Terraform front end spells what the pure layers say neutrally: the settings messages mention
+//! ([`crate::engine::setting`]) as attributes and blocks, and the inputs errors name (engine paths, target
+//! locations, input problems) as attribute paths. The server renders every diagnostic and result value with it
+//! before Terraform sees them, and the data sources render the option descriptions of their schemas.
 
-use crate::cty::Value;
-use crate::diagnostics::Diagnostic;
+use crate::cty::{AttributePath, Value};
+use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::setting::{has_markers, render, Literal, Setting};
+use crate::engine::{InputError, PathStep};
+use crate::targets::kubernetes_network_policies::inputs::InputProblem;
+use crate::targets::target::{Location, TargetError};
 
 /// How a Terraform configuration writes a setting a message mentions: attributes and blocks.
 pub fn terraform_spelling(setting: &Setting) -> String {
@@ -118,4 +122,67 @@ pub fn terraform_value(value: Value) -> Value {
         },
         other => other,
     }
+}
+
+/// A target error as a diagnostic on the attribute (and map key) that can fix it. Terraform locates a path only
+/// down to one key below an attribute, so an element of a map entry's list is named in the detail.
+pub fn target_diagnostic(error: TargetError) -> Diagnostic {
+    let (path, detail) = match error.location {
+        Location::Option {
+            name,
+            key: None,
+            index,
+        } => {
+            let path = AttributePath::root().attr(name);
+            (
+                match index {
+                    Some(index) => path.index(index as i64),
+                    None => path,
+                },
+                error.detail,
+            )
+        }
+        Location::Option {
+            name,
+            key: Some(key),
+            index,
+        } => {
+            let path = AttributePath::root().attr(name).key(key);
+            let detail = match index {
+                Some(index) => format!("{path}[{index}]: {}", error.detail),
+                None => error.detail,
+            };
+            (path, detail)
+        }
+        Location::Tiers => (AttributePath::root().attr("tier"), error.detail),
+    };
+    terraform_diagnostic(Diagnostic::error(error.summary, detail).at(path))
+}
+
+/// Engine input errors as diagnostics on the attributes they name.
+pub fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
+    errors
+        .into_iter()
+        .map(|error| {
+            let path = error
+                .path
+                .iter()
+                .fold(AttributePath::root(), |path, step| match step {
+                    PathStep::Field(name) => path.attr(name.clone()),
+                    PathStep::Index(index) => path.index(*index as i64),
+                    PathStep::Key(key) => path.key(key.clone()),
+                });
+            Diagnostic::error(error.summary, error.detail).at(path)
+        })
+        .collect()
+}
+
+/// A problem with an input of the NetworkPolicy target as a diagnostic on the input (and element) it concerns.
+pub fn problem_diagnostic(problem: InputProblem) -> Diagnostic {
+    let path = AttributePath::root().attr(problem.input);
+    let path = match problem.index {
+        Some(index) => path.index(index as i64),
+        None => path,
+    };
+    Diagnostic::error(problem.summary, problem.detail).at(path)
 }

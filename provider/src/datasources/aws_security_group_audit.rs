@@ -7,7 +7,7 @@
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::target_rules::{
-    diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
+    option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
 use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
@@ -20,6 +20,7 @@ use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
 use crate::targets::aws::{aws_options, quota_errors, AwsTarget};
 use crate::targets::target::Options;
+use crate::terraform_terms::target_diagnostic;
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -40,7 +41,7 @@ impl AwsSecurityGroupAuditDataSource {
     ) -> Option<AuditReport> {
         let (options, expansion) = options_and_expansion(config, &AwsTarget, diagnostics)?;
         let shape = aws_options(&options)
-            .map_err(|errors| diagnostics.extend(errors.into_iter().map(diagnostic)))
+            .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
             .ok()?;
         let settings = match self.settings.lock() {
             Ok(settings) => settings.clone(),
@@ -53,7 +54,7 @@ impl AwsSecurityGroupAuditDataSource {
             match audit_expansion(expansion, &shape, &groups, &settings, &audit_options, stop) {
                 Ok(report) => return Some(report),
                 Err(ExpansionAuditError::Rules(errors)) => {
-                    diagnostics.extend(quota_errors(errors).into_iter().map(diagnostic));
+                    diagnostics.extend(quota_errors(errors).into_iter().map(target_diagnostic));
                     return None;
                 }
                 Err(ExpansionAuditError::Audit(errors)) => errors,
@@ -131,7 +132,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         // The read calls EC2, so validation stops at what the configuration shows.
         validate_target_inputs(config, &AwsTarget, diagnostics);
         let errors = inputs::check(&own_options(config));
-        diagnostics.extend(errors.into_iter().map(diagnostic));
+        diagnostics.extend(errors.into_iter().map(target_diagnostic));
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {

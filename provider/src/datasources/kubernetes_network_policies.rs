@@ -15,13 +15,14 @@ use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::targets::kubernetes_network_policies::inputs::{
-    self, InputProblem, OwnInputs, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
+    self, OwnInputs, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
 };
 use crate::targets::kubernetes_network_policies::{
     self as target, LabelSelector, PolicyError, PolicySet, RoleSelector, SelectionPoliciesError,
     SelectorOperator, SelectorRequirement,
 };
 use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
+use crate::terraform_terms::problem_diagnostic;
 use serde_json::json;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
@@ -64,23 +65,12 @@ fn selection_inputs(block: Block) -> Block {
     block
 }
 
-/// The problems of the policies' own inputs as diagnostics on the input (and element) they concern.
-fn push_problems(problems: Vec<InputProblem>, diagnostics: &mut Diagnostics) {
-    for problem in problems {
-        let path = match problem.index {
-            Some(index) => at(problem.input).index(index as i64),
-            None => at(problem.input),
-        };
-        diagnostics.push(Diagnostic::error(problem.summary, problem.detail).at(path));
-    }
-}
-
 /// The node CIDRs, policy types and name prefix given (those not known yet at their defaults), with
 /// diagnostics on the bad ones.
 fn own_inputs(config: &Value, diagnostics: &mut Diagnostics) -> OwnInputs {
     let mut problems = Vec::new();
     let own = inputs::own_inputs(&given_options(config, &inputs::options()), &mut problems);
-    push_problems(problems, diagnostics);
+    diagnostics.extend(problems.into_iter().map(problem_diagnostic));
     own
 }
 

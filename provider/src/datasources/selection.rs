@@ -8,9 +8,10 @@ use crate::catalog::{parse_user_documents, Catalog, CatalogError, Release, Selec
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::{ExpansionRequest, InputError, PathStep, PlatformBlock, PodNetwork};
+use crate::engine::{ExpansionRequest, PlatformBlock, PodNetwork};
 use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
+use crate::terraform_terms::input_diagnostics;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -330,24 +331,6 @@ pub fn request(config: &Value) -> Result<ExpansionRequest, Diagnostics> {
         pod_network,
         extra_flows,
     })
-}
-
-/// Engine input errors as diagnostics on the attributes they name.
-pub(crate) fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
-    errors
-        .into_iter()
-        .map(|error| {
-            let path = error
-                .path
-                .iter()
-                .fold(AttributePath::root(), |path, step| match step {
-                    PathStep::Field(name) => path.attr(name.clone()),
-                    PathStep::Index(index) => path.index(*index as i64),
-                    PathStep::Key(key) => path.key(key.clone()),
-                });
-            Diagnostic::error(error.summary, error.detail).at(path)
-        })
-        .collect()
 }
 
 /// Checks what is already known without running the engine: the pod network mode always; once nothing is

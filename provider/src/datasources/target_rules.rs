@@ -5,15 +5,12 @@
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
-use crate::cty::AttributePath;
 use crate::cty::Value;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::engine::Expansion;
 use crate::schema::{Block, Schema};
-use crate::targets::target::{
-    Location, Options, Shaped, Target, TargetError, NOT_NEEDED, WARNINGS,
-};
-use crate::terraform_terms::terraform_diagnostic;
+use crate::targets::target::{Options, Shaped, Target, NOT_NEEDED, WARNINGS};
+use crate::terraform_terms::target_diagnostic;
 
 /// The data source `type_name` of `target`.
 pub(crate) struct TargetDataSource {
@@ -73,41 +70,6 @@ fn options(config: &Value, target: &dyn Target) -> Options {
     }
 }
 
-/// A target error as a diagnostic on the attribute (and map key) that can fix it. Terraform locates a path only
-/// down to one key below an attribute, so an element of a map entry's list is named in the detail.
-pub(super) fn diagnostic(error: TargetError) -> Diagnostic {
-    let (path, detail) = match error.location {
-        Location::Option {
-            name,
-            key: None,
-            index,
-        } => {
-            let path = AttributePath::root().attr(name);
-            (
-                match index {
-                    Some(index) => path.index(index as i64),
-                    None => path,
-                },
-                error.detail,
-            )
-        }
-        Location::Option {
-            name,
-            key: Some(key),
-            index,
-        } => {
-            let path = AttributePath::root().attr(name).key(key);
-            let detail = match index {
-                Some(index) => format!("{path}[{index}]: {}", error.detail),
-                None => error.detail,
-            };
-            (path, detail)
-        }
-        Location::Tiers => (AttributePath::root().attr("tier"), error.detail),
-    };
-    terraform_diagnostic(Diagnostic::error(error.summary, detail).at(path))
-}
-
 /// Checks what is known of the inputs of [`with_target_inputs`]: the options given, then the selection.
 pub(super) fn validate_target_inputs(
     config: &Value,
@@ -118,7 +80,7 @@ pub(super) fn validate_target_inputs(
         target
             .check(&options(config, target))
             .into_iter()
-            .map(diagnostic),
+            .map(target_diagnostic),
     );
     selection::validate(config, diagnostics);
 }
@@ -133,7 +95,7 @@ pub(super) fn options_and_expansion(
     let options = options(config, target);
     let errors = target.check(&options);
     if !errors.is_empty() {
-        diagnostics.extend(errors.into_iter().map(diagnostic));
+        diagnostics.extend(errors.into_iter().map(target_diagnostic));
         return None;
     }
     let expansion = selection::expand(config, diagnostics)?;
@@ -186,7 +148,7 @@ impl DataSource for TargetDataSource {
         let shaped = match self.target.shape(&expansion, &options) {
             Ok(shaped) => shaped,
             Err(errors) => {
-                diagnostics.extend(errors.into_iter().map(diagnostic));
+                diagnostics.extend(errors.into_iter().map(target_diagnostic));
                 return None;
             }
         };
