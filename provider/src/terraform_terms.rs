@@ -7,7 +7,8 @@ use crate::cty::{AttributePath, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::setting::{has_markers, render, Literal, Setting};
 use crate::engine::{InputError, PathStep};
-use crate::targets::kubernetes_network_policies::inputs::InputProblem;
+use crate::targets::kubernetes_network_policies::inputs::{InputProblem, NAME_PREFIX};
+use crate::targets::kubernetes_network_policies::PolicyError;
 use crate::targets::target::{Location, TargetError};
 
 /// How a Terraform configuration writes a setting a message mentions: attributes and blocks.
@@ -185,4 +186,27 @@ pub fn problem_diagnostic(problem: InputProblem) -> Diagnostic {
         None => path,
     };
     Diagnostic::error(problem.summary, problem.detail).at(path)
+}
+
+/// A NetworkPolicy error as a diagnostic on the `pod_selector` block (or the input) that can fix it.
+pub fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
+    let at = |name: &str| AttributePath::root().attr(name);
+    let selector = |index: &usize| at("pod_selector").index(*index as i64);
+    let (summary, path) = match error {
+        PolicyError::UnknownRole { index, .. } => {
+            ("Unknown pod role", selector(index).attr("role"))
+        }
+        PolicyError::DuplicateSelector { index, .. } => {
+            ("Duplicate pod_selector", selector(index).attr("role"))
+        }
+        PolicyError::InvalidSelector {
+            index: Some(index), ..
+        } => ("Invalid pod selector", selector(index)),
+        PolicyError::InvalidSelector { index: None, .. } => {
+            ("Invalid catalog selector", at("platform"))
+        }
+        PolicyError::UnselectablePeer { .. } => ("Role without pod selector", at("pod_selector")),
+        PolicyError::InvalidName { .. } => ("Invalid policy name", at(NAME_PREFIX)),
+    };
+    Diagnostic::error(summary, error.to_string()).at(path)
 }

@@ -18,11 +18,11 @@ use crate::targets::kubernetes_network_policies::inputs::{
     self, OwnInputs, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
 };
 use crate::targets::kubernetes_network_policies::{
-    self as target, LabelSelector, PolicyError, PolicySet, RoleSelector, SelectionPoliciesError,
+    self as target, LabelSelector, PolicySet, RoleSelector, SelectionPoliciesError,
     SelectorOperator, SelectorRequirement,
 };
 use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
-use crate::terraform_terms::problem_diagnostic;
+use crate::terraform_terms::{policy_diagnostic, problem_diagnostic};
 use serde_json::json;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
@@ -134,27 +134,6 @@ fn selectors(config: &Value, diagnostics: &mut Diagnostics) -> Vec<RoleSelector>
         });
     }
     selectors
-}
-
-fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
-    let selector = |index: &usize| at(POD_SELECTOR).index(*index as i64);
-    let (summary, path) = match error {
-        PolicyError::UnknownRole { index, .. } => {
-            ("Unknown pod role", selector(index).attr("role"))
-        }
-        PolicyError::DuplicateSelector { index, .. } => {
-            ("Duplicate pod_selector", selector(index).attr("role"))
-        }
-        PolicyError::InvalidSelector {
-            index: Some(index), ..
-        } => ("Invalid pod selector", selector(index)),
-        PolicyError::InvalidSelector { index: None, .. } => {
-            ("Invalid catalog selector", at("platform"))
-        }
-        PolicyError::UnselectablePeer { .. } => ("Role without pod selector", at(POD_SELECTOR)),
-        PolicyError::InvalidName { .. } => ("Invalid policy name", at(NAME_PREFIX)),
-    };
-    Diagnostic::error(summary, error.to_string()).at(path)
 }
 
 /// Runs the selection and the target on a wholly known configuration.
