@@ -3,10 +3,13 @@
 //! locations, input problems) as attribute paths. The server renders every diagnostic and result value with it
 //! before Terraform sees them, and the data sources render the option descriptions of their schemas.
 
+use crate::audit::inputs::SECURITY_GROUPS;
+use crate::audit::{AuditError, ExpansionAuditError};
 use crate::cty::{AttributePath, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::setting::{has_markers, render, Literal, Setting};
 use crate::engine::{InputError, PathStep};
+use crate::targets::aws::quota_errors;
 use crate::targets::kubernetes_network_policies::inputs::{InputProblem, NAME_PREFIX};
 use crate::targets::kubernetes_network_policies::PolicyError;
 use crate::targets::target::{Location, TargetError};
@@ -209,4 +212,33 @@ pub fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
         PolicyError::InvalidName { .. } => ("Invalid policy name", at(NAME_PREFIX)),
     };
     Diagnostic::error(summary, error.to_string()).at(path)
+}
+
+/// Why an audit produced no report, as diagnostics on the options that can fix it: the quota, the tier to group
+/// map, or the group that could not be read.
+pub fn audit_diagnostics(error: ExpansionAuditError) -> Diagnostics {
+    let groups = AttributePath::root().attr(SECURITY_GROUPS);
+    match error {
+        ExpansionAuditError::Rules(errors) => quota_errors(errors)
+            .into_iter()
+            .map(target_diagnostic)
+            .collect(),
+        ExpansionAuditError::Audit(AuditError::Groups(errors)) => errors
+            .into_iter()
+            .map(|error| {
+                Diagnostic::error("Unusable security_groups", error.to_string()).at(groups.clone())
+            })
+            .collect(),
+        ExpansionAuditError::Audit(AuditError::Read(errors)) => errors
+            .into_iter()
+            .map(|error| {
+                let path = match &error.tier {
+                    Some(tier) => groups.clone().key(tier.clone()),
+                    None => AttributePath::root(),
+                };
+                let detail = format!("{} {}", error.message, error.hint);
+                Diagnostic::error(error.summary(), detail.trim_end()).at(path)
+            })
+            .collect(),
+    }
 }

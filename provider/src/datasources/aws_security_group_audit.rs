@@ -11,16 +11,15 @@ use super::target_rules::{
 };
 use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
-use crate::audit::{audit_expansion, AuditError, AuditReport, AwsSettings, ExpansionAuditError};
-use crate::cty::AttributePath;
+use crate::audit::{audit_expansion, AuditReport, AwsSettings};
 use crate::cty::Value;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
-use crate::targets::aws::{aws_options, quota_errors, AwsTarget};
+use crate::targets::aws::{aws_options, AwsTarget};
 use crate::targets::target::Options;
-use crate::terraform_terms::target_diagnostic;
+use crate::terraform_terms::{audit_diagnostics, target_diagnostic};
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -50,39 +49,13 @@ impl AwsSecurityGroupAuditDataSource {
         let own = own_options(config);
         let groups = inputs::security_groups(&own);
         let audit_options = inputs::audit_options(&own);
-        let errors =
-            match audit_expansion(expansion, &shape, &groups, &settings, &audit_options, stop) {
-                Ok(report) => return Some(report),
-                Err(ExpansionAuditError::Rules(errors)) => {
-                    diagnostics.extend(quota_errors(errors).into_iter().map(target_diagnostic));
-                    return None;
-                }
-                Err(ExpansionAuditError::Audit(errors)) => errors,
-            };
-        match errors {
-            AuditError::Groups(errors) => {
-                for error in errors {
-                    diagnostics.push(
-                        Diagnostic::error("Unusable security_groups", error.to_string())
-                            .at(AttributePath::root().attr(SECURITY_GROUPS)),
-                    );
-                }
-            }
-            AuditError::Read(errors) => {
-                for error in errors {
-                    let path = match &error.tier {
-                        Some(tier) => AttributePath::root()
-                            .attr(SECURITY_GROUPS)
-                            .key(tier.clone()),
-                        None => AttributePath::root(),
-                    };
-                    let detail = format!("{} {}", error.message, error.hint);
-                    diagnostics
-                        .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
-                }
+        match audit_expansion(expansion, &shape, &groups, &settings, &audit_options, stop) {
+            Ok(report) => Some(report),
+            Err(error) => {
+                diagnostics.extend(audit_diagnostics(error));
+                None
             }
         }
-        None
     }
 }
 

@@ -229,18 +229,12 @@ pub fn catalog_with_user_documents(
         .ok()
 }
 
-/// The catalog the selection expands against ([`Catalog::for_selection`]); `None` (with errors) as for
-/// [`catalog_with_user_documents`].
-pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
+/// The catalog a wholly known selection expands against ([`Catalog::for_selection`]); `None` (with errors) as
+/// for [`catalog_with_user_documents`].
+fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
     let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
-    let platforms = config
-        .get_attr("platform")
-        .and_then(Value::as_elements)
-        .unwrap_or_default();
-    let selected: Vec<&str> = platforms
-        .iter()
-        .map(|platform| config::string(platform, "name").unwrap_or_default())
-        .collect();
+    let platforms: Vec<PlatformBlock> = blocks(config, "platform", diagnostics);
+    let selected: Vec<&str> = platforms.iter().map(|p| p.name.as_str()).collect();
     let catalog = Catalog::for_selection(&selected, releases);
     catalog
         .map_err(|error| diagnostics.push(conflict(error)))
@@ -264,6 +258,16 @@ fn blocks<T: DeserializeOwned>(
         let detail = format!("{name}: {error}. This is a bug in portmatrix.");
         diagnostics.push(Diagnostic::error("Unreadable blocks", detail).at(at(name)));
         Vec::new()
+    })
+}
+
+/// The pod network mode given, the default when none is; an error on `pod_network` for an unknown mode.
+fn pod_network(config: &Value) -> Result<PodNetwork, Diagnostic> {
+    let Some(text) = config::string(config, "pod_network") else {
+        return Ok(PodNetwork::default());
+    };
+    text.parse().map_err(|detail: String| {
+        Diagnostic::error("Invalid pod_network", detail).at(at("pod_network"))
     })
 }
 
@@ -308,17 +312,10 @@ pub fn request(config: &Value) -> Result<ExpansionRequest, Diagnostics> {
             }
         },
     };
-    let pod_network = match config::string(config, "pod_network").map(str::parse::<PodNetwork>) {
-        None => PodNetwork::default(),
-        Some(Ok(mode)) => mode,
-        Some(Err(detail)) => {
-            diagnostics.push(
-                Diagnostic::error("Invalid pod_network", detail)
-                    .at(AttributePath::root().attr("pod_network")),
-            );
-            PodNetwork::default()
-        }
-    };
+    let pod_network = pod_network(config).unwrap_or_else(|error| {
+        diagnostics.push(error);
+        PodNetwork::default()
+    });
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
@@ -341,14 +338,7 @@ pub fn request(config: &Value) -> Result<ExpansionRequest, Diagnostics> {
 /// Run [`check_elements`] first.
 pub fn validate(config: &Value, diagnostics: &mut Diagnostics) {
     if !config.is_wholly_known() {
-        if let Some(Err(detail)) =
-            config::string(config, "pod_network").map(str::parse::<PodNetwork>)
-        {
-            diagnostics.push(
-                Diagnostic::error("Invalid pod_network", detail)
-                    .at(AttributePath::root().attr("pod_network")),
-            );
-        }
+        diagnostics.extend(pod_network(config).err());
         return;
     }
     if let Err(errors) = request(config) {
