@@ -671,6 +671,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn to_json_leaves_nulls_out_of_objects() {
+        let value = Value::object([
+            ("name", Value::string("etcd")),
+            ("version", Value::Null),
+            ("port", Value::number(Number::from(443u64))),
+            (
+                "roles",
+                Value::List(vec![Value::string("a"), Value::unknown()]),
+            ),
+        ]);
+        assert_eq!(
+            value.to_json(),
+            serde_json::json!({"name": "etcd", "port": 443, "roles": ["a", null]})
+        );
+    }
+
+    #[test]
     fn parse_picks_exact_variants() {
         assert_eq!(Number::parse("42").unwrap(), Number::Int(42));
         assert!(matches!(Number::parse("-1").unwrap(), Number::Int(-1)));
