@@ -18,5 +18,6 @@ pub(crate) mod review;
 pub mod schema;
 pub mod server;
 pub mod targets;
+pub mod terraform_terms;
 #[cfg(test)]
 mod test_support;

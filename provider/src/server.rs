@@ -177,7 +177,7 @@ fn proto_diagnostics(diagnostics: Diagnostics) -> Vec<proto::Diagnostic> {
     // The pure layers mention settings neutrally; Terraform users read them as attributes and blocks.
     diagnostics
         .into_iter()
-        .map(datasources::terraform_diagnostic)
+        .map(crate::terraform_terms::terraform_diagnostic)
         .map(|d| proto::Diagnostic::from(&d))
         .collect()
 }
@@ -346,7 +346,7 @@ fn read(
     }
     let value = ds.read_until_stopped(&config, stop, diagnostics)?;
     // Terraform requires every attribute and nested block in the state, set or not.
-    let value = datasources::terraform_value(block.complete(value));
+    let value = crate::terraform_terms::terraform_value(block.complete(value));
     match encode_state(&block.implied_type(), &value) {
         Ok(state) if state.msgpack.len() > max_state_bytes => {
             diagnostics.push(Diagnostic::error(

@@ -16,7 +16,7 @@ mod cli_support;
 mod corpus;
 
 use cli_support::{run, selection};
-use portmatrix::targets::target;
+use portmatrix::targets;
 use serde_json::Value;
 
 /// Terraform syntax a command-line user must never read: attribute assignments and blocks.
@@ -161,7 +161,7 @@ const CASES: &[Case] = &[
     ),
     (
         &["--platform", "longhorn", "--target", "kubernetes-network-policies", "--policy-types", "Both"],
-        &["--policy-types (value 1): Unknown policy type \"Both\": write \"Ingress\" or \"Egress\""],
+        &["--policy-types (value 1): Unknown policy type \"Both\": Write \"Ingress\" or \"Egress\""],
     ),
     (
         &["--platform", "longhorn", "--version", "1.6.0", "--target", "kubernetes-network-policies"],
@@ -175,7 +175,7 @@ const CASES: &[Case] = &[
             "--platform", "longhorn", "--version", "1.6.0", "--target", "kubernetes-network-policies",
             "--pod-selector", "longhorn/recurring-job=app=jobs", "--name-prefix", "Bad_",
         ],
-        &["--name-prefix: policy name \"Bad_longhorn-manager\": not a Kubernetes object name", "change --name-prefix"],
+        &["Invalid --name-prefix \"Bad_\": Policy names are Kubernetes object names"],
     ),
     (
         &[
@@ -262,7 +262,7 @@ fn help_lists_every_target_and_option() {
     let run = run(&["expand", "--help"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let help = run.stdout;
-    let mut names: Vec<&str> = target::all().iter().map(|t| t.name()).collect();
+    let mut names: Vec<&str> = targets::all().iter().map(|t| t.name()).collect();
     names.push("kubernetes-network-policies");
     names.push("flows");
     for name in names {
@@ -271,7 +271,7 @@ fn help_lists_every_target_and_option() {
             "{name} missing:\n{help}"
         );
     }
-    let mut flags: Vec<String> = target::all()
+    let mut flags: Vec<String> = targets::all()
         .iter()
         .flat_map(|t| t.options())
         .map(|o| format!("--{}", o.name.replace('_', "-")))
@@ -307,6 +307,29 @@ fn help_lists_every_target_and_option() {
             "{command}: {}",
             run.stdout
         );
+    }
+}
+
+#[test]
+fn help_is_written_in_the_command_lines_terms() {
+    let run = run(&["expand", "--help"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let help = run.stdout;
+    let syntax =
+        TERRAFORM_SYNTAX
+            .iter()
+            .chain(&["= false", "{ master =", "[\"", "\u{E000}", "\u{E001}"]);
+    for syntax in syntax {
+        assert!(!help.contains(syntax), "{syntax:?} in:\n{help}");
+    }
+    // The option descriptions name other options as flags and suggest their values as flags take them.
+    for flag in [
+        "--pod-network routed",
+        "--input-policy drop",
+        "--tier-addresses worker=",
+        "--first-priority",
+    ] {
+        assert!(help.contains(flag), "{flag} missing:\n{help}");
     }
 }
 

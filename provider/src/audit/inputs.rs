@@ -3,7 +3,9 @@
 
 use super::AuditOptions;
 use crate::targets::common::OptionError;
-use crate::targets::target::{OptionValue, Options, Shape, TargetError, TargetOption};
+use crate::targets::target::{
+    Literal, OptionValue, Options, Setting, Shape, TargetError, TargetOption,
+};
 use std::collections::BTreeMap;
 
 /// `security_groups`.
@@ -15,29 +17,38 @@ pub const FAIL_ON_EXCESS: &str = "fail_on_excess";
 
 /// The audit's inputs, in the order they are documented.
 pub fn options() -> Vec<TargetOption> {
+    let group = Literal::Text("sg-0123456789abcdef0".into());
     vec![
         TargetOption::required(
             SECURITY_GROUPS,
             Shape::map(Shape::Text),
-            "The security group ID (`sg-…`) of each tier to audit, keyed by tier name, e.g. `{ master = \
-             aws_security_group.master.id, worker = aws_security_group.worker.id }`. Tiers left out are not \
-             audited, but every tier that audited rules reference must be given, so that rules referencing its \
-             group are recognised.",
+            format!(
+                "The security group ID (`sg-…`) of each tier to audit, keyed by tier name, e.g. `{}`. Tiers \
+                 left out are not audited, but every tier that audited rules reference must be given, so that \
+                 rules referencing its group are recognised.",
+                Setting::option_entry(SECURITY_GROUPS, "master", group),
+            ),
         ),
         TargetOption::optional(
             AUDIT_EGRESS,
             Shape::Bool,
             Some("true"),
-            "Compare outbound rules too (default `true`). Set `false` when your groups keep AWS's default \
-             allow-all egress rule and you apply only the `ingress` rules.",
+            format!(
+                "Compare outbound rules too (default `true`). Set `{}` when your groups keep AWS's default \
+                 allow-all egress rule and you apply only the `ingress` rules.",
+                Setting::option_value(AUDIT_EGRESS, Literal::Bool(false)),
+            ),
         ),
         TargetOption::optional(
             FAIL_ON_EXCESS,
             Shape::Bool,
             Some("false"),
-            "`true` makes excess rules count against `compliant` as well. Default `false`: groups often carry \
-             rules for other purposes (SSH from a bastion, application ports), which the audit lists without \
-             failing.",
+            format!(
+                "`{}` makes excess rules count against `compliant` as well. Off by default: groups often carry \
+                 rules for other purposes (SSH from a bastion, application ports), which the audit lists without \
+                 failing.",
+                Setting::option_value(FAIL_ON_EXCESS, Literal::Bool(true)),
+            ),
         ),
     ]
 }

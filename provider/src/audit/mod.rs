@@ -11,7 +11,8 @@ pub mod inputs;
 
 pub use compare::{check_groups, AuditOptions, AuditReport, Finding, GroupsError, ObservedRule};
 
-use crate::targets::aws::AwsRuleSet;
+use crate::engine::Expansion;
+use crate::targets::aws::{security_group_rules, AwsOptions, AwsRuleSet, QuotaError};
 use std::collections::BTreeMap;
 use std::fmt;
 use tokio_util::sync::CancellationToken;
@@ -152,6 +153,35 @@ pub fn audit(
     check_groups(required, groups, options).map_err(AuditError::Groups)?;
     let observed = read_groups(settings, groups, stop).map_err(AuditError::Read)?;
     Ok(compare::compare(required, groups, &observed, options))
+}
+
+/// Why an audit of an expansion produced no report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpansionAuditError {
+    /// The rules the expansion requires do not fit the groups' quota.
+    Rules(Vec<QuotaError>),
+    /// The audit of those rules failed.
+    Audit(AuditError),
+}
+
+/// Audits `groups` ([`audit`]) against the rules `shape` writes for `expansion`, as the data source and the
+/// command line do; the expansion's and the rule set's warnings come first among the report's.
+pub fn audit_expansion(
+    expansion: Expansion,
+    shape: &AwsOptions,
+    groups: &BTreeMap<String, String>,
+    settings: &AwsSettings,
+    options: &AuditOptions,
+    stop: &CancellationToken,
+) -> Result<AuditReport, ExpansionAuditError> {
+    let rules = security_group_rules(&expansion, shape).map_err(ExpansionAuditError::Rules)?;
+    let mut report =
+        audit(&rules, groups, settings, options, stop).map_err(ExpansionAuditError::Audit)?;
+    let mut warnings = expansion.warnings;
+    warnings.extend(rules.warnings);
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    Ok(report)
 }
 
 /// The rules of `groups` (tier name to group ID) read from EC2, or one error per group that could not be read.

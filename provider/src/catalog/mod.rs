@@ -12,6 +12,7 @@ mod model;
 mod parse;
 mod raw;
 mod select;
+mod user;
 mod validate;
 mod verify;
 mod version;
@@ -32,6 +33,7 @@ pub use model::{
     ParseProtocolError, PlatformInfo, PortRange, PortSpec, Protocol, Release, Role, Source, Tier,
 };
 pub use select::{Selected, Selection};
+pub use user::parse_user_documents;
 pub use verify::{verify, Drift};
 pub use version::{parse_version, NewestRead, VersionRange};
 

@@ -7,7 +7,9 @@ use super::sarif::{self, SarifResult, SarifRule};
 use super::selection::SelectionArgs;
 use super::table::Table;
 use super::{to_json, Outcome};
-use crate::audit::{self, AuditError, AuditOptions, AuditReport, AwsSettings, Finding};
+use crate::audit::{
+    self, AuditError, AuditOptions, AuditReport, AwsSettings, ExpansionAuditError, Finding,
+};
 use crate::catalog::Catalog;
 use crate::targets::aws::{self, AwsOptions};
 use tokio_util::sync::CancellationToken;
@@ -95,36 +97,23 @@ pub(super) fn run(args: &AuditArgs, catalog: &Catalog) -> Result<Outcome, String
         widen_to_fit: args.widen_to_fit,
         all_traffic_within_tier: args.all_traffic_within_tier,
     };
-    let rules = aws::security_group_rules(&expansion, &shape).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| format!("--rules-per-group: {e}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
     let options = AuditOptions {
         audit_egress: !args.no_egress,
         fail_on_excess: args.fail_on_excess,
     };
-    let mut report = match audit::audit(
-        &rules,
-        &groups,
-        &settings,
-        &options,
-        &CancellationToken::new(),
-    ) {
-        Ok(report) => report,
-        Err(AuditError::Groups(errors)) => {
-            return Err(lines(
-                errors.iter().map(|e| format!("--security-group: {e}")),
-            ))
-        }
-        Err(AuditError::Read(errors)) => return Err(lines(errors.iter().map(ToString::to_string))),
-    };
-    let mut warnings = expansion.warnings;
-    warnings.extend(rules.warnings);
-    warnings.append(&mut report.warnings);
-    report.warnings = warnings;
+    let stop = CancellationToken::new();
+    let report = audit::audit_expansion(expansion, &shape, &groups, &settings, &options, &stop)
+        .map_err(|error| match error {
+            ExpansionAuditError::Rules(errors) => {
+                lines(errors.iter().map(|e| format!("--rules-per-group: {e}")))
+            }
+            ExpansionAuditError::Audit(AuditError::Groups(errors)) => {
+                lines(errors.iter().map(|e| format!("--security-group: {e}")))
+            }
+            ExpansionAuditError::Audit(AuditError::Read(errors)) => {
+                lines(errors.iter().map(ToString::to_string))
+            }
+        })?;
     let output = if args.json {
         to_json(&report)?
     } else if args.sarif {

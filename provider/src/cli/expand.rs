@@ -47,7 +47,7 @@ struct FormatArgs {
 fn target_names() -> PossibleValuesParser {
     let flows = PossibleValue::new("flows")
         .help("The engine's normalized flows between tiers and endpoints (as portmatrix_flows)");
-    let targets = targets::all()
+    let targets = crate::targets::all()
         .into_iter()
         .map(|target| PossibleValue::new(target.name()).help(target.about()));
     let policies = PossibleValue::new(network_policies::NAME).help(network_policies::ABOUT);
@@ -61,7 +61,7 @@ fn target_names() -> PossibleValuesParser {
 /// The options of every target, once per name: the flags of `expand`.
 fn all_options() -> Vec<(targets::TargetOption, Vec<&'static str>)> {
     let mut options: Vec<(targets::TargetOption, Vec<&'static str>)> = Vec::new();
-    let every = targets::all()
+    let every = crate::targets::all()
         .into_iter()
         .map(|target| (target.name(), target.options()))
         .chain(std::iter::once((
@@ -121,7 +121,8 @@ impl Args for TargetOptionArgs {
         all_options()
             .into_iter()
             .fold(command, |command, (option, users)| {
-                let mut help = format!("{}: {}", users.join(", "), option.description);
+                let description = in_cli_terms(&option.description);
+                let mut help = format!("{}: {description}", users.join(", "));
                 if let Some(default) = option.default {
                     help.push_str(&format!(" [default: {default}]"));
                 }
@@ -251,7 +252,7 @@ struct Rendered {
 
 /// Runs `expand`.
 pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, String> {
-    let target = targets::all()
+    let target = crate::targets::all()
         .into_iter()
         .find(|target| target.name() == args.target);
     let rendered = match target {

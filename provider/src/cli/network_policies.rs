@@ -6,15 +6,15 @@
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+use super::spelling::{flag, in_cli_terms};
 use super::table::Table;
-use crate::catalog::{Catalog, Selected};
-use crate::engine::cidr::{parse_cidr, CidrFamily};
-use crate::engine::{parameter_values, Expansion, ExpansionRequest, SkippedFlow};
+use crate::catalog::Catalog;
+use crate::engine::{Expansion, ExpansionRequest, SkippedFlow};
+use crate::targets::kubernetes_network_policies::inputs::{self, InputProblem};
 use crate::targets::kubernetes_network_policies::{
-    network_policies, Directions, LabelSelector, PolicyError, PolicyOptions, RoleSelector,
-    DEFAULT_NAME_PREFIX,
+    selection_policies, LabelSelector, PolicyError, RoleSelector, SelectionPoliciesError,
 };
-use crate::targets::target::{OptionValue, Options, Shape, TargetOption};
+use crate::targets::target::{Options, Shape, TargetOption};
 
 /// The target's name on the command line.
 pub(super) const NAME: &str = "kubernetes-network-policies";
@@ -22,42 +22,21 @@ pub(super) const NAME: &str = "kubernetes-network-policies";
 pub(super) const ABOUT: &str =
     "Kubernetes NetworkPolicy objects per pod role (as portmatrix_kubernetes_network_policies)";
 
-const NODE_CIDRS: &str = "node_cidrs";
-const POLICY_TYPES: &str = "policy_types";
-const NAME_PREFIX: &str = "name_prefix";
 /// The pod selectors: `ROLE[@NAMESPACE]` to its labels `LABEL=VALUE`.
 pub(super) const POD_SELECTOR: &str = "pod_selector";
 
-/// The target's options, as `expand` offers them (flags, and keys of the selection file).
+/// The target's options, as `expand` offers them (flags, and keys of the selection file): the policies' own
+/// inputs, then the pod selectors, which the data source takes as blocks.
 pub(super) fn options() -> Vec<TargetOption> {
-    vec![
-        TargetOption::optional(
-            NODE_CIDRS,
-            Shape::texts(),
-            None,
-            "CIDR blocks of the addresses node (host-network) traffic has when it reaches pods; without them \
-             flows from or to host-network roles are skipped with a warning.",
-        ),
-        TargetOption::optional(
-            POLICY_TYPES,
-            Shape::texts(),
-            Some("Ingress,Egress"),
-            "Directions to isolate: Ingress, Egress or both.",
-        ),
-        TargetOption::optional(
-            NAME_PREFIX,
-            Shape::Text,
-            Some(DEFAULT_NAME_PREFIX),
-            "Prefix of every policy name, followed by the role name.",
-        ),
-        TargetOption::optional(
-            POD_SELECTOR,
-            Shape::map(Shape::texts()),
-            None,
-            "The labels (and, after @, the namespace) of a pod role whose catalog gives none, e.g. \
-             longhorn/recurring-job@longhorn-system=app=longhorn-recurring-job.",
-        ),
-    ]
+    let mut options = inputs::options();
+    options.push(TargetOption::optional(
+        POD_SELECTOR,
+        Shape::map(Shape::texts()),
+        None,
+        "The labels (and, after @, the namespace) of a pod role whose catalog gives none, e.g. \
+         longhorn/recurring-job@longhorn-system=app=longhorn-recurring-job.",
+    ));
+    options
 }
 
 /// The policies of a selection, shaped like the outputs of the data source.
@@ -78,37 +57,25 @@ pub(super) fn policies(
     options: &Options,
     skipped_json: fn(&SkippedFlow) -> Value,
 ) -> Result<Policies, String> {
-    let mut errors = Vec::new();
-    let node_cidrs = node_cidrs(options, &mut errors);
-    let directions = directions(options, &mut errors);
+    let mut problems = Vec::new();
+    let own = inputs::own_inputs(options, &mut problems);
+    let mut errors: Vec<String> = problems.into_iter().map(problem).collect();
     let selectors = selectors(options, &mut errors);
-    let mut selected: Vec<Selected<'_>> = Vec::new();
-    for selection in &request.platforms {
-        match catalog.select(selection) {
-            Ok(chosen) => selected.push(chosen),
-            Err(error) => errors.push(format!("--platform {}: {error}", selection.platform)),
-        }
-    }
     if !errors.is_empty() {
         return Err(errors.join("\n"));
     }
-    let policy_options = PolicyOptions {
-        node_cidrs,
-        endpoints: expansion.endpoints.clone(),
-        parameters: parameter_values(catalog, request).unwrap_or_default(),
-        selectors,
-        directions,
-        name_prefix: options
-            .text(NAME_PREFIX)
-            .unwrap_or(DEFAULT_NAME_PREFIX)
-            .to_string(),
-    };
-    let set = network_policies(&selected, &policy_options).map_err(|errors| {
-        errors
-            .iter()
-            .map(policy_error)
-            .collect::<Vec<_>>()
-            .join("\n")
+    let set = selection_policies(catalog, request, expansion, own, selectors).map_err(|error| {
+        let errors: Vec<String> = match error {
+            SelectionPoliciesError::Platforms(errors) => errors
+                .iter()
+                .map(|(index, error)| {
+                    let platform = request.platforms.get(*index).map(|p| p.platform.as_str());
+                    format!("--platform {}: {error}", platform.unwrap_or_default())
+                })
+                .collect(),
+            SelectionPoliciesError::Policies(errors) => errors.iter().map(policy_error).collect(),
+        };
+        errors.join("\n")
     })?;
     let manifests = set.manifests();
     let mut table = Table::new(&["KEY", "PLATFORM", "ROLE", "INGRESS", "EGRESS"]);
@@ -156,73 +123,16 @@ fn policy_error(error: &PolicyError) -> String {
     format!("{flag}: {error}")
 }
 
-fn texts(options: &Options, name: &str) -> Option<Vec<String>> {
-    match options.get(name) {
-        Some(OptionValue::List(items)) => Some(
-            items
-                .iter()
-                .filter_map(|item| match item {
-                    OptionValue::Text(text) => Some(text.clone()),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
-/// The node CIDRs, validated and normalized.
-fn node_cidrs(options: &Options, errors: &mut Vec<String>) -> Vec<String> {
-    let mut cidrs = Vec::new();
-    for (index, text) in texts(options, NODE_CIDRS)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        match parse_cidr(text, CidrFamily::Any) {
-            Ok(net) => {
-                let normalized = net.to_string();
-                if !cidrs.contains(&normalized) {
-                    cidrs.push(normalized);
-                }
-            }
-            Err(error) => errors.push(format!(
-                "--node-cidrs (value {}): {}: {}",
-                index + 1,
-                error.summary(),
-                error.fix()
-            )),
-        }
-    }
-    cidrs
-}
-
-fn directions(options: &Options, errors: &mut Vec<String>) -> Directions {
-    let Some(types) = texts(options, POLICY_TYPES) else {
-        return Directions::default();
+/// A problem with one of the policies' inputs, naming its flag (and the value, counted from 1) unless the
+/// summary does.
+fn problem(problem: InputProblem) -> String {
+    let (flag, summary) = (flag(problem.input), in_cli_terms(&problem.summary));
+    let at = match problem.index {
+        Some(index) => format!("{flag} (value {}): ", index + 1),
+        None if summary.contains(&flag) => String::new(),
+        None => format!("{flag}: "),
     };
-    let mut directions = Directions {
-        ingress: false,
-        egress: false,
-    };
-    for (index, text) in types.iter().enumerate() {
-        match text.as_str() {
-            "Ingress" => directions.ingress = true,
-            "Egress" => directions.egress = true,
-            other => errors.push(format!(
-                "--policy-types (value {}): Unknown policy type {other:?}: write \"Ingress\" or \"Egress\" \
-                 (Kubernetes spelling).",
-                index + 1
-            )),
-        }
-    }
-    if types.is_empty() {
-        errors.push(
-            "--policy-types: No policy type: list Ingress, Egress or both; leave it out for both."
-                .to_string(),
-        );
-    }
-    directions
+    format!("{at}{summary}: {}", in_cli_terms(&problem.detail))
 }
 
 /// The pod selectors: `ROLE[@NAMESPACE]` and its `LABEL=VALUE` entries.

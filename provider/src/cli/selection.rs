@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 
-use crate::catalog::{Catalog, Selection};
+use crate::catalog::{parse_user_documents, Catalog, Selection};
 use crate::engine::{
     self, EndpointSpec, Expansion, ExpansionRequest, ExtraFlowSpec, InputError, PathStep,
-    PodNetwork, TierSpec,
+    PlatformBlock, PodNetwork, TierSpec,
 };
 use crate::targets::aws::check_prefix_list_id;
 
@@ -76,9 +76,9 @@ struct SelectionFile {
     #[serde(default, alias = "platforms")]
     platform: Vec<PlatformBlock>,
     #[serde(default, alias = "tiers")]
-    tier: Vec<TierBlock>,
+    tier: Vec<TierSpec>,
     #[serde(default, alias = "endpoints")]
-    endpoint: Vec<EndpointBlock>,
+    endpoint: Vec<EndpointSpec>,
     #[serde(default)]
     parameters: BTreeMap<String, i64>,
     #[serde(default)]
@@ -86,7 +86,7 @@ struct SelectionFile {
     #[serde(default)]
     pod_network: Option<String>,
     #[serde(default, alias = "extra_flows")]
-    extra_flow: Vec<ExtraFlowBlock>,
+    extra_flow: Vec<ExtraFlowSpec>,
     /// Every other key: a target option, or a mistake.
     #[serde(flatten)]
     rest: BTreeMap<String, serde_json::Value>,
@@ -96,49 +96,6 @@ struct SelectionFile {
 struct FileSelection {
     request: ExpansionRequest,
     options: BTreeMap<String, serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExtraFlowBlock {
-    from: String,
-    to: String,
-    protocol: String,
-    #[serde(default)]
-    ports: Vec<String>,
-    description: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlatformBlock {
-    name: String,
-    #[serde(default)]
-    version: Option<String>,
-    #[serde(default)]
-    options: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TierBlock {
-    name: String,
-    #[serde(default)]
-    roles: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EndpointBlock {
-    name: String,
-    #[serde(default)]
-    cidr_ipv4: Vec<String>,
-    #[serde(default)]
-    cidr_ipv6: Vec<String>,
-    #[serde(default)]
-    prefix_list_ids: Vec<String>,
-    #[serde(default)]
-    tier: Option<String>,
 }
 
 /// Where the selection came from, to point error messages at the right input.
@@ -170,25 +127,27 @@ impl SelectionArgs {
         if self.user_catalogs.is_empty() {
             return Ok(Cow::Borrowed(catalog));
         }
-        let mut releases = Vec::new();
-        let mut errors = Vec::new();
+        let mut texts = Vec::new();
         for path in &self.user_catalogs {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("--user-catalog {}: cannot read it: {e}", path.display()))?;
-            match Catalog::parse_release(&text, &path.display().to_string()) {
-                Ok(release) => releases.push(release),
-                Err(error) => errors.push(format!(
-                    "--user-catalog: invalid user catalog: {error}\nFix the document; its format is described in \
-                     the catalog format guide."
-                )),
-            }
+            texts.push((path.display().to_string(), text));
         }
-        if !errors.is_empty() {
-            return Err(errors.join("\n"));
-        }
+        let releases = parse_user_documents(texts.iter().map(|(path, text)| (path.clone(), text.as_str())))
+            .map_err(|errors| {
+                let errors: Vec<String> = errors
+                    .into_iter()
+                    .map(|(_, error)| {
+                        format!(
+                            "--user-catalog: invalid user catalog: {error}\nFix the document; its format is \
+                             described in the catalog format guide."
+                        )
+                    })
+                    .collect();
+                errors.join("\n")
+            })?;
         catalog
-            .with_releases(releases)
-            .map(Cow::Owned)
+            .with_user_releases(releases)
             .map_err(|error| format!("--user-catalog: conflicting user catalog: {error}"))
     }
 
@@ -595,49 +554,14 @@ pub(crate) fn select_file_bytes(
 
 fn request(file: SelectionFile) -> Result<ExpansionRequest, String> {
     Ok(ExpansionRequest {
-        platforms: file
-            .platform
-            .into_iter()
-            .map(|p| Selection {
-                platform: p.name,
-                version: p.version,
-                options: p.options,
-            })
-            .collect(),
-        tiers: file
-            .tier
-            .into_iter()
-            .map(|t| TierSpec {
-                name: t.name,
-                roles: t.roles,
-            })
-            .collect(),
-        endpoints: file
-            .endpoint
-            .into_iter()
-            .map(|e| EndpointSpec {
-                name: e.name,
-                ipv4: e.cidr_ipv4,
-                ipv6: e.cidr_ipv6,
-                references: e.prefix_list_ids,
-                tier: e.tier,
-            })
-            .collect(),
+        platforms: file.platform.into_iter().map(Selection::from).collect(),
+        tiers: file.tier,
+        endpoints: file.endpoint,
         parameters: file.parameters,
         api_server_port: file.api_server_port,
         pod_network: pod_network(file.pod_network.as_deref())
             .map_err(|e| format!("pod_network: {e}"))?,
-        extra_flows: file
-            .extra_flow
-            .into_iter()
-            .map(|f| ExtraFlowSpec {
-                from: f.from,
-                to: f.to,
-                protocol: f.protocol,
-                ports: f.ports,
-                description: f.description,
-            })
-            .collect(),
+        extra_flows: file.extra_flow,
     })
 }
 

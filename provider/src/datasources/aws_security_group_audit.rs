@@ -7,19 +7,19 @@
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::target_rules::{
-    diagnostic, option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
+    option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
 use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
-use crate::audit::{self, AuditError, AuditReport, AwsSettings};
-use crate::cty::AttributePath;
+use crate::audit::{audit_expansion, AuditReport, AwsSettings};
 use crate::cty::Value;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
-use crate::targets::aws::{self, aws_options, quota_errors, AwsTarget};
+use crate::targets::aws::{aws_options, AwsTarget};
 use crate::targets::target::Options;
+use crate::terraform_terms::{audit_diagnostics, target_diagnostic};
 use std::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -39,11 +39,8 @@ impl AwsSecurityGroupAuditDataSource {
         diagnostics: &mut Diagnostics,
     ) -> Option<AuditReport> {
         let (options, expansion) = options_and_expansion(config, &AwsTarget, diagnostics)?;
-        let rules = aws_options(&options)
-            .and_then(|options| {
-                aws::security_group_rules(&expansion, &options).map_err(quota_errors)
-            })
-            .map_err(|errors| diagnostics.extend(errors.into_iter().map(diagnostic)))
+        let shape = aws_options(&options)
+            .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
             .ok()?;
         let settings = match self.settings.lock() {
             Ok(settings) => settings.clone(),
@@ -51,43 +48,14 @@ impl AwsSecurityGroupAuditDataSource {
         };
         let own = own_options(config);
         let groups = inputs::security_groups(&own);
-        let mut report = match audit::audit(
-            &rules,
-            &groups,
-            &settings,
-            &inputs::audit_options(&own),
-            stop,
-        ) {
-            Ok(report) => report,
-            Err(AuditError::Groups(errors)) => {
-                for error in errors {
-                    diagnostics.push(
-                        Diagnostic::error("Unusable security_groups", error.to_string())
-                            .at(AttributePath::root().attr(SECURITY_GROUPS)),
-                    );
-                }
-                return None;
+        let audit_options = inputs::audit_options(&own);
+        match audit_expansion(expansion, &shape, &groups, &settings, &audit_options, stop) {
+            Ok(report) => Some(report),
+            Err(error) => {
+                diagnostics.extend(audit_diagnostics(error));
+                None
             }
-            Err(AuditError::Read(errors)) => {
-                for error in errors {
-                    let path = match &error.tier {
-                        Some(tier) => AttributePath::root()
-                            .attr(SECURITY_GROUPS)
-                            .key(tier.clone()),
-                        None => AttributePath::root(),
-                    };
-                    let detail = format!("{} {}", error.message, error.hint);
-                    diagnostics
-                        .push(Diagnostic::error(error.summary(), detail.trim_end()).at(path));
-                }
-                return None;
-            }
-        };
-        let mut warnings: Vec<String> = expansion.warnings;
-        warnings.extend(rules.warnings);
-        warnings.append(&mut report.warnings);
-        report.warnings = warnings;
-        Some(report)
+        }
     }
 }
 
@@ -137,7 +105,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         // The read calls EC2, so validation stops at what the configuration shows.
         validate_target_inputs(config, &AwsTarget, diagnostics);
         let errors = inputs::check(&own_options(config));
-        diagnostics.extend(errors.into_iter().map(diagnostic));
+        diagnostics.extend(errors.into_iter().map(target_diagnostic));
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {

@@ -8,6 +8,7 @@ use crate::cty::{CtyType, Value};
 pub(crate) use crate::schema::{reject_null_elements, reject_unconfigurable};
 use crate::schema::{Attribute, Block};
 use crate::targets::target::{OptionValue, Options, Shape, TargetOption};
+use crate::terraform_terms::in_terraform_terms;
 
 /// A string argument's value, if set and known.
 pub fn string<'a>(config: &'a Value, name: &str) -> Option<&'a str> {
@@ -32,14 +33,15 @@ pub(crate) fn is_known(config: &Value, name: &str) -> bool {
     config.get_attr(name).is_none_or(Value::is_wholly_known)
 }
 
-/// `block` with an attribute for each option.
+/// `block` with an attribute for each option, its description in Terraform terms.
 pub(super) fn with_options(block: Block, options: Vec<TargetOption>) -> Block {
     options.into_iter().fold(block, |block, option| {
         let ty = CtyType::of_shape(&option.shape);
+        let description = in_terraform_terms(&option.description);
         block.attribute(if option.required {
-            Attribute::required(option.name, ty, option.description)
+            Attribute::required(option.name, ty, description)
         } else {
-            Attribute::optional(option.name, ty, option.description)
+            Attribute::optional(option.name, ty, description)
         })
     })
 }

@@ -33,12 +33,12 @@ impl DataSource for FlowsDataSource {
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         let block = self.schema().block;
         if selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
-            selection::validate(config, EndpointKind::Cidrs, diagnostics);
+            selection::validate(config, diagnostics);
         }
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
-        let expansion = selection::expand(config, EndpointKind::Cidrs, diagnostics)?;
+        let expansion = selection::expand(config, diagnostics)?;
         let listing = flow_listing(&expansion);
         let attributes = echo_config(config, &SELECTION_INPUTS);
         read_result(

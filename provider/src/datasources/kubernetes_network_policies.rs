@@ -10,19 +10,19 @@ use super::config;
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::{echo_config, read_result, skipped_type, DataSource};
-use crate::catalog::Selected;
 use crate::cty::AttributePath;
 use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::targets::kubernetes_network_policies::inputs::{
-    self, InputProblem, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
+    self, OwnInputs, NAME_PREFIX, NODE_CIDRS, POLICY_TYPES,
 };
 use crate::targets::kubernetes_network_policies::{
-    self as target, Directions, LabelSelector, PolicyError, PolicyOptions, PolicySet, RoleSelector,
+    self as target, LabelSelector, PolicySet, RoleSelector, SelectionPoliciesError,
     SelectorOperator, SelectorRequirement,
 };
 use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
+use crate::terraform_terms::{policy_diagnostic, problem_diagnostic};
 use serde_json::json;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
@@ -65,27 +65,13 @@ fn selection_inputs(block: Block) -> Block {
     block
 }
 
-/// The problems of the policies' own inputs as diagnostics on the input (and element) they concern.
-fn push_problems(problems: Vec<InputProblem>, diagnostics: &mut Diagnostics) {
-    for problem in problems {
-        let path = match problem.index {
-            Some(index) => at(problem.input).index(index as i64),
-            None => at(problem.input),
-        };
-        diagnostics.push(Diagnostic::error(problem.summary, problem.detail).at(path));
-    }
-}
-
 /// The node CIDRs, policy types and name prefix given (those not known yet at their defaults), with
 /// diagnostics on the bad ones.
-fn own_inputs(config: &Value, diagnostics: &mut Diagnostics) -> (Vec<String>, Directions, String) {
+fn own_inputs(config: &Value, diagnostics: &mut Diagnostics) -> OwnInputs {
     let mut problems = Vec::new();
-    let given = given_options(config, &inputs::options());
-    let node_cidrs = inputs::node_cidrs(&given, &mut problems);
-    let directions = inputs::directions(&given, &mut problems);
-    let name_prefix = inputs::name_prefix(&given, &mut problems);
-    push_problems(problems, diagnostics);
-    (node_cidrs, directions, name_prefix)
+    let own = inputs::own_inputs(&given_options(config, &inputs::options()), &mut problems);
+    diagnostics.extend(problems.into_iter().map(problem_diagnostic));
+    own
 }
 
 /// The `pod_selector` blocks, or diagnostics on bad operators.
@@ -150,79 +136,27 @@ fn selectors(config: &Value, diagnostics: &mut Diagnostics) -> Vec<RoleSelector>
     selectors
 }
 
-fn policy_diagnostic(error: &PolicyError) -> Diagnostic {
-    let selector = |index: &usize| at(POD_SELECTOR).index(*index as i64);
-    let (summary, path) = match error {
-        PolicyError::UnknownRole { index, .. } => {
-            ("Unknown pod role", selector(index).attr("role"))
-        }
-        PolicyError::DuplicateSelector { index, .. } => {
-            ("Duplicate pod_selector", selector(index).attr("role"))
-        }
-        PolicyError::InvalidSelector {
-            index: Some(index), ..
-        } => ("Invalid pod selector", selector(index)),
-        PolicyError::InvalidSelector { index: None, .. } => {
-            ("Invalid catalog selector", at("platform"))
-        }
-        PolicyError::UnselectablePeer { .. } => ("Role without pod selector", at(POD_SELECTOR)),
-        PolicyError::InvalidName { .. } => ("Invalid policy name", at(NAME_PREFIX)),
-    };
-    Diagnostic::error(summary, error.to_string()).at(path)
-}
-
 /// Runs the selection and the target on a wholly known configuration.
 fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
-    let (node_cidrs, directions, name_prefix) = own_inputs(config, diagnostics);
+    let own = own_inputs(config, diagnostics);
     let selectors = selectors(config, diagnostics);
-    let catalog = selection::selected_catalog(config, diagnostics)?;
-    let request = match selection::request(config, EndpointKind::Cidrs) {
-        Ok(request) => request,
-        Err(errors) => {
-            diagnostics.extend(errors);
-            return None;
-        }
-    };
     // The engine validates platforms, endpoint blocks and parameters exactly as for the other data sources,
     // and normalizes the endpoints' CIDRs; its tier rules are not used here.
-    let expansion = match crate::engine::expand(&catalog, &request) {
-        Ok(expansion) => expansion,
-        Err(errors) => {
-            diagnostics.extend(selection::input_diagnostics(errors));
-            return None;
-        }
-    };
+    let (catalog, request, expansion) = selection::expanded(config, diagnostics)?;
     if diagnostics.has_errors() {
         return None;
     }
-    selection::push_unread_version_warnings(&catalog, &request, diagnostics);
-    let mut selected: Vec<Selected<'_>> = Vec::new();
-    for (index, selection) in request.platforms.iter().enumerate() {
-        match catalog.select(selection) {
-            Ok(chosen) => selected.push(chosen),
-            Err(error) => diagnostics.push(
-                Diagnostic::error("Invalid platform", error.to_string())
-                    .at(at("platform").index(index as i64)),
-            ),
-        }
-    }
-    if diagnostics.has_errors() {
-        return None;
-    }
-    let options = PolicyOptions {
-        node_cidrs,
-        endpoints: expansion.endpoints,
-        parameters: crate::engine::parameter_values(&catalog, &request).unwrap_or_default(),
-        selectors,
-        directions,
-        name_prefix,
-    };
-    match target::network_policies(&selected, &options) {
+    match target::selection_policies(&catalog, &request, &expansion, own, selectors) {
         Ok(set) => Some(set),
-        Err(errors) => {
-            for error in &errors {
-                diagnostics.push(policy_diagnostic(error));
+        Err(SelectionPoliciesError::Platforms(errors)) => {
+            for (index, error) in errors {
+                let path = at("platform").index(index as i64);
+                diagnostics.push(Diagnostic::error("Invalid platform", error.to_string()).at(path));
             }
+            None
+        }
+        Err(SelectionPoliciesError::Policies(errors)) => {
+            diagnostics.extend(errors.iter().map(policy_diagnostic));
             None
         }
     }
@@ -340,7 +274,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         ) {
             return;
         }
-        selection::validate(config, EndpointKind::Cidrs, diagnostics);
+        selection::validate(config, diagnostics);
         own_inputs(config, diagnostics);
     }
 

@@ -35,9 +35,6 @@ pub(crate) use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
 pub(crate) use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
 pub(crate) use nftables_ruleset::NFTABLES_RULESET;
 pub(crate) use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
-#[cfg(test)]
-pub(crate) use target_rules::in_terraform_terms;
-pub(crate) use target_rules::{terraform_diagnostic, terraform_value};
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
@@ -149,6 +146,7 @@ mod test_support {
     use super::DataSource;
     use crate::cty::Value;
     use crate::diagnostics::Diagnostics;
+    use crate::terraform_terms::terraform_diagnostic;
 
     /// The result of reading `source` for `config`, completed as Terraform receives it, after checking that the
     /// read reports no error and that the result conforms to the schema.
@@ -162,11 +160,21 @@ mod test_support {
         value
     }
 
+    /// `diagnostics` as text, spelled as the server sends them to Terraform.
+    fn text(diagnostics: &Diagnostics) -> String {
+        let spelled: Vec<_> = diagnostics
+            .iter()
+            .cloned()
+            .map(terraform_diagnostic)
+            .collect();
+        format!("{spelled:?}")
+    }
+
     /// The diagnostics of a read of `source` for `config` that fails, as text.
     pub fn read_errors(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
         assert!(source.read(config, &mut diagnostics).is_none());
-        format!("{diagnostics:?}")
+        text(&diagnostics)
     }
 
     /// The configuration of the tier-based data source `source` for `platforms` (each with its options) and the
@@ -214,7 +222,7 @@ mod test_support {
     pub fn validation(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
         source.validate(config, &mut diagnostics);
-        format!("{diagnostics:?}")
+        text(&diagnostics)
     }
 }
 
@@ -234,6 +242,46 @@ mod tests {
                 source.type_name()
             );
         }
+    }
+
+    /// Every description of `block` and of the blocks nested in it, with the path to it.
+    fn descriptions(path: &str, block: &crate::schema::Block, out: &mut Vec<(String, String)>) {
+        out.push((path.to_string(), block.description.clone()));
+        for attribute in &block.attributes {
+            out.push((
+                format!("{path}.{}", attribute.name),
+                attribute.description.clone(),
+            ));
+        }
+        for nested in &block.blocks {
+            descriptions(&format!("{path}.{}", nested.type_name), &nested.block, out);
+        }
+    }
+
+    #[test]
+    fn schema_descriptions_are_written_in_terraform_terms() {
+        let mut texts = Vec::new();
+        descriptions(
+            "provider",
+            &crate::provider_config::schema().block,
+            &mut texts,
+        );
+        for source in all() {
+            descriptions(source.type_name(), &source.schema().block, &mut texts);
+        }
+        for (path, text) in texts {
+            assert!(
+                !crate::engine::setting::has_markers(&text),
+                "{path}: {text}"
+            );
+            let flag = text
+                .match_indices("--")
+                .any(|(at, _)| text[at + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
+            assert!(!flag, "{path} names a flag: {text}");
+        }
+        let nftables = NFTABLES_RULESET.schema().block;
+        let pod_cidrs = nftables.attributes.iter().find(|a| a.name == "pod_cidrs");
+        assert!(pod_cidrs.is_some_and(|a| a.description.contains("`input_policy = \"drop\"`")));
     }
 
     #[test]

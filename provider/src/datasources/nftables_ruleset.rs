@@ -86,13 +86,13 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("#cloud-config\n"));
-        // The server spells settings as Terraform attributes on every result (datasources::terraform_value).
+        // The server spells settings as Terraform attributes on every result (terraform_terms::terraform_value).
         let warnings = format!(
             "{:?}",
             value
                 .get_attr("warnings")
                 .cloned()
-                .map(crate::datasources::terraform_value)
+                .map(crate::terraform_terms::terraform_value)
         );
         assert!(warnings.contains("pod_cidrs is empty"), "{warnings}");
     }

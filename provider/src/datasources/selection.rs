@@ -4,17 +4,17 @@
 //! Blocks and plain maps (rather than nested attribute types) keep one module working from Terraform 1.0.3 on.
 
 use super::config;
-use crate::catalog::{Catalog, Release, Selection};
+use crate::catalog::{parse_user_documents, Catalog, CatalogError, Release, Selection};
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::{
-    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
-};
+use crate::engine::{ExpansionRequest, PlatformBlock, PodNetwork};
 use crate::schema::{Attribute, Block, NestedBlock};
 use crate::targets::aws::check_prefix_list_id;
+use crate::terraform_terms::input_diagnostics;
+use serde::de::DeserializeOwned;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const USER_CATALOGS: &str = "user_catalogs";
@@ -28,6 +28,10 @@ const API_SERVER_PORT_DESCRIPTION: &str = "The port the Kubernetes API server li
      for Kublr); set it when those disagree or your API server listens elsewhere (EKS and kOps serve 443). Replaces \
      `parameters = { apiserver_port = ... }` (still accepted, with a warning) and Calico's former option \
      `apiserver_port`.";
+
+fn at(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
 
 /// Whether the endpoint block takes AWS prefix lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,27 +193,27 @@ fn user_releases(config: &Value, diagnostics: &mut Diagnostics) -> Option<Vec<Re
         return None;
     }
     let documents = config::strings(config, USER_CATALOGS).unwrap_or_default();
-    let mut releases = Vec::new();
-    let mut valid = true;
-    for (index, text) in documents {
-        let origin = format!("{USER_CATALOGS}[{index}]");
-        match Catalog::parse_release(text, &origin) {
-            Ok(release) => releases.push(release),
-            Err(error) => {
-                valid = false;
+    let named = documents
+        .iter()
+        .map(|(index, text)| (format!("{USER_CATALOGS}[{index}]"), *text));
+    parse_user_documents(named)
+        .map_err(|errors| {
+            for (position, error) in errors {
+                let index = documents.get(position).map_or(position, |(index, _)| *index);
+                let detail =
+                    format!("{error}\nFix the document; its format is described in the catalog format guide.");
                 diagnostics.push(
-                    Diagnostic::error(
-                        "Invalid user catalog",
-                        format!(
-                            "{error}\nFix the document; its format is described in the catalog format guide."
-                        ),
-                    )
-                    .at(AttributePath::root().attr(USER_CATALOGS).index(index as i64)),
+                    Diagnostic::error("Invalid user catalog", detail)
+                        .at(at(USER_CATALOGS).index(index as i64)),
                 );
             }
-        }
-    }
-    valid.then_some(releases)
+        })
+        .ok()
+}
+
+/// A conflict between the user's documents and the catalog, as an error on `user_catalogs`.
+fn conflict(error: CatalogError) -> Diagnostic {
+    Diagnostic::error("Conflicting user catalog", error.to_string()).at(at(USER_CATALOGS))
 }
 
 /// The built-in catalog plus the user's documents; `None` (with errors) when a document is invalid, or while
@@ -218,138 +222,63 @@ pub fn catalog_with_user_documents(
     config: &Value,
     diagnostics: &mut Diagnostics,
 ) -> Option<Cow<'static, Catalog>> {
-    let releases = user_releases(config, diagnostics)?;
-    if diagnostics.has_errors() {
-        return None;
-    }
-    with_user_releases(Catalog::builtin(), releases, diagnostics)
+    let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
+    let catalog = Catalog::builtin().with_user_releases(releases);
+    catalog
+        .map_err(|error| diagnostics.push(conflict(error)))
+        .ok()
 }
 
-/// The catalog a selection expands against: the built-in releases of the selected platforms and of the user
-/// documents' platforms (so a user document overlapping a built-in release is still refused), plus the user's
-/// documents. When a selected platform is in neither, the whole built-in catalog, whose error for an unknown
-/// platform lists every platform. `None` (with errors) as for [`catalog_with_user_documents`].
-pub fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
-    let releases = user_releases(config, diagnostics)?;
-    if diagnostics.has_errors() {
-        return None;
-    }
-    let platforms = config
-        .get_attr("platform")
-        .and_then(Value::as_elements)
-        .unwrap_or_default();
-    let selected: Vec<&str> = platforms
-        .iter()
-        .map(|platform| config::string(platform, "name").unwrap_or_default())
-        .collect();
-    let wanted: BTreeSet<&str> = selected
-        .iter()
-        .copied()
-        .chain(releases.iter().map(|r| r.platform.name.as_str()))
-        .collect();
-    let builtin = Catalog::builtin_platforms(&wanted);
-    let all_known = selected.iter().all(|name| {
-        builtin.platform(name).is_some() || releases.iter().any(|r| r.platform.name == *name)
-    });
-    if all_known && releases.is_empty() {
-        return Some(builtin);
-    }
-    let base = if all_known {
-        &*builtin
-    } else {
-        Catalog::builtin()
-    };
-    with_user_releases(base, releases, diagnostics).map(|catalog| Arc::new(catalog.into_owned()))
+/// The catalog a wholly known selection expands against ([`Catalog::for_selection`]); `None` (with errors) as
+/// for [`catalog_with_user_documents`].
+fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
+    let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
+    let platforms: Vec<PlatformBlock> = blocks(config, "platform", diagnostics);
+    let selected: Vec<&str> = platforms.iter().map(|p| p.name.as_str()).collect();
+    let catalog = Catalog::for_selection(&selected, releases);
+    catalog
+        .map_err(|error| diagnostics.push(conflict(error)))
+        .ok()
 }
 
-/// `base` plus `releases` (borrowed when there are none); `None` with an error on `user_catalogs` when they
-/// conflict.
-fn with_user_releases<'c>(
-    base: &'c Catalog,
-    releases: Vec<Release>,
+/// The blocks `name` of a wholly known configuration, read as the engine's specs; an error when they do not
+/// read (a bug: the schema declares what the specs read).
+fn blocks<T: DeserializeOwned>(
+    config: &Value,
+    name: &str,
     diagnostics: &mut Diagnostics,
-) -> Option<Cow<'c, Catalog>> {
-    if releases.is_empty() {
-        return Some(Cow::Borrowed(base));
+) -> Vec<T> {
+    let json = config
+        .get_attr(name)
+        .map_or(serde_json::Value::Null, Value::to_json);
+    if json.is_null() {
+        return Vec::new();
     }
-    match base.with_releases(releases) {
-        Ok(catalog) => Some(Cow::Owned(catalog)),
-        Err(error) => {
-            diagnostics.push(
-                Diagnostic::error("Conflicting user catalog", error.to_string())
-                    .at(AttributePath::root().attr(USER_CATALOGS)),
-            );
-            None
-        }
-    }
+    serde_json::from_value(json).unwrap_or_else(|error| {
+        let detail = format!("{name}: {error}. This is a bug in portmatrix.");
+        diagnostics.push(Diagnostic::error("Unreadable blocks", detail).at(at(name)));
+        Vec::new()
+    })
+}
+
+/// The pod network mode given, the default when none is; an error on `pod_network` for an unknown mode.
+fn pod_network(config: &Value) -> Result<PodNetwork, Diagnostic> {
+    let Some(text) = config::string(config, "pod_network") else {
+        return Ok(PodNetwork::default());
+    };
+    text.parse().map_err(|detail: String| {
+        Diagnostic::error("Invalid pod_network", detail).at(at("pod_network"))
+    })
 }
 
 /// The engine request a wholly known configuration asks for, or diagnostics for what is malformed.
-pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionRequest, Diagnostics> {
+pub fn request(config: &Value) -> Result<ExpansionRequest, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
-    let blocks = |name: &str| {
-        config
-            .get_attr(name)
-            .and_then(Value::as_elements)
-            .unwrap_or_default()
-    };
-    let strings = |object: &Value, name: &str| -> Vec<String> {
-        config::strings(object, name)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(_, s)| s.to_string())
-            .collect()
-    };
-
-    let platforms = blocks("platform")
-        .iter()
-        .map(|platform| Selection {
-            platform: config::string(platform, "name")
-                .unwrap_or_default()
-                .to_string(),
-            version: config::string(platform, "version").map(str::to_string),
-            options: string_map(platform.get_attr("options")),
-        })
-        .collect();
-    let tiers = blocks("tier")
-        .iter()
-        .map(|tier| TierSpec {
-            name: config::string(tier, "name").unwrap_or_default().to_string(),
-            roles: tier
-                .get_attr("roles")
-                .filter(|v| !v.is_null())
-                .map(|_| strings(tier, "roles")),
-        })
-        .collect();
-    let endpoints = blocks("endpoint")
-        .iter()
-        .map(|endpoint| EndpointSpec {
-            name: config::string(endpoint, "name")
-                .unwrap_or_default()
-                .to_string(),
-            ipv4: strings(endpoint, "cidr_ipv4"),
-            ipv6: strings(endpoint, "cidr_ipv6"),
-            tier: config::string(endpoint, "tier").map(str::to_string),
-            references: match endpoints {
-                EndpointKind::Cidrs => Vec::new(),
-                EndpointKind::CidrsAndPrefixLists => strings(endpoint, PREFIX_LIST_IDS),
-            },
-        })
-        .collect();
-    let extra_flows = blocks(EXTRA_FLOW)
-        .iter()
-        .map(|flow| ExtraFlowSpec {
-            from: config::string(flow, "from").unwrap_or_default().to_string(),
-            to: config::string(flow, "to").unwrap_or_default().to_string(),
-            protocol: config::string(flow, "protocol")
-                .unwrap_or_default()
-                .to_string(),
-            ports: strings(flow, "ports"),
-            description: config::string(flow, "description")
-                .unwrap_or_default()
-                .to_string(),
-        })
-        .collect();
+    let platforms: Vec<PlatformBlock> = blocks(config, "platform", &mut diagnostics);
+    let platforms = platforms.into_iter().map(Selection::from).collect();
+    let tiers = blocks(config, "tier", &mut diagnostics);
+    let endpoints = blocks(config, "endpoint", &mut diagnostics);
+    let extra_flows = blocks(config, EXTRA_FLOW, &mut diagnostics);
     let mut parameters = BTreeMap::new();
     if let Some(values) = config.get_attr("parameters").and_then(Value::as_map) {
         for (name, value) in values.iter().filter(|(_, v)| !v.is_null()) {
@@ -383,17 +312,10 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
             }
         },
     };
-    let pod_network = match config::string(config, "pod_network").map(str::parse::<PodNetwork>) {
-        None => PodNetwork::default(),
-        Some(Ok(mode)) => mode,
-        Some(Err(detail)) => {
-            diagnostics.push(
-                Diagnostic::error("Invalid pod_network", detail)
-                    .at(AttributePath::root().attr("pod_network")),
-            );
-            PodNetwork::default()
-        }
-    };
+    let pod_network = pod_network(config).unwrap_or_else(|error| {
+        diagnostics.push(error);
+        PodNetwork::default()
+    });
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
@@ -408,54 +330,18 @@ pub fn request(config: &Value, endpoints: EndpointKind) -> Result<ExpansionReque
     })
 }
 
-fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
-    value
-        .and_then(Value::as_map)
-        .map(|map| {
-            map.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Engine input errors as diagnostics on the attributes they name.
-pub(crate) fn input_diagnostics(errors: Vec<InputError>) -> Diagnostics {
-    errors
-        .into_iter()
-        .map(|error| {
-            let path = error
-                .path
-                .iter()
-                .fold(AttributePath::root(), |path, step| match step {
-                    PathStep::Field(name) => path.attr(name.clone()),
-                    PathStep::Index(index) => path.index(*index as i64),
-                    PathStep::Key(key) => path.key(key.clone()),
-                });
-            Diagnostic::error(error.summary, error.detail).at(path)
-        })
-        .collect()
-}
-
 /// Checks what is already known without running the engine: the pod network mode always; once nothing is
 /// unknown, the inputs [`request`] reads (parameters, `api_server_port`) and each user catalog document on its
 /// own. What only the expansion finds (unknown platforms, roles or endpoints, a user document overlapping a
 /// built-in release) the read reports: Terraform reads data sources during plan, so the user still sees it then,
 /// and validation and the read run in different provider processes, so expanding in both would double the work.
 /// Run [`check_elements`] first.
-pub fn validate(config: &Value, endpoints: EndpointKind, diagnostics: &mut Diagnostics) {
+pub fn validate(config: &Value, diagnostics: &mut Diagnostics) {
     if !config.is_wholly_known() {
-        if let Some(Err(detail)) =
-            config::string(config, "pod_network").map(str::parse::<PodNetwork>)
-        {
-            diagnostics.push(
-                Diagnostic::error("Invalid pod_network", detail)
-                    .at(AttributePath::root().attr("pod_network")),
-            );
-        }
+        diagnostics.extend(pod_network(config).err());
         return;
     }
-    if let Err(errors) = request(config, endpoints) {
+    if let Err(errors) = request(config) {
         diagnostics.extend(errors);
     }
     user_releases(config, diagnostics);
@@ -505,13 +391,17 @@ fn check_prefix_lists(config: &Value, diagnostics: &mut Diagnostics) {
 }
 
 /// Runs the engine on a wholly known configuration.
-pub fn expand(
+pub fn expand(config: &Value, diagnostics: &mut Diagnostics) -> Option<crate::engine::Expansion> {
+    expanded(config, diagnostics).map(|(_, _, expansion)| expansion)
+}
+
+/// [`expand`], with the catalog and the request it expanded.
+pub(crate) fn expanded(
     config: &Value,
-    endpoints: EndpointKind,
     diagnostics: &mut Diagnostics,
-) -> Option<crate::engine::Expansion> {
+) -> Option<(Arc<Catalog>, ExpansionRequest, crate::engine::Expansion)> {
     let catalog = selected_catalog(config, diagnostics)?;
-    let request = match request(config, endpoints) {
+    let request = match request(config) {
         Ok(request) => request,
         Err(errors) => {
             diagnostics.extend(errors);
@@ -521,7 +411,7 @@ pub fn expand(
     match crate::engine::expand(&catalog, &request) {
         Ok(expansion) => {
             push_unread_version_warnings(&catalog, &request, diagnostics);
-            Some(expansion)
+            Some((catalog, request, expansion))
         }
         Err(errors) => {
             diagnostics.extend(input_diagnostics(errors));
@@ -532,26 +422,16 @@ pub fn expand(
 
 /// A warning on `platform[i].version` for each platform whose requested version lies above the newest version
 /// whose documentation was read (the expansion used that release's table all the same).
-pub(crate) fn push_unread_version_warnings(
+fn push_unread_version_warnings(
     catalog: &Catalog,
     request: &ExpansionRequest,
     diagnostics: &mut Diagnostics,
 ) {
-    for (index, selection) in request.platforms.iter().enumerate() {
-        if let Some(warning) = catalog
-            .select(selection)
-            .ok()
-            .and_then(|chosen| chosen.unread_version)
-        {
-            diagnostics.push(
-                Diagnostic::warning("Version newer than the catalog's sources", warning).at(
-                    AttributePath::root()
-                        .attr("platform")
-                        .index(index as i64)
-                        .attr("version"),
-                ),
-            );
-        }
+    for (index, warning) in catalog.unread_version_warnings(&request.platforms) {
+        let path = at("platform").index(index as i64).attr("version");
+        diagnostics.push(
+            Diagnostic::warning("Version newer than the catalog's sources", warning).at(path),
+        );
     }
 }
 

@@ -5,129 +5,12 @@
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
 use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
-use crate::cty::AttributePath;
 use crate::cty::Value;
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::engine::setting::{has_markers, render, Literal, Setting};
+use crate::diagnostics::Diagnostics;
 use crate::engine::Expansion;
 use crate::schema::{Block, Schema};
-use crate::targets::target::{
-    Location, Options, Shaped, Target, TargetError, NOT_NEEDED, WARNINGS,
-};
-
-/// How a Terraform configuration writes a setting a message mentions: attributes and blocks.
-pub fn terraform_spelling(setting: &Setting) -> String {
-    let (name, value) = match setting {
-        Setting::Option { name, value } => (name.clone(), value.as_ref()),
-        Setting::OptionEntry { name, key, value } => {
-            return format!("{name} = {{ {} = {} }}", hcl_key(key), hcl(value))
-        }
-        Setting::Platform { name } => return format!("platform {{ name = {name:?} }}"),
-        Setting::Tier { name } => return format!("a tier block named {name:?}"),
-        Setting::PlatformOption {
-            platform,
-            key,
-            value: None,
-        } => return format!("options.{key} of the platform block {platform:?}"),
-        Setting::PlatformOption {
-            platform,
-            key,
-            value: Some(value),
-        } => {
-            return format!(
-                "options = {{ {} = {value:?} }} in the platform block {platform:?}",
-                hcl_key(key)
-            )
-        }
-        Setting::PodSelector { role } => return format!("a pod_selector block (role = {role:?})"),
-        Setting::Endpoint { name } => return format!("an endpoint block named {name:?}"),
-        Setting::Parameter { name, value: None } => return format!("parameters.{name}"),
-        Setting::Parameter {
-            name,
-            value: Some(value),
-        } => return format!("parameters = {{ {} = {} }}", hcl_key(name), hcl(value)),
-        Setting::ApiServerPort { value } => ("api_server_port".to_string(), value.as_ref()),
-        Setting::PodNetwork { value } => return format!("pod_network = {value:?}"),
-        Setting::ExtraFlowField { field, value } => {
-            return format!("{field} = {} in the extra_flow block", hcl(value))
-        }
-    };
-    match value {
-        None => name,
-        Some(value) => format!("{name} = {}", hcl(value)),
-    }
-}
-
-/// A literal as HCL writes it; `...` in a list stands for more elements.
-fn hcl(literal: &Literal) -> String {
-    match literal {
-        Literal::Bool(b) => b.to_string(),
-        Literal::Number(n) => n.clone(),
-        Literal::Text(text) => format!("{text:?}"),
-        Literal::Texts(items) => {
-            let items: Vec<String> = items
-                .iter()
-                .map(|item| match item.as_str() {
-                    "..." => item.clone(),
-                    _ => format!("{item:?}"),
-                })
-                .collect();
-            format!("[{}]", items.join(", "))
-        }
-    }
-}
-
-/// A map key as HCL writes it: bare when it is an identifier, quoted otherwise.
-fn hcl_key(key: &str) -> String {
-    let bare = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        key.to_string()
-    } else {
-        format!("{key:?}")
-    }
-}
-
-/// `text` with the settings it mentions spelled as Terraform writes them.
-pub fn in_terraform_terms(text: &str) -> String {
-    render(text, &terraform_spelling)
-}
-
-/// `diagnostic` with the settings it mentions spelled as Terraform writes them.
-pub fn terraform_diagnostic(mut diagnostic: Diagnostic) -> Diagnostic {
-    diagnostic.summary = in_terraform_terms(&diagnostic.summary);
-    diagnostic.detail = in_terraform_terms(&diagnostic.detail);
-    diagnostic
-}
-
-/// `value` with the settings its texts mention spelled as Terraform writes them (warnings, reasons).
-pub fn terraform_value(value: Value) -> Value {
-    match value {
-        Value::String(text) if has_markers(&text) => Value::String(in_terraform_terms(&text)),
-        Value::List(items) => Value::List(items.into_iter().map(terraform_value).collect()),
-        Value::Set(items) => Value::Set(items.into_iter().map(terraform_value).collect()),
-        Value::Tuple(items) => Value::Tuple(items.into_iter().map(terraform_value).collect()),
-        Value::Map(items) => Value::Map(
-            items
-                .into_iter()
-                .map(|(k, v)| (k, terraform_value(v)))
-                .collect(),
-        ),
-        Value::Object(items) => Value::Object(
-            items
-                .into_iter()
-                .map(|(k, v)| (k, terraform_value(v)))
-                .collect(),
-        ),
-        Value::Dynamic { ty, value } => Value::Dynamic {
-            ty,
-            value: Box::new(terraform_value(*value)),
-        },
-        other => other,
-    }
-}
+use crate::targets::target::{Options, Shaped, Target, NOT_NEEDED, WARNINGS};
+use crate::terraform_terms::target_diagnostic;
 
 /// The data source `type_name` of `target`.
 pub(crate) struct TargetDataSource {
@@ -187,41 +70,6 @@ fn options(config: &Value, target: &dyn Target) -> Options {
     }
 }
 
-/// A target error as a diagnostic on the attribute (and map key) that can fix it. Terraform locates a path only
-/// down to one key below an attribute, so an element of a map entry's list is named in the detail.
-pub(super) fn diagnostic(error: TargetError) -> Diagnostic {
-    let (path, detail) = match error.location {
-        Location::Option {
-            name,
-            key: None,
-            index,
-        } => {
-            let path = AttributePath::root().attr(name);
-            (
-                match index {
-                    Some(index) => path.index(index as i64),
-                    None => path,
-                },
-                error.detail,
-            )
-        }
-        Location::Option {
-            name,
-            key: Some(key),
-            index,
-        } => {
-            let path = AttributePath::root().attr(name).key(key);
-            let detail = match index {
-                Some(index) => format!("{path}[{index}]: {}", error.detail),
-                None => error.detail,
-            };
-            (path, detail)
-        }
-        Location::Tiers => (AttributePath::root().attr("tier"), error.detail),
-    };
-    terraform_diagnostic(Diagnostic::error(error.summary, detail).at(path))
-}
-
 /// Checks what is known of the inputs of [`with_target_inputs`]: the options given, then the selection.
 pub(super) fn validate_target_inputs(
     config: &Value,
@@ -232,9 +80,9 @@ pub(super) fn validate_target_inputs(
         target
             .check(&options(config, target))
             .into_iter()
-            .map(diagnostic),
+            .map(target_diagnostic),
     );
-    selection::validate(config, endpoint_kind(target), diagnostics);
+    selection::validate(config, diagnostics);
 }
 
 /// The options and expansion of a wholly known configuration; `None` with errors in `diagnostics` when an
@@ -247,10 +95,10 @@ pub(super) fn options_and_expansion(
     let options = options(config, target);
     let errors = target.check(&options);
     if !errors.is_empty() {
-        diagnostics.extend(errors.into_iter().map(diagnostic));
+        diagnostics.extend(errors.into_iter().map(target_diagnostic));
         return None;
     }
-    let expansion = selection::expand(config, endpoint_kind(target), diagnostics)?;
+    let expansion = selection::expand(config, diagnostics)?;
     Some((options, expansion))
 }
 
@@ -300,7 +148,7 @@ impl DataSource for TargetDataSource {
         let shaped = match self.target.shape(&expansion, &options) {
             Ok(shaped) => shaped,
             Err(errors) => {
-                diagnostics.extend(errors.into_iter().map(diagnostic));
+                diagnostics.extend(errors.into_iter().map(target_diagnostic));
                 return None;
             }
         };

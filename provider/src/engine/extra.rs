@@ -1,15 +1,12 @@
 //! The user's own flows (`extra_flow`): a few rules added without writing a catalog document, validated like
 //! catalog flows and cited as "user-defined" wherever the catalogs' flows are cited.
 
-use super::placement::{resolve_role, roles_of, Placement, Qualified};
+use super::placement::{resolve_role, roles_of, Placement, Qualified, USER_DEFINED};
 use super::request::{field, ExpansionRequest, ExtraFlowSpec, InputError, PathStep};
 use super::setting::{Literal, Setting};
 use super::{endpoint_end, role_end, End, Reason, RulePorts};
 use crate::catalog::{Network, PortRange, Protocol, Release, Role};
 use std::collections::BTreeMap;
-
-/// The platform name extra flows and their endpoint ends are cited under.
-pub(super) const USER_DEFINED: &str = "user-defined";
 
 /// An extra flow whose protocol, ports and ends are valid.
 pub(super) struct CheckedExtra<'a> {
@@ -53,21 +50,6 @@ impl CheckedExtra<'_> {
             )],
         }
     }
-}
-
-/// The ends of extra flows that name neither a tier nor a selected role: endpoint blocks may answer for them.
-pub(super) fn endpoint_ends(
-    request: &ExpansionRequest,
-    tiers: &[String],
-    roles: &BTreeMap<Qualified, &Role>,
-) -> Vec<Qualified> {
-    request
-        .extra_flows
-        .iter()
-        .flat_map(|flow| [&flow.from, &flow.to])
-        .filter(|name| !tiers.contains(name) && resolve_role(name, roles).is_err())
-        .map(|name| (USER_DEFINED.to_string(), name.clone()))
-        .collect()
 }
 
 /// Checks every extra flow against the placed selection; all problems at once.

@@ -15,7 +15,8 @@ pub use listing::{flow_listing, FlowListing};
 pub use placement::EndpointAddresses;
 pub(crate) use placement::DEFAULT_TIERS;
 pub use request::{
-    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PodNetwork, TierSpec,
+    EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PlatformBlock, PodNetwork,
+    TierSpec,
 };
 pub(crate) use rules::merge;
 pub use rules::{Peer, Reason, Rule, RulePorts};
@@ -179,7 +180,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
     }
     for extra in &extras {
         let origin = FlowOrigin {
-            platform: extra::USER_DEFINED,
+            platform: placement::USER_DEFINED,
             from: &extra.spec.from,
             to: &extra.spec.to,
             protocol: extra.protocol,

@@ -12,6 +12,9 @@ pub(crate) const DEFAULT_TIERS: [&str; 3] = ["master", "worker", "lb"];
 /// A role or endpoint of one platform: `(platform, name)`.
 pub(crate) type Qualified = (String, String);
 
+/// The platform name extra flows and their endpoint ends are cited under.
+pub(super) const USER_DEFINED: &str = "user-defined";
+
 /// Addresses of one endpoint block, validated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndpointAddresses {
@@ -193,11 +196,7 @@ fn place_endpoints(
             .cloned(),
     );
     // And for the ends of the user's extra flows that are neither tiers nor roles.
-    targets.extend(super::extra::endpoint_ends(
-        request,
-        &placement.tiers,
-        roles,
-    ));
+    targets.extend(endpoint_ends(request, &placement.tiers, roles));
 
     for (index, spec) in request.endpoints.iter().enumerate() {
         let path = |rest: &[PathStep]| {
@@ -417,4 +416,19 @@ fn qualified_names<'a>(names: impl Iterator<Item = &'a Qualified>) -> String {
 fn bare_names<'a>(names: impl Iterator<Item = &'a Qualified>) -> String {
     let set: BTreeSet<&str> = names.map(|(_, n)| n.as_str()).collect();
     set.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+/// The ends of extra flows that name neither a tier nor a selected role: endpoint blocks may answer for them.
+fn endpoint_ends(
+    request: &ExpansionRequest,
+    tiers: &[String],
+    roles: &BTreeMap<Qualified, &Role>,
+) -> Vec<Qualified> {
+    request
+        .extra_flows
+        .iter()
+        .flat_map(|flow| [&flow.from, &flow.to])
+        .filter(|name| !tiers.contains(name) && resolve_role(name, roles).is_err())
+        .map(|name| (USER_DEFINED.to_string(), name.clone()))
+        .collect()
 }

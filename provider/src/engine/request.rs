@@ -1,6 +1,7 @@
 //! What the user asks the engine for, and how input errors point back at it.
 
 use crate::catalog::Selection;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -25,9 +26,34 @@ pub struct ExpansionRequest {
     pub extra_flows: Vec<ExtraFlowSpec>,
 }
 
+/// A platform block of a selection as the data sources take it and a selection file writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformBlock {
+    /// The platform's name.
+    pub name: String,
+    /// The version asked for.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The platform's options.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+impl From<PlatformBlock> for Selection {
+    fn from(block: PlatformBlock) -> Self {
+        Selection {
+            platform: block.name,
+            version: block.version,
+            options: block.options,
+        }
+    }
+}
+
 /// A flow the user adds without writing a catalog document: validated like a catalog flow, cited as
-/// user-defined.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// user-defined. Read from an `extra_flow` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExtraFlowSpec {
     /// Where traffic comes from: one of the user's tiers, an endpoint block, or a role (`platform/role`).
     pub from: String,
@@ -36,33 +62,42 @@ pub struct ExtraFlowSpec {
     /// `tcp`, `udp`, `sctp`, `icmp`, `icmpv6` or an IP protocol number, as in catalogs.
     pub protocol: String,
     /// Ports and ranges (`"22"`, `"8000-8100"`) for tcp, udp and sctp; none for other protocols.
+    #[serde(default)]
     pub ports: Vec<String>,
     /// What the traffic is for; it becomes the rules' purpose.
     pub description: String,
 }
 
-/// One tier: a group of machines sharing firewall rules (a security group, a network tag, ...).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One tier: a group of machines sharing firewall rules (a security group, a network tag, ...). Read from a
+/// `tier` block.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TierSpec {
     /// The tier's name, used in rule keys.
     pub name: String,
     /// Roles placed on this tier (`platform/role` or a bare role name); `None` takes the catalog's default
     /// placement for a tier named `master`, `worker` or `lb`.
+    #[serde(default)]
     pub roles: Option<Vec<String>>,
 }
 
-/// Addresses for an endpoint the catalogs name (`internet`, `backupstore`, ...).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Addresses for an endpoint the catalogs name (`internet`, `backupstore`, ...). Read from an `endpoint` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointSpec {
     /// An endpoint (or external role) name of any selected platform, or `platform/name`.
     pub name: String,
     /// IPv4 CIDR blocks.
+    #[serde(default, rename = "cidr_ipv4")]
     pub ipv4: Vec<String>,
     /// IPv6 CIDR blocks.
+    #[serde(default, rename = "cidr_ipv6")]
     pub ipv6: Vec<String>,
     /// Target-specific references such as AWS prefix list IDs, passed through unchanged.
+    #[serde(default, rename = "prefix_list_ids")]
     pub references: Vec<String>,
     /// Instead of addresses: the user tier the endpoint runs on (the Kubernetes API server on `master`).
+    #[serde(default)]
     pub tier: Option<String>,
 }
 

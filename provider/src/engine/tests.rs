@@ -151,7 +151,7 @@ fn routed_pods_need_rules_between_their_tiers() {
 fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
     let out = expand(&catalog(), &request()).unwrap();
     // The engine mentions settings neutrally; here they are read as Terraform spells them.
-    let text = crate::datasources::in_terraform_terms(&out.warnings.join("\n"));
+    let text = crate::terraform_terms::in_terraform_terms(&out.warnings.join("\n"));
     assert_contains(&text, "add an endpoint block named \"backupstore\"");
     assert!(
         text.contains("the API server port has no value")
@@ -582,7 +582,7 @@ fn old_spellings_of_the_api_server_port_migrate() {
     let out = expand(catalog, &req).unwrap();
     assert!(api_rules(&out).contains(&"worker->master:tcp:443".to_string()));
     assert!(
-        crate::datasources::in_terraform_terms(&out.warnings[0])
+        crate::terraform_terms::in_terraform_terms(&out.warnings[0])
             .contains("replace it with api_server_port = 443"),
         "{:?}",
         out.warnings
@@ -605,7 +605,7 @@ fn old_spellings_of_the_api_server_port_migrate() {
     let errors = expand(catalog, &req).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        crate::datasources::in_terraform_terms(&errors[0].detail)
+        crate::terraform_terms::in_terraform_terms(&errors[0].detail)
             .contains("set api_server_port = 443"),
         "{}",
         errors[0]

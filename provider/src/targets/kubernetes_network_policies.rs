@@ -26,9 +26,14 @@ mod evaluator;
 #[cfg(test)]
 mod tests;
 
-use crate::catalog::{Network, PortRange, PortSpec, Protocol, Release, Role, Selected, Tier};
+use crate::catalog::{
+    Catalog, Network, PortRange, PortSpec, Protocol, Release, Role, Selected, SelectionError, Tier,
+};
 use crate::engine::setting::Setting;
-use crate::engine::{EndpointAddresses, SkippedFlow};
+use crate::engine::{
+    parameter_values, EndpointAddresses, Expansion, ExpansionRequest, SkippedFlow,
+};
+use inputs::OwnInputs;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -571,6 +576,47 @@ struct EveryPodSide<'a> {
     line: String,
     /// The flow as not needed, kept for when no policy takes it and its other end has no rule either.
     skipped: Option<SkippedFlow>,
+}
+
+/// Why the policies of an expanded selection cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectionPoliciesError {
+    /// The selected platforms at these positions of the request cannot be selected.
+    Platforms(Vec<(usize, SelectionError)>),
+    /// The policies cannot be written.
+    Policies(Vec<PolicyError>),
+}
+
+/// The policies of the platforms `request` selects in `catalog`, with the endpoints its `expansion` resolved, its
+/// port parameters' values, the user's `selectors` and the policies' own inputs: what the data source and
+/// `portmatrix expand` run once the selection is expanded.
+pub fn selection_policies(
+    catalog: &Catalog,
+    request: &ExpansionRequest,
+    expansion: &Expansion,
+    own: OwnInputs,
+    selectors: Vec<RoleSelector>,
+) -> Result<PolicySet, SelectionPoliciesError> {
+    let mut selected = Vec::new();
+    let mut errors = Vec::new();
+    for (index, selection) in request.platforms.iter().enumerate() {
+        match catalog.select(selection) {
+            Ok(chosen) => selected.push(chosen),
+            Err(error) => errors.push((index, error)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SelectionPoliciesError::Platforms(errors));
+    }
+    let options = PolicyOptions {
+        node_cidrs: own.node_cidrs,
+        endpoints: expansion.endpoints.clone(),
+        parameters: parameter_values(catalog, request).unwrap_or_default(),
+        selectors,
+        directions: own.directions,
+        name_prefix: own.name_prefix,
+    };
+    network_policies(&selected, &options).map_err(SelectionPoliciesError::Policies)
 }
 
 /// Builds the policies for `selected` (one entry per platform) with `options`.

@@ -298,18 +298,6 @@ pub trait Target: Sync {
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>>;
 }
 
-/// Every tier-based target, in the order `--help` lists them.
-pub fn all() -> [&'static dyn Target; 6] {
-    [
-        &super::aws::AwsTarget,
-        &super::gcp::GcpTarget,
-        &super::azure::AzureTarget,
-        &super::openstack::OpenStackTarget,
-        &super::hcloud::HcloudTarget,
-        &super::nftables::NftablesTarget,
-    ]
-}
-
 /// The roles the expansion placed on `tier` (`platform/role`), for the targets' per-tier summaries.
 pub fn tier_roles(expansion: &Expansion, tier: &str) -> Vec<String> {
     expansion

@@ -275,6 +275,7 @@ impl Target for AwsTarget {
     }
 
     fn options(&self) -> Vec<TargetOption> {
+        use crate::engine::setting::{Literal, Setting};
         vec![
             TargetOption::optional(
                 RULES_PER_GROUP,
@@ -289,16 +290,22 @@ impl Target for AwsTarget {
                 WIDEN_TO_FIT,
                 Shape::Bool,
                 Some("false"),
-                "When a group is over quota: `false` (default) fails naming the biggest contributors; `true` merges \
-                 neighbouring port ranges of the same peer and protocol, smallest gaps first, and lists every extra \
-                 port opened in `widened`.",
+                format!(
+                    "When a group is over quota: by default fails naming the biggest contributors; `{}` merges \
+                     neighbouring port ranges of the same peer and protocol, smallest gaps first, and lists every \
+                     extra port opened in `widened`.",
+                    Setting::option_value(WIDEN_TO_FIT, Literal::Bool(true)),
+                ),
             ),
             TargetOption::optional(
                 ALL_TRAFFIC_WITHIN_TIER,
                 Shape::Bool,
                 Some("false"),
-                "`true` replaces each tier's rules with itself by one all-traffic rule (`ip_protocol = \"-1\"`). \
-                 Fewer rules, but every port between the tier's machines is open. Default `false`.",
+                format!(
+                    "`{}` replaces each tier's rules with itself by one all-traffic rule (IP protocol `-1`). \
+                     Fewer rules, but every port between the tier's machines is open. Off by default.",
+                    Setting::option_value(ALL_TRAFFIC_WITHIN_TIER, Literal::Bool(true)),
+                ),
             ),
         ]
     }

@@ -231,6 +231,7 @@ impl Target for AzureTarget {
     }
 
     fn options(&self) -> Vec<TargetOption> {
+        use crate::engine::setting::{Literal, Setting};
         vec![
             TargetOption::optional(
                 NAME_PREFIX,
@@ -245,10 +246,14 @@ impl Target for AzureTarget {
                 NSG_PER_TIER,
                 Shape::Bool,
                 Some("false"),
-                "`false` (default): every rule goes in one network security group shared by the cluster (on its \
-                 subnet or its network interfaces), tiers told apart by their application security groups. \
-                 `true`: each tier has its own NSG, holding the `Inbound` rules whose `tier` is the destination and \
-                 the `Outbound` rules whose `tier` is the source; priorities are then unique per tier's NSG.",
+                format!(
+                    "By default every rule goes in one network security group shared by the cluster (on its \
+                     subnet or its network interfaces), tiers told apart by their application security groups. \
+                     `{}`: each tier has its own NSG, holding the `Inbound` rules whose `tier` is the destination \
+                     and the `Outbound` rules whose `tier` is the source; priorities are then unique per tier's \
+                     NSG.",
+                    Setting::option_value(NSG_PER_TIER, Literal::Bool(true)),
+                ),
             ),
             TargetOption::optional(
                 FIRST_PRIORITY,
@@ -261,13 +266,16 @@ impl Target for AzureTarget {
                 LAST_PRIORITY,
                 Shape::Number,
                 Some("4096"),
-                "Highest priority to use (default 4096, Azure's highest). Set 4095 to keep 4096 for a deny-all rule \
-                 of your own. Each rule takes the priority its identity (direction, source, destination, protocol, \
-                 address family) hashes to within `first_priority`..`last_priority`, or the next free one; rules \
-                 are placed in the order of their first platform in your `platform` blocks, so a platform block \
-                 appended later never renumbers existing rules. The hash spreads rules over the range, leaving room \
-                 for new ones; reordering platform blocks or changing the range may move rules whose hashes \
-                 collide.",
+                format!(
+                    "Highest priority to use (default 4096, Azure's highest). Set 4095 to keep 4096 for a deny-all \
+                     rule of your own. Each rule takes the priority its identity (direction, source, destination, \
+                     protocol, address family) hashes to between `{}` and `{}`, or the next free one; rules are \
+                     placed in the order of their first platform in your selection, so a platform appended later \
+                     never renumbers existing rules. The hash spreads rules over the range, leaving room for new \
+                     ones; reordering platforms or changing the range may move rules whose hashes collide.",
+                    Setting::option(FIRST_PRIORITY),
+                    Setting::option(LAST_PRIORITY),
+                ),
             ),
             unsupported_flows_option(
                 "Azure rules take the protocols Tcp, Udp, Icmp, Esp, Ah and `*` only, so IP-in-IP (IP protocol 4, \

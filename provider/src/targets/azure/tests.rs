@@ -194,7 +194,7 @@ fn ip_in_ip_fails_by_default_listing_the_flows_and_choices() {
             && text.contains("worker -> master 4 all (calico: IP-in-IP)"),
         "{text}"
     );
-    let text = crate::datasources::in_terraform_terms(&text);
+    let text = crate::terraform_terms::in_terraform_terms(&text);
     assert!(
         text.contains("unsupported_flows = \"widen\"")
             && text.contains("unsupported_flows = \"skip\""),

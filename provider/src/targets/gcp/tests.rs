@@ -192,7 +192,7 @@ fn icmp_types_fail_by_default_and_name_the_flows_and_the_choices() {
         "worker -> master icmp type 8 (cilium: cilium-health ping)",
     );
     assert_contains(&text, "cannot match ICMP types");
-    let text = crate::datasources::in_terraform_terms(&text);
+    let text = crate::terraform_terms::in_terraform_terms(&text);
     assert!(
         text.contains("unsupported_flows = \"widen\"") && text.contains("\"skip\""),
         "{text}"

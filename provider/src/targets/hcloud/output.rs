@@ -197,15 +197,20 @@ impl Target for HcloudTarget {
     }
 
     fn options(&self) -> Vec<TargetOption> {
+        use crate::engine::setting::{Literal, Setting};
+        let blocks = Literal::Texts(vec!["203.0.113.10/32".into(), "2001:db8:1::/64".into()]);
         vec![
             TargetOption::optional(
                 TIER_RANGES,
                 Shape::map(Shape::texts()),
                 None,
-                "The CIDR blocks of each tier's servers, as the firewalls see them (for example their public IPv4 \
-                 addresses as `/32` blocks, or their IPv6 `/64` networks): `{ master = [\"203.0.113.10/32\"], \
-                 worker = [...] }`. Hetzner rules cannot reference other firewalls or label selectors, so every \
-                 tier that is a peer of a rule needs its blocks here. Blocks are written as network addresses.",
+                format!(
+                    "The CIDR blocks of each tier's servers, as the firewalls see them (for example their public \
+                     IPv4 addresses as `/32` blocks, or their IPv6 `/64` networks), e.g. `{}`. Hetzner rules \
+                     cannot reference other firewalls or label selectors, so every tier that is a peer of a rule \
+                     needs its blocks here. Blocks are written as network addresses.",
+                    Setting::option_entry(TIER_RANGES, "master", blocks),
+                ),
             ),
             TargetOption::optional(
                 UNSUPPORTED_FLOWS,
@@ -213,17 +218,21 @@ impl Target for HcloudTarget {
                 Some("error"),
                 "What to do with flows Hetzner cannot express: ICMP limited to some types (Hetzner `icmp` rules \
                  admit every type) and IP protocols other than tcp, udp, icmp, gre and esp (IP-in-IP `4`, SCTP). \
-                 `\"error\"` (default) fails listing them; `\"widen\"` opens every ICMP type, listed in `widened` \
-                 (other protocols have no wider rule and still fail); `\"skip\"` leaves them out, listed in \
+                 `error` (default) fails listing them; `widen` opens every ICMP type, listed in `widened` \
+                 (other protocols have no wider rule and still fail); `skip` leaves them out, listed in \
                  `warnings`, and the firewalls then drop that traffic.",
             ),
             TargetOption::optional(
                 OUTBOUND_RULES,
                 Shape::Bool,
                 Some("false"),
-                "`true` also writes `out` rules towards each tier's peers and endpoints. Hetzner allows all \
-                 outbound traffic until a firewall has an `out` rule, and then drops every outbound packet no rule \
-                 allows: set it only when the catalogs list all the traffic your servers send. Default `false`.",
+                format!(
+                    "`{}` also writes `out` rules towards each tier's peers and endpoints. Hetzner allows all \
+                     outbound traffic until a firewall has an `out` rule, and then drops every outbound packet no \
+                     rule allows: set it only when the catalogs list all the traffic your servers send. Off by \
+                     default.",
+                    Setting::option_value(OUTBOUND_RULES, Literal::Bool(true)),
+                ),
             ),
         ]
     }

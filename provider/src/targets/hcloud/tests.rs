@@ -187,7 +187,7 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
         "{text}"
     );
     assert!(
-        crate::datasources::in_terraform_terms(&text).contains("unsupported_flows = \"skip\""),
+        crate::terraform_terms::in_terraform_terms(&text).contains("unsupported_flows = \"skip\""),
         "{text}"
     );
 
@@ -217,7 +217,7 @@ fn icmp_types_and_other_protocols_follow_unsupported_flows() {
     assert_eq!(set.warnings.len(), 3, "{:?}", set.warnings);
     assert!(set.warnings[..2]
         .iter()
-        .all(|w| crate::datasources::in_terraform_terms(w)
+        .all(|w| crate::terraform_terms::in_terraform_terms(w)
             .starts_with("unsupported_flows = \"skip\" left out worker -> master")));
     assert_contains(&set.warnings[2], "1 rule(s) (firewall \"master\": 1) allow private addresses of tier \"worker\" (10.0.2.0/24)");
 }
@@ -237,7 +237,7 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
     assert_eq!(error.summary, "Tier \"lb\" has no address ranges");
     assert_contains(&error.detail, "lb -> worker tcp 30000-32767");
     assert!(
-        crate::datasources::in_terraform_terms(&error.detail)
+        crate::terraform_terms::in_terraform_terms(&error.detail)
             .contains("tier_ranges = { lb = [\"<CIDR>\", ...] }"),
         "{}",
         error.detail

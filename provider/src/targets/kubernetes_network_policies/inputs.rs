@@ -4,7 +4,7 @@
 
 use super::{Directions, DEFAULT_NAME_PREFIX};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
-use crate::targets::target::{OptionValue, Options, Shape, TargetOption};
+use crate::targets::target::{OptionValue, Options, Setting, Shape, TargetOption};
 
 /// `node_cidrs`.
 pub const NODE_CIDRS: &str = "node_cidrs";
@@ -28,8 +28,8 @@ pub fn options() -> Vec<TargetOption> {
         TargetOption::optional(
             POLICY_TYPES,
             Shape::texts(),
-            Some("[\"Ingress\", \"Egress\"]"),
-            "Directions to isolate: `[\"Ingress\", \"Egress\"]` by default. A role is isolated only in the \
+            Some("Ingress,Egress"),
+            "Directions to isolate, `Ingress` and `Egress` (both by default). A role is isolated only in the \
              directions its catalogs list flows for.",
         ),
         TargetOption::optional(
@@ -39,6 +39,27 @@ pub fn options() -> Vec<TargetOption> {
             "Prefix of every policy name, followed by the role name; `portmatrix-` by default.",
         ),
     ]
+}
+
+/// The policies' own inputs, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnInputs {
+    /// The node CIDRs, normalized.
+    pub node_cidrs: Vec<String>,
+    /// The directions to isolate.
+    pub directions: Directions,
+    /// The prefix of every policy name.
+    pub name_prefix: String,
+}
+
+/// The node CIDRs, policy types and name prefix given (those not given at their defaults); the bad ones are
+/// `problems`.
+pub fn own_inputs(options: &Options, problems: &mut Vec<InputProblem>) -> OwnInputs {
+    OwnInputs {
+        node_cidrs: node_cidrs(options, problems),
+        directions: directions(options, problems),
+        name_prefix: name_prefix(options, problems),
+    }
 }
 
 /// The known text elements of list option `name` with their indexes; `None` when it is not given.
@@ -119,8 +140,10 @@ pub fn directions(options: &Options, problems: &mut Vec<InputProblem>) -> Direct
             input: POLICY_TYPES,
             index: None,
             summary: "No policy type".into(),
-            detail: "List \"Ingress\", \"Egress\" or both; leave policy_types unset for both."
-                .into(),
+            detail: format!(
+                "List \"Ingress\", \"Egress\" or both; leave {} unset for both.",
+                Setting::option(POLICY_TYPES)
+            ),
         });
     }
     directions
@@ -142,7 +165,7 @@ pub fn name_prefix(options: &Options, problems: &mut Vec<InputProblem>) -> Strin
         problems.push(InputProblem {
             input: NAME_PREFIX,
             index: None,
-            summary: format!("Invalid name_prefix {prefix:?}"),
+            summary: format!("Invalid {} {prefix:?}", Setting::option(NAME_PREFIX)),
             detail: "Policy names are Kubernetes object names: use lower-case letters, digits, '-' and '.', \
                      starting with a letter or digit (or an empty prefix)."
                 .into(),

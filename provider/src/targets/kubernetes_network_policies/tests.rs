@@ -775,7 +775,7 @@ fn missing_inputs_skip_flows_with_a_warning_and_keep_the_rest() {
         ..longhorn_options()
     };
     let set = network_policies(&selected, &options).expect("policies");
-    let text = crate::datasources::in_terraform_terms(&set.warnings.join("\n"));
+    let text = crate::terraform_terms::in_terraform_terms(&set.warnings.join("\n"));
     assert_contains(&text, "node_cidrs is empty");
     assert_contains(&text, "longhorn: node -> instance-manager tcp 3260");
     assert_contains(
@@ -1097,7 +1097,7 @@ fn bad_selectors_and_names_are_errors_that_say_what_to_fix() {
         network_policies(&selected, &options)
             .expect_err("an error")
             .iter()
-            .map(|e| crate::datasources::in_terraform_terms(&e.to_string()))
+            .map(|e| crate::terraform_terms::in_terraform_terms(&e.to_string()))
             .collect::<Vec<_>>()
             .join("\n")
     };

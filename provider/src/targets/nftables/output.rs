@@ -166,36 +166,54 @@ impl Target for NftablesTarget {
     }
 
     fn options(&self) -> Vec<TargetOption> {
+        use crate::engine::setting::{Literal, Setting};
+        let addresses = Literal::Texts(vec!["10.0.2.0/24".into(), "fd00:2::/64".into()]);
         vec![
             TargetOption::required(
                 TIER_ADDRESSES,
                 Shape::map(Shape::texts()),
-                "The addresses of each tier's machines, by tier name: IPv4 and IPv6 CIDR blocks or single \
-                 addresses, e.g. `{ master = [\"10.0.1.0/24\"], worker = [\"10.0.2.0/24\", \"fd00:2::/64\"] }`. \
-                 They fill the sets `tier_<name>_v4` and `tier_<name>_v6` that rules from the tier (and, with an \
-                 output chain, to it) match. Every tier whose traffic a ruleset admits needs addresses. With \
-                 `pod_network = \"routed\"`, add the tier's pod ranges too: its pods keep their own addresses.",
+                format!(
+                    "The addresses of each tier's machines, by tier name: IPv4 and IPv6 CIDR blocks or single \
+                     addresses, e.g. `{}`. They fill the sets `tier_<name>_v4` and `tier_<name>_v6` that rules \
+                     from the tier (and, with an output chain, to it) match. Every tier whose traffic a ruleset \
+                     admits needs addresses. With `{}`, add the tier's pod ranges too: its pods keep their own \
+                     addresses.",
+                    Setting::option_entry(TIER_ADDRESSES, "worker", addresses),
+                    Setting::PodNetwork {
+                        value: "routed".into()
+                    },
+                ),
             ),
             TargetOption::optional(
                 POD_CIDRS,
                 Shape::texts(),
                 None,
-                "The cluster's pod ranges (IPv4 and IPv6 CIDR blocks). Pods reach host-network services of their \
-                 own node (the API server on a master, node-local DNS, the kubelet) with their pod addresses, \
-                 which the input hook sees; Deckhouse requires that \"local network communication is fully \
-                 allowed within each individual cluster node\". Traffic from (and, with an output chain, to) these \
-                 ranges is accepted on every port. Empty by default, with a warning while `input_policy` is `drop`.",
+                format!(
+                    "The cluster's pod ranges (IPv4 and IPv6 CIDR blocks). Pods reach host-network services of \
+                     their own node (the API server on a master, node-local DNS, the kubelet) with their pod \
+                     addresses, which the input hook sees; Deckhouse requires that \"local network communication \
+                     is fully allowed within each individual cluster node\". Traffic from (and, with an output \
+                     chain, to) these ranges is accepted on every port. Empty by default, with a warning under \
+                     `{}`.",
+                    Setting::text(INPUT_POLICY, "drop"),
+                ),
             ),
             TargetOption::optional(
                 INPUT_POLICY,
                 Shape::Text,
                 Some("drop"),
-                "What the input chain does with packets no rule admits: `drop` (default) or `accept`, which \
-                 blocks nothing and lets the chain's last rule count what `drop` would block. Rulesets always \
-                 admit loopback, replies and related packets (`ct state established,related`), ICMPv6 neighbour \
-                 and multicast listener discovery, and `pod_cidrs`. Nothing else is admitted that no catalog \
-                 lists, not even SSH: select the platform `ssh-admin` (or add your own flows) before you load a \
-                 `drop` ruleset.",
+                format!(
+                    "What the input chain does with packets no rule admits: `drop` (default) or `accept`, which \
+                     blocks nothing and lets the chain's last rule count what `drop` would block. Rulesets always \
+                     admit loopback, replies and related packets (`ct state established,related`), ICMPv6 \
+                     neighbour and multicast listener discovery, and `{}`. Nothing else is admitted that no \
+                     catalog lists, not even SSH: select the platform `ssh-admin` (`{}`, or add your own flows) \
+                     before you load a `drop` ruleset.",
+                    Setting::option(POD_CIDRS),
+                    Setting::Platform {
+                        name: "ssh-admin".into()
+                    },
+                ),
             ),
             TargetOption::optional(
                 OUTPUT_POLICY,

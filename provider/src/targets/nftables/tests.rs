@@ -265,7 +265,7 @@ fn bad_and_unknown_addresses_are_errors_naming_the_input() {
         }
     ));
     assert_eq!(
-        crate::datasources::in_terraform_terms(&errors[2].to_string()),
+        crate::terraform_terms::in_terraform_terms(&errors[2].to_string()),
         "tier_addresses names \"wroker\", which is not one of your tiers (master, worker, lb). Fix the name or \
          add a tier block named \"wroker\"."
     );
@@ -301,7 +301,7 @@ fn a_peer_tier_without_addresses_is_an_error_listing_the_rules_that_need_them() 
         }]
     );
     assert!(
-        crate::datasources::in_terraform_terms(&errors[0].to_string())
+        crate::terraform_terms::in_terraform_terms(&errors[0].to_string())
             .contains("tier_addresses = { worker = [\"10.0.1.0/24\"] }")
     );
     // Without an output chain, a tier that only receives needs no addresses.
@@ -328,7 +328,7 @@ fn rules_that_cannot_be_written_are_warnings() {
     no_pods.pod_cidrs.clear();
     let set = rulesets(&expansion, &no_pods).unwrap();
     assert_eq!(
-        set.warnings.iter().map(|w| crate::datasources::in_terraform_terms(w)).collect::<Vec<_>>(),
+        set.warnings.iter().map(|w| crate::terraform_terms::in_terraform_terms(w)).collect::<Vec<_>>(),
         [
             "endpoint \"empty\" has no addresses: the input rule of tier \"master\" for tcp 22 was not written; \
              give IPv4 or IPv6 addresses in an endpoint block named \"empty\"",

@@ -214,7 +214,7 @@ impl Target for OpenStackTarget {
                 ETHERTYPES,
                 Shape::texts(),
                 Some("IPv4,IPv6"),
-                "Address families of the rules between tiers: `[\"IPv4\", \"IPv6\"]` (default) or one of them. A \
+                "Address families of the rules between tiers: `IPv4` and `IPv6` (default) or one of them. A \
                  Neutron rule that references a group matches one family only, so each family needs its own rule; \
                  list only the families your servers use to save rules (Neutron's default quota is 100 rules per \
                  project). Rules with endpoints follow the family of each CIDR block.",
@@ -225,8 +225,8 @@ impl Target for OpenStackTarget {
                 Some("error"),
                 "What to do with flows the resource cannot write exactly: ICMP type 0 (echo reply), because the \
                  OpenStack provider leaves a `port_range_min` of 0 out of its request (gophercloud issue #1775), \
-                 which would admit every type. `\"error\"` (default) fails listing them; `\"widen\"` opens every \
-                 ICMP type between the same peers, listed in `widened`; `\"skip\"` leaves them out, listed in \
+                 which would admit every type. `error` (default) fails listing them; `widen` opens every \
+                 ICMP type between the same peers, listed in `widened`; `skip` leaves them out, listed in \
                  `warnings` (stateful security groups, Neutron's default, pass echo replies to allowed echo \
                  requests anyway).",
             ),

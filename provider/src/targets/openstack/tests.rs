@@ -144,7 +144,7 @@ fn ethertypes_limit_tier_rules_and_report_what_cannot_be_written() {
     assert!(
         set.warnings
             .iter()
-            .map(|w| crate::datasources::in_terraform_terms(w))
+            .map(|w| crate::terraform_terms::in_terraform_terms(w))
             .any(|w| w.contains("ingress rule of tier \"master\"")
                 && w.contains("icmp exists only over IPv4, which ethertypes leaves out")),
         "{:?}",
@@ -181,7 +181,7 @@ fn icmp_type_zero_follows_unsupported_flows() {
     let text = error.to_string();
     assert_contains(&text, "worker -> master icmp type 0 (k8s: echo reply)");
     assert_contains(&text, "gophercloud issue #1775");
-    let text = crate::datasources::in_terraform_terms(&text);
+    let text = crate::terraform_terms::in_terraform_terms(&text);
     assert_contains(&text, "unsupported_flows = \"widen\"");
 
     let widen = OpenStackOptions {
@@ -222,7 +222,7 @@ fn icmp_type_zero_follows_unsupported_flows() {
     );
     assert!(set.widened.is_empty());
     assert!(
-        crate::datasources::in_terraform_terms(&set.warnings[0])
+        crate::terraform_terms::in_terraform_terms(&set.warnings[0])
             .starts_with("unsupported_flows = \"skip\" left out worker -> master icmp type 0"),
         "{:?}",
         set.warnings
