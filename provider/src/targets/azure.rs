@@ -17,7 +17,8 @@
 
 use super::common::{
     check_name_prefix, description, name_part, owner_index, platforms_and_purposes, stable_hash,
-    unique_names, OptionError, UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
+    unique_names, widen_or_leave_out, OptionError, RuleError, UnsupportedFlow,
+    UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
@@ -210,23 +211,8 @@ pub struct AzureRuleSet {
     pub warnings: Vec<String>,
 }
 
-/// Why no rule set could be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AzureError {
-    /// An option is invalid.
-    Option(OptionError),
-    /// Flows Azure cannot express, with `unsupported_flows = "error"`.
-    Unsupported(UnsupportedFlowsError),
-}
-
-impl fmt::Display for AzureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AzureError::Option(error) => error.fmt(f),
-            AzureError::Unsupported(error) => error.fmt(f),
-        }
-    }
-}
+/// Why no Azure rule set could be written.
+pub type AzureError = RuleError;
 
 /// A group of rules before it becomes NSG rules: tier, direction, source, destination, protocol.
 type GroupKey = (String, Direction, Peer, Peer, AzureProtocol);
@@ -278,33 +264,22 @@ pub fn security_rules(
         let (protocol, ports) = match azure_protocol(rule.protocol, rule.ports) {
             Ok(exact) => exact,
             Err((wider, why, opened)) => {
-                let flow = UnsupportedFlow::new(
-                    &rule.source,
-                    &rule.destination,
-                    rule.protocol,
-                    rule.ports,
-                    &reasons,
-                    why,
-                );
-                match options.unsupported_flows {
-                    UnsupportedPolicy::Error => {
-                        unsupported.push(flow);
-                        continue;
-                    }
-                    UnsupportedPolicy::Skip => {
-                        set.warnings.push(super::common::skipped_warning(&flow));
-                        continue;
-                    }
-                    UnsupportedPolicy::Widen => {
-                        for key in group_keys(&rule.source, &rule.destination, wider) {
-                            pending
-                                .entry(key)
-                                .or_default()
-                                .push((flow.to_string(), opened.to_string()));
-                        }
-                        (wider, None)
-                    }
+                let flow = UnsupportedFlow::of(rule, &reasons, why);
+                let Some(flow) = widen_or_leave_out(
+                    options.unsupported_flows,
+                    flow,
+                    &mut unsupported,
+                    &mut set.warnings,
+                ) else {
+                    continue;
+                };
+                for key in group_keys(&rule.source, &rule.destination, wider) {
+                    pending
+                        .entry(key)
+                        .or_default()
+                        .push((flow.to_string(), opened.to_string()));
                 }
+                (wider, None)
             }
         };
         for key in group_keys(&rule.source, &rule.destination, protocol) {

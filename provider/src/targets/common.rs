@@ -1,8 +1,9 @@
-//! What the GCP and Azure targets share: a hash that never changes (for names and priorities), the policy for
-//! flows a firewall cannot express, rule descriptions, and resource names built from tier and endpoint names.
+//! What the targets share: a hash that never changes (for names and priorities), the policy for flows a firewall
+//! cannot express and the errors it ends in, rule descriptions, resource names built from tier and endpoint names,
+//! and the direction of security group rules.
 
 use crate::catalog::Protocol;
-use crate::engine::{Peer, Reason, RulePorts};
+use crate::engine::{Peer, Reason, Rule, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
@@ -175,6 +176,34 @@ impl UnsupportedFlow {
             why: why.into(),
         }
     }
+
+    /// The flow of `rule`, whose reasons are `reasons`, with `why`.
+    pub(crate) fn of(rule: &Rule, reasons: &BTreeSet<Reason>, why: impl Into<String>) -> Self {
+        UnsupportedFlow::new(
+            &rule.source,
+            &rule.destination,
+            rule.protocol,
+            rule.ports,
+            reasons,
+            why,
+        )
+    }
+}
+
+/// Applies `policy` to `flow`, which the firewall cannot express: `error` adds it to `unsupported` and `skip`
+/// warns of it in `warnings`, both leaving it out (`None`); `widen` gives it back, to be written wider.
+pub(crate) fn widen_or_leave_out(
+    policy: UnsupportedPolicy,
+    flow: UnsupportedFlow,
+    unsupported: &mut Vec<UnsupportedFlow>,
+    warnings: &mut Vec<String>,
+) -> Option<UnsupportedFlow> {
+    match policy {
+        UnsupportedPolicy::Error => unsupported.push(flow),
+        UnsupportedPolicy::Skip => warnings.push(skipped_warning(&flow)),
+        UnsupportedPolicy::Widen => return Some(flow),
+    }
+    None
 }
 
 /// Flows the firewall cannot express while `unsupported_flows` is `"error"`.
@@ -208,6 +237,60 @@ impl fmt::Display for UnsupportedFlowsError {
             Setting::text(UNSUPPORTED_FLOWS, "skip")
         )
     }
+}
+
+/// Inbound or outbound, as security groups (AWS, Neutron) name the rules of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Rules of the destination's group.
+    Ingress,
+    /// Rules of the source's group.
+    Egress,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Ingress => "ingress",
+            Direction::Egress => "egress",
+        })
+    }
+}
+
+/// Why no rule set could be written, for the targets whose only failures are a bad option and flows they cannot
+/// express (GCP, Azure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    /// An option is invalid.
+    Option(OptionError),
+    /// Flows the firewall cannot express, with `unsupported_flows = "error"`.
+    Unsupported(UnsupportedFlowsError),
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleError::Option(error) => error.fmt(f),
+            RuleError::Unsupported(error) => error.fmt(f),
+        }
+    }
+}
+
+/// The target errors of `errors`: flows the firewall cannot express are an error on `unsupported_flows` with
+/// `summary` (`Flows GCP firewall rules cannot express`).
+pub(crate) fn rule_errors(errors: Vec<RuleError>, summary: &str) -> Vec<TargetError> {
+    errors
+        .into_iter()
+        .map(|error| match error {
+            RuleError::Option(option) => option.into(),
+            RuleError::Unsupported(unsupported) => unsupported_error(summary, &unsupported),
+        })
+        .collect()
+}
+
+/// An error on `unsupported_flows`: `summary` names the flows the firewall cannot express, `detail` lists them.
+pub(crate) fn unsupported_error(summary: &str, detail: &dyn fmt::Display) -> TargetError {
+    TargetError::option(UNSUPPORTED_FLOWS, summary, detail.to_string())
 }
 
 /// A target option that cannot give valid rules: which attribute to fix, and how.

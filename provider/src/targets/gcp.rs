@@ -13,8 +13,9 @@
 //! be combined with tags.
 
 use super::common::{
-    check_name_prefix, description, name_part, platforms_and_purposes, unique_names, OptionError,
-    UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
+    check_name_prefix, description, name_part, platforms_and_purposes, unique_names,
+    widen_or_leave_out, OptionError, RuleError, UnsupportedFlow, UnsupportedFlowsError,
+    UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -158,23 +159,8 @@ pub struct GcpRuleSet {
     pub warnings: Vec<String>,
 }
 
-/// Why no rule set could be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GcpError {
-    /// An option gives invalid names, tags or ranges.
-    Option(OptionError),
-    /// Flows GCP cannot express, with `unsupported_flows = "error"`.
-    Unsupported(UnsupportedFlowsError),
-}
-
-impl fmt::Display for GcpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GcpError::Option(error) => error.fmt(f),
-            GcpError::Unsupported(error) => error.fmt(f),
-        }
-    }
-}
+/// Why no GCP rule set could be written.
+pub type GcpError = RuleError;
 
 /// A group of rules before it becomes firewall rules: direction, source, destination.
 type GroupKey = (Direction, Peer, Peer);
@@ -246,33 +232,22 @@ pub fn firewall_rules(
         }
         let mut ports = rule.ports;
         if let Some((wider, why, opened)) = inexpressible(rule.protocol, rule.ports) {
-            let flow = UnsupportedFlow::new(
-                &rule.source,
-                &rule.destination,
-                rule.protocol,
-                rule.ports,
-                &reasons,
-                why,
-            );
-            match options.unsupported_flows {
-                UnsupportedPolicy::Error => {
-                    unsupported.push(flow);
-                    continue;
-                }
-                UnsupportedPolicy::Skip => {
-                    set.warnings.push(super::common::skipped_warning(&flow));
-                    continue;
-                }
-                UnsupportedPolicy::Widen => {
-                    for key in &keys {
-                        pending
-                            .entry(key.clone())
-                            .or_default()
-                            .push((flow.to_string(), opened.to_string()));
-                    }
-                    ports = wider;
-                }
+            let flow = UnsupportedFlow::of(rule, &reasons, why);
+            let Some(flow) = widen_or_leave_out(
+                options.unsupported_flows,
+                flow,
+                &mut unsupported,
+                &mut set.warnings,
+            ) else {
+                continue;
+            };
+            for key in &keys {
+                pending
+                    .entry(key.clone())
+                    .or_default()
+                    .push((flow.to_string(), opened.to_string()));
             }
+            ports = wider;
         }
         for key in keys {
             groups

@@ -17,8 +17,8 @@
 //! takes, and the rule set says so in one warning.
 
 use super::common::{
-    description, platforms_and_purposes, OptionError, UnsupportedFlow, UnsupportedFlowsError,
-    UnsupportedPolicy, Widening,
+    description, platforms_and_purposes, widen_or_leave_out, OptionError, UnsupportedFlow,
+    UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::Protocol;
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -315,16 +315,6 @@ pub fn firewall_rules(
     let mut private: BTreeMap<(bool, String), BTreeSet<String>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
-        let flow = |why: String| {
-            UnsupportedFlow::new(
-                &rule.source,
-                &rule.destination,
-                rule.protocol,
-                rule.ports,
-                &reasons,
-                why,
-            )
-        };
         let typed_icmp = matches!(rule.ports, RulePorts::IcmpType(Some(_)));
         let (protocol, widened) = match (HcloudProtocol::of(rule.protocol), typed_icmp) {
             (Some(protocol), false) => (protocol, None),
@@ -334,22 +324,20 @@ pub fn firewall_rules(
                 } else {
                     no_protocol(rule.protocol)
                 };
-                let flow = flow(why);
-                match (options.unsupported_flows, hcloud) {
-                    (UnsupportedPolicy::Error, _) => {
-                        unsupported.push(flow);
-                        continue;
-                    }
-                    (UnsupportedPolicy::Skip, _) => {
-                        set.warnings.push(super::common::skipped_warning(&flow));
-                        continue;
-                    }
-                    (UnsupportedPolicy::Widen, None) => {
+                let flow = UnsupportedFlow::of(rule, &reasons, why);
+                let Some(flow) = widen_or_leave_out(
+                    options.unsupported_flows,
+                    flow,
+                    &mut unsupported,
+                    &mut set.warnings,
+                ) else {
+                    continue;
+                };
+                match hcloud {
+                    Some(protocol) => (protocol, Some(flow.to_string())),
+                    None => {
                         no_wider.push(flow);
                         continue;
-                    }
-                    (UnsupportedPolicy::Widen, Some(protocol)) => {
-                        (protocol, Some(flow.to_string()))
                     }
                 }
             }

@@ -11,6 +11,7 @@
 //! sent. Other protocols are sent as their number, which every Neutron release accepts (names such as `ipip` were
 //! added to Neutron later).
 
+pub use super::common::Direction;
 use super::common::{
     description, platforms_and_purposes, UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy,
     Widening,
@@ -78,24 +79,6 @@ impl Default for OpenStackOptions {
             ethertypes: BTreeSet::from([Ethertype::Ipv4, Ethertype::Ipv6]),
             unsupported_flows: UnsupportedPolicy::Error,
         }
-    }
-}
-
-/// Inbound or outbound, as Neutron names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    /// Rules of the destination's group.
-    Ingress,
-    /// Rules of the source's group.
-    Egress,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        })
     }
 }
 
@@ -263,14 +246,7 @@ fn type_zero(
     let zero = |r: &Rule| r.protocol.is_icmp() && r.ports == RulePorts::IcmpType(Some(0));
     let flow = |r: &Rule| {
         let reasons: BTreeSet<Reason> = r.reasons.iter().cloned().collect();
-        UnsupportedFlow::new(
-            &r.source,
-            &r.destination,
-            r.protocol,
-            r.ports,
-            &reasons,
-            TYPE_ZERO,
-        )
+        UnsupportedFlow::of(r, &reasons, TYPE_ZERO)
     };
     let flows: Vec<UnsupportedFlow> = rules.iter().filter(|r| zero(r)).map(flow).collect();
     if flows.is_empty() {
