@@ -23,8 +23,8 @@ use super::common::{
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 mod output;
 pub(crate) use output::AzureTarget;
@@ -91,14 +91,10 @@ pub enum Direction {
     Outbound,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Inbound => "Inbound",
-            Direction::Outbound => "Outbound",
-        })
-    }
-}
+spelled!(Direction {
+    Inbound => "Inbound",
+    Outbound => "Outbound",
+});
 
 /// A protocol Azure accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

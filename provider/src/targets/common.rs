@@ -4,9 +4,9 @@
 
 use crate::catalog::Protocol;
 use crate::engine::{Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 use super::target::{output_struct, Options, Setting, Shape, TargetError, TargetOption};
 
@@ -99,21 +99,17 @@ pub enum UnsupportedPolicy {
     Skip,
 }
 
-impl FromStr for UnsupportedPolicy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "error" => Ok(UnsupportedPolicy::Error),
-            "widen" => Ok(UnsupportedPolicy::Widen),
-            "skip" => Ok(UnsupportedPolicy::Skip),
-            other => Err(format!(
-                "{other:?} is not a choice: write \"error\" (the default: fail and list the flows), \"widen\" (open \
-                 the narrowest rule the firewall can express, listed in `widened`) or \"skip\" (leave the flows out, \
-                 listed in `warnings`)"
-            )),
-        }
+spelled! {
+    parse UnsupportedPolicy {
+        Error => "error",
+        Widen => "widen",
+        Skip => "skip",
     }
+    else |other| format!(
+        "{other:?} is not a choice: write \"error\" (the default: fail and list the flows), \"widen\" (open \
+         the narrowest rule the firewall can express, listed in `widened`) or \"skip\" (leave the flows out, \
+         listed in `warnings`)"
+    )
 }
 
 /// A catalog need that the firewall cannot express as it is.
@@ -248,14 +244,10 @@ pub enum Direction {
     Egress,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        })
-    }
-}
+spelled!(Direction {
+    Ingress => "ingress",
+    Egress => "egress",
+});
 
 /// Why no rule set could be written, for the targets whose only failures are a bad option and flows they cannot
 /// express (GCP, Azure).

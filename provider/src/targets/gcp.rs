@@ -21,8 +21,8 @@ use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 mod output;
 pub(crate) use output::GcpTarget;
@@ -82,14 +82,10 @@ pub enum Direction {
     Egress,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "INGRESS",
-            Direction::Egress => "EGRESS",
-        })
-    }
-}
+spelled!(Direction {
+    Ingress => "INGRESS",
+    Egress => "EGRESS",
+});
 
 /// One `allow` block: a protocol and, for tcp and udp, its ports.
 #[derive(Debug, Clone, PartialEq, Eq)]

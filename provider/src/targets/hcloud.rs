@@ -24,6 +24,7 @@ use crate::catalog::Protocol;
 use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -80,14 +81,10 @@ pub enum Direction {
     Out,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::In => "in",
-            Direction::Out => "out",
-        })
-    }
-}
+spelled!(Direction {
+    In => "in",
+    Out => "out",
+});
 
 /// The protocols a Hetzner firewall rule takes, in rule order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,17 +115,13 @@ impl HcloudProtocol {
     }
 }
 
-impl fmt::Display for HcloudProtocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HcloudProtocol::Tcp => "tcp",
-            HcloudProtocol::Udp => "udp",
-            HcloudProtocol::Icmp => "icmp",
-            HcloudProtocol::Gre => "gre",
-            HcloudProtocol::Esp => "esp",
-        })
-    }
-}
+spelled!(HcloudProtocol {
+    Tcp => "tcp",
+    Udp => "udp",
+    Icmp => "icmp",
+    Gre => "gre",
+    Esp => "esp",
+});
 
 /// One `rule` block of an `hcloud_firewall`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,10 +29,10 @@ mod tests;
 use crate::catalog::{Network, PortRange, PortSpec, Protocol, Release, Role, Selected, Tier};
 use crate::engine::setting::Setting;
 use crate::engine::{EndpointAddresses, SkippedFlow};
+use crate::spelled::spelled;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 /// The name prefix of generated policies when the user gives none.
 pub const DEFAULT_NAME_PREFIX: &str = "portmatrix-";
@@ -63,31 +63,16 @@ impl SelectorOperator {
     }
 }
 
-impl fmt::Display for SelectorOperator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SelectorOperator::In => "In",
-            SelectorOperator::NotIn => "NotIn",
-            SelectorOperator::Exists => "Exists",
-            SelectorOperator::DoesNotExist => "DoesNotExist",
-        })
+spelled! {
+    SelectorOperator {
+        In => "In",
+        NotIn => "NotIn",
+        Exists => "Exists",
+        DoesNotExist => "DoesNotExist",
     }
-}
-
-impl FromStr for SelectorOperator {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "In" => Ok(SelectorOperator::In),
-            "NotIn" => Ok(SelectorOperator::NotIn),
-            "Exists" => Ok(SelectorOperator::Exists),
-            "DoesNotExist" => Ok(SelectorOperator::DoesNotExist),
-            other => Err(format!(
-                "unknown operator {other:?}; write In, NotIn, Exists or DoesNotExist (Kubernetes spelling)"
-            )),
-        }
-    }
+    else |other| format!(
+        "unknown operator {other:?}; write In, NotIn, Exists or DoesNotExist (Kubernetes spelling)"
+    )
 }
 
 /// One `matchExpressions` entry.

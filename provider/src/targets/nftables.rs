@@ -16,11 +16,11 @@ use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 mod output;
 pub(crate) use output::NftablesTarget;
@@ -46,28 +46,15 @@ pub enum Policy {
     Drop,
 }
 
-impl FromStr for Policy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "accept" => Ok(Policy::Accept),
-            "drop" => Ok(Policy::Drop),
-            other => Err(format!(
-                "unknown policy {other:?}; write \"drop\" (block what no rule admits) or \"accept\" (let it \
-                 through and only count it)"
-            )),
-        }
+spelled! {
+    Policy {
+        Accept => "accept",
+        Drop => "drop",
     }
-}
-
-impl fmt::Display for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Policy::Accept => "accept",
-            Policy::Drop => "drop",
-        })
-    }
+    else |other| format!(
+        "unknown policy {other:?}; write \"drop\" (block what no rule admits) or \"accept\" (let it \
+         through and only count it)"
+    )
 }
 
 /// Parses an output policy: `none` (no output chain), `accept` or `drop`.

@@ -18,9 +18,8 @@ use super::common::{
 };
 use crate::catalog::Protocol;
 use crate::engine::{merge, EndpointAddresses, Expansion, Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
 
 mod output;
 pub(crate) use output::OpenStackTarget;
@@ -41,27 +40,14 @@ pub enum Ethertype {
     Ipv6,
 }
 
-impl fmt::Display for Ethertype {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Ethertype::Ipv4 => "IPv4",
-            Ethertype::Ipv6 => "IPv6",
-        })
+spelled! {
+    Ethertype {
+        Ipv4 => "IPv4",
+        Ipv6 => "IPv6",
     }
-}
-
-impl FromStr for Ethertype {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "IPv4" => Ok(Ethertype::Ipv4),
-            "IPv6" => Ok(Ethertype::Ipv6),
-            other => Err(format!(
-                "{other:?} is not an ethertype: write \"IPv4\" or \"IPv6\", as Neutron spells them"
-            )),
-        }
-    }
+    else |other| format!(
+        "{other:?} is not an ethertype: write \"IPv4\" or \"IPv6\", as Neutron spells them"
+    )
 }
 
 /// How to shape the rules.
