@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{AttributePath, PathStep};
+use super::decode::{decode_entries, decode_indexed, Entries};
+use super::AttributePath;
 use super::{CodecError, CtyType, Number, Value};
 use crate::output_shape::OutputField;
 
@@ -357,13 +358,7 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
         },
         CtyType::Tuple(etys) => match json {
             Json::Array(items) if items.len() == etys.len() => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
-                    path.push(PathStep::ElementKeyInt(i as i64));
-                    out.push(decode_value(ety, item, path)?);
-                    path.pop();
-                }
-                Ok(Value::Tuple(out))
+                decode_indexed(etys.iter().zip(items), path, decode_value).map(Value::Tuple)
             }
             Json::Array(_) => Err(CodecError::new(
                 path,
@@ -373,35 +368,13 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
         },
         CtyType::Map(ety) => match json {
             Json::Object(entries) => {
-                let mut out = BTreeMap::new();
-                for (key, item) in entries {
-                    path.push(PathStep::ElementKeyString(key.clone()));
-                    if out.contains_key(&key) {
-                        return Err(CodecError::new(path, "duplicate map key"));
-                    }
-                    let v = decode_value(ety, item, path)?;
-                    path.pop();
-                    out.insert(key, v);
-                }
-                Ok(Value::Map(out))
+                decode_json_entries(Entries::Map(ety), entries, path).map(Value::Map)
             }
             _ => Err(CodecError::new(path, "need JSON object for map")),
         },
         CtyType::Object(atys) => match json {
             Json::Object(entries) => {
-                let mut out = BTreeMap::new();
-                for (key, item) in entries {
-                    path.push(PathStep::Attribute(key.clone()));
-                    let aty = atys
-                        .get(&key)
-                        .ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
-                    if out.contains_key(&key) {
-                        return Err(CodecError::new(path, "duplicate attribute"));
-                    }
-                    let v = decode_value(aty, item, path)?;
-                    path.pop();
-                    out.insert(key, v);
-                }
+                let mut out = decode_json_entries(Entries::Object(atys), entries, path)?;
                 for name in atys.keys() {
                     out.entry(name.clone()).or_insert(Value::Null);
                 }
@@ -418,13 +391,20 @@ fn decode_elements(
     items: Vec<Json>,
     path: &mut AttributePath,
 ) -> Result<Vec<Value>, CodecError> {
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        path.push(PathStep::ElementKeyInt(i as i64));
-        out.push(decode_value(ety, item, path)?);
-        path.pop();
-    }
-    Ok(out)
+    decode_indexed(
+        items.into_iter().map(|item| (ety, item)),
+        path,
+        decode_value,
+    )
+}
+
+/// The entries of a JSON object, whose keys are always text.
+fn decode_json_entries(
+    into: Entries<'_>,
+    entries: Vec<(String, Json)>,
+    path: &mut AttributePath,
+) -> Result<BTreeMap<String, Value>, CodecError> {
+    decode_entries(into, entries, Some, "", path, decode_value)
 }
 
 fn decode_dynamic(json: Json, path: &mut AttributePath) -> Result<Value, CodecError> {
