@@ -20,6 +20,16 @@ pub(super) fn decode_indexed<'t, I>(
     Ok(out)
 }
 
+/// Decodes the elements of a list or set, all of type `ety`.
+pub(super) fn decode_elements<I>(
+    ety: &CtyType,
+    items: Vec<I>,
+    path: &mut AttributePath,
+    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
+) -> Result<Vec<Value>, CodecError> {
+    decode_indexed(items.into_iter().map(|item| (ety, item)), path, decode)
+}
+
 /// What the entries of a map or object are decoded as.
 #[derive(Clone, Copy)]
 pub(super) enum Entries<'t> {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::decode::{decode_entries, decode_indexed, Entries};
+use super::decode::{decode_elements, decode_entries, decode_indexed, Entries};
 use super::AttributePath;
 use super::{CodecError, CtyType, Number, Value};
 use crate::output_shape::OutputField;
@@ -349,11 +349,11 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
             _ => Err(CodecError::new(path, "string is required")),
         },
         CtyType::List(ety) => match json {
-            Json::Array(items) => decode_elements(ety, items, path).map(Value::List),
+            Json::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::List),
             _ => Err(CodecError::new(path, "need JSON array for list")),
         },
         CtyType::Set(ety) => match json {
-            Json::Array(items) => decode_elements(ety, items, path).map(Value::Set),
+            Json::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::Set),
             _ => Err(CodecError::new(path, "need JSON array for set")),
         },
         CtyType::Tuple(etys) => match json {
@@ -384,18 +384,6 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
         },
         CtyType::Dynamic => decode_dynamic(json, path),
     }
-}
-
-fn decode_elements(
-    ety: &CtyType,
-    items: Vec<Json>,
-    path: &mut AttributePath,
-) -> Result<Vec<Value>, CodecError> {
-    decode_indexed(
-        items.into_iter().map(|item| (ety, item)),
-        path,
-        decode_value,
-    )
 }
 
 /// The entries of a JSON object, whose keys are always text.

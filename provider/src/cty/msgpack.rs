@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use rmpv::Value as Raw;
 
-use super::decode::{decode_entries, decode_indexed, Entries};
+use super::decode::{decode_elements, decode_entries, decode_indexed, Entries};
 use super::value::WireNumber;
 use super::{CodecError, CtyType, Number, Refinements, Value};
 use crate::cty::{AttributePath, PathStep};
@@ -79,11 +79,11 @@ fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Valu
             .map(Value::String)
             .ok_or_else(|| CodecError::new(path, "string is required")),
         CtyType::List(ety) => match raw {
-            Raw::Array(items) => decode_elements(ety, items, path).map(Value::List),
+            Raw::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::List),
             _ => Err(CodecError::new(path, "a list is required")),
         },
         CtyType::Set(ety) => match raw {
-            Raw::Array(items) => decode_elements(ety, items, path).map(Value::Set),
+            Raw::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::Set),
             _ => Err(CodecError::new(path, "a set is required")),
         },
         CtyType::Map(ety) => match raw {
@@ -105,18 +105,6 @@ fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Valu
         },
         CtyType::Dynamic => decode_dynamic(raw, path),
     }
-}
-
-fn decode_elements(
-    ety: &CtyType,
-    items: Vec<Raw>,
-    path: &mut AttributePath,
-) -> Result<Vec<Value>, CodecError> {
-    decode_indexed(
-        items.into_iter().map(|item| (ety, item)),
-        path,
-        decode_value,
-    )
 }
 
 fn decode_map(
