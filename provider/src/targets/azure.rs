@@ -17,8 +17,8 @@
 
 use super::common::{
     check_name_prefix, description, name_part, owner_index, platforms_and_purposes, stable_hash,
-    unique_names, widen_or_leave_out, OptionError, RuleError, UnsupportedFlow,
-    UnsupportedFlowsError, UnsupportedPolicy, Widening,
+    unique_names, Inexpressible, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy,
+    Widening,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
@@ -252,7 +252,7 @@ pub fn security_rules(
             .collect(),
         ..AzureRuleSet::default()
     };
-    let mut unsupported = Vec::new();
+    let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
     let mut pending: BTreeMap<GroupKey, Vec<(String, String)>> = BTreeMap::new();
     for rule in &expansion.rules {
@@ -261,12 +261,7 @@ pub fn security_rules(
             Ok(exact) => exact,
             Err((wider, why, opened)) => {
                 let flow = UnsupportedFlow::of(rule, &reasons, why);
-                let Some(flow) = widen_or_leave_out(
-                    options.unsupported_flows,
-                    flow,
-                    &mut unsupported,
-                    &mut set.warnings,
-                ) else {
+                let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
                     continue;
                 };
                 for key in group_keys(&rule.source, &rule.destination, wider) {
@@ -293,13 +288,12 @@ pub fn security_rules(
             entries.reasons.extend(reasons.iter().cloned());
         }
     }
-    if !unsupported.is_empty() {
-        return Err(vec![AzureError::Unsupported(UnsupportedFlowsError {
-            firewall: "Azure network security rules",
-            flows: unsupported,
-            widen: "open the nearest rule Azure can express instead (every ICMP type for typed ICMP; for the rest \
-                    protocol `*`, every protocol and port between the same tiers)",
-        })]);
+    if let Some(error) = unsupported.error(
+        "Azure network security rules",
+        "open the nearest rule Azure can express instead (every ICMP type for typed ICMP; for the rest \
+         protocol `*`, every protocol and port between the same tiers)",
+    ) {
+        return Err(vec![AzureError::Unsupported(error)]);
     }
 
     let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();

@@ -186,20 +186,50 @@ impl UnsupportedFlow {
     }
 }
 
-/// Applies `policy` to `flow`, which the firewall cannot express: `error` adds it to `unsupported` and `skip`
-/// warns of it in `warnings`, both leaving it out (`None`); `widen` gives it back, to be written wider.
-pub(crate) fn widen_or_leave_out(
+/// The flows a firewall cannot express, sorted by the `unsupported_flows` policy while the rules are shaped.
+pub(crate) struct Inexpressible {
     policy: UnsupportedPolicy,
-    flow: UnsupportedFlow,
-    unsupported: &mut Vec<UnsupportedFlow>,
-    warnings: &mut Vec<String>,
-) -> Option<UnsupportedFlow> {
-    match policy {
-        UnsupportedPolicy::Error => unsupported.push(flow),
-        UnsupportedPolicy::Skip => warnings.push(skipped_warning(&flow)),
-        UnsupportedPolicy::Widen => return Some(flow),
+    /// The flows `"error"` fails on.
+    flows: Vec<UnsupportedFlow>,
+}
+
+impl Inexpressible {
+    /// None yet, under `policy`.
+    pub(crate) fn new(policy: UnsupportedPolicy) -> Self {
+        Inexpressible {
+            policy,
+            flows: Vec::new(),
+        }
     }
-    None
+
+    /// `flow` under the policy: `error` keeps it to fail on and `skip` warns of it in `warnings`, both leaving it
+    /// out (`None`); `widen` gives it back, to be written wider.
+    pub(crate) fn widen(
+        &mut self,
+        flow: UnsupportedFlow,
+        warnings: &mut Vec<String>,
+    ) -> Option<UnsupportedFlow> {
+        match self.policy {
+            UnsupportedPolicy::Error => self.flows.push(flow),
+            UnsupportedPolicy::Skip => warnings.push(skipped_warning(&flow)),
+            UnsupportedPolicy::Widen => return Some(flow),
+        }
+        None
+    }
+
+    /// The error listing the flows `error` fails on, if there are any; `firewall` and `widen` as in
+    /// [`UnsupportedFlowsError`].
+    pub(crate) fn error(
+        self,
+        firewall: &'static str,
+        widen: &'static str,
+    ) -> Option<UnsupportedFlowsError> {
+        (!self.flows.is_empty()).then_some(UnsupportedFlowsError {
+            firewall,
+            flows: self.flows,
+            widen,
+        })
+    }
 }
 
 /// Flows the firewall cannot express while `unsupported_flows` is `"error"`.
@@ -367,19 +397,28 @@ output_struct! {
 
 /// `portmatrix <platforms>: <purposes>`, cut to `max` characters with `...`.
 pub fn description(reasons: &BTreeSet<Reason>, max: usize) -> String {
-    let platforms: BTreeSet<&str> = reasons.iter().map(|r| r.platform.as_str()).collect();
-    let purposes: BTreeSet<&str> = reasons.iter().map(|r| r.purpose.as_str()).collect();
-    let text = format!(
-        "portmatrix {}: {}",
-        platforms.into_iter().collect::<Vec<_>>().join(","),
-        purposes.into_iter().collect::<Vec<_>>().join("; ")
-    );
+    let text = format!("portmatrix {}", origins_text(reasons));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= max {
         return text;
     }
     let cut: String = text.chars().take(max.saturating_sub(3)).collect();
     format!("{}...", cut.trim_end())
+}
+
+/// `<platforms>: <purposes>` of `reasons`, each sorted once (`kublr: Kubelet API; kubelet health`).
+pub(crate) fn origins_text<'a>(reasons: impl IntoIterator<Item = &'a Reason>) -> String {
+    let mut platforms = BTreeSet::new();
+    let mut purposes = BTreeSet::new();
+    for reason in reasons {
+        platforms.insert(reason.platform.as_str());
+        purposes.insert(reason.purpose.as_str());
+    }
+    format!(
+        "{}: {}",
+        platforms.into_iter().collect::<Vec<_>>().join(","),
+        purposes.into_iter().collect::<Vec<_>>().join("; ")
+    )
 }
 
 /// Sorted platforms and purposes of a set of reasons.

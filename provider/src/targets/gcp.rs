@@ -13,9 +13,8 @@
 //! be combined with tags.
 
 use super::common::{
-    check_name_prefix, description, name_part, platforms_and_purposes, unique_names,
-    widen_or_leave_out, OptionError, RuleError, UnsupportedFlow, UnsupportedFlowsError,
-    UnsupportedPolicy, Widening,
+    check_name_prefix, description, name_part, platforms_and_purposes, unique_names, Inexpressible,
+    OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -206,7 +205,7 @@ pub fn firewall_rules(
         tiers,
         ..GcpRuleSet::default()
     };
-    let mut unsupported = Vec::new();
+    let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
     let mut pending: BTreeMap<GroupKey, Vec<(String, String)>> = BTreeMap::new();
     for rule in &expansion.rules {
@@ -229,12 +228,7 @@ pub fn firewall_rules(
         let mut ports = rule.ports;
         if let Some((wider, why, opened)) = inexpressible(rule.protocol, rule.ports) {
             let flow = UnsupportedFlow::of(rule, &reasons, why);
-            let Some(flow) = widen_or_leave_out(
-                options.unsupported_flows,
-                flow,
-                &mut unsupported,
-                &mut set.warnings,
-            ) else {
+            let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
                 continue;
             };
             for key in &keys {
@@ -254,12 +248,11 @@ pub fn firewall_rules(
                 .extend(reasons.iter().cloned());
         }
     }
-    if !unsupported.is_empty() {
-        return Err(vec![GcpError::Unsupported(UnsupportedFlowsError {
-            firewall: "GCP firewall rules",
-            flows: unsupported,
-            widen: "open the whole protocol instead (every ICMP type, every SCTP port)",
-        })]);
+    if let Some(error) = unsupported.error(
+        "GCP firewall rules",
+        "open the whole protocol instead (every ICMP type, every SCTP port)",
+    ) {
+        return Err(vec![GcpError::Unsupported(error)]);
     }
 
     let mut drafts: BTreeMap<String, (String, GcpRule)> = BTreeMap::new();

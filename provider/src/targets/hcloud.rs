@@ -17,7 +17,7 @@
 //! takes, and the rule set says so in one warning.
 
 use super::common::{
-    description, platforms_and_purposes, widen_or_leave_out, OptionError, UnsupportedFlow,
+    description, platforms_and_purposes, Inexpressible, OptionError, UnsupportedFlow,
     UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::Protocol;
@@ -300,7 +300,7 @@ pub fn firewall_rules(
     })?;
 
     let mut set = HcloudRuleSet::default();
-    let mut unsupported = Vec::new();
+    let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut no_wider = Vec::new();
     let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut drafts: BTreeMap<DraftKey, Draft> = BTreeMap::new();
@@ -318,12 +318,7 @@ pub fn firewall_rules(
                     no_protocol(rule.protocol)
                 };
                 let flow = UnsupportedFlow::of(rule, &reasons, why);
-                let Some(flow) = widen_or_leave_out(
-                    options.unsupported_flows,
-                    flow,
-                    &mut unsupported,
-                    &mut set.warnings,
-                ) else {
+                let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
                     continue;
                 };
                 match hcloud {
@@ -404,13 +399,13 @@ pub fn firewall_rules(
     }
 
     let mut errors = Vec::new();
-    if !unsupported.is_empty() {
-        errors.push(HcloudError::Unsupported(UnsupportedFlowsError {
-            firewall: "hcloud_firewall",
-            flows: unsupported,
-            widen: "open every ICMP type instead (IP protocols other than gre and esp have no wider rule)",
-        }));
-    }
+    let widen =
+        "open every ICMP type instead (IP protocols other than gre and esp have no wider rule)";
+    errors.extend(
+        unsupported
+            .error("hcloud_firewall", widen)
+            .map(HcloudError::Unsupported),
+    );
     if !no_wider.is_empty() {
         errors.push(HcloudError::NoWiderRule(no_wider));
     }

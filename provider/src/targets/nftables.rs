@@ -12,6 +12,7 @@
 //! Loading the file replaces the whole `portmatrix` table in one transaction and leaves every other table
 //! (kube-proxy's, the CNI's, the distribution's) alone.
 
+use super::common::origins_text;
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
@@ -532,14 +533,7 @@ fn icmp_type_name(protocol: Protocol, icmp_type: u8) -> String {
 
 /// A rule comment within nftables' limit: `kublr: Kubelet API`, printable ASCII without double quotes.
 fn comment(reasons: &[Reason]) -> String {
-    let platforms: BTreeSet<&str> = reasons.iter().map(|r| r.platform.as_str()).collect();
-    let purposes: BTreeSet<&str> = reasons.iter().map(|r| r.purpose.as_str()).collect();
-    let text = format!(
-        "{}: {}",
-        platforms.into_iter().collect::<Vec<_>>().join(","),
-        purposes.into_iter().collect::<Vec<_>>().join("; ")
-    );
-    quoted_text(&text, MAX_COMMENT)
+    quoted_text(&origins_text(reasons), MAX_COMMENT)
 }
 
 /// `text` as one line of printable ASCII without double quotes, at most `max` bytes.
