@@ -28,7 +28,9 @@ mod tests;
 
 use crate::catalog::{Network, PortRange, PortSpec, Protocol, Release, Role, Selected, Tier};
 use crate::engine::setting::Setting;
-use crate::engine::{EndpointAddresses, SkippedFlow};
+use crate::engine::{
+    missing_parameter, parameter_port, roles_named, EndpointAddresses, SkippedFlow,
+};
 use crate::spelled::spelled;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -692,13 +694,7 @@ fn resolve_pod_role(
     reference: &str,
     roles: &BTreeMap<Qualified, &Role>,
 ) -> Result<Qualified, String> {
-    let found: Vec<&Qualified> = roles
-        .keys()
-        .filter(|(platform, name)| match reference.split_once('/') {
-            Some((p, n)) => p == platform && n == name,
-            None => reference == name,
-        })
-        .collect();
+    let found = roles_named(reference, roles);
     let valid = || {
         let names: Vec<String> = roles.keys().map(|(p, n)| format!("{p}/{n}")).collect();
         if names.is_empty() {
@@ -1001,27 +997,13 @@ fn port_ranges(
     match ports {
         PortSpec::Ranges(ranges) => Ok(ranges.clone()),
         PortSpec::All => Ok(vec![PortRange { from: 1, to: 65535 }]),
-        PortSpec::Parameter(name) => {
-            let default = release
-                .parameters
-                .iter()
-                .find(|p| &p.name == name)
-                .and_then(|p| p.default);
-            match values.get(name).copied().or(default) {
-                Some(port) => Ok(vec![PortRange {
-                    from: port,
-                    to: port,
-                }]),
-                None => Err(format!(
-                    "parameter {name:?} of {} has no value: set {}",
-                    release.platform.name,
-                    Setting::Parameter {
-                        name: name.clone(),
-                        value: Some(crate::engine::setting::Literal::Number("<port>".into()))
-                    }
-                )),
-            }
-        }
+        PortSpec::Parameter(name) => match parameter_port(release, values, name) {
+            Some(port) => Ok(vec![PortRange {
+                from: port,
+                to: port,
+            }]),
+            None => Err(missing_parameter(release, name)),
+        },
     }
 }
 
