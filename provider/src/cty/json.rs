@@ -158,60 +158,55 @@ impl Reader<'_> {
             b't' => self.literal("true", Json::Bool(true)),
             b'f' => self.literal("false", Json::Bool(false)),
             b'"' => self.string().map(Json::String),
-            b'[' => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(Json::Array(items));
-                        }
-                        _ => return Err("expected ',' or ']'"),
-                    }
-                }
-            }
-            b'{' => {
-                self.pos += 1;
-                let mut entries = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(Json::Object(entries));
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek() != Some(b'"') {
+            b'[' => self
+                .items(b']', "expected ',' or ']'", |p| p.value(depth + 1))
+                .map(Json::Array),
+            b'{' => self
+                .items(b'}', "expected ',' or '}'", |p| {
+                    p.skip_ws();
+                    if p.peek() != Some(b'"') {
                         return Err("expected a string key");
                     }
-                    let key = self.string()?;
-                    self.skip_ws();
-                    if self.peek() != Some(b':') {
+                    let key = p.string()?;
+                    p.skip_ws();
+                    if p.peek() != Some(b':') {
                         return Err("expected ':'");
                     }
-                    self.pos += 1;
-                    entries.push((key, self.value(depth + 1)?));
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(Json::Object(entries));
-                        }
-                        _ => return Err("expected ',' or '}'"),
-                    }
-                }
-            }
+                    p.pos += 1;
+                    Ok((key, p.value(depth + 1)?))
+                })
+                .map(Json::Object),
             b'-' | b'0'..=b'9' => self.number().map(Json::Number),
             _ => Err("unexpected character"),
+        }
+    }
+
+    /// The items of an array or object whose opening byte is next, each read by `item`, up to `close`; `expected`
+    /// is the error when an item is followed by neither `,` nor `close`.
+    fn items<T>(
+        &mut self,
+        close: u8,
+        expected: &'static str,
+        mut item: impl FnMut(&mut Self) -> Result<T, &'static str>,
+    ) -> Result<Vec<T>, &'static str> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(items);
+        }
+        loop {
+            items.push(item(self)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(next) if next == close => {
+                    self.pos += 1;
+                    return Ok(items);
+                }
+                _ => return Err(expected),
+            }
         }
     }
 
