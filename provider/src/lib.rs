@@ -17,6 +17,7 @@ pub mod provider_config;
 pub(crate) mod review;
 pub mod schema;
 pub mod server;
+pub(crate) mod spelled;
 pub mod targets;
 pub mod terraform_terms;
 #[cfg(test)]

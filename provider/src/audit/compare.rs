@@ -268,6 +268,14 @@ fn audited_rules<'a>(
         .chain(required.egress.values().filter(move |_| egress))
 }
 
+/// ICMP (`v6` for ICMPv6) type and code, -1 = all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Icmp {
+    v6: bool,
+    icmp_type: i64,
+    code: i64,
+}
+
 /// Traffic of a rule, normalized so that AWS's spellings (`6` for `tcp`, `-1` ports) compare equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Traffic {
@@ -277,8 +285,8 @@ enum Traffic {
     Tcp(i64, i64),
     /// UDP ports, inclusive.
     Udp(i64, i64),
-    /// ICMP (`v6` for ICMPv6) type and code, -1 = all.
-    Icmp { v6: bool, icmp_type: i64, code: i64 },
+    /// ICMP or ICMPv6.
+    Icmp(Icmp),
     /// Any other protocol by name or number. AWS opens all its ports whatever ports a rule gives.
     Other(String),
 }
@@ -289,10 +297,12 @@ impl Traffic {
             (Some(from), Some(to)) if from >= 0 && to >= 0 => (from, to),
             _ => (0, 65535),
         };
-        let icmp = |v6| Traffic::Icmp {
-            v6,
-            icmp_type: from.unwrap_or(-1),
-            code: to.unwrap_or(-1),
+        let icmp = |v6| {
+            Traffic::Icmp(Icmp {
+                v6,
+                icmp_type: from.unwrap_or(-1),
+                code: to.unwrap_or(-1),
+            })
         };
         match ip_protocol.trim().to_ascii_lowercase().as_str() {
             "-1" | "all" => Traffic::All,
@@ -311,21 +321,10 @@ impl Traffic {
             (Traffic::Tcp(a, b), Traffic::Tcp(c, d)) | (Traffic::Udp(a, b), Traffic::Udp(c, d)) => {
                 a <= c && d <= b
             }
-            (
-                Traffic::Icmp {
-                    v6,
-                    icmp_type,
-                    code,
-                },
-                Traffic::Icmp {
-                    v6: v6_other,
-                    icmp_type: type_other,
-                    code: code_other,
-                },
-            ) => {
-                v6 == v6_other
-                    && (*icmp_type == -1
-                        || (icmp_type == type_other && (*code == -1 || code == code_other)))
+            (Traffic::Icmp(a), Traffic::Icmp(b)) => {
+                a.v6 == b.v6
+                    && (a.icmp_type == -1
+                        || (a.icmp_type == b.icmp_type && (a.code == -1 || a.code == b.code)))
             }
             (Traffic::Other(a), Traffic::Other(b)) => a == b,
             _ => false,
@@ -340,22 +339,11 @@ impl Traffic {
             (Traffic::Tcp(a, b), Traffic::Tcp(c, d)) | (Traffic::Udp(a, b), Traffic::Udp(c, d)) => {
                 a <= d && c <= b
             }
-            (
-                Traffic::Icmp {
-                    v6,
-                    icmp_type,
-                    code,
-                },
-                Traffic::Icmp {
-                    v6: v6_other,
-                    icmp_type: type_other,
-                    code: code_other,
-                },
-            ) => {
-                v6 == v6_other
-                    && (*icmp_type == -1
-                        || *type_other == -1
-                        || (icmp_type == type_other && any(*code, *code_other)))
+            (Traffic::Icmp(a), Traffic::Icmp(b)) => {
+                a.v6 == b.v6
+                    && (a.icmp_type == -1
+                        || b.icmp_type == -1
+                        || (a.icmp_type == b.icmp_type && any(a.code, b.code)))
             }
             (Traffic::Other(a), Traffic::Other(b)) => a == b,
             _ => false,
@@ -376,11 +364,11 @@ impl Traffic {
             Traffic::All => ("-1".into(), None, None),
             Traffic::Tcp(a, b) => ("tcp".into(), Some(*a), Some(*b)),
             Traffic::Udp(a, b) => ("udp".into(), Some(*a), Some(*b)),
-            Traffic::Icmp {
+            Traffic::Icmp(Icmp {
                 v6,
                 icmp_type,
                 code,
-            } => (
+            }) => (
                 if *v6 { "icmpv6" } else { "icmp" }.into(),
                 Some(*icmp_type),
                 Some(*code),
@@ -401,11 +389,11 @@ impl fmt::Display for Traffic {
             Traffic::All => f.write_str("all traffic"),
             Traffic::Tcp(a, b) => ports(f, "tcp", *a, *b),
             Traffic::Udp(a, b) => ports(f, "udp", *a, *b),
-            Traffic::Icmp {
+            Traffic::Icmp(Icmp {
                 v6,
                 icmp_type,
                 code,
-            } => {
+            }) => {
                 let name = if *v6 { "icmpv6" } else { "icmp" };
                 match (icmp_type, code) {
                     (-1, _) => write!(f, "all {name}"),

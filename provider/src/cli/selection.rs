@@ -223,14 +223,10 @@ impl SelectionArgs {
         let mut versioned = BTreeSet::new();
         let mut optioned = BTreeSet::new();
         for text in &self.versions {
-            let (platform, version) = match (text.split_once('='), &single) {
-                (Some((p, v)), _) => (p.to_string(), v.to_string()),
-                (None, Some(only)) => (only.clone(), text.clone()),
-                (None, None) => {
-                    return Err(format!(
-                        "--version {text}: several platforms are selected; write PLATFORM=VERSION"
-                    ))
-                }
+            let Some((platform, version)) = qualified(text, '=', &single) else {
+                return Err(format!(
+                    "--version {text}: several platforms are selected; write PLATFORM=VERSION"
+                ));
             };
             let target = selected(&mut platforms, &platform, "--version", text)?;
             target.version = Some(version);
@@ -246,14 +242,10 @@ impl SelectionArgs {
                     "--option {text}: write PLATFORM:KEY=VALUE (e.g. kublr:cni=calico)"
                 ));
             };
-            let (platform, key) = match (left.split_once(':'), &single) {
-                (Some((p, k)), _) => (p.to_string(), k.to_string()),
-                (None, Some(only)) => (only.clone(), left.to_string()),
-                (None, None) => {
-                    return Err(format!(
-                        "--option {text}: several platforms are selected; write PLATFORM:KEY=VALUE"
-                    ))
-                }
+            let Some((platform, key)) = qualified(left, ':', &single) else {
+                return Err(format!(
+                    "--option {text}: several platforms are selected; write PLATFORM:KEY=VALUE"
+                ));
             };
             if key.is_empty() {
                 return Err(format!("--option {text}: the option name is empty"));
@@ -418,6 +410,16 @@ fn select_request(
         options: BTreeMap::new(),
         request,
     })
+}
+
+/// `text` split at `separator` into a platform and the rest, or, without `separator`, the only platform selected
+/// (`single`) and all of `text`; `None` when several platforms are selected and `text` names none.
+fn qualified(text: &str, separator: char, single: &Option<String>) -> Option<(String, String)> {
+    match (text.split_once(separator), single) {
+        (Some((platform, rest)), _) => Some((platform.to_string(), rest.to_string())),
+        (None, Some(only)) => Some((only.clone(), text.to_string())),
+        (None, None) => None,
+    }
 }
 
 fn selected<'a>(

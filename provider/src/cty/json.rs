@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{AttributePath, PathStep};
+use super::decode::{decode_elements, decode_entries, decode_indexed, Entries};
+use super::AttributePath;
 use super::{CodecError, CtyType, Number, Value};
 use crate::output_shape::OutputField;
 
@@ -157,60 +158,55 @@ impl Reader<'_> {
             b't' => self.literal("true", Json::Bool(true)),
             b'f' => self.literal("false", Json::Bool(false)),
             b'"' => self.string().map(Json::String),
-            b'[' => {
-                self.pos += 1;
-                let mut items = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b']') => {
-                            self.pos += 1;
-                            return Ok(Json::Array(items));
-                        }
-                        _ => return Err("expected ',' or ']'"),
-                    }
-                }
-            }
-            b'{' => {
-                self.pos += 1;
-                let mut entries = Vec::new();
-                self.skip_ws();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                    return Ok(Json::Object(entries));
-                }
-                loop {
-                    self.skip_ws();
-                    if self.peek() != Some(b'"') {
+            b'[' => self
+                .items(b']', "expected ',' or ']'", |p| p.value(depth + 1))
+                .map(Json::Array),
+            b'{' => self
+                .items(b'}', "expected ',' or '}'", |p| {
+                    p.skip_ws();
+                    if p.peek() != Some(b'"') {
                         return Err("expected a string key");
                     }
-                    let key = self.string()?;
-                    self.skip_ws();
-                    if self.peek() != Some(b':') {
+                    let key = p.string()?;
+                    p.skip_ws();
+                    if p.peek() != Some(b':') {
                         return Err("expected ':'");
                     }
-                    self.pos += 1;
-                    entries.push((key, self.value(depth + 1)?));
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.pos += 1,
-                        Some(b'}') => {
-                            self.pos += 1;
-                            return Ok(Json::Object(entries));
-                        }
-                        _ => return Err("expected ',' or '}'"),
-                    }
-                }
-            }
+                    p.pos += 1;
+                    Ok((key, p.value(depth + 1)?))
+                })
+                .map(Json::Object),
             b'-' | b'0'..=b'9' => self.number().map(Json::Number),
             _ => Err("unexpected character"),
+        }
+    }
+
+    /// The items of an array or object whose opening byte is next, each read by `item`, up to `close`; `expected`
+    /// is the error when an item is followed by neither `,` nor `close`.
+    fn items<T>(
+        &mut self,
+        close: u8,
+        expected: &'static str,
+        mut item: impl FnMut(&mut Self) -> Result<T, &'static str>,
+    ) -> Result<Vec<T>, &'static str> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(items);
+        }
+        loop {
+            items.push(item(self)?);
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(next) if next == close => {
+                    self.pos += 1;
+                    return Ok(items);
+                }
+                _ => return Err(expected),
+            }
         }
     }
 
@@ -348,22 +344,16 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
             _ => Err(CodecError::new(path, "string is required")),
         },
         CtyType::List(ety) => match json {
-            Json::Array(items) => decode_elements(ety, items, path).map(Value::List),
+            Json::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::List),
             _ => Err(CodecError::new(path, "need JSON array for list")),
         },
         CtyType::Set(ety) => match json {
-            Json::Array(items) => decode_elements(ety, items, path).map(Value::Set),
+            Json::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::Set),
             _ => Err(CodecError::new(path, "need JSON array for set")),
         },
         CtyType::Tuple(etys) => match json {
             Json::Array(items) if items.len() == etys.len() => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
-                    path.push(PathStep::ElementKeyInt(i as i64));
-                    out.push(decode_value(ety, item, path)?);
-                    path.pop();
-                }
-                Ok(Value::Tuple(out))
+                decode_indexed(etys.iter().zip(items), path, decode_value).map(Value::Tuple)
             }
             Json::Array(_) => Err(CodecError::new(
                 path,
@@ -373,35 +363,13 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
         },
         CtyType::Map(ety) => match json {
             Json::Object(entries) => {
-                let mut out = BTreeMap::new();
-                for (key, item) in entries {
-                    path.push(PathStep::ElementKeyString(key.clone()));
-                    if out.contains_key(&key) {
-                        return Err(CodecError::new(path, "duplicate map key"));
-                    }
-                    let v = decode_value(ety, item, path)?;
-                    path.pop();
-                    out.insert(key, v);
-                }
-                Ok(Value::Map(out))
+                decode_json_entries(Entries::Map(ety), entries, path).map(Value::Map)
             }
             _ => Err(CodecError::new(path, "need JSON object for map")),
         },
         CtyType::Object(atys) => match json {
             Json::Object(entries) => {
-                let mut out = BTreeMap::new();
-                for (key, item) in entries {
-                    path.push(PathStep::Attribute(key.clone()));
-                    let aty = atys
-                        .get(&key)
-                        .ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
-                    if out.contains_key(&key) {
-                        return Err(CodecError::new(path, "duplicate attribute"));
-                    }
-                    let v = decode_value(aty, item, path)?;
-                    path.pop();
-                    out.insert(key, v);
-                }
+                let mut out = decode_json_entries(Entries::Object(atys), entries, path)?;
                 for name in atys.keys() {
                     out.entry(name.clone()).or_insert(Value::Null);
                 }
@@ -413,18 +381,13 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
     }
 }
 
-fn decode_elements(
-    ety: &CtyType,
-    items: Vec<Json>,
+/// The entries of a JSON object, whose keys are always text.
+fn decode_json_entries(
+    into: Entries<'_>,
+    entries: Vec<(String, Json)>,
     path: &mut AttributePath,
-) -> Result<Vec<Value>, CodecError> {
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        path.push(PathStep::ElementKeyInt(i as i64));
-        out.push(decode_value(ety, item, path)?);
-        path.pop();
-    }
-    Ok(out)
+) -> Result<BTreeMap<String, Value>, CodecError> {
+    decode_entries(into, entries, Some, "", path, decode_value)
 }
 
 fn decode_dynamic(json: Json, path: &mut AttributePath) -> Result<Value, CodecError> {

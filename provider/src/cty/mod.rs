@@ -4,6 +4,7 @@
 //! This is the protocol layer's value model: it knows Terraform's type
 //! system and `DynamicValue` bytes, and nothing about what the values mean.
 
+mod decode;
 mod json;
 mod msgpack;
 mod path;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use rmpv::Value as Raw;
 
+use super::decode::{decode_elements, decode_entries, decode_indexed, Entries};
 use super::value::WireNumber;
 use super::{CodecError, CtyType, Number, Refinements, Value};
 use crate::cty::{AttributePath, PathStep};
@@ -78,11 +79,11 @@ fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Valu
             .map(Value::String)
             .ok_or_else(|| CodecError::new(path, "string is required")),
         CtyType::List(ety) => match raw {
-            Raw::Array(items) => decode_elements(ety, items, path).map(Value::List),
+            Raw::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::List),
             _ => Err(CodecError::new(path, "a list is required")),
         },
         CtyType::Set(ety) => match raw {
-            Raw::Array(items) => decode_elements(ety, items, path).map(Value::Set),
+            Raw::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::Set),
             _ => Err(CodecError::new(path, "a set is required")),
         },
         CtyType::Map(ety) => match raw {
@@ -95,13 +96,7 @@ fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Valu
         },
         CtyType::Tuple(etys) => match raw {
             Raw::Array(items) if items.len() == etys.len() => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
-                    path.push(PathStep::ElementKeyInt(i as i64));
-                    out.push(decode_value(ety, item, path)?);
-                    path.pop();
-                }
-                Ok(Value::Tuple(out))
+                decode_indexed(etys.iter().zip(items), path, decode_value).map(Value::Tuple)
             }
             _ => Err(CodecError::new(
                 path,
@@ -112,38 +107,20 @@ fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Valu
     }
 }
 
-fn decode_elements(
-    ety: &CtyType,
-    items: Vec<Raw>,
-    path: &mut AttributePath,
-) -> Result<Vec<Value>, CodecError> {
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        path.push(PathStep::ElementKeyInt(i as i64));
-        out.push(decode_value(ety, item, path)?);
-        path.pop();
-    }
-    Ok(out)
-}
-
 fn decode_map(
     ety: &CtyType,
     entries: Vec<(Raw, Raw)>,
     path: &mut AttributePath,
 ) -> Result<Value, CodecError> {
-    let mut out = BTreeMap::new();
-    for (key, item) in entries {
-        let key =
-            decode_string(key).ok_or_else(|| CodecError::new(path, "map keys must be strings"))?;
-        path.push(PathStep::ElementKeyString(key.clone()));
-        if out.contains_key(&key) {
-            return Err(CodecError::new(path, "duplicate map key"));
-        }
-        let v = decode_value(ety, item, path)?;
-        path.pop();
-        out.insert(key, v);
-    }
-    Ok(Value::Map(out))
+    decode_entries(
+        Entries::Map(ety),
+        entries,
+        decode_string,
+        "map keys must be strings",
+        path,
+        decode_value,
+    )
+    .map(Value::Map)
 }
 
 fn decode_object(
@@ -163,22 +140,15 @@ fn decode_object(
             ),
         ));
     }
-    let mut out = BTreeMap::new();
-    for (key, item) in entries {
-        let key =
-            decode_string(key).ok_or_else(|| CodecError::new(path, "all keys must be strings"))?;
-        path.push(PathStep::Attribute(key.clone()));
-        let aty = atys
-            .get(&key)
-            .ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
-        if out.contains_key(&key) {
-            return Err(CodecError::new(path, "duplicate attribute"));
-        }
-        let v = decode_value(aty, item, path)?;
-        path.pop();
-        out.insert(key, v);
-    }
-    Ok(Value::Object(out))
+    decode_entries(
+        Entries::Object(atys),
+        entries,
+        decode_string,
+        "all keys must be strings",
+        path,
+        decode_value,
+    )
+    .map(Value::Object)
 }
 
 fn decode_dynamic(raw: Raw, path: &mut AttributePath) -> Result<Value, CodecError> {

@@ -13,7 +13,7 @@ pub mod setting;
 
 pub use listing::{flow_listing, FlowListing};
 pub use placement::EndpointAddresses;
-pub(crate) use placement::DEFAULT_TIERS;
+pub(crate) use placement::{roles_named, DEFAULT_TIERS};
 pub use request::{
     EndpointSpec, ExpansionRequest, ExtraFlowSpec, InputError, PathStep, PlatformBlock, PodNetwork,
     TierSpec,
@@ -748,34 +748,44 @@ fn rule_ports(
             .collect()),
         (Protocol::Number(_), _) => Ok(vec![RulePorts::All]),
         (_, PortSpec::Ranges(ranges)) => Ok(ranges.iter().map(|r| RulePorts::Range(*r)).collect()),
-        (_, PortSpec::Parameter(name)) => {
-            let default = release
-                .parameters
-                .iter()
-                .find(|p| &p.name == name)
-                .and_then(|p| p.default);
-            match values.get(name).copied().or(default) {
-                Some(port) => Ok(vec![range(port, port)]),
-                None if name == API_SERVER_PARAMETER => Err(
-                    format!(
-                        "the API server port has no value (no selected platform's source states one): set {}",
-                        Setting::ApiServerPort {
-                            value: Some(Literal::Number("<port>".into()))
-                        }
-                    ),
-                ),
-                None => Err(format!(
-                    "parameter {name:?} of {} has no value: set {}",
-                    release.platform.name,
-                    Setting::Parameter {
-                        name: name.clone(),
-                        value: Some(Literal::Number("<port>".into()))
-                    }
-                )),
-            }
-        }
+        (_, PortSpec::Parameter(name)) => match parameter_port(release, values, name) {
+            Some(port) => Ok(vec![range(port, port)]),
+            None if name == API_SERVER_PARAMETER => Err(format!(
+                "the API server port has no value (no selected platform's source states one): set {}",
+                Setting::ApiServerPort {
+                    value: Some(Literal::Number("<port>".into()))
+                }
+            )),
+            None => Err(missing_parameter(release, name)),
+        },
         (_, PortSpec::All) => Ok(vec![range(1, 65535)]),
     }
+}
+
+/// The port of parameter `name` of `release`: its value in `values`, else the release's default.
+pub(crate) fn parameter_port(
+    release: &Release,
+    values: &BTreeMap<String, u16>,
+    name: &str,
+) -> Option<u16> {
+    let default = release
+        .parameters
+        .iter()
+        .find(|p| p.name == name)
+        .and_then(|p| p.default);
+    values.get(name).copied().or(default)
+}
+
+/// The error for parameter `name` of `release`, which has no value: what to set.
+pub(crate) fn missing_parameter(release: &Release, name: &str) -> String {
+    format!(
+        "parameter {name:?} of {} has no value: set {}",
+        release.platform.name,
+        Setting::Parameter {
+            name: name.to_string(),
+            value: Some(Literal::Number("<port>".into()))
+        }
+    )
 }
 
 fn reason(release: &Release, flow: &Flow) -> Reason {

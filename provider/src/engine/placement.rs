@@ -366,20 +366,27 @@ fn resolve_roles(
         .collect())
 }
 
+/// The roles of `roles` that `reference` names: `platform/role`, or a bare role name of any platform.
+pub(crate) fn roles_named<'a, R>(
+    reference: &str,
+    roles: &'a BTreeMap<Qualified, R>,
+) -> Vec<&'a Qualified> {
+    roles
+        .keys()
+        .filter(|(platform, name)| match reference.split_once('/') {
+            Some((p, n)) => p == platform && n == name,
+            None => reference == name,
+        })
+        .collect()
+}
+
 /// Resolves `platform/role` or a bare role name unique among the selected platforms; else the summary and
 /// detail of the error.
 pub(super) fn resolve_role(
     reference: &str,
     roles: &BTreeMap<Qualified, &Role>,
 ) -> Result<Qualified, (String, String)> {
-    let found: Vec<&Qualified> = roles
-        .keys()
-        .filter(|(platform, name)| match reference.split_once('/') {
-            Some((p, n)) => p == platform && n == name,
-            None => reference == name,
-        })
-        .collect();
-    match found.as_slice() {
+    match roles_named(reference, roles).as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err((
             format!("Unknown role {reference:?}"),

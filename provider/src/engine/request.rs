@@ -1,10 +1,10 @@
 //! What the user asks the engine for, and how input errors point back at it.
 
 use crate::catalog::Selection;
+use crate::spelled::spelled;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 /// A selection of platforms expanded onto the user's tiers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -111,28 +111,15 @@ pub enum PodNetwork {
     Routed,
 }
 
-impl FromStr for PodNetwork {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "overlay" => Ok(PodNetwork::Overlay),
-            "routed" => Ok(PodNetwork::Routed),
-            other => Err(format!(
-                "unknown pod network {other:?}; write \"overlay\" (pod traffic inside the CNI tunnel) or \
-                 \"routed\" (pods use cloud network addresses, as with the AWS VPC CNI)"
-            )),
-        }
+spelled! {
+    PodNetwork {
+        Overlay => "overlay",
+        Routed => "routed",
     }
-}
-
-impl fmt::Display for PodNetwork {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PodNetwork::Overlay => "overlay",
-            PodNetwork::Routed => "routed",
-        })
-    }
+    else |other| format!(
+        "unknown pod network {other:?}; write \"overlay\" (pod traffic inside the CNI tunnel) or \
+         \"routed\" (pods use cloud network addresses, as with the AWS VPC CNI)"
+    )
 }
 
 /// A step of the path to the input that caused an error, in the user's vocabulary.

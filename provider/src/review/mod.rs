@@ -23,7 +23,7 @@ pub use compare::review;
 pub use plan::{parse_plan, Direction, Plan};
 pub use tiers::{matches, TierMap};
 
-use std::fmt;
+use crate::spelled::spelled;
 
 /// The outcome of a review.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,14 +61,10 @@ pub enum Subject {
     Permission,
 }
 
-impl fmt::Display for Subject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Subject::Need => "need",
-            Subject::Permission => "permission",
-        })
-    }
-}
+spelled!(Subject {
+    Need => "need",
+    Permission => "permission",
+});
 
 /// One need or permission, and the finding when it fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,15 +109,11 @@ impl FindingKind {
     ];
 }
 
-impl fmt::Display for FindingKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FindingKind::Missing => "missing",
-            FindingKind::Excess => "excess",
-            FindingKind::OverBroad => "over-broad",
-        })
-    }
-}
+spelled!(FindingKind {
+    Missing => "missing",
+    Excess => "excess",
+    OverBroad => "over-broad",
+});
 
 /// A failed check.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,10 +6,10 @@
 
 use super::ports::PortSet;
 use crate::catalog::Protocol;
+use crate::spelled::spelled;
 use ipnet::IpNet;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::net::IpAddr;
 
 /// Whose firewall a group is; their implied rules differ.
@@ -60,14 +60,10 @@ impl Direction {
     }
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        })
-    }
-}
+spelled!(Direction {
+    Ingress => "ingress",
+    Egress => "egress",
+});
 
 /// What a permission admits: every protocol, or one protocol's ports (ICMP: types; other IP protocols: the
 /// single point 0 standing for the whole protocol).

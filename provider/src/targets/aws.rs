@@ -7,6 +7,7 @@
 //! guide, "Inbound or outbound rules per security group"). AWS counts a referenced prefix list as its maximum
 //! number of entries, unknown at plan time, so a prefix list counts as one rule per family here.
 
+pub use super::common::Direction;
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
@@ -49,24 +50,6 @@ impl Default for AwsOptions {
             widen_to_fit: false,
             all_traffic_within_tier: false,
         }
-    }
-}
-
-/// Inbound or outbound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    /// Rules of the destination's group.
-    Ingress,
-    /// Rules of the source's group.
-    Egress,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        })
     }
 }
 

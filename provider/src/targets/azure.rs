@@ -17,13 +17,14 @@
 
 use super::common::{
     check_name_prefix, description, name_part, owner_index, platforms_and_purposes, stable_hash,
-    unique_names, OptionError, UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
+    unique_names, Inexpressible, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy,
+    Widening,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 mod output;
 pub(crate) use output::AzureTarget;
@@ -90,14 +91,10 @@ pub enum Direction {
     Outbound,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Inbound => "Inbound",
-            Direction::Outbound => "Outbound",
-        })
-    }
-}
+spelled!(Direction {
+    Inbound => "Inbound",
+    Outbound => "Outbound",
+});
 
 /// A protocol Azure accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -210,23 +207,8 @@ pub struct AzureRuleSet {
     pub warnings: Vec<String>,
 }
 
-/// Why no rule set could be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AzureError {
-    /// An option is invalid.
-    Option(OptionError),
-    /// Flows Azure cannot express, with `unsupported_flows = "error"`.
-    Unsupported(UnsupportedFlowsError),
-}
-
-impl fmt::Display for AzureError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AzureError::Option(error) => error.fmt(f),
-            AzureError::Unsupported(error) => error.fmt(f),
-        }
-    }
-}
+/// Why no Azure rule set could be written.
+pub type AzureError = RuleError;
 
 /// A group of rules before it becomes NSG rules: tier, direction, source, destination, protocol.
 type GroupKey = (String, Direction, Peer, Peer, AzureProtocol);
@@ -270,7 +252,7 @@ pub fn security_rules(
             .collect(),
         ..AzureRuleSet::default()
     };
-    let mut unsupported = Vec::new();
+    let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
     let mut pending: BTreeMap<GroupKey, Vec<(String, String)>> = BTreeMap::new();
     for rule in &expansion.rules {
@@ -278,33 +260,17 @@ pub fn security_rules(
         let (protocol, ports) = match azure_protocol(rule.protocol, rule.ports) {
             Ok(exact) => exact,
             Err((wider, why, opened)) => {
-                let flow = UnsupportedFlow::new(
-                    &rule.source,
-                    &rule.destination,
-                    rule.protocol,
-                    rule.ports,
-                    &reasons,
-                    why,
-                );
-                match options.unsupported_flows {
-                    UnsupportedPolicy::Error => {
-                        unsupported.push(flow);
-                        continue;
-                    }
-                    UnsupportedPolicy::Skip => {
-                        set.warnings.push(super::common::skipped_warning(&flow));
-                        continue;
-                    }
-                    UnsupportedPolicy::Widen => {
-                        for key in group_keys(&rule.source, &rule.destination, wider) {
-                            pending
-                                .entry(key)
-                                .or_default()
-                                .push((flow.to_string(), opened.to_string()));
-                        }
-                        (wider, None)
-                    }
+                let flow = UnsupportedFlow::of(rule, &reasons, why);
+                let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
+                    continue;
+                };
+                for key in group_keys(&rule.source, &rule.destination, wider) {
+                    pending
+                        .entry(key)
+                        .or_default()
+                        .push((flow.to_string(), opened.to_string()));
                 }
+                (wider, None)
             }
         };
         for key in group_keys(&rule.source, &rule.destination, protocol) {
@@ -322,13 +288,12 @@ pub fn security_rules(
             entries.reasons.extend(reasons.iter().cloned());
         }
     }
-    if !unsupported.is_empty() {
-        return Err(vec![AzureError::Unsupported(UnsupportedFlowsError {
-            firewall: "Azure network security rules",
-            flows: unsupported,
-            widen: "open the nearest rule Azure can express instead (every ICMP type for typed ICMP; for the rest \
-                    protocol `*`, every protocol and port between the same tiers)",
-        })]);
+    if let Some(error) = unsupported.error(
+        "Azure network security rules",
+        "open the nearest rule Azure can express instead (every ICMP type for typed ICMP; for the rest \
+         protocol `*`, every protocol and port between the same tiers)",
+    ) {
+        return Err(vec![AzureError::Unsupported(error)]);
     }
 
     let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();

@@ -1,11 +1,12 @@
-//! What the GCP and Azure targets share: a hash that never changes (for names and priorities), the policy for
-//! flows a firewall cannot express, rule descriptions, and resource names built from tier and endpoint names.
+//! What the targets share: a hash that never changes (for names and priorities), the policy for flows a firewall
+//! cannot express and the errors it ends in, rule descriptions, resource names built from tier and endpoint names,
+//! and the direction of security group rules.
 
 use crate::catalog::Protocol;
-use crate::engine::{Peer, Reason, RulePorts};
+use crate::engine::{Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 use super::target::{output_struct, Options, Setting, Shape, TargetError, TargetOption};
 
@@ -98,21 +99,17 @@ pub enum UnsupportedPolicy {
     Skip,
 }
 
-impl FromStr for UnsupportedPolicy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "error" => Ok(UnsupportedPolicy::Error),
-            "widen" => Ok(UnsupportedPolicy::Widen),
-            "skip" => Ok(UnsupportedPolicy::Skip),
-            other => Err(format!(
-                "{other:?} is not a choice: write \"error\" (the default: fail and list the flows), \"widen\" (open \
-                 the narrowest rule the firewall can express, listed in `widened`) or \"skip\" (leave the flows out, \
-                 listed in `warnings`)"
-            )),
-        }
+spelled! {
+    parse UnsupportedPolicy {
+        Error => "error",
+        Widen => "widen",
+        Skip => "skip",
     }
+    else |other| format!(
+        "{other:?} is not a choice: write \"error\" (the default: fail and list the flows), \"widen\" (open \
+         the narrowest rule the firewall can express, listed in `widened`) or \"skip\" (leave the flows out, \
+         listed in `warnings`)"
+    )
 }
 
 /// A catalog need that the firewall cannot express as it is.
@@ -175,6 +172,64 @@ impl UnsupportedFlow {
             why: why.into(),
         }
     }
+
+    /// The flow of `rule`, whose reasons are `reasons`, with `why`.
+    pub(crate) fn of(rule: &Rule, reasons: &BTreeSet<Reason>, why: impl Into<String>) -> Self {
+        UnsupportedFlow::new(
+            &rule.source,
+            &rule.destination,
+            rule.protocol,
+            rule.ports,
+            reasons,
+            why,
+        )
+    }
+}
+
+/// The flows a firewall cannot express, sorted by the `unsupported_flows` policy while the rules are shaped.
+pub(crate) struct Inexpressible {
+    policy: UnsupportedPolicy,
+    /// The flows `"error"` fails on.
+    flows: Vec<UnsupportedFlow>,
+}
+
+impl Inexpressible {
+    /// None yet, under `policy`.
+    pub(crate) fn new(policy: UnsupportedPolicy) -> Self {
+        Inexpressible {
+            policy,
+            flows: Vec::new(),
+        }
+    }
+
+    /// `flow` under the policy: `error` keeps it to fail on and `skip` warns of it in `warnings`, both leaving it
+    /// out (`None`); `widen` gives it back, to be written wider.
+    pub(crate) fn widen(
+        &mut self,
+        flow: UnsupportedFlow,
+        warnings: &mut Vec<String>,
+    ) -> Option<UnsupportedFlow> {
+        match self.policy {
+            UnsupportedPolicy::Error => self.flows.push(flow),
+            UnsupportedPolicy::Skip => warnings.push(skipped_warning(&flow)),
+            UnsupportedPolicy::Widen => return Some(flow),
+        }
+        None
+    }
+
+    /// The error listing the flows `error` fails on, if there are any; `firewall` and `widen` as in
+    /// [`UnsupportedFlowsError`].
+    pub(crate) fn error(
+        self,
+        firewall: &'static str,
+        widen: &'static str,
+    ) -> Option<UnsupportedFlowsError> {
+        (!self.flows.is_empty()).then_some(UnsupportedFlowsError {
+            firewall,
+            flows: self.flows,
+            widen,
+        })
+    }
 }
 
 /// Flows the firewall cannot express while `unsupported_flows` is `"error"`.
@@ -208,6 +263,56 @@ impl fmt::Display for UnsupportedFlowsError {
             Setting::text(UNSUPPORTED_FLOWS, "skip")
         )
     }
+}
+
+/// Inbound or outbound, as security groups (AWS, Neutron) name the rules of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    /// Rules of the destination's group.
+    Ingress,
+    /// Rules of the source's group.
+    Egress,
+}
+
+spelled!(Direction {
+    Ingress => "ingress",
+    Egress => "egress",
+});
+
+/// Why no rule set could be written, for the targets whose only failures are a bad option and flows they cannot
+/// express (GCP, Azure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    /// An option is invalid.
+    Option(OptionError),
+    /// Flows the firewall cannot express, with `unsupported_flows = "error"`.
+    Unsupported(UnsupportedFlowsError),
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleError::Option(error) => error.fmt(f),
+            RuleError::Unsupported(error) => error.fmt(f),
+        }
+    }
+}
+
+/// The target errors of `errors`: flows the firewall cannot express are an error on `unsupported_flows` with
+/// `summary` (`Flows GCP firewall rules cannot express`).
+pub(crate) fn rule_errors(errors: Vec<RuleError>, summary: &str) -> Vec<TargetError> {
+    errors
+        .into_iter()
+        .map(|error| match error {
+            RuleError::Option(option) => option.into(),
+            RuleError::Unsupported(unsupported) => unsupported_error(summary, &unsupported),
+        })
+        .collect()
+}
+
+/// An error on `unsupported_flows`: `summary` names the flows the firewall cannot express, `detail` lists them.
+pub(crate) fn unsupported_error(summary: &str, detail: &dyn fmt::Display) -> TargetError {
+    TargetError::option(UNSUPPORTED_FLOWS, summary, detail.to_string())
 }
 
 /// A target option that cannot give valid rules: which attribute to fix, and how.
@@ -292,19 +397,28 @@ output_struct! {
 
 /// `portmatrix <platforms>: <purposes>`, cut to `max` characters with `...`.
 pub fn description(reasons: &BTreeSet<Reason>, max: usize) -> String {
-    let platforms: BTreeSet<&str> = reasons.iter().map(|r| r.platform.as_str()).collect();
-    let purposes: BTreeSet<&str> = reasons.iter().map(|r| r.purpose.as_str()).collect();
-    let text = format!(
-        "portmatrix {}: {}",
-        platforms.into_iter().collect::<Vec<_>>().join(","),
-        purposes.into_iter().collect::<Vec<_>>().join("; ")
-    );
+    let text = format!("portmatrix {}", origins_text(reasons));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= max {
         return text;
     }
     let cut: String = text.chars().take(max.saturating_sub(3)).collect();
     format!("{}...", cut.trim_end())
+}
+
+/// `<platforms>: <purposes>` of `reasons`, each sorted once (`kublr: Kubelet API; kubelet health`).
+pub(crate) fn origins_text<'a>(reasons: impl IntoIterator<Item = &'a Reason>) -> String {
+    let mut platforms = BTreeSet::new();
+    let mut purposes = BTreeSet::new();
+    for reason in reasons {
+        platforms.insert(reason.platform.as_str());
+        purposes.insert(reason.purpose.as_str());
+    }
+    format!(
+        "{}: {}",
+        platforms.into_iter().collect::<Vec<_>>().join(","),
+        purposes.into_iter().collect::<Vec<_>>().join("; ")
+    )
 }
 
 /// Sorted platforms and purposes of a set of reasons.

@@ -13,15 +13,15 @@
 //! be combined with tags.
 
 use super::common::{
-    check_name_prefix, description, name_part, platforms_and_purposes, unique_names, OptionError,
-    UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
+    check_name_prefix, description, name_part, platforms_and_purposes, unique_names, Inexpressible,
+    OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 mod output;
 pub(crate) use output::GcpTarget;
@@ -81,14 +81,10 @@ pub enum Direction {
     Egress,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "INGRESS",
-            Direction::Egress => "EGRESS",
-        })
-    }
-}
+spelled!(Direction {
+    Ingress => "INGRESS",
+    Egress => "EGRESS",
+});
 
 /// One `allow` block: a protocol and, for tcp and udp, its ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,23 +154,8 @@ pub struct GcpRuleSet {
     pub warnings: Vec<String>,
 }
 
-/// Why no rule set could be written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GcpError {
-    /// An option gives invalid names, tags or ranges.
-    Option(OptionError),
-    /// Flows GCP cannot express, with `unsupported_flows = "error"`.
-    Unsupported(UnsupportedFlowsError),
-}
-
-impl fmt::Display for GcpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GcpError::Option(error) => error.fmt(f),
-            GcpError::Unsupported(error) => error.fmt(f),
-        }
-    }
-}
+/// Why no GCP rule set could be written.
+pub type GcpError = RuleError;
 
 /// A group of rules before it becomes firewall rules: direction, source, destination.
 type GroupKey = (Direction, Peer, Peer);
@@ -224,7 +205,7 @@ pub fn firewall_rules(
         tiers,
         ..GcpRuleSet::default()
     };
-    let mut unsupported = Vec::new();
+    let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
     let mut pending: BTreeMap<GroupKey, Vec<(String, String)>> = BTreeMap::new();
     for rule in &expansion.rules {
@@ -246,33 +227,17 @@ pub fn firewall_rules(
         }
         let mut ports = rule.ports;
         if let Some((wider, why, opened)) = inexpressible(rule.protocol, rule.ports) {
-            let flow = UnsupportedFlow::new(
-                &rule.source,
-                &rule.destination,
-                rule.protocol,
-                rule.ports,
-                &reasons,
-                why,
-            );
-            match options.unsupported_flows {
-                UnsupportedPolicy::Error => {
-                    unsupported.push(flow);
-                    continue;
-                }
-                UnsupportedPolicy::Skip => {
-                    set.warnings.push(super::common::skipped_warning(&flow));
-                    continue;
-                }
-                UnsupportedPolicy::Widen => {
-                    for key in &keys {
-                        pending
-                            .entry(key.clone())
-                            .or_default()
-                            .push((flow.to_string(), opened.to_string()));
-                    }
-                    ports = wider;
-                }
+            let flow = UnsupportedFlow::of(rule, &reasons, why);
+            let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
+                continue;
+            };
+            for key in &keys {
+                pending
+                    .entry(key.clone())
+                    .or_default()
+                    .push((flow.to_string(), opened.to_string()));
             }
+            ports = wider;
         }
         for key in keys {
             groups
@@ -283,12 +248,11 @@ pub fn firewall_rules(
                 .extend(reasons.iter().cloned());
         }
     }
-    if !unsupported.is_empty() {
-        return Err(vec![GcpError::Unsupported(UnsupportedFlowsError {
-            firewall: "GCP firewall rules",
-            flows: unsupported,
-            widen: "open the whole protocol instead (every ICMP type, every SCTP port)",
-        })]);
+    if let Some(error) = unsupported.error(
+        "GCP firewall rules",
+        "open the whole protocol instead (every ICMP type, every SCTP port)",
+    ) {
+        return Err(vec![GcpError::Unsupported(error)]);
     }
 
     let mut drafts: BTreeMap<String, (String, GcpRule)> = BTreeMap::new();

@@ -17,13 +17,14 @@
 //! takes, and the rule set says so in one warning.
 
 use super::common::{
-    description, platforms_and_purposes, OptionError, UnsupportedFlow, UnsupportedFlowsError,
-    UnsupportedPolicy, Widening,
+    description, platforms_and_purposes, Inexpressible, OptionError, UnsupportedFlow,
+    UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::Protocol;
 use crate::engine::cidr::{parse_cidr, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -80,14 +81,10 @@ pub enum Direction {
     Out,
 }
 
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::In => "in",
-            Direction::Out => "out",
-        })
-    }
-}
+spelled!(Direction {
+    In => "in",
+    Out => "out",
+});
 
 /// The protocols a Hetzner firewall rule takes, in rule order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,17 +115,13 @@ impl HcloudProtocol {
     }
 }
 
-impl fmt::Display for HcloudProtocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HcloudProtocol::Tcp => "tcp",
-            HcloudProtocol::Udp => "udp",
-            HcloudProtocol::Icmp => "icmp",
-            HcloudProtocol::Gre => "gre",
-            HcloudProtocol::Esp => "esp",
-        })
-    }
-}
+spelled!(HcloudProtocol {
+    Tcp => "tcp",
+    Udp => "udp",
+    Icmp => "icmp",
+    Gre => "gre",
+    Esp => "esp",
+});
 
 /// One `rule` block of an `hcloud_firewall`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,7 +300,7 @@ pub fn firewall_rules(
     })?;
 
     let mut set = HcloudRuleSet::default();
-    let mut unsupported = Vec::new();
+    let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut no_wider = Vec::new();
     let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut drafts: BTreeMap<DraftKey, Draft> = BTreeMap::new();
@@ -315,16 +308,6 @@ pub fn firewall_rules(
     let mut private: BTreeMap<(bool, String), BTreeSet<String>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
-        let flow = |why: String| {
-            UnsupportedFlow::new(
-                &rule.source,
-                &rule.destination,
-                rule.protocol,
-                rule.ports,
-                &reasons,
-                why,
-            )
-        };
         let typed_icmp = matches!(rule.ports, RulePorts::IcmpType(Some(_)));
         let (protocol, widened) = match (HcloudProtocol::of(rule.protocol), typed_icmp) {
             (Some(protocol), false) => (protocol, None),
@@ -334,22 +317,15 @@ pub fn firewall_rules(
                 } else {
                     no_protocol(rule.protocol)
                 };
-                let flow = flow(why);
-                match (options.unsupported_flows, hcloud) {
-                    (UnsupportedPolicy::Error, _) => {
-                        unsupported.push(flow);
-                        continue;
-                    }
-                    (UnsupportedPolicy::Skip, _) => {
-                        set.warnings.push(super::common::skipped_warning(&flow));
-                        continue;
-                    }
-                    (UnsupportedPolicy::Widen, None) => {
+                let flow = UnsupportedFlow::of(rule, &reasons, why);
+                let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
+                    continue;
+                };
+                match hcloud {
+                    Some(protocol) => (protocol, Some(flow.to_string())),
+                    None => {
                         no_wider.push(flow);
                         continue;
-                    }
-                    (UnsupportedPolicy::Widen, Some(protocol)) => {
-                        (protocol, Some(flow.to_string()))
                     }
                 }
             }
@@ -423,13 +399,13 @@ pub fn firewall_rules(
     }
 
     let mut errors = Vec::new();
-    if !unsupported.is_empty() {
-        errors.push(HcloudError::Unsupported(UnsupportedFlowsError {
-            firewall: "hcloud_firewall",
-            flows: unsupported,
-            widen: "open every ICMP type instead (IP protocols other than gre and esp have no wider rule)",
-        }));
-    }
+    let widen =
+        "open every ICMP type instead (IP protocols other than gre and esp have no wider rule)";
+    errors.extend(
+        unsupported
+            .error("hcloud_firewall", widen)
+            .map(HcloudError::Unsupported),
+    );
     if !no_wider.is_empty() {
         errors.push(HcloudError::NoWiderRule(no_wider));
     }

@@ -31,13 +31,14 @@ use crate::catalog::{
 };
 use crate::engine::setting::Setting;
 use crate::engine::{
-    parameter_values, EndpointAddresses, Expansion, ExpansionRequest, SkippedFlow,
+    missing_parameter, parameter_port, parameter_values, roles_named, EndpointAddresses, Expansion,
+    ExpansionRequest, SkippedFlow,
 };
+use crate::spelled::spelled;
 use inputs::OwnInputs;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::str::FromStr;
 
 /// The name prefix of generated policies when the user gives none.
 pub const DEFAULT_NAME_PREFIX: &str = "portmatrix-";
@@ -68,31 +69,16 @@ impl SelectorOperator {
     }
 }
 
-impl fmt::Display for SelectorOperator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SelectorOperator::In => "In",
-            SelectorOperator::NotIn => "NotIn",
-            SelectorOperator::Exists => "Exists",
-            SelectorOperator::DoesNotExist => "DoesNotExist",
-        })
+spelled! {
+    SelectorOperator {
+        In => "In",
+        NotIn => "NotIn",
+        Exists => "Exists",
+        DoesNotExist => "DoesNotExist",
     }
-}
-
-impl FromStr for SelectorOperator {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "In" => Ok(SelectorOperator::In),
-            "NotIn" => Ok(SelectorOperator::NotIn),
-            "Exists" => Ok(SelectorOperator::Exists),
-            "DoesNotExist" => Ok(SelectorOperator::DoesNotExist),
-            other => Err(format!(
-                "unknown operator {other:?}; write In, NotIn, Exists or DoesNotExist (Kubernetes spelling)"
-            )),
-        }
-    }
+    else |other| format!(
+        "unknown operator {other:?}; write In, NotIn, Exists or DoesNotExist (Kubernetes spelling)"
+    )
 }
 
 /// One `matchExpressions` entry.
@@ -753,13 +739,7 @@ fn resolve_pod_role(
     reference: &str,
     roles: &BTreeMap<Qualified, &Role>,
 ) -> Result<Qualified, String> {
-    let found: Vec<&Qualified> = roles
-        .keys()
-        .filter(|(platform, name)| match reference.split_once('/') {
-            Some((p, n)) => p == platform && n == name,
-            None => reference == name,
-        })
-        .collect();
+    let found = roles_named(reference, roles);
     let valid = || {
         let names: Vec<String> = roles.keys().map(|(p, n)| format!("{p}/{n}")).collect();
         if names.is_empty() {
@@ -1062,27 +1042,13 @@ fn port_ranges(
     match ports {
         PortSpec::Ranges(ranges) => Ok(ranges.clone()),
         PortSpec::All => Ok(vec![PortRange { from: 1, to: 65535 }]),
-        PortSpec::Parameter(name) => {
-            let default = release
-                .parameters
-                .iter()
-                .find(|p| &p.name == name)
-                .and_then(|p| p.default);
-            match values.get(name).copied().or(default) {
-                Some(port) => Ok(vec![PortRange {
-                    from: port,
-                    to: port,
-                }]),
-                None => Err(format!(
-                    "parameter {name:?} of {} has no value: set {}",
-                    release.platform.name,
-                    Setting::Parameter {
-                        name: name.clone(),
-                        value: Some(crate::engine::setting::Literal::Number("<port>".into()))
-                    }
-                )),
-            }
-        }
+        PortSpec::Parameter(name) => match parameter_port(release, values, name) {
+            Some(port) => Ok(vec![PortRange {
+                from: port,
+                to: port,
+            }]),
+            None => Err(missing_parameter(release, name)),
+        },
     }
 }
 

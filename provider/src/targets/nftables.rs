@@ -12,15 +12,16 @@
 //! Loading the file replaces the whole `portmatrix` table in one transaction and leaves every other table
 //! (kube-proxy's, the CNI's, the distribution's) alone.
 
+use super::common::origins_text;
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{leading_zeros, parse_cidr, CidrError, CidrFamily};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{Expansion, Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 mod output;
 pub(crate) use output::NftablesTarget;
@@ -46,28 +47,15 @@ pub enum Policy {
     Drop,
 }
 
-impl FromStr for Policy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "accept" => Ok(Policy::Accept),
-            "drop" => Ok(Policy::Drop),
-            other => Err(format!(
-                "unknown policy {other:?}; write \"drop\" (block what no rule admits) or \"accept\" (let it \
-                 through and only count it)"
-            )),
-        }
+spelled! {
+    Policy {
+        Accept => "accept",
+        Drop => "drop",
     }
-}
-
-impl fmt::Display for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Policy::Accept => "accept",
-            Policy::Drop => "drop",
-        })
-    }
+    else |other| format!(
+        "unknown policy {other:?}; write \"drop\" (block what no rule admits) or \"accept\" (let it \
+         through and only count it)"
+    )
 }
 
 /// Parses an output policy: `none` (no output chain), `accept` or `drop`.
@@ -545,14 +533,7 @@ fn icmp_type_name(protocol: Protocol, icmp_type: u8) -> String {
 
 /// A rule comment within nftables' limit: `kublr: Kubelet API`, printable ASCII without double quotes.
 fn comment(reasons: &[Reason]) -> String {
-    let platforms: BTreeSet<&str> = reasons.iter().map(|r| r.platform.as_str()).collect();
-    let purposes: BTreeSet<&str> = reasons.iter().map(|r| r.purpose.as_str()).collect();
-    let text = format!(
-        "{}: {}",
-        platforms.into_iter().collect::<Vec<_>>().join(","),
-        purposes.into_iter().collect::<Vec<_>>().join("; ")
-    );
-    quoted_text(&text, MAX_COMMENT)
+    quoted_text(&origins_text(reasons), MAX_COMMENT)
 }
 
 /// `text` as one line of printable ASCII without double quotes, at most `max` bytes.

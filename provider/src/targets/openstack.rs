@@ -11,15 +11,15 @@
 //! sent. Other protocols are sent as their number, which every Neutron release accepts (names such as `ipip` were
 //! added to Neutron later).
 
+pub use super::common::Direction;
 use super::common::{
     description, platforms_and_purposes, UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy,
     Widening,
 };
 use crate::catalog::Protocol;
 use crate::engine::{merge, EndpointAddresses, Expansion, Peer, Reason, Rule, RulePorts};
+use crate::spelled::spelled;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
 
 mod output;
 pub(crate) use output::OpenStackTarget;
@@ -40,27 +40,14 @@ pub enum Ethertype {
     Ipv6,
 }
 
-impl fmt::Display for Ethertype {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Ethertype::Ipv4 => "IPv4",
-            Ethertype::Ipv6 => "IPv6",
-        })
+spelled! {
+    Ethertype {
+        Ipv4 => "IPv4",
+        Ipv6 => "IPv6",
     }
-}
-
-impl FromStr for Ethertype {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "IPv4" => Ok(Ethertype::Ipv4),
-            "IPv6" => Ok(Ethertype::Ipv6),
-            other => Err(format!(
-                "{other:?} is not an ethertype: write \"IPv4\" or \"IPv6\", as Neutron spells them"
-            )),
-        }
-    }
+    else |other| format!(
+        "{other:?} is not an ethertype: write \"IPv4\" or \"IPv6\", as Neutron spells them"
+    )
 }
 
 /// How to shape the rules.
@@ -78,24 +65,6 @@ impl Default for OpenStackOptions {
             ethertypes: BTreeSet::from([Ethertype::Ipv4, Ethertype::Ipv6]),
             unsupported_flows: UnsupportedPolicy::Error,
         }
-    }
-}
-
-/// Inbound or outbound, as Neutron names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Direction {
-    /// Rules of the destination's group.
-    Ingress,
-    /// Rules of the source's group.
-    Egress,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Ingress => "ingress",
-            Direction::Egress => "egress",
-        })
     }
 }
 
@@ -263,14 +232,7 @@ fn type_zero(
     let zero = |r: &Rule| r.protocol.is_icmp() && r.ports == RulePorts::IcmpType(Some(0));
     let flow = |r: &Rule| {
         let reasons: BTreeSet<Reason> = r.reasons.iter().cloned().collect();
-        UnsupportedFlow::new(
-            &r.source,
-            &r.destination,
-            r.protocol,
-            r.ports,
-            &reasons,
-            TYPE_ZERO,
-        )
+        UnsupportedFlow::of(r, &reasons, TYPE_ZERO)
     };
     let flows: Vec<UnsupportedFlow> = rules.iter().filter(|r| zero(r)).map(flow).collect();
     if flows.is_empty() {

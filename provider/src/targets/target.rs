@@ -72,6 +72,15 @@ pub fn outcome_fields(not_needed: &str, warnings: &str) -> [OutputField; 2] {
     ]
 }
 
+/// The output fields of a target whose own fields are those of `F`: them, then `not_needed` and `warnings`
+/// described by `not_needed` and `warnings`.
+pub fn fields_with_outcome<F: OutputFields>(not_needed: &str, warnings: &str) -> Vec<OutputField> {
+    F::fields()
+        .into_iter()
+        .chain(outcome_fields(not_needed, warnings))
+        .collect()
+}
+
 /// A value given for an option.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -275,6 +284,36 @@ pub struct Shaped {
     pub output: Box<dyn Output>,
     /// The target's warnings.
     pub warnings: Vec<String>,
+}
+
+impl Shaped {
+    /// `output` with the target's `warnings`.
+    pub fn new(output: impl Output + 'static, warnings: Vec<String>) -> Self {
+        Shaped {
+            output: Box::new(output),
+            warnings,
+        }
+    }
+}
+
+/// A rule set and a summary of each of its tiers by name: what most targets' outputs hold.
+pub struct Tiered<S, T> {
+    /// The rule set.
+    pub set: S,
+    /// Each tier's summary.
+    pub tiers: BTreeMap<String, T>,
+}
+
+/// A summary of each of `tiers`, made by `summary` from the tier's entry and the roles the expansion placed on it.
+pub fn tier_summaries<C, T>(
+    expansion: &Expansion,
+    tiers: &BTreeMap<String, C>,
+    summary: impl Fn(&C, Vec<String>) -> T,
+) -> BTreeMap<String, T> {
+    tiers
+        .iter()
+        .map(|(name, entry)| (name.clone(), summary(entry, tier_roles(expansion, name))))
+        .collect()
 }
 
 /// A tier-based firewall.

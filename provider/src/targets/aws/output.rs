@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    keyed, outcome_fields, output_struct, tier_roles, Options, OutputField, OutputFields, Rows,
-    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, keyed, output_struct, tier_summaries, Options, OutputField, Rows, Shape,
+    Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -172,13 +172,7 @@ output_struct! {
     }
 }
 
-/// The rule set with what the outputs add to it.
-struct AwsOutput {
-    set: AwsRuleSet,
-    tiers: BTreeMap<String, TierOutput>,
-}
-
-impl Serialize for AwsOutput {
+impl Serialize for Tiered<AwsRuleSet, TierOutput> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let widened = self
             .set
@@ -220,7 +214,7 @@ impl Serialize for AwsOutput {
     }
 }
 
-impl Tabular for AwsOutput {
+impl Tabular for Tiered<AwsRuleSet, TierOutput> {
     fn rows(&self) -> Rows {
         let port = |n: Option<i64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
         let rows = self
@@ -311,15 +305,12 @@ impl Target for AwsTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        Fields::fields()
-        .into_iter()
-        .chain(outcome_fields(
-                "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
-                 the overlay network).",
-                "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a port \
-                 parameter, a role on no tier), naming the fix.",
-        ))
-        .collect()
+        fields_with_outcome::<Fields>(
+            "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
+             the overlay network).",
+            "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a port \
+             parameter, a role on no tier), naming the fix.",
+        )
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
@@ -329,25 +320,15 @@ impl Target for AwsTarget {
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
         let options = aws_options(options)?;
         let set = security_group_rules(expansion, &options).map_err(quota_errors)?;
-        let tiers = set
-            .tiers
-            .iter()
-            .map(|(tier, counts)| {
-                let output = TierOutput {
-                    ingress_ipv4: counts.ingress_ipv4,
-                    ingress_ipv6: counts.ingress_ipv6,
-                    egress_ipv4: counts.egress_ipv4,
-                    egress_ipv6: counts.egress_ipv6,
-                    limit: options.rules_per_group,
-                    roles: tier_roles(expansion, tier),
-                };
-                (tier.clone(), output)
-            })
-            .collect();
+        let tiers = tier_summaries(expansion, &set.tiers, |counts, roles| TierOutput {
+            ingress_ipv4: counts.ingress_ipv4,
+            ingress_ipv6: counts.ingress_ipv6,
+            egress_ipv4: counts.egress_ipv4,
+            egress_ipv6: counts.egress_ipv6,
+            limit: options.rules_per_group,
+            roles,
+        });
         let warnings = set.warnings.clone();
-        Ok(Shaped {
-            output: Box::new(AwsOutput { set, tiers }),
-            warnings,
-        })
+        Ok(Shaped::new(Tiered { set, tiers }, warnings))
     }
 }

@@ -2,17 +2,16 @@
 //! `portmatrix expand --target azure` give them.
 
 use super::{
-    security_rules, valid_priority, AzureError, AzureOptions, AzureRule, AzureRuleSet, Side,
-    MAX_PREFIX, MAX_PRIORITY, MIN_PRIORITY,
+    security_rules, valid_priority, AzureOptions, AzureRule, AzureRuleSet, Side, MAX_PREFIX,
+    MAX_PRIORITY, MIN_PRIORITY,
 };
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, unsupported_flows_option, unsupported_policy, WidenedField,
-    UNSUPPORTED_FLOWS,
+    check_name_prefix, rule_errors, unsupported_flows_option, unsupported_policy, WidenedField,
 };
 use crate::targets::target::{
-    keyed, null_if_empty, outcome_fields, output_struct, tier_roles, Options, OutputField,
-    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
+    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -163,12 +162,7 @@ output_struct! {
     }
 }
 
-struct AzureOutput {
-    set: AzureRuleSet,
-    tiers: BTreeMap<String, TierOutput>,
-}
-
-impl Serialize for AzureOutput {
+impl Serialize for Tiered<AzureRuleSet, TierOutput> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Fields {
             rules: keyed(&self.set.rules, rule_output),
@@ -181,7 +175,7 @@ impl Serialize for AzureOutput {
     }
 }
 
-impl Tabular for AzureOutput {
+impl Tabular for Tiered<AzureRuleSet, TierOutput> {
     fn rows(&self) -> Rows {
         let rows = self
             .set
@@ -288,15 +282,12 @@ impl Target for AzureTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        Fields::fields()
-        .into_iter()
-        .chain(outcome_fields(
-                "Catalog flows that need no security rule, with the `reason` (for example pod traffic inside the \
-                 overlay network).",
-                "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, \
-                 a role on no tier) or a flow left out by `unsupported_flows = \"skip\"`, naming the fix.",
-        ))
-        .collect()
+        fields_with_outcome::<Fields>(
+            "Catalog flows that need no security rule, with the `reason` (for example pod traffic inside the \
+             overlay network).",
+            "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
+             role on no tier) or a flow left out by `unsupported_flows = \"skip\"`, naming the fix.",
+        )
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
@@ -306,34 +297,14 @@ impl Target for AzureTarget {
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
         let options = azure_options(options)?;
         let set = security_rules(expansion, &options).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| match error {
-                    AzureError::Option(option) => option.into(),
-                    AzureError::Unsupported(unsupported) => TargetError::option(
-                        UNSUPPORTED_FLOWS,
-                        "Flows Azure network security rules cannot express",
-                        unsupported.to_string(),
-                    ),
-                })
-                .collect::<Vec<_>>()
+            rule_errors(errors, "Flows Azure network security rules cannot express")
         })?;
-        let tiers = set
-            .tiers
-            .iter()
-            .map(|(name, counts)| {
-                let output = TierOutput {
-                    inbound_rules: counts.inbound,
-                    outbound_rules: counts.outbound,
-                    roles: tier_roles(expansion, name),
-                };
-                (name.clone(), output)
-            })
-            .collect();
+        let tiers = tier_summaries(expansion, &set.tiers, |counts, roles| TierOutput {
+            inbound_rules: counts.inbound,
+            outbound_rules: counts.outbound,
+            roles,
+        });
         let warnings = set.warnings.clone();
-        Ok(Shaped {
-            output: Box::new(AzureOutput { set, tiers }),
-            warnings,
-        })
+        Ok(Shaped::new(Tiered { set, tiers }, warnings))
     }
 }

@@ -1,15 +1,14 @@
 //! GCP as a [`Target`]: its options, its output shape, and its rules as `portmatrix_gcp_firewall_rules` and
 //! `portmatrix expand --target gcp` give them.
 
-use super::{firewall_rules, GcpError, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
+use super::{firewall_rules, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, unsupported_flows_option, unsupported_policy, WidenedField,
-    UNSUPPORTED_FLOWS,
+    check_name_prefix, rule_errors, unsupported_flows_option, unsupported_policy, WidenedField,
 };
 use crate::targets::target::{
-    keyed, null_if_empty, outcome_fields, output_struct, tier_roles, Options, OutputField,
-    OutputFields, Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
+    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -151,12 +150,7 @@ output_struct! {
     }
 }
 
-struct GcpOutput {
-    set: GcpRuleSet,
-    tiers: BTreeMap<String, TierOutput>,
-}
-
-impl Serialize for GcpOutput {
+impl Serialize for Tiered<GcpRuleSet, TierOutput> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Fields {
             rules: keyed(&self.set.rules, rule_output),
@@ -178,7 +172,7 @@ fn allow_text(protocol: &str, ports: &[String]) -> String {
     }
 }
 
-impl Tabular for GcpOutput {
+impl Tabular for Tiered<GcpRuleSet, TierOutput> {
     fn rows(&self) -> Rows {
         let rows = self
             .set
@@ -274,16 +268,13 @@ impl Target for GcpTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        Fields::fields()
-        .into_iter()
-        .chain(outcome_fields(
-                "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
-                 overlay network).",
-                "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, \
-                 a role on no tier, a tier's ranges for egress) or a flow left out by `unsupported_flows = \
-                 \"skip\"`, naming the fix.",
-        ))
-        .collect()
+        fields_with_outcome::<Fields>(
+            "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
+             overlay network).",
+            "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
+             role on no tier, a tier's ranges for egress) or a flow left out by `unsupported_flows = \"skip\"`, \
+             naming the fix.",
+        )
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
@@ -292,36 +283,15 @@ impl Target for GcpTarget {
 
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
         let options = gcp_options(options)?;
-        let set = firewall_rules(expansion, &options).map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| match error {
-                    GcpError::Option(option) => option.into(),
-                    GcpError::Unsupported(unsupported) => TargetError::option(
-                        UNSUPPORTED_FLOWS,
-                        "Flows GCP firewall rules cannot express",
-                        unsupported.to_string(),
-                    ),
-                })
-                .collect::<Vec<_>>()
-        })?;
-        let tiers = set
-            .tiers
-            .iter()
-            .map(|(name, tier)| {
-                let output = TierOutput {
-                    network_tag: tier.network_tag.clone(),
-                    service_account: tier.service_account.clone(),
-                    ranges: tier.ranges.clone(),
-                    roles: tier_roles(expansion, name),
-                };
-                (name.clone(), output)
-            })
-            .collect();
+        let set = firewall_rules(expansion, &options)
+            .map_err(|errors| rule_errors(errors, "Flows GCP firewall rules cannot express"))?;
+        let tiers = tier_summaries(expansion, &set.tiers, |tier, roles| TierOutput {
+            network_tag: tier.network_tag.clone(),
+            service_account: tier.service_account.clone(),
+            ranges: tier.ranges.clone(),
+            roles,
+        });
         let warnings = set.warnings.clone();
-        Ok(Shaped {
-            output: Box::new(GcpOutput { set, tiers }),
-            warnings,
-        })
+        Ok(Shaped::new(Tiered { set, tiers }, warnings))
     }
 }

@@ -5,10 +5,10 @@ use super::{
     firewall_rules, Direction, HcloudError, HcloudOptions, HcloudRule, HcloudRuleSet, Limit,
 };
 use crate::engine::Expansion;
-use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
+use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    outcome_fields, output_struct, tier_roles, Location, Options, OutputField, OutputFields, Rows,
-    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, tier_roles, Location, Options, OutputField, Rows, Shape,
+    Shaped, Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,11 +42,9 @@ fn target_error(error: HcloudError) -> TargetError {
     let detail = error.to_string();
     match error {
         HcloudError::Option(option) => option.into(),
-        HcloudError::Unsupported(_) | HcloudError::NoWiderRule(_) => TargetError::option(
-            UNSUPPORTED_FLOWS,
-            "Flows Hetzner firewalls cannot express",
-            detail,
-        ),
+        HcloudError::Unsupported(_) | HcloudError::NoWiderRule(_) => {
+            unsupported_error("Flows Hetzner firewalls cannot express", &detail)
+        }
         HcloudError::Limit(limit) => match limit.limit {
             Limit::Rules => TargetError {
                 location: Location::Tiers,
@@ -238,9 +236,7 @@ impl Target for HcloudTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        Fields::fields()
-        .into_iter()
-        .chain(outcome_fields(
+        fields_with_outcome::<Fields>(
                 "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
                  overlay network).",
                 "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
@@ -249,8 +245,7 @@ impl Target for HcloudTarget {
                  addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
                  and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
                  Networks, so such rules have no effect on it.",
-        ))
-        .collect()
+        )
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
@@ -267,9 +262,6 @@ impl Target for HcloudTarget {
             .map(|tier| (tier.clone(), tier_roles(expansion, tier)))
             .collect();
         let warnings = set.warnings.clone();
-        Ok(Shaped {
-            output: Box::new(HcloudOutput { set, roles }),
-            warnings,
-        })
+        Ok(Shaped::new(HcloudOutput { set, roles }, warnings))
     }
 }

@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    outcome_fields, output_struct, Location, OptionValue, Options, OutputField, OutputFields, Rows,
-    Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, Location, OptionValue, Options, OutputField, Rows, Shape,
+    Shaped, Tabular, Target, TargetError, TargetOption,
 };
 
 const TIER_ADDRESSES: &str = "tier_addresses";
@@ -228,16 +228,13 @@ impl Target for NftablesTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        NftOutput::fields()
-        .into_iter()
-        .chain(outcome_fields(
+        fields_with_outcome::<NftOutput>(
             "Catalog flows that need no host firewall rule, with the `reason` (for example pod traffic inside \
              the overlay network).",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a \
              port parameter, a role on no tier, addresses of the flow's family), and an empty `pod_cidrs` \
              under a `drop` input policy.",
-        ))
-        .collect()
+        )
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
@@ -252,12 +249,10 @@ impl Target for NftablesTarget {
             warnings,
         } = rulesets(expansion, &options)
             .map_err(|errors| errors.into_iter().map(target_error).collect::<Vec<_>>())?;
-        Ok(Shaped {
-            output: Box::new(NftOutput {
-                rulesets,
-                cloud_init,
-            }),
-            warnings,
-        })
+        let output = NftOutput {
+            rulesets,
+            cloud_init,
+        };
+        Ok(Shaped::new(output, warnings))
     }
 }

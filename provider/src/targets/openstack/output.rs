@@ -6,11 +6,11 @@ use super::{
     OpenStackRuleSet,
 };
 use crate::engine::Expansion;
-use crate::targets::common::{capitalized, Widening, UNSUPPORTED_FLOWS};
+use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    keyed, outcome_fields, output_struct, tier_roles, Literal, Location, OptionValue, Options,
-    OutputField, OutputFields, Rows, Setting, Shape, Shaped, Tabular, Target, TargetError,
-    TargetOption,
+    fields_with_outcome, keyed, output_struct, tier_summaries, Literal, Location, OptionValue,
+    Options, OutputField, Rows, Setting, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    Tiered,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -148,12 +148,7 @@ output_struct! {
     }
 }
 
-struct OpenStackOutput {
-    set: OpenStackRuleSet,
-    tiers: BTreeMap<String, TierOutput>,
-}
-
-impl Serialize for OpenStackOutput {
+impl Serialize for Tiered<OpenStackRuleSet, TierOutput> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Fields {
             ingress: keyed(&self.set.ingress, rule_output),
@@ -165,7 +160,7 @@ impl Serialize for OpenStackOutput {
     }
 }
 
-impl Tabular for OpenStackOutput {
+impl Tabular for Tiered<OpenStackRuleSet, TierOutput> {
     fn rows(&self) -> Rows {
         let rows = self
             .set
@@ -234,16 +229,13 @@ impl Target for OpenStackTarget {
     }
 
     fn outputs(&self) -> Vec<OutputField> {
-        Fields::fields()
-        .into_iter()
-        .chain(outcome_fields(
-                "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
-                 the overlay network).",
-                "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
-                 parameter, a role on no tier), a protocol does not exist in the family `ethertypes` allows, or \
-                 `unsupported_flows = \"skip\"` left a flow out.",
-        ))
-        .collect()
+        fields_with_outcome::<Fields>(
+            "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
+             the overlay network).",
+            "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
+             parameter, a role on no tier), a protocol does not exist in the family `ethertypes` allows, or \
+             `unsupported_flows = \"skip\"` left a flow out.",
+        )
     }
 
     fn check(&self, options: &Options) -> Vec<TargetError> {
@@ -253,28 +245,17 @@ impl Target for OpenStackTarget {
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
         let options = openstack_options(options)?;
         let set = security_group_rules(expansion, &options).map_err(|error| {
-            vec![TargetError::option(
-                UNSUPPORTED_FLOWS,
+            vec![unsupported_error(
                 "Flows the OpenStack security group rules cannot express",
-                error.to_string(),
+                &error,
             )]
         })?;
-        let tiers = set
-            .tiers
-            .iter()
-            .map(|(tier, counts)| {
-                let output = TierOutput {
-                    ingress: counts.ingress,
-                    egress: counts.egress,
-                    roles: tier_roles(expansion, tier),
-                };
-                (tier.clone(), output)
-            })
-            .collect();
+        let tiers = tier_summaries(expansion, &set.tiers, |counts, roles| TierOutput {
+            ingress: counts.ingress,
+            egress: counts.egress,
+            roles,
+        });
         let warnings = set.warnings.clone();
-        Ok(Shaped {
-            output: Box::new(OpenStackOutput { set, tiers }),
-            warnings,
-        })
+        Ok(Shaped::new(Tiered { set, tiers }, warnings))
     }
 }

@@ -1,0 +1,77 @@
+//! What decoding collections means in both wire encodings: the path steps through each element or entry as go-cty's
+//! does, and a map's or object's entries are checked alike. `decode` is the encoding's own decoder of one value.
+
+use std::collections::BTreeMap;
+
+use super::{AttributePath, CodecError, CtyType, PathStep, Value};
+
+/// Decodes the elements of a list, set or tuple, each with its type, the path stepping through their indexes.
+pub(super) fn decode_indexed<'t, I>(
+    items: impl ExactSizeIterator<Item = (&'t CtyType, I)>,
+    path: &mut AttributePath,
+    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
+) -> Result<Vec<Value>, CodecError> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, (ty, item)) in items.enumerate() {
+        path.push(PathStep::ElementKeyInt(i as i64));
+        out.push(decode(ty, item, path)?);
+        path.pop();
+    }
+    Ok(out)
+}
+
+/// Decodes the elements of a list or set, all of type `ety`.
+pub(super) fn decode_elements<I>(
+    ety: &CtyType,
+    items: Vec<I>,
+    path: &mut AttributePath,
+    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
+) -> Result<Vec<Value>, CodecError> {
+    decode_indexed(items.into_iter().map(|item| (ety, item)), path, decode)
+}
+
+/// What the entries of a map or object are decoded as.
+#[derive(Clone, Copy)]
+pub(super) enum Entries<'t> {
+    /// A map's elements, all of one type.
+    Map(&'t CtyType),
+    /// An object's attributes, each of its own type.
+    Object(&'t BTreeMap<String, CtyType>),
+}
+
+/// Decodes the entries of a map or object: `key` reads each key (`None`: not text, which fails with `key_error`);
+/// an attribute the object type lacks and a key given twice fail too.
+pub(super) fn decode_entries<K, I>(
+    into: Entries<'_>,
+    entries: impl IntoIterator<Item = (K, I)>,
+    key: impl Fn(K) -> Option<String>,
+    key_error: &str,
+    path: &mut AttributePath,
+    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
+) -> Result<BTreeMap<String, Value>, CodecError> {
+    let mut out = BTreeMap::new();
+    for (raw_key, item) in entries {
+        let key = key(raw_key).ok_or_else(|| CodecError::new(path, key_error))?;
+        let (step, ty, duplicate) = match into {
+            Entries::Map(ety) => (
+                PathStep::ElementKeyString(key.clone()),
+                Some(ety),
+                "duplicate map key",
+            ),
+            Entries::Object(atys) => (
+                PathStep::Attribute(key.clone()),
+                atys.get(&key),
+                "duplicate attribute",
+            ),
+        };
+        path.push(step);
+        let ty = ty.ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
+        if out.contains_key(&key) {
+            return Err(CodecError::new(path, duplicate));
+        }
+        let value = decode(ty, item, path)?;
+        path.pop();
+        out.insert(key, value);
+    }
+    Ok(out)
+}
