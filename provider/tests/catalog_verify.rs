@@ -669,3 +669,58 @@ fn a_kublr_row_gone_from_a_held_table_is_drift() {
         serde_json::json!(["Table 3. Master to Masters | 2380 | TCP | Etcd"])
     );
 }
+
+const CILIUM: &str = "cilium/system_requirements.rst";
+
+/// Cilium's system requirements page is reStructuredText: its three firewall tables (the AWS example's master and
+/// worker security groups, and the ports available on each node) match the release, for the oldest and a newer
+/// version it covers.
+#[test]
+fn the_stored_cilium_page_matches_its_release() {
+    for version in ["1.12.0", "1.18.0"] {
+        let (code, report) = verify("cilium", version, &upstream(CILIUM));
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "cilium.toml");
+        assert_eq!(report["source"], "firewall");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+        assert!(report.get("not_checked").is_none(), "{report:#}");
+    }
+}
+
+/// A row is matched by its table and its port/protocol cell: another description is that row changed, another
+/// port a row removed and one added.
+#[test]
+fn altered_cilium_rows_are_reported_as_those_rows() {
+    let copy = altered(
+        CILIUM,
+        "4245/tcp                 Hubble Relay\n",
+        "4245/tcp                 Hubble Relay API\n",
+    );
+    let (code, report) = verify("cilium", "1.18.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_one_changed_row(
+        &report,
+        "The following ports should also be available on each node: | 4245/tcp | Hubble Relay",
+        "The following ports should also be available on each node: | 4245/tcp | Hubble Relay API",
+    );
+    let copy = altered(
+        CILIUM,
+        "2379-2380/tcp            egress          ``master-sg``        etcd access",
+        "2379-2381/tcp            egress          ``master-sg``        etcd access",
+    );
+    let (code, report) = verify("cilium", "1.18.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Worker Nodes (``worker-sg``): | 2379-2381/tcp | egress | ``master-sg`` | etcd access"
+        ])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([
+            "Worker Nodes (worker-sg): | 2379-2380/tcp | egress | master-sg | etcd access"
+        ])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

@@ -11,6 +11,10 @@
 //! <description>"`, emphasis (`*`) and code marks dropped, block-scalar descriptions joined into one line, ranges
 //! written with `&#8209;` shown with a hyphen, and the ports cell left out where it is empty (the ICMP row).
 //!
+//! A reStructuredText page (Cilium's system requirements) has simple tables, `=` borders with header and data
+//! rows between them; each row is prefixed with the paragraph line that leads into its table ("Master Nodes
+//! (``master-sg``) Rules:"), since those tables sit under no heading of their own ([`rst_rows`]).
+//!
 //! A page whose tables have no Markdown source (Kublr's) can be given as its text: each pipe table led by its
 //! caption line, `Table <n>. <title>` ([`captioned_rows`]). Such a copy may hold some of the page's tables only;
 //! the rows a release cites from tables it does not hold are listed as not checked, never compared, so they are
@@ -107,7 +111,7 @@ fn tab_label(line: &str) -> Option<String> {
 /// The table rows of a document and, for a copy of captioned tables, the captions of the tables it holds (`None`:
 /// the document is whole, so a cited row missing from it is drift). A Deckhouse ports data file when its first
 /// line that is not blank or a comment is `groups:`, captioned pipe tables when it is a caption (`Table 1. ...`),
-/// else Markdown pipe tables.
+/// reStructuredText when it is explicit markup (`.. only::`, `.. _label:`), else Markdown pipe tables.
 pub(crate) fn document_rows(text: &str) -> (Vec<String>, Option<Vec<String>>) {
     let first = text
         .lines()
@@ -119,6 +123,7 @@ pub(crate) fn document_rows(text: &str) -> (Vec<String>, Option<Vec<String>>) {
             let (rows, tables) = captioned_rows(text);
             (rows, Some(tables))
         }
+        Some(line) if line.starts_with(".. ") => (rst_rows(text), None),
         _ => (markdown_rows(text), None),
     }
 }
@@ -162,6 +167,115 @@ pub(crate) fn captioned_rows(text: &str) -> (Vec<String>, Vec<String>) {
         previous = Some(trimmed);
     }
     (rows, tables)
+}
+
+/// Where the reader of a reStructuredText simple table is.
+enum Simple {
+    /// Outside a table.
+    Outside,
+    /// Between the top border and the border under the header rows.
+    Header,
+    /// Between the border under the header rows and the bottom border.
+    Body,
+}
+
+/// The rows of the port tables (a header cell naming a port) among the reStructuredText simple tables of `text`:
+/// `"<lead-in> | cell | cell | ..."`, where the lead-in is the last line of the paragraph above the table and the
+/// cells are the text within each column of the border (`==== ====`; the last column runs to the end of the
+/// line). A row whose first cell is empty continues the row above, so its cells are joined to that row's.
+pub(crate) fn rst_rows(text: &str) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut state = Simple::Outside;
+    let mut columns: Vec<(usize, usize)> = Vec::new();
+    let mut header: Vec<String> = Vec::new();
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut lead_in = "";
+    let mut paragraph = "";
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        match state {
+            Simple::Outside => match border_columns(trimmed) {
+                Some(found) if found.len() > 1 => {
+                    columns = found;
+                    header.clear();
+                    table.clear();
+                    lead_in = paragraph;
+                    state = Simple::Header;
+                }
+                _ if trimmed.trim().is_empty() => {}
+                _ => paragraph = trimmed.trim(),
+            },
+            Simple::Header if border_columns(trimmed).is_some() => state = Simple::Body,
+            Simple::Header => header.extend(column_cells(trimmed, &columns)),
+            Simple::Body if border_columns(trimmed).is_some() => {
+                if header.iter().any(|c| c.to_lowercase().contains("port")) {
+                    rows.extend(
+                        table
+                            .iter()
+                            .map(|cells| format!("{lead_in} | {}", cells.join(" | "))),
+                    );
+                }
+                paragraph = "";
+                state = Simple::Outside;
+            }
+            Simple::Body if trimmed.trim().is_empty() => {}
+            Simple::Body => {
+                let cells = column_cells(trimmed, &columns);
+                match table.last_mut() {
+                    Some(last) if cells.first().is_some_and(String::is_empty) => {
+                        for (cell, more) in last.iter_mut().zip(&cells) {
+                            if !more.is_empty() {
+                                *cell = format!("{cell} {more}").trim().to_owned();
+                            }
+                        }
+                    }
+                    _ => table.push(cells),
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The columns of a simple table's border line (runs of `=` apart by spaces), as character ranges; `None` for
+/// any other line.
+fn border_columns(line: &str) -> Option<Vec<(usize, usize)>> {
+    if !line.starts_with('=') || !line.chars().all(|c| c == '=' || c == ' ') {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut start = None;
+    for (at, c) in line.chars().chain(std::iter::once(' ')).enumerate() {
+        match (c, start) {
+            ('=', None) => start = Some(at),
+            (' ', Some(from)) => {
+                columns.push((from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    Some(columns)
+}
+
+/// The text of `line` in each column, trimmed; the last column runs to the end of the line.
+fn column_cells(line: &str, columns: &[(usize, usize)]) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut cells = Vec::new();
+    for (index, (start, end)) in columns.iter().enumerate() {
+        let end = if index + 1 == columns.len() {
+            chars.len()
+        } else {
+            *end
+        };
+        let cell: String = chars
+            .get((*start).min(chars.len())..end.min(chars.len()))
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        cells.push(cell.trim().to_owned());
+    }
+    cells
 }
 
 /// Whether a table's header row names a port column ("Port", "Port Range"): the other tables (hardware sizing
@@ -517,6 +631,25 @@ text\n\n        over lines\n      ru: |\n        z\n- group: CToD\n  description
         assert!(is_caption("Table 12. Other"));
         assert!(!is_caption("Table of contents"));
         assert!(!is_caption("Table 1 without a dot"));
+    }
+
+    const RST: &str =
+        ".. only:: not html\n\nSizes\n\n===== ===\nCPU   RAM\n===== ===\n2     4\n===== ===\n\n\
+Master Nodes (``m``) Rules:\n\n========= ======= ========\nPort      Dir     Description\n\
+========= ======= ========\n1/tcp     ingress ``m`` (self) checks\n2/udp     egress  overlay\n\
+\x20                 and more\n========= ======= ========\n";
+
+    #[test]
+    fn rst_simple_port_tables_are_named_by_their_lead_in() {
+        assert_eq!(
+            document_rows(RST).0,
+            [
+                "Master Nodes (``m``) Rules: | 1/tcp | ingress | ``m`` (self) checks",
+                "Master Nodes (``m``) Rules: | 2/udp | egress | overlay and more",
+            ]
+        );
+        assert_eq!(border_columns("=== =="), Some(vec![(0, 3), (4, 6)]));
+        assert_eq!(border_columns("Port  Description"), None);
     }
 
     #[test]

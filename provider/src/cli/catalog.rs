@@ -782,7 +782,7 @@ pub(super) fn verify(
         std::fs::read(document).map_err(|e| format!("--document {}: {e}", document.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!(
-            "--document {}: not text (UTF-8): give the upstream page as published (Markdown, the ports data file a page is rendered from, or a page's captioned tables)",
+            "--document {}: not text (UTF-8): give the upstream page as published (Markdown, reStructuredText, the ports data file a page is rendered from, or a page's captioned tables)",
             document.display()
         )
     })?;
