@@ -566,3 +566,161 @@ fn changed_istio_rows_are_reported_as_those_rows() {
     assert_eq!(report["removed"], serde_json::json!([row]));
     assert_eq!(report["changed"], serde_json::json!([]));
 }
+
+const KUBLR: &str = "kublr/network-access.tables-1-3.md";
+
+/// The rows `kublr.toml` cites from Tables 4 and 5, which the stored copy does not hold (in the catalog's order,
+/// a row cited by two flows once).
+const KUBLR_NOT_CHECKED: [&str; 9] = [
+    "Table 4. Other | 53 | TCP/UDP | Node | Internet | non-air-gap deployment | DNS",
+    "Table 4. Other | 443 | TCP | Node | Internet | non-air-gap deployment | HTTPS to binary repositories",
+    "Table 4. Other | 53 | TCP/UDP | Node | Intranet | air-gap deployment | Intra-organizational DNS",
+    "Table 4. Other | 443 | TCP | Node | Intranet | air-gap deployment | Intra-organizational binary repository(ies)",
+    "Table 4. Other | 443 | TCP | Master LB | Master | master LB | If master LB is used, the master LB must have access to masters",
+    "Table 4. Other | 30000-32767 | TCP/UDP | Ingress LB | Workers | ingress LB | If ingress LB is used, the ingress LB must have access to worker nodes service NodePort port range (usually 30000-32767) or a specific port configured for the ingress controller",
+    "Table 5. Kublr Control Plane | 443 | TCP | KCP Nodes | Managed Clusters’ K8S API | KCP need access to K8S clusters’ API",
+    "Table 5. Kublr Control Plane | 443 | TCP | KCP Nodes | Cloud/infra API | KCP need access to cloud/infrastructure providers’ API",
+    "Table 5. Kublr Control Plane | 11250 | TCP | KCP Nodes | Managed Clusters’ Masters | Bring-your-own-infrastructure | KCP needs access to bare-metal clusters’ masters’ secret store",
+];
+
+/// Kublr's copy holds Tables 1-3 only: their rows match the release, and the rows cited from Tables 4 and 5 are
+/// listed as not checked, which is not drift (exit 0).
+#[test]
+fn the_stored_kublr_tables_match_their_release_and_the_others_are_not_checked() {
+    let (code, report) = verify("kublr", "1.0.0", &upstream(KUBLR));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["origin"], "kublr.toml");
+    assert_eq!(report["source"], "network-access");
+    assert_eq!(report["drift"], false, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(report["removed"], serde_json::json!([]));
+    assert_eq!(report["changed"], serde_json::json!([]));
+    assert_eq!(report["not_checked"], serde_json::json!(KUBLR_NOT_CHECKED));
+}
+
+#[test]
+fn the_kublr_text_report_names_the_rows_not_checked() {
+    let output = Command::new(env!("CARGO_BIN_EXE_portmatrix"))
+        .args(["catalog", "verify", "kublr", "--version", "1.0.0"])
+        .arg("--document")
+        .arg(upstream(KUBLR))
+        .output()
+        .expect("portmatrix runs");
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().skip(1).collect();
+    let mut expected = vec![
+        "no drift in the tables the document holds: each of their rows is cited, and each row cited from them is in it"
+            .to_owned(),
+    ];
+    expected
+        .extend(KUBLR_NOT_CHECKED.map(|row| format!("not checked (table not in the copy): {row}")));
+    assert_eq!(lines, expected);
+}
+
+/// A row is matched by its table and port (its first two cells): another protocol is that row changed, another
+/// port is a row removed and one added.
+#[test]
+fn altered_kublr_table_1_rows_are_reported_as_those_rows() {
+    let copy = altered(
+        KUBLR,
+        "179 | TCP | Calico | Calico BGP |",
+        "179 | UDP | Calico | Calico BGP |",
+    );
+    let (code, report) = verify("kublr", "1.0.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_one_changed_row(
+        &report,
+        "Table 1. Node to Node (masters and workers) | 179 | TCP | Calico | Calico BGP",
+        "Table 1. Node to Node (masters and workers) | 179 | UDP | Calico | Calico BGP",
+    );
+    assert_eq!(report["not_checked"], serde_json::json!(KUBLR_NOT_CHECKED));
+    let copy = altered(
+        KUBLR,
+        "6784 | UDP | Weave | Weave |",
+        "6785 | UDP | Weave | Weave |",
+    );
+    let (code, report) = verify("kublr", "1.0.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Table 1. Node to Node (masters and workers) | 6785 | UDP | Weave | Weave"
+        ])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([
+            "Table 1. Node to Node (masters and workers) | 6784 | UDP | Weave | Weave"
+        ])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+}
+
+/// A row gone from Table 3 is drift, as in a whole document: only tables absent from the copy are not checked.
+#[test]
+fn a_kublr_row_gone_from_a_held_table_is_drift() {
+    let copy = altered(KUBLR, "2380 | TCP | Etcd |\n", "");
+    let (code, report) = verify("kublr", "1.0.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["added"], serde_json::json!([]));
+    assert_eq!(
+        report["removed"],
+        serde_json::json!(["Table 3. Master to Masters | 2380 | TCP | Etcd"])
+    );
+}
+
+const CILIUM: &str = "cilium/system_requirements.rst";
+
+/// Cilium's system requirements page is reStructuredText: its three firewall tables (the AWS example's master and
+/// worker security groups, and the ports available on each node) match the release, for the oldest and a newer
+/// version it covers.
+#[test]
+fn the_stored_cilium_page_matches_its_release() {
+    for version in ["1.12.0", "1.18.0"] {
+        let (code, report) = verify("cilium", version, &upstream(CILIUM));
+        assert_eq!(code, 0, "{version}: {report:#}");
+        assert_eq!(report["origin"], "cilium.toml");
+        assert_eq!(report["source"], "firewall");
+        assert_eq!(report["drift"], false, "{version}: {report:#}");
+        assert!(report.get("not_checked").is_none(), "{report:#}");
+    }
+}
+
+/// A row is matched by its table and its port/protocol cell: another description is that row changed, another
+/// port a row removed and one added.
+#[test]
+fn altered_cilium_rows_are_reported_as_those_rows() {
+    let copy = altered(
+        CILIUM,
+        "4245/tcp                 Hubble Relay\n",
+        "4245/tcp                 Hubble Relay API\n",
+    );
+    let (code, report) = verify("cilium", "1.18.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_one_changed_row(
+        &report,
+        "The following ports should also be available on each node: | 4245/tcp | Hubble Relay",
+        "The following ports should also be available on each node: | 4245/tcp | Hubble Relay API",
+    );
+    let copy = altered(
+        CILIUM,
+        "2379-2380/tcp            egress          ``master-sg``        etcd access",
+        "2379-2381/tcp            egress          ``master-sg``        etcd access",
+    );
+    let (code, report) = verify("cilium", "1.18.0", &copy);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        report["added"],
+        serde_json::json!([
+            "Worker Nodes (``worker-sg``): | 2379-2381/tcp | egress | ``master-sg`` | etcd access"
+        ])
+    );
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([
+            "Worker Nodes (worker-sg): | 2379-2380/tcp | egress | master-sg | etcd access"
+        ])
+    );
+    assert_eq!(report["changed"], serde_json::json!([]));
+}

@@ -10,6 +10,15 @@
 //! with `groups:` is read as that file and rendered as the page shows it: `"<title> | <ports> | <protocol> |
 //! <description>"`, emphasis (`*`) and code marks dropped, block-scalar descriptions joined into one line, ranges
 //! written with `&#8209;` shown with a hyphen, and the ports cell left out where it is empty (the ICMP row).
+//!
+//! A reStructuredText page (Cilium's system requirements) has simple tables, `=` borders with header and data
+//! rows between them; each row is prefixed with the paragraph line that leads into its table ("Master Nodes
+//! (``master-sg``) Rules:"), since those tables sit under no heading of their own ([`rst_rows`]).
+//!
+//! A page whose tables have no Markdown source (Kublr's) can be given as its text: each pipe table led by its
+//! caption line, `Table <n>. <title>` ([`captioned_rows`]). Such a copy may hold some of the page's tables only;
+//! the rows a release cites from tables it does not hold are listed as not checked, never compared, so they are
+//! neither drift nor verified.
 
 use std::collections::BTreeMap;
 
@@ -27,10 +36,12 @@ pub struct Drift {
     pub removed: Vec<String>,
     /// Rows whose first cell (the peer) is in both, with other cells: (cited, published).
     pub changed: Vec<(String, String)>,
+    /// Rows the release cites from tables a copy of captioned tables does not hold: not compared, so not drift.
+    pub not_checked: Vec<String>,
 }
 
 impl Drift {
-    /// Whether the document and the release agree.
+    /// Whether the document and the release agree on the rows compared ([`Drift::not_checked`] aside).
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
@@ -62,12 +73,7 @@ pub(crate) fn markdown_rows(text: &str) -> Vec<String> {
             in_table = false;
         } else if is_separator(trimmed) {
             // The line above was the header row; data rows follow if it names a port column.
-            in_table = previous.is_some_and(|p| {
-                p.contains('|')
-                    && split_cells(p)
-                        .iter()
-                        .any(|c| c.to_lowercase().contains("port"))
-            });
+            in_table = previous.is_some_and(names_a_port);
         } else if in_table && trimmed.contains('|') {
             let mut prefix = headings
                 .iter()
@@ -102,18 +108,183 @@ fn tab_label(line: &str) -> Option<String> {
     attribute("label").or_else(|| attribute("value"))
 }
 
-/// The table rows of a document: a Deckhouse ports data file when its first line that is not blank or a comment
-/// is `groups:`, else Markdown pipe tables.
-pub(crate) fn document_rows(text: &str) -> Vec<String> {
+/// The table rows of a document and, for a copy of captioned tables, the captions of the tables it holds (`None`:
+/// the document is whole, so a cited row missing from it is drift). A Deckhouse ports data file when its first
+/// line that is not blank or a comment is `groups:`, captioned pipe tables when it is a caption (`Table 1. ...`),
+/// reStructuredText when it is explicit markup (`.. only::`, `.. _label:`), else Markdown pipe tables.
+pub(crate) fn document_rows(text: &str) -> (Vec<String>, Option<Vec<String>>) {
     let first = text
         .lines()
         .map(str::trim_end)
         .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    if first == Some("groups:") {
-        ports_data_rows(text)
-    } else {
-        markdown_rows(text)
+    match first {
+        Some("groups:") => (ports_data_rows(text), None),
+        Some(line) if is_caption(line.trim()) => {
+            let (rows, tables) = captioned_rows(text);
+            (rows, Some(tables))
+        }
+        Some(line) if line.starts_with(".. ") => (rst_rows(text), None),
+        _ => (markdown_rows(text), None),
     }
+}
+
+/// A table caption as a page's text shows it: `Table <n>. <title>`.
+fn is_caption(line: &str) -> bool {
+    line.strip_prefix("Table ").is_some_and(|rest| {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        digits > 0 && rest.get(digits..).is_some_and(|r| r.starts_with(". "))
+    })
+}
+
+/// The rows of pipe tables each led by its caption line (`Table 1. Node to Node (masters and workers)`, then the
+/// header row naming a port column, the `---` separator and the data rows), as the text of Kublr's Network Access
+/// page shows them: `"<caption> | cell | cell | ..."`, with the captions of the tables found. A row's empty last
+/// cells are dropped: rows without a condition put their description in the Conditions column and leave Notes
+/// empty, and the cited rows quote the cells shown. A table without a caption above it is not read.
+pub(crate) fn captioned_rows(text: &str) -> (Vec<String>, Vec<String>) {
+    let mut rows = Vec::new();
+    let mut tables = Vec::new();
+    let mut caption: Option<&str> = None;
+    let mut in_table = false;
+    let mut previous: Option<&str> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if is_caption(trimmed) {
+            caption = Some(trimmed);
+            tables.push(trimmed.to_owned());
+            in_table = false;
+        } else if is_separator(trimmed) {
+            in_table = caption.is_some() && previous.is_some_and(names_a_port);
+        } else if let (true, Some(caption), true) = (in_table, caption, trimmed.contains('|')) {
+            let mut cells = split_cells(trimmed);
+            while cells.last().is_some_and(String::is_empty) {
+                cells.pop();
+            }
+            rows.push(format!("{caption} | {}", cells.join(" | ")));
+        } else {
+            in_table = false;
+        }
+        previous = Some(trimmed);
+    }
+    (rows, tables)
+}
+
+/// Where the reader of a reStructuredText simple table is.
+enum Simple {
+    /// Outside a table.
+    Outside,
+    /// Between the top border and the border under the header rows.
+    Header,
+    /// Between the border under the header rows and the bottom border.
+    Body,
+}
+
+/// The rows of the port tables (a header cell naming a port) among the reStructuredText simple tables of `text`:
+/// `"<lead-in> | cell | cell | ..."`, where the lead-in is the last line of the paragraph above the table and the
+/// cells are the text within each column of the border (`==== ====`; the last column runs to the end of the
+/// line). A row whose first cell is empty continues the row above, so its cells are joined to that row's.
+pub(crate) fn rst_rows(text: &str) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut state = Simple::Outside;
+    let mut columns: Vec<(usize, usize)> = Vec::new();
+    let mut header: Vec<String> = Vec::new();
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut lead_in = "";
+    let mut paragraph = "";
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        match state {
+            Simple::Outside => match border_columns(trimmed) {
+                Some(found) if found.len() > 1 => {
+                    columns = found;
+                    header.clear();
+                    table.clear();
+                    lead_in = paragraph;
+                    state = Simple::Header;
+                }
+                _ if trimmed.trim().is_empty() => {}
+                _ => paragraph = trimmed.trim(),
+            },
+            Simple::Header if border_columns(trimmed).is_some() => state = Simple::Body,
+            Simple::Header => header.extend(column_cells(trimmed, &columns)),
+            Simple::Body if border_columns(trimmed).is_some() => {
+                if header.iter().any(|c| c.to_lowercase().contains("port")) {
+                    rows.extend(
+                        table
+                            .iter()
+                            .map(|cells| format!("{lead_in} | {}", cells.join(" | "))),
+                    );
+                }
+                paragraph = "";
+                state = Simple::Outside;
+            }
+            Simple::Body if trimmed.trim().is_empty() => {}
+            Simple::Body => {
+                let cells = column_cells(trimmed, &columns);
+                match table.last_mut() {
+                    Some(last) if cells.first().is_some_and(String::is_empty) => {
+                        for (cell, more) in last.iter_mut().zip(&cells) {
+                            if !more.is_empty() {
+                                *cell = format!("{cell} {more}").trim().to_owned();
+                            }
+                        }
+                    }
+                    _ => table.push(cells),
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// The columns of a simple table's border line (runs of `=` apart by spaces), as character ranges; `None` for
+/// any other line.
+fn border_columns(line: &str) -> Option<Vec<(usize, usize)>> {
+    if !line.starts_with('=') || !line.chars().all(|c| c == '=' || c == ' ') {
+        return None;
+    }
+    let mut columns = Vec::new();
+    let mut start = None;
+    for (at, c) in line.chars().chain(std::iter::once(' ')).enumerate() {
+        match (c, start) {
+            ('=', None) => start = Some(at),
+            (' ', Some(from)) => {
+                columns.push((from, at));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    Some(columns)
+}
+
+/// The text of `line` in each column, trimmed; the last column runs to the end of the line.
+fn column_cells(line: &str, columns: &[(usize, usize)]) -> Vec<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut cells = Vec::new();
+    for (index, (start, end)) in columns.iter().enumerate() {
+        let end = if index + 1 == columns.len() {
+            chars.len()
+        } else {
+            *end
+        };
+        let cell: String = chars
+            .get((*start).min(chars.len())..end.min(chars.len()))
+            .unwrap_or_default()
+            .iter()
+            .collect();
+        cells.push(cell.trim().to_owned());
+    }
+    cells
+}
+
+/// Whether a table's header row names a port column ("Port", "Port Range"): the other tables (hardware sizing
+/// and the like) are not port tables.
+fn names_a_port(header: &str) -> bool {
+    header.contains('|')
+        && split_cells(header)
+            .iter()
+            .any(|c| c.to_lowercase().contains("port"))
 }
 
 /// Where the parser of a ports data file is: in a group's header or in one of its destinations.
@@ -209,7 +380,8 @@ fn unquote(value: &str) -> String {
 
 /// Compares the table rows `release` cites from its source `source` (flows that apply to `version`, all of them
 /// when `None`, loopback entries and rows that are not flows; cited prose is left out) with the table rows of `document`
-/// ([`document_rows`]). Errors name a source the release does not have.
+/// ([`document_rows`]). Cited rows of tables a copy of captioned tables does not hold are [`Drift::not_checked`].
+/// Errors name a source the release does not have.
 pub fn verify(
     release: &Release,
     source: &str,
@@ -244,17 +416,30 @@ pub fn verify(
         .iter()
         .filter(|n| n.source == source)
         .flat_map(|n| n.rows.iter());
-    // A citation without cells quotes the page's prose, which has no table row to compare with.
-    let cited = keyed(
-        flow_rows
-            .chain(loopback_rows)
-            .chain(not_flow_rows)
-            .map(String::as_str)
-            .filter(|row| row.contains('|')),
-    );
-    let published = keyed(document_rows(document).iter().map(String::as_str));
-
+    let (published_rows, held) = document_rows(document);
+    let held: Option<Vec<String>> =
+        held.map(|tables| tables.iter().map(|t| normalize(t)).collect());
     let mut drift = Drift::default();
+    let mut compared = Vec::new();
+    // A citation without cells quotes the page's prose, which has no table row to compare with.
+    for row in flow_rows
+        .chain(loopback_rows)
+        .chain(not_flow_rows)
+        .filter(|row| row.contains('|'))
+    {
+        let table = split_cells(row).first().map(|t| normalize(t));
+        match (&held, table) {
+            (Some(held), Some(table)) if !held.contains(&table) => {
+                if !drift.not_checked.contains(row) {
+                    drift.not_checked.push(row.clone());
+                }
+            }
+            _ => compared.push(row.as_str()),
+        }
+    }
+    let cited = keyed(compared.into_iter());
+    let published = keyed(published_rows.iter().map(String::as_str));
+
     let only_cited: Vec<&String> = cited
         .iter()
         .filter(|(k, _)| !published.contains_key(*k))
@@ -384,15 +569,21 @@ text\n\n        over lines\n      ru: |\n        z\n- group: CToD\n  description
     fn ports_data_files_render_as_the_page_shows_them() {
         assert_eq!(
             document_rows(PORTS),
-            [
-                "A to B traffic | 1, 2 | TCP | emphasis and code",
-                "A to B traffic | ICMP | it's ICMP",
-                "B to C traffic | 3 | UDP | plain",
-                "B to C traffic | 4-5 | UDP | Long text over lines",
-                "C to D | 6 | TCP | six",
-            ]
+            (
+                vec![
+                    "A to B traffic | 1, 2 | TCP | emphasis and code",
+                    "A to B traffic | ICMP | it's ICMP",
+                    "B to C traffic | 3 | UDP | plain",
+                    "B to C traffic | 4-5 | UDP | Long text over lines",
+                    "C to D | 6 | TCP | six",
+                ]
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+                None
+            )
         );
-        assert_eq!(document_rows(PAGE), markdown_rows(PAGE));
+        assert_eq!(document_rows(PAGE), (markdown_rows(PAGE), None));
         assert_eq!(
             normalize("T | 1 | TCP | node’s"),
             normalize("T | 1 | TCP | node's")
@@ -416,6 +607,49 @@ text\n\n        over lines\n      ru: |\n        z\n- group: CToD\n  description
                 "Networking Local | TCP | 10248",
             ]
         );
+    }
+
+    const CAPTIONED: &str = "Table 1. A to B\nPort | Protocol | Notes |\n---|---|---|\n1 | TCP | one | |\n\
+2 | UDP | |\nTable 2. Sizes\nCPU | RAM |\n---|---|\n2 | 4 GB |\nTable 3. B to C\nPort | Notes |\n---|---|\n\
+3 | three |\n\nProse | with a bar\n";
+
+    #[test]
+    fn captioned_tables_name_their_rows_and_the_tables_held() {
+        let rows = [
+            "Table 1. A to B | 1 | TCP | one",
+            "Table 1. A to B | 2 | UDP",
+            "Table 3. B to C | 3 | three",
+        ];
+        let tables = ["Table 1. A to B", "Table 2. Sizes", "Table 3. B to C"];
+        assert_eq!(
+            document_rows(CAPTIONED),
+            (
+                rows.map(str::to_owned).to_vec(),
+                Some(tables.map(str::to_owned).to_vec())
+            )
+        );
+        assert!(is_caption("Table 12. Other"));
+        assert!(!is_caption("Table of contents"));
+        assert!(!is_caption("Table 1 without a dot"));
+    }
+
+    const RST: &str =
+        ".. only:: not html\n\nSizes\n\n===== ===\nCPU   RAM\n===== ===\n2     4\n===== ===\n\n\
+Master Nodes (``m``) Rules:\n\n========= ======= ========\nPort      Dir     Description\n\
+========= ======= ========\n1/tcp     ingress ``m`` (self) checks\n2/udp     egress  overlay\n\
+\x20                 and more\n========= ======= ========\n";
+
+    #[test]
+    fn rst_simple_port_tables_are_named_by_their_lead_in() {
+        assert_eq!(
+            document_rows(RST).0,
+            [
+                "Master Nodes (``m``) Rules: | 1/tcp | ingress | ``m`` (self) checks",
+                "Master Nodes (``m``) Rules: | 2/udp | egress | overlay and more",
+            ]
+        );
+        assert_eq!(border_columns("=== =="), Some(vec![(0, 3), (4, 6)]));
+        assert_eq!(border_columns("Port  Description"), None);
     }
 
     #[test]

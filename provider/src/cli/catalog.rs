@@ -721,6 +721,9 @@ struct VerifyJson<'a> {
     added: &'a [String],
     removed: &'a [String],
     changed: Vec<ChangedRow<'a>>,
+    /// Cited rows of tables the document (a copy of some captioned tables) does not hold; only when there are any.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    not_checked: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -745,7 +748,8 @@ fn flagged(error: &SelectionError, version: &str) -> String {
 }
 
 /// `catalog verify`: the table rows of `document` against the rows the release covering `version` cites from
-/// `source` (default: its first source). Findings (exit 1) when they differ.
+/// `source` (default: its first source). Findings (exit 1) when they differ; cited rows of tables the document
+/// does not hold are listed as not checked, and are not findings.
 pub(super) fn verify(
     catalog: &Catalog,
     platform: &str,
@@ -778,7 +782,7 @@ pub(super) fn verify(
         std::fs::read(document).map_err(|e| format!("--document {}: {e}", document.display()))?;
     let text = String::from_utf8(bytes).map_err(|_| {
         format!(
-            "--document {}: not text (UTF-8): give the upstream page as published (Markdown, or the ports data file a page is rendered from)",
+            "--document {}: not text (UTF-8): give the upstream page as published (Markdown, reStructuredText, the ports data file a page is rendered from, or a page's captioned tables)",
             document.display()
         )
     })?;
@@ -803,6 +807,7 @@ pub(super) fn verify(
                 .iter()
                 .map(|(cited, published)| ChangedRow { cited, published })
                 .collect(),
+            not_checked: &drift.not_checked,
         })?
     } else {
         let mut out = format!(
@@ -810,8 +815,10 @@ pub(super) fn verify(
             release.origin,
             document.display()
         );
-        if drift.is_empty() {
+        if drift.is_empty() && drift.not_checked.is_empty() {
             out.push_str("no drift: every table row of the document is cited, and every cited row is in it\n");
+        } else if drift.is_empty() {
+            out.push_str("no drift in the tables the document holds: each of their rows is cited, and each row cited from them is in it\n");
         }
         for row in &drift.added {
             out.push_str(&format!("added:   {row}\n"));
@@ -821,6 +828,9 @@ pub(super) fn verify(
         }
         for (cited, published) in &drift.changed {
             out.push_str(&format!("changed: {cited}\n     to: {published}\n"));
+        }
+        for row in &drift.not_checked {
+            out.push_str(&format!("not checked (table not in the copy): {row}\n"));
         }
         out
     };

@@ -110,9 +110,10 @@ enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Compare a release with the upstream document it cites, as published (Markdown, or Deckhouse's
-    /// deckhouse-ports.yml): the document's table rows against the rows the release's flows cite for that version.
-    /// Exit 1 on drift.
+    /// Compare a release with the upstream document it cites, as published (Markdown, reStructuredText,
+    /// Deckhouse's deckhouse-ports.yml, or a page's captioned tables): the document's table rows against the rows the
+    /// release's flows cite for that version. Exit 1 on drift; rows of tables a copy does not hold are listed as
+    /// not checked, which is not drift.
     #[command(after_help = EXIT_CODES)]
     Verify {
         /// Platform name.
@@ -121,7 +122,9 @@ enum CatalogCommand {
         #[arg(long)]
         version: String,
         /// The document as published: Markdown, e.g. Longhorn's content/docs/<version>/references/networking.md,
-        /// or the ports data file Deckhouse's page is rendered from (docs/documentation/_data/deckhouse-ports.yml).
+        /// reStructuredText (simple tables), e.g. Cilium's Documentation/operations/system_requirements.rst, the
+        /// ports data file Deckhouse's page is rendered from (docs/documentation/_data/deckhouse-ports.yml), or
+        /// a page's text with each pipe table led by its caption line ("Table 1. ..."), as for Kublr.
         #[arg(long, value_name = "FILE")]
         document: std::path::PathBuf,
         /// The release's source the document is (a `[[sources]]` id); default: the release's first source.
