@@ -84,13 +84,23 @@ fn endpoint(name: &str, ipv4: &[&str]) -> EndpointSpec {
     }
 }
 
+/// The request of [`request`] with the endpoint blocks `endpoints`, each with its IPv4 CIDRs.
+fn request_with_endpoints(endpoints: &[(&str, &[&str])]) -> ExpansionRequest {
+    ExpansionRequest {
+        endpoints: endpoints
+            .iter()
+            .map(|(name, ipv4)| endpoint(name, ipv4))
+            .collect(),
+        ..request()
+    }
+}
+
 #[test]
 fn overlay_needs_rules_only_for_host_and_outside_traffic() {
-    let mut req = request();
-    req.endpoints = vec![
-        endpoint("backupstore", &["192.0.2.0/24"]),
-        endpoint("kubernetes-api", &["10.0.0.1/32"]),
-    ];
+    let mut req = request_with_endpoints(&[
+        ("backupstore", &["192.0.2.0/24"]),
+        ("kubernetes-api", &["10.0.0.1/32"]),
+    ]);
     req.api_server_port = Some(6443);
     let out = expand(&catalog(), &req).unwrap();
     assert_eq!(
@@ -165,8 +175,7 @@ fn missing_inputs_skip_flows_with_a_warning_naming_the_fix() {
 
 #[test]
 fn an_endpoint_block_can_stand_for_an_external_role() {
-    let mut req = request();
-    req.endpoints = vec![endpoint("console", &["198.51.100.7/32"])];
+    let req = request_with_endpoints(&[("console", &["198.51.100.7/32"])]);
     let out = expand(&catalog(), &req).unwrap();
     assert_has_rules(&out, &["console->master:tcp:22"]);
     assert_eq!(out.endpoints["console"].ipv4, ["198.51.100.7/32"]);
@@ -260,11 +269,7 @@ fn parameter_and_selection_errors_name_their_entry() {
 
 #[test]
 fn same_input_same_output() {
-    let mut req = request();
-    req.endpoints = vec![endpoint(
-        "backupstore",
-        &["192.0.2.0/24", "198.51.100.0/24"],
-    )];
+    let req = request_with_endpoints(&[("backupstore", &["192.0.2.0/24", "198.51.100.0/24"])]);
     assert_eq!(expand(&catalog(), &req), expand(&catalog(), &req));
 }
 
@@ -387,8 +392,7 @@ fn extra(from: &str, to: &str, protocol: &str, ports: &[&str]) -> ExtraFlowSpec 
 
 #[test]
 fn extra_flows_become_rules_cited_as_user_defined() {
-    let mut req = request();
-    req.endpoints = vec![endpoint("bastion", &["192.0.2.10/32"])];
+    let mut req = request_with_endpoints(&[("bastion", &["192.0.2.10/32"])]);
     req.extra_flows = vec![
         extra("bastion", "worker", "tcp", &["22"]),
         extra("master", "worker", "tcp", &["8000-8100", "9000"]),
@@ -446,11 +450,10 @@ fn extra_flows_to_pods_in_an_overlay_need_no_rule() {
 
 #[test]
 fn bad_extra_flows_are_named_with_the_fix() {
-    let mut req = request();
-    req.endpoints = vec![
-        endpoint("bastion", &["192.0.2.10/32"]),
-        endpoint("backupstore", &["192.0.2.0/24"]),
-    ];
+    let mut req = request_with_endpoints(&[
+        ("bastion", &["192.0.2.10/32"]),
+        ("backupstore", &["192.0.2.0/24"]),
+    ]);
     let mut empty = extra("bastion", "worker", "tcp", &["22"]);
     empty.description = " ".into();
     req.extra_flows = vec![
@@ -490,8 +493,7 @@ fn bad_extra_flows_are_named_with_the_fix() {
 
 #[test]
 fn an_endpoint_block_named_like_a_tier_is_unknown() {
-    let mut req = request();
-    req.endpoints = vec![endpoint("worker", &["192.0.2.0/24"])];
+    let mut req = request_with_endpoints(&[("worker", &["192.0.2.0/24"])]);
     req.extra_flows = vec![extra("worker", "master", "tcp", &["22"])];
     let errors = expand(&catalog(), &req).unwrap_err();
     assert_eq!(errors[0].summary, "Unknown endpoint \"worker\"");

@@ -77,6 +77,16 @@ fn findings(review: &Review) -> Vec<String> {
         .collect()
 }
 
+/// The review of `plan` against `rules`, with the endpoint blocks `endpoints` and the tier map `given`.
+fn reviewed(
+    plan: &Plan,
+    rules: Vec<Rule>,
+    endpoints: &[(&str, &[&str])],
+    given: &[(&str, &str)],
+) -> Review {
+    review(plan, &expansion(rules, endpoints), &map(given))
+}
+
 fn map(given: &[(&str, &str)]) -> TierMap {
     TierMap::new(
         &["master".to_string(), "worker".to_string()],
@@ -105,10 +115,11 @@ fn a_matching_plan_has_no_findings() {
         ]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(vec![tcp(tier("worker"), tier("master"), 6443, "api")], &[]),
-        &map(&[("master", "master"), ("worker", "worker")]),
+        vec![tcp(tier("worker"), tier("master"), 6443, "api")],
+        &[],
+        &[("master", "master"), ("worker", "worker")],
     );
     assert_eq!(findings(&review), Vec::<String>::new());
     assert_eq!(
@@ -153,13 +164,14 @@ fn missing_excess_and_over_broad() {
         tcp(tier("worker"), tier("master"), 10250, "kubelet"),
         tcp(endpoint("admins"), tier("master"), 6443, "api"),
     ];
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(rules, &[("admins", &["192.168.0.0/16"])]),
-        &map(&[
+        rules,
+        &[("admins", &["192.168.0.0/16"])],
+        &[
             ("master", "aws_security_group.master"),
             ("worker", "aws_security_group.worker"),
-        ]),
+        ],
     );
     assert_eq!(
         findings(&review),
@@ -202,13 +214,11 @@ fn partial_coverage_reports_the_gap_and_ranges_report_their_excess() {
         from: 2379,
         to: 2380,
     });
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(
-            vec![range, tcp(tier("master"), tier("master"), 30050, "x")],
-            &[],
-        ),
-        &map(&[("master", "master")]),
+        vec![range, tcp(tier("master"), tier("master"), 30050, "x")],
+        &[],
+        &[("master", "master")],
     );
     assert_eq!(
         findings(&review),
@@ -266,16 +276,14 @@ fn rules_attach_through_configuration_references_and_duplicates_merge() {
         ]
     );
     assert_eq!(plan.permissions[1].peer, PlanPeer::Group(1));
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(
-            vec![
-                tcp(tier("worker"), tier("master"), 10250, "kubelet"),
-                tcp(endpoint("clients"), tier("master"), 443, "api"),
-            ],
-            &[("clients", &["10.1.0.0/16"])],
-        ),
-        &map(&[]),
+        vec![
+            tcp(tier("worker"), tier("master"), 10250, "kubelet"),
+            tcp(endpoint("clients"), tier("master"), 443, "api"),
+        ],
+        &[("clients", &["10.1.0.0/16"])],
+        &[],
     );
     // Default matchers: the groups are named like the tiers. Only the worker's egress is missing.
     assert_eq!(
@@ -294,13 +302,11 @@ fn a_narrower_block_carries_an_endpoint_but_does_not_cover_it() {
         )]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(
-            vec![tcp(endpoint("admins"), tier("master"), 22, "ssh")],
-            &[("admins", &["10.0.0.0/8"])],
-        ),
-        &map(&[]),
+        vec![tcp(endpoint("admins"), tier("master"), 22, "ssh")],
+        &[("admins", &["10.0.0.0/8"])],
+        &[],
     );
     assert_eq!(
         findings(&review),
@@ -319,10 +325,11 @@ fn tiers_without_groups_and_groups_without_tiers() {
         )]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(vec![tcp(tier("worker"), tier("master"), 6443, "api")], &[]),
-        &map(&[]),
+        vec![tcp(tier("worker"), tier("master"), 6443, "api")],
+        &[],
+        &[],
     );
     assert_eq!(
         findings(&review),
@@ -365,10 +372,11 @@ fn google_cloud_source_tags_and_implied_egress() {
         ]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(vec![tcp(tier("worker"), tier("master"), 6443, "api")], &[]),
-        &map(&[("master", "k8s-master"), ("worker", "k8s-worker")]),
+        vec![tcp(tier("worker"), tier("master"), 6443, "api")],
+        &[],
+        &[("master", "k8s-master"), ("worker", "k8s-worker")],
     );
     // No source at all means 0.0.0.0/0 on Google Cloud: port 80 is open to the world and nobody needs it.
     assert_eq!(
@@ -396,17 +404,15 @@ fn azure_defaults_admit_the_virtual_network_but_not_the_internet() {
         }]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(
-            vec![
-                tcp(tier("worker"), tier("master"), 6443, "api"),
-                tcp(endpoint("admins"), tier("master"), 22, "ssh"),
-                tcp(endpoint("clients"), tier("master"), 443, "web"),
-            ],
-            &[("admins", &["10.0.0.0/8"]), ("clients", &["0.0.0.0/0"])],
-        ),
-        &map(&[("master", "master-nsg")]),
+        vec![
+            tcp(tier("worker"), tier("master"), 6443, "api"),
+            tcp(endpoint("admins"), tier("master"), 22, "ssh"),
+            tcp(endpoint("clients"), tier("master"), 443, "web"),
+        ],
+        &[("admins", &["10.0.0.0/8"]), ("clients", &["0.0.0.0/0"])],
+        &[("master", "master-nsg")],
     );
     assert_eq!(
         findings(&review),
@@ -436,13 +442,11 @@ fn every_protocol_to_the_internet_is_excess_when_no_internal_flow_rides_on_it() 
         )]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(
-            vec![tcp(tier("master"), endpoint("internet"), 443, "https")],
-            &[("internet", &["0.0.0.0/0"])],
-        ),
-        &map(&[]),
+        vec![tcp(tier("master"), endpoint("internet"), 443, "https")],
+        &[("internet", &["0.0.0.0/0"])],
+        &[],
     );
     assert_eq!(
         findings(&review),
@@ -471,17 +475,15 @@ fn a_port_needed_from_the_whole_world_is_not_over_broad_for_the_internal_flow_on
         )]),
         json!([]),
     );
-    let review = review(
+    let review = reviewed(
         &plan,
-        &expansion(
-            vec![
-                tcp(tier("worker"), tier("master"), 443, "api"),
-                tcp(tier("worker"), tier("master"), 10250, "kubelet"),
-                tcp(tier("worker"), endpoint("internet"), 443, "https"),
-            ],
-            &[("internet", &["0.0.0.0/0"])],
-        ),
-        &map(&[]),
+        vec![
+            tcp(tier("worker"), tier("master"), 443, "api"),
+            tcp(tier("worker"), tier("master"), 10250, "kubelet"),
+            tcp(tier("worker"), endpoint("internet"), 443, "https"),
+        ],
+        &[("internet", &["0.0.0.0/0"])],
+        &[],
     );
     assert_eq!(
         findings(&review),

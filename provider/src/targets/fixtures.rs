@@ -172,6 +172,16 @@ pub fn icmpv6(source: Peer, destination: Peer, icmp_type: Option<u8>, purpose: &
     )
 }
 
+/// Three rules many targets' tests start from: the API from workers to masters, SSH from the endpoint
+/// block `admin` to masters, and DNS from workers to `admin`.
+pub fn api_ssh_dns() -> Vec<Rule> {
+    vec![
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+        udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
+    ]
+}
+
 /// Peers for generated rules: the tiers `tiers`, then the endpoint blocks `endpoints`.
 pub fn peers(tiers: &[&str], endpoints: &[&str]) -> Vec<Peer> {
     let tiers = tiers.iter().map(|t| tier(t));

@@ -9,17 +9,14 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN, EMPTY])
 }
 
+/// The rule set of `rules` with the default options.
+fn shaped(rules: Vec<Rule>) -> AwsRuleSet {
+    security_group_rules(&expansion(rules), &AwsOptions::default()).unwrap()
+}
+
 #[test]
 fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
-    let set = security_group_rules(
-        &expansion(vec![
-            tcp(tier("worker"), tier("master"), port(6443), "API"),
-            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
-            udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
-        ]),
-        &AwsOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(api_ssh_dns());
     assert_eq!(
         keys(&set.ingress),
         [
@@ -65,15 +62,11 @@ fn rules_land_in_the_destination_group_inbound_and_the_source_group_outbound() {
 
 #[test]
 fn ip_protocols_have_no_ports_and_icmp_uses_type_and_code() {
-    let set = security_group_rules(
-        &expansion(vec![
-            ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
-            icmp(tier("worker"), tier("master"), Some(8), "ping"),
-            icmpv6(tier("worker"), tier("master"), None, "icmpv6"),
-        ]),
-        &AwsOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+        icmp(tier("worker"), tier("master"), Some(8), "ping"),
+        icmpv6(tier("worker"), tier("master"), None, "icmpv6"),
+    ]);
     let ipip = &set.ingress["master:4:all:worker"];
     assert_eq!(ipip.protocol.ip_protocol(), "4");
     assert_eq!((ipip.from_port, ipip.to_port), (None, None));

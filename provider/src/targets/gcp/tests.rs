@@ -14,6 +14,11 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN, EMPTY])
 }
 
+/// The rule set of `rules` with the default options.
+fn shaped(rules: Vec<Rule>) -> GcpRuleSet {
+    firewall_rules(&expansion(rules), &GcpOptions::default()).unwrap()
+}
+
 /// The options of these tests with `unsupported_flows = policy`.
 fn unsupported(policy: UnsupportedPolicy) -> GcpOptions {
     GcpOptions {
@@ -31,19 +36,15 @@ fn allow(protocol: &str, ports: &[&str]) -> Allow {
 
 #[test]
 fn one_rule_per_direction_and_peer_pair_with_an_allow_block_per_protocol() {
-    let set = firewall_rules(
-        &expansion(vec![
-            tcp(tier("worker"), tier("master"), port(6443), "API"),
-            tcp(tier("worker"), tier("master"), port(179), "BGP"),
-            udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
-            ip(tier("worker"), tier("master"), 4, "IPIP"),
-            icmp(tier("worker"), tier("master"), None, "ping"),
-            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
-            udp(tier("master"), endpoint("admin"), port(53), "DNS"),
-        ]),
-        &GcpOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        tcp(tier("worker"), tier("master"), port(179), "BGP"),
+        udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
+        ip(tier("worker"), tier("master"), 4, "IPIP"),
+        icmp(tier("worker"), tier("master"), None, "ping"),
+        tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
+        udp(tier("master"), endpoint("admin"), port(53), "DNS"),
+    ]);
     assert_eq!(
         keys(&set.rules),
         [
@@ -145,18 +146,14 @@ fn egress_between_tiers_uses_tier_ranges_split_by_family() {
 
 #[test]
 fn ip_protocols_use_the_names_gcp_accepts() {
-    let set = firewall_rules(
-        &expansion(vec![
-            ip(tier("worker"), tier("master"), 4, "IPIP"),
-            ip(tier("worker"), tier("master"), 50, "ESP"),
-            ip(tier("worker"), tier("master"), 51, "AH"),
-            ip(tier("worker"), tier("master"), 47, "GRE"),
-            icmpv6(tier("worker"), tier("master"), None, "ping6"),
-            sctp(tier("worker"), tier("master"), range(1, 65535), "sctp"),
-        ]),
-        &GcpOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        ip(tier("worker"), tier("master"), 4, "IPIP"),
+        ip(tier("worker"), tier("master"), 50, "ESP"),
+        ip(tier("worker"), tier("master"), 51, "AH"),
+        ip(tier("worker"), tier("master"), 47, "GRE"),
+        icmpv6(tier("worker"), tier("master"), None, "ping6"),
+        sctp(tier("worker"), tier("master"), range(1, 65535), "sctp"),
+    ]);
     let protocols: Vec<(&str, usize)> = set.rules["pm-in-worker-to-master"]
         .allow
         .iter()

@@ -26,6 +26,11 @@ fn options() -> HcloudOptions {
     }
 }
 
+/// The rule set of `rules` with the options of these tests.
+fn shaped(rules: Vec<Rule>) -> HcloudRuleSet {
+    firewall_rules(&expansion(rules), &options()).unwrap()
+}
+
 fn rules_of<'a>(set: &'a HcloudRuleSet, tier: &str) -> BTreeMap<&'a str, &'a HcloudRule> {
     set.firewalls[tier]
         .rules
@@ -36,18 +41,14 @@ fn rules_of<'a>(set: &'a HcloudRuleSet, tier: &str) -> BTreeMap<&'a str, &'a Hcl
 
 #[test]
 fn one_rule_holds_every_peer_allowed_a_port() {
-    let set = firewall_rules(
-        &expansion(vec![
-            tcp(tier("worker"), tier("master"), port(6443), "API"),
-            tcp(tier("master"), tier("master"), port(6443), "API"),
-            tcp(endpoint("admin"), tier("master"), port(6443), "admin API"),
-            udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
-            tcp(tier("master"), tier("master"), range(2379, 2380), "etcd"),
-            tcp(tier("master"), endpoint("admin"), port(443), "out"),
-        ]),
-        &options(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        tcp(tier("worker"), tier("master"), port(6443), "API"),
+        tcp(tier("master"), tier("master"), port(6443), "API"),
+        tcp(endpoint("admin"), tier("master"), port(6443), "admin API"),
+        udp(tier("worker"), tier("master"), port(8472), "VXLAN"),
+        tcp(tier("master"), tier("master"), range(2379, 2380), "etcd"),
+        tcp(tier("master"), endpoint("admin"), port(443), "out"),
+    ]);
     let master = rules_of(&set, "master");
     assert_eq!(
         master.keys().copied().collect::<Vec<_>>(),
@@ -126,16 +127,12 @@ fn outbound_rules_are_written_only_when_asked_for() {
 
 #[test]
 fn icmp_takes_its_family_and_gre_and_esp_their_names() {
-    let set = firewall_rules(
-        &expansion(vec![
-            icmp(tier("master"), tier("worker"), None, "ping"),
-            icmpv6(tier("master"), tier("worker"), None, "ping6"),
-            ip(tier("master"), tier("worker"), 47, "gre"),
-            ip(tier("master"), tier("worker"), 50, "esp"),
-        ]),
-        &options(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        icmp(tier("master"), tier("worker"), None, "ping"),
+        icmpv6(tier("master"), tier("worker"), None, "ping6"),
+        ip(tier("master"), tier("worker"), 47, "gre"),
+        ip(tier("master"), tier("worker"), 50, "esp"),
+    ]);
     let worker = rules_of(&set, "worker");
     assert_eq!(
         worker.keys().copied().collect::<Vec<_>>(),
@@ -274,14 +271,10 @@ fn tier_ranges_must_cover_peer_tiers_and_be_network_addresses() {
 
 #[test]
 fn endpoints_without_usable_addresses_are_reported() {
-    let set = firewall_rules(
-        &expansion(vec![
-            tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
-            icmpv6(tier("worker"), tier("master"), None, "ping6"),
-        ]),
-        &options(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
+        icmpv6(tier("worker"), tier("master"), None, "ping6"),
+    ]);
     assert!(set.firewalls["master"].rules.is_empty());
     assert_eq!(
         set.warnings,

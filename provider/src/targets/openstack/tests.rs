@@ -8,17 +8,14 @@ fn expansion(rules: Vec<Rule>) -> Expansion {
     expansion_of(rules, TIERS, &[ADMIN, V6ONLY, EMPTY])
 }
 
+/// The rule set of `rules` with the default options.
+fn shaped(rules: Vec<Rule>) -> OpenStackRuleSet {
+    security_group_rules(&expansion(rules), &OpenStackOptions::default()).unwrap()
+}
+
 #[test]
 fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
-    let set = security_group_rules(
-        &expansion(vec![
-            tcp(tier("worker"), tier("master"), port(6443), "API"),
-            tcp(endpoint("admin"), tier("master"), port(22), "SSH"),
-            udp(tier("worker"), endpoint("admin"), port(53), "DNS"),
-        ]),
-        &OpenStackOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(api_ssh_dns());
     assert_eq!(
         keys(&set.ingress),
         [
@@ -76,17 +73,13 @@ fn tier_peers_get_one_rule_per_ethertype_and_cidrs_one_in_their_family() {
 
 #[test]
 fn protocols_take_neutron_names_families_and_ports() {
-    let set = security_group_rules(
-        &expansion(vec![
-            ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
-            ip(tier("worker"), tier("master"), 41, "6in4"),
-            icmp(tier("worker"), tier("master"), Some(8), "ping"),
-            icmpv6(tier("worker"), tier("master"), None, "nd"),
-            sctp(tier("worker"), tier("master"), port(9899), "sctp"),
-        ]),
-        &OpenStackOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        ip(tier("worker"), tier("master"), 4, "IP-in-IP"),
+        ip(tier("worker"), tier("master"), 41, "6in4"),
+        icmp(tier("worker"), tier("master"), Some(8), "ping"),
+        icmpv6(tier("worker"), tier("master"), None, "nd"),
+        sctp(tier("worker"), tier("master"), port(9899), "sctp"),
+    ]);
     assert_eq!(
         keys(&set.ingress),
         [
@@ -154,14 +147,10 @@ fn ethertypes_limit_tier_rules_and_report_what_cannot_be_written() {
 
 #[test]
 fn endpoints_without_a_usable_address_are_reported() {
-    let set = security_group_rules(
-        &expansion(vec![
-            tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
-            icmp(endpoint("v6only"), tier("master"), None, "ping"),
-        ]),
-        &OpenStackOptions::default(),
-    )
-    .unwrap();
+    let set = shaped(vec![
+        tcp(endpoint("empty"), tier("master"), port(22), "SSH"),
+        icmp(endpoint("v6only"), tier("master"), None, "ping"),
+    ]);
     assert!(set.ingress.is_empty());
     assert_eq!(set.warnings.len(), 2, "{:?}", set.warnings);
     assert_some_contains(&set.warnings, "endpoint \"empty\" has no addresses");
