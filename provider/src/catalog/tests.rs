@@ -1,4 +1,4 @@
-//! Tests of parsing, validation and selection against inline fixture documents.
+//! Tests of parsing, validation and selection against fixture documents: `testdata/*.toml` and variants of them.
 
 use std::collections::BTreeMap;
 
@@ -7,59 +7,7 @@ use proptest::prelude::*;
 use super::*;
 
 /// A small valid document. Line numbers matter to the validation tests: 52 lines, flows[0] starts on line 45.
-pub(super) const MINIMAL: &str = r#"format = 1
-
-[platform]
-name = "demo"
-title = "Demo"
-versions = ">=1.0.0"
-summary = "A demo platform."
-
-[[sources]]
-id = "doc"
-document = "Demo docs"
-url = "https://example.org/demo"
-version = "1.x"
-date = "2024-01-01"
-
-[[options]]
-name = "cni"
-description = "CNI plugin."
-values = ["canal", "flannel"]
-default = "canal"
-
-[[parameters]]
-name = "api_port"
-description = "API server port."
-
-[[endpoints]]
-name = "backupstore"
-title = "Backupstore"
-description = "Backup target."
-
-[[roles]]
-name = "node"
-title = "Node"
-network = "host"
-tiers = ["master", "worker"]
-description = "Every node."
-
-[[roles]]
-name = "agent"
-title = "Agent"
-network = "pod"
-tiers = ["worker"]
-description = "The agent pod."
-
-[[flows]]
-from = "node"
-to = "node"
-protocol = "tcp"
-ports = ["10250"]
-purpose = "kubelet"
-source = "doc"
-rows = ["Node | 10250 | TCP"]
-"#;
+pub(super) const MINIMAL: &str = include_str!("testdata/minimal.toml");
 
 /// The body of a second flow appended to MINIMAL by [`with_flow`]: `[[flows]]` on line 54, `from` on 55,
 /// `to` 56, `protocol` 57, `ports` 58, `purpose` 59, `source` 60, `rows` 61; added keys start on line 62.
@@ -86,231 +34,10 @@ fn minimal_with(replace: &str, by: &str) -> String {
 }
 
 /// A release with every field of the format in use.
-const STORE_OLD: &str = r#"format = 1
-
-[platform]
-name = "store"
-title = "Store"
-versions = ">=1.2.0, <1.5.0"
-version_note = "Pages for 1.2 to 1.4 share one table apart from the flows marked with versions."
-summary = "Block storage."
-
-[[sources]]
-id = "networking"
-document = "Store docs: Networking"
-url = "https://example.org/store/1.4/networking"
-version = "v1.2.0 to v1.4.4"
-date = "2024-05-01"
-seed = "000_example.txt"
-
-[[sources]]
-id = "advisory"
-document = "Store security advisory"
-url = "https://example.org/store/advisory"
-version = "v1.1"
-date = "2021-12"
-
-[[parameters]]
-name = "apiserver_port"
-description = "Port of the Kubernetes API server."
-default = 6443
-
-[[parameters]]
-name = "backupstore_port"
-description = "User defined."
-
-[[endpoints]]
-name = "backupstore"
-title = "External Backupstore"
-description = "Backup target (S3, NFS, ...)."
-
-[[options]]
-name = "cni"
-description = "CNI plugin of the cluster."
-values = ["canal", "calico", "flannel"]
-default = "canal"
-
-[[options]]
-name = "policies"
-description = "Whether network policies are installed."
-values = ["true", "false"]
-default = "false"
-
-[[roles]]
-name = "manager"
-title = "Store Manager"
-network = "pod"
-tiers = ["master", "worker"]
-namespace = "store-system"
-selector = { app = "store-manager", "app.kubernetes.io/part-of" = "store" }
-description = "Control plane of the store."
-
-[[roles]]
-name = "instance-manager"
-title = "Instance Manager"
-network = "pod"
-tiers = ["worker"]
-description = "Runs the engines."
-
-[[roles]]
-name = "node"
-title = "Node"
-network = "host"
-tiers = ["master", "worker", "lb", "external"]
-description = "Every node."
-
-[[flows]]
-from = "manager"
-to = "instance-manager"
-protocol = "tcp"
-ports = ["8500", "8501"]
-purpose = "process-manager service"
-source = "networking"
-rows = [
-  "Manager egress | Instance Manager | 8500; 8501 | TCP",
-  "Instance Manager ingress | Manager | 8500; 8501 | TCP",
-]
-note = "Both directions of the table agree."
-
-[[flows]]
-from = "manager"
-to = "backupstore"
-protocol = "tcp"
-port_parameter = "backupstore_port"
-purpose = "backups"
-source = "networking"
-rows = ["Manager egress | External Backupstore | User defined | TCP"]
-
-[[flows]]
-from = "node"
-to = "node"
-protocol = "4"
-purpose = "IP-in-IP overlay"
-source = "networking"
-rows = ["Node | Node | IP-in-IP"]
-when = { cni = ["calico", "canal"] }
-
-[[flows]]
-from = "node"
-to = "node"
-protocol = "icmp"
-icmp_types = [0, 8]
-purpose = "health checks"
-source = "networking"
-rows = ["Node | Node | ICMP echo"]
-
-[[flows]]
-from = "manager"
-to = "instance-manager"
-protocol = "tcp"
-ports = ["10000-30000"]
-purpose = "engine ports"
-source = "networking"
-rows = ["Manager egress | Instance Manager | 10000-30000 | TCP"]
-versions = "<1.3.0"
-
-[[flows]]
-from = "manager"
-to = "manager"
-protocol = "tcp"
-ports = ["9443"]
-purpose = "webhook"
-source = "networking"
-rows = ["Webhook Server ingress | Webhook Server | 9443 | TCP"]
-versions = ">=1.3.0, <1.3.2"
-
-[[flows]]
-from = "node"
-to = "node"
-protocol = "udp"
-ports = ["8472"]
-purpose = "VXLAN"
-source = "networking"
-rows = ["Node | Node | 8472 | UDP"]
-when = { cni = ["flannel", "canal"] }
-
-[[flows]]
-from = "manager"
-to = "node"
-protocol = "tcp"
-port_parameter = "apiserver_port"
-purpose = "Kubernetes API"
-source = "advisory"
-rows = ["Manager egress | Kubernetes API server | Kubernetes API server port | TCP"]
-when = { policies = ["true"] }
-
-[[flows]]
-from = "manager"
-to = "instance-manager"
-protocol = "tcp"
-ports = ["9600"]
-purpose = "NFS recovery backend"
-source = "networking"
-rows = ["NFS Recovery Backend Server ingress | Manager | 9600 | TCP"]
-versions = ">=1.4.0"
-
-[[loopback]]
-role = "manager"
-protocol = "tcp"
-ports = ["6060"]
-purpose = "pprof"
-source = "networking"
-rows = ["Manager | 127.0.0.1:6060 | TCP"]
-
-[[disagreements]]
-topic = "Webhook rows"
-text = "The webhook row is self-referential; the caller is the API server."
-"#;
+const STORE_OLD: &str = include_str!("testdata/store-1.2.toml");
 
 /// The next release of the same platform.
-const STORE_NEW: &str = r#"format = 1
-
-[platform]
-name = "store"
-title = "Store"
-versions = ">=1.5.0"
-newest_read = "1.9"
-summary = "Block storage."
-
-[[sources]]
-id = "networking"
-document = "Store docs: Networking"
-url = "https://example.org/store/1.5/networking"
-version = "v1.5.0"
-date = "2024-09-01"
-
-[[roles]]
-name = "manager"
-title = "Store Manager"
-network = "pod"
-tiers = ["master", "worker"]
-description = "Control plane of the store."
-
-[[roles]]
-name = "instance-manager"
-title = "Instance Manager"
-network = "pod"
-tiers = ["worker"]
-description = "Runs the engines."
-
-[[flows]]
-from = "manager"
-to = "instance-manager"
-protocol = "tcp"
-ports = ["8500", "8501", "8502", "8503", "8504"]
-purpose = "instance-manager services"
-source = "networking"
-rows = ["Manager egress | Instance Manager | 8500 (process-manager); 8501 (proxy); 8502 (disk); 8503 (instance); 8504 (spdk) | TCP"]
-
-[[flows]]
-from = "manager"
-to = "manager"
-protocol = "tcp"
-ports = ["9501"]
-purpose = "conversion webhook"
-source = "networking"
-rows = ["Manager ingress | Conversion Webhook Server | 9501 | TCP"]
-"#;
+const STORE_NEW: &str = include_str!("testdata/store-1.5.toml");
 
 /// A catalog of the two `store` releases.
 pub(crate) fn store_catalog() -> Catalog {
@@ -323,20 +50,37 @@ fn lines(flows: &[&Flow]) -> Vec<String> {
     flows.iter().flat_map(|f| flow_lines(f)).collect()
 }
 
-fn select(
-    catalog: &Catalog,
-    version: Option<&str>,
-    options: &[(&str, &str)],
-) -> Result<Vec<String>, SelectionError> {
-    let selection = Selection {
-        platform: "store".into(),
+/// A selection of `platform` at `version` with the options `options`.
+fn selection(platform: &str, version: Option<&str>, options: &[(&str, &str)]) -> Selection {
+    Selection {
+        platform: platform.into(),
         version: version.map(str::to_owned),
         options: options
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
-    };
-    catalog.select(&selection).map(|s| lines(&s.flows))
+    }
+}
+
+fn select(
+    catalog: &Catalog,
+    version: Option<&str>,
+    options: &[(&str, &str)],
+) -> Result<Vec<String>, SelectionError> {
+    catalog
+        .select(&selection("store", version, options))
+        .map(|s| lines(&s.flows))
+}
+
+/// The origins of the releases of `store` in `catalog`, in order.
+fn store_origins(catalog: &Catalog) -> Vec<&str> {
+    catalog
+        .platform("store")
+        .unwrap()
+        .releases
+        .iter()
+        .map(|r| r.origin.as_str())
+        .collect()
 }
 
 #[test]
@@ -804,12 +548,9 @@ fn selection_evaluates_when_and_flow_versions() {
 #[test]
 fn selection_fills_defaults_and_reports_version() {
     let catalog = store_catalog();
-    let selection = Selection {
-        platform: "store".into(),
-        version: Some("1.3".into()),
-        options: BTreeMap::from([("policies".to_owned(), "true".to_owned())]),
-    };
-    let selected = catalog.select(&selection).unwrap();
+    let selected = catalog
+        .select(&selection("store", Some("1.3"), &[("policies", "true")]))
+        .unwrap();
     assert_eq!(selected.release.origin, "store-1.2.toml");
     assert_eq!(selected.version, Some(semver::Version::new(1, 3, 0)));
     assert_eq!(
@@ -827,12 +568,7 @@ fn selection_fills_defaults_and_reports_version() {
 #[test]
 fn no_version_picks_the_newest_release() {
     let catalog = store_catalog();
-    let selected = catalog
-        .select(&Selection {
-            platform: "store".into(),
-            ..Selection::default()
-        })
-        .unwrap();
+    let selected = catalog.select(&selection("store", None, &[])).unwrap();
     assert_eq!(selected.release.origin, "store-1.5.toml");
     assert_eq!(selected.version, None);
     assert!(selected.options.is_empty());
@@ -871,12 +607,7 @@ fn no_version_picks_the_newest_release() {
 fn versions_above_the_newest_read_select_the_release_with_a_warning() {
     let catalog = store_catalog();
     let warning = |version: Option<&str>| {
-        let selection = Selection {
-            platform: "store".into(),
-            version: version.map(str::to_owned),
-            ..Selection::default()
-        };
-        let selected = catalog.select(&selection).unwrap();
+        let selected = catalog.select(&selection("store", version, &[])).unwrap();
         assert_eq!(selected.release.origin, "store-1.5.toml");
         selected.unread_version
     };
@@ -930,15 +661,9 @@ fn a_release_read_only_from_unreleased_pages_warns_for_every_version() {
 fn selection_errors_list_valid_values() {
     let catalog = store_catalog();
     let err = |platform: &str, version: Option<&str>, options: &[(&str, &str)]| {
-        let selection = Selection {
-            platform: platform.into(),
-            version: version.map(str::to_owned),
-            options: options
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        };
-        catalog.select(&selection).unwrap_err()
+        catalog
+            .select(&selection(platform, version, options))
+            .unwrap_err()
     };
     let e = err("stor", None, &[]);
     assert_eq!(
@@ -993,15 +718,8 @@ fn catalogs_reject_overlapping_releases() {
     let catalog = store_catalog();
     let names: Vec<&str> = catalog.platforms().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["store"]);
-    let origins: Vec<&str> = catalog
-        .platform("store")
-        .unwrap()
-        .releases
-        .iter()
-        .map(|r| r.origin.as_str())
-        .collect();
     assert_eq!(
-        origins,
+        store_origins(&catalog),
         ["store-1.2.toml", "store-1.5.toml"],
         "sorted by lower bound"
     );
@@ -1033,23 +751,11 @@ fn with_releases_adds_user_documents() {
     let bigger = catalog.with_releases(vec![user, older]).unwrap();
     let names: Vec<&str> = bigger.platforms().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["demo", "store"]);
-    let origins: Vec<&str> = bigger
-        .platform("store")
-        .unwrap()
-        .releases
-        .iter()
-        .map(|r| r.origin.as_str())
-        .collect();
     assert_eq!(
-        origins,
+        store_origins(&bigger),
         ["user_catalogs[1]", "store-1.2.toml", "store-1.5.toml"]
     );
-    assert!(bigger
-        .select(&Selection {
-            platform: "demo".into(),
-            ..Selection::default()
-        })
-        .is_ok());
+    assert!(bigger.select(&selection("demo", None, &[])).is_ok());
     // The original catalog is unchanged.
     assert!(catalog.platform("demo").is_none());
 }
