@@ -51,6 +51,11 @@ fn sg(name: &str, ingress: Value, egress: Value) -> Value {
     })
 }
 
+/// A plan of the one security group `name` with the inline rules `ingress` and `egress`, and no configuration.
+fn one_group(name: &str, ingress: Value, egress: Value) -> Plan {
+    plan(json!([sg(name, ingress, egress)]), json!([]))
+}
+
 fn inline(protocol: &str, from: i64, to: i64, cidrs: &[&str], groups: &[&str], own: bool) -> Value {
     json!({
         "cidr_blocks": cidrs, "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": groups,
@@ -198,16 +203,13 @@ fn missing_excess_and_over_broad() {
 
 #[test]
 fn partial_coverage_reports_the_gap_and_ranges_report_their_excess() {
-    let plan = plan(
-        json!([sg(
-            "master",
-            json!([
-                inline("tcp", 2379, 2379, &[], &[], true),
-                inline("tcp", 30000, 30100, &[], &[], true)
-            ]),
-            json!([inline("tcp", 0, 65535, &[], &[], true)])
-        )]),
-        json!([]),
+    let plan = one_group(
+        "master",
+        json!([
+            inline("tcp", 2379, 2379, &[], &[], true),
+            inline("tcp", 30000, 30100, &[], &[], true)
+        ]),
+        json!([inline("tcp", 0, 65535, &[], &[], true)]),
     );
     let mut range = tcp(tier("master"), tier("master"), 2379, "etcd");
     range.ports = RulePorts::Range(PortRange {
@@ -294,12 +296,9 @@ fn rules_attach_through_configuration_references_and_duplicates_merge() {
 
 #[test]
 fn a_narrower_block_carries_an_endpoint_but_does_not_cover_it() {
-    let plan = plan(
-        json!([sg(
-            "master",
-            json!([inline("tcp", 22, 22, &["10.1.0.0/16"], &[], false)]),
-            json!([])
-        )]),
+    let plan = one_group(
+        "master",
+        json!([inline("tcp", 22, 22, &["10.1.0.0/16"], &[], false)]),
         json!([]),
     );
     let review = reviewed(
@@ -317,12 +316,9 @@ fn a_narrower_block_carries_an_endpoint_but_does_not_cover_it() {
 
 #[test]
 fn tiers_without_groups_and_groups_without_tiers() {
-    let plan = plan(
-        json!([sg(
-            "db",
-            json!([inline("tcp", 5432, 5432, &["0.0.0.0/0"], &[], false)]),
-            json!([])
-        )]),
+    let plan = one_group(
+        "db",
+        json!([inline("tcp", 5432, 5432, &["0.0.0.0/0"], &[], false)]),
         json!([]),
     );
     let review = reviewed(
@@ -434,13 +430,10 @@ fn azure_defaults_admit_the_virtual_network_but_not_the_internet() {
 
 #[test]
 fn every_protocol_to_the_internet_is_excess_when_no_internal_flow_rides_on_it() {
-    let plan = plan(
-        json!([sg(
-            "master",
-            json!([]),
-            json!([inline("-1", 0, 0, &["0.0.0.0/0"], &[], false)])
-        )]),
+    let plan = one_group(
+        "master",
         json!([]),
+        json!([inline("-1", 0, 0, &["0.0.0.0/0"], &[], false)]),
     );
     let review = reviewed(
         &plan,
@@ -464,16 +457,13 @@ fn every_protocol_to_the_internet_is_excess_when_no_internal_flow_rides_on_it() 
 fn a_port_needed_from_the_whole_world_is_not_over_broad_for_the_internal_flow_on_it() {
     // Workers reach the API on 443 and the internet on 443: egress 443 to 0.0.0.0/0 is exactly right, but
     // 0-65535 to 0.0.0.0/0 opens the kubelet port 10250 to every address.
-    let plan = plan(
-        json!([sg(
-            "worker",
-            json!([]),
-            json!([
-                inline("tcp", 443, 443, &["0.0.0.0/0"], &[], false),
-                inline("tcp", 0, 65535, &["0.0.0.0/0"], &[], false)
-            ])
-        )]),
+    let plan = one_group(
+        "worker",
         json!([]),
+        json!([
+            inline("tcp", 443, 443, &["0.0.0.0/0"], &[], false),
+            inline("tcp", 0, 65535, &["0.0.0.0/0"], &[], false)
+        ]),
     );
     let review = reviewed(
         &plan,
