@@ -179,6 +179,7 @@ impl<'a> IntoIterator for &'a Diagnostics {
 mod tests {
     use super::*;
     use crate::cty::{encode_msgpack, CtyType, Value};
+    use crate::test_support::selectors;
     use pb::attribute_path::step::Selector;
 
     #[test]
@@ -201,15 +202,8 @@ mod tests {
         assert_eq!(p.severity, pb::diagnostic::Severity::Error as i32);
         assert_eq!(p.summary, "Unknown platform");
         assert_eq!(p.detail, "No catalog for \"foo\".");
-        let steps: Vec<_> = p
-            .attribute
-            .expect("path")
-            .steps
-            .into_iter()
-            .filter_map(|s| s.selector)
-            .collect();
         assert_eq!(
-            steps,
+            selectors(p.attribute.expect("path")),
             [
                 Selector::AttributeName("platform".into()),
                 Selector::ElementKeyInt(1),

@@ -1,5 +1,8 @@
 //! Assertions the unit tests of every layer share.
 
+use pb::attribute_path::step::Selector;
+use portmatrix_proto::tfplugin6 as pb;
+
 /// Asserts that `text` contains `part`, and shows `text` when it does not.
 #[track_caller]
 pub fn assert_contains(text: &str, part: &str) {
@@ -17,4 +20,9 @@ pub fn line_containing<'a>(lines: &'a [String], part: &str) -> &'a str {
 #[track_caller]
 pub fn assert_some_contains(lines: &[String], part: &str) {
     line_containing(lines, part);
+}
+
+/// The selectors of the steps of a protobuf attribute path, in order.
+pub fn selectors(path: pb::AttributePath) -> Vec<Selector> {
+    path.steps.into_iter().filter_map(|s| s.selector).collect()
 }

@@ -111,6 +111,7 @@ impl From<&AttributePath> for pb::AttributePath {
 mod tests {
     use super::*;
     use crate::cty::CtyType;
+    use crate::test_support::selectors;
     use pb::attribute_path::step::Selector;
 
     fn schema() -> Schema {
@@ -180,14 +181,8 @@ mod tests {
     #[test]
     fn attribute_path_converts_step_by_step() {
         let path = AttributePath::root().attr("platform").index(0).key("k");
-        let pb_path = pb::AttributePath::from(&path);
-        let selectors: Vec<_> = pb_path
-            .steps
-            .into_iter()
-            .filter_map(|s| s.selector)
-            .collect();
         assert_eq!(
-            selectors,
+            selectors(pb::AttributePath::from(&path)),
             [
                 Selector::AttributeName("platform".into()),
                 Selector::ElementKeyInt(0),
