@@ -262,10 +262,12 @@ pub trait Output {
     fn rows(&self) -> Rows;
 }
 
-/// What a target's output type implements; [`Output`] follows.
+/// What a target's output type implements; [`Output`] follows, its rows headed by [`Tabular::HEADER`].
 pub trait Tabular: Serialize {
-    /// The rules as rows.
-    fn rows(&self) -> Rows;
+    /// Column names.
+    const HEADER: &'static [&'static str];
+    /// The rules, one entry per column in each row.
+    fn cells(&self) -> Vec<Vec<String>>;
 }
 
 impl<T: Tabular> Output for T {
@@ -274,7 +276,10 @@ impl<T: Tabular> Output for T {
     }
 
     fn rows(&self) -> Rows {
-        Tabular::rows(self)
+        Rows {
+            header: T::HEADER.to_vec(),
+            rows: self.cells(),
+        }
     }
 }
 

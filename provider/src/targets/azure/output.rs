@@ -11,7 +11,7 @@ use crate::targets::common::{
 };
 use crate::targets::target::{
     fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
-    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -176,9 +176,19 @@ impl Serialize for Tiered<AzureRuleSet, TierOutput> {
 }
 
 impl Tabular for Tiered<AzureRuleSet, TierOutput> {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "NAME",
+        "DIRECTION",
+        "PRIORITY",
+        "PROTOCOL",
+        "PORTS",
+        "SOURCE",
+        "DESTINATION",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .rules
             .values()
             .map(|rule| {
@@ -198,20 +208,7 @@ impl Tabular for Tiered<AzureRuleSet, TierOutput> {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "NAME",
-                "DIRECTION",
-                "PRIORITY",
-                "PROTOCOL",
-                "PORTS",
-                "SOURCE",
-                "DESTINATION",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 

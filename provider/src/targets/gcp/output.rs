@@ -8,7 +8,7 @@ use crate::targets::common::{
 };
 use crate::targets::target::{
     fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
-    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -173,9 +173,17 @@ fn allow_text(protocol: &str, ports: &[String]) -> String {
 }
 
 impl Tabular for Tiered<GcpRuleSet, TierOutput> {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "NAME",
+        "DIRECTION",
+        "SOURCE",
+        "DESTINATION",
+        "ALLOW",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .rules
             .values()
             .map(|rule| {
@@ -193,18 +201,7 @@ impl Tabular for Tiered<GcpRuleSet, TierOutput> {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "NAME",
-                "DIRECTION",
-                "SOURCE",
-                "DESTINATION",
-                "ALLOW",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 

@@ -7,8 +7,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    fields_with_outcome, output_struct, tier_roles, Location, Options, OutputField, Rows, Shape,
-    Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, tier_roles, Location, Options, OutputField, Shape, Shaped,
+    Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -152,9 +152,18 @@ impl Serialize for HcloudOutput {
 }
 
 impl Tabular for HcloudOutput {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "KEY",
+        "DIRECTION",
+        "PROTOCOL",
+        "PORT",
+        "IPS",
+        "PEERS",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .firewalls
             .values()
             .flat_map(|firewall| &firewall.rules)
@@ -169,19 +178,7 @@ impl Tabular for HcloudOutput {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "KEY",
-                "DIRECTION",
-                "PROTOCOL",
-                "PORT",
-                "IPS",
-                "PEERS",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 
