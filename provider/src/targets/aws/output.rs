@@ -303,8 +303,7 @@ impl Target for AwsTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
-             the overlay network).",
+            "security group rule",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a port \
              parameter, a role on no tier), naming the fix.",
         )

@@ -280,8 +280,7 @@ impl Target for AzureTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no security rule, with the `reason` (for example pod traffic inside the \
-             overlay network).",
+            "security rule",
             "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
              role on no tier) or a flow left out by `unsupported_flows = \"skip\"`, naming the fix.",
         )

@@ -266,8 +266,7 @@ impl Target for GcpTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
-             overlay network).",
+            "firewall rule",
             "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
              role on no tier, a tier's ranges for egress) or a flow left out by `unsupported_flows = \"skip\"`, \
              naming the fix.",

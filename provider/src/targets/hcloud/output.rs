@@ -234,14 +234,13 @@ impl Target for HcloudTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-                "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
-                 overlay network).",
-                "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
-                 parameter, a role on no tier), a peer has no address of the flow's family, or \
-                 `unsupported_flows = \"skip\"` left a flow out. Last, one warning when rules allow private \
-                 addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
-                 and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
-                 Networks, so such rules have no effect on it.",
+            "firewall rule",
+            "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
+             parameter, a role on no tier), a peer has no address of the flow's family, or \
+             `unsupported_flows = \"skip\"` left a flow out. Last, one warning when rules allow private \
+             addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
+             and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
+             Networks, so such rules have no effect on it.",
         )
     }
 

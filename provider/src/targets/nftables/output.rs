@@ -226,8 +226,7 @@ impl Target for NftablesTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<NftOutput>(
-            "Catalog flows that need no host firewall rule, with the `reason` (for example pod traffic inside \
-             the overlay network).",
+            "host firewall rule",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a \
              port parameter, a role on no tier, addresses of the flow's family), and an empty `pod_cidrs` \
              under a `drop` input policy.",

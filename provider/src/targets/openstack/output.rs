@@ -227,8 +227,7 @@ impl Target for OpenStackTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
-             the overlay network).",
+            "security group rule",
             "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
              parameter, a role on no tier), a protocol does not exist in the family `ethertypes` allows, or \
              `unsupported_flows = \"skip\"` left a flow out.",
