@@ -315,6 +315,37 @@ pub(crate) fn unsupported_error(summary: &str, detail: &dyn fmt::Display) -> Tar
     TargetError::option(UNSUPPORTED_FLOWS, summary, detail.to_string())
 }
 
+/// The platforms behind a count over a limit, the biggest share first (ties by name): each of `shares` is the
+/// platforms of one rule and what the rule adds to the count of each.
+pub(crate) fn contributors<'a, P>(
+    shares: impl IntoIterator<Item = (P, usize)>,
+) -> Vec<(String, usize)>
+where
+    P: IntoIterator<Item = &'a String>,
+{
+    let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
+    for (platforms, share) in shares {
+        for platform in platforms {
+            *by_platform.entry(platform).or_default() += share;
+        }
+    }
+    let mut contributors: Vec<(String, usize)> = by_platform
+        .into_iter()
+        .map(|(platform, n)| (platform.to_string(), n))
+        .collect();
+    contributors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    contributors
+}
+
+/// `contributors` for a message: `calico (12 rules), cilium (9 rules)` with `unit` ` rules`.
+pub(crate) fn contributors_text(contributors: &[(String, usize)], unit: &str) -> String {
+    let texts: Vec<String> = contributors
+        .iter()
+        .map(|(platform, n)| format!("{platform} ({n}{unit})"))
+        .collect();
+    texts.join(", ")
+}
+
 /// A target option that cannot give valid rules: which attribute to fix, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionError {
