@@ -18,7 +18,7 @@
 use super::common::{
     check_name_prefix, description, name_part, owner_index, platforms_and_purposes, stable_hash,
     unique_names, Inexpressible, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy,
-    Widening,
+    Widening, NAME_PREFIX,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
@@ -408,7 +408,7 @@ pub fn security_rules(
 
 fn check_options(options: &AzureOptions) -> Result<(), Vec<AzureError>> {
     let mut errors = Vec::new();
-    if let Err(error) = check_name_prefix("name_prefix", &options.name_prefix, MAX_PREFIX) {
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &options.name_prefix, MAX_PREFIX) {
         errors.push(AzureError::Option(error));
     }
     for (option, value) in [

@@ -387,6 +387,45 @@ impl fmt::Display for OptionError {
     }
 }
 
+/// The option giving the prefix of every rule name, `name_prefix`.
+pub(crate) const NAME_PREFIX: &str = "name_prefix";
+
+/// The `name_prefix` option of a firewall whose rule names read `pattern`, cut when over `limit` (`Azure's 80
+/// characters`) with prefixes of at most `max` characters; `after` ends the description (empty, or sentences
+/// after a space).
+pub(crate) fn name_prefix_option(
+    pattern: &str,
+    limit: &str,
+    max: usize,
+    after: &str,
+) -> TargetOption {
+    TargetOption::optional(
+        NAME_PREFIX,
+        Shape::Text,
+        Some("pm-"),
+        format!(
+            "Prefix of every rule name (default `pm-`): 1 to {max} characters, a lower-case letter first, then \
+             lower-case letters, digits and `-`. Names read `{pattern}`; a name over {limit} (or clashing with \
+             another) is cut and ends with 8 hex digits of a stable hash.{after}"
+        ),
+    )
+}
+
+/// The `name_prefix` given (`default` when not), checked against `max` characters; a bad one is added to
+/// `errors`.
+pub(crate) fn name_prefix(
+    options: &Options,
+    default: &str,
+    max: usize,
+    errors: &mut Vec<TargetError>,
+) -> String {
+    let prefix = options.text(NAME_PREFIX).unwrap_or(default).to_string();
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &prefix, max) {
+        errors.push(error.into());
+    }
+    prefix
+}
+
 /// Checks a resource-name prefix: 1 to `max` characters, a lower-case letter first, then lower-case letters,
 /// digits and `-`.
 pub(crate) fn check_name_prefix(

@@ -14,7 +14,7 @@
 
 use super::common::{
     check_name_prefix, description, name_part, platforms_and_purposes, unique_names, Inexpressible,
-    OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening,
+    OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening, NAME_PREFIX,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -187,7 +187,7 @@ pub fn firewall_rules(
     options: &GcpOptions,
 ) -> Result<GcpRuleSet, Vec<GcpError>> {
     let mut errors: Vec<GcpError> = Vec::new();
-    if let Err(error) = check_name_prefix("name_prefix", &options.name_prefix, MAX_PREFIX) {
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &options.name_prefix, MAX_PREFIX) {
         errors.push(GcpError::Option(error));
     }
     let tiers = match tiers(expansion, options) {

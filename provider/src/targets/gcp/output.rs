@@ -4,7 +4,8 @@
 use super::{firewall_rules, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, rule_errors, unsupported_flows_option, unsupported_policy, WidenedField,
+    name_prefix, name_prefix_option, rule_errors, unsupported_flows_option, unsupported_policy,
+    WidenedField,
 };
 use crate::targets::target::{
     fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
@@ -13,7 +14,6 @@ use crate::targets::target::{
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-const NAME_PREFIX: &str = "name_prefix";
 const TAG_PREFIX: &str = "tag_prefix";
 const SERVICE_ACCOUNTS: &str = "service_accounts";
 const TIER_RANGES: &str = "tier_ranges";
@@ -27,10 +27,7 @@ fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
     let mut errors = Vec::new();
     let defaults = GcpOptions::default();
     let text = |name: &str, default: &str| options.text(name).unwrap_or(default).to_string();
-    let name_prefix = text(NAME_PREFIX, &defaults.name_prefix);
-    if let Err(error) = check_name_prefix(NAME_PREFIX, &name_prefix, MAX_PREFIX) {
-        errors.push(error.into());
-    }
+    let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
     let priority = match options.number(PRIORITY) {
         None => defaults.priority,
         Some(n) => n.parse::<u16>().unwrap_or_else(|_| {
@@ -216,14 +213,11 @@ impl Target for GcpTarget {
 
     fn options(&self) -> Vec<TargetOption> {
         vec![
-            TargetOption::optional(
-                NAME_PREFIX,
-                Shape::Text,
-                Some("pm-"),
-                "Prefix of every rule name (default `pm-`): 1 to 20 characters, a lower-case letter first, then \
-                 lower-case letters, digits and `-`. Names read `<prefix><in|eg>-<source>-to-<destination>[-v6]`; \
-                 a name over GCP's 63 characters (or clashing with another) is cut and ends with 8 hex digits of a \
-                 stable hash. Firewall rule names are unique per project: give each cluster its own prefix.",
+            name_prefix_option(
+                "<prefix><in|eg>-<source>-to-<destination>[-v6]",
+                "GCP's 63 characters",
+                MAX_PREFIX,
+                " Firewall rule names are unique per project: give each cluster its own prefix.",
             ),
             TargetOption::optional(
                 TAG_PREFIX,
