@@ -279,6 +279,32 @@ spelled!(Direction {
     Egress => "egress",
 });
 
+/// The rule set of a whole cluster, for the targets whose rules are named (GCP, Azure): rules `R` by name, every
+/// tier with its `T`, and what was widened or not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRuleSet<R, T> {
+    /// Rules by name.
+    pub rules: BTreeMap<String, R>,
+    /// Every tier.
+    pub tiers: BTreeMap<String, T>,
+    /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`).
+    pub widened: Vec<Widening>,
+    /// Flows that were not written, and why.
+    pub warnings: Vec<String>,
+}
+
+// By hand: a derived `Default` would ask `R` and `T` to have one.
+impl<R, T> Default for NamedRuleSet<R, T> {
+    fn default() -> Self {
+        NamedRuleSet {
+            rules: BTreeMap::new(),
+            tiers: BTreeMap::new(),
+            widened: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Why no rule set could be written, for the targets whose only failures are a bad option and flows they cannot
 /// express (GCP, Azure).
 #[derive(Debug, Clone, PartialEq, Eq)]
