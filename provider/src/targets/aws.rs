@@ -8,6 +8,7 @@
 //! number of entries, unknown at plan time, so a prefix list counts as one rule per family here.
 
 pub use super::common::Direction;
+use super::common::{contributors, contributors_text};
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
@@ -255,11 +256,6 @@ pub struct QuotaError {
 
 impl fmt::Display for QuotaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let contributors: Vec<String> = self
-            .contributors
-            .iter()
-            .map(|(p, n)| format!("{p} ({n} rules)"))
-            .collect();
         write!(
             f,
             "tier {:?} needs {} {} {} rules, over the limit of {}; biggest contributors: {}.",
@@ -268,7 +264,7 @@ impl fmt::Display for QuotaError {
             self.family,
             self.direction,
             self.limit,
-            contributors.join(", ")
+            contributors_text(&self.contributors, " rules")
         )?;
         if self.widening_tried {
             write!(
@@ -663,16 +659,10 @@ fn quota_error(
     options: &AwsOptions,
 ) -> QuotaError {
     let pick = |c: (usize, usize)| if family == "IPv4" { c.0 } else { c.1 };
-    let mut by_platform: BTreeMap<String, usize> = BTreeMap::new();
-    for rule in rules {
-        let n = pick(families(&rule.peer));
+    let mut contributors = contributors(rules.iter().map(|rule| {
         let platforms: BTreeSet<&String> = rule.reasons.iter().map(|r| &r.platform).collect();
-        for platform in platforms {
-            *by_platform.entry(platform.clone()).or_default() += n;
-        }
-    }
-    let mut contributors: Vec<(String, usize)> = by_platform.into_iter().collect();
-    contributors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        (platforms, pick(families(&rule.peer)))
+    }));
     contributors.truncate(5);
     QuotaError {
         tier: tier.to_string(),

@@ -17,8 +17,8 @@
 
 use super::common::{
     check_name_prefix, description, name_part, owner_index, platforms_and_purposes, stable_hash,
-    unique_names, Inexpressible, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy,
-    Widening,
+    unique_names, Inexpressible, NamedRuleSet, OptionError, RuleError, UnsupportedFlow,
+    UnsupportedPolicy, Widening, NAME_PREFIX,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
@@ -194,18 +194,8 @@ pub struct AzureTier {
     pub outbound: usize,
 }
 
-/// The rule set of a whole cluster.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AzureRuleSet {
-    /// Rules by name.
-    pub rules: BTreeMap<String, AzureRule>,
-    /// Every tier with its rule counts.
-    pub tiers: BTreeMap<String, AzureTier>,
-    /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`).
-    pub widened: Vec<Widening>,
-    /// Flows that were not written, and why.
-    pub warnings: Vec<String>,
-}
+/// The rule set of a whole cluster, each tier with its rule counts.
+pub type AzureRuleSet = NamedRuleSet<AzureRule, AzureTier>;
 
 /// Why no Azure rule set could be written.
 pub type AzureError = RuleError;
@@ -408,7 +398,7 @@ pub fn security_rules(
 
 fn check_options(options: &AzureOptions) -> Result<(), Vec<AzureError>> {
     let mut errors = Vec::new();
-    if let Err(error) = check_name_prefix("name_prefix", &options.name_prefix, MAX_PREFIX) {
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &options.name_prefix, MAX_PREFIX) {
         errors.push(AzureError::Option(error));
     }
     for (option, value) in [

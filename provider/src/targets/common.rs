@@ -279,6 +279,32 @@ spelled!(Direction {
     Egress => "egress",
 });
 
+/// The rule set of a whole cluster, for the targets whose rules are named (GCP, Azure): rules `R` by name, every
+/// tier with its `T`, and what was widened or not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRuleSet<R, T> {
+    /// Rules by name.
+    pub rules: BTreeMap<String, R>,
+    /// Every tier.
+    pub tiers: BTreeMap<String, T>,
+    /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`).
+    pub widened: Vec<Widening>,
+    /// Flows that were not written, and why.
+    pub warnings: Vec<String>,
+}
+
+// By hand: a derived `Default` would ask `R` and `T` to have one.
+impl<R, T> Default for NamedRuleSet<R, T> {
+    fn default() -> Self {
+        NamedRuleSet {
+            rules: BTreeMap::new(),
+            tiers: BTreeMap::new(),
+            widened: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Why no rule set could be written, for the targets whose only failures are a bad option and flows they cannot
 /// express (GCP, Azure).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,6 +339,37 @@ pub(crate) fn rule_errors(errors: Vec<RuleError>, summary: &str) -> Vec<TargetEr
 /// An error on `unsupported_flows`: `summary` names the flows the firewall cannot express, `detail` lists them.
 pub(crate) fn unsupported_error(summary: &str, detail: &dyn fmt::Display) -> TargetError {
     TargetError::option(UNSUPPORTED_FLOWS, summary, detail.to_string())
+}
+
+/// The platforms behind a count over a limit, the biggest share first (ties by name): each of `shares` is the
+/// platforms of one rule and what the rule adds to the count of each.
+pub(crate) fn contributors<'a, P>(
+    shares: impl IntoIterator<Item = (P, usize)>,
+) -> Vec<(String, usize)>
+where
+    P: IntoIterator<Item = &'a String>,
+{
+    let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
+    for (platforms, share) in shares {
+        for platform in platforms {
+            *by_platform.entry(platform).or_default() += share;
+        }
+    }
+    let mut contributors: Vec<(String, usize)> = by_platform
+        .into_iter()
+        .map(|(platform, n)| (platform.to_string(), n))
+        .collect();
+    contributors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    contributors
+}
+
+/// `contributors` for a message: `calico (12 rules), cilium (9 rules)` with `unit` ` rules`.
+pub(crate) fn contributors_text(contributors: &[(String, usize)], unit: &str) -> String {
+    let texts: Vec<String> = contributors
+        .iter()
+        .map(|(platform, n)| format!("{platform} ({n}{unit})"))
+        .collect();
+    texts.join(", ")
 }
 
 /// A target option that cannot give valid rules: which attribute to fix, and how.
@@ -354,6 +411,45 @@ impl fmt::Display for OptionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.summary, self.detail)
     }
+}
+
+/// The option giving the prefix of every rule name, `name_prefix`.
+pub(crate) const NAME_PREFIX: &str = "name_prefix";
+
+/// The `name_prefix` option of a firewall whose rule names read `pattern`, cut when over `limit` (`Azure's 80
+/// characters`) with prefixes of at most `max` characters; `after` ends the description (empty, or sentences
+/// after a space).
+pub(crate) fn name_prefix_option(
+    pattern: &str,
+    limit: &str,
+    max: usize,
+    after: &str,
+) -> TargetOption {
+    TargetOption::optional(
+        NAME_PREFIX,
+        Shape::Text,
+        Some("pm-"),
+        format!(
+            "Prefix of every rule name (default `pm-`): 1 to {max} characters, a lower-case letter first, then \
+             lower-case letters, digits and `-`. Names read `{pattern}`; a name over {limit} (or clashing with \
+             another) is cut and ends with 8 hex digits of a stable hash.{after}"
+        ),
+    )
+}
+
+/// The `name_prefix` given (`default` when not), checked against `max` characters; a bad one is added to
+/// `errors`.
+pub(crate) fn name_prefix(
+    options: &Options,
+    default: &str,
+    max: usize,
+    errors: &mut Vec<TargetError>,
+) -> String {
+    let prefix = options.text(NAME_PREFIX).unwrap_or(default).to_string();
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &prefix, max) {
+        errors.push(error.into());
+    }
+    prefix
 }
 
 /// Checks a resource-name prefix: 1 to `max` characters, a lower-case letter first, then lower-case letters,

@@ -14,7 +14,8 @@
 
 use super::common::{
     check_name_prefix, description, name_part, platforms_and_purposes, unique_names, Inexpressible,
-    OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening,
+    NamedRuleSet, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening,
+    NAME_PREFIX,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -141,18 +142,8 @@ pub struct GcpTier {
     pub ranges: Vec<String>,
 }
 
-/// The rule set of a whole cluster.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GcpRuleSet {
-    /// Rules by name.
-    pub rules: BTreeMap<String, GcpRule>,
-    /// Every tier.
-    pub tiers: BTreeMap<String, GcpTier>,
-    /// Rules wider than the catalogs ask (only with `unsupported_flows = "widen"`).
-    pub widened: Vec<Widening>,
-    /// Flows that were not written, and why.
-    pub warnings: Vec<String>,
-}
+/// The rule set of a whole cluster, each tier with its names in rules.
+pub type GcpRuleSet = NamedRuleSet<GcpRule, GcpTier>;
 
 /// Why no GCP rule set could be written.
 pub type GcpError = RuleError;
@@ -187,7 +178,7 @@ pub fn firewall_rules(
     options: &GcpOptions,
 ) -> Result<GcpRuleSet, Vec<GcpError>> {
     let mut errors: Vec<GcpError> = Vec::new();
-    if let Err(error) = check_name_prefix("name_prefix", &options.name_prefix, MAX_PREFIX) {
+    if let Err(error) = check_name_prefix(NAME_PREFIX, &options.name_prefix, MAX_PREFIX) {
         errors.push(GcpError::Option(error));
     }
     let tiers = match tiers(expansion, options) {

@@ -17,8 +17,8 @@
 //! takes, and the rule set says so in one warning.
 
 use super::common::{
-    description, platforms_and_purposes, Inexpressible, OptionError, UnsupportedFlow,
-    UnsupportedFlowsError, UnsupportedPolicy, Widening,
+    contributors, contributors_text, description, platforms_and_purposes, Inexpressible,
+    OptionError, UnsupportedFlow, UnsupportedFlowsError, UnsupportedPolicy, Widening,
 };
 use crate::catalog::Protocol;
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -191,11 +191,7 @@ pub struct LimitError {
 
 impl fmt::Display for LimitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let contributors: Vec<String> = self
-            .contributors
-            .iter()
-            .map(|(p, n)| format!("{p} ({n})"))
-            .collect();
+        let contributors = contributors_text(&self.contributors, "");
         match self.limit {
             Limit::Rules => write!(
                 f,
@@ -204,7 +200,7 @@ impl fmt::Display for LimitError {
                  firewalls), or select fewer platform options.",
                 self.tier,
                 self.count,
-                contributors.join(", ")
+                contributors
             ),
             Limit::EffectiveRules => write!(
                 f,
@@ -213,7 +209,7 @@ impl fmt::Display for LimitError {
                  blocks in {} and in the endpoints' addresses, or split the tier.",
                 self.tier,
                 self.count,
-                contributors.join(", "),
+                contributors,
                 Setting::option("tier_ranges")
             ),
         }
@@ -602,21 +598,13 @@ fn limits(tier: &str, firewall: &Firewall) -> Vec<LimitError> {
         if count <= max {
             continue;
         }
-        let mut by_platform: BTreeMap<&str, usize> = BTreeMap::new();
-        for rule in &firewall.rules {
+        let contributors = contributors(firewall.rules.iter().map(|rule| {
             let share = match limit {
                 Limit::Rules => 1,
                 Limit::EffectiveRules => rule.ips.len(),
             };
-            for platform in &rule.platforms {
-                *by_platform.entry(platform).or_default() += share;
-            }
-        }
-        let mut contributors: Vec<(String, usize)> = by_platform
-            .into_iter()
-            .map(|(p, n)| (p.to_string(), n))
-            .collect();
-        contributors.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            (&rule.platforms, share)
+        }));
         out.push(LimitError {
             tier: tier.to_string(),
             limit,

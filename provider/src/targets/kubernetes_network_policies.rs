@@ -889,20 +889,8 @@ fn expand_release<'a>(
         }
         // A flow from a role to itself names the role once.
         open_roles.dedup();
-        for role in &open_roles {
-            outcome
-                .open
-                .entry(role.clone())
-                .or_default()
-                .push(line.clone());
-        }
-        for what in &missing_inputs {
-            outcome
-                .missing
-                .entry(what.clone())
-                .or_default()
-                .push(line.clone());
-        }
+        file_line(&mut outcome.open, &open_roles, &line);
+        file_line(&mut outcome.missing, &missing_inputs, &line);
         let waits = !deferred.is_empty();
         for mut side in deferred {
             if !ruled && missing_inputs.is_empty() && open_roles.is_empty() {
@@ -943,6 +931,13 @@ enum PeerError<'a> {
     Missing(String),
     /// A pod role nothing selects.
     Unselectable(&'a Role),
+}
+
+/// Files the flow `line` under each of `keys` in `lines`.
+fn file_line<K: Ord + Clone>(lines: &mut BTreeMap<K, Vec<String>>, keys: &[K], line: &str) {
+    for key in keys {
+        lines.entry(key.clone()).or_default().push(line.to_string());
+    }
 }
 
 /// The peers that stand for `end`, seen from a policy of `owner`.

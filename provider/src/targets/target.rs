@@ -72,12 +72,15 @@ pub fn outcome_fields(not_needed: &str, warnings: &str) -> [OutputField; 2] {
     ]
 }
 
-/// The output fields of a target whose own fields are those of `F`: them, then `not_needed` and `warnings`
-/// described by `not_needed` and `warnings`.
-pub fn fields_with_outcome<F: OutputFields>(not_needed: &str, warnings: &str) -> Vec<OutputField> {
+/// The output fields of a target whose own fields are those of `F`: them, then `not_needed`, the catalog flows that
+/// need no `rule` (`security group rule`), and `warnings` described by `warnings`.
+pub fn fields_with_outcome<F: OutputFields>(rule: &str, warnings: &str) -> Vec<OutputField> {
+    let not_needed = format!(
+        "Catalog flows that need no {rule}, with the `reason` (for example pod traffic inside the overlay network)."
+    );
     F::fields()
         .into_iter()
-        .chain(outcome_fields(not_needed, warnings))
+        .chain(outcome_fields(&not_needed, warnings))
         .collect()
 }
 
@@ -262,10 +265,12 @@ pub trait Output {
     fn rows(&self) -> Rows;
 }
 
-/// What a target's output type implements; [`Output`] follows.
+/// What a target's output type implements; [`Output`] follows, its rows headed by [`Tabular::HEADER`].
 pub trait Tabular: Serialize {
-    /// The rules as rows.
-    fn rows(&self) -> Rows;
+    /// Column names.
+    const HEADER: &'static [&'static str];
+    /// The rules, one entry per column in each row.
+    fn cells(&self) -> Vec<Vec<String>>;
 }
 
 impl<T: Tabular> Output for T {
@@ -274,7 +279,10 @@ impl<T: Tabular> Output for T {
     }
 
     fn rows(&self) -> Rows {
-        Tabular::rows(self)
+        Rows {
+            header: T::HEADER.to_vec(),
+            rows: self.cells(),
+        }
     }
 }
 

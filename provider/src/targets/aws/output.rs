@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    fields_with_outcome, keyed, output_struct, tier_summaries, Options, OutputField, Rows, Shape,
-    Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    fields_with_outcome, keyed, output_struct, tier_summaries, Options, OutputField, Shape, Shaped,
+    Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -215,10 +215,19 @@ impl Serialize for Tiered<AwsRuleSet, TierOutput> {
 }
 
 impl Tabular for Tiered<AwsRuleSet, TierOutput> {
-    fn rows(&self) -> Rows {
+    const HEADER: &'static [&'static str] = &[
+        "DIRECTION",
+        "KEY",
+        "PROTOCOL",
+        "FROM_PORT",
+        "TO_PORT",
+        "PEER",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
         let port = |n: Option<i64>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
-        let rows = self
-            .set
+        self.set
             .ingress
             .iter()
             .chain(&self.set.egress)
@@ -239,19 +248,7 @@ impl Tabular for Tiered<AwsRuleSet, TierOutput> {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "DIRECTION",
-                "KEY",
-                "PROTOCOL",
-                "FROM_PORT",
-                "TO_PORT",
-                "PEER",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 
@@ -306,8 +303,7 @@ impl Target for AwsTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
-             the overlay network).",
+            "security group rule",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a port \
              parameter, a role on no tier), naming the fix.",
         )

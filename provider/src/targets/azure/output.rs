@@ -7,16 +7,16 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, rule_errors, unsupported_flows_option, unsupported_policy, WidenedField,
+    name_prefix, name_prefix_option, rule_errors, unsupported_flows_option, unsupported_policy,
+    WidenedField,
 };
 use crate::targets::target::{
     fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
-    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-const NAME_PREFIX: &str = "name_prefix";
 const NSG_PER_TIER: &str = "nsg_per_tier";
 const FIRST_PRIORITY: &str = "first_priority";
 const LAST_PRIORITY: &str = "last_priority";
@@ -28,13 +28,7 @@ pub(crate) struct AzureTarget;
 fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
     let mut errors: Vec<TargetError> = Vec::new();
     let defaults = AzureOptions::default();
-    let name_prefix = options
-        .text(NAME_PREFIX)
-        .unwrap_or(&defaults.name_prefix)
-        .to_string();
-    if let Err(error) = check_name_prefix(NAME_PREFIX, &name_prefix, MAX_PREFIX) {
-        errors.push(error.into());
-    }
+    let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
     let mut priority = |name: &'static str, default: u16| match options.number(name) {
         None => default,
         Some(n) => match n.parse::<u16>() {
@@ -176,9 +170,19 @@ impl Serialize for Tiered<AzureRuleSet, TierOutput> {
 }
 
 impl Tabular for Tiered<AzureRuleSet, TierOutput> {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "NAME",
+        "DIRECTION",
+        "PRIORITY",
+        "PROTOCOL",
+        "PORTS",
+        "SOURCE",
+        "DESTINATION",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .rules
             .values()
             .map(|rule| {
@@ -198,20 +202,7 @@ impl Tabular for Tiered<AzureRuleSet, TierOutput> {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "NAME",
-                "DIRECTION",
-                "PRIORITY",
-                "PROTOCOL",
-                "PORTS",
-                "SOURCE",
-                "DESTINATION",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 
@@ -227,14 +218,11 @@ impl Target for AzureTarget {
     fn options(&self) -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
         vec![
-            TargetOption::optional(
-                NAME_PREFIX,
-                Shape::Text,
-                Some("pm-"),
-                "Prefix of every rule name (default `pm-`): 1 to 20 characters, a lower-case letter first, then \
-                 lower-case letters, digits and `-`. Names read \
-                 `<prefix><in|out>-<source>-to-<destination>-<protocol>[-v6]`; a name over Azure's 80 characters \
-                 (or clashing with another) is cut and ends with 8 hex digits of a stable hash.",
+            name_prefix_option(
+                "<prefix><in|out>-<source>-to-<destination>-<protocol>[-v6]",
+                "Azure's 80 characters",
+                MAX_PREFIX,
+                "",
             ),
             TargetOption::optional(
                 NSG_PER_TIER,
@@ -283,8 +271,7 @@ impl Target for AzureTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no security rule, with the `reason` (for example pod traffic inside the \
-             overlay network).",
+            "security rule",
             "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
              role on no tier) or a flow left out by `unsupported_flows = \"skip\"`, naming the fix.",
         )

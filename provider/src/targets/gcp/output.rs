@@ -4,16 +4,16 @@
 use super::{firewall_rules, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
 use crate::engine::Expansion;
 use crate::targets::common::{
-    check_name_prefix, rule_errors, unsupported_flows_option, unsupported_policy, WidenedField,
+    name_prefix, name_prefix_option, rule_errors, unsupported_flows_option, unsupported_policy,
+    WidenedField,
 };
 use crate::targets::target::{
     fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
-    Rows, Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-const NAME_PREFIX: &str = "name_prefix";
 const TAG_PREFIX: &str = "tag_prefix";
 const SERVICE_ACCOUNTS: &str = "service_accounts";
 const TIER_RANGES: &str = "tier_ranges";
@@ -27,10 +27,7 @@ fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
     let mut errors = Vec::new();
     let defaults = GcpOptions::default();
     let text = |name: &str, default: &str| options.text(name).unwrap_or(default).to_string();
-    let name_prefix = text(NAME_PREFIX, &defaults.name_prefix);
-    if let Err(error) = check_name_prefix(NAME_PREFIX, &name_prefix, MAX_PREFIX) {
-        errors.push(error.into());
-    }
+    let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
     let priority = match options.number(PRIORITY) {
         None => defaults.priority,
         Some(n) => n.parse::<u16>().unwrap_or_else(|_| {
@@ -173,9 +170,17 @@ fn allow_text(protocol: &str, ports: &[String]) -> String {
 }
 
 impl Tabular for Tiered<GcpRuleSet, TierOutput> {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "NAME",
+        "DIRECTION",
+        "SOURCE",
+        "DESTINATION",
+        "ALLOW",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .rules
             .values()
             .map(|rule| {
@@ -193,18 +198,7 @@ impl Tabular for Tiered<GcpRuleSet, TierOutput> {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "NAME",
-                "DIRECTION",
-                "SOURCE",
-                "DESTINATION",
-                "ALLOW",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 
@@ -219,14 +213,11 @@ impl Target for GcpTarget {
 
     fn options(&self) -> Vec<TargetOption> {
         vec![
-            TargetOption::optional(
-                NAME_PREFIX,
-                Shape::Text,
-                Some("pm-"),
-                "Prefix of every rule name (default `pm-`): 1 to 20 characters, a lower-case letter first, then \
-                 lower-case letters, digits and `-`. Names read `<prefix><in|eg>-<source>-to-<destination>[-v6]`; \
-                 a name over GCP's 63 characters (or clashing with another) is cut and ends with 8 hex digits of a \
-                 stable hash. Firewall rule names are unique per project: give each cluster its own prefix.",
+            name_prefix_option(
+                "<prefix><in|eg>-<source>-to-<destination>[-v6]",
+                "GCP's 63 characters",
+                MAX_PREFIX,
+                " Firewall rule names are unique per project: give each cluster its own prefix.",
             ),
             TargetOption::optional(
                 TAG_PREFIX,
@@ -269,8 +260,7 @@ impl Target for GcpTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
-             overlay network).",
+            "firewall rule",
             "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
              role on no tier, a tier's ranges for egress) or a flow left out by `unsupported_flows = \"skip\"`, \
              naming the fix.",

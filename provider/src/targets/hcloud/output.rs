@@ -7,8 +7,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    fields_with_outcome, output_struct, tier_roles, Location, Options, OutputField, Rows, Shape,
-    Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, tier_roles, Location, Options, OutputField, Shape, Shaped,
+    Tabular, Target, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -152,9 +152,18 @@ impl Serialize for HcloudOutput {
 }
 
 impl Tabular for HcloudOutput {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "KEY",
+        "DIRECTION",
+        "PROTOCOL",
+        "PORT",
+        "IPS",
+        "PEERS",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .firewalls
             .values()
             .flat_map(|firewall| &firewall.rules)
@@ -169,19 +178,7 @@ impl Tabular for HcloudOutput {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "KEY",
-                "DIRECTION",
-                "PROTOCOL",
-                "PORT",
-                "IPS",
-                "PEERS",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 
@@ -237,14 +234,13 @@ impl Target for HcloudTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-                "Catalog flows that need no firewall rule, with the `reason` (for example pod traffic inside the \
-                 overlay network).",
-                "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
-                 parameter, a role on no tier), a peer has no address of the flow's family, or \
-                 `unsupported_flows = \"skip\"` left a flow out. Last, one warning when rules allow private \
-                 addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
-                 and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
-                 Networks, so such rules have no effect on it.",
+            "firewall rule",
+            "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
+             parameter, a role on no tier), a peer has no address of the flow's family, or \
+             `unsupported_flows = \"skip\"` left a flow out. Last, one warning when rules allow private \
+             addresses (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7), naming the tiers \
+             and endpoints they belong to: Hetzner firewalls do not filter traffic over Hetzner private \
+             Networks, so such rules have no effect on it.",
         )
     }
 

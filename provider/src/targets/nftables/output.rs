@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    fields_with_outcome, output_struct, Location, OptionValue, Options, OutputField, Rows, Shape,
-    Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, Location, OptionValue, Options, OutputField, Shape, Shaped,
+    Tabular, Target, TargetError, TargetOption,
 };
 
 const TIER_ADDRESSES: &str = "tier_addresses";
@@ -139,20 +139,17 @@ output_struct! {
 }
 
 impl Tabular for NftOutput {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .rulesets
+    const HEADER: &'static [&'static str] = &["TIER", "RULESET"];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.rulesets
             .iter()
             .flat_map(|(tier, ruleset)| {
                 ruleset
                     .lines()
                     .map(move |line| vec![tier.clone(), line.to_string()])
             })
-            .collect();
-        Rows {
-            header: vec!["TIER", "RULESET"],
-            rows,
-        }
+            .collect()
     }
 }
 
@@ -229,8 +226,7 @@ impl Target for NftablesTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<NftOutput>(
-            "Catalog flows that need no host firewall rule, with the `reason` (for example pod traffic inside \
-             the overlay network).",
+            "host firewall rule",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a \
              port parameter, a role on no tier, addresses of the flow's family), and an empty `pod_cidrs` \
              under a `drop` input policy.",

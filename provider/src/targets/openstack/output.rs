@@ -9,7 +9,7 @@ use crate::engine::Expansion;
 use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
     fields_with_outcome, keyed, output_struct, tier_summaries, Literal, Location, OptionValue,
-    Options, OutputField, Rows, Setting, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    Options, OutputField, Setting, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
     Tiered,
 };
 use serde::Serialize;
@@ -161,9 +161,18 @@ impl Serialize for Tiered<OpenStackRuleSet, TierOutput> {
 }
 
 impl Tabular for Tiered<OpenStackRuleSet, TierOutput> {
-    fn rows(&self) -> Rows {
-        let rows = self
-            .set
+    const HEADER: &'static [&'static str] = &[
+        "DIRECTION",
+        "KEY",
+        "ETHERTYPE",
+        "PROTOCOL",
+        "PORTS",
+        "REMOTE",
+        "DESCRIPTION",
+    ];
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.set
             .ingress
             .iter()
             .chain(&self.set.egress)
@@ -178,19 +187,7 @@ impl Tabular for Tiered<OpenStackRuleSet, TierOutput> {
                     rule.description.clone(),
                 ]
             })
-            .collect();
-        Rows {
-            header: vec![
-                "DIRECTION",
-                "KEY",
-                "ETHERTYPE",
-                "PROTOCOL",
-                "PORTS",
-                "REMOTE",
-                "DESCRIPTION",
-            ],
-            rows,
-        }
+            .collect()
     }
 }
 
@@ -230,8 +227,7 @@ impl Target for OpenStackTarget {
 
     fn outputs(&self) -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
-            "Catalog flows that need no security group rule, with the `reason` (for example pod traffic inside \
-             the overlay network).",
+            "security group rule",
             "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
              parameter, a role on no tier), a protocol does not exist in the family `ethertypes` allows, or \
              `unsupported_flows = \"skip\"` left a flow out.",
