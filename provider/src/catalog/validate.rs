@@ -36,18 +36,11 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
             "a release needs at least one [[sources]] entry that its flows cite",
         ));
     }
-    let mut source_ids = BTreeMap::new();
+    let mut source_ids = Namespace::new("source id", Pattern::Id);
     let mut sources = Vec::new();
     for (i, s) in raw.sources.into_iter().enumerate() {
         let at = format!("sources[{i}]");
-        c.name(&format!("{at}.id"), &s.id, Pattern::Id)?;
-        c.unique(
-            &mut source_ids,
-            &format!("{at}.id"),
-            &s.id,
-            "source id",
-            &at,
-        )?;
+        c.claim(&mut source_ids, &at, "id", &s.id)?;
         c.text(&format!("{at}.document"), &s.document)?;
         if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
             return Err(c.err(
@@ -68,18 +61,11 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         });
     }
 
-    let mut parameter_names = BTreeMap::new();
+    let mut parameter_names = Namespace::new("parameter name", Pattern::Name);
     let mut parameters = Vec::new();
     for (i, p) in raw.parameters.into_iter().enumerate() {
         let at = format!("parameters[{i}]");
-        c.name(&format!("{at}.name"), &p.name, Pattern::Name)?;
-        c.unique(
-            &mut parameter_names,
-            &format!("{at}.name"),
-            &p.name,
-            "parameter name",
-            &at,
-        )?;
+        c.claim(&mut parameter_names, &at, "name", &p.name)?;
         c.text(&format!("{at}.description"), &p.description)?;
         let default =
             match p.default {
@@ -101,18 +87,11 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
     }
 
     // Roles and endpoints share one namespace: flows name either.
-    let mut places = BTreeMap::new();
+    let mut places = Namespace::new("role or endpoint name", Pattern::Name);
     let mut endpoints = Vec::new();
     for (i, e) in raw.endpoints.into_iter().enumerate() {
         let at = format!("endpoints[{i}]");
-        c.name(&format!("{at}.name"), &e.name, Pattern::Name)?;
-        c.unique(
-            &mut places,
-            &format!("{at}.name"),
-            &e.name,
-            "role or endpoint name",
-            &at,
-        )?;
+        c.claim(&mut places, &at, "name", &e.name)?;
         if e.tiers.is_some() {
             return Err(c.err(
                 format!("{at}.tiers"),
@@ -132,18 +111,11 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         });
     }
 
-    let mut option_names = BTreeMap::new();
+    let mut option_names = Namespace::new("option name", Pattern::Name);
     let mut options = Vec::new();
     for (i, o) in raw.options.into_iter().enumerate() {
         let at = format!("options[{i}]");
-        c.name(&format!("{at}.name"), &o.name, Pattern::Name)?;
-        c.unique(
-            &mut option_names,
-            &format!("{at}.name"),
-            &o.name,
-            "option name",
-            &at,
-        )?;
+        c.claim(&mut option_names, &at, "name", &o.name)?;
         c.text(&format!("{at}.description"), &o.description)?;
         if o.values.is_empty() {
             return Err(c.err(format!("{at}.values"), "an option needs at least one value"));
@@ -179,10 +151,10 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
     let role_names: BTreeSet<&str> = roles.iter().map(|r| r.name.as_str()).collect();
 
     let refs = Refs {
-        places: places.keys().map(String::as_str).collect(),
+        places: places.names(),
         roles: role_names,
-        sources: source_ids.keys().map(String::as_str).collect(),
-        parameters: parameter_names.keys().map(String::as_str).collect(),
+        sources: source_ids.names(),
+        parameters: parameter_names.names(),
         options: &options,
         versions: &platform.versions,
     };
@@ -263,6 +235,29 @@ enum Pattern {
     Name,
 }
 
+/// Names that must be unique among themselves (source ids, parameter names, ...), each written to one pattern.
+struct Namespace {
+    /// What a name stands for, in error messages.
+    kind: &'static str,
+    pattern: Pattern,
+    /// Each name and where it was first seen.
+    first_seen: BTreeMap<String, String>,
+}
+
+impl Namespace {
+    fn new(kind: &'static str, pattern: Pattern) -> Self {
+        Namespace {
+            kind,
+            pattern,
+            first_seen: BTreeMap::new(),
+        }
+    }
+
+    fn names(&self) -> BTreeSet<&str> {
+        self.first_seen.keys().map(String::as_str).collect()
+    }
+}
+
 struct Checker<'o> {
     origin: &'o str,
 }
@@ -326,6 +321,14 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Checks the field `key` of the entry at `at`, a name of `names`: it must match the namespace's pattern
+    /// and not be taken yet.
+    fn claim(&self, names: &mut Namespace, at: &str, key: &str, value: &str) -> Result<()> {
+        let field = format!("{at}.{key}");
+        self.name(&field, value, names.pattern)?;
+        self.unique(&mut names.first_seen, &field, value, names.kind, at)
+    }
+
     fn platform(&self, p: RawPlatform) -> Result<PlatformInfo> {
         self.name("platform.name", &p.name, Pattern::Id)?;
         self.text("platform.title", &p.title)?;
@@ -365,16 +368,9 @@ impl Checker<'_> {
         })
     }
 
-    fn role(&self, r: RawRole, i: usize, places: &mut BTreeMap<String, String>) -> Result<Role> {
+    fn role(&self, r: RawRole, i: usize, places: &mut Namespace) -> Result<Role> {
         let at = format!("roles[{i}]");
-        self.name(&format!("{at}.name"), &r.name, Pattern::Name)?;
-        self.unique(
-            places,
-            &format!("{at}.name"),
-            &r.name,
-            "role or endpoint name",
-            &at,
-        )?;
+        self.claim(places, &at, "name", &r.name)?;
         self.text(&format!("{at}.title"), &r.title)?;
         self.text(&format!("{at}.description"), &r.description)?;
         let network = Network::from(r.network);
