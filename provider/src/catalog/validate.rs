@@ -392,33 +392,27 @@ impl Checker<'_> {
             tiers.push(tier);
         }
         if network == Network::Host {
-            for (key, present) in [
-                ("namespace", r.namespace.is_some()),
-                ("selector", r.selector.is_some()),
-                ("every_pod", r.every_pod.is_some()),
-            ] {
-                if present {
-                    return Err(self.err(
-                        format!("{at}.{key}"),
-                        format!("{key} is for pod roles only; this role has network = \"host\""),
-                    ));
-                }
-            }
+            self.absent(
+                &at,
+                &[
+                    ("namespace", r.namespace.is_some()),
+                    ("selector", r.selector.is_some()),
+                    ("every_pod", r.every_pod.is_some()),
+                ],
+                |key| format!("{key} is for pod roles only; this role has network = \"host\""),
+            )?;
         }
         let every_pod = r.every_pod.unwrap_or(false);
         if every_pod {
             // Every pod of every namespace has no one namespace or label set; a selector would contradict it.
-            for (key, present) in [
-                ("namespace", r.namespace.is_some()),
-                ("selector", r.selector.is_some()),
-            ] {
-                if present {
-                    return Err(self.err(
-                        format!("{at}.{key}"),
-                        format!("a role with every_pod = true stands for the pods of every namespace and takes no {key}"),
-                    ));
-                }
-            }
+            self.absent(
+                &at,
+                &[
+                    ("namespace", r.namespace.is_some()),
+                    ("selector", r.selector.is_some()),
+                ],
+                |key| format!("a role with every_pod = true stands for the pods of every namespace and takes no {key}"),
+            )?;
         }
         self.optional_text(&format!("{at}.namespace"), r.namespace.as_deref())?;
         let selector = r.selector.unwrap_or_default();
@@ -436,6 +430,20 @@ impl Checker<'_> {
             every_pod,
             description: r.description,
         })
+    }
+
+    /// An error, `message(key)`, on the first of the entry's fields (key, whether present) that must be absent but
+    /// is present.
+    fn absent(
+        &self,
+        at: &str,
+        fields: &[(&str, bool)],
+        message: impl Fn(&str) -> String,
+    ) -> Result<()> {
+        match fields.iter().find(|(_, present)| *present) {
+            Some((key, _)) => Err(self.err(format!("{at}.{key}"), message(key))),
+            None => Ok(()),
+        }
     }
 
     fn reference(
@@ -480,17 +488,14 @@ impl Checker<'_> {
         refs: &Refs<'_>,
     ) -> Result<PortSpec> {
         if !protocol.has_ports() {
-            for (key, present) in [
-                ("ports", ports.is_some()),
-                ("port_parameter", parameter.is_some()),
-            ] {
-                if present {
-                    return Err(self.err(
-                        format!("{at}.{key}"),
-                        format!("protocol {protocol} has no ports; remove {key}"),
-                    ));
-                }
-            }
+            self.absent(
+                at,
+                &[
+                    ("ports", ports.is_some()),
+                    ("port_parameter", parameter.is_some()),
+                ],
+                |key| format!("protocol {protocol} has no ports; remove {key}"),
+            )?;
             return Ok(PortSpec::All);
         }
         match (ports, parameter) {
