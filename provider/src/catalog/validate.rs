@@ -37,10 +37,8 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         ));
     }
     let mut source_ids = Namespace::new("source id", Pattern::Id);
-    let mut sources = Vec::new();
-    for (i, s) in raw.sources.into_iter().enumerate() {
-        let at = format!("sources[{i}]");
-        c.claim(&mut source_ids, &at, "id", &s.id)?;
+    let sources = entries(raw.sources, "sources", |s, at| {
+        c.claim(&mut source_ids, at, "id", &s.id)?;
         c.text(&format!("{at}.document"), &s.document)?;
         if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
             return Err(c.err(
@@ -51,21 +49,19 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         c.text(&format!("{at}.version"), &s.version)?;
         c.text(&format!("{at}.date"), &s.date)?;
         c.optional_text(&format!("{at}.seed"), s.seed.as_deref())?;
-        sources.push(Source {
+        Ok(Source {
             id: s.id,
             document: s.document,
             url: s.url,
             version: s.version,
             date: s.date,
             seed: s.seed,
-        });
-    }
+        })
+    })?;
 
     let mut parameter_names = Namespace::new("parameter name", Pattern::Name);
-    let mut parameters = Vec::new();
-    for (i, p) in raw.parameters.into_iter().enumerate() {
-        let at = format!("parameters[{i}]");
-        c.claim(&mut parameter_names, &at, "name", &p.name)?;
+    let parameters = entries(raw.parameters, "parameters", |p, at| {
+        c.claim(&mut parameter_names, at, "name", &p.name)?;
         c.text(&format!("{at}.description"), &p.description)?;
         let default =
             match p.default {
@@ -79,19 +75,17 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
                     },
                 )?),
             };
-        parameters.push(Parameter {
+        Ok(Parameter {
             name: p.name,
             description: p.description,
             default,
-        });
-    }
+        })
+    })?;
 
     // Roles and endpoints share one namespace: flows name either.
     let mut places = Namespace::new("role or endpoint name", Pattern::Name);
-    let mut endpoints = Vec::new();
-    for (i, e) in raw.endpoints.into_iter().enumerate() {
-        let at = format!("endpoints[{i}]");
-        c.claim(&mut places, &at, "name", &e.name)?;
+    let endpoints = entries(raw.endpoints, "endpoints", |e, at| {
+        c.claim(&mut places, at, "name", &e.name)?;
         if e.tiers.is_some() {
             return Err(c.err(
                 format!("{at}.tiers"),
@@ -103,19 +97,17 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         for (j, old) in e.formerly.iter().enumerate() {
             c.name(&format!("{at}.formerly[{j}]"), old, Pattern::Name)?;
         }
-        endpoints.push(Endpoint {
+        Ok(Endpoint {
             name: e.name,
             title: e.title,
             description: e.description,
             formerly: e.formerly,
-        });
-    }
+        })
+    })?;
 
     let mut option_names = Namespace::new("option name", Pattern::Name);
-    let mut options = Vec::new();
-    for (i, o) in raw.options.into_iter().enumerate() {
-        let at = format!("options[{i}]");
-        c.claim(&mut option_names, &at, "name", &o.name)?;
+    let options = entries(raw.options, "options", |o, at| {
+        c.claim(&mut option_names, at, "name", &o.name)?;
         c.text(&format!("{at}.description"), &o.description)?;
         if o.values.is_empty() {
             return Err(c.err(format!("{at}.values"), "an option needs at least one value"));
@@ -136,18 +128,15 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
                 ),
             ));
         }
-        options.push(OptionSpec {
+        Ok(OptionSpec {
             name: o.name,
             description: o.description,
             values: o.values,
             default: o.default,
-        });
-    }
+        })
+    })?;
 
-    let mut roles = Vec::new();
-    for (i, r) in raw.roles.into_iter().enumerate() {
-        roles.push(c.role(r, i, &mut places)?);
-    }
+    let roles = entries(raw.roles, "roles", |r, at| c.role(r, at, &mut places))?;
     let role_names: BTreeSet<&str> = roles.iter().map(|r| r.name.as_str()).collect();
 
     let refs = Refs {
@@ -158,49 +147,39 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         options: &options,
         versions: &platform.versions,
     };
-    let mut flows = Vec::new();
     let mut flow_keys = BTreeMap::new();
-    for (i, f) in raw.flows.into_iter().enumerate() {
-        let at = format!("flows[{i}]");
-        let flow = c.flow(f, &at, &refs)?;
-        if let Some(first) = flow_keys.insert(duplicate_key(&flow), i) {
+    let flows = entries(raw.flows, "flows", |f, at| {
+        let flow = c.flow(f, at, &refs)?;
+        if let Some(first) = flow_keys.insert(duplicate_key(&flow), at.to_owned()) {
             return Err(c.err(
                 at,
-                format!(
-                    "duplicates flows[{first}] (same from, to, protocol, ports, when and versions)"
-                ),
+                format!("duplicates {first} (same from, to, protocol, ports, when and versions)"),
             ));
         }
-        flows.push(flow);
-    }
+        Ok(flow)
+    })?;
 
-    let mut loopback = Vec::new();
-    for (i, l) in raw.loopback.into_iter().enumerate() {
-        loopback.push(c.loopback(l, &format!("loopback[{i}]"), &refs)?);
-    }
+    let loopback = entries(raw.loopback, "loopback", |l, at| c.loopback(l, at, &refs))?;
 
-    let mut not_flows = Vec::new();
-    for (i, n) in raw.not_flows.into_iter().enumerate() {
-        let at = format!("not_flows[{i}]");
+    let not_flows = entries(raw.not_flows, "not_flows", |n, at| {
         c.reference(&format!("{at}.source"), &n.source, &refs.sources, "source")?;
-        c.rows(&at, &n.rows)?;
+        c.rows(at, &n.rows)?;
         c.text(&format!("{at}.reason"), &n.reason)?;
-        not_flows.push(NotFlow {
+        Ok(NotFlow {
             source: n.source,
             rows: n.rows,
             reason: n.reason,
-        });
-    }
+        })
+    })?;
 
-    let mut disagreements = Vec::new();
-    for (i, d) in raw.disagreements.into_iter().enumerate() {
-        c.text(&format!("disagreements[{i}].topic"), &d.topic)?;
-        c.text(&format!("disagreements[{i}].text"), &d.text)?;
-        disagreements.push(Disagreement {
+    let disagreements = entries(raw.disagreements, "disagreements", |d, at| {
+        c.text(&format!("{at}.topic"), &d.topic)?;
+        c.text(&format!("{at}.text"), &d.text)?;
+        Ok(Disagreement {
             topic: d.topic,
             text: d.text,
-        });
-    }
+        })
+    })?;
 
     Ok(Release {
         platform,
@@ -215,6 +194,19 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         not_flows,
         disagreements,
     })
+}
+
+/// Checks and converts the entries of the array `section` in order, each with its place (`section[i]`), up to
+/// the first error.
+fn entries<R, T>(
+    list: Vec<R>,
+    section: &str,
+    mut check: impl FnMut(R, &str) -> Result<T>,
+) -> Result<Vec<T>> {
+    list.into_iter()
+        .enumerate()
+        .map(|(i, entry)| check(entry, &format!("{section}[{i}]")))
+        .collect()
 }
 
 /// Names a flow may refer to.
@@ -368,9 +360,8 @@ impl Checker<'_> {
         })
     }
 
-    fn role(&self, r: RawRole, i: usize, places: &mut Namespace) -> Result<Role> {
-        let at = format!("roles[{i}]");
-        self.claim(places, &at, "name", &r.name)?;
+    fn role(&self, r: RawRole, at: &str, places: &mut Namespace) -> Result<Role> {
+        self.claim(places, at, "name", &r.name)?;
         self.text(&format!("{at}.title"), &r.title)?;
         self.text(&format!("{at}.description"), &r.description)?;
         let network = Network::from(r.network);
@@ -393,7 +384,7 @@ impl Checker<'_> {
         }
         if network == Network::Host {
             self.absent(
-                &at,
+                at,
                 &[
                     ("namespace", r.namespace.is_some()),
                     ("selector", r.selector.is_some()),
@@ -406,7 +397,7 @@ impl Checker<'_> {
         if every_pod {
             // Every pod of every namespace has no one namespace or label set; a selector would contradict it.
             self.absent(
-                &at,
+                at,
                 &[
                     ("namespace", r.namespace.is_some()),
                     ("selector", r.selector.is_some()),
