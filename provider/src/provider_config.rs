@@ -12,6 +12,30 @@ use crate::schema::{Attribute, Block, NestedBlock, Schema};
 
 const AWS: &str = "aws";
 
+/// The `aws` block's settings, all optional text: each name and description.
+const AWS_SETTINGS: [(&str, &str); 4] = [
+    (
+        "region",
+        "AWS region of the security groups, such as `eu-central-1`. Unset: `AWS_REGION`, else the profile's \
+         region.",
+    ),
+    (
+        "profile",
+        "Named profile of the shared config files (`~/.aws/config`). Unset: `AWS_PROFILE`, else `default`.",
+    ),
+    (
+        "endpoint_url",
+        "EC2 endpoint to call instead of AWS's: an EC2-compatible API, a VPC endpoint or a test server, such as \
+         `http://127.0.0.1:5000`. Only EC2 calls go there; STS (for `assume_role_arn`) stays AWS's.",
+    ),
+    (
+        "assume_role_arn",
+        "IAM role to assume, through STS, with the chain's credentials before reading, such as \
+         `arn:aws:iam::123456789012:role/audit`. The role needs `ec2:DescribeSecurityGroups` and \
+         `ec2:DescribeSecurityGroupRules`.",
+    ),
+];
+
 /// What the provider block configures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProviderSettings {
@@ -27,31 +51,12 @@ pub fn schema() -> Schema {
          `credential_process`, web identity, container and instance roles); they are never part of the \
          configuration, the state or the logs. The audit only calls `DescribeSecurityGroups` and \
          `DescribeSecurityGroupRules`.",
-    )
-    .attribute(Attribute::optional(
-        "region",
-        CtyType::String,
-        "AWS region of the security groups, such as `eu-central-1`. Unset: `AWS_REGION`, else the profile's \
-         region.",
-    ))
-    .attribute(Attribute::optional(
-        "profile",
-        CtyType::String,
-        "Named profile of the shared config files (`~/.aws/config`). Unset: `AWS_PROFILE`, else `default`.",
-    ))
-    .attribute(Attribute::optional(
-        "endpoint_url",
-        CtyType::String,
-        "EC2 endpoint to call instead of AWS's: an EC2-compatible API, a VPC endpoint or a test server, such as \
-         `http://127.0.0.1:5000`. Only EC2 calls go there; STS (for `assume_role_arn`) stays AWS's.",
-    ))
-    .attribute(Attribute::optional(
-        "assume_role_arn",
-        CtyType::String,
-        "IAM role to assume, through STS, with the chain's credentials before reading, such as \
-         `arn:aws:iam::123456789012:role/audit`. The role needs `ec2:DescribeSecurityGroups` and \
-         `ec2:DescribeSecurityGroupRules`.",
-    ));
+    );
+    let aws = AWS_SETTINGS
+        .into_iter()
+        .fold(aws, |block, (name, description)| {
+            block.attribute(Attribute::optional(name, CtyType::String, description))
+        });
     Schema {
         version: 0,
         block: Block::new(

@@ -36,18 +36,9 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
             "a release needs at least one [[sources]] entry that its flows cite",
         ));
     }
-    let mut source_ids = BTreeMap::new();
-    let mut sources = Vec::new();
-    for (i, s) in raw.sources.into_iter().enumerate() {
-        let at = format!("sources[{i}]");
-        c.name(&format!("{at}.id"), &s.id, Pattern::Id)?;
-        c.unique(
-            &mut source_ids,
-            &format!("{at}.id"),
-            &s.id,
-            "source id",
-            &at,
-        )?;
+    let mut source_ids = Namespace::new("source id", Pattern::Id);
+    let sources = entries(raw.sources, "sources", |s, at| {
+        c.claim(&mut source_ids, at, "id", &s.id)?;
         c.text(&format!("{at}.document"), &s.document)?;
         if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
             return Err(c.err(
@@ -58,28 +49,19 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         c.text(&format!("{at}.version"), &s.version)?;
         c.text(&format!("{at}.date"), &s.date)?;
         c.optional_text(&format!("{at}.seed"), s.seed.as_deref())?;
-        sources.push(Source {
+        Ok(Source {
             id: s.id,
             document: s.document,
             url: s.url,
             version: s.version,
             date: s.date,
             seed: s.seed,
-        });
-    }
+        })
+    })?;
 
-    let mut parameter_names = BTreeMap::new();
-    let mut parameters = Vec::new();
-    for (i, p) in raw.parameters.into_iter().enumerate() {
-        let at = format!("parameters[{i}]");
-        c.name(&format!("{at}.name"), &p.name, Pattern::Name)?;
-        c.unique(
-            &mut parameter_names,
-            &format!("{at}.name"),
-            &p.name,
-            "parameter name",
-            &at,
-        )?;
+    let mut parameter_names = Namespace::new("parameter name", Pattern::Name);
+    let parameters = entries(raw.parameters, "parameters", |p, at| {
+        c.claim(&mut parameter_names, at, "name", &p.name)?;
         c.text(&format!("{at}.description"), &p.description)?;
         let default =
             match p.default {
@@ -93,26 +75,17 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
                     },
                 )?),
             };
-        parameters.push(Parameter {
+        Ok(Parameter {
             name: p.name,
             description: p.description,
             default,
-        });
-    }
+        })
+    })?;
 
     // Roles and endpoints share one namespace: flows name either.
-    let mut places = BTreeMap::new();
-    let mut endpoints = Vec::new();
-    for (i, e) in raw.endpoints.into_iter().enumerate() {
-        let at = format!("endpoints[{i}]");
-        c.name(&format!("{at}.name"), &e.name, Pattern::Name)?;
-        c.unique(
-            &mut places,
-            &format!("{at}.name"),
-            &e.name,
-            "role or endpoint name",
-            &at,
-        )?;
+    let mut places = Namespace::new("role or endpoint name", Pattern::Name);
+    let endpoints = entries(raw.endpoints, "endpoints", |e, at| {
+        c.claim(&mut places, at, "name", &e.name)?;
         if e.tiers.is_some() {
             return Err(c.err(
                 format!("{at}.tiers"),
@@ -124,26 +97,17 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         for (j, old) in e.formerly.iter().enumerate() {
             c.name(&format!("{at}.formerly[{j}]"), old, Pattern::Name)?;
         }
-        endpoints.push(Endpoint {
+        Ok(Endpoint {
             name: e.name,
             title: e.title,
             description: e.description,
             formerly: e.formerly,
-        });
-    }
+        })
+    })?;
 
-    let mut option_names = BTreeMap::new();
-    let mut options = Vec::new();
-    for (i, o) in raw.options.into_iter().enumerate() {
-        let at = format!("options[{i}]");
-        c.name(&format!("{at}.name"), &o.name, Pattern::Name)?;
-        c.unique(
-            &mut option_names,
-            &format!("{at}.name"),
-            &o.name,
-            "option name",
-            &at,
-        )?;
+    let mut option_names = Namespace::new("option name", Pattern::Name);
+    let options = entries(raw.options, "options", |o, at| {
+        c.claim(&mut option_names, at, "name", &o.name)?;
         c.text(&format!("{at}.description"), &o.description)?;
         if o.values.is_empty() {
             return Err(c.err(format!("{at}.values"), "an option needs at least one value"));
@@ -164,71 +128,58 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
                 ),
             ));
         }
-        options.push(OptionSpec {
+        Ok(OptionSpec {
             name: o.name,
             description: o.description,
             values: o.values,
             default: o.default,
-        });
-    }
+        })
+    })?;
 
-    let mut roles = Vec::new();
-    for (i, r) in raw.roles.into_iter().enumerate() {
-        roles.push(c.role(r, i, &mut places)?);
-    }
+    let roles = entries(raw.roles, "roles", |r, at| c.role(r, at, &mut places))?;
     let role_names: BTreeSet<&str> = roles.iter().map(|r| r.name.as_str()).collect();
 
     let refs = Refs {
-        places: places.keys().map(String::as_str).collect(),
+        places: places.names(),
         roles: role_names,
-        sources: source_ids.keys().map(String::as_str).collect(),
-        parameters: parameter_names.keys().map(String::as_str).collect(),
+        sources: source_ids.names(),
+        parameters: parameter_names.names(),
         options: &options,
         versions: &platform.versions,
     };
-    let mut flows = Vec::new();
     let mut flow_keys = BTreeMap::new();
-    for (i, f) in raw.flows.into_iter().enumerate() {
-        let at = format!("flows[{i}]");
-        let flow = c.flow(f, &at, &refs)?;
-        if let Some(first) = flow_keys.insert(duplicate_key(&flow), i) {
+    let flows = entries(raw.flows, "flows", |f, at| {
+        let flow = c.flow(f, at, &refs)?;
+        if let Some(first) = flow_keys.insert(duplicate_key(&flow), at.to_owned()) {
             return Err(c.err(
                 at,
-                format!(
-                    "duplicates flows[{first}] (same from, to, protocol, ports, when and versions)"
-                ),
+                format!("duplicates {first} (same from, to, protocol, ports, when and versions)"),
             ));
         }
-        flows.push(flow);
-    }
+        Ok(flow)
+    })?;
 
-    let mut loopback = Vec::new();
-    for (i, l) in raw.loopback.into_iter().enumerate() {
-        loopback.push(c.loopback(l, &format!("loopback[{i}]"), &refs)?);
-    }
+    let loopback = entries(raw.loopback, "loopback", |l, at| c.loopback(l, at, &refs))?;
 
-    let mut not_flows = Vec::new();
-    for (i, n) in raw.not_flows.into_iter().enumerate() {
-        let at = format!("not_flows[{i}]");
+    let not_flows = entries(raw.not_flows, "not_flows", |n, at| {
         c.reference(&format!("{at}.source"), &n.source, &refs.sources, "source")?;
-        c.rows(&at, &n.rows)?;
+        c.rows(at, &n.rows)?;
         c.text(&format!("{at}.reason"), &n.reason)?;
-        not_flows.push(NotFlow {
+        Ok(NotFlow {
             source: n.source,
             rows: n.rows,
             reason: n.reason,
-        });
-    }
+        })
+    })?;
 
-    let mut disagreements = Vec::new();
-    for (i, d) in raw.disagreements.into_iter().enumerate() {
-        c.text(&format!("disagreements[{i}].topic"), &d.topic)?;
-        c.text(&format!("disagreements[{i}].text"), &d.text)?;
-        disagreements.push(Disagreement {
+    let disagreements = entries(raw.disagreements, "disagreements", |d, at| {
+        c.text(&format!("{at}.topic"), &d.topic)?;
+        c.text(&format!("{at}.text"), &d.text)?;
+        Ok(Disagreement {
             topic: d.topic,
             text: d.text,
-        });
-    }
+        })
+    })?;
 
     Ok(Release {
         platform,
@@ -243,6 +194,19 @@ pub(super) fn release(raw: RawRelease, origin: &str) -> Result<Release> {
         not_flows,
         disagreements,
     })
+}
+
+/// Checks and converts the entries of the array `section` in order, each with its place (`section[i]`), up to
+/// the first error.
+fn entries<R, T>(
+    list: Vec<R>,
+    section: &str,
+    mut check: impl FnMut(R, &str) -> Result<T>,
+) -> Result<Vec<T>> {
+    list.into_iter()
+        .enumerate()
+        .map(|(i, entry)| check(entry, &format!("{section}[{i}]")))
+        .collect()
 }
 
 /// Names a flow may refer to.
@@ -261,6 +225,29 @@ enum Pattern {
     Id,
     /// `[a-z0-9][a-z0-9_-]*`: roles, endpoints, options, parameters.
     Name,
+}
+
+/// Names that must be unique among themselves (source ids, parameter names, ...), each written to one pattern.
+struct Namespace {
+    /// What a name stands for, in error messages.
+    kind: &'static str,
+    pattern: Pattern,
+    /// Each name and where it was first seen.
+    first_seen: BTreeMap<String, String>,
+}
+
+impl Namespace {
+    fn new(kind: &'static str, pattern: Pattern) -> Self {
+        Namespace {
+            kind,
+            pattern,
+            first_seen: BTreeMap::new(),
+        }
+    }
+
+    fn names(&self) -> BTreeSet<&str> {
+        self.first_seen.keys().map(String::as_str).collect()
+    }
 }
 
 struct Checker<'o> {
@@ -326,6 +313,14 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Checks the field `key` of the entry at `at`, a name of `names`: it must match the namespace's pattern
+    /// and not be taken yet.
+    fn claim(&self, names: &mut Namespace, at: &str, key: &str, value: &str) -> Result<()> {
+        let field = format!("{at}.{key}");
+        self.name(&field, value, names.pattern)?;
+        self.unique(&mut names.first_seen, &field, value, names.kind, at)
+    }
+
     fn platform(&self, p: RawPlatform) -> Result<PlatformInfo> {
         self.name("platform.name", &p.name, Pattern::Id)?;
         self.text("platform.title", &p.title)?;
@@ -365,16 +360,8 @@ impl Checker<'_> {
         })
     }
 
-    fn role(&self, r: RawRole, i: usize, places: &mut BTreeMap<String, String>) -> Result<Role> {
-        let at = format!("roles[{i}]");
-        self.name(&format!("{at}.name"), &r.name, Pattern::Name)?;
-        self.unique(
-            places,
-            &format!("{at}.name"),
-            &r.name,
-            "role or endpoint name",
-            &at,
-        )?;
+    fn role(&self, r: RawRole, at: &str, places: &mut Namespace) -> Result<Role> {
+        self.claim(places, at, "name", &r.name)?;
         self.text(&format!("{at}.title"), &r.title)?;
         self.text(&format!("{at}.description"), &r.description)?;
         let network = Network::from(r.network);
@@ -396,33 +383,27 @@ impl Checker<'_> {
             tiers.push(tier);
         }
         if network == Network::Host {
-            for (key, present) in [
-                ("namespace", r.namespace.is_some()),
-                ("selector", r.selector.is_some()),
-                ("every_pod", r.every_pod.is_some()),
-            ] {
-                if present {
-                    return Err(self.err(
-                        format!("{at}.{key}"),
-                        format!("{key} is for pod roles only; this role has network = \"host\""),
-                    ));
-                }
-            }
+            self.absent(
+                at,
+                &[
+                    ("namespace", r.namespace.is_some()),
+                    ("selector", r.selector.is_some()),
+                    ("every_pod", r.every_pod.is_some()),
+                ],
+                |key| format!("{key} is for pod roles only; this role has network = \"host\""),
+            )?;
         }
         let every_pod = r.every_pod.unwrap_or(false);
         if every_pod {
             // Every pod of every namespace has no one namespace or label set; a selector would contradict it.
-            for (key, present) in [
-                ("namespace", r.namespace.is_some()),
-                ("selector", r.selector.is_some()),
-            ] {
-                if present {
-                    return Err(self.err(
-                        format!("{at}.{key}"),
-                        format!("a role with every_pod = true stands for the pods of every namespace and takes no {key}"),
-                    ));
-                }
-            }
+            self.absent(
+                at,
+                &[
+                    ("namespace", r.namespace.is_some()),
+                    ("selector", r.selector.is_some()),
+                ],
+                |key| format!("a role with every_pod = true stands for the pods of every namespace and takes no {key}"),
+            )?;
         }
         self.optional_text(&format!("{at}.namespace"), r.namespace.as_deref())?;
         let selector = r.selector.unwrap_or_default();
@@ -440,6 +421,20 @@ impl Checker<'_> {
             every_pod,
             description: r.description,
         })
+    }
+
+    /// An error, `message(key)`, on the first of the entry's fields (key, whether present) that must be absent but
+    /// is present.
+    fn absent(
+        &self,
+        at: &str,
+        fields: &[(&str, bool)],
+        message: impl Fn(&str) -> String,
+    ) -> Result<()> {
+        match fields.iter().find(|(_, present)| *present) {
+            Some((key, _)) => Err(self.err(format!("{at}.{key}"), message(key))),
+            None => Ok(()),
+        }
     }
 
     fn reference(
@@ -484,17 +479,14 @@ impl Checker<'_> {
         refs: &Refs<'_>,
     ) -> Result<PortSpec> {
         if !protocol.has_ports() {
-            for (key, present) in [
-                ("ports", ports.is_some()),
-                ("port_parameter", parameter.is_some()),
-            ] {
-                if present {
-                    return Err(self.err(
-                        format!("{at}.{key}"),
-                        format!("protocol {protocol} has no ports; remove {key}"),
-                    ));
-                }
-            }
+            self.absent(
+                at,
+                &[
+                    ("ports", ports.is_some()),
+                    ("port_parameter", parameter.is_some()),
+                ],
+                |key| format!("protocol {protocol} has no ports; remove {key}"),
+            )?;
             return Ok(PortSpec::All);
         }
         match (ports, parameter) {

@@ -79,6 +79,23 @@ mod tests {
         ]))
     }
 
+    /// Asserts that `diagnostics` hold exactly one warning, on `platform[index].version`, saying `detail`.
+    fn assert_one_version_warning(diagnostics: &Diagnostics, index: i64, detail: &str) {
+        let warnings: Vec<_> = diagnostics.iter().collect();
+        assert_eq!(warnings.len(), 1, "{diagnostics:?}");
+        assert!(!warnings[0].is_error());
+        assert_eq!(
+            warnings[0].attribute,
+            Some(
+                AttributePath::root()
+                    .attr("platform")
+                    .index(index)
+                    .attr("version")
+            )
+        );
+        assert_eq!(warnings[0].detail, detail);
+    }
+
     #[test]
     fn reads_a_stack_into_a_value_that_conforms_to_the_schema() {
         let mut diagnostics = Diagnostics::default();
@@ -131,20 +148,9 @@ mod tests {
         let value = FlowsDataSource
             .read(&config, &mut diagnostics)
             .expect("the 1.5+ table answers for 2.0");
-        let warnings: Vec<_> = diagnostics.iter().collect();
-        assert_eq!(warnings.len(), 1, "{diagnostics:?}");
-        assert!(!warnings[0].is_error());
-        assert_eq!(
-            warnings[0].attribute,
-            Some(
-                AttributePath::root()
-                    .attr("platform")
-                    .index(1)
-                    .attr("version")
-            )
-        );
-        assert_eq!(
-            warnings[0].detail,
+        assert_one_version_warning(
+            &diagnostics,
+            1,
             "longhorn 2.0.0 is newer than the newest version whose documentation was read (1.13); the table of \
              longhorn >=1.5.0 (longhorn-1.5.toml) is used as read up to 1.13: compare the upstream page of 2.0.0 \
              before relying on it"
@@ -170,20 +176,9 @@ mod tests {
                 &mut diagnostics,
             )
             .expect("the main-branch table answers for 1.16.4");
-        let warnings: Vec<_> = diagnostics.iter().collect();
-        assert_eq!(warnings.len(), 1, "{diagnostics:?}");
-        assert!(!warnings[0].is_error());
-        assert_eq!(
-            warnings[0].attribute,
-            Some(
-                AttributePath::root()
-                    .attr("platform")
-                    .index(0)
-                    .attr("version")
-            )
-        );
-        assert_eq!(
-            warnings[0].detail,
+        assert_one_version_warning(
+            &diagnostics,
+            0,
             "cilium 1.16.4: no released documentation of cilium was read; the table of cilium >=1.12.0 \
              (cilium.toml) comes from unreleased (main-branch) pages: compare the upstream page of 1.16.4 before \
              relying on it"

@@ -129,15 +129,6 @@ impl Block {
         self
     }
 
-    /// Marks the block deprecated.
-    #[must_use]
-    // Only the schema tests build such schemas; the data sources need none.
-    #[cfg(test)]
-    pub(crate) fn deprecated(mut self) -> Self {
-        self.deprecated = true;
-        self
-    }
-
     /// The object type a value of this block has on the wire, as Terraform
     /// core derives it (`configschema.Block.ImpliedType`).
     pub fn implied_type(&self) -> CtyType {
@@ -204,35 +195,6 @@ impl Attribute {
     /// A computed (read-only) attribute.
     pub fn computed(name: impl Into<String>, ty: CtyType, description: impl Into<String>) -> Self {
         Self::with_mode(name, ty, description, AttributeMode::Computed)
-    }
-
-    /// An optional attribute the provider fills in when unset.
-    // Only the schema tests build such schemas; the data sources need none.
-    #[cfg(test)]
-    pub(crate) fn optional_computed(
-        name: impl Into<String>,
-        ty: CtyType,
-        description: impl Into<String>,
-    ) -> Self {
-        Self::with_mode(name, ty, description, AttributeMode::OptionalComputed)
-    }
-
-    /// Marks the attribute sensitive.
-    #[must_use]
-    // Only the schema tests build such schemas; the data sources need none.
-    #[cfg(test)]
-    pub(crate) fn sensitive(mut self) -> Self {
-        self.sensitive = true;
-        self
-    }
-
-    /// Marks the attribute deprecated.
-    #[must_use]
-    // Only the schema tests build such schemas; the data sources need none.
-    #[cfg(test)]
-    pub(crate) fn deprecated(mut self) -> Self {
-        self.deprecated = true;
-        self
     }
 }
 

@@ -123,12 +123,21 @@ mod tests {
                     CtyType::list(CtyType::String),
                     "Z.",
                 ))
-                .attribute(Attribute::required("alpha", CtyType::String, "A.").sensitive())
-                .attribute(Attribute::optional_computed("mid", CtyType::Number, "M."))
+                .attribute(Attribute {
+                    sensitive: true,
+                    ..Attribute::required("alpha", CtyType::String, "A.")
+                })
+                .attribute(Attribute {
+                    mode: AttributeMode::OptionalComputed,
+                    ..Attribute::optional("mid", CtyType::Number, "M.")
+                })
                 .block(NestedBlock::set("rule", Block::new("R.")).max_items(4))
                 .block(NestedBlock::single(
                     "options",
-                    Block::new("O.").deprecated(),
+                    Block {
+                        deprecated: true,
+                        ..Block::new("O.")
+                    },
                 )),
         )
     }

@@ -110,7 +110,7 @@ impl Block {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Attribute, NestedBlock};
+    use super::super::{Attribute, AttributeMode, NestedBlock};
     use super::*;
     use crate::cty::CtyType;
 
@@ -131,11 +131,10 @@ mod tests {
                 "Platforms.",
             ))
             .attribute(Attribute::optional("cni", CtyType::String, "CNI."))
-            .attribute(Attribute::optional_computed(
-                "ip_family",
-                CtyType::String,
-                "Family.",
-            ))
+            .attribute(Attribute {
+                mode: AttributeMode::OptionalComputed,
+                ..Attribute::optional("ip_family", CtyType::String, "Family.")
+            })
             .attribute(Attribute::computed(
                 "flows",
                 CtyType::list(CtyType::object([
@@ -146,7 +145,10 @@ mod tests {
                 ])),
                 "Flows.",
             ))
-            .attribute(Attribute::computed("id", CtyType::String, "Id.").deprecated())
+            .attribute(Attribute {
+                deprecated: true,
+                ..Attribute::computed("id", CtyType::String, "Id.")
+            })
             .block(
                 NestedBlock::list("platform", leaf())
                     .min_items(1)
