@@ -231,3 +231,36 @@ fn modules_have_no_cycle() {
         }
     }
 }
+
+/// The pure layers know nothing of Terraform values, gRPC, diagnostics or the command line (DESIGN.md, Layers):
+/// no path of theirs leads into a front end or the value and transport layers under it.
+#[test]
+fn pure_layers_depend_on_no_front_end() {
+    const PURE: [&str; 5] = ["catalog", "engine", "targets", "audit", "review"];
+    const FRONT_ENDS: [&str; 9] = [
+        "cli",
+        "cty",
+        "datasources",
+        "diagnostics",
+        "plugin",
+        "provider_config",
+        "schema",
+        "server",
+        "terraform_terms",
+    ];
+    let graph = module_graph();
+    let top = |module: &str| module.split("::").next().unwrap_or_default().to_owned();
+    // The graph must see the pure layers' own dependencies, or it reads nothing.
+    assert!(graph["targets::aws"].contains("engine"));
+    for (from, dependencies) in &graph {
+        if !PURE.contains(&top(from).as_str()) {
+            continue;
+        }
+        for to in dependencies {
+            assert!(
+                !FRONT_ENDS.contains(&top(to).as_str()),
+                "{from} depends on {to}: move what they share into the pure layer"
+            );
+        }
+    }
+}
