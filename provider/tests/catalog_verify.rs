@@ -54,6 +54,24 @@ fn altered(file: &str, from: &str, to: &str) -> PathBuf {
     path
 }
 
+/// Runs `catalog verify` of `platform` at `version` on the stored copy `file` and asserts that it exits 0 with no
+/// drift, naming the release file `origin` and its source `source`; returns the report for further checks.
+fn assert_no_drift(
+    platform: &str,
+    version: &str,
+    file: &str,
+    origin: &str,
+    source: &str,
+) -> serde_json::Value {
+    let (code, report) = verify(platform, version, &upstream(file));
+    let at = format!("{platform} {version}");
+    assert_eq!(code, 0, "{at}: {report:#}");
+    assert_eq!(report["origin"], origin, "{at}");
+    assert_eq!(report["source"], source, "{at}");
+    assert_eq!(report["drift"], false, "{at}: {report:#}");
+    report
+}
+
 #[test]
 fn every_stored_longhorn_page_matches_its_release() {
     for (version, file, origin) in [
@@ -68,11 +86,7 @@ fn every_stored_longhorn_page_matches_its_release() {
             "longhorn-1.5.toml",
         ),
     ] {
-        let (code, report) = verify("longhorn", version, &upstream(file));
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], origin, "{version}");
-        assert_eq!(report["source"], "networking", "{version}");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
+        assert_no_drift("longhorn", version, file, origin, "networking");
     }
 }
 
@@ -183,15 +197,14 @@ fn bad_input_exits_2() {
 #[test]
 fn the_stored_deckhouse_ports_file_matches_every_release_it_covers() {
     for version in ["1.63.0", "1.64.0", "1.65.0", "1.66.0", "1.66.9"] {
-        let (code, report) = verify(
+        let file = "deckhouse/1.63-deckhouse-ports.yml";
+        assert_no_drift(
             "deckhouse",
             version,
-            &upstream("deckhouse/1.63-deckhouse-ports.yml"),
+            file,
+            "deckhouse-1.63.toml",
+            "ports-table",
         );
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], "deckhouse-1.63.toml", "{version}");
-        assert_eq!(report["source"], "ports-table", "{version}");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
     }
 }
 
@@ -219,14 +232,14 @@ fn the_deckhouse_1_67_release_differs_from_the_1_63_file_by_the_vxlan_row() {
 #[test]
 fn the_stored_deckhouse_1_74_file_matches_its_release() {
     for version in ["1.74.0", "1.74.5", "1.76.0"] {
-        let (code, report) = verify(
+        let file = "deckhouse/1.74-deckhouse-ports.yml";
+        assert_no_drift(
             "deckhouse",
             version,
-            &upstream("deckhouse/1.74-deckhouse-ports.yml"),
+            file,
+            "deckhouse-1.74.toml",
+            "ports-table",
         );
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], "deckhouse-1.74.toml", "{version}");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
     }
 }
 
@@ -354,14 +367,14 @@ fn a_changed_deckhouse_port_and_purpose_are_reported_as_those_rows() {
 #[test]
 fn the_stored_deckhouse_1_62_file_matches_its_release_and_shows_what_1_63_changed() {
     for version in ["1.62.0", "1.62.9"] {
-        let (code, report) = verify(
+        let file = "deckhouse/1.62-deckhouse-ports.yml";
+        assert_no_drift(
             "deckhouse",
             version,
-            &upstream("deckhouse/1.62-deckhouse-ports.yml"),
+            file,
+            "deckhouse-1.62.toml",
+            "ports-table",
         );
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], "deckhouse-1.62.toml", "{version}");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
     }
     let (code, report) = verify(
         "deckhouse",
@@ -400,10 +413,13 @@ fn the_stored_deckhouse_1_60_and_1_61_files_match_their_release() {
         ("1.61.0", "deckhouse/1.61-deckhouse-ports.yml"),
         ("1.61.5", "deckhouse/1.61-deckhouse-ports.yml"),
     ] {
-        let (code, report) = verify("deckhouse", version, &upstream(file));
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], "deckhouse-1.60.toml", "{version}");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
+        assert_no_drift(
+            "deckhouse",
+            version,
+            file,
+            "deckhouse-1.60.toml",
+            "ports-table",
+        );
     }
     let (code, report) = verify(
         "deckhouse",
@@ -435,11 +451,8 @@ fn the_stored_kubernetes_k3s_and_rke2_pages_match_their_releases() {
         ("k3s", "k3s/requirements.md", "requirements"),
         ("rke2", "rke2/requirements.md", "requirements"),
     ] {
-        let (code, report) = verify(platform, "1.34.0", &upstream(file));
-        assert_eq!(code, 0, "{platform}: {report:#}");
-        assert_eq!(report["origin"], format!("{platform}.toml"), "{platform}");
-        assert_eq!(report["source"], source, "{platform}");
-        assert_eq!(report["drift"], false, "{platform}: {report:#}");
+        let origin = format!("{platform}.toml");
+        assert_no_drift(platform, "1.34.0", file, &origin, source);
     }
 }
 
@@ -525,15 +538,8 @@ All RKE2 nodes | Canal CNI health checks";
 #[test]
 fn the_stored_istio_page_matches_its_release() {
     for version in ["1.8.0", "1.24.3", "1.30.0"] {
-        let (code, report) = verify(
-            "istio",
-            version,
-            &upstream("istio/application-requirements.md"),
-        );
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], "istio.toml", "{version}");
-        assert_eq!(report["source"], "app-requirements", "{version}");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
+        let file = "istio/application-requirements.md";
+        assert_no_drift("istio", version, file, "istio.toml", "app-requirements");
     }
 }
 
@@ -587,11 +593,7 @@ const KUBLR_NOT_CHECKED: [&str; 9] = [
 /// listed as not checked, which is not drift (exit 0).
 #[test]
 fn the_stored_kublr_tables_match_their_release_and_the_others_are_not_checked() {
-    let (code, report) = verify("kublr", "1.0.0", &upstream(KUBLR));
-    assert_eq!(code, 0, "{report:#}");
-    assert_eq!(report["origin"], "kublr.toml");
-    assert_eq!(report["source"], "network-access");
-    assert_eq!(report["drift"], false, "{report:#}");
+    let report = assert_no_drift("kublr", "1.0.0", KUBLR, "kublr.toml", "network-access");
     assert_eq!(report["added"], serde_json::json!([]));
     assert_eq!(report["removed"], serde_json::json!([]));
     assert_eq!(report["changed"], serde_json::json!([]));
@@ -678,11 +680,7 @@ const CILIUM: &str = "cilium/system_requirements.rst";
 #[test]
 fn the_stored_cilium_page_matches_its_release() {
     for version in ["1.12.0", "1.18.0"] {
-        let (code, report) = verify("cilium", version, &upstream(CILIUM));
-        assert_eq!(code, 0, "{version}: {report:#}");
-        assert_eq!(report["origin"], "cilium.toml");
-        assert_eq!(report["source"], "firewall");
-        assert_eq!(report["drift"], false, "{version}: {report:#}");
+        let report = assert_no_drift("cilium", version, CILIUM, "cilium.toml", "firewall");
         assert!(report.get("not_checked").is_none(), "{report:#}");
     }
 }
