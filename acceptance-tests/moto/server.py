@@ -10,10 +10,18 @@ every rule portmatrix produces and plan again without changes (test-only code).
 2. AWS's DescribeSecurityGroupRules returns the description of every rule. moto 5.2.5 returns it only for CIDR
    rules and drops it for rules that reference a group or a prefix list (quirk 3), so every such rule would
    show a description change in each plan. Here the description given with the group or prefix list is kept.
+3. AWS applies every change to a group's rules atomically. moto 5.2.5 revokes by rebuilding the group's rule list
+   (read, filter, assign back) without a lock, and its server answers requests on many threads: two revokes that
+   interleave lose one of them, so a rule Terraform destroyed (its parallel destroy sends up to ten at once)
+   stays in the group and the next audit finds it as excess (a CI run of aws_apply failed so at stop 21; 60
+   rules revoked by 20 threads, 30 rounds, left 2 rules behind on a busy machine). Here the calls that change a
+   group's rules run one at a time.
 Everything else is moto's own behaviour.
 """
 
+import functools
 import sys
+import threading
 
 from moto.ec2.models import security_groups
 from moto.server import main
@@ -58,6 +66,33 @@ def _description(self):
 
 security_groups.SecurityGroupRule.__init__ = _init
 security_groups.SecurityGroupRule.description = property(_description)
+
+_rule_changes = threading.Lock()
+
+
+def _one_at_a_time(change):
+    @functools.wraps(change)
+    def serialized(*args, **kwargs):
+        with _rule_changes:
+            return change(*args, **kwargs)
+
+    return serialized
+
+
+for _name in (
+    "authorize_security_group_ingress",
+    "authorize_security_group_egress",
+    "revoke_security_group_ingress",
+    "revoke_security_group_egress",
+    "modify_security_group_rules",
+    "update_security_group_rule_descriptions_ingress",
+    "update_security_group_rule_descriptions_egress",
+):
+    setattr(
+        security_groups.SecurityGroupBackend,
+        _name,
+        _one_at_a_time(getattr(security_groups.SecurityGroupBackend, _name)),
+    )
 
 if __name__ == "__main__":
     sys.exit(main())
