@@ -324,16 +324,15 @@ pub fn tier_summaries<C, T>(
         .collect()
 }
 
-/// A tier-based firewall.
+/// A tier-based firewall, as the front ends hold it: one `&dyn Target` per firewall (`targets::all`). Every
+/// firewall gets it from its [`Firewall`] implementation.
 pub trait Target: Sync {
     /// The target's short name, as `portmatrix expand --target` takes it (`aws`).
     fn name(&self) -> &'static str;
     /// One line for `--help`: what the rules are for.
     fn about(&self) -> &'static str;
     /// Whether endpoint blocks may give AWS managed prefix lists.
-    fn takes_prefix_lists(&self) -> bool {
-        false
-    }
+    fn takes_prefix_lists(&self) -> bool;
     /// The options, in the order they are documented.
     fn options(&self) -> Vec<TargetOption>;
     /// The output fields, `not_needed` and `warnings` included.
@@ -343,6 +342,59 @@ pub trait Target: Sync {
     fn check(&self, options: &Options) -> Vec<TargetError>;
     /// Shapes `expansion` with `options`.
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>>;
+}
+
+/// What a firewall's target file implements: its name and options, the typed [`Firewall::Config`] its options
+/// read into, and the shaping of an expansion with that config. Validation and reads take the same road: the
+/// check at validate time is the reading of the options, so an option the check lets through is one the read
+/// can use, and no firewall writes the check twice.
+pub trait Firewall: Sync {
+    /// The short name, as `portmatrix expand --target` takes it (`aws`).
+    const NAME: &'static str;
+    /// One line for `--help`: what the rules are for.
+    const ABOUT: &'static str;
+    /// Whether endpoint blocks may give AWS managed prefix lists.
+    const TAKES_PREFIX_LISTS: bool = false;
+    /// The options read and checked.
+    type Config;
+    /// The options, in the order they are documented.
+    fn options() -> Vec<TargetOption>;
+    /// The output fields, `not_needed` and `warnings` included.
+    fn outputs() -> Vec<OutputField>;
+    /// Reads the options given (absent ones take their defaults); the errors name each bad option.
+    fn config(options: &Options) -> Result<Self::Config, Vec<TargetError>>;
+    /// Shapes `expansion` with `config`.
+    fn rules(expansion: &Expansion, config: Self::Config) -> Result<Shaped, Vec<TargetError>>;
+}
+
+impl<F: Firewall> Target for F {
+    fn name(&self) -> &'static str {
+        F::NAME
+    }
+
+    fn about(&self) -> &'static str {
+        F::ABOUT
+    }
+
+    fn takes_prefix_lists(&self) -> bool {
+        F::TAKES_PREFIX_LISTS
+    }
+
+    fn options(&self) -> Vec<TargetOption> {
+        F::options()
+    }
+
+    fn outputs(&self) -> Vec<OutputField> {
+        F::outputs()
+    }
+
+    fn check(&self, options: &Options) -> Vec<TargetError> {
+        F::config(options).err().unwrap_or_default()
+    }
+
+    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
+        F::rules(expansion, F::config(options)?)
+    }
 }
 
 /// The roles the expansion placed on `tier` (`platform/role`), for the targets' per-tier summaries.

@@ -1,4 +1,4 @@
-//! AWS as a [`Target`]: its options, its output shape, and its rules as `portmatrix_aws_security_group_rules`
+//! AWS as a [`Firewall`]: its options, its output shape, and its rules as `portmatrix_aws_security_group_rules`
 //! and `portmatrix expand --target aws` give them.
 
 use super::{
@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    fields_with_outcome, keyed, output_struct, tier_summaries, Options, OutputField, Shape, Shaped,
-    Tabular, Target, TargetError, TargetOption, Tiered,
+    fields_with_outcome, keyed, output_struct, tier_summaries, Firewall, Options, OutputField,
+    Shape, Shaped, Tabular, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -252,20 +252,13 @@ impl Tabular for Tiered<AwsRuleSet, TierOutput> {
     }
 }
 
-impl Target for AwsTarget {
-    fn name(&self) -> &'static str {
-        "aws"
-    }
+impl Firewall for AwsTarget {
+    const NAME: &'static str = "aws";
+    const ABOUT: &'static str = "AWS security group rules (as portmatrix_aws_security_group_rules)";
+    const TAKES_PREFIX_LISTS: bool = true;
+    type Config = AwsOptions;
 
-    fn about(&self) -> &'static str {
-        "AWS security group rules (as portmatrix_aws_security_group_rules)"
-    }
-
-    fn takes_prefix_lists(&self) -> bool {
-        true
-    }
-
-    fn options(&self) -> Vec<TargetOption> {
+    fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
         vec![
             TargetOption::optional(
@@ -301,7 +294,7 @@ impl Target for AwsTarget {
         ]
     }
 
-    fn outputs(&self) -> Vec<OutputField> {
+    fn outputs() -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
             "security group rule",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a port \
@@ -309,12 +302,11 @@ impl Target for AwsTarget {
         )
     }
 
-    fn check(&self, options: &Options) -> Vec<TargetError> {
-        aws_options(options).err().unwrap_or_default()
+    fn config(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
+        aws_options(options)
     }
 
-    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        let options = aws_options(options)?;
+    fn rules(expansion: &Expansion, options: AwsOptions) -> Result<Shaped, Vec<TargetError>> {
         let set = security_group_rules(expansion, &options).map_err(quota_errors)?;
         let tiers = tier_summaries(expansion, &set.tiers, |counts, roles| TierOutput {
             ingress_ipv4: counts.ingress_ipv4,

@@ -1,4 +1,4 @@
-//! Azure as a [`Target`]: its options, its output shape, and its rules as `portmatrix_azure_nsg_rules` and
+//! Azure as a [`Firewall`]: its options, its output shape, and its rules as `portmatrix_azure_nsg_rules` and
 //! `portmatrix expand --target azure` give them.
 
 use super::{
@@ -11,8 +11,8 @@ use crate::targets::common::{
     WidenedField,
 };
 use crate::targets::target::{
-    fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
-    Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Firewall, Options,
+    OutputField, Shape, Shaped, Tabular, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -206,16 +206,13 @@ impl Tabular for Tiered<AzureRuleSet, TierOutput> {
     }
 }
 
-impl Target for AzureTarget {
-    fn name(&self) -> &'static str {
-        "azure"
-    }
+impl Firewall for AzureTarget {
+    const NAME: &'static str = "azure";
+    const ABOUT: &'static str =
+        "Azure network security rules in one shared NSG (as portmatrix_azure_nsg_rules)";
+    type Config = AzureOptions;
 
-    fn about(&self) -> &'static str {
-        "Azure network security rules in one shared NSG (as portmatrix_azure_nsg_rules)"
-    }
-
-    fn options(&self) -> Vec<TargetOption> {
+    fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
         vec![
             name_prefix_option(
@@ -269,7 +266,7 @@ impl Target for AzureTarget {
         ]
     }
 
-    fn outputs(&self) -> Vec<OutputField> {
+    fn outputs() -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
             "security rule",
             "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
@@ -277,12 +274,11 @@ impl Target for AzureTarget {
         )
     }
 
-    fn check(&self, options: &Options) -> Vec<TargetError> {
-        azure_options(options).err().unwrap_or_default()
+    fn config(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
+        azure_options(options)
     }
 
-    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        let options = azure_options(options)?;
+    fn rules(expansion: &Expansion, options: AzureOptions) -> Result<Shaped, Vec<TargetError>> {
         let set = security_rules(expansion, &options).map_err(|errors| {
             rule_errors(errors, "Flows Azure network security rules cannot express")
         })?;

@@ -1,4 +1,4 @@
-//! GCP as a [`Target`]: its options, its output shape, and its rules as `portmatrix_gcp_firewall_rules` and
+//! GCP as a [`Firewall`]: its options, its output shape, and its rules as `portmatrix_gcp_firewall_rules` and
 //! `portmatrix expand --target gcp` give them.
 
 use super::{firewall_rules, GcpOptions, GcpRule, GcpRuleSet, MAX_PREFIX};
@@ -8,8 +8,8 @@ use crate::targets::common::{
     WidenedField,
 };
 use crate::targets::target::{
-    fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Options, OutputField,
-    Shape, Shaped, Tabular, Target, TargetError, TargetOption, Tiered,
+    fields_with_outcome, keyed, null_if_empty, output_struct, tier_summaries, Firewall, Options,
+    OutputField, Shape, Shaped, Tabular, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -202,16 +202,13 @@ impl Tabular for Tiered<GcpRuleSet, TierOutput> {
     }
 }
 
-impl Target for GcpTarget {
-    fn name(&self) -> &'static str {
-        "gcp"
-    }
+impl Firewall for GcpTarget {
+    const NAME: &'static str = "gcp";
+    const ABOUT: &'static str =
+        "Google Cloud firewall rules with network tags pm-<tier> (as portmatrix_gcp_firewall_rules)";
+    type Config = GcpOptions;
 
-    fn about(&self) -> &'static str {
-        "Google Cloud firewall rules with network tags pm-<tier> (as portmatrix_gcp_firewall_rules)"
-    }
-
-    fn options(&self) -> Vec<TargetOption> {
+    fn options() -> Vec<TargetOption> {
         vec![
             name_prefix_option(
                 "<prefix><in|eg>-<source>-to-<destination>[-v6]",
@@ -258,7 +255,7 @@ impl Target for GcpTarget {
         ]
     }
 
-    fn outputs(&self) -> Vec<OutputField> {
+    fn outputs() -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
             "firewall rule",
             "Flows or rules that were not written: a missing input (an endpoint's addresses, a port parameter, a \
@@ -267,12 +264,11 @@ impl Target for GcpTarget {
         )
     }
 
-    fn check(&self, options: &Options) -> Vec<TargetError> {
-        gcp_options(options).err().unwrap_or_default()
+    fn config(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
+        gcp_options(options)
     }
 
-    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        let options = gcp_options(options)?;
+    fn rules(expansion: &Expansion, options: GcpOptions) -> Result<Shaped, Vec<TargetError>> {
         let set = firewall_rules(expansion, &options)
             .map_err(|errors| rule_errors(errors, "Flows GCP firewall rules cannot express"))?;
         let tiers = tier_summaries(expansion, &set.tiers, |tier, roles| TierOutput {

@@ -1,4 +1,4 @@
-//! Hetzner Cloud as a [`Target`]: its options, its output shape, and its firewalls as
+//! Hetzner Cloud as a [`Firewall`]: its options, its output shape, and its firewalls as
 //! `portmatrix_hcloud_firewall_rules` and `portmatrix expand --target hcloud` give them.
 
 use super::{
@@ -7,8 +7,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    fields_with_outcome, output_struct, tier_roles, Location, Options, OutputField, Shape, Shaped,
-    Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, tier_roles, Firewall, Location, Options, OutputField,
+    Shape, Shaped, Tabular, TargetError, TargetOption,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -182,16 +182,13 @@ impl Tabular for HcloudOutput {
     }
 }
 
-impl Target for HcloudTarget {
-    fn name(&self) -> &'static str {
-        "hcloud"
-    }
+impl Firewall for HcloudTarget {
+    const NAME: &'static str = "hcloud";
+    const ABOUT: &'static str =
+        "Hetzner Cloud firewall rules, one firewall per tier (as portmatrix_hcloud_firewall_rules)";
+    type Config = HcloudOptions;
 
-    fn about(&self) -> &'static str {
-        "Hetzner Cloud firewall rules, one firewall per tier (as portmatrix_hcloud_firewall_rules)"
-    }
-
-    fn options(&self) -> Vec<TargetOption> {
+    fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
         let blocks = Literal::Texts(vec!["203.0.113.10/32".into(), "2001:db8:1::/64".into()]);
         vec![
@@ -232,7 +229,7 @@ impl Target for HcloudTarget {
         ]
     }
 
-    fn outputs(&self) -> Vec<OutputField> {
+    fn outputs() -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
             "firewall rule",
             "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
@@ -244,12 +241,11 @@ impl Target for HcloudTarget {
         )
     }
 
-    fn check(&self, options: &Options) -> Vec<TargetError> {
-        hcloud_options(options).err().unwrap_or_default()
+    fn config(options: &Options) -> Result<HcloudOptions, Vec<TargetError>> {
+        hcloud_options(options)
     }
 
-    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        let options = hcloud_options(options)?;
+    fn rules(expansion: &Expansion, options: HcloudOptions) -> Result<Shaped, Vec<TargetError>> {
         let set = firewall_rules(expansion, &options)
             .map_err(|errors| errors.into_iter().map(target_error).collect::<Vec<_>>())?;
         let roles = set

@@ -1,4 +1,4 @@
-//! nftables as a [`Target`]: its options, its output shape, and its rulesets as `portmatrix_nftables_ruleset`
+//! nftables as a [`Firewall`]: its options, its output shape, and its rulesets as `portmatrix_nftables_ruleset`
 //! and `portmatrix expand --target nftables` give them.
 
 use super::{
@@ -7,8 +7,8 @@ use super::{
 };
 use crate::engine::Expansion;
 use crate::targets::target::{
-    fields_with_outcome, output_struct, Location, OptionValue, Options, OutputField, Shape, Shaped,
-    Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, output_struct, Firewall, Location, OptionValue, Options, OutputField,
+    Shape, Shaped, Tabular, TargetError, TargetOption,
 };
 
 const TIER_ADDRESSES: &str = "tier_addresses";
@@ -153,16 +153,13 @@ impl Tabular for NftOutput {
     }
 }
 
-impl Target for NftablesTarget {
-    fn name(&self) -> &'static str {
-        "nftables"
-    }
+impl Firewall for NftablesTarget {
+    const NAME: &'static str = "nftables";
+    const ABOUT: &'static str =
+        "An nftables ruleset per tier for static and bare-metal nodes (as portmatrix_nftables_ruleset)";
+    type Config = NftOptions;
 
-    fn about(&self) -> &'static str {
-        "An nftables ruleset per tier for static and bare-metal nodes (as portmatrix_nftables_ruleset)"
-    }
-
-    fn options(&self) -> Vec<TargetOption> {
+    fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
         let addresses = Literal::Texts(vec!["10.0.2.0/24".into(), "fd00:2::/64".into()]);
         vec![
@@ -224,7 +221,7 @@ impl Target for NftablesTarget {
         ]
     }
 
-    fn outputs(&self) -> Vec<OutputField> {
+    fn outputs() -> Vec<OutputField> {
         fields_with_outcome::<NftOutput>(
             "host firewall rule",
             "Flows or rules that could not be written because an input is missing (an endpoint's addresses, a \
@@ -233,12 +230,11 @@ impl Target for NftablesTarget {
         )
     }
 
-    fn check(&self, options: &Options) -> Vec<TargetError> {
-        nft_options(options).err().unwrap_or_default()
+    fn config(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
+        nft_options(options)
     }
 
-    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        let options = nft_options(options)?;
+    fn rules(expansion: &Expansion, options: NftOptions) -> Result<Shaped, Vec<TargetError>> {
         let NftRulesets {
             rulesets,
             cloud_init,

@@ -1,4 +1,4 @@
-//! OpenStack as a [`Target`]: its options, its output shape, and its rules as
+//! OpenStack as a [`Firewall`]: its options, its output shape, and its rules as
 //! `portmatrix_openstack_secgroup_rules` and `portmatrix expand --target openstack` give them.
 
 use super::{
@@ -8,8 +8,8 @@ use super::{
 use crate::engine::Expansion;
 use crate::targets::common::{capitalized, unsupported_error, Widening, UNSUPPORTED_FLOWS};
 use crate::targets::target::{
-    fields_with_outcome, keyed, output_struct, tier_summaries, Literal, Location, OptionValue,
-    Options, OutputField, Setting, Shape, Shaped, Tabular, Target, TargetError, TargetOption,
+    fields_with_outcome, keyed, output_struct, tier_summaries, Firewall, Literal, Location,
+    OptionValue, Options, OutputField, Setting, Shape, Shaped, Tabular, TargetError, TargetOption,
     Tiered,
 };
 use serde::Serialize;
@@ -191,16 +191,13 @@ impl Tabular for Tiered<OpenStackRuleSet, TierOutput> {
     }
 }
 
-impl Target for OpenStackTarget {
-    fn name(&self) -> &'static str {
-        "openstack"
-    }
+impl Firewall for OpenStackTarget {
+    const NAME: &'static str = "openstack";
+    const ABOUT: &'static str =
+        "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)";
+    type Config = OpenStackOptions;
 
-    fn about(&self) -> &'static str {
-        "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)"
-    }
-
-    fn options(&self) -> Vec<TargetOption> {
+    fn options() -> Vec<TargetOption> {
         vec![
             TargetOption::optional(
                 ETHERTYPES,
@@ -225,7 +222,7 @@ impl Target for OpenStackTarget {
         ]
     }
 
-    fn outputs(&self) -> Vec<OutputField> {
+    fn outputs() -> Vec<OutputField> {
         fields_with_outcome::<Fields>(
             "security group rule",
             "Flows or rules that were not written: an input is missing (an endpoint's addresses, a port \
@@ -234,12 +231,11 @@ impl Target for OpenStackTarget {
         )
     }
 
-    fn check(&self, options: &Options) -> Vec<TargetError> {
-        openstack_options(options).err().unwrap_or_default()
+    fn config(options: &Options) -> Result<OpenStackOptions, Vec<TargetError>> {
+        openstack_options(options)
     }
 
-    fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        let options = openstack_options(options)?;
+    fn rules(expansion: &Expansion, options: OpenStackOptions) -> Result<Shaped, Vec<TargetError>> {
         let set = security_group_rules(expansion, &options).map_err(|error| {
             vec![unsupported_error(
                 "Flows the OpenStack security group rules cannot express",
