@@ -17,7 +17,8 @@ use crate::diagnostics::Diagnostics;
 use crate::output_shape::OutputFields;
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
-use crate::targets::aws::{aws_options, AwsTarget};
+use crate::targets::aws::AwsTarget;
+use crate::targets::target::Firewall;
 use crate::targets::target::Options;
 use crate::terraform_terms::{audit_diagnostics, target_diagnostic};
 use std::sync::Mutex;
@@ -39,7 +40,7 @@ impl AwsSecurityGroupAuditDataSource {
         diagnostics: &mut Diagnostics,
     ) -> Option<AuditReport> {
         let (options, expansion) = options_and_expansion(config, &AwsTarget, diagnostics)?;
-        let shape = aws_options(&options)
+        let shape = AwsTarget::config(&options)
             .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
             .ok()?;
         let settings = match self.settings.lock() {

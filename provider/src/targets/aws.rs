@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod output;
-pub(crate) use output::{aws_options, quota_errors, AwsTarget};
+pub(crate) use output::{quota_errors, AwsTarget};
 // The option names, for the tests that set them.
 #[cfg(test)]
 pub(crate) use output::{RULES_PER_GROUP, WIDEN_TO_FIT};

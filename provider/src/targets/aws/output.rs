@@ -23,35 +23,6 @@ pub(crate) const ALL_TRAFFIC_WITHIN_TIER: &str = "all_traffic_within_tier";
 /// AWS security group rules, one security group per tier.
 pub(crate) struct AwsTarget;
 
-/// The AWS options given, or the errors of the bad ones.
-pub(crate) fn aws_options(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
-    let rules_per_group = match options.number(RULES_PER_GROUP) {
-        None => super::DEFAULT_RULES_PER_GROUP,
-        Some(text) => match text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (MIN_RULES_PER_GROUP..=MAX_RULES_PER_GROUP).contains(n))
-        {
-            Some(n) => n,
-            None => {
-                return Err(vec![TargetError::invalid(
-RULES_PER_GROUP,
-                    format!(
-                        "{text} is not a rule quota: give a whole number from {MIN_RULES_PER_GROUP} to \
-                         {MAX_RULES_PER_GROUP} (AWS's default is {}).",
-                        super::DEFAULT_RULES_PER_GROUP
-                    ),
-                )])
-            }
-        },
-    };
-    Ok(AwsOptions {
-        rules_per_group,
-        widen_to_fit: options.flag(WIDEN_TO_FIT),
-        all_traffic_within_tier: options.flag(ALL_TRAFFIC_WITHIN_TIER),
-    })
-}
-
 /// Groups over quota, as errors on `rules_per_group`, the option that fixes them.
 pub(crate) fn quota_errors(errors: Vec<QuotaError>) -> Vec<TargetError> {
     errors
@@ -302,8 +273,33 @@ impl Firewall for AwsTarget {
         )
     }
 
+    /// The AWS options given, or the errors of the bad ones.
     fn config(options: &Options) -> Result<AwsOptions, Vec<TargetError>> {
-        aws_options(options)
+        let rules_per_group = match options.number(RULES_PER_GROUP) {
+            None => super::DEFAULT_RULES_PER_GROUP,
+            Some(text) => match text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (MIN_RULES_PER_GROUP..=MAX_RULES_PER_GROUP).contains(n))
+            {
+                Some(n) => n,
+                None => {
+                    return Err(vec![TargetError::invalid(
+    RULES_PER_GROUP,
+                        format!(
+                            "{text} is not a rule quota: give a whole number from {MIN_RULES_PER_GROUP} to \
+                             {MAX_RULES_PER_GROUP} (AWS's default is {}).",
+                            super::DEFAULT_RULES_PER_GROUP
+                        ),
+                    )])
+                }
+            },
+        };
+        Ok(AwsOptions {
+            rules_per_group,
+            widen_to_fit: options.flag(WIDEN_TO_FIT),
+            all_traffic_within_tier: options.flag(ALL_TRAFFIC_WITHIN_TIER),
+        })
     }
 
     fn rules(expansion: &Expansion, options: AwsOptions) -> Result<Shaped, Vec<TargetError>> {

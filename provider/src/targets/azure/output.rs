@@ -24,46 +24,6 @@ const LAST_PRIORITY: &str = "last_priority";
 /// Azure network security rules, one application security group per tier.
 pub(crate) struct AzureTarget;
 
-/// The Azure options given, or the errors of the bad ones.
-fn azure_options(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
-    let mut errors: Vec<TargetError> = Vec::new();
-    let defaults = AzureOptions::default();
-    let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
-    let mut priority = |name: &'static str, default: u16| match options.number(name) {
-        None => default,
-        Some(n) => match n.parse::<u16>() {
-            Ok(p) if valid_priority(p) => p,
-            _ => {
-                errors.push(TargetError::invalid(
-                    name,
-                    format!(
-                        "{n} is not an NSG rule priority: give a whole number from {MIN_PRIORITY} to \
-                         {MAX_PRIORITY}."
-                    ),
-                ));
-                default
-            }
-        },
-    };
-    let first_priority = priority(FIRST_PRIORITY, defaults.first_priority);
-    let last_priority = priority(LAST_PRIORITY, defaults.last_priority);
-    let unsupported_flows = unsupported_policy(options).unwrap_or_else(|error| {
-        errors.push(error);
-        defaults.unsupported_flows
-    });
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(AzureOptions {
-        name_prefix,
-        nsg_per_tier: options.flag(NSG_PER_TIER),
-        first_priority,
-        last_priority,
-        unsupported_flows,
-        platform_order: options.platform_order.clone(),
-    })
-}
-
 output_struct! {
     /// One rule as the outputs give it.
     struct RuleOutput<'a> {
@@ -274,8 +234,44 @@ impl Firewall for AzureTarget {
         )
     }
 
+    /// The Azure options given, or the errors of the bad ones.
     fn config(options: &Options) -> Result<AzureOptions, Vec<TargetError>> {
-        azure_options(options)
+        let mut errors: Vec<TargetError> = Vec::new();
+        let defaults = AzureOptions::default();
+        let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
+        let mut priority = |name: &'static str, default: u16| match options.number(name) {
+            None => default,
+            Some(n) => match n.parse::<u16>() {
+                Ok(p) if valid_priority(p) => p,
+                _ => {
+                    errors.push(TargetError::invalid(
+                        name,
+                        format!(
+                            "{n} is not an NSG rule priority: give a whole number from {MIN_PRIORITY} to \
+                             {MAX_PRIORITY}."
+                        ),
+                    ));
+                    default
+                }
+            },
+        };
+        let first_priority = priority(FIRST_PRIORITY, defaults.first_priority);
+        let last_priority = priority(LAST_PRIORITY, defaults.last_priority);
+        let unsupported_flows = unsupported_policy(options).unwrap_or_else(|error| {
+            errors.push(error);
+            defaults.unsupported_flows
+        });
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(AzureOptions {
+            name_prefix,
+            nsg_per_tier: options.flag(NSG_PER_TIER),
+            first_priority,
+            last_priority,
+            unsupported_flows,
+            platform_order: options.platform_order.clone(),
+        })
     }
 
     fn rules(expansion: &Expansion, options: AzureOptions) -> Result<Shaped, Vec<TargetError>> {

@@ -22,41 +22,6 @@ const PRIORITY: &str = "priority";
 /// Google Cloud VPC firewall rules, one network tag (or service account) per tier.
 pub(crate) struct GcpTarget;
 
-/// The GCP options given, or the errors of the bad ones.
-fn gcp_options(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
-    let mut errors = Vec::new();
-    let defaults = GcpOptions::default();
-    let text = |name: &str, default: &str| options.text(name).unwrap_or(default).to_string();
-    let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
-    let priority = match options.number(PRIORITY) {
-        None => defaults.priority,
-        Some(n) => n.parse::<u16>().unwrap_or_else(|_| {
-            errors.push(TargetError::invalid(
-PRIORITY,
-                format!(
-                    "{n} is not a GCP rule priority: give a whole number from 0 to 65535 (GCP's default is 1000)."
-                ),
-            ));
-            defaults.priority
-        }),
-    };
-    let unsupported_flows = unsupported_policy(options).unwrap_or_else(|error| {
-        errors.push(error);
-        defaults.unsupported_flows
-    });
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(GcpOptions {
-        name_prefix,
-        tag_prefix: text(TAG_PREFIX, &defaults.tag_prefix),
-        service_accounts: options.text_map(SERVICE_ACCOUNTS),
-        tier_ranges: options.list_map(TIER_RANGES),
-        priority,
-        unsupported_flows,
-    })
-}
-
 output_struct! {
     /// One protocol a rule allows.
     struct AllowOutput<'a> {
@@ -264,8 +229,39 @@ impl Firewall for GcpTarget {
         )
     }
 
+    /// The GCP options given, or the errors of the bad ones.
     fn config(options: &Options) -> Result<GcpOptions, Vec<TargetError>> {
-        gcp_options(options)
+        let mut errors = Vec::new();
+        let defaults = GcpOptions::default();
+        let text = |name: &str, default: &str| options.text(name).unwrap_or(default).to_string();
+        let name_prefix = name_prefix(options, &defaults.name_prefix, MAX_PREFIX, &mut errors);
+        let priority = match options.number(PRIORITY) {
+            None => defaults.priority,
+            Some(n) => n.parse::<u16>().unwrap_or_else(|_| {
+                errors.push(TargetError::invalid(
+    PRIORITY,
+                    format!(
+                        "{n} is not a GCP rule priority: give a whole number from 0 to 65535 (GCP's default is 1000)."
+                    ),
+                ));
+                defaults.priority
+            }),
+        };
+        let unsupported_flows = unsupported_policy(options).unwrap_or_else(|error| {
+            errors.push(error);
+            defaults.unsupported_flows
+        });
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(GcpOptions {
+            name_prefix,
+            tag_prefix: text(TAG_PREFIX, &defaults.tag_prefix),
+            service_accounts: options.text_map(SERVICE_ACCOUNTS),
+            tier_ranges: options.list_map(TIER_RANGES),
+            priority,
+            unsupported_flows,
+        })
     }
 
     fn rules(expansion: &Expansion, options: GcpOptions) -> Result<Shaped, Vec<TargetError>> {

@@ -19,24 +19,6 @@ const OUTBOUND_RULES: &str = "outbound_rules";
 /// Hetzner Cloud firewalls, one per tier.
 pub struct HcloudTarget;
 
-/// The Hetzner options given, or the error of a bad policy.
-fn hcloud_options(options: &Options) -> Result<HcloudOptions, Vec<TargetError>> {
-    let unsupported_flows = match options.text(UNSUPPORTED_FLOWS) {
-        None => Default::default(),
-        Some(text) => text.parse().map_err(|detail: String| {
-            vec![TargetError::invalid(
-                UNSUPPORTED_FLOWS,
-                capitalized(&detail),
-            )]
-        })?,
-    };
-    Ok(HcloudOptions {
-        tier_ranges: options.list_map(TIER_RANGES),
-        unsupported_flows,
-        outbound_rules: options.flag(OUTBOUND_RULES),
-    })
-}
-
 /// A target error on the input that can fix it.
 fn target_error(error: HcloudError) -> TargetError {
     let detail = error.to_string();
@@ -241,8 +223,22 @@ impl Firewall for HcloudTarget {
         )
     }
 
+    /// The Hetzner options given, or the error of a bad policy.
     fn config(options: &Options) -> Result<HcloudOptions, Vec<TargetError>> {
-        hcloud_options(options)
+        let unsupported_flows = match options.text(UNSUPPORTED_FLOWS) {
+            None => Default::default(),
+            Some(text) => text.parse().map_err(|detail: String| {
+                vec![TargetError::invalid(
+                    UNSUPPORTED_FLOWS,
+                    capitalized(&detail),
+                )]
+            })?,
+        };
+        Ok(HcloudOptions {
+            tier_ranges: options.list_map(TIER_RANGES),
+            unsupported_flows,
+            outbound_rules: options.flag(OUTBOUND_RULES),
+        })
     }
 
     fn rules(expansion: &Expansion, options: HcloudOptions) -> Result<Shaped, Vec<TargetError>> {

@@ -63,37 +63,6 @@ fn address_errors(options: &Options) -> Vec<TargetError> {
     errors
 }
 
-/// The nftables options given, or the errors of the bad ones.
-fn nft_options(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
-    let mut errors = Vec::new();
-    let input_policy = match options.text(INPUT_POLICY).map(str::parse::<Policy>) {
-        None => Policy::Drop,
-        Some(Ok(policy)) => policy,
-        Some(Err(detail)) => {
-            errors.push(TargetError::invalid(INPUT_POLICY, detail));
-            Policy::Drop
-        }
-    };
-    let output_policy = match options.text(OUTPUT_POLICY).map(parse_output_policy) {
-        None => None,
-        Some(Ok(policy)) => policy,
-        Some(Err(detail)) => {
-            errors.push(TargetError::invalid(OUTPUT_POLICY, detail));
-            None
-        }
-    };
-    errors.extend(address_errors(options));
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(NftOptions {
-        tier_addresses: options.list_map(TIER_ADDRESSES),
-        pod_cidrs: options.texts(POD_CIDRS),
-        input_policy,
-        output_policy,
-    })
-}
-
 /// A target error on the input that can fix it.
 fn target_error(error: NftError) -> TargetError {
     let detail = error.to_string();
@@ -230,8 +199,35 @@ impl Firewall for NftablesTarget {
         )
     }
 
+    /// The nftables options given, or the errors of the bad ones.
     fn config(options: &Options) -> Result<NftOptions, Vec<TargetError>> {
-        nft_options(options)
+        let mut errors = Vec::new();
+        let input_policy = match options.text(INPUT_POLICY).map(str::parse::<Policy>) {
+            None => Policy::Drop,
+            Some(Ok(policy)) => policy,
+            Some(Err(detail)) => {
+                errors.push(TargetError::invalid(INPUT_POLICY, detail));
+                Policy::Drop
+            }
+        };
+        let output_policy = match options.text(OUTPUT_POLICY).map(parse_output_policy) {
+            None => None,
+            Some(Ok(policy)) => policy,
+            Some(Err(detail)) => {
+                errors.push(TargetError::invalid(OUTPUT_POLICY, detail));
+                None
+            }
+        };
+        errors.extend(address_errors(options));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(NftOptions {
+            tier_addresses: options.list_map(TIER_ADDRESSES),
+            pod_cidrs: options.texts(POD_CIDRS),
+            input_policy,
+            output_policy,
+        })
     }
 
     fn rules(expansion: &Expansion, options: NftOptions) -> Result<Shaped, Vec<TargetError>> {

@@ -20,64 +20,6 @@ const ETHERTYPES: &str = "ethertypes";
 /// OpenStack Neutron security group rules, one security group per tier.
 pub(crate) struct OpenStackTarget;
 
-/// The OpenStack options given, or the errors of the bad ones.
-fn openstack_options(options: &Options) -> Result<OpenStackOptions, Vec<TargetError>> {
-    let mut errors = Vec::new();
-    let mut chosen = OpenStackOptions::default();
-    if let Some(text) = options.text(UNSUPPORTED_FLOWS) {
-        match text.parse() {
-            Ok(policy) => chosen.unsupported_flows = policy,
-            Err(detail) => errors.push(TargetError::invalid(
-                UNSUPPORTED_FLOWS,
-                capitalized(&detail),
-            )),
-        }
-    }
-    if let Some(OptionValue::List(list)) = options.get(ETHERTYPES) {
-        let mut ethertypes = BTreeSet::new();
-        for (index, element) in list.iter().enumerate() {
-            let OptionValue::Text(text) = element else {
-                continue;
-            };
-            let at = |summary: &str, detail: String| TargetError {
-                location: Location::Option {
-                    name: ETHERTYPES,
-                    key: None,
-                    index: Some(index),
-                },
-                summary: summary.to_string(),
-                detail,
-            };
-            match text.parse::<Ethertype>() {
-                Ok(ethertype) if ethertypes.insert(ethertype) => {}
-                Ok(_) => errors.push(at(
-                    "Duplicate ethertype",
-                    format!("{text:?} is listed twice; list each ethertype once."),
-                )),
-                Err(detail) => errors.push(at("Invalid ethertype", capitalized(&detail))),
-            }
-        }
-        if list.is_empty() {
-            errors.push(TargetError::option(
-                ETHERTYPES,
-                "No ethertype",
-                format!(
-                    "Rules between tiers need an address family: set {}, {} or both, or leave {} unset for both.",
-                    Setting::option_value(ETHERTYPES, Literal::Texts(vec!["IPv4".into()])),
-                    Setting::option_value(ETHERTYPES, Literal::Texts(vec!["IPv6".into()])),
-                    Setting::option(ETHERTYPES)
-                ),
-            ));
-        }
-        chosen.ethertypes = ethertypes;
-    }
-    if errors.is_empty() {
-        Ok(chosen)
-    } else {
-        Err(errors)
-    }
-}
-
 output_struct! {
     /// One rule as the outputs give it.
     struct RuleOutput<'a> {
@@ -231,8 +173,62 @@ impl Firewall for OpenStackTarget {
         )
     }
 
+    /// The OpenStack options given, or the errors of the bad ones.
     fn config(options: &Options) -> Result<OpenStackOptions, Vec<TargetError>> {
-        openstack_options(options)
+        let mut errors = Vec::new();
+        let mut chosen = OpenStackOptions::default();
+        if let Some(text) = options.text(UNSUPPORTED_FLOWS) {
+            match text.parse() {
+                Ok(policy) => chosen.unsupported_flows = policy,
+                Err(detail) => errors.push(TargetError::invalid(
+                    UNSUPPORTED_FLOWS,
+                    capitalized(&detail),
+                )),
+            }
+        }
+        if let Some(OptionValue::List(list)) = options.get(ETHERTYPES) {
+            let mut ethertypes = BTreeSet::new();
+            for (index, element) in list.iter().enumerate() {
+                let OptionValue::Text(text) = element else {
+                    continue;
+                };
+                let at = |summary: &str, detail: String| TargetError {
+                    location: Location::Option {
+                        name: ETHERTYPES,
+                        key: None,
+                        index: Some(index),
+                    },
+                    summary: summary.to_string(),
+                    detail,
+                };
+                match text.parse::<Ethertype>() {
+                    Ok(ethertype) if ethertypes.insert(ethertype) => {}
+                    Ok(_) => errors.push(at(
+                        "Duplicate ethertype",
+                        format!("{text:?} is listed twice; list each ethertype once."),
+                    )),
+                    Err(detail) => errors.push(at("Invalid ethertype", capitalized(&detail))),
+                }
+            }
+            if list.is_empty() {
+                errors.push(TargetError::option(
+                    ETHERTYPES,
+                    "No ethertype",
+                    format!(
+                        "Rules between tiers need an address family: set {}, {} or both, or leave {} unset for both.",
+                        Setting::option_value(ETHERTYPES, Literal::Texts(vec!["IPv4".into()])),
+                        Setting::option_value(ETHERTYPES, Literal::Texts(vec!["IPv6".into()])),
+                        Setting::option(ETHERTYPES)
+                    ),
+                ));
+            }
+            chosen.ethertypes = ethertypes;
+        }
+        if errors.is_empty() {
+            Ok(chosen)
+        } else {
+            Err(errors)
+        }
     }
 
     fn rules(expansion: &Expansion, options: OpenStackOptions) -> Result<Shaped, Vec<TargetError>> {
