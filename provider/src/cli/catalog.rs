@@ -173,90 +173,99 @@ pub(super) fn show(
         None => out.push_str("Version: not given, the newest release is shown\n"),
     }
 
-    let mut t = Table::new(&["NAME", "VALUE", "DEFAULT", "VALUES", "DESCRIPTION"]);
-    for o in &r.options {
-        let value = selected.options.get(&o.name).cloned().unwrap_or_default();
-        t.row(vec![
-            o.name.clone(),
-            value,
-            o.default.clone(),
-            o.values.join(", "),
-            o.description.clone(),
-        ]);
-    }
-    section(&mut out, "Options", r.options.is_empty(), &t);
-
-    let mut t = Table::new(&["NAME", "DEFAULT", "DESCRIPTION"]);
-    for p in &r.parameters {
-        let default = p.default.map_or_else(|| "-".to_owned(), |d| d.to_string());
-        t.row(vec![p.name.clone(), default, p.description.clone()]);
-    }
-    section(&mut out, "Parameters", r.parameters.is_empty(), &t);
-
-    let mut t = Table::new(&["NAME", "TITLE", "NETWORK", "TIERS", "NAMESPACE", "SELECTOR"]);
-    for role in &r.roles {
-        let tiers = role
-            .tiers
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let selector = role
-            .selector
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        t.row(vec![
-            role.name.clone(),
-            role.title.clone(),
-            role.network.to_string(),
-            tiers,
-            role.namespace.clone().unwrap_or_default(),
-            selector,
-        ]);
-    }
-    section(&mut out, "Roles", r.roles.is_empty(), &t);
-
-    let mut t = Table::new(&["NAME", "TITLE", "DESCRIPTION"]);
-    for e in &r.endpoints {
-        t.row(vec![e.name.clone(), e.title.clone(), e.description.clone()]);
-    }
-    section(&mut out, "Endpoints", r.endpoints.is_empty(), &t);
-
-    let mut t = Table::new(&["FROM", "TO", "PROTOCOL", "PORTS", "PURPOSE", "SOURCE"]);
-    for f in &selected.flows {
-        t.row(vec![
-            f.from.clone(),
-            f.to.clone(),
-            f.protocol.to_string(),
-            port_items(f).join(","),
-            f.purpose.clone(),
-            f.source.clone(),
-        ]);
-    }
+    section(
+        &mut out,
+        "Options",
+        &["NAME", "VALUE", "DEFAULT", "VALUES", "DESCRIPTION"],
+        &r.options,
+        |o| {
+            vec![
+                o.name.clone(),
+                selected.options.get(&o.name).cloned().unwrap_or_default(),
+                o.default.clone(),
+                o.values.join(", "),
+                o.description.clone(),
+            ]
+        },
+    );
+    section(
+        &mut out,
+        "Parameters",
+        &["NAME", "DEFAULT", "DESCRIPTION"],
+        &r.parameters,
+        |p| {
+            let default = p.default.map_or_else(|| "-".to_owned(), |d| d.to_string());
+            vec![p.name.clone(), default, p.description.clone()]
+        },
+    );
+    section(
+        &mut out,
+        "Roles",
+        &["NAME", "TITLE", "NETWORK", "TIERS", "NAMESPACE", "SELECTOR"],
+        &r.roles,
+        |role| {
+            let tiers = role
+                .tiers
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>();
+            let selector = role
+                .selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>();
+            vec![
+                role.name.clone(),
+                role.title.clone(),
+                role.network.to_string(),
+                tiers.join(","),
+                role.namespace.clone().unwrap_or_default(),
+                selector.join(","),
+            ]
+        },
+    );
+    section(
+        &mut out,
+        "Endpoints",
+        &["NAME", "TITLE", "DESCRIPTION"],
+        &r.endpoints,
+        |e| vec![e.name.clone(), e.title.clone(), e.description.clone()],
+    );
     let title = format!(
         "Flows ({} of {} apply)",
         selected.flows.len(),
         r.flows.len()
     );
-    section(&mut out, &title, selected.flows.is_empty(), &t);
-
-    let mut t = Table::new(&["ROLE", "PROTOCOL", "PORTS", "PURPOSE", "SOURCE"]);
-    for l in &r.loopback {
-        t.row(vec![
-            l.role.clone(),
-            l.protocol.to_string(),
-            l.ports.describe(),
-            l.purpose.clone(),
-            l.source.clone(),
-        ]);
-    }
+    section(
+        &mut out,
+        &title,
+        &["FROM", "TO", "PROTOCOL", "PORTS", "PURPOSE", "SOURCE"],
+        &selected.flows,
+        |f| {
+            vec![
+                f.from.clone(),
+                f.to.clone(),
+                f.protocol.to_string(),
+                port_items(f).join(","),
+                f.purpose.clone(),
+                f.source.clone(),
+            ]
+        },
+    );
     section(
         &mut out,
         "Loopback only (never opened between hosts)",
-        r.loopback.is_empty(),
-        &t,
+        &["ROLE", "PROTOCOL", "PORTS", "PURPOSE", "SOURCE"],
+        &r.loopback,
+        |l| {
+            vec![
+                l.role.clone(),
+                l.protocol.to_string(),
+                l.ports.describe(),
+                l.purpose.clone(),
+                l.source.clone(),
+            ]
+        },
     );
 
     if !r.not_flows.is_empty() {
@@ -266,7 +275,7 @@ pub(super) fn show(
                 "- {} (source {}): {}\n",
                 n.rows.join("; "),
                 n.source,
-                n.reason.split_whitespace().collect::<Vec<_>>().join(" ")
+                one_line(&n.reason)
             ));
         }
     }
@@ -276,36 +285,52 @@ pub(super) fn show(
         out.push_str("(none)\n");
     }
     for d in &r.disagreements {
-        out.push_str(&format!(
-            "- {}: {}\n",
-            d.topic,
-            d.text.split_whitespace().collect::<Vec<_>>().join(" ")
-        ));
+        out.push_str(&format!("- {}: {}\n", d.topic, one_line(&d.text)));
     }
 
-    let mut t = Table::new(&["ID", "DOCUMENT", "VERSION", "DATE", "URL"]);
-    for s in &r.sources {
-        t.row(vec![
-            s.id.clone(),
-            s.document.clone(),
-            s.version.clone(),
-            s.date.clone(),
-            s.url.clone(),
-        ]);
-    }
-    section(&mut out, "Sources", r.sources.is_empty(), &t);
+    section(
+        &mut out,
+        "Sources",
+        &["ID", "DOCUMENT", "VERSION", "DATE", "URL"],
+        &r.sources,
+        |s| {
+            vec![
+                s.id.clone(),
+                s.document.clone(),
+                s.version.clone(),
+                s.date.clone(),
+                s.url.clone(),
+            ]
+        },
+    );
     Ok(out)
 }
 
-fn section(out: &mut String, title: &str, empty: bool, table: &Table) {
+/// Appends a titled table of `items`, one row each made by `row`, or `(none)` when there are none.
+fn section<T>(
+    out: &mut String,
+    title: &str,
+    header: &[&str],
+    items: &[T],
+    row: impl Fn(&T) -> Vec<String>,
+) {
     out.push('\n');
     out.push_str(title);
     out.push('\n');
-    if empty {
+    if items.is_empty() {
         out.push_str("(none)\n");
-    } else {
-        out.push_str(&table.render());
+        return;
     }
+    let mut table = Table::new(header);
+    for item in items {
+        table.row(row(item));
+    }
+    out.push_str(&table.render());
+}
+
+/// `text` with its runs of white space (line breaks of the TOML) made single spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// One flow line (one port item) as compared by `catalog diff`.
