@@ -85,7 +85,7 @@ fn schemas() -> &'static [(Decoded, Option<Block>, CtyType)] {
         let provider = provider_config::schema().block;
         let mut all = vec![(Decoded::Provider, None, provider.implied_type())];
         for source in datasources::all() {
-            let block = source.schema().block;
+            let block = source.schema().block.clone();
             let ty = block.implied_type();
             all.push((Decoded::Source(source), Some(block), ty));
         }

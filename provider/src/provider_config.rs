@@ -57,14 +57,11 @@ pub fn schema() -> Schema {
         .fold(aws, |block, (name, description)| {
             block.attribute(Attribute::optional(name, CtyType::String, description))
         });
-    Schema {
-        version: 0,
-        block: Block::new(
+    Schema::new(0, Block::new(
             "The portmatrix provider: its catalogs are built in. The optional `aws` block configures the live \
              audit of security groups; the other data sources need no configuration and no network.",
         )
-        .block(NestedBlock::single(AWS, aws)),
-    }
+        .block(NestedBlock::single(AWS, aws)))
 }
 
 /// The `aws` block's settings as far as they are known, and diagnostics for those that are wrong.

@@ -15,7 +15,7 @@ use crate::cty::{self, CtyType, Value};
 use crate::datasources::{self, DataSource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider_config;
-use crate::schema::{Block, Schema};
+use crate::schema::Schema;
 use portmatrix_proto::tfplugin6 as proto;
 use portmatrix_proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use std::collections::BTreeMap;
@@ -135,8 +135,11 @@ fn data_source<'a>(
 }
 
 /// Decodes a request's configuration against the schema's type.
-fn decode_config(block: &Block, config: Option<&proto::DynamicValue>) -> Result<Value, Diagnostic> {
-    let ty = block.implied_type();
+fn decode_config(
+    schema: &Schema,
+    config: Option<&proto::DynamicValue>,
+) -> Result<Value, Diagnostic> {
+    let ty = schema.implied_type();
     let Some(config) = config else {
         return Err(Diagnostic::error(
             "Missing configuration",
@@ -144,9 +147,9 @@ fn decode_config(block: &Block, config: Option<&proto::DynamicValue>) -> Result<
         ));
     };
     let decoded = if !config.msgpack.is_empty() {
-        cty::decode_msgpack(&ty, &config.msgpack)
+        cty::decode_msgpack(ty, &config.msgpack)
     } else {
-        cty::decode_json(&ty, &config.json)
+        cty::decode_json(ty, &config.json)
     };
     decoded.map_err(|error| {
         Diagnostic::error(
@@ -208,7 +211,7 @@ impl Provider for PortmatrixProvider {
         let data_source_schemas = self
             .data_sources
             .iter()
-            .map(|(name, ds)| (name.to_string(), proto::Schema::from(&ds.schema())))
+            .map(|(name, ds)| (name.to_string(), proto::Schema::from(ds.schema())))
             .collect();
         Ok(Response::new(proto::get_provider_schema::Response {
             provider: Some(proto::Schema::from(&Self::provider_schema())),
@@ -223,10 +226,7 @@ impl Provider for PortmatrixProvider {
         request: Request<proto::validate_provider_config::Request>,
     ) -> Result<Response<proto::validate_provider_config::Response>, Status> {
         let mut diagnostics = Diagnostics::default();
-        match decode_config(
-            &Self::provider_schema().block,
-            request.get_ref().config.as_ref(),
-        ) {
+        match decode_config(&Self::provider_schema(), request.get_ref().config.as_ref()) {
             Ok(config) => diagnostics.extend(provider_config::validate(&config)),
             Err(error) => diagnostics.push(error),
         }
@@ -246,7 +246,7 @@ impl Provider for PortmatrixProvider {
         }
         let mut diagnostics = Diagnostics::default();
         // The settings are not logged: they are harmless, but the habit keeps credentials out of logs.
-        match decode_config(&Self::provider_schema().block, request.config.as_ref()) {
+        match decode_config(&Self::provider_schema(), request.config.as_ref()) {
             Ok(config) => match provider_config::settings(&config) {
                 Ok(settings) => {
                     for ds in self.data_sources.values() {
@@ -270,7 +270,7 @@ impl Provider for PortmatrixProvider {
         let config = request.config;
         let (_, diagnostics) = self
             .on_blocking_thread(request.type_name, move |ds, diagnostics| {
-                match decode_config(&ds.schema().block, config.as_ref()) {
+                match decode_config(ds.schema(), config.as_ref()) {
                     Ok(config) => ds.validate(&config, diagnostics),
                     Err(error) => diagnostics.push(error),
                 }
@@ -332,8 +332,8 @@ fn read(
     max_state_bytes: usize,
     diagnostics: &mut Diagnostics,
 ) -> Option<proto::DynamicValue> {
-    let block = ds.schema().block;
-    let config = match decode_config(&block, config) {
+    let schema = ds.schema();
+    let config = match decode_config(schema, config) {
         Ok(config) => config,
         Err(error) => {
             diagnostics.push(error);
@@ -346,8 +346,8 @@ fn read(
     }
     let value = ds.read_until_stopped(&config, stop, diagnostics)?;
     // Terraform requires every attribute and nested block in the state, set or not.
-    let value = crate::terraform_terms::terraform_value(block.complete(value));
-    match encode_state(&block.implied_type(), &value) {
+    let value = crate::terraform_terms::terraform_value(schema.block.complete(value));
+    match encode_state(schema.implied_type(), &value) {
         Ok(state) if state.msgpack.len() > max_state_bytes => {
             diagnostics.push(Diagnostic::error(
                 "Result too large",
@@ -387,7 +387,7 @@ mod tests {
             "platform",
             Value::List(vec![Value::object([("name", Value::string("kublr"))])]),
         )]);
-        let block = ds.schema().block;
+        let block = ds.schema().block.clone();
         encode_state(&block.implied_type(), &block.complete(config)).expect("encodes")
     }
 

@@ -34,7 +34,7 @@ pub(crate) fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecErro
 
 /// Converts a `serde_json` value (the serialised output of a target) into a value of type `ty`, by the rules of
 /// [`decode_json`]: the bridge from serialisable output to typed values.
-pub(crate) fn from_serde(ty: &CtyType, value: &serde_json::Value) -> Result<Value, CodecError> {
+pub(crate) fn from_serde(ty: &CtyType, value: serde_json::Value) -> Result<Value, CodecError> {
     let mut path = AttributePath::root();
     decode_value(ty, from_serde_json(value), &mut path)
 }
@@ -72,14 +72,17 @@ pub fn typed_from_serde(value: &serde_json::Value) -> (CtyType, Value) {
 /// The value of each output field in `output` (a serialised output struct), typed by the field's shape; a field
 /// `output` lacks is null.
 pub fn fields_from_serde(
-    fields: Vec<OutputField>,
+    fields: &[OutputField],
     output: serde_json::Result<serde_json::Value>,
 ) -> Result<Vec<(String, Value)>, String> {
-    let json = output.map_err(|e| e.to_string())?;
+    let mut json = match output.map_err(|e| e.to_string())? {
+        serde_json::Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    };
     fields
-        .into_iter()
+        .iter()
         .map(|field| {
-            let value = json.get(field.name).unwrap_or(&serde_json::Value::Null);
+            let value = json.remove(field.name).unwrap_or_default();
             let value = from_serde(&CtyType::of_shape(&field.shape), value)
                 .map_err(|e| format!("{}: {e}", field.name))?;
             Ok((field.name.to_string(), value))
@@ -87,17 +90,20 @@ pub fn fields_from_serde(
         .collect()
 }
 
-fn from_serde_json(value: &serde_json::Value) -> Json {
+/// `value` as a [`Json`], its strings moved rather than copied: outputs hold thousands of them.
+fn from_serde_json(value: serde_json::Value) -> Json {
     match value {
         serde_json::Value::Null => Json::Null,
-        serde_json::Value::Bool(b) => Json::Bool(*b),
+        serde_json::Value::Bool(b) => Json::Bool(b),
         serde_json::Value::Number(n) => Json::Number(n.to_string()),
-        serde_json::Value::String(s) => Json::String(s.clone()),
-        serde_json::Value::Array(items) => Json::Array(items.iter().map(from_serde_json).collect()),
+        serde_json::Value::String(s) => Json::String(s),
+        serde_json::Value::Array(items) => {
+            Json::Array(items.into_iter().map(from_serde_json).collect())
+        }
         serde_json::Value::Object(entries) => Json::Object(
             entries
-                .iter()
-                .map(|(k, v)| (k.clone(), from_serde_json(v)))
+                .into_iter()
+                .map(|(k, v)| (k, from_serde_json(v)))
                 .collect(),
         ),
     }
@@ -456,7 +462,7 @@ mod tests {
                 OutputField::new("note", Shape::Text, ""),
             ]
         };
-        let values = fields_from_serde(fields(), Ok(serde_json::json!({"ports": [22, 6443]})));
+        let values = fields_from_serde(&fields(), Ok(serde_json::json!({"ports": [22, 6443]})));
         assert_eq!(
             values,
             Ok(vec![
@@ -467,7 +473,7 @@ mod tests {
                 ("note".to_string(), Value::Null),
             ])
         );
-        let wrong = fields_from_serde(fields(), Ok(serde_json::json!({"note": [1]})));
+        let wrong = fields_from_serde(&fields(), Ok(serde_json::json!({"note": [1]})));
         assert!(wrong.is_err_and(|e| e.starts_with("note: ")));
         let (ty, value) = typed_from_serde(&serde_json::json!({"a": [true, "x"]}));
         assert_eq!(

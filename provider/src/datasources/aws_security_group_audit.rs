@@ -22,6 +22,7 @@ use crate::targets::target::Firewall;
 use crate::targets::target::Options;
 use crate::terraform_terms::{audit_diagnostics, target_diagnostic};
 use std::sync::Mutex;
+use std::sync::OnceLock;
 use tokio_util::sync::CancellationToken;
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
@@ -39,7 +40,8 @@ impl AwsSecurityGroupAuditDataSource {
         stop: &CancellationToken,
         diagnostics: &mut Diagnostics,
     ) -> Option<AuditReport> {
-        let (options, expansion) = options_and_expansion(config, &AwsTarget, diagnostics)?;
+        let (options, expansion) =
+            options_and_expansion(config, &AwsTarget, &AwsTarget::options(), diagnostics)?;
         let shape = AwsTarget::config(&options)
             .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
             .ok()?;
@@ -70,7 +72,9 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         "portmatrix_aws_security_group_audit"
     }
 
-    fn schema(&self) -> Schema {
+    fn schema(&self) -> &Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
         let block = Block::new(
             "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
              same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
@@ -79,11 +83,10 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
              says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
              time when the group IDs are known (else at apply).",
         );
-        let block = with_options(with_target_inputs(block, &AwsTarget), inputs::options());
-        Schema {
-            version: 0,
-            block: block.outputs(AuditReport::fields()),
-        }
+        let block = with_target_inputs(block, &AwsTarget, &AwsTarget::options());
+            let block = with_options(block, &inputs::options());
+        Schema::new(0, block.outputs(AuditReport::fields()))
+        })
     }
 
     fn configure(&self, settings: &ProviderSettings) {
@@ -94,9 +97,9 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = self.schema().block;
+        let block = &self.schema().block;
         if !selection::check_elements(
-            &block,
+            block,
             config,
             EndpointKind::CidrsAndPrefixLists,
             diagnostics,
@@ -104,7 +107,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             return;
         }
         // The read calls EC2, so validation stops at what the configuration shows.
-        validate_target_inputs(config, &AwsTarget, diagnostics);
+        validate_target_inputs(config, &AwsTarget, &AwsTarget::options(), diagnostics);
         let errors = inputs::check(&own_options(config));
         diagnostics.extend(errors.into_iter().map(target_diagnostic));
     }
@@ -121,7 +124,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     ) -> Option<Value> {
         let report = self.report(config, stop, diagnostics)?;
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
-        attributes.extend(echo_config(config, &option_names(&AwsTarget)));
+        attributes.extend(echo_config(config, &option_names(&AwsTarget::options())));
         attributes.extend(echo_config(
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],
@@ -129,7 +132,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         read_result(
             self.type_name(),
             attributes,
-            AuditReport::fields(),
+            &AuditReport::fields(),
             serde_json::to_value(&report),
             diagnostics,
         )
@@ -143,7 +146,10 @@ mod tests {
     use crate::cty::fields_from_serde;
 
     fn config(extra: &[(&str, Value)]) -> Value {
-        let block = AwsSecurityGroupAuditDataSource::default().schema().block;
+        let block = AwsSecurityGroupAuditDataSource::default()
+            .schema()
+            .block
+            .clone();
         let platform = Value::object([
             ("name", Value::string("kublr")),
             ("version", Value::Null),
@@ -195,10 +201,10 @@ mod tests {
             warnings: vec!["w".into()],
         };
         let source = AwsSecurityGroupAuditDataSource::default();
-        let block = source.schema().block;
+        let block = source.schema().block.clone();
         let mut attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
         attributes.extend(
-            fields_from_serde(AuditReport::fields(), serde_json::to_value(&report))
+            fields_from_serde(&AuditReport::fields(), serde_json::to_value(&report))
                 .expect("encodes"),
         );
         let value = block.complete(Value::Object(attributes.into_iter().collect()));

@@ -5,14 +5,16 @@ use super::target_rules::TargetDataSource;
 use crate::targets::aws::AwsTarget;
 
 /// The `portmatrix_aws_security_group_rules` data source.
-pub(crate) const AWS_SECURITY_GROUP_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const fn aws_security_group_rules() -> TargetDataSource {
+    TargetDataSource::new(
     "portmatrix_aws_security_group_rules",
     &AwsTarget,
     "Expands platform port tables into AWS security group rules, one security group per tier, shaped for \
      `aws_vpc_security_group_ingress_rule` and `aws_vpc_security_group_egress_rule` with `for_each`. Keys \
      are built from tier names, protocols, ports and endpoint addresses (never from group IDs), so they are \
      known at plan time. Rule counts are checked against AWS's per-group quota.",
-);
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -25,7 +27,7 @@ mod tests {
     use crate::targets::aws::{RULES_PER_GROUP, WIDEN_TO_FIT};
 
     fn config(extra: &[(&str, Value)]) -> Value {
-        let block = AWS_SECURITY_GROUP_RULES.schema().block;
+        let block = aws_security_group_rules().schema().block.clone();
         selection::test_config(&block, &[("kublr", &[])], extra)
     }
 
@@ -54,7 +56,7 @@ mod tests {
         let mut with_unknowns = ids();
         with_unknowns.push(Value::unknown());
         let mut diagnostics = Diagnostics::default();
-        AWS_SECURITY_GROUP_RULES.validate(
+        aws_security_group_rules().validate(
             &config(&[
                 ("endpoint", endpoint(with_unknowns)),
                 (RULES_PER_GROUP, Value::unknown()),
@@ -68,13 +70,13 @@ mod tests {
         // ...and once, not again by the read, when all is known.
         let mut diagnostics = Diagnostics::default();
         let known = config(&[("endpoint", endpoint(ids()))]);
-        AWS_SECURITY_GROUP_RULES.validate(&known, &mut diagnostics);
+        aws_security_group_rules().validate(&known, &mut diagnostics);
         assert_eq!(error_paths(&diagnostics), expected, "{diagnostics:?}");
     }
 
     #[test]
     fn result_conforms_to_the_schema_and_keys_are_readable() {
-        let value = read_conforming(&AWS_SECURITY_GROUP_RULES, &config(&[]));
+        let value = read_conforming(&aws_security_group_rules(), &config(&[]));
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
         let kubelet = &ingress["worker:tcp:10250:master"];
         assert_eq!(str_attr(kubelet, "source_tier"), Some("master"));
@@ -84,7 +86,7 @@ mod tests {
     #[test]
     fn a_tight_quota_is_an_error_on_rules_per_group() {
         let small = config(&[(RULES_PER_GROUP, Value::number(Number::from(2u64)))]);
-        let text = read_errors(&AWS_SECURITY_GROUP_RULES, &small);
+        let text = read_errors(&aws_security_group_rules(), &small);
         assert!(
             text.contains("Security group rule quota exceeded"),
             "{text}"
@@ -97,7 +99,7 @@ mod tests {
             (RULES_PER_GROUP, Value::number(Number::from(4u64))),
             (WIDEN_TO_FIT, Value::Bool(true)),
         ]);
-        let outcome = AWS_SECURITY_GROUP_RULES.read(&widen, &mut diagnostics);
+        let outcome = aws_security_group_rules().read(&widen, &mut diagnostics);
         let text = format!("{diagnostics:?}");
         assert!(
             outcome.is_some() || text.contains("cannot bring it under the limit"),
@@ -108,6 +110,6 @@ mod tests {
     #[test]
     fn an_impossible_quota_is_refused_during_validation() {
         let zero = config(&[(RULES_PER_GROUP, Value::number(Number::from(0u64)))]);
-        assert!(validation(&AWS_SECURITY_GROUP_RULES, &zero).contains("Invalid rules_per_group"));
+        assert!(validation(&aws_security_group_rules(), &zero).contains("Invalid rules_per_group"));
     }
 }

@@ -5,7 +5,8 @@ use super::target_rules::TargetDataSource;
 use crate::targets::azure::AzureTarget;
 
 /// The `portmatrix_azure_nsg_rules` data source.
-pub(crate) const AZURE_NSG_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const fn azure_nsg_rules() -> TargetDataSource {
+    TargetDataSource::new(
     "portmatrix_azure_nsg_rules",
     &AzureTarget,
     "Expands platform port tables into Azure network security rules for `azurerm_network_security_rule` \
@@ -13,7 +14,8 @@ pub(crate) const AZURE_NSG_RULES: TargetDataSource = TargetDataSource::new(
      port range. Each tier is an application security group; endpoints are address prefixes, one address \
      family per rule. Priorities are derived from a stable hash of each rule, so adding a platform keeps \
      the priorities of the rules already there. Keys are the rule names, known at plan time.",
-);
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -24,8 +26,8 @@ mod tests {
     #[test]
     fn result_conforms_to_the_schema_and_every_port_reads_star() {
         let value = read_conforming(
-            &AZURE_NSG_RULES,
-            &config_for(&AZURE_NSG_RULES, &[("deckhouse", &[])], &[]),
+            &azure_nsg_rules(),
+            &config_for(&azure_nsg_rules(), &[("deckhouse", &[])], &[]),
         );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let icmp = &rules["pm-in-worker-to-master-icmp"];
@@ -38,8 +40,8 @@ mod tests {
 
     #[test]
     fn ip_in_ip_is_an_error_on_unsupported_flows_and_bad_priorities_are_refused_early() {
-        let calico = config_for(&AZURE_NSG_RULES, &[("kublr", &[("cni", "calico")])], &[]);
-        let text = read_errors(&AZURE_NSG_RULES, &calico);
+        let calico = config_for(&azure_nsg_rules(), &[("kublr", &[("cni", "calico")])], &[]);
+        let text = read_errors(&azure_nsg_rules(), &calico);
         assert!(
             text.contains("Flows Azure network security rules cannot express")
                 && text.contains("Calico IP-in-IP"),
@@ -47,9 +49,9 @@ mod tests {
         );
 
         assert!(validation(
-            &AZURE_NSG_RULES,
+            &azure_nsg_rules(),
             &config_for(
-                &AZURE_NSG_RULES,
+                &azure_nsg_rules(),
                 &[("kublr", &[])],
                 &[("first_priority", Value::number(Number::from(50u64)))],
             )

@@ -9,6 +9,7 @@ use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::schema::{Attribute, Block, Schema};
+use std::sync::OnceLock;
 
 /// The `portmatrix_catalog` data source.
 pub(crate) struct CatalogDataSource;
@@ -21,7 +22,9 @@ impl DataSource for CatalogDataSource {
         "portmatrix_catalog"
     }
 
-    fn schema(&self) -> Schema {
+    fn schema(&self) -> &Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
         let block = Block::new(
                 "Lists the platforms portmatrix knows (built in, plus any `user_catalogs`), each release \
                  (version range) with its sources, roles, options, parameters and endpoints. Use it to discover \
@@ -34,15 +37,13 @@ impl DataSource for CatalogDataSource {
                  valid ones.",
             ))
             .attribute(selection::user_catalogs_attribute());
-        Schema {
-            version: 0,
-            block: block.outputs(Listing::fields()),
-        }
+        Schema::new(0, block.outputs(Listing::fields()))
+        })
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = self.schema().block;
-        if !selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+        let block = &self.schema().block;
+        if !selection::check_elements(block, config, EndpointKind::Cidrs, diagnostics) {
             return;
         }
         let Some(catalog) = catalog_with_user_documents(config, diagnostics) else {
@@ -62,7 +63,7 @@ impl DataSource for CatalogDataSource {
         read_result(
             self.type_name(),
             attributes,
-            Listing::fields(),
+            &Listing::fields(),
             serde_json::to_value(&listing),
             diagnostics,
         )

@@ -34,8 +34,8 @@ pub(crate) fn is_known(config: &Value, name: &str) -> bool {
 }
 
 /// `block` with an attribute for each option, its description in Terraform terms.
-pub(super) fn with_options(block: Block, options: Vec<TargetOption>) -> Block {
-    options.into_iter().fold(block, |block, option| {
+pub(super) fn with_options(block: Block, options: &[TargetOption]) -> Block {
+    options.iter().fold(block, |block, option| {
         let ty = CtyType::of_shape(&option.shape);
         let description = in_terraform_terms(&option.description);
         block.attribute(if option.required {

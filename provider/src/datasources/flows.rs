@@ -8,6 +8,7 @@ use crate::diagnostics::Diagnostics;
 use crate::engine::{flow_listing, FlowListing};
 use crate::output_shape::OutputFields;
 use crate::schema::{Block, Schema};
+use std::sync::OnceLock;
 
 /// The `portmatrix_flows` data source.
 pub(crate) struct FlowsDataSource;
@@ -17,22 +18,22 @@ impl DataSource for FlowsDataSource {
         "portmatrix_flows"
     }
 
-    fn schema(&self) -> Schema {
+    fn schema(&self) -> &Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
         let block = Block::new(
             "Expands platform port tables into normalized flows between your tiers and endpoints: deduplicated, \
              with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
              review a cluster's network needs or to feed a firewall the provider has no target for.",
         );
         let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
-        Schema {
-            version: 0,
-            block: block.outputs(FlowListing::fields()),
-        }
+        Schema::new(0, block.outputs(FlowListing::fields()))
+        })
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = self.schema().block;
-        if selection::check_elements(&block, config, EndpointKind::Cidrs, diagnostics) {
+        let block = &self.schema().block;
+        if selection::check_elements(block, config, EndpointKind::Cidrs, diagnostics) {
             selection::validate(config, diagnostics);
         }
     }
@@ -44,7 +45,7 @@ impl DataSource for FlowsDataSource {
         read_result(
             self.type_name(),
             attributes,
-            FlowListing::fields(),
+            &FlowListing::fields(),
             serde_json::to_value(&listing),
             diagnostics,
         )
@@ -59,7 +60,7 @@ mod tests {
     use crate::cty::Number;
 
     fn config(platforms: &[(&str, Option<&str>)], pod_network: Option<&str>) -> Value {
-        let block = FlowsDataSource.schema().block;
+        let block = FlowsDataSource.schema().block.clone();
         let platforms = platforms
             .iter()
             .map(|(name, version)| {
@@ -106,7 +107,7 @@ mod tests {
             )
             .expect("expansion");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = FlowsDataSource.schema().block;
+        let block = FlowsDataSource.schema().block.clone();
         let complete = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &complete)
             .expect("conforms to the schema");
@@ -204,7 +205,7 @@ mod tests {
 
     #[test]
     fn an_endpoint_without_addresses_is_a_warning_as_in_the_rule_data_sources() {
-        let block = FlowsDataSource.schema().block;
+        let block = FlowsDataSource.schema().block.clone();
         let endpoint = Value::List(vec![Value::object([(
             "name",
             Value::string("backupstore"),
@@ -251,7 +252,7 @@ mod tests {
 
     #[test]
     fn null_elements_are_errors_naming_their_path() {
-        let block = FlowsDataSource.schema().block;
+        let block = FlowsDataSource.schema().block.clone();
         let endpoint = Value::List(vec![Value::object([
             ("name", Value::string("backupstore")),
             (

@@ -5,7 +5,8 @@ use super::target_rules::TargetDataSource;
 use crate::targets::gcp::GcpTarget;
 
 /// The `portmatrix_gcp_firewall_rules` data source.
-pub(crate) const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const fn gcp_firewall_rules() -> TargetDataSource {
+    TargetDataSource::new(
     "portmatrix_gcp_firewall_rules",
     &GcpTarget,
     "Expands platform port tables into GCP VPC firewall rules for `google_compute_firewall` with \
@@ -13,7 +14,8 @@ pub(crate) const GCP_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
      its ports. Each tier is a network tag (or a service account); endpoints are CIDR ranges, one address \
      family per rule. Keys are the rule names, built from the tier and endpoint names, so they are known at \
      plan time.",
-);
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -24,8 +26,12 @@ mod tests {
     #[test]
     fn result_conforms_to_the_schema_and_names_are_keys() {
         let value = read_conforming(
-            &GCP_FIREWALL_RULES,
-            &config_for(&GCP_FIREWALL_RULES, &[("kublr", &[("cni", "calico")])], &[]),
+            &gcp_firewall_rules(),
+            &config_for(
+                &gcp_firewall_rules(),
+                &[("kublr", &[("cni", "calico")])],
+                &[],
+            ),
         );
         let rules = value.get_attr("rules").and_then(Value::as_map).unwrap();
         let inbound = &rules["pm-in-worker-to-master"];
@@ -41,8 +47,8 @@ mod tests {
 
     #[test]
     fn typed_icmp_is_an_error_on_unsupported_flows_and_bad_options_are_refused_early() {
-        let cilium = config_for(&GCP_FIREWALL_RULES, &[("cilium", &[])], &[]);
-        let text = read_errors(&GCP_FIREWALL_RULES, &cilium);
+        let cilium = config_for(&gcp_firewall_rules(), &[("cilium", &[])], &[]);
+        let text = read_errors(&gcp_firewall_rules(), &cilium);
         assert!(
             text.contains("Flows GCP firewall rules cannot express"),
             "{text}"
@@ -50,9 +56,9 @@ mod tests {
         assert!(text.contains("unsupported_flows"), "{text}");
 
         let text = validation(
-            &GCP_FIREWALL_RULES,
+            &gcp_firewall_rules(),
             &config_for(
-                &GCP_FIREWALL_RULES,
+                &gcp_firewall_rules(),
                 &[("kublr", &[])],
                 &[
                     ("unsupported_flows", Value::string("allow")),

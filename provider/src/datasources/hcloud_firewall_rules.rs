@@ -4,14 +4,16 @@ use super::target_rules::TargetDataSource;
 use crate::targets::hcloud::HcloudTarget;
 
 /// The `portmatrix_hcloud_firewall_rules` data source.
-pub(crate) const HCLOUD_FIREWALL_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const fn hcloud_firewall_rules() -> TargetDataSource {
+    TargetDataSource::new(
     "portmatrix_hcloud_firewall_rules",
     &HcloudTarget,
     "Expands platform port tables into Hetzner Cloud firewall rules, one `hcloud_firewall` per tier, as \
      lists for its `rule` blocks. Hetzner rules name their peers by IP address only, so rules between \
      tiers take the tiers' addresses from `tier_ranges`; one rule holds every address allowed the same \
      protocol and port. Rule counts are checked against Hetzner's limits per firewall.",
-);
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -40,7 +42,7 @@ mod tests {
     }
 
     fn config(options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
-        let block = HCLOUD_FIREWALL_RULES.schema().block;
+        let block = hcloud_firewall_rules().schema().block.clone();
         selection::test_config(&block, &[("kublr", options)], extra)
     }
 
@@ -55,7 +57,7 @@ mod tests {
         }
         // Checked with the expansion, so by the read (during plan), not by validation.
         let config = config(&[], &[(TIER_RANGES, ranges)]);
-        let diagnostics = refused_by_the_read_only(&HCLOUD_FIREWALL_RULES, &config);
+        let diagnostics = refused_by_the_read_only(&hcloud_firewall_rules(), &config);
         let errors: Vec<_> = diagnostics.errors().collect();
         assert_eq!(errors.len(), 1, "{diagnostics:?}");
         assert_eq!(errors[0].summary, "Invalid range for tier \"master\"");
@@ -68,7 +70,7 @@ mod tests {
     #[test]
     fn result_conforms_to_the_schema_and_rules_are_per_port() {
         let value = read_conforming(
-            &HCLOUD_FIREWALL_RULES,
+            &hcloud_firewall_rules(),
             &config(&[], &[(TIER_RANGES, ranges())]),
         );
         let master = &value.get_attr("firewalls").and_then(Value::as_map).unwrap()["master"];
@@ -94,7 +96,7 @@ mod tests {
     fn private_tier_ranges_give_one_warning_and_public_ones_none() {
         let warnings = |ranges: Value| -> Vec<String> {
             let mut diagnostics = Diagnostics::default();
-            let value = HCLOUD_FIREWALL_RULES
+            let value = hcloud_firewall_rules()
                 .read(&config(&[], &[(TIER_RANGES, ranges)]), &mut diagnostics)
                 .expect("rules");
             assert!(!diagnostics.has_errors(), "{diagnostics:?}");
@@ -136,12 +138,12 @@ mod tests {
 
     #[test]
     fn errors_point_at_the_argument_that_fixes_them() {
-        let text = read_errors(&HCLOUD_FIREWALL_RULES, &config(&[], &[]));
+        let text = read_errors(&hcloud_firewall_rules(), &config(&[], &[]));
         assert!(text.contains("has no address ranges"), "{text}");
         assert!(text.contains("tier_ranges"), "{text}");
 
         let mut diagnostics = Diagnostics::default();
-        let ipip = HCLOUD_FIREWALL_RULES.read(
+        let ipip = hcloud_firewall_rules().read(
             &config(&[("cni", "calico")], &[(TIER_RANGES, ranges())]),
             &mut diagnostics,
         );
@@ -151,6 +153,8 @@ mod tests {
         assert!(text.contains("unsupported_flows"), "{text}");
 
         let invalid = config(&[], &[(UNSUPPORTED_FLOWS, Value::string("allow"))]);
-        assert!(validation(&HCLOUD_FIREWALL_RULES, &invalid).contains("Invalid unsupported_flows"));
+        assert!(
+            validation(&hcloud_firewall_rules(), &invalid).contains("Invalid unsupported_flows")
+        );
     }
 }

@@ -24,6 +24,7 @@ use crate::targets::kubernetes_network_policies::{
 use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
 use crate::terraform_terms::{policy_diagnostic, problem_diagnostic};
 use serde_json::json;
+use std::sync::OnceLock;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
 pub(crate) struct KubernetesNetworkPoliciesDataSource;
@@ -178,8 +179,8 @@ fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Opt
     attributes.push(("manifests".into(), Value::Map(json)));
     attributes.push(("yaml".into(), Value::string(set.yaml())));
     let outcome = json!({NOT_NEEDED: set.not_needed, WARNINGS: set.warnings});
-    let fields = outcome_fields("", "").into();
-    read_result(TYPE_NAME, attributes, fields, Ok(outcome), diagnostics)
+    let fields = outcome_fields("", "");
+    read_result(TYPE_NAME, attributes, &fields, Ok(outcome), diagnostics)
 }
 
 impl DataSource for KubernetesNetworkPoliciesDataSource {
@@ -187,7 +188,9 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         TYPE_NAME
     }
 
-    fn schema(&self) -> Schema {
+    fn schema(&self) -> &Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        SCHEMA.get_or_init(|| {
         let block = Block::new(
             "Turns platform port tables into Kubernetes NetworkPolicy objects, one per pod role, selected by the \
              catalogs' namespaces and labels: ingress and egress rules with `endPort` for ranges, `ipBlock` peers \
@@ -229,7 +232,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         ))
         .block(NestedBlock::list("match_expression", match_expression));
         let block = selection_inputs(block).block(NestedBlock::list(POD_SELECTOR, pod_selector));
-        let block = with_options(block, inputs::options())
+        let block = with_options(block, &inputs::options())
             .attribute(Attribute::computed(
                 "policies",
                 CtyType::Dynamic,
@@ -262,7 +265,8 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
                  left open because their catalog gives no labels, host-network flows, and what to add by hand \
                  (DNS for egress-isolated roles).",
             ));
-        Schema { version: 0, block }
+        Schema::new(0, block)
+        })
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -292,7 +296,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn config(extra: &[(&str, Value)], selectors: Vec<Value>) -> Value {
-        let block = KubernetesNetworkPoliciesDataSource.schema().block;
+        let block = KubernetesNetworkPoliciesDataSource.schema().block.clone();
         let platform = Value::object([
             ("name", Value::string("longhorn")),
             ("version", Value::string("1.6.0")),
@@ -347,7 +351,7 @@ mod tests {
             .read(&config(&[], vec![recurring_job()]), &mut diagnostics)
             .expect("policies");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = KubernetesNetworkPoliciesDataSource.schema().block;
+        let block = KubernetesNetworkPoliciesDataSource.schema().block.clone();
         let value = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
         let Some(Value::Dynamic {
@@ -447,7 +451,7 @@ mod tests {
 
     #[test]
     fn schema_has_no_tier_inputs() {
-        let block = KubernetesNetworkPoliciesDataSource.schema().block;
+        let block = KubernetesNetworkPoliciesDataSource.schema().block.clone();
         assert!(block.blocks.iter().all(|b| b.type_name != "tier"));
         assert!(block.attributes.iter().all(|a| a.name != "pod_network"));
         let endpoint = block

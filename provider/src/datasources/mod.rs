@@ -26,23 +26,24 @@ use crate::schema::Schema;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
-pub(crate) use aws_security_group_rules::AWS_SECURITY_GROUP_RULES;
-pub(crate) use azure_nsg_rules::AZURE_NSG_RULES;
+pub(crate) use aws_security_group_rules::aws_security_group_rules;
+pub(crate) use azure_nsg_rules::azure_nsg_rules;
 pub(crate) use catalog::CatalogDataSource;
 pub(crate) use flows::FlowsDataSource;
-pub(crate) use gcp_firewall_rules::GCP_FIREWALL_RULES;
-pub(crate) use hcloud_firewall_rules::HCLOUD_FIREWALL_RULES;
+pub(crate) use gcp_firewall_rules::gcp_firewall_rules;
+pub(crate) use hcloud_firewall_rules::hcloud_firewall_rules;
 pub(crate) use kubernetes_network_policies::KubernetesNetworkPoliciesDataSource;
-pub(crate) use nftables_ruleset::NFTABLES_RULESET;
-pub(crate) use openstack_secgroup_rules::OPENSTACK_SECGROUP_RULES;
+pub(crate) use nftables_ruleset::nftables_ruleset;
+pub(crate) use openstack_secgroup_rules::openstack_secgroup_rules;
 
 /// One `data "portmatrix_…"` type.
 pub trait DataSource: Send + Sync {
     /// The full type name, e.g. `portmatrix_catalog`.
     fn type_name(&self) -> &'static str;
 
-    /// The schema Terraform validates configurations against.
-    fn schema(&self) -> Schema;
+    /// The schema Terraform validates configurations against. Built at the first call and kept: every request
+    /// needs it (to decode, validate, complete and encode values).
+    fn schema(&self) -> &Schema;
 
     /// Checks a configuration that may still hold unknown values; report only what is certain to be wrong.
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics);
@@ -103,7 +104,7 @@ pub const SELECTION_INPUTS: [&str; 6] = [
 fn read_result(
     type_name: &str,
     mut echoed: Vec<(String, Value)>,
-    fields: Vec<OutputField>,
+    fields: &[OutputField],
     output: serde_json::Result<serde_json::Value>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Value> {
@@ -126,15 +127,15 @@ fn read_result(
 pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
         Box::new(AwsSecurityGroupAuditDataSource::default()),
-        Box::new(AWS_SECURITY_GROUP_RULES),
-        Box::new(AZURE_NSG_RULES),
+        Box::new(aws_security_group_rules()),
+        Box::new(azure_nsg_rules()),
         Box::new(CatalogDataSource),
         Box::new(FlowsDataSource),
-        Box::new(GCP_FIREWALL_RULES),
-        Box::new(HCLOUD_FIREWALL_RULES),
+        Box::new(gcp_firewall_rules()),
+        Box::new(hcloud_firewall_rules()),
         Box::new(KubernetesNetworkPoliciesDataSource),
-        Box::new(NFTABLES_RULESET),
-        Box::new(OPENSTACK_SECGROUP_RULES),
+        Box::new(nftables_ruleset()),
+        Box::new(openstack_secgroup_rules()),
     ];
     sources.sort_by_key(|source| source.type_name());
     sources
@@ -154,7 +155,7 @@ mod test_support {
         let mut diagnostics = Diagnostics::default();
         let value = source.read(config, &mut diagnostics).expect("a result");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = source.schema().block;
+        let block = source.schema().block.clone();
         let value = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("a conforming result");
         value
@@ -279,7 +280,7 @@ mod tests {
                 .any(|(at, _)| text[at + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
             assert!(!flag, "{path} names a flag: {text}");
         }
-        let nftables = NFTABLES_RULESET.schema().block;
+        let nftables = nftables_ruleset().schema().block.clone();
         let pod_cidrs = nftables.attributes.iter().find(|a| a.name == "pod_cidrs");
         assert!(pod_cidrs.is_some_and(|a| a.description.contains("`input_policy = \"drop\"`")));
     }
@@ -289,7 +290,7 @@ mod tests {
         use crate::cty::AttributePath;
         use crate::schema::AttributeMode;
         for source in all() {
-            let block = source.schema().block;
+            let block = source.schema().block.clone();
             let computed: Vec<_> = block
                 .attributes
                 .iter()

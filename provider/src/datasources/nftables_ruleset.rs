@@ -5,7 +5,8 @@ use super::target_rules::TargetDataSource;
 use crate::targets::nftables::NftablesTarget;
 
 /// The `portmatrix_nftables_ruleset` data source.
-pub(crate) const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
+pub(crate) const fn nftables_ruleset() -> TargetDataSource {
+    TargetDataSource::new(
     "portmatrix_nftables_ruleset",
     &NftablesTarget,
     "Expands platform port tables into an nftables ruleset per tier, for static and bare-metal nodes \
@@ -13,7 +14,8 @@ pub(crate) const NFTABLES_RULESET: TargetDataSource = TargetDataSource::new(
      Each ruleset is one `table inet portmatrix` whose input chain admits the flows the catalogs list \
      towards the tier, from named address sets of your tiers and endpoints, and drops the rest; \
      `cloud_init` wraps it in a `#cloud-config` document that installs it and loads it at every boot.",
-);
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -29,7 +31,7 @@ mod tests {
     const OUTPUT_POLICY: &str = "output_policy";
 
     fn config(extra: &[(&str, Value)]) -> Value {
-        let block = NFTABLES_RULESET.schema().block;
+        let block = nftables_ruleset().schema().block.clone();
         let platform = Value::object([
             ("name", Value::string("kublr")),
             ("version", Value::Null),
@@ -62,7 +64,7 @@ mod tests {
 
     #[test]
     fn result_conforms_to_the_schema_with_a_ruleset_per_tier() {
-        let value = read_conforming(&NFTABLES_RULESET, &config(&[]));
+        let value = read_conforming(&nftables_ruleset(), &config(&[]));
         let rulesets = value.get_attr("rulesets").and_then(Value::as_map).unwrap();
         assert_eq!(
             rulesets.keys().collect::<Vec<_>>(),
@@ -103,7 +105,7 @@ mod tests {
             (INPUT_POLICY, Value::string("reject")),
             (OUTPUT_POLICY, Value::string("deny")),
         ]);
-        let text = validation(&NFTABLES_RULESET, &bad);
+        let text = validation(&nftables_ruleset(), &bad);
         assert!(text.contains("Invalid input_policy"), "{text}");
         assert!(text.contains("Invalid output_policy"), "{text}");
 
@@ -116,7 +118,7 @@ mod tests {
             .collect(),
         );
         let mut diagnostics = Diagnostics::default();
-        NFTABLES_RULESET.validate(&config(&[(TIER_ADDRESSES, addresses)]), &mut diagnostics);
+        nftables_ruleset().validate(&config(&[(TIER_ADDRESSES, addresses)]), &mut diagnostics);
         let text = format!("{diagnostics:?}");
         assert_eq!(
             diagnostics.len(),
@@ -145,7 +147,10 @@ mod tests {
             .into_iter()
             .collect(),
         );
-        let text = read_errors(&NFTABLES_RULESET, &config(&[(TIER_ADDRESSES, only_master)]));
+        let text = read_errors(
+            &nftables_ruleset(),
+            &config(&[(TIER_ADDRESSES, only_master)]),
+        );
         assert!(text.contains("Tier without addresses"), "{text}");
         assert!(text.contains("worker->master:tcp:443"), "{text}");
     }

@@ -5,7 +5,8 @@ use super::target_rules::TargetDataSource;
 use crate::targets::openstack::OpenStackTarget;
 
 /// The `portmatrix_openstack_secgroup_rules` data source.
-pub(crate) const OPENSTACK_SECGROUP_RULES: TargetDataSource = TargetDataSource::new(
+pub(crate) const fn openstack_secgroup_rules() -> TargetDataSource {
+    TargetDataSource::new(
     "portmatrix_openstack_secgroup_rules",
     &OpenStackTarget,
     "Expands platform port tables into OpenStack Neutron security group rules, one security group per \
@@ -13,7 +14,8 @@ pub(crate) const OPENSTACK_SECGROUP_RULES: TargetDataSource = TargetDataSource::
      reference the peer tier's group (`remote_group_id`), once per address family; rules with endpoints \
      use `remote_ip_prefix`, once per CIDR block. Keys are built from tier names, protocols, ports and \
      addresses (never from group IDs), so they are known at plan time.",
-);
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -25,14 +27,14 @@ mod tests {
     use crate::diagnostics::Diagnostics;
 
     fn config(platform: &str, options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
-        let block = OPENSTACK_SECGROUP_RULES.schema().block;
+        let block = openstack_secgroup_rules().schema().block.clone();
         selection::test_config(&block, &[(platform, options)], extra)
     }
 
     #[test]
     fn result_conforms_to_the_schema_and_keys_are_readable() {
         let value = read_conforming(
-            &OPENSTACK_SECGROUP_RULES,
+            &openstack_secgroup_rules(),
             &config("kublr", &[("cni", "calico")], &[]),
         );
         let ingress = value.get_attr("ingress").and_then(Value::as_map).unwrap();
@@ -45,12 +47,12 @@ mod tests {
 
     #[test]
     fn icmp_type_zero_is_an_error_on_unsupported_flows() {
-        let text = read_errors(&OPENSTACK_SECGROUP_RULES, &config("cilium", &[], &[]));
+        let text = read_errors(&openstack_secgroup_rules(), &config("cilium", &[], &[]));
         assert!(text.contains("icmp type 0"), "{text}");
         assert!(text.contains("unsupported_flows"), "{text}");
 
         let mut diagnostics = Diagnostics::default();
-        let value = OPENSTACK_SECGROUP_RULES
+        let value = openstack_secgroup_rules()
             .read(
                 &config(
                     "cilium",
@@ -67,7 +69,7 @@ mod tests {
     #[test]
     fn bad_options_are_refused_during_validation() {
         let text = validation(
-            &OPENSTACK_SECGROUP_RULES,
+            &openstack_secgroup_rules(),
             &config(
                 "kublr",
                 &[],

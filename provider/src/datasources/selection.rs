@@ -472,10 +472,10 @@ pub(crate) fn test_config(
 mod tests {
     use super::super::test_support::refused_by_the_read_only;
     use super::*;
-    use crate::datasources::{DataSource, AWS_SECURITY_GROUP_RULES};
+    use crate::datasources::{aws_security_group_rules, DataSource};
 
     fn aws(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
-        test_config(&AWS_SECURITY_GROUP_RULES.schema().block, platforms, extra)
+        test_config(&aws_security_group_rules().schema().block, platforms, extra)
     }
 
     fn errors(diagnostics: &Diagnostics) -> Vec<(String, String)> {
@@ -504,7 +504,7 @@ mod tests {
             ),
         ];
         for (config, path) in cases {
-            let diagnostics = refused_by_the_read_only(&AWS_SECURITY_GROUP_RULES, &config);
+            let diagnostics = refused_by_the_read_only(&aws_security_group_rules(), &config);
             let found = errors(&diagnostics);
             assert!(found.iter().any(|(_, at)| at == path), "{found:?}");
         }
@@ -530,7 +530,7 @@ mod tests {
         );
         // Partly unknown: only the pod network mode is certain to be wrong.
         let mut diagnostics = Diagnostics::default();
-        AWS_SECURITY_GROUP_RULES.validate(&config, &mut diagnostics);
+        aws_security_group_rules().validate(&config, &mut diagnostics);
         let found = errors(&diagnostics);
         assert_eq!(
             found,
@@ -548,7 +548,7 @@ mod tests {
             ],
         );
         let mut diagnostics = Diagnostics::default();
-        AWS_SECURITY_GROUP_RULES.validate(&config, &mut diagnostics);
+        aws_security_group_rules().validate(&config, &mut diagnostics);
         let found: Vec<String> = errors(&diagnostics).into_iter().map(|(_, at)| at).collect();
         assert_eq!(
             found,
@@ -575,7 +575,7 @@ mod tests {
     fn an_unknown_platform_is_reported_against_the_whole_catalog() {
         let config = aws(&[("kubernetes", &[]), ("longhron", &[])], &[]);
         let mut diagnostics = Diagnostics::default();
-        assert!(AWS_SECURITY_GROUP_RULES
+        assert!(aws_security_group_rules()
             .read(&config, &mut diagnostics)
             .is_none());
         let error = diagnostics.errors().next().expect("an error");

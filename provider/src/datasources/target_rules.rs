@@ -8,15 +8,27 @@ use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
 use crate::engine::Expansion;
+use crate::output_shape::OutputField;
 use crate::schema::{Block, Schema};
-use crate::targets::target::{Options, Shaped, Target, NOT_NEEDED, WARNINGS};
+use crate::targets::target::{Options, Shaped, Target, TargetOption, NOT_NEEDED, WARNINGS};
 use crate::terraform_terms::target_diagnostic;
+use std::sync::OnceLock;
 
 /// The data source `type_name` of `target`.
 pub(crate) struct TargetDataSource {
     target: &'static dyn Target,
     type_name: &'static str,
     description: &'static str,
+    /// Built at the first request and kept: every validation and read needs the schema, the options and the
+    /// output fields, and building them formats every description (it was a fifth of a read's CPU).
+    prepared: OnceLock<Prepared>,
+}
+
+/// What a [`TargetDataSource`] builds once.
+struct Prepared {
+    schema: Schema,
+    options: Vec<TargetOption>,
+    outputs: Vec<OutputField>,
 }
 
 impl TargetDataSource {
@@ -30,7 +42,21 @@ impl TargetDataSource {
             target,
             type_name,
             description,
+            prepared: OnceLock::new(),
         }
+    }
+
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| {
+            let options = self.target.options();
+            let outputs = self.target.outputs();
+            let block = with_target_inputs(Block::new(self.description), self.target, &options);
+            Prepared {
+                schema: Schema::new(0, block.outputs(outputs.clone())),
+                options,
+                outputs,
+            }
+        })
     }
 }
 
@@ -42,20 +68,24 @@ fn endpoint_kind(target: &dyn Target) -> EndpointKind {
     }
 }
 
-/// The selection inputs plus `target`'s options.
-pub(super) fn with_target_inputs(block: Block, target: &dyn Target) -> Block {
+/// The selection inputs plus `options`, those of `target`.
+pub(super) fn with_target_inputs(
+    block: Block,
+    target: &dyn Target,
+    options: &[TargetOption],
+) -> Block {
     let block = selection::with_tier_selection_inputs(block, endpoint_kind(target));
-    with_options(block, target.options())
+    with_options(block, options)
 }
 
-/// The names of `target`'s options, echoed into results.
-pub(super) fn option_names(target: &dyn Target) -> Vec<&'static str> {
-    target.options().iter().map(|option| option.name).collect()
+/// The names of `options`, echoed into results.
+pub(super) fn option_names(options: &[TargetOption]) -> Vec<&'static str> {
+    options.iter().map(|option| option.name).collect()
 }
 
-/// The options a configuration gives `target` (those known so far) and the selected platforms' order.
-fn options(config: &Value, target: &dyn Target) -> Options {
-    let Options { values, .. } = given_options(config, &target.options());
+/// The `options` a configuration gives (those known so far) and the selected platforms' order.
+fn options(config: &Value, options: &[TargetOption]) -> Options {
+    let Options { values, .. } = given_options(config, options);
     let platform_order = config
         .get_attr("platform")
         .and_then(Value::as_elements)
@@ -74,11 +104,12 @@ fn options(config: &Value, target: &dyn Target) -> Options {
 pub(super) fn validate_target_inputs(
     config: &Value,
     target: &dyn Target,
+    target_options: &[TargetOption],
     diagnostics: &mut Diagnostics,
 ) {
     diagnostics.extend(
         target
-            .check(&options(config, target))
+            .check(&options(config, target_options))
             .into_iter()
             .map(target_diagnostic),
     );
@@ -90,9 +121,10 @@ pub(super) fn validate_target_inputs(
 pub(super) fn options_and_expansion(
     config: &Value,
     target: &dyn Target,
+    target_options: &[TargetOption],
     diagnostics: &mut Diagnostics,
 ) -> Option<(Options, Expansion)> {
-    let options = options(config, target);
+    let options = options(config, target_options);
     let errors = target.check(&options);
     if !errors.is_empty() {
         diagnostics.extend(errors.into_iter().map(target_diagnostic));
@@ -117,10 +149,16 @@ fn result(
         fields.insert(NOT_NEEDED.into(), serde_json::json!(expansion.not_needed));
         fields.insert(WARNINGS.into(), serde_json::json!(warnings));
     }
+    let prepared = source.prepared();
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
-    attributes.extend(echo_config(config, &option_names(source.target)));
-    let fields = source.target.outputs();
-    read_result(source.type_name, attributes, fields, output, diagnostics)
+    attributes.extend(echo_config(config, &option_names(&prepared.options)));
+    read_result(
+        source.type_name,
+        attributes,
+        &prepared.outputs,
+        output,
+        diagnostics,
+    )
 }
 
 impl DataSource for TargetDataSource {
@@ -128,23 +166,22 @@ impl DataSource for TargetDataSource {
         self.type_name
     }
 
-    fn schema(&self) -> Schema {
-        let block = with_target_inputs(Block::new(self.description), self.target);
-        Schema {
-            version: 0,
-            block: block.outputs(self.target.outputs()),
-        }
+    fn schema(&self) -> &Schema {
+        &self.prepared().schema
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         let kind = endpoint_kind(self.target);
         if selection::check_elements(&self.schema().block, config, kind, diagnostics) {
-            validate_target_inputs(config, self.target, diagnostics);
+            let options = &self.prepared().options;
+            validate_target_inputs(config, self.target, options, diagnostics);
         }
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
-        let (options, expansion) = options_and_expansion(config, self.target, diagnostics)?;
+        let target_options = &self.prepared().options;
+        let (options, expansion) =
+            options_and_expansion(config, self.target, target_options, diagnostics)?;
         let shaped = match self.target.shape(&expansion, &options) {
             Ok(shaped) => shaped,
             Err(errors) => {

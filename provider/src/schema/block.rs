@@ -1,23 +1,36 @@
 //! Schema building blocks and what they imply for values.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use crate::cty::{CtyType, Value};
 use crate::output_shape::OutputField;
 
-/// A versioned schema: a data source's, or the provider configuration's.
+/// A versioned schema: a data source's, or the provider configuration's. Built once and not changed after:
+/// the type it implies is kept at its first use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schema {
     /// Schema version (Terraform uses it to upgrade managed-resource state).
     pub version: i64,
     /// The top-level block.
     pub block: Block,
+    /// [`Block::implied_type`] of `block`, kept: every request decodes and encodes with it.
+    implied_type: OnceLock<CtyType>,
 }
 
 impl Schema {
     /// A schema of the given version around a top-level block.
     pub fn new(version: i64, block: Block) -> Self {
-        Schema { version, block }
+        Schema {
+            version,
+            block,
+            implied_type: OnceLock::new(),
+        }
+    }
+
+    /// The type of the values this schema's configurations and results have.
+    pub fn implied_type(&self) -> &CtyType {
+        self.implied_type.get_or_init(|| self.block.implied_type())
     }
 }
 
