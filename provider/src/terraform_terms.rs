@@ -101,30 +101,22 @@ pub fn terraform_diagnostic(mut diagnostic: Diagnostic) -> Diagnostic {
     diagnostic
 }
 
-/// `value` with the settings its texts mention spelled as Terraform writes them (warnings, reasons).
-pub fn terraform_value(value: Value) -> Value {
+/// `value` with the settings its texts mention spelled as Terraform writes them (warnings, reasons). In place:
+/// a result holds thousands of texts, and few mention a setting.
+pub fn terraform_value(mut value: Value) -> Value {
+    respell(&mut value);
+    value
+}
+
+fn respell(value: &mut Value) {
     match value {
-        Value::String(text) if has_markers(&text) => Value::String(in_terraform_terms(&text)),
-        Value::List(items) => Value::List(items.into_iter().map(terraform_value).collect()),
-        Value::Set(items) => Value::Set(items.into_iter().map(terraform_value).collect()),
-        Value::Tuple(items) => Value::Tuple(items.into_iter().map(terraform_value).collect()),
-        Value::Map(items) => Value::Map(
-            items
-                .into_iter()
-                .map(|(k, v)| (k, terraform_value(v)))
-                .collect(),
-        ),
-        Value::Object(items) => Value::Object(
-            items
-                .into_iter()
-                .map(|(k, v)| (k, terraform_value(v)))
-                .collect(),
-        ),
-        Value::Dynamic { ty, value } => Value::Dynamic {
-            ty,
-            value: Box::new(terraform_value(*value)),
-        },
-        other => other,
+        Value::String(text) if has_markers(text) => *text = in_terraform_terms(text),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            items.iter_mut().for_each(respell)
+        }
+        Value::Map(items) | Value::Object(items) => items.values_mut().for_each(respell),
+        Value::Dynamic { value, .. } => respell(value),
+        _ => {}
     }
 }
 

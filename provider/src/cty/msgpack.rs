@@ -52,13 +52,137 @@ pub fn decode_msgpack(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
 /// attributes (absent ones as explicit [`Value::Null`]), and a `dynamic`
 /// slot needs a [`Value::Dynamic`], a null or an unrefined unknown.
 pub fn encode_msgpack(ty: &CtyType, value: &Value) -> Result<Vec<u8>, CodecError> {
-    let mut path = AttributePath::root();
-    let raw = encode_value(ty, value, &mut path)?;
     let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, &raw).map_err(|e| {
-        CodecError::new(&AttributePath::root(), format!("msgpack write failed: {e}"))
-    })?;
+    write_value(&mut out, ty, value).map_err(Misfit::into_error)?;
     Ok(out)
+}
+
+/// A value that does not fit its type, and where: the steps are gathered as the error returns up (innermost
+/// first), so that writing a result, thousands of attributes, builds no path at all.
+struct Misfit {
+    steps: Vec<PathStep>,
+    message: String,
+}
+
+impl Misfit {
+    fn new(message: impl Into<String>) -> Self {
+        Misfit {
+            steps: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    /// The misfit, found inside the part `step` leads to.
+    fn at(mut self, step: PathStep) -> Self {
+        self.steps.push(step);
+        self
+    }
+
+    fn into_error(self) -> CodecError {
+        let mut path = AttributePath::root();
+        for step in self.steps.into_iter().rev() {
+            path.push(step);
+        }
+        CodecError {
+            path,
+            message: self.message,
+        }
+    }
+}
+
+/// A write into memory; it fails only when memory does, which is not worth a path.
+fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), Misfit> {
+    result
+        .map(|_| ())
+        .map_err(|e| Misfit::new(format!("msgpack write failed: {e}")))
+}
+
+/// The header of an array or map of `len` entries.
+fn write_len(
+    out: &mut Vec<u8>,
+    len: usize,
+    header: fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>,
+) -> Result<(), Misfit> {
+    let len = u32::try_from(len).map_err(|_| Misfit::new("more than 2^32 elements"))?;
+    written(header(out, len))
+}
+
+/// Writes `value` as msgpack of type `ty` straight into `out`.
+fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Misfit> {
+    match (ty, value) {
+        (_, Value::Null) => written(rmp::encode::write_nil(out)),
+        (_, Value::Unknown(r)) => {
+            let raw = encode_unknown(ty, r).map_err(Misfit::new)?;
+            written(rmpv::encode::write_value(out, &raw))
+        }
+        (CtyType::Dynamic, Value::Dynamic { ty: inner, value }) => {
+            if *inner == CtyType::Dynamic {
+                return Err(Misfit::new("a dynamic value needs a concrete type"));
+            }
+            write_len(out, 2, rmp::encode::write_array_len)?;
+            written(rmp::encode::write_bin(out, &inner.to_json_bytes()))?;
+            write_value(out, inner, value)
+        }
+        (CtyType::Bool, Value::Bool(b)) => written(rmp::encode::write_bool(out, *b)),
+        (CtyType::Number, Value::Number(n)) => {
+            let raw = encode_number(n).map_err(Misfit::new)?;
+            written(rmpv::encode::write_value(out, &raw))
+        }
+        (CtyType::String, Value::String(s)) => written(rmp::encode::write_str(out, s)),
+        (CtyType::List(ety), Value::List(items)) | (CtyType::Set(ety), Value::Set(items)) => {
+            write_len(out, items.len(), rmp::encode::write_array_len)?;
+            for (i, item) in items.iter().enumerate() {
+                write_value(out, ety, item).map_err(|m| m.at(PathStep::ElementKeyInt(i as i64)))?;
+            }
+            Ok(())
+        }
+        (CtyType::Map(ety), Value::Map(entries)) => {
+            write_len(out, entries.len(), rmp::encode::write_map_len)?;
+            for (k, v) in entries {
+                written(rmp::encode::write_str(out, k))?;
+                write_value(out, ety, v)
+                    .map_err(|m| m.at(PathStep::ElementKeyString(k.clone())))?;
+            }
+            Ok(())
+        }
+        (CtyType::Object(atys), Value::Object(attrs)) => {
+            if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
+                return Err(Misfit::new("attribute is not part of the object type")
+                    .at(PathStep::Attribute(extra.clone())));
+            }
+            write_len(out, atys.len(), rmp::encode::write_map_len)?;
+            for (name, aty) in atys {
+                let at = || PathStep::Attribute(name.clone());
+                let v = attrs.get(name).ok_or_else(|| {
+                    Misfit::new("attribute is missing (an absent value must be null)").at(at())
+                })?;
+                written(rmp::encode::write_str(out, name))?;
+                write_value(out, aty, v).map_err(|m| m.at(at()))?;
+            }
+            Ok(())
+        }
+        (CtyType::Tuple(etys), Value::Tuple(items)) => {
+            if etys.len() != items.len() {
+                return Err(Misfit::new(format!(
+                    "a tuple of length {} is required ({} given)",
+                    etys.len(),
+                    items.len()
+                )));
+            }
+            write_len(out, items.len(), rmp::encode::write_array_len)?;
+            for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
+                write_value(out, ety, item).map_err(|m| m.at(PathStep::ElementKeyInt(i as i64)))?;
+            }
+            Ok(())
+        }
+        (CtyType::Dynamic, _) => Err(Misfit::new(
+            "a value in a dynamic slot must carry its type (Value::Dynamic)",
+        )),
+        (ty, v) => Err(Misfit::new(format!(
+            "{ty} is required, found {}",
+            kind_name(v)
+        ))),
+    }
 }
 
 fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Value, CodecError> {
@@ -269,94 +393,6 @@ fn decode_bound(raw: Raw) -> Option<(Number, bool)> {
     Some((decode_number(n).ok()?, inc))
 }
 
-fn encode_value(ty: &CtyType, value: &Value, path: &mut AttributePath) -> Result<Raw, CodecError> {
-    match (ty, value) {
-        (_, Value::Null) => Ok(Raw::Nil),
-        (_, Value::Unknown(r)) => encode_unknown(ty, r, path),
-        (CtyType::Dynamic, Value::Dynamic { ty: inner, value }) => {
-            if *inner == CtyType::Dynamic {
-                return Err(CodecError::new(
-                    path,
-                    "a dynamic value needs a concrete type",
-                ));
-            }
-            Ok(Raw::Array(vec![
-                Raw::Binary(inner.to_json_bytes()),
-                encode_value(inner, value, path)?,
-            ]))
-        }
-        (CtyType::Bool, Value::Bool(b)) => Ok(Raw::Boolean(*b)),
-        (CtyType::Number, Value::Number(n)) => {
-            encode_number(n).map_err(|m| CodecError::new(path, m))
-        }
-        (CtyType::String, Value::String(s)) => Ok(Raw::from(s.as_str())),
-        (CtyType::List(ety), Value::List(items)) | (CtyType::Set(ety), Value::Set(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
-                out.push(encode_value(ety, item, path)?);
-                path.pop();
-            }
-            Ok(Raw::Array(out))
-        }
-        (CtyType::Map(ety), Value::Map(entries)) => {
-            let mut out = Vec::with_capacity(entries.len());
-            for (k, v) in entries {
-                path.push(PathStep::ElementKeyString(k.clone()));
-                out.push((Raw::from(k.as_str()), encode_value(ety, v, path)?));
-                path.pop();
-            }
-            Ok(Raw::Map(out))
-        }
-        (CtyType::Object(atys), Value::Object(attrs)) => {
-            if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
-                path.push(PathStep::Attribute(extra.clone()));
-                return Err(CodecError::new(
-                    path,
-                    "attribute is not part of the object type",
-                ));
-            }
-            let mut out = Vec::with_capacity(atys.len());
-            for (name, aty) in atys {
-                path.push(PathStep::Attribute(name.clone()));
-                let v = attrs.get(name).ok_or_else(|| {
-                    CodecError::new(path, "attribute is missing (an absent value must be null)")
-                })?;
-                out.push((Raw::from(name.as_str()), encode_value(aty, v, path)?));
-                path.pop();
-            }
-            Ok(Raw::Map(out))
-        }
-        (CtyType::Tuple(etys), Value::Tuple(items)) => {
-            if etys.len() != items.len() {
-                return Err(CodecError::new(
-                    path,
-                    format!(
-                        "a tuple of length {} is required ({} given)",
-                        etys.len(),
-                        items.len()
-                    ),
-                ));
-            }
-            let mut out = Vec::with_capacity(items.len());
-            for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
-                path.push(PathStep::ElementKeyInt(i as i64));
-                out.push(encode_value(ety, item, path)?);
-                path.pop();
-            }
-            Ok(Raw::Array(out))
-        }
-        (CtyType::Dynamic, _) => Err(CodecError::new(
-            path,
-            "a value in a dynamic slot must carry its type (Value::Dynamic)",
-        )),
-        (ty, v) => Err(CodecError::new(
-            path,
-            format!("{ty} is required, found {}", kind_name(v)),
-        )),
-    }
-}
-
 fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -383,9 +419,8 @@ fn encode_number(n: &Number) -> Result<Raw, String> {
 
 /// go-cty's `marshalUnknownValue`: `d4 00 00` without refinements, else an
 /// ext-12 map with the refinements that apply to the type, in key order.
-fn encode_unknown(ty: &CtyType, r: &Refinements, path: &AttributePath) -> Result<Raw, CodecError> {
-    let misplaced =
-        |what: &str| CodecError::new(path, format!("{what} refinement does not apply to {ty}"));
+fn encode_unknown(ty: &CtyType, r: &Refinements) -> Result<Raw, String> {
+    let misplaced = |what: &str| format!("{what} refinement does not apply to {ty}");
     let mut entries: Vec<(Raw, Raw)> = Vec::new();
     if r.not_null {
         if *ty == CtyType::Dynamic {
@@ -409,7 +444,7 @@ fn encode_unknown(ty: &CtyType, r: &Refinements, path: &AttributePath) -> Result
             if *ty != CtyType::Number {
                 return Err(misplaced("number bound"));
             }
-            let n = encode_number(n).map_err(|m| CodecError::new(path, m))?;
+            let n = encode_number(n)?;
             entries.push((
                 Raw::from(key),
                 Raw::Array(vec![n, Raw::Boolean(*inclusive)]),
@@ -432,7 +467,7 @@ fn encode_unknown(ty: &CtyType, r: &Refinements, path: &AttributePath) -> Result
     }
     let mut payload = Vec::new();
     rmpv::encode::write_value(&mut payload, &Raw::Map(entries))
-        .map_err(|e| CodecError::new(path, format!("msgpack write failed: {e}")))?;
+        .map_err(|e| format!("msgpack write failed: {e}"))?;
     Ok(Raw::Ext(REFINED_UNKNOWN_EXT, payload))
 }
 
