@@ -67,6 +67,21 @@ fn own_options(config: &Value) -> Options {
     given_options(config, &inputs::options())
 }
 
+/// The schema, built once (see [`DataSource::schema`]).
+fn build_schema() -> Schema {
+    let block = Block::new(
+        "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
+         same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
+         (read-only), and reports per tier the rules that are missing, covered by wider rules, excess, or \
+         over-broad, with a `compliant` flag for `precondition` and `check` blocks. The provider's `aws` block \
+         says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
+         time when the group IDs are known (else at apply).",
+    );
+    let block = with_target_inputs(block, &AwsTarget, &AwsTarget::options());
+    let block = with_options(block, &inputs::options());
+    Schema::new(0, block.outputs(AuditReport::fields()))
+}
+
 impl DataSource for AwsSecurityGroupAuditDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_aws_security_group_audit"
@@ -74,19 +89,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
 
     fn schema(&self) -> &Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(|| {
-        let block = Block::new(
-            "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
-             same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
-             (read-only), and reports per tier the rules that are missing, covered by wider rules, excess, or \
-             over-broad, with a `compliant` flag for `precondition` and `check` blocks. The provider's `aws` block \
-             says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
-             time when the group IDs are known (else at apply).",
-        );
-        let block = with_target_inputs(block, &AwsTarget, &AwsTarget::options());
-            let block = with_options(block, &inputs::options());
-        Schema::new(0, block.outputs(AuditReport::fields()))
-        })
+        SCHEMA.get_or_init(build_schema)
     }
 
     fn configure(&self, settings: &ProviderSettings) {

@@ -7,12 +7,12 @@ use crate::targets::aws::AwsTarget;
 /// The `portmatrix_aws_security_group_rules` data source.
 pub(crate) const fn aws_security_group_rules() -> TargetDataSource {
     TargetDataSource::new(
-    "portmatrix_aws_security_group_rules",
-    &AwsTarget,
-    "Expands platform port tables into AWS security group rules, one security group per tier, shaped for \
-     `aws_vpc_security_group_ingress_rule` and `aws_vpc_security_group_egress_rule` with `for_each`. Keys \
-     are built from tier names, protocols, ports and endpoint addresses (never from group IDs), so they are \
-     known at plan time. Rule counts are checked against AWS's per-group quota.",
+        "portmatrix_aws_security_group_rules",
+        &AwsTarget,
+        "Expands platform port tables into AWS security group rules, one security group per tier, shaped for \
+         `aws_vpc_security_group_ingress_rule` and `aws_vpc_security_group_egress_rule` with `for_each`. Keys \
+         are built from tier names, protocols, ports and endpoint addresses (never from group IDs), so they are \
+         known at plan time. Rule counts are checked against AWS's per-group quota.",
     )
 }
 

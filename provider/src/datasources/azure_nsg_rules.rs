@@ -7,13 +7,13 @@ use crate::targets::azure::AzureTarget;
 /// The `portmatrix_azure_nsg_rules` data source.
 pub(crate) const fn azure_nsg_rules() -> TargetDataSource {
     TargetDataSource::new(
-    "portmatrix_azure_nsg_rules",
-    &AzureTarget,
-    "Expands platform port tables into Azure network security rules for `azurerm_network_security_rule` \
-     with `for_each`: one rule per direction, source, destination and protocol, holding every destination \
-     port range. Each tier is an application security group; endpoints are address prefixes, one address \
-     family per rule. Priorities are derived from a stable hash of each rule, so adding a platform keeps \
-     the priorities of the rules already there. Keys are the rule names, known at plan time.",
+        "portmatrix_azure_nsg_rules",
+        &AzureTarget,
+        "Expands platform port tables into Azure network security rules for `azurerm_network_security_rule` \
+         with `for_each`: one rule per direction, source, destination and protocol, holding every destination \
+         port range. Each tier is an application security group; endpoints are address prefixes, one address \
+         family per rule. Priorities are derived from a stable hash of each rule, so adding a platform keeps \
+         the priorities of the rules already there. Keys are the rule names, known at plan time.",
     )
 }
 

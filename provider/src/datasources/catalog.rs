@@ -17,6 +17,23 @@ pub(crate) struct CatalogDataSource;
 const PLATFORM: &str = "platform";
 const USER_CATALOGS: &str = "user_catalogs";
 
+/// The schema, built once (see [`DataSource::schema`]).
+fn build_schema() -> Schema {
+    let block = Block::new(
+        "Lists the platforms portmatrix knows (built in, plus any `user_catalogs`), each release \
+         (version range) with its sources, roles, options, parameters and endpoints. Use it to discover \
+         valid `platform`, `version` and option values for the other data sources.",
+    )
+    .attribute(Attribute::optional(
+        PLATFORM,
+        CtyType::String,
+        "Only this platform (for example `longhorn`). An unknown name is an error that lists the \
+         valid ones.",
+    ))
+    .attribute(selection::user_catalogs_attribute());
+    Schema::new(0, block.outputs(Listing::fields()))
+}
+
 impl DataSource for CatalogDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_catalog"
@@ -24,21 +41,7 @@ impl DataSource for CatalogDataSource {
 
     fn schema(&self) -> &Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(|| {
-        let block = Block::new(
-                "Lists the platforms portmatrix knows (built in, plus any `user_catalogs`), each release \
-                 (version range) with its sources, roles, options, parameters and endpoints. Use it to discover \
-                 valid `platform`, `version` and option values for the other data sources.",
-            )
-            .attribute(Attribute::optional(
-                PLATFORM,
-                CtyType::String,
-                "Only this platform (for example `longhorn`). An unknown name is an error that lists the \
-                 valid ones.",
-            ))
-            .attribute(selection::user_catalogs_attribute());
-        Schema::new(0, block.outputs(Listing::fields()))
-        })
+        SCHEMA.get_or_init(build_schema)
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {

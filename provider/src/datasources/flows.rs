@@ -13,6 +13,17 @@ use std::sync::OnceLock;
 /// The `portmatrix_flows` data source.
 pub(crate) struct FlowsDataSource;
 
+/// The schema, built once (see [`DataSource::schema`]).
+fn build_schema() -> Schema {
+    let block = Block::new(
+        "Expands platform port tables into normalized flows between your tiers and endpoints: deduplicated, \
+         with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
+         review a cluster's network needs or to feed a firewall the provider has no target for.",
+    );
+    let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
+    Schema::new(0, block.outputs(FlowListing::fields()))
+}
+
 impl DataSource for FlowsDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_flows"
@@ -20,15 +31,7 @@ impl DataSource for FlowsDataSource {
 
     fn schema(&self) -> &Schema {
         static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(|| {
-        let block = Block::new(
-            "Expands platform port tables into normalized flows between your tiers and endpoints: deduplicated, \
-             with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
-             review a cluster's network needs or to feed a firewall the provider has no target for.",
-        );
-        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
-        Schema::new(0, block.outputs(FlowListing::fields()))
-        })
+        SCHEMA.get_or_init(build_schema)
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {

@@ -7,13 +7,13 @@ use crate::targets::gcp::GcpTarget;
 /// The `portmatrix_gcp_firewall_rules` data source.
 pub(crate) const fn gcp_firewall_rules() -> TargetDataSource {
     TargetDataSource::new(
-    "portmatrix_gcp_firewall_rules",
-    &GcpTarget,
-    "Expands platform port tables into GCP VPC firewall rules for `google_compute_firewall` with \
-     `for_each`: one rule per direction, source and destination, holding an `allow` block per protocol with \
-     its ports. Each tier is a network tag (or a service account); endpoints are CIDR ranges, one address \
-     family per rule. Keys are the rule names, built from the tier and endpoint names, so they are known at \
-     plan time.",
+        "portmatrix_gcp_firewall_rules",
+        &GcpTarget,
+        "Expands platform port tables into GCP VPC firewall rules for `google_compute_firewall` with \
+         `for_each`: one rule per direction, source and destination, holding an `allow` block per protocol with \
+         its ports. Each tier is a network tag (or a service account); endpoints are CIDR ranges, one address \
+         family per rule. Keys are the rule names, built from the tier and endpoint names, so they are known at \
+         plan time.",
     )
 }
 

@@ -6,12 +6,12 @@ use crate::targets::hcloud::HcloudTarget;
 /// The `portmatrix_hcloud_firewall_rules` data source.
 pub(crate) const fn hcloud_firewall_rules() -> TargetDataSource {
     TargetDataSource::new(
-    "portmatrix_hcloud_firewall_rules",
-    &HcloudTarget,
-    "Expands platform port tables into Hetzner Cloud firewall rules, one `hcloud_firewall` per tier, as \
-     lists for its `rule` blocks. Hetzner rules name their peers by IP address only, so rules between \
-     tiers take the tiers' addresses from `tier_ranges`; one rule holds every address allowed the same \
-     protocol and port. Rule counts are checked against Hetzner's limits per firewall.",
+        "portmatrix_hcloud_firewall_rules",
+        &HcloudTarget,
+        "Expands platform port tables into Hetzner Cloud firewall rules, one `hcloud_firewall` per tier, as \
+         lists for its `rule` blocks. Hetzner rules name their peers by IP address only, so rules between \
+         tiers take the tiers' addresses from `tier_ranges`; one rule holds every address allowed the same \
+         protocol and port. Rule counts are checked against Hetzner's limits per firewall.",
     )
 }
 

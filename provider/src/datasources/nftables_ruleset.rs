@@ -7,13 +7,13 @@ use crate::targets::nftables::NftablesTarget;
 /// The `portmatrix_nftables_ruleset` data source.
 pub(crate) const fn nftables_ruleset() -> TargetDataSource {
     TargetDataSource::new(
-    "portmatrix_nftables_ruleset",
-    &NftablesTarget,
-    "Expands platform port tables into an nftables ruleset per tier, for static and bare-metal nodes \
-     (Deckhouse static nodes, Kublr bring-your-own-infrastructure clusters, kubeadm on your own machines). \
-     Each ruleset is one `table inet portmatrix` whose input chain admits the flows the catalogs list \
-     towards the tier, from named address sets of your tiers and endpoints, and drops the rest; \
-     `cloud_init` wraps it in a `#cloud-config` document that installs it and loads it at every boot.",
+        "portmatrix_nftables_ruleset",
+        &NftablesTarget,
+        "Expands platform port tables into an nftables ruleset per tier, for static and bare-metal nodes \
+         (Deckhouse static nodes, Kublr bring-your-own-infrastructure clusters, kubeadm on your own machines). \
+         Each ruleset is one `table inet portmatrix` whose input chain admits the flows the catalogs list \
+         towards the tier, from named address sets of your tiers and endpoints, and drops the rest; \
+         `cloud_init` wraps it in a `#cloud-config` document that installs it and loads it at every boot.",
     )
 }
 

@@ -7,13 +7,13 @@ use crate::targets::openstack::OpenStackTarget;
 /// The `portmatrix_openstack_secgroup_rules` data source.
 pub(crate) const fn openstack_secgroup_rules() -> TargetDataSource {
     TargetDataSource::new(
-    "portmatrix_openstack_secgroup_rules",
-    &OpenStackTarget,
-    "Expands platform port tables into OpenStack Neutron security group rules, one security group per \
-     tier, shaped for `openstack_networking_secgroup_rule_v2` with `for_each`. Rules between tiers \
-     reference the peer tier's group (`remote_group_id`), once per address family; rules with endpoints \
-     use `remote_ip_prefix`, once per CIDR block. Keys are built from tier names, protocols, ports and \
-     addresses (never from group IDs), so they are known at plan time.",
+        "portmatrix_openstack_secgroup_rules",
+        &OpenStackTarget,
+        "Expands platform port tables into OpenStack Neutron security group rules, one security group per \
+         tier, shaped for `openstack_networking_secgroup_rule_v2` with `for_each`. Rules between tiers \
+         reference the peer tier's group (`remote_group_id`), once per address family; rules with endpoints \
+         use `remote_ip_prefix`, once per CIDR block. Keys are built from tier names, protocols, ports and \
+         addresses (never from group IDs), so they are known at plan time.",
     )
 }
 
