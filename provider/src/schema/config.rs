@@ -89,7 +89,7 @@ fn null_elements(
     };
     let elements: Vec<(AttributePath, &Value, Option<&String>)> = match value {
         Value::Object(attributes) => {
-            for (name, attribute) in attributes {
+            for (name, attribute) in attributes.iter().filter(|(_, v)| may_hold_nulls(v)) {
                 null_elements(
                     attribute,
                     path.clone().attr(name.clone()),
@@ -103,10 +103,12 @@ fn null_elements(
         Value::List(elements) | Value::Set(elements) | Value::Tuple(elements) => elements
             .iter()
             .enumerate()
+            .filter(|(_, element)| element.is_null() || may_hold_nulls(element))
             .map(|(index, element)| (path.clone().index(index as i64), element, None))
             .collect(),
         Value::Map(entries) => entries
             .iter()
+            .filter(|(_, entry)| entry.is_null() || may_hold_nulls(entry))
             .map(|(key, entry)| (path.clone().key(key.clone()), entry, Some(key)))
             .collect(),
         _ => return,
@@ -145,6 +147,20 @@ fn null_elements(
         };
         null_elements(element, at, inner.as_ref(), diagnostics);
     }
+}
+
+/// Whether `value` has elements, so may hold a null one. The walk builds paths only down to such values: most of
+/// a configuration is text and unset attributes.
+fn may_hold_nulls(value: &Value) -> bool {
+    matches!(
+        value,
+        Value::Object(_)
+            | Value::Dynamic { .. }
+            | Value::List(_)
+            | Value::Set(_)
+            | Value::Tuple(_)
+            | Value::Map(_)
+    )
 }
 
 #[cfg(test)]
