@@ -40,7 +40,8 @@ pub(super) enum Entries<'t> {
 }
 
 /// Decodes the entries of a map or object: `key` reads each key (`None`: not text, which fails with `key_error`);
-/// an attribute the object type lacks and a key given twice fail too.
+/// an attribute the object type lacks and a key given twice fail too. The path does not step through the entries:
+/// an error from inside one gets its step as it returns (an object's many attributes cost no copy of their names).
 pub(super) fn decode_entries<K, I>(
     into: Entries<'_>,
     entries: impl IntoIterator<Item = (K, I)>,
@@ -50,27 +51,30 @@ pub(super) fn decode_entries<K, I>(
     decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
 ) -> Result<BTreeMap<String, Value>, CodecError> {
     let mut out = BTreeMap::new();
+    let depth = path.len();
     for (raw_key, item) in entries {
         let key = key(raw_key).ok_or_else(|| CodecError::new(path, key_error))?;
-        let (step, ty, duplicate) = match into {
-            Entries::Map(ety) => (
-                PathStep::ElementKeyString(key.clone()),
-                Some(ety),
-                "duplicate map key",
-            ),
-            Entries::Object(atys) => (
-                PathStep::Attribute(key.clone()),
-                atys.get(&key),
-                "duplicate attribute",
-            ),
+        let (ty, duplicate) = match into {
+            Entries::Map(ety) => (Some(ety), "duplicate map key"),
+            Entries::Object(atys) => (atys.get(&key), "duplicate attribute"),
         };
-        path.push(step);
-        let ty = ty.ok_or_else(|| CodecError::new(path, "unsupported attribute"))?;
+        let step = |key: &str| match into {
+            Entries::Map(_) => PathStep::ElementKeyString(key.to_string()),
+            Entries::Object(_) => PathStep::Attribute(key.to_string()),
+        };
+        let at_entry = |message: &str| {
+            let mut at = path.clone();
+            at.push(step(&key));
+            CodecError::new(&at, message)
+        };
+        let ty = ty.ok_or_else(|| at_entry("unsupported attribute"))?;
         if out.contains_key(&key) {
-            return Err(CodecError::new(path, duplicate));
+            return Err(at_entry(duplicate));
         }
-        let value = decode(ty, item, path)?;
-        path.pop();
+        let value = decode(ty, item, path).map_err(|mut error| {
+            error.path.insert(depth, step(&key));
+            error
+        })?;
         out.insert(key, value);
     }
     Ok(out)

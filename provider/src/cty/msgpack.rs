@@ -755,6 +755,26 @@ mod tests {
     }
 
     #[test]
+    fn a_decoding_error_deep_inside_names_its_whole_path() {
+        let rules = |x: CtyType| {
+            CtyType::object([(
+                "rules",
+                CtyType::list(CtyType::map(CtyType::object([("x", x)]))),
+            )])
+        };
+        let value = Value::object([(
+            "rules",
+            Value::List(vec![Value::Map(
+                [("a".to_string(), Value::object([("x", Value::from("yes"))]))].into(),
+            )]),
+        )]);
+        let bytes = encode_msgpack(&rules(CtyType::String), &value).unwrap();
+        let err = decode_msgpack(&rules(CtyType::Bool), &bytes).unwrap_err();
+        assert_eq!(err.path.to_string(), r#"rules[0]["a"].x"#);
+        assert_eq!(err.message, "bool is required");
+    }
+
+    #[test]
     fn collections_round_trip() {
         let cases = vec![
             (

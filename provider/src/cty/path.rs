@@ -52,6 +52,16 @@ impl AttributePath {
         self.steps.push(step);
     }
 
+    /// Puts `step` at position `at` (at most the length), moving the later steps outwards.
+    pub(crate) fn insert(&mut self, at: usize, step: PathStep) {
+        self.steps.insert(at.min(self.steps.len()), step);
+    }
+
+    /// The number of steps.
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len()
+    }
+
     /// Removes and returns the last step.
     pub(crate) fn pop(&mut self) -> Option<PathStep> {
         self.steps.pop()
