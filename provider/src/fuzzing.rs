@@ -141,7 +141,7 @@ pub fn msgpack_value(data: &[u8]) {
         }
         Decoded::Source(source) => {
             let mut diagnostics = Diagnostics::default();
-            source.validate(&value, &mut diagnostics);
+            crate::datasources::validate(source.as_ref(), &value, &mut diagnostics);
             let readable =
                 value.is_wholly_known() && !diagnostics.has_errors() && source.type_name() != AUDIT;
             if let (true, Some(block)) = (readable, block) {

@@ -271,7 +271,7 @@ impl Provider for PortmatrixProvider {
         let (_, diagnostics) = self
             .on_blocking_thread(request.type_name, move |ds, diagnostics| {
                 match decode_config(ds.schema(), config.as_ref()) {
-                    Ok(config) => ds.validate(&config, diagnostics),
+                    Ok(config) => datasources::validate(ds, &config, diagnostics),
                     Err(error) => diagnostics.push(error),
                 }
                 None::<()>
@@ -340,7 +340,7 @@ fn read(
             return None;
         }
     };
-    ds.validate(&config, diagnostics);
+    datasources::validate(ds, &config, diagnostics);
     if diagnostics.has_errors() {
         return None;
     }

@@ -5,7 +5,6 @@
 //! [`crate::audit::read_groups`] (built with the `aws-audit` feature), configured by the provider's `aws` block.
 
 use super::config::{given_options, with_options};
-use super::selection::{self, EndpointKind};
 use super::target_rules::{
     option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
@@ -100,15 +99,6 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = &self.schema().block;
-        if !selection::check_elements(
-            block,
-            config,
-            EndpointKind::CidrsAndPrefixLists,
-            diagnostics,
-        ) {
-            return;
-        }
         // The read calls EC2, so validation stops at what the configuration shows.
         validate_target_inputs(config, &AwsTarget, &AwsTarget::options(), diagnostics);
         let errors = inputs::check(&own_options(config));
@@ -219,7 +209,8 @@ mod tests {
     fn group_ids_and_tiers_are_checked_before_any_call() {
         let source = AwsSecurityGroupAuditDataSource::default();
         let mut diagnostics = Diagnostics::default();
-        source.validate(
+        crate::datasources::validate(
+            &source,
             &config(&[(SECURITY_GROUPS, groups(&[("master", "my-masters")]))]),
             &mut diagnostics,
         );

@@ -56,7 +56,8 @@ mod tests {
         let mut with_unknowns = ids();
         with_unknowns.push(Value::unknown());
         let mut diagnostics = Diagnostics::default();
-        aws_security_group_rules().validate(
+        crate::datasources::validate(
+            &aws_security_group_rules(),
             &config(&[
                 ("endpoint", endpoint(with_unknowns)),
                 (RULES_PER_GROUP, Value::unknown()),
@@ -70,7 +71,7 @@ mod tests {
         // ...and once, not again by the read, when all is known.
         let mut diagnostics = Diagnostics::default();
         let known = config(&[("endpoint", endpoint(ids()))]);
-        aws_security_group_rules().validate(&known, &mut diagnostics);
+        crate::datasources::validate(&aws_security_group_rules(), &known, &mut diagnostics);
         assert_eq!(error_paths(&diagnostics), expected, "{diagnostics:?}");
     }
 

@@ -1,7 +1,7 @@
 //! `portmatrix_catalog`: what the catalog holds: platforms, their releases, roles, options and parameters.
 
 use super::config;
-use super::selection::{self, catalog_with_user_documents, EndpointKind};
+use super::selection::{self, catalog_with_user_documents};
 use super::{echo_config, read_result, DataSource};
 use crate::catalog::{listing, Catalog, Listing};
 use crate::cty::AttributePath;
@@ -45,10 +45,6 @@ impl DataSource for CatalogDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = &self.schema().block;
-        if !selection::check_elements(block, config, EndpointKind::Cidrs, diagnostics) {
-            return;
-        }
         let Some(catalog) = catalog_with_user_documents(config, diagnostics) else {
             return;
         };
@@ -144,7 +140,8 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
     fn invalid_user_catalog_points_at_the_document() {
         let mut diagnostics = Diagnostics::default();
         let broken = USER_DOC.replace("protocol = \"tcp\"", "protocol = \"ipip\"");
-        CatalogDataSource.validate(
+        crate::datasources::validate(
+            &CatalogDataSource,
             &config(None, Some(vec![USER_DOC, &broken])),
             &mut diagnostics,
         );
@@ -157,7 +154,11 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
     #[test]
     fn unknown_platform_lists_the_valid_ones() {
         let mut diagnostics = Diagnostics::default();
-        CatalogDataSource.validate(&config(Some("longhron"), None), &mut diagnostics);
+        crate::datasources::validate(
+            &CatalogDataSource,
+            &config(Some("longhron"), None),
+            &mut diagnostics,
+        );
         let text = format!("{diagnostics:?}");
         assert!(diagnostics.has_errors());
         assert!(text.contains("Unknown platform \\\"longhron\\\""), "{text}");
@@ -172,7 +173,7 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
             attributes.insert(USER_CATALOGS.into(), Value::List(vec![Value::unknown()]));
             attributes.insert(PLATFORM.into(), Value::unknown());
         }
-        CatalogDataSource.validate(&partially_known, &mut diagnostics);
+        crate::datasources::validate(&CatalogDataSource, &partially_known, &mut diagnostics);
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
     }
 }

@@ -35,10 +35,7 @@ impl DataSource for FlowsDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let block = &self.schema().block;
-        if selection::check_elements(block, config, EndpointKind::Cidrs, diagnostics) {
-            selection::validate(config, diagnostics);
-        }
+        selection::validate(config, diagnostics);
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
@@ -132,7 +129,7 @@ mod tests {
         // A version no release covers is the expansion's to find: the read (during plan) reports it.
         let config = config(&[("longhorn", Some("0.9"))], None);
         let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(&config, &mut diagnostics);
+        crate::datasources::validate(&FlowsDataSource, &config, &mut diagnostics);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(FlowsDataSource.read(&config, &mut diagnostics).is_none());
         let text = format!("{diagnostics:?}");
@@ -144,7 +141,7 @@ mod tests {
     fn a_version_above_the_newest_read_is_a_warning_at_its_attribute() {
         let config = config(&[("kubernetes", None), ("longhorn", Some("2.0"))], None);
         let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(&config, &mut diagnostics);
+        crate::datasources::validate(&FlowsDataSource, &config, &mut diagnostics);
         assert!(
             diagnostics.is_empty(),
             "validation reports no warning: {diagnostics:?}"
@@ -287,7 +284,7 @@ mod tests {
             }
         }
         let mut diagnostics = Diagnostics::default();
-        FlowsDataSource.validate(&config, &mut diagnostics);
+        crate::datasources::validate(&FlowsDataSource, &config, &mut diagnostics);
         let paths = error_paths(&diagnostics);
         for expected in [
             "endpoint[0].cidr_ipv4[1]",

@@ -273,14 +273,6 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        if !selection::check_elements(
-            &self.schema().block,
-            config,
-            EndpointKind::Cidrs,
-            diagnostics,
-        ) {
-            return;
-        }
         selection::validate(config, diagnostics);
         own_inputs(config, diagnostics);
     }

@@ -45,7 +45,8 @@ pub trait DataSource: Send + Sync {
     /// needs it (to decode, validate, complete and encode values).
     fn schema(&self) -> &Schema;
 
-    /// Checks a configuration that may still hold unknown values; report only what is certain to be wrong.
+    /// Checks a configuration that may still hold unknown values; report only what is certain to be wrong. Called
+    /// through [`validate`], once the checks every data source shares have passed.
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics);
 
     /// Takes the provider block's settings, which Terraform sends before any read. Only data sources that read
@@ -67,6 +68,16 @@ pub trait DataSource: Send + Sync {
     ) -> Option<Value> {
         let _ = stop;
         self.read(config, diagnostics)
+    }
+}
+
+/// Validates `config` for `source`, as the server does before every validation and read: first the checks every
+/// data source shares, which hold however much is still unknown (no value for a computed attribute, no null
+/// element, well-formed prefix list IDs), against the schema `source` keeps; then, if they passed, the source's own
+/// [`DataSource::validate`].
+pub fn validate(source: &dyn DataSource, config: &Value, diagnostics: &mut Diagnostics) {
+    if selection::check_elements(&source.schema().block, config, diagnostics) {
+        source.validate(config, diagnostics);
     }
 }
 
@@ -213,7 +224,7 @@ mod test_support {
     /// refuses: what only the read (during plan) can check.
     pub fn refused_by_the_read_only(source: &dyn DataSource, config: &Value) -> Diagnostics {
         let mut diagnostics = Diagnostics::default();
-        source.validate(config, &mut diagnostics);
+        super::validate(source, config, &mut diagnostics);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(source.read(config, &mut diagnostics).is_none());
         diagnostics
@@ -222,7 +233,7 @@ mod test_support {
     /// The diagnostics of validating `config` for `source`, as text.
     pub fn validation(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
-        source.validate(config, &mut diagnostics);
+        super::validate(source, config, &mut diagnostics);
         text(&diagnostics)
     }
 }
@@ -313,7 +324,7 @@ mod tests {
                     (attribute.name.as_str(), value),
                 ]));
                 let mut diagnostics = Diagnostics::default();
-                source.validate(&config, &mut diagnostics);
+                validate(source.as_ref(), &config, &mut diagnostics);
                 let at = AttributePath::root().attr(attribute.name.clone());
                 assert!(
                     diagnostics.iter().any(|d| d.is_error()

@@ -118,7 +118,11 @@ mod tests {
             .collect(),
         );
         let mut diagnostics = Diagnostics::default();
-        nftables_ruleset().validate(&config(&[(TIER_ADDRESSES, addresses)]), &mut diagnostics);
+        crate::datasources::validate(
+            &nftables_ruleset(),
+            &config(&[(TIER_ADDRESSES, addresses)]),
+            &mut diagnostics,
+        );
         let text = format!("{diagnostics:?}");
         assert_eq!(
             diagnostics.len(),

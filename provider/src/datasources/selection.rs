@@ -335,7 +335,7 @@ pub fn request(config: &Value) -> Result<ExpansionRequest, Diagnostics> {
 /// own. What only the expansion finds (unknown platforms, roles or endpoints, a user document overlapping a
 /// built-in release) the read reports: Terraform reads data sources during plan, so the user still sees it then,
 /// and validation and the read run in different provider processes, so expanding in both would double the work.
-/// Run [`check_elements`] first.
+/// [`check_elements`] has passed.
 pub fn validate(config: &Value, diagnostics: &mut Diagnostics) {
     if !config.is_wholly_known() {
         diagnostics.extend(pod_network(config).err());
@@ -349,20 +349,14 @@ pub fn validate(config: &Value, diagnostics: &mut Diagnostics) {
 
 /// The checks every data source runs first at validation, which hold however much of the configuration is still
 /// unknown: no value for a computed attribute, no null element anywhere, and well-formed prefix list IDs in
-/// endpoint blocks that take them. Returns whether all passed: the other checks would read a configuration
-/// with such a value otherwise than the user meant, and report that instead.
-pub(crate) fn check_elements(
-    block: &Block,
-    config: &Value,
-    endpoints: EndpointKind,
-    diagnostics: &mut Diagnostics,
-) -> bool {
+/// endpoint blocks that take them (a schema without `prefix_list_ids` gives none to check). Returns whether all
+/// passed: the other checks would read a configuration with such a value otherwise than the user meant, and
+/// report that instead. [`super::validate`] runs them before every data source's own validation.
+pub(super) fn check_elements(block: &Block, config: &Value, diagnostics: &mut Diagnostics) -> bool {
     let mut found = Diagnostics::new();
     config::reject_unconfigurable(block, config, &mut found);
     config::reject_null_elements(config, &mut found);
-    if endpoints == EndpointKind::CidrsAndPrefixLists {
-        check_prefix_lists(config, &mut found);
-    }
+    check_prefix_lists(config, &mut found);
     let clean = !found.has_errors();
     diagnostics.extend(found);
     clean
@@ -530,7 +524,7 @@ mod tests {
         );
         // Partly unknown: only the pod network mode is certain to be wrong.
         let mut diagnostics = Diagnostics::default();
-        aws_security_group_rules().validate(&config, &mut diagnostics);
+        crate::datasources::validate(&aws_security_group_rules(), &config, &mut diagnostics);
         let found = errors(&diagnostics);
         assert_eq!(
             found,
@@ -548,7 +542,7 @@ mod tests {
             ],
         );
         let mut diagnostics = Diagnostics::default();
-        aws_security_group_rules().validate(&config, &mut diagnostics);
+        crate::datasources::validate(&aws_security_group_rules(), &config, &mut diagnostics);
         let found: Vec<String> = errors(&diagnostics).into_iter().map(|(_, at)| at).collect();
         assert_eq!(
             found,

@@ -171,11 +171,8 @@ impl DataSource for TargetDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let kind = endpoint_kind(self.target);
-        if selection::check_elements(&self.schema().block, config, kind, diagnostics) {
-            let options = &self.prepared().options;
-            validate_target_inputs(config, self.target, options, diagnostics);
-        }
+        let options = &self.prepared().options;
+        validate_target_inputs(config, self.target, options, diagnostics);
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
