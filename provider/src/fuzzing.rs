@@ -85,7 +85,7 @@ fn schemas() -> &'static [(Decoded, Option<Block>, CtyType)] {
         let provider = provider_config::schema().block;
         let mut all = vec![(Decoded::Provider, None, provider.implied_type())];
         for source in datasources::all() {
-            let block = source.schema().block.clone();
+            let block = source.schema().block;
             let ty = block.implied_type();
             all.push((Decoded::Source(source), Some(block), ty));
         }
@@ -141,7 +141,9 @@ pub fn msgpack_value(data: &[u8]) {
         }
         Decoded::Source(source) => {
             let mut diagnostics = Diagnostics::default();
-            crate::datasources::validate(source.as_ref(), &value, &mut diagnostics);
+            if let Some(block) = block {
+                datasources::validate(source.as_ref(), block, &value, &mut diagnostics);
+            }
             let readable =
                 value.is_wholly_known() && !diagnostics.has_errors() && source.type_name() != AUDIT;
             if let (true, Some(block)) = (readable, block) {

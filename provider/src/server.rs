@@ -19,7 +19,7 @@ use crate::schema::Schema;
 use portmatrix_proto::tfplugin6 as proto;
 use portmatrix_proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -41,7 +41,38 @@ pub fn routes(shutdown: CancellationToken) -> tonic::service::Routes {
 }
 
 /// Data sources by type name, shared with the blocking threads that validate and read.
-type DataSources = Arc<BTreeMap<&'static str, Box<dyn DataSource>>>;
+type DataSources = Arc<BTreeMap<&'static str, Served>>;
+
+/// A data source as the server holds it: the source, and its schema, built at the first request and kept. A plan
+/// with a thousand data sources of one type is two thousand requests to one process, and each needs the schema
+/// (to decode, check, complete and encode values); building it formats every description.
+struct Served {
+    source: Box<dyn DataSource>,
+    schema: OnceLock<Schema>,
+}
+
+impl Served {
+    fn new(source: Box<dyn DataSource>) -> Self {
+        Served {
+            source,
+            schema: OnceLock::new(),
+        }
+    }
+
+    fn schema(&self) -> &Schema {
+        self.schema.get_or_init(|| self.source.schema())
+    }
+
+    /// Validates a decoded configuration ([`datasources::validate`]).
+    fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
+        datasources::validate(
+            self.source.as_ref(),
+            &self.schema().block,
+            config,
+            diagnostics,
+        );
+    }
+}
 
 /// The provider: its data sources, what Terraform told it at configuration time, and the stop signal of the
 /// requests in flight.
@@ -60,7 +91,7 @@ impl PortmatrixProvider {
     pub fn new(shutdown: CancellationToken) -> Self {
         let data_sources = datasources::all()
             .into_iter()
-            .map(|ds| (ds.type_name(), ds))
+            .map(|ds| (ds.type_name(), Served::new(ds)))
             .collect();
         PortmatrixProvider {
             data_sources: Arc::new(data_sources),
@@ -88,7 +119,7 @@ impl PortmatrixProvider {
     async fn on_blocking_thread<T: Send + 'static>(
         &self,
         type_name: String,
-        work: impl FnOnce(&dyn DataSource, &mut Diagnostics) -> Option<T> + Send + 'static,
+        work: impl FnOnce(&Served, &mut Diagnostics) -> Option<T> + Send + 'static,
     ) -> (Option<T>, Diagnostics) {
         let data_sources = Arc::clone(&self.data_sources);
         let task = tokio::task::spawn_blocking(move || {
@@ -119,19 +150,16 @@ impl PortmatrixProvider {
 
 /// Looks up a data source, or explains which ones exist.
 fn data_source<'a>(
-    data_sources: &'a BTreeMap<&'static str, Box<dyn DataSource>>,
+    data_sources: &'a BTreeMap<&'static str, Served>,
     type_name: &str,
-) -> Result<&'a dyn DataSource, Diagnostic> {
-    data_sources
-        .get(type_name)
-        .map(|ds| ds.as_ref())
-        .ok_or_else(|| {
-            let known: Vec<&str> = data_sources.keys().copied().collect();
-            Diagnostic::error(
-                format!("Unknown data source {type_name:?}"),
-                format!("This provider offers: {}.", known.join(", ")),
-            )
-        })
+) -> Result<&'a Served, Diagnostic> {
+    data_sources.get(type_name).ok_or_else(|| {
+        let known: Vec<&str> = data_sources.keys().copied().collect();
+        Diagnostic::error(
+            format!("Unknown data source {type_name:?}"),
+            format!("This provider offers: {}.", known.join(", ")),
+        )
+    })
 }
 
 /// Decodes a request's configuration against the schema's type.
@@ -250,7 +278,7 @@ impl Provider for PortmatrixProvider {
             Ok(config) => match provider_config::settings(&config) {
                 Ok(settings) => {
                     for ds in self.data_sources.values() {
-                        ds.configure(&settings);
+                        ds.source.configure(&settings);
                     }
                 }
                 Err(errors) => diagnostics.extend(errors),
@@ -271,7 +299,7 @@ impl Provider for PortmatrixProvider {
         let (_, diagnostics) = self
             .on_blocking_thread(request.type_name, move |ds, diagnostics| {
                 match decode_config(ds.schema(), config.as_ref()) {
-                    Ok(config) => datasources::validate(ds, &config, diagnostics),
+                    Ok(config) => ds.validate(&config, diagnostics),
                     Err(error) => diagnostics.push(error),
                 }
                 None::<()>
@@ -326,7 +354,7 @@ impl Provider for PortmatrixProvider {
 /// Validates and reads one data source, returning the complete encoded state on success. `stop` cancels a long
 /// read; a state larger than `max_state_bytes` is an error instead of a message Terraform would refuse.
 fn read(
-    ds: &dyn DataSource,
+    ds: &Served,
     config: Option<&proto::DynamicValue>,
     stop: &CancellationToken,
     max_state_bytes: usize,
@@ -340,11 +368,11 @@ fn read(
             return None;
         }
     };
-    datasources::validate(ds, &config, diagnostics);
+    ds.validate(&config, diagnostics);
     if diagnostics.has_errors() {
         return None;
     }
-    let value = ds.read_until_stopped(&config, stop, diagnostics)?;
+    let value = ds.source.read_until_stopped(&config, stop, diagnostics)?;
     // Terraform requires every attribute and nested block in the state, set or not.
     let value = crate::terraform_terms::terraform_value(schema.block.complete(value));
     match encode_state(schema.implied_type(), &value) {
@@ -387,14 +415,14 @@ mod tests {
             "platform",
             Value::List(vec![Value::object([("name", Value::string("kublr"))])]),
         )]);
-        let block = ds.schema().block.clone();
+        let block = ds.schema().block;
         encode_state(&block.implied_type(), &block.complete(config)).expect("encodes")
     }
 
     #[test]
     fn a_state_over_the_limit_is_a_diagnostic_not_a_transport_error() {
-        let flows = datasources::FlowsDataSource;
-        let config = flows_config(&flows);
+        let flows = Served::new(Box::new(datasources::FlowsDataSource));
+        let config = flows_config(flows.source.as_ref());
         let stop = CancellationToken::new();
         let mut diagnostics = Diagnostics::default();
         let state = read(

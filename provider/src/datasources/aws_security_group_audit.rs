@@ -8,7 +8,7 @@ use super::config::{given_options, with_options};
 use super::target_rules::{
     option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
-use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
+use super::{echo_config, typed_result, DataSource, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
 use crate::audit::{audit_expansion, AuditReport, AwsSettings};
 use crate::cty::Value;
@@ -21,7 +21,6 @@ use crate::targets::target::Firewall;
 use crate::targets::target::Options;
 use crate::terraform_terms::{audit_diagnostics, target_diagnostic};
 use std::sync::Mutex;
-use std::sync::OnceLock;
 use tokio_util::sync::CancellationToken;
 
 /// The `portmatrix_aws_security_group_audit` data source, with the provider's `aws` settings.
@@ -66,29 +65,23 @@ fn own_options(config: &Value) -> Options {
     given_options(config, &inputs::options())
 }
 
-/// The schema, built once (see [`DataSource::schema`]).
-fn build_schema() -> Schema {
-    let block = Block::new(
-        "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
-         same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
-         (read-only), and reports per tier the rules that are missing, covered by wider rules, excess, or \
-         over-broad, with a `compliant` flag for `precondition` and `check` blocks. The provider's `aws` block \
-         says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
-         time when the group IDs are known (else at apply).",
-    );
-    let block = with_target_inputs(block, &AwsTarget, &AwsTarget::options());
-    let block = with_options(block, &inputs::options());
-    Schema::new(0, block.outputs(AuditReport::fields()))
-}
-
 impl DataSource for AwsSecurityGroupAuditDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_aws_security_group_audit"
     }
 
-    fn schema(&self) -> &Schema {
-        static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(build_schema)
+    fn schema(&self) -> Schema {
+        let block = Block::new(
+            "Audits live security groups against the rules `portmatrix_aws_security_group_rules` produces for the \
+             same inputs: reads each tier's group with `DescribeSecurityGroups` and `DescribeSecurityGroupRules` \
+             (read-only), and reports per tier the rules that are missing, covered by wider rules, excess, or \
+             over-broad, with a `compliant` flag for `precondition` and `check` blocks. The provider's `aws` block \
+             says where and as whom to read. Unlike the other data sources it needs the network and reads at plan \
+             time when the group IDs are known (else at apply).",
+        );
+        let block = with_target_inputs(block, &AwsTarget, &AwsTarget::options());
+        let block = with_options(block, &inputs::options());
+        Schema::new(0, block.outputs(AuditReport::fields()))
     }
 
     fn configure(&self, settings: &ProviderSettings) {
@@ -122,18 +115,13 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
             config,
             &[SECURITY_GROUPS, AUDIT_EGRESS, FAIL_ON_EXCESS],
         ));
-        read_result(
-            self.type_name(),
-            attributes,
-            &AuditReport::fields(),
-            serde_json::to_value(&report),
-            diagnostics,
-        )
+        typed_result(self.type_name(), attributes, &report, diagnostics)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::validate_config;
     use super::*;
     use crate::audit::compare::{Finding, Summary, TierReport};
     use crate::cty::fields_from_serde;
@@ -194,7 +182,7 @@ mod tests {
             warnings: vec!["w".into()],
         };
         let source = AwsSecurityGroupAuditDataSource::default();
-        let block = source.schema().block.clone();
+        let block = source.schema().block;
         let mut attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
         attributes.extend(
             fields_from_serde(&AuditReport::fields(), serde_json::to_value(&report))
@@ -209,7 +197,7 @@ mod tests {
     fn group_ids_and_tiers_are_checked_before_any_call() {
         let source = AwsSecurityGroupAuditDataSource::default();
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(
+        validate_config(
             &source,
             &config(&[(SECURITY_GROUPS, groups(&[("master", "my-masters")]))]),
             &mut diagnostics,

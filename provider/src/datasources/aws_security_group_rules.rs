@@ -27,7 +27,7 @@ mod tests {
     use crate::targets::aws::{RULES_PER_GROUP, WIDEN_TO_FIT};
 
     fn config(extra: &[(&str, Value)]) -> Value {
-        let block = aws_security_group_rules().schema().block.clone();
+        let block = aws_security_group_rules().schema().block;
         selection::test_config(&block, &[("kublr", &[])], extra)
     }
 
@@ -56,7 +56,7 @@ mod tests {
         let mut with_unknowns = ids();
         with_unknowns.push(Value::unknown());
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(
+        validate_config(
             &aws_security_group_rules(),
             &config(&[
                 ("endpoint", endpoint(with_unknowns)),
@@ -71,7 +71,7 @@ mod tests {
         // ...and once, not again by the read, when all is known.
         let mut diagnostics = Diagnostics::default();
         let known = config(&[("endpoint", endpoint(ids()))]);
-        crate::datasources::validate(&aws_security_group_rules(), &known, &mut diagnostics);
+        validate_config(&aws_security_group_rules(), &known, &mut diagnostics);
         assert_eq!(error_paths(&diagnostics), expected, "{diagnostics:?}");
     }
 

@@ -2,14 +2,13 @@
 
 use super::config;
 use super::selection::{self, catalog_with_user_documents};
-use super::{echo_config, read_result, DataSource};
+use super::{echo_config, typed_result, DataSource};
 use crate::catalog::{listing, Catalog, Listing};
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::output_shape::OutputFields;
 use crate::schema::{Attribute, Block, Schema};
-use std::sync::OnceLock;
 
 /// The `portmatrix_catalog` data source.
 pub(crate) struct CatalogDataSource;
@@ -17,31 +16,25 @@ pub(crate) struct CatalogDataSource;
 const PLATFORM: &str = "platform";
 const USER_CATALOGS: &str = "user_catalogs";
 
-/// The schema, built once (see [`DataSource::schema`]).
-fn build_schema() -> Schema {
-    let block = Block::new(
-        "Lists the platforms portmatrix knows (built in, plus any `user_catalogs`), each release \
-         (version range) with its sources, roles, options, parameters and endpoints. Use it to discover \
-         valid `platform`, `version` and option values for the other data sources.",
-    )
-    .attribute(Attribute::optional(
-        PLATFORM,
-        CtyType::String,
-        "Only this platform (for example `longhorn`). An unknown name is an error that lists the \
-         valid ones.",
-    ))
-    .attribute(selection::user_catalogs_attribute());
-    Schema::new(0, block.outputs(Listing::fields()))
-}
-
 impl DataSource for CatalogDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_catalog"
     }
 
-    fn schema(&self) -> &Schema {
-        static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(build_schema)
+    fn schema(&self) -> Schema {
+        let block = Block::new(
+            "Lists the platforms portmatrix knows (built in, plus any `user_catalogs`), each release \
+             (version range) with its sources, roles, options, parameters and endpoints. Use it to discover \
+             valid `platform`, `version` and option values for the other data sources.",
+        )
+        .attribute(Attribute::optional(
+            PLATFORM,
+            CtyType::String,
+            "Only this platform (for example `longhorn`). An unknown name is an error that lists the \
+             valid ones.",
+        ))
+        .attribute(selection::user_catalogs_attribute());
+        Schema::new(0, block.outputs(Listing::fields()))
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -59,13 +52,7 @@ impl DataSource for CatalogDataSource {
         }
         let listing = listing(&catalog, config::string(config, PLATFORM));
         let attributes = echo_config(config, &[PLATFORM, USER_CATALOGS]);
-        read_result(
-            self.type_name(),
-            attributes,
-            &Listing::fields(),
-            serde_json::to_value(&listing),
-            diagnostics,
-        )
+        typed_result(self.type_name(), attributes, &listing, diagnostics)
     }
 }
 
@@ -140,7 +127,7 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
     fn invalid_user_catalog_points_at_the_document() {
         let mut diagnostics = Diagnostics::default();
         let broken = USER_DOC.replace("protocol = \"tcp\"", "protocol = \"ipip\"");
-        crate::datasources::validate(
+        validate_config(
             &CatalogDataSource,
             &config(None, Some(vec![USER_DOC, &broken])),
             &mut diagnostics,
@@ -154,7 +141,7 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
     #[test]
     fn unknown_platform_lists_the_valid_ones() {
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(
+        validate_config(
             &CatalogDataSource,
             &config(Some("longhron"), None),
             &mut diagnostics,
@@ -173,7 +160,7 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
             attributes.insert(USER_CATALOGS.into(), Value::List(vec![Value::unknown()]));
             attributes.insert(PLATFORM.into(), Value::unknown());
         }
-        crate::datasources::validate(&CatalogDataSource, &partially_known, &mut diagnostics);
+        validate_config(&CatalogDataSource, &partially_known, &mut diagnostics);
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
     }
 }

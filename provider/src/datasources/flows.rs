@@ -2,36 +2,29 @@
 //! people and for custom targets.
 
 use super::selection::{self, EndpointKind};
-use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
+use super::{echo_config, typed_result, DataSource, SELECTION_INPUTS};
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
 use crate::engine::{flow_listing, FlowListing};
 use crate::output_shape::OutputFields;
 use crate::schema::{Block, Schema};
-use std::sync::OnceLock;
 
 /// The `portmatrix_flows` data source.
 pub(crate) struct FlowsDataSource;
-
-/// The schema, built once (see [`DataSource::schema`]).
-fn build_schema() -> Schema {
-    let block = Block::new(
-        "Expands platform port tables into normalized flows between your tiers and endpoints: deduplicated, \
-         with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
-         review a cluster's network needs or to feed a firewall the provider has no target for.",
-    );
-    let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
-    Schema::new(0, block.outputs(FlowListing::fields()))
-}
 
 impl DataSource for FlowsDataSource {
     fn type_name(&self) -> &'static str {
         "portmatrix_flows"
     }
 
-    fn schema(&self) -> &Schema {
-        static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(build_schema)
+    fn schema(&self) -> Schema {
+        let block = Block::new(
+            "Expands platform port tables into normalized flows between your tiers and endpoints: deduplicated, \
+             with touching and overlapping port ranges merged, each with the catalog rows behind it. Use it to \
+             review a cluster's network needs or to feed a firewall the provider has no target for.",
+        );
+        let block = selection::with_tier_selection_inputs(block, EndpointKind::Cidrs);
+        Schema::new(0, block.outputs(FlowListing::fields()))
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -42,13 +35,7 @@ impl DataSource for FlowsDataSource {
         let expansion = selection::expand(config, diagnostics)?;
         let listing = flow_listing(&expansion);
         let attributes = echo_config(config, &SELECTION_INPUTS);
-        read_result(
-            self.type_name(),
-            attributes,
-            &FlowListing::fields(),
-            serde_json::to_value(&listing),
-            diagnostics,
-        )
+        typed_result(self.type_name(), attributes, &listing, diagnostics)
     }
 }
 
@@ -60,7 +47,7 @@ mod tests {
     use crate::cty::Number;
 
     fn config(platforms: &[(&str, Option<&str>)], pod_network: Option<&str>) -> Value {
-        let block = FlowsDataSource.schema().block.clone();
+        let block = FlowsDataSource.schema().block;
         let platforms = platforms
             .iter()
             .map(|(name, version)| {
@@ -107,7 +94,7 @@ mod tests {
             )
             .expect("expansion");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = FlowsDataSource.schema().block.clone();
+        let block = FlowsDataSource.schema().block;
         let complete = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &complete)
             .expect("conforms to the schema");
@@ -129,7 +116,7 @@ mod tests {
         // A version no release covers is the expansion's to find: the read (during plan) reports it.
         let config = config(&[("longhorn", Some("0.9"))], None);
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(&FlowsDataSource, &config, &mut diagnostics);
+        validate_config(&FlowsDataSource, &config, &mut diagnostics);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(FlowsDataSource.read(&config, &mut diagnostics).is_none());
         let text = format!("{diagnostics:?}");
@@ -141,7 +128,7 @@ mod tests {
     fn a_version_above_the_newest_read_is_a_warning_at_its_attribute() {
         let config = config(&[("kubernetes", None), ("longhorn", Some("2.0"))], None);
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(&FlowsDataSource, &config, &mut diagnostics);
+        validate_config(&FlowsDataSource, &config, &mut diagnostics);
         assert!(
             diagnostics.is_empty(),
             "validation reports no warning: {diagnostics:?}"
@@ -205,7 +192,7 @@ mod tests {
 
     #[test]
     fn an_endpoint_without_addresses_is_a_warning_as_in_the_rule_data_sources() {
-        let block = FlowsDataSource.schema().block.clone();
+        let block = FlowsDataSource.schema().block;
         let endpoint = Value::List(vec![Value::object([(
             "name",
             Value::string("backupstore"),
@@ -252,7 +239,7 @@ mod tests {
 
     #[test]
     fn null_elements_are_errors_naming_their_path() {
-        let block = FlowsDataSource.schema().block.clone();
+        let block = FlowsDataSource.schema().block;
         let endpoint = Value::List(vec![Value::object([
             ("name", Value::string("backupstore")),
             (
@@ -284,7 +271,7 @@ mod tests {
             }
         }
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(&FlowsDataSource, &config, &mut diagnostics);
+        validate_config(&FlowsDataSource, &config, &mut diagnostics);
         let paths = error_paths(&diagnostics);
         for expected in [
             "endpoint[0].cidr_ipv4[1]",

@@ -42,7 +42,7 @@ mod tests {
     }
 
     fn config(options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
-        let block = hcloud_firewall_rules().schema().block.clone();
+        let block = hcloud_firewall_rules().schema().block;
         selection::test_config(&block, &[("kublr", options)], extra)
     }
 

@@ -24,7 +24,6 @@ use crate::targets::kubernetes_network_policies::{
 use crate::targets::target::{outcome_fields, NOT_NEEDED, WARNINGS};
 use crate::terraform_terms::{policy_diagnostic, problem_diagnostic};
 use serde_json::json;
-use std::sync::OnceLock;
 
 /// The `portmatrix_kubernetes_network_policies` data source.
 pub(crate) struct KubernetesNetworkPoliciesDataSource;
@@ -183,93 +182,87 @@ fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Opt
     read_result(TYPE_NAME, attributes, &fields, Ok(outcome), diagnostics)
 }
 
-/// The schema, built once (see [`DataSource::schema`]).
-fn build_schema() -> Schema {
-    let block = Block::new(
-        "Turns platform port tables into Kubernetes NetworkPolicy objects, one per pod role, selected by the \
-         catalogs' namespaces and labels: ingress and egress rules with `endPort` for ranges, `ipBlock` peers \
-         for nodes (from `node_cidrs`) and for endpoints such as the Kubernetes API server. Ready for \
-         `kubernetes_manifest` with `for_each`, as JSON strings, or as one YAML stream.",
-    );
-    let match_expression =
-        Block::new("A `matchExpressions` entry: the pods' label `key` tested with `operator`.")
-            .attribute(Attribute::required("key", CtyType::String, "Label key."))
-            .attribute(Attribute::required(
-                "operator",
-                CtyType::String,
-                "`In`, `NotIn`, `Exists` or `DoesNotExist`.",
-            ))
-            .attribute(Attribute::optional(
-                "values",
-                CtyType::list(CtyType::String),
-                "Values for `In` and `NotIn`; leave unset for `Exists` and `DoesNotExist`.",
-            ));
-    let pod_selector = Block::new(
-        "The namespace and labels of a pod role whose catalog gives none (or whose labels differ in your \
-         cluster). portmatrix never guesses labels: a role another role's policy must admit needs a selector.",
-    )
-    .attribute(Attribute::required(
-        "role",
-        CtyType::String,
-        "The pod role, as `platform/role` or a role name unique among the selected platforms (e.g. \
-         `longhorn/recurring-job`).",
-    ))
-    .attribute(Attribute::optional(
-        "namespace",
-        CtyType::String,
-        "The role's namespace; defaults to the catalog's.",
-    ))
-    .attribute(Attribute::optional(
-        "match_labels",
-        CtyType::map(CtyType::String),
-        "Labels the role's pods carry; they replace the catalog's selector.",
-    ))
-    .block(NestedBlock::list("match_expression", match_expression));
-    let block = selection_inputs(block).block(NestedBlock::list(POD_SELECTOR, pod_selector));
-    let block = with_options(block, &inputs::options())
-        .attribute(Attribute::computed(
-            "policies",
-            CtyType::Dynamic,
-            "The NetworkPolicy objects by `namespace/name` (e.g. \
-             `longhorn-system/portmatrix-longhorn-manager`), each exactly as Kubernetes reads it and with no \
-             null fields, for `kubernetes_manifest` with `for_each` and `manifest = each.value`.",
-        ))
-        .attribute(Attribute::computed(
-            "manifests",
-            CtyType::map(CtyType::String),
-            "The same objects as JSON documents, by the same keys: `jsondecode(each.value)` gives the object; \
-             JSON is also valid YAML, for resources that take YAML text.",
-        ))
-        .attribute(Attribute::computed(
-            "yaml",
-            CtyType::String,
-            "Every policy as one multi-document YAML stream (`---` before each), in key order, for `kubectl \
-             apply -f`.",
-        ))
-        .attribute(Attribute::computed(
-            "not_needed",
-            CtyType::list(skipped_type()),
-            "Catalog flows that need no policy rule, with the `reason`: flows with no pod at either end \
-             (NetworkPolicy cannot govern them), and flows whose pods no policy isolates.",
-        ))
-        .attribute(Attribute::computed(
-            "warnings",
-            CtyType::list(CtyType::String),
-            "Flows skipped for a missing input (node CIDRs, an endpoint's addresses, a port parameter), roles \
-             left open because their catalog gives no labels, host-network flows, and what to add by hand \
-             (DNS for egress-isolated roles).",
-        ));
-    Schema::new(0, block)
-}
-
 impl DataSource for KubernetesNetworkPoliciesDataSource {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
     }
 
-    fn schema(&self) -> &Schema {
-        static SCHEMA: OnceLock<Schema> = OnceLock::new();
-        SCHEMA.get_or_init(build_schema)
+    fn schema(&self) -> Schema {
+        let block = Block::new(
+            "Turns platform port tables into Kubernetes NetworkPolicy objects, one per pod role, selected by the \
+             catalogs' namespaces and labels: ingress and egress rules with `endPort` for ranges, `ipBlock` peers \
+             for nodes (from `node_cidrs`) and for endpoints such as the Kubernetes API server. Ready for \
+             `kubernetes_manifest` with `for_each`, as JSON strings, or as one YAML stream.",
+        );
+        let match_expression =
+            Block::new("A `matchExpressions` entry: the pods' label `key` tested with `operator`.")
+                .attribute(Attribute::required("key", CtyType::String, "Label key."))
+                .attribute(Attribute::required(
+                    "operator",
+                    CtyType::String,
+                    "`In`, `NotIn`, `Exists` or `DoesNotExist`.",
+                ))
+                .attribute(Attribute::optional(
+                    "values",
+                    CtyType::list(CtyType::String),
+                    "Values for `In` and `NotIn`; leave unset for `Exists` and `DoesNotExist`.",
+                ));
+        let pod_selector = Block::new(
+            "The namespace and labels of a pod role whose catalog gives none (or whose labels differ in your \
+             cluster). portmatrix never guesses labels: a role another role's policy must admit needs a selector.",
+        )
+        .attribute(Attribute::required(
+            "role",
+            CtyType::String,
+            "The pod role, as `platform/role` or a role name unique among the selected platforms (e.g. \
+             `longhorn/recurring-job`).",
+        ))
+        .attribute(Attribute::optional(
+            "namespace",
+            CtyType::String,
+            "The role's namespace; defaults to the catalog's.",
+        ))
+        .attribute(Attribute::optional(
+            "match_labels",
+            CtyType::map(CtyType::String),
+            "Labels the role's pods carry; they replace the catalog's selector.",
+        ))
+        .block(NestedBlock::list("match_expression", match_expression));
+        let block = selection_inputs(block).block(NestedBlock::list(POD_SELECTOR, pod_selector));
+        let block = with_options(block, &inputs::options())
+            .attribute(Attribute::computed(
+                "policies",
+                CtyType::Dynamic,
+                "The NetworkPolicy objects by `namespace/name` (e.g. \
+                 `longhorn-system/portmatrix-longhorn-manager`), each exactly as Kubernetes reads it and with no \
+                 null fields, for `kubernetes_manifest` with `for_each` and `manifest = each.value`.",
+            ))
+            .attribute(Attribute::computed(
+                "manifests",
+                CtyType::map(CtyType::String),
+                "The same objects as JSON documents, by the same keys: `jsondecode(each.value)` gives the object; \
+                 JSON is also valid YAML, for resources that take YAML text.",
+            ))
+            .attribute(Attribute::computed(
+                "yaml",
+                CtyType::String,
+                "Every policy as one multi-document YAML stream (`---` before each), in key order, for `kubectl \
+                 apply -f`.",
+            ))
+            .attribute(Attribute::computed(
+                "not_needed",
+                CtyType::list(skipped_type()),
+                "Catalog flows that need no policy rule, with the `reason`: flows with no pod at either end \
+                 (NetworkPolicy cannot govern them), and flows whose pods no policy isolates.",
+            ))
+            .attribute(Attribute::computed(
+                "warnings",
+                CtyType::list(CtyType::String),
+                "Flows skipped for a missing input (node CIDRs, an endpoint's addresses, a port parameter), roles \
+                 left open because their catalog gives no labels, host-network flows, and what to add by hand \
+                 (DNS for egress-isolated roles).",
+            ));
+        Schema::new(0, block)
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
@@ -291,7 +284,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn config(extra: &[(&str, Value)], selectors: Vec<Value>) -> Value {
-        let block = KubernetesNetworkPoliciesDataSource.schema().block.clone();
+        let block = KubernetesNetworkPoliciesDataSource.schema().block;
         let platform = Value::object([
             ("name", Value::string("longhorn")),
             ("version", Value::string("1.6.0")),
@@ -346,7 +339,7 @@ mod tests {
             .read(&config(&[], vec![recurring_job()]), &mut diagnostics)
             .expect("policies");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = KubernetesNetworkPoliciesDataSource.schema().block.clone();
+        let block = KubernetesNetworkPoliciesDataSource.schema().block;
         let value = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
         let Some(Value::Dynamic {
@@ -446,7 +439,7 @@ mod tests {
 
     #[test]
     fn schema_has_no_tier_inputs() {
-        let block = KubernetesNetworkPoliciesDataSource.schema().block.clone();
+        let block = KubernetesNetworkPoliciesDataSource.schema().block;
         assert!(block.blocks.iter().all(|b| b.type_name != "tier"));
         assert!(block.attributes.iter().all(|a| a.name != "pod_network"));
         let endpoint = block

@@ -20,9 +20,10 @@ mod target_rules;
 use crate::cty::{fields_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::SkippedFlow;
-use crate::output_shape::{OutputField, OutputShape};
+use crate::output_shape::{OutputField, OutputFields, OutputShape};
 use crate::provider_config::ProviderSettings;
-use crate::schema::Schema;
+use crate::schema::{Block, Schema};
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use aws_security_group_audit::AwsSecurityGroupAuditDataSource;
@@ -41,9 +42,9 @@ pub trait DataSource: Send + Sync {
     /// The full type name, e.g. `portmatrix_catalog`.
     fn type_name(&self) -> &'static str;
 
-    /// The schema Terraform validates configurations against. Built at the first call and kept: every request
-    /// needs it (to decode, validate, complete and encode values).
-    fn schema(&self) -> &Schema;
+    /// The schema Terraform validates configurations against. The server builds it once per process and keeps it:
+    /// every request needs it (to decode, check, complete and encode values).
+    fn schema(&self) -> Schema;
 
     /// Checks a configuration that may still hold unknown values; report only what is certain to be wrong. Called
     /// through [`validate`], once the checks every data source shares have passed.
@@ -71,12 +72,17 @@ pub trait DataSource: Send + Sync {
     }
 }
 
-/// Validates `config` for `source`, as the server does before every validation and read: first the checks every
-/// data source shares, which hold however much is still unknown (no value for a computed attribute, no null
-/// element, well-formed prefix list IDs), against the schema `source` keeps; then, if they passed, the source's own
-/// [`DataSource::validate`].
-pub fn validate(source: &dyn DataSource, config: &Value, diagnostics: &mut Diagnostics) {
-    if selection::check_elements(&source.schema().block, config, diagnostics) {
+/// Validates `config` for `source`, whose schema's top-level block is `block`, as the server does before every
+/// validation and read: first the checks every data source shares, which hold however much is still unknown (no
+/// value for a computed attribute, no null element, well-formed prefix list IDs); then, if they passed, the
+/// source's own [`DataSource::validate`].
+pub fn validate(
+    source: &dyn DataSource,
+    block: &Block,
+    config: &Value,
+    diagnostics: &mut Diagnostics,
+) {
+    if selection::check_elements(block, config, diagnostics) {
         source.validate(config, diagnostics);
     }
 }
@@ -134,6 +140,17 @@ fn read_result(
     }
 }
 
+/// [`read_result`] of an output whose fields are those of its type.
+fn typed_result<T: OutputFields + Serialize>(
+    type_name: &str,
+    echoed: Vec<(String, Value)>,
+    output: &T,
+    diagnostics: &mut Diagnostics,
+) -> Option<Value> {
+    let value = serde_json::to_value(output);
+    read_result(type_name, echoed, &T::fields(), value, diagnostics)
+}
+
 /// Every data source the provider offers, sorted by type name.
 pub fn all() -> Vec<Box<dyn DataSource>> {
     let mut sources: Vec<Box<dyn DataSource>> = vec![
@@ -166,10 +183,15 @@ mod test_support {
         let mut diagnostics = Diagnostics::default();
         let value = source.read(config, &mut diagnostics).expect("a result");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = source.schema().block.clone();
+        let block = source.schema().block;
         let value = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("a conforming result");
         value
+    }
+
+    /// Validates `config` for `source` as the server does ([`super::validate`] with the source's schema).
+    pub fn validate_config(source: &dyn DataSource, config: &Value, diagnostics: &mut Diagnostics) {
+        super::validate(source, &source.schema().block, config, diagnostics);
     }
 
     /// `diagnostics` as text, spelled as the server sends them to Terraform.
@@ -224,7 +246,7 @@ mod test_support {
     /// refuses: what only the read (during plan) can check.
     pub fn refused_by_the_read_only(source: &dyn DataSource, config: &Value) -> Diagnostics {
         let mut diagnostics = Diagnostics::default();
-        super::validate(source, config, &mut diagnostics);
+        validate_config(source, config, &mut diagnostics);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         assert!(source.read(config, &mut diagnostics).is_none());
         diagnostics
@@ -233,7 +255,7 @@ mod test_support {
     /// The diagnostics of validating `config` for `source`, as text.
     pub fn validation(source: &dyn DataSource, config: &Value) -> String {
         let mut diagnostics = Diagnostics::default();
-        super::validate(source, config, &mut diagnostics);
+        validate_config(source, config, &mut diagnostics);
         text(&diagnostics)
     }
 }
@@ -291,7 +313,7 @@ mod tests {
                 .any(|(at, _)| text[at + 2..].starts_with(|c: char| c.is_ascii_lowercase()));
             assert!(!flag, "{path} names a flag: {text}");
         }
-        let nftables = nftables_ruleset().schema().block.clone();
+        let nftables = nftables_ruleset().schema().block;
         let pod_cidrs = nftables.attributes.iter().find(|a| a.name == "pod_cidrs");
         assert!(pod_cidrs.is_some_and(|a| a.description.contains("`input_policy = \"drop\"`")));
     }
@@ -301,7 +323,7 @@ mod tests {
         use crate::cty::AttributePath;
         use crate::schema::AttributeMode;
         for source in all() {
-            let block = source.schema().block.clone();
+            let block = source.schema().block;
             let computed: Vec<_> = block
                 .attributes
                 .iter()
@@ -324,7 +346,7 @@ mod tests {
                     (attribute.name.as_str(), value),
                 ]));
                 let mut diagnostics = Diagnostics::default();
-                validate(source.as_ref(), &config, &mut diagnostics);
+                test_support::validate_config(source.as_ref(), &config, &mut diagnostics);
                 let at = AttributePath::root().attr(attribute.name.clone());
                 assert!(
                     diagnostics.iter().any(|d| d.is_error()

@@ -31,7 +31,7 @@ mod tests {
     const OUTPUT_POLICY: &str = "output_policy";
 
     fn config(extra: &[(&str, Value)]) -> Value {
-        let block = nftables_ruleset().schema().block.clone();
+        let block = nftables_ruleset().schema().block;
         let platform = Value::object([
             ("name", Value::string("kublr")),
             ("version", Value::Null),
@@ -118,7 +118,7 @@ mod tests {
             .collect(),
         );
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(
+        validate_config(
             &nftables_ruleset(),
             &config(&[(TIER_ADDRESSES, addresses)]),
             &mut diagnostics,

@@ -27,7 +27,7 @@ mod tests {
     use crate::diagnostics::Diagnostics;
 
     fn config(platform: &str, options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
-        let block = openstack_secgroup_rules().schema().block.clone();
+        let block = openstack_secgroup_rules().schema().block;
         selection::test_config(&block, &[(platform, options)], extra)
     }
 

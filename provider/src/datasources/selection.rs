@@ -464,7 +464,7 @@ pub(crate) fn test_config(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::refused_by_the_read_only;
+    use super::super::test_support::{refused_by_the_read_only, validate_config};
     use super::*;
     use crate::datasources::{aws_security_group_rules, DataSource};
 
@@ -524,7 +524,7 @@ mod tests {
         );
         // Partly unknown: only the pod network mode is certain to be wrong.
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(&aws_security_group_rules(), &config, &mut diagnostics);
+        validate_config(&aws_security_group_rules(), &config, &mut diagnostics);
         let found = errors(&diagnostics);
         assert_eq!(
             found,
@@ -542,7 +542,7 @@ mod tests {
             ],
         );
         let mut diagnostics = Diagnostics::default();
-        crate::datasources::validate(&aws_security_group_rules(), &config, &mut diagnostics);
+        validate_config(&aws_security_group_rules(), &config, &mut diagnostics);
         let found: Vec<String> = errors(&diagnostics).into_iter().map(|(_, at)| at).collect();
         assert_eq!(
             found,

@@ -19,14 +19,13 @@ pub(crate) struct TargetDataSource {
     target: &'static dyn Target,
     type_name: &'static str,
     description: &'static str,
-    /// Built at the first request and kept: every validation and read needs the schema, the options and the
-    /// output fields, and building them formats every description (it was a fifth of a read's CPU).
+    /// Built at the first request and kept: every validation and read needs the options and the output fields,
+    /// and building them formats every description.
     prepared: OnceLock<Prepared>,
 }
 
 /// What a [`TargetDataSource`] builds once.
 struct Prepared {
-    schema: Schema,
     options: Vec<TargetOption>,
     outputs: Vec<OutputField>,
 }
@@ -47,15 +46,9 @@ impl TargetDataSource {
     }
 
     fn prepared(&self) -> &Prepared {
-        self.prepared.get_or_init(|| {
-            let options = self.target.options();
-            let outputs = self.target.outputs();
-            let block = with_target_inputs(Block::new(self.description), self.target, &options);
-            Prepared {
-                schema: Schema::new(0, block.outputs(outputs.clone())),
-                options,
-                outputs,
-            }
+        self.prepared.get_or_init(|| Prepared {
+            options: self.target.options(),
+            outputs: self.target.outputs(),
         })
     }
 }
@@ -166,8 +159,11 @@ impl DataSource for TargetDataSource {
         self.type_name
     }
 
-    fn schema(&self) -> &Schema {
-        &self.prepared().schema
+    fn schema(&self) -> Schema {
+        let prepared = self.prepared();
+        let block =
+            with_target_inputs(Block::new(self.description), self.target, &prepared.options);
+        Schema::new(0, block.outputs(prepared.outputs.clone()))
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
