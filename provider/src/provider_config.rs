@@ -57,11 +57,12 @@ pub fn schema() -> Schema {
         .fold(aws, |block, (name, description)| {
             block.attribute(Attribute::optional(name, CtyType::String, description))
         });
-    Schema::new(0, Block::new(
-            "The portmatrix provider: its catalogs are built in. The optional `aws` block configures the live \
-             audit of security groups; the other data sources need no configuration and no network.",
-        )
-        .block(NestedBlock::single(AWS, aws)))
+    let block = Block::new(
+        "The portmatrix provider: its catalogs are built in. The optional `aws` block configures the live \
+         audit of security groups; the other data sources need no configuration and no network.",
+    )
+    .block(NestedBlock::single(AWS, aws));
+    Schema::new(0, block)
 }
 
 /// The `aws` block's settings as far as they are known, and diagnostics for those that are wrong.

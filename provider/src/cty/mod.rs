@@ -35,6 +35,12 @@ impl CodecError {
             message: message.into(),
         }
     }
+
+    /// The error, found inside the part `step` leads to: its path with `step` put first.
+    pub(crate) fn within(mut self, step: PathStep) -> Self {
+        self.path.insert(0, step);
+        self
+    }
 }
 
 impl fmt::Display for CodecError {

@@ -53,48 +53,21 @@ pub fn decode_msgpack(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
 /// slot needs a [`Value::Dynamic`], a null or an unrefined unknown.
 pub fn encode_msgpack(ty: &CtyType, value: &Value) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
-    write_value(&mut out, ty, value).map_err(Misfit::into_error)?;
+    write_value(&mut out, ty, value)?;
     Ok(out)
 }
 
-/// A value that does not fit its type, and where: the steps are gathered as the error returns up (innermost
-/// first), so that writing a result, thousands of attributes, builds no path at all.
-struct Misfit {
-    steps: Vec<PathStep>,
-    message: String,
-}
-
-impl Misfit {
-    fn new(message: impl Into<String>) -> Self {
-        Misfit {
-            steps: Vec::new(),
-            message: message.into(),
-        }
-    }
-
-    /// The misfit, found inside the part `step` leads to.
-    fn at(mut self, step: PathStep) -> Self {
-        self.steps.push(step);
-        self
-    }
-
-    fn into_error(self) -> CodecError {
-        let mut path = AttributePath::root();
-        for step in self.steps.into_iter().rev() {
-            path.push(step);
-        }
-        CodecError {
-            path,
-            message: self.message,
-        }
-    }
+/// A value that does not fit its type, found here. The writer carries no path: an error gets the steps to where
+/// it was found as it returns ([`CodecError::within`]), so writing a result of thousands of values builds none.
+fn misfit(message: impl Into<String>) -> CodecError {
+    CodecError::new(&AttributePath::root(), message)
 }
 
 /// A write into memory; it fails only when memory does, which is not worth a path.
-fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), Misfit> {
+fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), CodecError> {
     result
         .map(|_| ())
-        .map_err(|e| Misfit::new(format!("msgpack write failed: {e}")))
+        .map_err(|e| misfit(format!("msgpack write failed: {e}")))
 }
 
 /// The header of an array or map of `len` entries.
@@ -102,22 +75,22 @@ fn write_len(
     out: &mut Vec<u8>,
     len: usize,
     header: fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>,
-) -> Result<(), Misfit> {
-    let len = u32::try_from(len).map_err(|_| Misfit::new("more than 2^32 elements"))?;
+) -> Result<(), CodecError> {
+    let len = u32::try_from(len).map_err(|_| misfit("more than 2^32 elements"))?;
     written(header(out, len))
 }
 
 /// Writes `value` as msgpack of type `ty` straight into `out`.
-fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Misfit> {
+fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), CodecError> {
     match (ty, value) {
         (_, Value::Null) => written(rmp::encode::write_nil(out)),
         (_, Value::Unknown(r)) => {
-            let raw = encode_unknown(ty, r).map_err(Misfit::new)?;
+            let raw = encode_unknown(ty, r).map_err(misfit)?;
             written(rmpv::encode::write_value(out, &raw))
         }
         (CtyType::Dynamic, Value::Dynamic { ty: inner, value }) => {
             if *inner == CtyType::Dynamic {
-                return Err(Misfit::new("a dynamic value needs a concrete type"));
+                return Err(misfit("a dynamic value needs a concrete type"));
             }
             write_len(out, 2, rmp::encode::write_array_len)?;
             written(rmp::encode::write_bin(out, &inner.to_json_bytes()))?;
@@ -125,14 +98,15 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Mis
         }
         (CtyType::Bool, Value::Bool(b)) => written(rmp::encode::write_bool(out, *b)),
         (CtyType::Number, Value::Number(n)) => {
-            let raw = encode_number(n).map_err(Misfit::new)?;
+            let raw = encode_number(n).map_err(misfit)?;
             written(rmpv::encode::write_value(out, &raw))
         }
         (CtyType::String, Value::String(s)) => written(rmp::encode::write_str(out, s)),
         (CtyType::List(ety), Value::List(items)) | (CtyType::Set(ety), Value::Set(items)) => {
             write_len(out, items.len(), rmp::encode::write_array_len)?;
             for (i, item) in items.iter().enumerate() {
-                write_value(out, ety, item).map_err(|m| m.at(PathStep::ElementKeyInt(i as i64)))?;
+                write_value(out, ety, item)
+                    .map_err(|e| e.within(PathStep::ElementKeyInt(i as i64)))?;
             }
             Ok(())
         }
@@ -141,29 +115,29 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Mis
             for (k, v) in entries {
                 written(rmp::encode::write_str(out, k))?;
                 write_value(out, ety, v)
-                    .map_err(|m| m.at(PathStep::ElementKeyString(k.clone())))?;
+                    .map_err(|e| e.within(PathStep::ElementKeyString(k.clone())))?;
             }
             Ok(())
         }
         (CtyType::Object(atys), Value::Object(attrs)) => {
             if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
-                return Err(Misfit::new("attribute is not part of the object type")
-                    .at(PathStep::Attribute(extra.clone())));
+                return Err(misfit("attribute is not part of the object type")
+                    .within(PathStep::Attribute(extra.clone())));
             }
             write_len(out, atys.len(), rmp::encode::write_map_len)?;
             for (name, aty) in atys {
                 let at = || PathStep::Attribute(name.clone());
                 let v = attrs.get(name).ok_or_else(|| {
-                    Misfit::new("attribute is missing (an absent value must be null)").at(at())
+                    misfit("attribute is missing (an absent value must be null)").within(at())
                 })?;
                 written(rmp::encode::write_str(out, name))?;
-                write_value(out, aty, v).map_err(|m| m.at(at()))?;
+                write_value(out, aty, v).map_err(|e| e.within(at()))?;
             }
             Ok(())
         }
         (CtyType::Tuple(etys), Value::Tuple(items)) => {
             if etys.len() != items.len() {
-                return Err(Misfit::new(format!(
+                return Err(misfit(format!(
                     "a tuple of length {} is required ({} given)",
                     etys.len(),
                     items.len()
@@ -171,17 +145,15 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Mis
             }
             write_len(out, items.len(), rmp::encode::write_array_len)?;
             for (i, (ety, item)) in etys.iter().zip(items).enumerate() {
-                write_value(out, ety, item).map_err(|m| m.at(PathStep::ElementKeyInt(i as i64)))?;
+                write_value(out, ety, item)
+                    .map_err(|e| e.within(PathStep::ElementKeyInt(i as i64)))?;
             }
             Ok(())
         }
-        (CtyType::Dynamic, _) => Err(Misfit::new(
+        (CtyType::Dynamic, _) => Err(misfit(
             "a value in a dynamic slot must carry its type (Value::Dynamic)",
         )),
-        (ty, v) => Err(Misfit::new(format!(
-            "{ty} is required, found {}",
-            kind_name(v)
-        ))),
+        (ty, v) => Err(misfit(format!("{ty} is required, found {}", kind_name(v)))),
     }
 }
 

@@ -127,10 +127,7 @@ mod tests {
     use crate::cty::fields_from_serde;
 
     fn config(extra: &[(&str, Value)]) -> Value {
-        let block = AwsSecurityGroupAuditDataSource::default()
-            .schema()
-            .block
-            .clone();
+        let block = AwsSecurityGroupAuditDataSource::default().schema().block;
         let platform = Value::object([
             ("name", Value::string("kublr")),
             ("version", Value::Null),
