@@ -1,33 +1,21 @@
-//! What decoding collections means in both wire encodings: the path steps through each element or entry as go-cty's
-//! does, and a map's or object's entries are checked alike. `decode` is the encoding's own decoder of one value.
+//! What decoding collections means in both wire encodings: an error from inside an element or entry takes the step
+//! to it as it returns ([`CodecError::within`]), so a value decoded without error builds no path, and a map's or
+//! object's entries are checked alike.
 
 use std::collections::BTreeMap;
 
-use super::{AttributePath, CodecError, CtyType, PathStep, Value};
+use super::{CodecError, CtyType, PathStep, Value};
 
-/// Decodes the elements of a list, set or tuple, each with its type, the path stepping through their indexes.
-pub(super) fn decode_indexed<'t, I>(
-    items: impl ExactSizeIterator<Item = (&'t CtyType, I)>,
-    path: &mut AttributePath,
-    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
+/// Decodes the elements of a list, set or tuple, one `decode` of each item in turn.
+pub(super) fn decode_indexed<I>(
+    items: impl IntoIterator<Item = I>,
+    mut decode: impl FnMut(I) -> Result<Value, CodecError>,
 ) -> Result<Vec<Value>, CodecError> {
-    let mut out = Vec::with_capacity(items.len());
-    for (i, (ty, item)) in items.enumerate() {
-        path.push(PathStep::ElementKeyInt(i as i64));
-        out.push(decode(ty, item, path)?);
-        path.pop();
-    }
-    Ok(out)
-}
-
-/// Decodes the elements of a list or set, all of type `ety`.
-pub(super) fn decode_elements<I>(
-    ety: &CtyType,
-    items: Vec<I>,
-    path: &mut AttributePath,
-    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
-) -> Result<Vec<Value>, CodecError> {
-    decode_indexed(items.into_iter().map(|item| (ety, item)), path, decode)
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| decode(item).map_err(|e| e.within(PathStep::ElementKeyInt(i as i64))))
+        .collect()
 }
 
 /// What the entries of a map or object are decoded as.
@@ -39,43 +27,49 @@ pub(super) enum Entries<'t> {
     Object(&'t BTreeMap<String, CtyType>),
 }
 
-/// Decodes the entries of a map or object: `key` reads each key (`None`: not text, which fails with `key_error`);
-/// an attribute the object type lacks and a key given twice fail too. The path does not step through the entries:
-/// an error from inside one gets its step as it returns (an object's many attributes cost no copy of their names).
-pub(super) fn decode_entries<K, I>(
-    into: Entries<'_>,
-    entries: impl IntoIterator<Item = (K, I)>,
-    key: impl Fn(K) -> Option<String>,
-    key_error: &str,
-    path: &mut AttributePath,
-    decode: impl Fn(&CtyType, I, &mut AttributePath) -> Result<Value, CodecError>,
-) -> Result<BTreeMap<String, Value>, CodecError> {
-    let mut out = BTreeMap::new();
-    let depth = path.len();
-    for (raw_key, item) in entries {
-        let key = key(raw_key).ok_or_else(|| CodecError::new(path, key_error))?;
-        let (ty, duplicate) = match into {
-            Entries::Map(ety) => (Some(ety), "duplicate map key"),
-            Entries::Object(atys) => (atys.get(&key), "duplicate attribute"),
-        };
-        let step = |key: &str| match into {
-            Entries::Map(_) => PathStep::ElementKeyString(key.to_string()),
-            Entries::Object(_) => PathStep::Attribute(key.to_string()),
-        };
-        let at_entry = |message: &str| {
-            let mut at = path.clone();
-            at.push(step(&key));
-            CodecError::new(&at, message)
-        };
-        let ty = ty.ok_or_else(|| at_entry("unsupported attribute"))?;
-        if out.contains_key(&key) {
-            return Err(at_entry(duplicate));
+/// The entries of one map or object, decoded one at a time as the encoding reads them.
+pub(super) struct EntryDecoder<'t> {
+    into: Entries<'t>,
+    decoded: BTreeMap<String, Value>,
+}
+
+impl<'t> EntryDecoder<'t> {
+    /// A map's or object's entries, none decoded yet.
+    pub(super) fn new(into: Entries<'t>) -> Self {
+        EntryDecoder {
+            into,
+            decoded: BTreeMap::new(),
         }
-        let value = decode(ty, item, path).map_err(|mut error| {
-            error.path.insert(depth, step(&key));
-            error
-        })?;
-        out.insert(key, value);
     }
-    Ok(out)
+
+    /// Decodes the entry `key` with `decode`, given the entry's type: an attribute the object type lacks and a key
+    /// given twice fail.
+    pub(super) fn entry(
+        &mut self,
+        key: String,
+        decode: impl FnOnce(&CtyType) -> Result<Value, CodecError>,
+    ) -> Result<(), CodecError> {
+        let (ty, duplicate, step): (_, _, fn(String) -> PathStep) = match self.into {
+            Entries::Map(ety) => (Some(ety), "duplicate map key", PathStep::ElementKeyString),
+            Entries::Object(atys) => (atys.get(&key), "duplicate attribute", PathStep::Attribute),
+        };
+        let Some(ty) = ty else {
+            return Err(CodecError::here("unsupported attribute").within(step(key)));
+        };
+        if self.decoded.contains_key(&key) {
+            return Err(CodecError::here(duplicate).within(step(key)));
+        }
+        match decode(ty) {
+            Ok(value) => {
+                self.decoded.insert(key, value);
+                Ok(())
+            }
+            Err(error) => Err(error.within(step(key))),
+        }
+    }
+
+    /// The entries decoded.
+    pub(super) fn finish(self) -> BTreeMap<String, Value> {
+        self.decoded
+    }
 }

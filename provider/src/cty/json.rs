@@ -8,8 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::decode::{decode_elements, decode_entries, decode_indexed, Entries};
-use super::AttributePath;
+use super::decode::{decode_indexed, Entries, EntryDecoder};
 use super::{CodecError, CtyType, Number, Value};
 use crate::output_shape::OutputField;
 
@@ -21,22 +20,19 @@ const MAX_DEPTH: usize = 256;
 /// JSON numbers or decimal strings; a `dynamic` value is
 /// `{"type": <type JSON>, "value": <value>}`. JSON has no unknowns.
 pub(crate) fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
-    let root = AttributePath::root();
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| CodecError::new(&root, "JSON is not valid UTF-8"))?;
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| CodecError::here("JSON is not valid UTF-8"))?;
     let mut reader = Reader { text, pos: 0 };
     let json = reader
         .document()
-        .map_err(|m| CodecError::new(&root, format!("invalid JSON at byte {}: {m}", reader.pos)))?;
-    let mut path = root;
-    decode_value(ty, json, &mut path)
+        .map_err(|m| CodecError::here(format!("invalid JSON at byte {}: {m}", reader.pos)))?;
+    decode_value(ty, json)
 }
 
 /// Converts a `serde_json` value (the serialised output of a target) into a value of type `ty`, by the rules of
 /// [`decode_json`]: the bridge from serialisable output to typed values.
 pub(crate) fn from_serde(ty: &CtyType, value: serde_json::Value) -> Result<Value, CodecError> {
-    let mut path = AttributePath::root();
-    decode_value(ty, from_serde_json(value), &mut path)
+    decode_value(ty, from_serde_json(value))
 }
 
 /// A `serde_json` value as a value of its own exact type (objects and tuples, as Terraform's `jsondecode`
@@ -323,7 +319,7 @@ impl Reader<'_> {
     }
 }
 
-fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Value, CodecError> {
+fn decode_value(ty: &CtyType, json: Json) -> Result<Value, CodecError> {
     if json == Json::Null {
         return Ok(Value::Null);
     }
@@ -334,72 +330,79 @@ fn decode_value(ty: &CtyType, json: Json, path: &mut AttributePath) -> Result<Va
             Json::String(s) => match s.as_str() {
                 "true" | "1" => Ok(Value::Bool(true)),
                 "false" | "0" => Ok(Value::Bool(false)),
-                _ => Err(CodecError::new(path, "a bool is required")),
+                _ => Err(CodecError::here("a bool is required")),
             },
-            _ => Err(CodecError::new(path, "bool is required")),
+            _ => Err(CodecError::here("bool is required")),
         },
         CtyType::Number => match json {
             Json::Number(text) | Json::String(text) => Number::parse(&text)
                 .map(Value::Number)
-                .map_err(|_| CodecError::new(path, "a number is required")),
-            _ => Err(CodecError::new(path, "number is required")),
+                .map_err(|_| CodecError::here("a number is required")),
+            _ => Err(CodecError::here("number is required")),
         },
         CtyType::String => match json {
             Json::String(s) | Json::Number(s) => Ok(Value::String(s)),
             Json::Bool(b) => Ok(Value::String(b.to_string())),
-            _ => Err(CodecError::new(path, "string is required")),
+            _ => Err(CodecError::here("string is required")),
         },
         CtyType::List(ety) => match json {
-            Json::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::List),
-            _ => Err(CodecError::new(path, "need JSON array for list")),
+            Json::Array(items) => {
+                decode_indexed(items, |item| decode_value(ety, item)).map(Value::List)
+            }
+            _ => Err(CodecError::here("need JSON array for list")),
         },
         CtyType::Set(ety) => match json {
-            Json::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::Set),
-            _ => Err(CodecError::new(path, "need JSON array for set")),
+            Json::Array(items) => {
+                decode_indexed(items, |item| decode_value(ety, item)).map(Value::Set)
+            }
+            _ => Err(CodecError::here("need JSON array for set")),
         },
         CtyType::Tuple(etys) => match json {
             Json::Array(items) if items.len() == etys.len() => {
-                decode_indexed(etys.iter().zip(items), path, decode_value).map(Value::Tuple)
+                decode_indexed(etys.iter().zip(items), |(ety, item)| {
+                    decode_value(ety, item)
+                })
+                .map(Value::Tuple)
             }
-            Json::Array(_) => Err(CodecError::new(
-                path,
-                format!("a tuple of length {} is required", etys.len()),
-            )),
-            _ => Err(CodecError::new(path, "need JSON array for tuple")),
+            Json::Array(_) => Err(CodecError::here(format!(
+                "a tuple of length {} is required",
+                etys.len()
+            ))),
+            _ => Err(CodecError::here("need JSON array for tuple")),
         },
         CtyType::Map(ety) => match json {
-            Json::Object(entries) => {
-                decode_json_entries(Entries::Map(ety), entries, path).map(Value::Map)
-            }
-            _ => Err(CodecError::new(path, "need JSON object for map")),
+            Json::Object(entries) => decode_entries(Entries::Map(ety), entries).map(Value::Map),
+            _ => Err(CodecError::here("need JSON object for map")),
         },
         CtyType::Object(atys) => match json {
             Json::Object(entries) => {
-                let mut out = decode_json_entries(Entries::Object(atys), entries, path)?;
+                let mut out = decode_entries(Entries::Object(atys), entries)?;
                 for name in atys.keys() {
                     out.entry(name.clone()).or_insert(Value::Null);
                 }
                 Ok(Value::Object(out))
             }
-            _ => Err(CodecError::new(path, "need JSON object for object")),
+            _ => Err(CodecError::here("need JSON object for object")),
         },
-        CtyType::Dynamic => decode_dynamic(json, path),
+        CtyType::Dynamic => decode_dynamic(json),
     }
 }
 
 /// The entries of a JSON object, whose keys are always text.
-fn decode_json_entries(
+fn decode_entries(
     into: Entries<'_>,
     entries: Vec<(String, Json)>,
-    path: &mut AttributePath,
 ) -> Result<BTreeMap<String, Value>, CodecError> {
-    decode_entries(into, entries, Some, "", path, decode_value)
+    let mut decoder = EntryDecoder::new(into);
+    for (key, item) in entries {
+        decoder.entry(key, |ty| decode_value(ty, item))?;
+    }
+    Ok(decoder.finish())
 }
 
-fn decode_dynamic(json: Json, path: &mut AttributePath) -> Result<Value, CodecError> {
+fn decode_dynamic(json: Json) -> Result<Value, CodecError> {
     let Json::Object(entries) = json else {
-        return Err(CodecError::new(
-            path,
+        return Err(CodecError::here(
             "need JSON object for dynamically-typed value",
         ));
     };
@@ -409,22 +412,20 @@ fn decode_dynamic(json: Json, path: &mut AttributePath) -> Result<Value, CodecEr
         match key.as_str() {
             "type" => {
                 let parsed = CtyType::from_json(&to_serde(&item))
-                    .map_err(|e| CodecError::new(path, e.to_string()))?;
+                    .map_err(|e| CodecError::here(e.to_string()))?;
                 ty = Some(parsed);
             }
             "value" => body = Some(item),
             _ => {
-                return Err(CodecError::new(
-                    path,
-                    format!("invalid key {key:?} in dynamically-typed value"),
-                ))
+                return Err(CodecError::here(format!(
+                    "invalid key {key:?} in dynamically-typed value"
+                )))
             }
         }
     }
-    let ty = ty.ok_or_else(|| CodecError::new(path, "missing type in dynamically-typed value"))?;
-    let body =
-        body.ok_or_else(|| CodecError::new(path, "missing value in dynamically-typed value"))?;
-    let value = decode_value(&ty, body, path)?;
+    let ty = ty.ok_or_else(|| CodecError::here("missing type in dynamically-typed value"))?;
+    let body = body.ok_or_else(|| CodecError::here("missing value in dynamically-typed value"))?;
+    let value = decode_value(&ty, body)?;
     Ok(match ty {
         CtyType::Dynamic => value,
         ty => Value::dynamic(ty, value),

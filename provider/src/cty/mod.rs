@@ -29,16 +29,17 @@ pub struct CodecError {
 }
 
 impl CodecError {
-    pub(crate) fn new(path: &AttributePath, message: impl Into<String>) -> Self {
+    /// An error in the value at hand; the steps to it are put first as the error returns ([`CodecError::within`]).
+    pub(crate) fn here(message: impl Into<String>) -> Self {
         CodecError {
-            path: path.clone(),
+            path: AttributePath::root(),
             message: message.into(),
         }
     }
 
     /// The error, found inside the part `step` leads to: its path with `step` put first.
     pub(crate) fn within(mut self, step: PathStep) -> Self {
-        self.path.insert(0, step);
+        self.path.prepend(step);
         self
     }
 }

@@ -2,22 +2,23 @@
 //! (marshal.go, unmarshal.go, unknown.go, dynamic.go).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use rmp::Marker;
 use rmpv::Value as Raw;
 
-use super::decode::{decode_elements, decode_entries, decode_indexed, Entries};
+use super::decode::{decode_indexed, Entries, EntryDecoder};
 use super::value::WireNumber;
-use super::{CodecError, CtyType, Number, Refinements, Value};
-use crate::cty::{AttributePath, PathStep};
+use super::{CodecError, CtyType, Number, PathStep, Refinements, Value};
 
 /// Extension type of a refined unknown (go-cty `unknownWithRefinementsExt`).
 const REFINED_UNKNOWN_EXT: i8 = 0x0c;
 /// go-cty ignores refinement payloads larger than this as abusive.
 const MAX_REFINEMENT_PAYLOAD: usize = 1024;
-/// rmpv's depth budget (it spends about two units per array or map level,
-/// so this allows some 128 levels of nesting, far more than any schema).
-/// rmpv's default of 1024 overflows a 2 MiB thread stack in debug builds.
-const MAX_DEPTH: usize = 256;
+/// How deep values may nest, far more than any schema: it bounds the decoder's recursion on hostile input (a
+/// dynamic value may hold another dynamic value, as deep as it likes). 1024 overflowed a 2 MiB thread stack in
+/// debug builds.
+const MAX_DEPTH: usize = 128;
 
 const KEY_NULLNESS: i64 = 1;
 const KEY_STRING_PREFIX: i64 = 2;
@@ -26,24 +27,21 @@ const KEY_NUMBER_MAX: i64 = 4;
 const KEY_LENGTH_MIN: i64 = 5;
 const KEY_LENGTH_MAX: i64 = 6;
 
-/// Decodes msgpack bytes as a value of type `ty`.
+/// Decodes msgpack bytes as a value of type `ty`, reading them once, straight into the value.
 ///
 /// Every msgpack extension decodes as an unknown; refinements are read from
 /// go-cty's type-12 payload where they parse and apply to `ty`, and are
 /// otherwise dropped (the value stays unknown, never an error).
 pub fn decode_msgpack(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecError> {
-    let root = AttributePath::root();
-    let mut rd = bytes;
-    let raw = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
-        .map_err(|e| CodecError::new(&root, format!("invalid msgpack: {e}")))?;
-    if !rd.is_empty() {
-        return Err(CodecError::new(
-            &root,
-            "unexpected bytes after the msgpack value",
-        ));
+    let mut cursor = Cursor {
+        rest: bytes,
+        depth: 0,
+    };
+    let value = cursor.value(ty)?;
+    if !cursor.rest.is_empty() {
+        return Err(CodecError::here("unexpected bytes after the msgpack value"));
     }
-    let mut path = root;
-    decode_value(ty, raw, &mut path)
+    Ok(value)
 }
 
 /// Encodes `value` as msgpack of type `ty`, byte for byte as go-cty would.
@@ -57,17 +55,11 @@ pub fn encode_msgpack(ty: &CtyType, value: &Value) -> Result<Vec<u8>, CodecError
     Ok(out)
 }
 
-/// A value that does not fit its type, found here. The writer carries no path: an error gets the steps to where
-/// it was found as it returns ([`CodecError::within`]), so writing a result of thousands of values builds none.
-fn misfit(message: impl Into<String>) -> CodecError {
-    CodecError::new(&AttributePath::root(), message)
-}
-
 /// A write into memory; it fails only when memory does, which is not worth a path.
 fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), CodecError> {
     result
         .map(|_| ())
-        .map_err(|e| misfit(format!("msgpack write failed: {e}")))
+        .map_err(|e| CodecError::here(format!("msgpack write failed: {e}")))
 }
 
 /// The header of an array or map of `len` entries.
@@ -76,7 +68,7 @@ fn write_len(
     len: usize,
     header: fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>,
 ) -> Result<(), CodecError> {
-    let len = u32::try_from(len).map_err(|_| misfit("more than 2^32 elements"))?;
+    let len = u32::try_from(len).map_err(|_| CodecError::here("more than 2^32 elements"))?;
     written(header(out, len))
 }
 
@@ -85,12 +77,12 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Cod
     match (ty, value) {
         (_, Value::Null) => written(rmp::encode::write_nil(out)),
         (_, Value::Unknown(r)) => {
-            let raw = encode_unknown(ty, r).map_err(misfit)?;
+            let raw = encode_unknown(ty, r).map_err(CodecError::here)?;
             written(rmpv::encode::write_value(out, &raw))
         }
         (CtyType::Dynamic, Value::Dynamic { ty: inner, value }) => {
             if *inner == CtyType::Dynamic {
-                return Err(misfit("a dynamic value needs a concrete type"));
+                return Err(CodecError::here("a dynamic value needs a concrete type"));
             }
             write_len(out, 2, rmp::encode::write_array_len)?;
             written(rmp::encode::write_bin(out, &inner.to_json_bytes()))?;
@@ -98,7 +90,7 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Cod
         }
         (CtyType::Bool, Value::Bool(b)) => written(rmp::encode::write_bool(out, *b)),
         (CtyType::Number, Value::Number(n)) => {
-            let raw = encode_number(n).map_err(misfit)?;
+            let raw = encode_number(n).map_err(CodecError::here)?;
             written(rmpv::encode::write_value(out, &raw))
         }
         (CtyType::String, Value::String(s)) => written(rmp::encode::write_str(out, s)),
@@ -121,14 +113,15 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Cod
         }
         (CtyType::Object(atys), Value::Object(attrs)) => {
             if let Some(extra) = attrs.keys().find(|k| !atys.contains_key(*k)) {
-                return Err(misfit("attribute is not part of the object type")
+                return Err(CodecError::here("attribute is not part of the object type")
                     .within(PathStep::Attribute(extra.clone())));
             }
             write_len(out, atys.len(), rmp::encode::write_map_len)?;
             for (name, aty) in atys {
                 let at = || PathStep::Attribute(name.clone());
                 let v = attrs.get(name).ok_or_else(|| {
-                    misfit("attribute is missing (an absent value must be null)").within(at())
+                    CodecError::here("attribute is missing (an absent value must be null)")
+                        .within(at())
                 })?;
                 written(rmp::encode::write_str(out, name))?;
                 write_value(out, aty, v).map_err(|e| e.within(at()))?;
@@ -137,7 +130,7 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Cod
         }
         (CtyType::Tuple(etys), Value::Tuple(items)) => {
             if etys.len() != items.len() {
-                return Err(misfit(format!(
+                return Err(CodecError::here(format!(
                     "a tuple of length {} is required ({} given)",
                     etys.len(),
                     items.len()
@@ -150,156 +143,273 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Cod
             }
             Ok(())
         }
-        (CtyType::Dynamic, _) => Err(misfit(
+        (CtyType::Dynamic, _) => Err(CodecError::here(
             "a value in a dynamic slot must carry its type (Value::Dynamic)",
         )),
-        (ty, v) => Err(misfit(format!("{ty} is required, found {}", kind_name(v)))),
+        (ty, v) => Err(CodecError::here(format!(
+            "{ty} is required, found {}",
+            kind_name(v)
+        ))),
     }
 }
 
-fn decode_value(ty: &CtyType, raw: Raw, path: &mut AttributePath) -> Result<Value, CodecError> {
-    match raw {
-        Raw::Ext(code, payload) => return Ok(decode_unknown(ty, code, &payload)),
-        Raw::Nil => return Ok(Value::Null),
-        _ => {}
-    }
-    match ty {
-        CtyType::Bool => match raw {
-            Raw::Boolean(b) => Ok(Value::Bool(b)),
-            _ => Err(CodecError::new(path, "bool is required")),
-        },
-        CtyType::Number => decode_number(raw)
-            .map(Value::Number)
-            .map_err(|m| CodecError::new(path, m)),
-        CtyType::String => decode_string(raw)
-            .map(Value::String)
-            .ok_or_else(|| CodecError::new(path, "string is required")),
-        CtyType::List(ety) => match raw {
-            Raw::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::List),
-            _ => Err(CodecError::new(path, "a list is required")),
-        },
-        CtyType::Set(ety) => match raw {
-            Raw::Array(items) => decode_elements(ety, items, path, decode_value).map(Value::Set),
-            _ => Err(CodecError::new(path, "a set is required")),
-        },
-        CtyType::Map(ety) => match raw {
-            Raw::Map(entries) => decode_map(ety, entries, path),
-            _ => Err(CodecError::new(path, "a map is required")),
-        },
-        CtyType::Object(atys) => match raw {
-            Raw::Map(entries) => decode_object(atys, entries, path),
-            _ => Err(CodecError::new(path, "an object is required")),
-        },
-        CtyType::Tuple(etys) => match raw {
-            Raw::Array(items) if items.len() == etys.len() => {
-                decode_indexed(etys.iter().zip(items), path, decode_value).map(Value::Tuple)
-            }
-            _ => Err(CodecError::new(
-                path,
-                format!("a tuple of length {} is required", etys.len()),
-            )),
-        },
-        CtyType::Dynamic => decode_dynamic(raw, path),
-    }
+/// One msgpack item as its header gives it: a scalar with its data, or an array or map with its number of entries
+/// (the entries follow it).
+enum Item<'a> {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX`.
+    UInt(u64),
+    F32(f32),
+    F64(f64),
+    Str(&'a [u8]),
+    Bin(&'a [u8]),
+    Array(usize),
+    Map(usize),
+    Ext(i8, &'a [u8]),
 }
 
-fn decode_map(
-    ety: &CtyType,
-    entries: Vec<(Raw, Raw)>,
-    path: &mut AttributePath,
-) -> Result<Value, CodecError> {
-    decode_entries(
-        Entries::Map(ety),
-        entries,
-        decode_string,
-        "map keys must be strings",
-        path,
-        decode_value,
-    )
-    .map(Value::Map)
+/// A read position in msgpack bytes, and how deep in nested values it is.
+struct Cursor<'a> {
+    rest: &'a [u8],
+    depth: usize,
 }
 
-fn decode_object(
-    atys: &BTreeMap<String, CtyType>,
-    entries: Vec<(Raw, Raw)>,
-    path: &mut AttributePath,
-) -> Result<Value, CodecError> {
-    // go-cty requires the exact attribute count (an empty map would become
-    // an empty object that then fails conformance, so it is an error too).
-    if entries.len() != atys.len() {
-        return Err(CodecError::new(
-            path,
-            format!(
-                "an object with {} attributes is required ({} given)",
-                atys.len(),
-                entries.len()
-            ),
-        ));
-    }
-    decode_entries(
-        Entries::Object(atys),
-        entries,
-        decode_string,
-        "all keys must be strings",
-        path,
-        decode_value,
-    )
-    .map(Value::Object)
-}
-
-fn decode_dynamic(raw: Raw, path: &mut AttributePath) -> Result<Value, CodecError> {
-    let Raw::Array(items) = raw else {
-        return Err(CodecError::new(
-            path,
-            "dynamic value must be a [type, value] array",
-        ));
-    };
-    let [type_json, inner]: [Raw; 2] = items
-        .try_into()
-        .map_err(|_| CodecError::new(path, "dynamic value array must have exactly two elements"))?;
-    // go-cty writes the type as bin; its decoder (DecodeBytes) takes str too.
-    let type_bytes = match type_json {
-        Raw::Binary(b) => b,
-        Raw::String(s) => s.into_bytes(),
-        _ => {
-            return Err(CodecError::new(
-                path,
-                "dynamic value type must be JSON bytes",
-            ))
+impl<'a> Cursor<'a> {
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        if n > self.rest.len() {
+            return Err(invalid("unexpected end of input"));
         }
-    };
-    let ty =
-        CtyType::from_json_bytes(&type_bytes).map_err(|e| CodecError::new(path, e.to_string()))?;
-    let value = decode_value(&ty, inner, path)?;
-    Ok(match ty {
-        // A dynamic value typed "dynamic" is just the inner dynamic value.
-        CtyType::Dynamic => value,
-        ty => Value::dynamic(ty, value),
-    })
-}
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(head)
+    }
 
-fn decode_string(raw: Raw) -> Option<String> {
-    match raw {
-        Raw::String(s) => s.into_str(),
-        Raw::Binary(b) => String::from_utf8(b).ok(),
-        _ => None,
+    /// The next `N` bytes as an array, for big-endian numbers.
+    fn bytes<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    /// A length of `width` bytes.
+    fn len(&mut self, width: usize) -> Result<usize, CodecError> {
+        Ok(match width {
+            1 => usize::from(u8::from_be_bytes(self.bytes()?)),
+            2 => usize::from(u16::from_be_bytes(self.bytes()?)),
+            _ => u32::from_be_bytes(self.bytes()?) as usize,
+        })
+    }
+
+    /// The `n` entries of an array or map, each at least `min_size` bytes: more than the bytes left is an error
+    /// here, before any is read, so a forged length costs nothing.
+    fn entries(&mut self, n: usize, min_size: usize) -> Result<usize, CodecError> {
+        if n.saturating_mul(min_size) > self.rest.len() {
+            return Err(invalid("unexpected end of input"));
+        }
+        Ok(n)
+    }
+
+    /// An extension of `len` payload bytes: its type code, then the payload.
+    fn ext(&mut self, len: usize) -> Result<Item<'a>, CodecError> {
+        let [code] = self.bytes::<1>()?;
+        Ok(Item::Ext(code as i8, self.take(len)?))
+    }
+
+    /// The next item's header (and a scalar's data).
+    fn item(&mut self) -> Result<Item<'a>, CodecError> {
+        let [byte] = self.bytes::<1>()?;
+        Ok(match Marker::from_u8(byte) {
+            Marker::Null => Item::Nil,
+            Marker::True => Item::Bool(true),
+            Marker::False => Item::Bool(false),
+            Marker::FixPos(n) => Item::Int(i64::from(n)),
+            Marker::FixNeg(n) => Item::Int(i64::from(n)),
+            Marker::U8 => Item::Int(i64::from(u8::from_be_bytes(self.bytes()?))),
+            Marker::U16 => Item::Int(i64::from(u16::from_be_bytes(self.bytes()?))),
+            Marker::U32 => Item::Int(i64::from(u32::from_be_bytes(self.bytes()?))),
+            Marker::U64 => {
+                let n = u64::from_be_bytes(self.bytes()?);
+                i64::try_from(n).map_or(Item::UInt(n), Item::Int)
+            }
+            Marker::I8 => Item::Int(i64::from(i8::from_be_bytes(self.bytes()?))),
+            Marker::I16 => Item::Int(i64::from(i16::from_be_bytes(self.bytes()?))),
+            Marker::I32 => Item::Int(i64::from(i32::from_be_bytes(self.bytes()?))),
+            Marker::I64 => Item::Int(i64::from_be_bytes(self.bytes()?)),
+            Marker::F32 => Item::F32(f32::from_be_bytes(self.bytes()?)),
+            Marker::F64 => Item::F64(f64::from_be_bytes(self.bytes()?)),
+            Marker::FixStr(n) => Item::Str(self.take(usize::from(n))?),
+            Marker::Str8 | Marker::Str16 | Marker::Str32 => {
+                let len = self.len(width(byte, Marker::Str8))?;
+                Item::Str(self.take(len)?)
+            }
+            Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => {
+                let len = self.len(width(byte, Marker::Bin8))?;
+                Item::Bin(self.take(len)?)
+            }
+            Marker::FixArray(n) => Item::Array(self.entries(usize::from(n), 1)?),
+            Marker::Array16 | Marker::Array32 => {
+                let len = self.len(width(byte, Marker::Array16) * 2)?;
+                Item::Array(self.entries(len, 1)?)
+            }
+            Marker::FixMap(n) => Item::Map(self.entries(usize::from(n), 2)?),
+            Marker::Map16 | Marker::Map32 => {
+                let len = self.len(width(byte, Marker::Map16) * 2)?;
+                Item::Map(self.entries(len, 2)?)
+            }
+            Marker::FixExt1 => self.ext(1)?,
+            Marker::FixExt2 => self.ext(2)?,
+            Marker::FixExt4 => self.ext(4)?,
+            Marker::FixExt8 => self.ext(8)?,
+            Marker::FixExt16 => self.ext(16)?,
+            Marker::Ext8 | Marker::Ext16 | Marker::Ext32 => {
+                let len = self.len(width(byte, Marker::Ext8))?;
+                self.ext(len)?
+            }
+            Marker::Reserved => return Err(invalid("reserved marker 0xc1")),
+        })
+    }
+
+    /// The next item as text: a string or UTF-8 bytes (go-cty writes strings as str, and reads bin too).
+    fn text(&mut self) -> Result<Option<String>, CodecError> {
+        Ok(match self.item()? {
+            Item::Str(bytes) | Item::Bin(bytes) => String::from_utf8(bytes.to_vec()).ok(),
+            _ => None,
+        })
+    }
+
+    /// The next value, of type `ty`.
+    fn value(&mut self, ty: &CtyType) -> Result<Value, CodecError> {
+        if self.depth == MAX_DEPTH {
+            return Err(invalid(format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        self.depth += 1;
+        let value = self.item().and_then(|item| self.typed(ty, item));
+        self.depth -= 1;
+        value
+    }
+
+    /// `item` and what follows it, as a value of type `ty`.
+    fn typed(&mut self, ty: &CtyType, item: Item<'a>) -> Result<Value, CodecError> {
+        match (ty, item) {
+            (ty, Item::Ext(code, payload)) => Ok(decode_unknown(ty, code, payload)),
+            (_, Item::Nil) => Ok(Value::Null),
+            (CtyType::Bool, Item::Bool(b)) => Ok(Value::Bool(b)),
+            (CtyType::Bool, _) => Err(CodecError::here("bool is required")),
+            (CtyType::Number, item) => decode_number(item)
+                .map(Value::Number)
+                .map_err(CodecError::here),
+            (CtyType::String, Item::Str(bytes) | Item::Bin(bytes)) => {
+                String::from_utf8(bytes.to_vec())
+                    .map(Value::String)
+                    .map_err(|_| CodecError::here("string is required"))
+            }
+            (CtyType::String, _) => Err(CodecError::here("string is required")),
+            (CtyType::List(ety), Item::Array(n)) => {
+                decode_indexed(std::iter::repeat_n(ety, n), |ety| self.value(ety)).map(Value::List)
+            }
+            (CtyType::List(_), _) => Err(CodecError::here("a list is required")),
+            (CtyType::Set(ety), Item::Array(n)) => {
+                decode_indexed(std::iter::repeat_n(ety, n), |ety| self.value(ety)).map(Value::Set)
+            }
+            (CtyType::Set(_), _) => Err(CodecError::here("a set is required")),
+            (CtyType::Map(ety), Item::Map(n)) => self
+                .entries_of(Entries::Map(ety), n, "map keys must be strings")
+                .map(Value::Map),
+            (CtyType::Map(_), _) => Err(CodecError::here("a map is required")),
+            // go-cty requires the exact attribute count (an empty map would become
+            // an empty object that then fails conformance, so it is an error too).
+            (CtyType::Object(atys), Item::Map(n)) if n != atys.len() => {
+                Err(CodecError::here(format!(
+                    "an object with {} attributes is required ({n} given)",
+                    atys.len(),
+                )))
+            }
+            (CtyType::Object(atys), Item::Map(n)) => self
+                .entries_of(Entries::Object(atys), n, "all keys must be strings")
+                .map(Value::Object),
+            (CtyType::Object(_), _) => Err(CodecError::here("an object is required")),
+            (CtyType::Tuple(etys), Item::Array(n)) if n == etys.len() => {
+                decode_indexed(etys, |ety| self.value(ety)).map(Value::Tuple)
+            }
+            (CtyType::Tuple(etys), _) => Err(CodecError::here(format!(
+                "a tuple of length {} is required",
+                etys.len()
+            ))),
+            (CtyType::Dynamic, item) => self.dynamic(item),
+        }
+    }
+
+    /// The `n` entries of a map or object, each key text (or the error `key_error`).
+    fn entries_of(
+        &mut self,
+        into: Entries<'_>,
+        n: usize,
+        key_error: &str,
+    ) -> Result<BTreeMap<String, Value>, CodecError> {
+        let mut decoder = EntryDecoder::new(into);
+        for _ in 0..n {
+            let key = self.text()?.ok_or_else(|| CodecError::here(key_error))?;
+            decoder.entry(key, |ty| self.value(ty))?;
+        }
+        Ok(decoder.finish())
+    }
+
+    /// A value of a dynamic slot: `[type JSON, value]`.
+    fn dynamic(&mut self, item: Item<'a>) -> Result<Value, CodecError> {
+        match item {
+            Item::Array(2) => {}
+            Item::Array(_) => {
+                return Err(CodecError::here(
+                    "dynamic value array must have exactly two elements",
+                ))
+            }
+            _ => {
+                return Err(CodecError::here(
+                    "dynamic value must be a [type, value] array",
+                ))
+            }
+        }
+        // go-cty writes the type as bin; its decoder (DecodeBytes) takes str too.
+        let type_json = match self.item()? {
+            Item::Bin(bytes) | Item::Str(bytes) => bytes,
+            _ => return Err(CodecError::here("dynamic value type must be JSON bytes")),
+        };
+        let ty =
+            CtyType::from_json_bytes(type_json).map_err(|e| CodecError::here(e.to_string()))?;
+        let value = self.value(&ty)?;
+        Ok(match ty {
+            // A dynamic value typed "dynamic" is just the inner dynamic value.
+            CtyType::Dynamic => value,
+            ty => Value::dynamic(ty, value),
+        })
     }
 }
 
-fn decode_number(raw: Raw) -> Result<Number, String> {
-    match raw {
-        Raw::Integer(i) => match (i.as_i64(), i.as_u64()) {
-            (Some(v), _) => Ok(Number::Int(v)),
-            (None, Some(v)) => Ok(Number::UInt(v)),
-            (None, None) => Err("number is required".to_owned()),
-        },
-        Raw::F32(f) if f.is_nan() => Err("NaN is not a valid number".to_owned()),
-        Raw::F32(f) => Ok(Number::Float(f64::from(f))),
-        Raw::F64(f) if f.is_nan() => Err("NaN is not a valid number".to_owned()),
-        Raw::F64(f) => Ok(Number::Float(f)),
-        raw @ (Raw::String(_) | Raw::Binary(_)) => {
-            let text = decode_string(raw).ok_or("number is required")?;
-            Number::parse(&text).map_err(|e| e.to_string())
+/// Bytes that are not msgpack.
+fn invalid(message: impl fmt::Display) -> CodecError {
+    CodecError::here(format!("invalid msgpack: {message}"))
+}
+
+/// The width in bytes of the length after `marker`, the first of a family of three (8, 16 and 32 bits) as `first`.
+fn width(marker: u8, first: Marker) -> usize {
+    1 << (marker - first.to_u8())
+}
+
+/// A number: an integer, a float, or decimal text (go-cty writes numbers too large for the others as text).
+fn decode_number(item: Item<'_>) -> Result<Number, String> {
+    match item {
+        Item::Int(i) => Ok(Number::Int(i)),
+        Item::UInt(u) => Ok(Number::UInt(u)),
+        Item::F32(f) if f.is_nan() => Err("NaN is not a valid number".to_owned()),
+        Item::F32(f) => Ok(Number::Float(f64::from(f))),
+        Item::F64(f) if f.is_nan() => Err("NaN is not a valid number".to_owned()),
+        Item::F64(f) => Ok(Number::Float(f)),
+        Item::Str(bytes) | Item::Bin(bytes) => {
+            let text = std::str::from_utf8(bytes).map_err(|_| "number is required")?;
+            Number::parse(text).map_err(|e| e.to_string())
         }
         _ => Err("number is required".to_owned()),
     }
@@ -315,54 +425,107 @@ fn decode_unknown(ty: &CtyType, code: i8, payload: &[u8]) -> Value {
     {
         return Value::unknown();
     }
-    let mut rd = payload;
-    // go-cty ignores bytes after the map, reserved for future use.
-    let Ok(Raw::Map(entries)) = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH) else {
-        return Value::unknown();
+    let mut cursor = Cursor {
+        rest: payload,
+        depth: 0,
     };
-    let mut r = Refinements::default();
-    for (key, v) in entries {
-        match (key.as_i64(), ty) {
-            (Some(KEY_NULLNESS), _) => match v {
-                // "Definitely null" collapses into a known null, as in go-cty.
-                Raw::Boolean(true) => return Value::Null,
-                Raw::Boolean(false) => r.not_null = true,
-                _ => {}
-            },
-            (Some(KEY_STRING_PREFIX), CtyType::String) => {
-                r.string_prefix = decode_string(v).filter(|p| !p.is_empty());
-            }
-            (Some(k @ (KEY_NUMBER_MIN | KEY_NUMBER_MAX)), CtyType::Number) => {
-                if let Some(bound) = decode_bound(v) {
-                    if k == KEY_NUMBER_MIN {
-                        r.number_lower = Some(bound);
-                    } else {
-                        r.number_upper = Some(bound);
-                    }
-                }
-            }
-            (Some(k @ (KEY_LENGTH_MIN | KEY_LENGTH_MAX)), ty) if ty.is_collection() => {
-                if let Some(n) = v.as_u64() {
-                    if k == KEY_LENGTH_MIN {
-                        r.length_lower = Some(n);
-                    } else {
-                        r.length_upper = Some(n);
-                    }
-                }
-            }
-            // Keys from future versions, or ones that don't fit the type.
-            _ => {}
-        }
-    }
-    Value::Unknown(r)
+    // go-cty ignores bytes after the map, reserved for future use; a payload that does not parse leaves the
+    // value plainly unknown.
+    cursor.refined(ty).unwrap_or_else(|_| Value::unknown())
 }
 
-/// A number bound: `[number, inclusive]`.
-fn decode_bound(raw: Raw) -> Option<(Number, bool)> {
-    let Raw::Array(items) = raw else { return None };
-    let [n, inc]: [Raw; 2] = items.try_into().ok()?;
-    let Raw::Boolean(inc) = inc else { return None };
-    Some((decode_number(n).ok()?, inc))
+impl<'a> Cursor<'a> {
+    /// The unknown value of type `ty` that the refinements map here describes: refinements that do not fit `ty`,
+    /// and keys from future versions, are passed over.
+    fn refined(&mut self, ty: &CtyType) -> Result<Value, CodecError> {
+        let Item::Map(n) = self.item()? else {
+            return Ok(Value::unknown());
+        };
+        let mut r = Refinements::default();
+        for _ in 0..n {
+            let key = match self.item()? {
+                Item::Int(key) => Some(key),
+                other => self.skip(other).map(|()| None)?,
+            };
+            let item = self.item()?;
+            match (key, ty, &item) {
+                // "Definitely null" collapses into a known null, as in go-cty.
+                (Some(KEY_NULLNESS), _, Item::Bool(true)) => return Ok(Value::Null),
+                (Some(KEY_NULLNESS), _, Item::Bool(false)) => r.not_null = true,
+                (
+                    Some(KEY_STRING_PREFIX),
+                    CtyType::String,
+                    &(Item::Str(bytes) | Item::Bin(bytes)),
+                ) => {
+                    r.string_prefix = String::from_utf8(bytes.to_vec())
+                        .ok()
+                        .filter(|p| !p.is_empty());
+                }
+                (
+                    Some(key @ (KEY_NUMBER_MIN | KEY_NUMBER_MAX)),
+                    CtyType::Number,
+                    Item::Array(2),
+                ) => {
+                    let bound = self.bound()?;
+                    if key == KEY_NUMBER_MIN {
+                        r.number_lower = bound;
+                    } else {
+                        r.number_upper = bound;
+                    }
+                }
+                (
+                    Some(key @ (KEY_LENGTH_MIN | KEY_LENGTH_MAX)),
+                    ty,
+                    Item::Int(_) | Item::UInt(_),
+                ) if ty.is_collection() => {
+                    let n = match item {
+                        Item::Int(n) => u64::try_from(n).ok(),
+                        Item::UInt(n) => Some(n),
+                        _ => None,
+                    };
+                    if key == KEY_LENGTH_MIN {
+                        r.length_lower = n;
+                    } else {
+                        r.length_upper = n;
+                    }
+                }
+                _ => self.skip(item)?,
+            }
+        }
+        Ok(Value::Unknown(r))
+    }
+
+    /// A number bound's two elements: the number and whether it is inclusive.
+    fn bound(&mut self) -> Result<Option<(Number, bool)>, CodecError> {
+        let number = self.item()?;
+        let number = match number {
+            Item::Array(_) | Item::Map(_) => self.skip(number).map(|()| None)?,
+            item => decode_number(item).ok(),
+        };
+        Ok(match self.item()? {
+            Item::Bool(inclusive) => number.map(|n| (n, inclusive)),
+            other => self.skip(other).map(|()| None)?,
+        })
+    }
+
+    /// Passes over what follows `item`: an array's or map's entries.
+    fn skip(&mut self, item: Item<'a>) -> Result<(), CodecError> {
+        let entries = match item {
+            Item::Array(n) => n,
+            Item::Map(n) => n.saturating_mul(2),
+            _ => return Ok(()),
+        };
+        if self.depth == MAX_DEPTH {
+            return Err(invalid(format!("nested more than {MAX_DEPTH} levels deep")));
+        }
+        self.depth += 1;
+        for _ in 0..entries {
+            let entry = self.item()?;
+            self.skip(entry)?;
+        }
+        self.depth -= 1;
+        Ok(())
+    }
 }
 
 fn kind_name(v: &Value) -> &'static str {
@@ -830,6 +993,45 @@ mod tests {
         // A bare known value in a dynamic slot can't be encoded.
         assert!(encode_msgpack(&CtyType::Dynamic, &Value::from("x")).is_err());
         assert!(decode_msgpack(&CtyType::Dynamic, &unhex("91 c0")).is_err());
+    }
+
+    #[test]
+    fn refinements_pass_over_future_keys_whatever_their_values_hold() {
+        // Key 9 (not go-cty's yet) holds [[1, 2], {"a": true}]; the string prefix after it still applies.
+        let payload = unhex("82 09 92 92 01 02 81 a1 61 c3 02 a2 70 2d");
+        let mut wire = vec![0xc7, payload.len() as u8, 0x0c];
+        wire.extend(&payload);
+        let expected = Value::Unknown(Refinements {
+            string_prefix: Some("p-".into()),
+            ..Refinements::default()
+        });
+        assert_eq!(decode_msgpack(&CtyType::String, &wire).unwrap(), expected);
+        // A bound that is not [number, bool] is dropped, not an error.
+        let payload = unhex("81 03 92 91 01 c3");
+        let mut wire = vec![0xc7, payload.len() as u8, 0x0c];
+        wire.extend(&payload);
+        assert_eq!(
+            decode_msgpack(&CtyType::Number, &wire).unwrap(),
+            Value::unknown()
+        );
+    }
+
+    #[test]
+    fn forged_and_truncated_lengths_fail_where_they_are_read() {
+        // An array32 claiming 4 billion elements, with none after it.
+        let forged = unhex("dd ff ff ff ff c3");
+        let err = decode_msgpack(&CtyType::list(CtyType::Bool), &forged).unwrap_err();
+        assert_eq!(err.message, "invalid msgpack: unexpected end of input");
+        // A string cut short inside an object's attribute names that attribute.
+        let ty = CtyType::object([("name", CtyType::String)]);
+        let err = decode_msgpack(&ty, &unhex("81 a4 6e 61 6d 65 a5 65 74")).unwrap_err();
+        assert_eq!(
+            (err.path.to_string().as_str(), err.message.as_str()),
+            ("name", "invalid msgpack: unexpected end of input")
+        );
+        // The marker msgpack reserves.
+        let err = decode_msgpack(&CtyType::Bool, &[0xc1]).unwrap_err();
+        assert_eq!(err.message, "invalid msgpack: reserved marker 0xc1");
     }
 
     #[test]

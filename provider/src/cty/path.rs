@@ -52,19 +52,9 @@ impl AttributePath {
         self.steps.push(step);
     }
 
-    /// Puts `step` at position `at` (at most the length), moving the later steps outwards.
-    pub(crate) fn insert(&mut self, at: usize, step: PathStep) {
-        self.steps.insert(at.min(self.steps.len()), step);
-    }
-
-    /// The number of steps.
-    pub(crate) fn len(&self) -> usize {
-        self.steps.len()
-    }
-
-    /// Removes and returns the last step.
-    pub(crate) fn pop(&mut self) -> Option<PathStep> {
-        self.steps.pop()
+    /// Puts `step` first, moving the others outwards.
+    pub(crate) fn prepend(&mut self, step: PathStep) {
+        self.steps.insert(0, step);
     }
 
     /// The steps, from the root outwards.
@@ -111,12 +101,14 @@ mod tests {
     }
 
     #[test]
-    fn push_and_pop_mirror_builder() {
+    fn push_and_prepend_mirror_builder() {
         let mut path = AttributePath::root();
-        path.push(PathStep::Attribute("a".into()));
         path.push(PathStep::ElementKeyInt(3));
+        path.prepend(PathStep::Attribute("a".into()));
         assert_eq!(path, AttributePath::root().attr("a").index(3));
-        assert_eq!(path.pop(), Some(PathStep::ElementKeyInt(3)));
-        assert_eq!(path.steps(), &[PathStep::Attribute("a".into())]);
+        assert_eq!(
+            path.steps(),
+            &[PathStep::Attribute("a".into()), PathStep::ElementKeyInt(3)]
+        );
     }
 }
