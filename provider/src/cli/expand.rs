@@ -395,7 +395,7 @@ fn shaped(
     let shaped = target.shape(expansion, options).map_err(|e| lines(&e))?;
     let mut json = Map::new();
     json.insert("target".into(), json!(target.name()));
-    match shaped.output.to_json().map_err(|e| e.to_string())? {
+    match serde_json::to_value(&shaped.output).map_err(|e| e.to_string())? {
         Value::Object(fields) => json.extend(fields),
         other => {
             return Err(format!(

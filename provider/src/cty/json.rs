@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use super::decode::{decode_indexed, Entries, EntryDecoder};
 use super::{CodecError, CtyType, Number, Value};
-use crate::output_shape::OutputField;
 
 /// Nesting limit of the JSON reader, to bound recursion on hostile input.
 const MAX_DEPTH: usize = 256;
@@ -27,12 +26,6 @@ pub(crate) fn decode_json(ty: &CtyType, bytes: &[u8]) -> Result<Value, CodecErro
         .document()
         .map_err(|m| CodecError::here(format!("invalid JSON at byte {}: {m}", reader.pos)))?;
     decode_value(ty, json)
-}
-
-/// Converts a `serde_json` value (the serialised output of a target) into a value of type `ty`, by the rules of
-/// [`decode_json`]: the bridge from serialisable output to typed values.
-pub(crate) fn from_serde(ty: &CtyType, value: serde_json::Value) -> Result<Value, CodecError> {
-    decode_value(ty, from_serde_json(value))
 }
 
 /// A `serde_json` value as a value of its own exact type (objects and tuples, as Terraform's `jsondecode`
@@ -62,46 +55,6 @@ pub fn typed_from_serde(value: &serde_json::Value) -> (CtyType, Value) {
             }
             (CtyType::Object(types), Value::Object(values))
         }
-    }
-}
-
-/// The value of each output field in `output` (a serialised output struct), typed by the field's shape; a field
-/// `output` lacks is null.
-pub fn fields_from_serde(
-    fields: &[OutputField],
-    output: serde_json::Result<serde_json::Value>,
-) -> Result<Vec<(String, Value)>, String> {
-    let mut json = match output.map_err(|e| e.to_string())? {
-        serde_json::Value::Object(fields) => fields,
-        _ => serde_json::Map::new(),
-    };
-    fields
-        .iter()
-        .map(|field| {
-            let value = json.remove(field.name).unwrap_or_default();
-            let value = from_serde(&CtyType::of_shape(&field.shape), value)
-                .map_err(|e| format!("{}: {e}", field.name))?;
-            Ok((field.name.to_string(), value))
-        })
-        .collect()
-}
-
-/// `value` as a [`Json`], its strings moved rather than copied: outputs hold thousands of them.
-fn from_serde_json(value: serde_json::Value) -> Json {
-    match value {
-        serde_json::Value::Null => Json::Null,
-        serde_json::Value::Bool(b) => Json::Bool(b),
-        serde_json::Value::Number(n) => Json::Number(n.to_string()),
-        serde_json::Value::String(s) => Json::String(s),
-        serde_json::Value::Array(items) => {
-            Json::Array(items.into_iter().map(from_serde_json).collect())
-        }
-        serde_json::Value::Object(entries) => Json::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k, from_serde_json(v)))
-                .collect(),
-        ),
     }
 }
 
@@ -455,27 +408,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn output_fields_are_typed_by_their_shapes() {
-        use crate::output_shape::Shape;
-        let fields = || {
-            vec![
-                OutputField::new("ports", Shape::list(Shape::Number), ""),
-                OutputField::new("note", Shape::Text, ""),
-            ]
-        };
-        let values = fields_from_serde(&fields(), Ok(serde_json::json!({"ports": [22, 6443]})));
-        assert_eq!(
-            values,
-            Ok(vec![
-                (
-                    "ports".to_string(),
-                    Value::List(vec![Value::number(22u64), Value::number(6443u64)])
-                ),
-                ("note".to_string(), Value::Null),
-            ])
-        );
-        let wrong = fields_from_serde(&fields(), Ok(serde_json::json!({"note": [1]})));
-        assert!(wrong.is_err_and(|e| e.starts_with("note: ")));
+    fn serde_json_values_take_their_own_exact_types() {
         let (ty, value) = typed_from_serde(&serde_json::json!({"a": [true, "x"]}));
         assert_eq!(
             ty,

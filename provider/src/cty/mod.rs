@@ -8,14 +8,16 @@ mod decode;
 mod json;
 mod msgpack;
 mod path;
+mod serialize;
 mod types;
 mod value;
 
 use std::fmt;
 
-pub(crate) use json::{decode_json, fields_from_serde, typed_from_serde};
+pub(crate) use json::{decode_json, typed_from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use path::{AttributePath, PathStep};
+pub(crate) use serialize::to_value;
 pub use types::CtyType;
 pub use value::{Number, NumberError, Refinements, Value};
 

@@ -124,7 +124,6 @@ mod tests {
     use super::super::test_support::validate_config;
     use super::*;
     use crate::audit::compare::{Finding, Summary, TierReport};
-    use crate::cty::fields_from_serde;
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let block = AwsSecurityGroupAuditDataSource::default().schema().block;
@@ -180,12 +179,15 @@ mod tests {
         };
         let source = AwsSecurityGroupAuditDataSource::default();
         let block = source.schema().block;
-        let mut attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
-        attributes.extend(
-            fields_from_serde(&AuditReport::fields(), serde_json::to_value(&report))
-                .expect("encodes"),
-        );
-        let value = block.complete(Value::Object(attributes.into_iter().collect()));
+        let attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
+        let value = typed_result(
+            source.type_name(),
+            attributes,
+            &report,
+            &mut Diagnostics::default(),
+        )
+        .expect("encodes");
+        let value = block.complete(value);
         crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
         assert_eq!(value.get_attr("compliant"), Some(&Value::Bool(false)));
     }

@@ -9,7 +9,7 @@
 use super::config;
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::{echo_config, read_result, skipped_type, DataSource};
+use super::{echo_config, outputs_type, read_result, skipped_type, DataSource};
 use crate::cty::AttributePath;
 use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -178,8 +178,8 @@ fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Opt
     attributes.push(("manifests".into(), Value::Map(json)));
     attributes.push(("yaml".into(), Value::string(set.yaml())));
     let outcome = json!({NOT_NEEDED: set.not_needed, WARNINGS: set.warnings});
-    let fields = outcome_fields("", "");
-    read_result(TYPE_NAME, attributes, &fields, Ok(outcome), diagnostics)
+    let outputs = outputs_type(&outcome_fields("", ""));
+    read_result(TYPE_NAME, attributes, &outputs, &outcome, diagnostics)
 }
 
 impl DataSource for KubernetesNetworkPoliciesDataSource {

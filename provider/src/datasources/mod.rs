@@ -17,10 +17,10 @@ mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
 
-use crate::cty::{fields_from_serde, CtyType, Value};
+use crate::cty::{self, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::SkippedFlow;
-use crate::output_shape::{OutputField, OutputFields, OutputShape};
+use crate::output_shape::{OutputField, OutputShape};
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
 use serde::Serialize;
@@ -115,40 +115,49 @@ pub const SELECTION_INPUTS: [&str; 6] = [
     "user_catalogs",
 ];
 
-/// A read's result: the `echoed` configuration and the value of each output field in `output`, typed by the
-/// field's shape. `None`, with an error, when the output does not fit: a bug, as schema and output come from one
-/// declaration.
-fn read_result(
+/// The object type of the output fields `fields`: what a read's result holds besides the echoed configuration.
+fn outputs_type(fields: &[OutputField]) -> CtyType {
+    CtyType::object(
+        fields
+            .iter()
+            .map(|field| (field.name, CtyType::of_shape(&field.shape))),
+    )
+}
+
+/// A read's result: the `echoed` configuration and `output` serialised straight into the output fields, typed by
+/// `outputs` (fields `output` lacks are null). `None`, with an error, when the output does not fit: a bug, as
+/// schema and output come from one declaration.
+fn read_result<T: Serialize + ?Sized>(
     type_name: &str,
     mut echoed: Vec<(String, Value)>,
-    fields: &[OutputField],
-    output: serde_json::Result<serde_json::Value>,
+    outputs: &CtyType,
+    output: &T,
     diagnostics: &mut Diagnostics,
 ) -> Option<Value> {
-    match fields_from_serde(fields, output) {
-        Ok(values) => {
-            echoed.extend(values);
-            Some(Value::Object(echoed.into_iter().collect()))
+    let error = match cty::to_value(outputs, output) {
+        Ok(Value::Object(fields)) => {
+            echoed.extend(fields);
+            return Some(Value::Object(echoed.into_iter().collect()));
         }
-        Err(error) => {
-            diagnostics.push(Diagnostic::error(
-                "Output does not fit its schema",
-                format!("{type_name}: {error}. This is a bug in portmatrix."),
-            ));
-            None
-        }
-    }
+        Ok(_) => "the output is not an object".to_string(),
+        Err(error) => error.to_string(),
+    };
+    diagnostics.push(Diagnostic::error(
+        "Output does not fit its schema",
+        format!("{type_name}: {error}. This is a bug in portmatrix."),
+    ));
+    None
 }
 
 /// [`read_result`] of an output whose fields are those of its type.
-fn typed_result<T: OutputFields + Serialize>(
+fn typed_result<T: OutputShape + Serialize>(
     type_name: &str,
     echoed: Vec<(String, Value)>,
     output: &T,
     diagnostics: &mut Diagnostics,
 ) -> Option<Value> {
-    let value = serde_json::to_value(output);
-    read_result(type_name, echoed, &T::fields(), value, diagnostics)
+    let outputs = CtyType::of_shape(&T::shape());
+    read_result(type_name, echoed, &outputs, output, diagnostics)
 }
 
 /// Every data source the provider offers, sorted by type name.

@@ -4,14 +4,15 @@
 
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::{echo_config, read_result, DataSource, SELECTION_INPUTS};
-use crate::cty::Value;
+use super::{echo_config, outputs_type, read_result, DataSource, SELECTION_INPUTS};
+use crate::cty::{CtyType, Value};
 use crate::diagnostics::Diagnostics;
-use crate::engine::Expansion;
+use crate::engine::{Expansion, SkippedFlow};
 use crate::output_shape::OutputField;
 use crate::schema::{Block, Schema};
-use crate::targets::target::{Options, Shaped, Target, TargetOption, NOT_NEEDED, WARNINGS};
+use crate::targets::target::{Options, Output, Shaped, Target, TargetOption};
 use crate::terraform_terms::target_diagnostic;
+use serde::Serialize;
 use std::sync::OnceLock;
 
 /// The data source `type_name` of `target`.
@@ -28,6 +29,8 @@ pub(crate) struct TargetDataSource {
 struct Prepared {
     options: Vec<TargetOption>,
     outputs: Vec<OutputField>,
+    /// The object type of `outputs`, which every read's output is serialised into.
+    outputs_type: CtyType,
 }
 
 impl TargetDataSource {
@@ -46,9 +49,13 @@ impl TargetDataSource {
     }
 
     fn prepared(&self) -> &Prepared {
-        self.prepared.get_or_init(|| Prepared {
-            options: self.target.options(),
-            outputs: self.target.outputs(),
+        self.prepared.get_or_init(|| {
+            let outputs = self.target.outputs();
+            Prepared {
+                options: self.target.options(),
+                outputs_type: outputs_type(&outputs),
+                outputs,
+            }
         })
     }
 }
@@ -127,8 +134,17 @@ pub(super) fn options_and_expansion(
     Some((options, expansion))
 }
 
-/// The result value: the configuration echoed, the target's outputs, `not_needed` and `warnings` (the
+/// What a read gives besides the configuration: the target's output fields, then `not_needed` and `warnings` (the
 /// expansion's, then the target's).
+#[derive(Serialize)]
+struct ReadOutput<'a> {
+    #[serde(flatten)]
+    output: &'a dyn Output,
+    not_needed: &'a [SkippedFlow],
+    warnings: Vec<&'a String>,
+}
+
+/// The result value: the configuration echoed and the [`ReadOutput`].
 fn result(
     source: &TargetDataSource,
     config: &Value,
@@ -136,20 +152,19 @@ fn result(
     shaped: &Shaped,
     diagnostics: &mut Diagnostics,
 ) -> Option<Value> {
-    let mut output = shaped.output.to_json();
-    let warnings: Vec<&String> = expansion.warnings.iter().chain(&shaped.warnings).collect();
-    if let Ok(serde_json::Value::Object(fields)) = &mut output {
-        fields.insert(NOT_NEEDED.into(), serde_json::json!(expansion.not_needed));
-        fields.insert(WARNINGS.into(), serde_json::json!(warnings));
-    }
+    let output = ReadOutput {
+        output: &*shaped.output,
+        not_needed: &expansion.not_needed,
+        warnings: expansion.warnings.iter().chain(&shaped.warnings).collect(),
+    };
     let prepared = source.prepared();
     let mut attributes = echo_config(config, &SELECTION_INPUTS);
     attributes.extend(echo_config(config, &option_names(&prepared.options)));
     read_result(
         source.type_name,
         attributes,
-        &prepared.outputs,
-        output,
+        &prepared.outputs_type,
+        &output,
         diagnostics,
     )
 }

@@ -257,13 +257,14 @@ pub struct Rows {
     pub rows: Vec<Vec<String>>,
 }
 
-/// A target's shaped output, typed by the target: serialisable for Terraform and JSON, and as rows for people.
-pub trait Output {
-    /// The output fields (every field of [`Target::outputs`] but `not_needed` and `warnings`) as a JSON object.
-    fn to_json(&self) -> serde_json::Result<serde_json::Value>;
+/// A target's shaped output, typed by the target: serialisable (behind `dyn Output` too) into its output fields,
+/// every field of [`Target::outputs`] but `not_needed` and `warnings`, for Terraform and JSON; and as rows for people.
+pub trait Output: erased_serde::Serialize {
     /// The rules as rows.
     fn rows(&self) -> Rows;
 }
+
+erased_serde::serialize_trait_object!(Output);
 
 /// What a target's output type implements; [`Output`] follows, its rows headed by [`Tabular::HEADER`].
 pub trait Tabular: Serialize {
@@ -274,10 +275,6 @@ pub trait Tabular: Serialize {
 }
 
 impl<T: Tabular> Output for T {
-    fn to_json(&self) -> serde_json::Result<serde_json::Value> {
-        serde_json::to_value(self)
-    }
-
     fn rows(&self) -> Rows {
         Rows {
             header: T::HEADER.to_vec(),
