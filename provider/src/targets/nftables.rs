@@ -215,6 +215,32 @@ enum Family {
     V6,
 }
 
+/// How the rulesets and their warnings name an address family.
+struct FamilyWords {
+    /// The payload expression of the family's header: `ip` or `ip6`.
+    header: &'static str,
+    /// The end of the names of the family's sets: `v4` or `v6`.
+    suffix: &'static str,
+    /// The type of the elements of the family's sets.
+    set_type: &'static str,
+    /// The family as people name it: `IPv4` or `IPv6`.
+    name: &'static str,
+}
+
+const IPV4: FamilyWords = FamilyWords {
+    header: "ip",
+    suffix: "v4",
+    set_type: "ipv4_addr",
+    name: "IPv4",
+};
+
+const IPV6: FamilyWords = FamilyWords {
+    header: "ip6",
+    suffix: "v6",
+    set_type: "ipv6_addr",
+    name: "IPv6",
+};
+
 impl Family {
     const BOTH: [Family; 2] = [Family::V4, Family::V6];
 
@@ -225,32 +251,10 @@ impl Family {
         }
     }
 
-    /// The payload expression of the family's header: `ip` or `ip6`.
-    fn header(self) -> &'static str {
+    fn words(self) -> &'static FamilyWords {
         match self {
-            Family::V4 => "ip",
-            Family::V6 => "ip6",
-        }
-    }
-
-    fn suffix(self) -> &'static str {
-        match self {
-            Family::V4 => "v4",
-            Family::V6 => "v6",
-        }
-    }
-
-    fn set_type(self) -> &'static str {
-        match self {
-            Family::V4 => "ipv4_addr",
-            Family::V6 => "ipv6_addr",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Family::V4 => "IPv4",
-            Family::V6 => "IPv6",
+            Family::V4 => &IPV4,
+            Family::V6 => &IPV6,
         }
     }
 }
@@ -262,26 +266,33 @@ enum Chain {
     Output,
 }
 
-impl Chain {
-    fn name(self) -> &'static str {
-        match self {
-            Chain::Input => "input",
-            Chain::Output => "output",
-        }
-    }
-
+/// How the rulesets and their warnings name a chain and what its rules match.
+struct ChainWords {
+    /// The chain and its hook: `input` or `output`.
+    name: &'static str,
     /// The address the peer's set is matched against: the source of incoming, the destination of outgoing.
-    fn peer_address(self) -> &'static str {
-        match self {
-            Chain::Input => "saddr",
-            Chain::Output => "daddr",
-        }
-    }
+    peer_address: &'static str,
+    /// The interface matched for loopback traffic.
+    loopback: &'static str,
+}
 
-    fn loopback(self) -> &'static str {
+const INPUT: ChainWords = ChainWords {
+    name: "input",
+    peer_address: "saddr",
+    loopback: "iif",
+};
+
+const OUTPUT: ChainWords = ChainWords {
+    name: "output",
+    peer_address: "daddr",
+    loopback: "oif",
+};
+
+impl Chain {
+    fn words(self) -> &'static ChainWords {
         match self {
-            Chain::Input => "iif",
-            Chain::Output => "oif",
+            Chain::Input => &INPUT,
+            Chain::Output => &OUTPUT,
         }
     }
 }
@@ -405,7 +416,7 @@ pub fn rulesets(expansion: &Expansion, options: &NftOptions) -> Result<NftRulese
                             warnings.insert(format!(
                                 "endpoint {name:?} has no addresses: the {} rule of tier {tier:?} for {} {} was \
                                  not written; give IPv4 or IPv6 addresses in {}",
-                                chain.name(),
+                                chain.words().name,
                                 rule.protocol,
                                 rule.ports,
                                 Setting::Endpoint { name: name.clone() }
@@ -419,14 +430,14 @@ pub fn rulesets(expansion: &Expansion, options: &NftOptions) -> Result<NftRulese
                     warnings.insert(format!(
                         "the {} rule of tier {tier:?} for {} {} ({} {}) was not written: {} {:?} has no {} \
                          addresses",
-                        chain.name(),
+                        chain.words().name,
                         rule.protocol,
                         rule.ports,
                         if chain == Chain::Input { "from" } else { "to" },
                         peer.name(),
                         peer.kind(),
                         peer.name(),
-                        protocol_family(rule.protocol).map_or("matching", Family::name)
+                        protocol_family(rule.protocol).map_or("matching", |family| family.words().name)
                     ));
                 }
                 lines.extend(written);
@@ -598,14 +609,14 @@ impl<'a> Writer<'a> {
                 continue;
             }
             let set = self.set(
-                format!("{}_{}_{}", peer.kind(), peer.name(), family.suffix()),
+                format!("{}_{}_{}", peer.kind(), peer.name(), family.words().suffix),
                 family,
                 nets,
             );
             lines.push(format!(
                 "{} {} @{set} {} accept comment \"{}\"",
-                family.header(),
-                chain.peer_address(),
+                family.words().header,
+                chain.words().peer_address,
                 l4_match(rule.protocol, rule.ports),
                 comment(&rule.reasons)
             ));
@@ -625,12 +636,12 @@ impl<'a> Writer<'a> {
 
     /// A chain: base rules, the catalog rules, and a counter of what meets the policy.
     fn chain(&mut self, chain: Chain, policy: Policy, rules: Vec<String>) {
-        let name = chain.name();
+        let name = chain.words().name;
         let mut text = format!(
             "  chain {name} {{\n    type filter hook {name} priority 0; policy {policy};\n    {} \"lo\" accept \
              comment \"portmatrix: loopback\"\n    ct state established,related accept comment \"portmatrix: \
              replies and related packets\"\n",
-            chain.loopback()
+            chain.words().loopback
         );
         // Neighbour discovery (RFC 4861) is not tracked as a connection, and a host that ignores multicast
         // listener queries (RFC 3810) loses its solicited-node groups on switches that snoop MLD.
@@ -651,11 +662,15 @@ impl<'a> Writer<'a> {
             if nets.is_empty() {
                 continue;
             }
-            let set = self.set(format!("pod_cidrs_{}", family.suffix()), family, &nets);
+            let set = self.set(
+                format!("pod_cidrs_{}", family.words().suffix),
+                family,
+                &nets,
+            );
             text.push_str(&format!(
                 "    {} {} @{set} accept comment \"portmatrix: pods of this cluster (pod_cidrs)\"\n",
-                family.header(),
-                chain.peer_address()
+                family.words().header,
+                chain.words().peer_address
             ));
         }
         for line in rules {
@@ -707,7 +722,7 @@ impl<'a> Writer<'a> {
             let elements: Vec<String> = nets.iter().map(ToString::to_string).collect();
             text.push_str(&format!(
                 "  set {name} {{\n    type {}\n    flags interval\n    elements = {{ {} }}\n  }}\n\n",
-                family.set_type(),
+                family.words().set_type,
                 elements.join(", ")
             ));
         }

@@ -446,10 +446,10 @@ proptest! {
                 let fits = protocol_family(rule.protocol).is_none_or(|f| f == family);
                 let line = format!(
                     "{} saddr @{}_{}_{} {l4} accept",
-                    family.header(),
+                    family.words().header,
                     rule.source.kind(),
                     rule.source.name(),
-                    family.suffix()
+                    family.words().suffix
                 );
                 let found = input.iter().any(|l| l.starts_with(&line));
                 prop_assert_eq!(found, has_addresses && fits, "{} in {:#?}", line, input);
