@@ -20,27 +20,25 @@ impl From<&Schema> for pb::Schema {
 
 impl From<&Block> for pb::schema::Block {
     fn from(block: &Block) -> Self {
-        let mut attributes: Vec<pb::schema::Attribute> = block
-            .attributes
-            .iter()
-            .map(pb::schema::Attribute::from)
-            .collect();
-        attributes.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut block_types: Vec<pb::schema::NestedBlock> = block
-            .blocks
-            .iter()
-            .map(pb::schema::NestedBlock::from)
-            .collect();
-        block_types.sort_by(|a, b| a.type_name.cmp(&b.type_name));
         pb::schema::Block {
             version: 0,
-            attributes,
-            block_types,
+            attributes: sorted_by_name(&block.attributes, |a: &pb::schema::Attribute| &a.name),
+            block_types: sorted_by_name(&block.blocks, |b: &pb::schema::NestedBlock| &b.type_name),
             description: block.description.clone(),
             description_kind: pb::StringKind::Markdown.into(),
             deprecated: block.deprecated,
         }
     }
+}
+
+/// `items` as protocol messages, sorted by the name `name` gives each.
+fn sorted_by_name<'a, T, M>(items: &'a [T], name: impl Fn(&M) -> &String) -> Vec<M>
+where
+    M: From<&'a T>,
+{
+    let mut messages: Vec<M> = items.iter().map(M::from).collect();
+    messages.sort_by(|a, b| name(a).cmp(name(b)));
+    messages
 }
 
 impl From<&Attribute> for pb::schema::Attribute {
