@@ -92,18 +92,6 @@ impl VersionRange {
     }
 }
 
-impl fmt::Display for VersionRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl Serialize for VersionRange {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
-
 /// The newest version whose documentation was read for a release. A partial version covers its whole series
 /// (`"1.13"` = every 1.13.x, `"3.6"` = every 3.6.x); a requested version above it still selects the release, with
 /// a warning that its table was not read for that version. `"none"` ([`NewestRead::NONE`]) says that only
@@ -171,17 +159,24 @@ impl NewestRead {
     }
 }
 
-impl fmt::Display for NewestRead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
+/// Displays and serialises each of the types as the text it was written as (its `text`).
+macro_rules! shown_as_written {
+    ($($type:ty),*) => {$(
+        impl fmt::Display for $type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.text)
+            }
+        }
+
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.text)
+            }
+        }
+    )*};
 }
 
-impl Serialize for NewestRead {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
+shown_as_written!(VersionRange, NewestRead);
 
 /// Parses a version leniently: a leading `v`, and missing minor or patch numbers are accepted
 /// (`"1.5"` -> 1.5.0, `"v1.5.2"` -> 1.5.2, `"1.28.3+rke2r1"` keeps its build metadata).
