@@ -2,6 +2,7 @@
 //! of the selection file where no flag exists.
 
 use crate::engine::setting::{has_markers, render, Literal, Setting};
+use crate::terraform_terms::hcl_or_toml;
 
 /// An option's flag: `rules_per_group` is `--rules-per-group`.
 pub(super) fn flag(name: &str) -> String {
@@ -19,15 +20,7 @@ fn value(literal: &Literal) -> String {
 
 /// A literal as the selection file (TOML) writes it.
 fn toml(literal: &Literal) -> String {
-    match literal {
-        Literal::Bool(b) => b.to_string(),
-        Literal::Number(n) => n.clone(),
-        Literal::Text(text) => format!("{text:?}"),
-        Literal::Texts(items) => {
-            let items: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
-            format!("[{}]", items.join(", "))
-        }
-    }
+    hcl_or_toml(literal, |item| format!("{item:?}"))
 }
 
 /// How the command line writes `setting`.
