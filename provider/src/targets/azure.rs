@@ -18,7 +18,7 @@
 use super::common::{
     check_name_prefix, description, name_part, owner_index, platforms_and_purposes, stable_hash,
     unique_names, Inexpressible, NamedRuleSet, OptionError, RuleError, UnsupportedFlow,
-    UnsupportedPolicy, Widening, NAME_PREFIX,
+    UnsupportedPolicy, NAME_PREFIX,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
@@ -244,21 +244,15 @@ pub fn security_rules(
     };
     let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
-    let mut pending: BTreeMap<GroupKey, Vec<(String, String)>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
         let (protocol, ports) = match azure_protocol(rule.protocol, rule.ports) {
             Ok(exact) => exact,
             Err((wider, why, opened)) => {
                 let flow = UnsupportedFlow::of(rule, &reasons, why);
-                let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
+                let groups = group_keys(&rule.source, &rule.destination, wider);
+                if !unsupported.widen_in(flow, groups, opened, &mut set.warnings) {
                     continue;
-                };
-                for key in group_keys(&rule.source, &rule.destination, wider) {
-                    pending
-                        .entry(key)
-                        .or_default()
-                        .push((flow.to_string(), opened.to_string()));
                 }
                 (wider, None)
             }
@@ -378,13 +372,8 @@ pub fn security_rules(
         let mut rule = draft.rule;
         rule.name = names.get(&identity).cloned().unwrap_or_default();
         rule.priority = priorities.get(&identity).copied().unwrap_or_default();
-        for (flow, opened) in pending.get(&draft.group).into_iter().flatten() {
-            set.widened.push(Widening {
-                rule: rule.name.clone(),
-                flow: flow.clone(),
-                opened: opened.clone(),
-            });
-        }
+        set.widened
+            .extend(unsupported.widenings(&draft.group, &rule.name));
         let counts = set.tiers.entry(rule.tier.clone()).or_default();
         match rule.direction {
             Direction::Inbound => counts.inbound += 1,

@@ -186,19 +186,23 @@ impl UnsupportedFlow {
     }
 }
 
-/// The flows a firewall cannot express, sorted by the `unsupported_flows` policy while the rules are shaped.
-pub(crate) struct Inexpressible {
+/// The flows a firewall cannot express, sorted by the `unsupported_flows` policy while the rules are shaped; under
+/// `"widen"`, with the groups of rules (`G`) each widened flow is written in, for the rules' `widened` entries.
+pub(crate) struct Inexpressible<G = ()> {
     policy: UnsupportedPolicy,
     /// The flows `"error"` fails on.
     flows: Vec<UnsupportedFlow>,
+    /// The widened flows and what their wider rules open, by group.
+    widened: BTreeMap<G, Vec<(String, String)>>,
 }
 
-impl Inexpressible {
+impl<G: Ord> Inexpressible<G> {
     /// None yet, under `policy`.
     pub(crate) fn new(policy: UnsupportedPolicy) -> Self {
         Inexpressible {
             policy,
             flows: Vec::new(),
+            widened: BTreeMap::new(),
         }
     }
 
@@ -217,16 +221,54 @@ impl Inexpressible {
         None
     }
 
+    /// `flow` under the policy as [`Inexpressible::widen`] sorts it; when it is written wider, in each of
+    /// `groups` by a rule that opens `opened`. Whether it is written.
+    pub(crate) fn widen_in(
+        &mut self,
+        flow: UnsupportedFlow,
+        groups: impl IntoIterator<Item = G>,
+        opened: &str,
+        warnings: &mut Vec<String>,
+    ) -> bool {
+        let Some(flow) = self.widen(flow, warnings) else {
+            return false;
+        };
+        for group in groups {
+            self.widened
+                .entry(group)
+                .or_default()
+                .push((flow.to_string(), opened.to_string()));
+        }
+        true
+    }
+
+    /// The flows written wider in `group`, as `widened` entries of its rule keyed `rule`.
+    pub(crate) fn widenings<'a>(
+        &'a self,
+        group: &G,
+        rule: &'a str,
+    ) -> impl Iterator<Item = Widening> + 'a {
+        self.widened
+            .get(group)
+            .into_iter()
+            .flatten()
+            .map(move |(flow, opened)| Widening {
+                rule: rule.to_string(),
+                flow: flow.clone(),
+                opened: opened.clone(),
+            })
+    }
+
     /// The error listing the flows `error` fails on, if there are any; `firewall` and `widen` as in
     /// [`UnsupportedFlowsError`].
     pub(crate) fn error(
-        self,
+        &mut self,
         firewall: &'static str,
         widen: &'static str,
     ) -> Option<UnsupportedFlowsError> {
-        (!self.flows.is_empty()).then_some(UnsupportedFlowsError {
+        (!self.flows.is_empty()).then(|| UnsupportedFlowsError {
             firewall,
-            flows: self.flows,
+            flows: std::mem::take(&mut self.flows),
             widen,
         })
     }

@@ -14,8 +14,7 @@
 
 use super::common::{
     check_name_prefix, description, name_part, platforms_and_purposes, unique_names, Inexpressible,
-    NamedRuleSet, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, Widening,
-    NAME_PREFIX,
+    NamedRuleSet, OptionError, RuleError, UnsupportedFlow, UnsupportedPolicy, NAME_PREFIX,
 };
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::cidr::{parse_cidr, CidrFamily};
@@ -198,7 +197,6 @@ pub fn firewall_rules(
     };
     let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
-    let mut pending: BTreeMap<GroupKey, Vec<(String, String)>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
         let mut keys = Vec::new();
@@ -219,14 +217,8 @@ pub fn firewall_rules(
         let mut ports = rule.ports;
         if let Some((wider, why, opened)) = inexpressible(rule.protocol, rule.ports) {
             let flow = UnsupportedFlow::of(rule, &reasons, why);
-            let Some(flow) = unsupported.widen(flow, &mut set.warnings) else {
+            if !unsupported.widen_in(flow, keys.iter().cloned(), opened, &mut set.warnings) {
                 continue;
-            };
-            for key in &keys {
-                pending
-                    .entry(key.clone())
-                    .or_default()
-                    .push((flow.to_string(), opened.to_string()));
             }
             ports = wider;
         }
@@ -356,13 +348,7 @@ pub fn firewall_rules(
             rule.source.clone(),
             rule.destination.clone(),
         );
-        for (flow, opened) in pending.get(&key).into_iter().flatten() {
-            set.widened.push(Widening {
-                rule: rule.name.clone(),
-                flow: flow.clone(),
-                opened: opened.clone(),
-            });
-        }
+        set.widened.extend(unsupported.widenings(&key, &rule.name));
         set.rules.insert(rule.name.clone(), rule);
     }
     set.widened.sort();

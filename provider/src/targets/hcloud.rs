@@ -296,7 +296,7 @@ pub fn firewall_rules(
     })?;
 
     let mut set = HcloudRuleSet::default();
-    let mut unsupported = Inexpressible::new(options.unsupported_flows);
+    let mut unsupported: Inexpressible = Inexpressible::new(options.unsupported_flows);
     let mut no_wider = Vec::new();
     let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut drafts: BTreeMap<DraftKey, Draft> = BTreeMap::new();
