@@ -204,6 +204,19 @@ fn encode_state(ty: &CtyType, value: &Value) -> Result<proto::DynamicValue, Diag
         })
 }
 
+/// The provider block's configuration, decoded and handed to `use_config`: the diagnostics of both, for Terraform.
+fn with_provider_config(
+    config: Option<&proto::DynamicValue>,
+    use_config: impl FnOnce(&Value, &mut Diagnostics),
+) -> Vec<proto::Diagnostic> {
+    let mut diagnostics = Diagnostics::default();
+    match decode_config(&PortmatrixProvider::provider_schema(), config) {
+        Ok(config) => use_config(&config, &mut diagnostics),
+        Err(error) => diagnostics.push(error),
+    }
+    proto_diagnostics(diagnostics)
+}
+
 fn proto_diagnostics(diagnostics: Diagnostics) -> Vec<proto::Diagnostic> {
     // The pure layers mention settings neutrally; Terraform users read them as attributes and blocks.
     diagnostics
@@ -253,13 +266,12 @@ impl Provider for PortmatrixProvider {
         &self,
         request: Request<proto::validate_provider_config::Request>,
     ) -> Result<Response<proto::validate_provider_config::Response>, Status> {
-        let mut diagnostics = Diagnostics::default();
-        match decode_config(&Self::provider_schema(), request.get_ref().config.as_ref()) {
-            Ok(config) => diagnostics.extend(provider_config::validate(&config)),
-            Err(error) => diagnostics.push(error),
-        }
+        let config = request.get_ref().config.as_ref();
+        let diagnostics = with_provider_config(config, |config, diagnostics| {
+            diagnostics.extend(provider_config::validate(config));
+        });
         Ok(Response::new(proto::validate_provider_config::Response {
-            diagnostics: proto_diagnostics(diagnostics),
+            diagnostics,
         }))
     }
 
@@ -272,21 +284,19 @@ impl Provider for PortmatrixProvider {
         if let Ok(mut version) = self.terraform_version.lock() {
             *version = Some(request.terraform_version);
         }
-        let mut diagnostics = Diagnostics::default();
         // The settings are not logged: they are harmless, but the habit keeps credentials out of logs.
-        match decode_config(&Self::provider_schema(), request.config.as_ref()) {
-            Ok(config) => match provider_config::settings(&config) {
+        let diagnostics = with_provider_config(request.config.as_ref(), |config, diagnostics| {
+            match provider_config::settings(config) {
                 Ok(settings) => {
                     for ds in self.data_sources.values() {
                         ds.source.configure(&settings);
                     }
                 }
                 Err(errors) => diagnostics.extend(errors),
-            },
-            Err(error) => diagnostics.push(error),
-        }
+            }
+        });
         Ok(Response::new(proto::configure_provider::Response {
-            diagnostics: proto_diagnostics(diagnostics),
+            diagnostics,
         }))
     }
 

@@ -111,6 +111,19 @@ output_struct! {
     }
 }
 
+impl TierReport {
+    /// The findings by kind, in the order people read them: `missing`, `over-broad` and `excess`, which break
+    /// compliance, then `covered`.
+    pub fn by_kind(&self) -> [(&'static str, &[Finding]); 4] {
+        [
+            ("missing", &self.missing),
+            ("over-broad", &self.over_broad),
+            ("excess", &self.excess),
+            ("covered", &self.covered),
+        ]
+    }
+}
+
 output_struct! {
     /// Counts over all audited tiers.
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

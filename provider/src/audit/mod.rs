@@ -12,7 +12,7 @@ pub mod inputs;
 pub use compare::{check_groups, AuditOptions, AuditReport, Finding, GroupsError, ObservedRule};
 
 use crate::engine::Expansion;
-use crate::targets::aws::{security_group_rules, AwsOptions, AwsRuleSet, QuotaError};
+use crate::targets::aws::{security_group_rules, AwsOptions, QuotaError};
 use std::collections::BTreeMap;
 use std::fmt;
 use tokio_util::sync::CancellationToken;
@@ -141,20 +141,6 @@ pub enum AuditError {
     Read(Vec<ReadError>),
 }
 
-/// Audits the groups of `groups` (tier name to security group ID) against `required`: checks the map, reads the
-/// groups with `settings`, and compares. Reading gives up when `stop` fires.
-pub fn audit(
-    required: &AwsRuleSet,
-    groups: &BTreeMap<String, String>,
-    settings: &AwsSettings,
-    options: &AuditOptions,
-    stop: &CancellationToken,
-) -> Result<AuditReport, AuditError> {
-    check_groups(required, groups, options).map_err(AuditError::Groups)?;
-    let observed = read_groups(settings, groups, stop).map_err(AuditError::Read)?;
-    Ok(compare::compare(required, groups, &observed, options))
-}
-
 /// Why an audit of an expansion produced no report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpansionAuditError {
@@ -164,8 +150,10 @@ pub enum ExpansionAuditError {
     Audit(AuditError),
 }
 
-/// Audits `groups` ([`audit`]) against the rules `shape` writes for `expansion`, as the data source and the
-/// command line do; the expansion's and the rule set's warnings come first among the report's.
+/// Audits the groups of `groups` (tier name to security group ID) against the rules `shape` writes for
+/// `expansion`, as the data source and the command line do: checks the map, reads the groups with `settings`
+/// (giving up when `stop` fires), and compares. The expansion's and the rule set's warnings come first among the
+/// report's.
 pub fn audit_expansion(
     expansion: Expansion,
     shape: &AwsOptions,
@@ -175,8 +163,10 @@ pub fn audit_expansion(
     stop: &CancellationToken,
 ) -> Result<AuditReport, ExpansionAuditError> {
     let rules = security_group_rules(&expansion, shape).map_err(ExpansionAuditError::Rules)?;
-    let mut report =
-        audit(&rules, groups, settings, options, stop).map_err(ExpansionAuditError::Audit)?;
+    let failed = ExpansionAuditError::Audit;
+    check_groups(&rules, groups, options).map_err(|e| failed(AuditError::Groups(e)))?;
+    let observed = read_groups(settings, groups, stop).map_err(|e| failed(AuditError::Read(e)))?;
+    let mut report = compare::compare(&rules, groups, &observed, options);
     let mut warnings = expansion.warnings;
     warnings.extend(rules.warnings);
     warnings.append(&mut report.warnings);

@@ -6,7 +6,7 @@ use clap::Args;
 use super::sarif::{self, SarifResult, SarifRule};
 use super::selection::SelectionArgs;
 use super::table::Table;
-use super::{to_json, Outcome};
+use super::{key_and_value, to_json, Outcome};
 use crate::audit::{
     self, AuditError, AuditOptions, AuditReport, AwsSettings, ExpansionAuditError, Finding,
 };
@@ -62,14 +62,13 @@ pub(super) struct AuditArgs {
 }
 
 fn parse_group(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((tier, id)) if !tier.is_empty() && id.starts_with("sg-") && id.len() > 3 => {
-            Ok((tier.to_string(), id.to_string()))
-        }
-        _ => Err(format!(
-            "{text:?} is not TIER=GROUP_ID (e.g. worker=sg-0123456789abcdef0)"
-        )),
-    }
+    let group_id = |id: &str| id.starts_with("sg-") && id.len() > 3;
+    key_and_value(
+        text,
+        group_id,
+        "TIER=GROUP_ID",
+        "worker=sg-0123456789abcdef0",
+    )
 }
 
 /// Runs `audit`: a report that is not compliant makes the outcome fail.
@@ -149,11 +148,12 @@ fn audit_sarif(report: &AuditReport) -> serde_json::Value {
     ];
     let mut results = Vec::new();
     for (tier, findings) in &report.tiers {
-        for (kind, list) in [
-            ("missing", &findings.missing),
-            ("over-broad", &findings.over_broad),
-            ("excess", &findings.excess),
-        ] {
+        // Covered rules are allowed: no result.
+        for (kind, list) in findings
+            .by_kind()
+            .into_iter()
+            .filter(|(kind, _)| *kind != "covered")
+        {
             for finding in list {
                 results.push(SarifResult {
                     rule: kind,
@@ -193,12 +193,7 @@ fn text(report: &AuditReport) -> String {
     ]);
     let mut any = false;
     for (tier, findings) in &report.tiers {
-        for (kind, list) in [
-            ("missing", &findings.missing),
-            ("over-broad", &findings.over_broad),
-            ("excess", &findings.excess),
-            ("covered", &findings.covered),
-        ] {
+        for (kind, list) in findings.by_kind() {
             for finding in list {
                 any = true;
                 table.row(vec![

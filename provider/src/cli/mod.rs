@@ -150,9 +150,22 @@ enum CatalogCommand {
 }
 
 fn parse_option(text: &str) -> Result<(String, String), String> {
+    key_and_value(text, |_| true, "KEY=VALUE", "cni=calico")
+}
+
+/// A flag's `KEY=VALUE` pair, its key not empty and its value one `valid` takes; else an error that shows the
+/// `form` and an `example`.
+fn key_and_value(
+    text: &str,
+    valid: impl Fn(&str) -> bool,
+    form: &str,
+    example: &str,
+) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("{text:?} is not KEY=VALUE (e.g. cni=calico)")),
+        Some((key, value)) if !key.is_empty() && valid(value) => {
+            Ok((key.to_owned(), value.to_owned()))
+        }
+        _ => Err(format!("{text:?} is not {form} (e.g. {example})")),
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::sarif::{self, SarifResult, SarifRule};
 use super::selection::{expand_plan_selection, SelectionArgs};
 use super::table::Table;
-use super::{to_json, Outcome};
+use super::{key_and_value, to_json, Outcome};
 use crate::catalog::Catalog;
 use crate::review::{self, Check, FindingKind, Review, Subject, TierMap};
 
@@ -41,14 +41,8 @@ pub(super) struct ReviewArgs {
 }
 
 fn parse_tier(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((tier, value)) if !tier.is_empty() && !value.is_empty() => {
-            Ok((tier.to_string(), value.to_string()))
-        }
-        _ => Err(format!(
-            "{text:?} is not TIER=MATCH (e.g. master=module.masters or worker=sg-0123456789abcdef0)"
-        )),
-    }
+    let example = "master=module.masters or worker=sg-0123456789abcdef0";
+    key_and_value(text, |value| !value.is_empty(), "TIER=MATCH", example)
 }
 
 /// Runs `review`: findings make the outcome fail.

@@ -1111,48 +1111,28 @@ mod tests {
         ]
     }
 
+    /// Refinements of a value of type `ty`: only those go-cty allows on it (the others are dropped on decode).
     fn arb_refinements(ty: &CtyType) -> BoxedStrategy<Refinements> {
-        let not_null = any::<bool>();
-        match ty {
-            CtyType::Dynamic => Just(Refinements::default()).boxed(),
-            CtyType::String => (not_null, prop::option::of(".{0,8}"))
-                .prop_map(|(not_null, p)| Refinements {
-                    not_null,
-                    string_prefix: p.filter(|p| !p.is_empty()),
-                    ..Refinements::default()
-                })
-                .boxed(),
-            CtyType::Number => (
-                not_null,
-                prop::option::of((arb_number(), any::<bool>())),
-                prop::option::of((arb_number(), any::<bool>())),
+        let bound = || prop::option::of((arb_number(), any::<bool>()));
+        let length = || prop::option::of(any::<u64>());
+        let ty = ty.clone();
+        let limits = (bound(), bound(), length(), length());
+        (any::<bool>(), prop::option::of(".{0,8}"), limits)
+            .prop_map(
+                move |(not_null, prefix, (lower, upper, shortest, longest))| {
+                    let number = ty == CtyType::Number;
+                    let collection = ty.is_collection();
+                    Refinements {
+                        not_null: not_null && ty != CtyType::Dynamic,
+                        string_prefix: prefix.filter(|p| ty == CtyType::String && !p.is_empty()),
+                        number_lower: lower.filter(|_| number),
+                        number_upper: upper.filter(|_| number),
+                        length_lower: shortest.filter(|_| collection),
+                        length_upper: longest.filter(|_| collection),
+                    }
+                },
             )
-                .prop_map(|(not_null, number_lower, number_upper)| Refinements {
-                    not_null,
-                    number_lower,
-                    number_upper,
-                    ..Refinements::default()
-                })
-                .boxed(),
-            t if t.is_collection() => (
-                not_null,
-                prop::option::of(any::<u64>()),
-                prop::option::of(any::<u64>()),
-            )
-                .prop_map(|(not_null, length_lower, length_upper)| Refinements {
-                    not_null,
-                    length_lower,
-                    length_upper,
-                    ..Refinements::default()
-                })
-                .boxed(),
-            _ => not_null
-                .prop_map(|not_null| Refinements {
-                    not_null,
-                    ..Refinements::default()
-                })
-                .boxed(),
-        }
+            .boxed()
     }
 
     fn arb_known(ty: &CtyType, depth: u32) -> BoxedStrategy<Value> {

@@ -64,6 +64,15 @@ impl<'t> Typed<'t> {
     }
 }
 
+/// Serialisers of integer types that fit `i64`, each through `serialize_i64`.
+macro_rules! widened_integers {
+    ($($method:ident: $ty:ty),*) => {
+        $(fn $method(self, v: $ty) -> Result<Value, CodecError> {
+            self.serialize_i64(i64::from(v))
+        })*
+    };
+}
+
 /// The error for a serialised `what` that type `ty` cannot hold.
 fn mismatch(ty: &CtyType, what: &str) -> CodecError {
     CodecError::here(format!("{ty} is required, found {what}"))
@@ -88,32 +97,14 @@ impl<'t> Serializer for Typed<'t> {
         }
     }
 
-    fn serialize_i8(self, v: i8) -> Result<Value, CodecError> {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result<Value, CodecError> {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<Value, CodecError> {
-        self.serialize_i64(i64::from(v))
+    // The narrower integers, widened to `i64`.
+    widened_integers! {
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32
     }
 
     fn serialize_i64(self, v: i64) -> Result<Value, CodecError> {
         self.number(Number::Int(v))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<Value, CodecError> {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<Value, CodecError> {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<Value, CodecError> {
-        self.serialize_i64(i64::from(v))
     }
 
     fn serialize_u64(self, v: u64) -> Result<Value, CodecError> {
@@ -278,31 +269,25 @@ impl ser::SerializeSeq for Sequence<'_> {
     }
 }
 
-impl ser::SerializeTuple for Sequence<'_> {
-    type Ok = Value;
-    type Error = CodecError;
+/// Tuples and tuple structs serialise as sequences do.
+macro_rules! sequence_like {
+    ($($serializer:ident: $method:ident),*) => {
+        $(impl ser::$serializer for Sequence<'_> {
+            type Ok = Value;
+            type Error = CodecError;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
 
-    fn end(self) -> Result<Value, CodecError> {
-        ser::SerializeSeq::end(self)
-    }
+            fn end(self) -> Result<Value, CodecError> {
+                ser::SerializeSeq::end(self)
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTupleStruct for Sequence<'_> {
-    type Ok = Value;
-    type Error = CodecError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-
-    fn end(self) -> Result<Value, CodecError> {
-        ser::SerializeSeq::end(self)
-    }
-}
+sequence_like!(SerializeTuple: serialize_element, SerializeTupleStruct: serialize_field);
 
 /// The entries of a map or object as they serialise (a struct with flattened fields serialises as a map).
 pub(crate) struct EntriesOf<'t> {

@@ -144,12 +144,7 @@ fn only_finding(report: &AuditReport) -> (String, &'static str, &Finding) {
 fn all_findings(report: &AuditReport) -> Vec<(String, &'static str, &Finding)> {
     let mut out = Vec::new();
     for (tier, findings) in &report.tiers {
-        for (kind, list) in [
-            ("missing", &findings.missing),
-            ("covered", &findings.covered),
-            ("excess", &findings.excess),
-            ("over_broad", &findings.over_broad),
-        ] {
+        for (kind, list) in findings.by_kind() {
             out.extend(list.iter().map(|f| (tier.clone(), kind, f)));
         }
     }
@@ -202,7 +197,7 @@ fn the_kubelet_port_open_to_the_world_is_over_broad() {
     observed.push(observed_rule_world("sgr-99", "0.0.0.0/0"));
     let report = audit(&observed);
     let (tier, kind, finding) = only_finding(&report);
-    assert_eq!((tier.as_str(), kind), ("worker", "over_broad"));
+    assert_eq!((tier.as_str(), kind), ("worker", "over-broad"));
     assert_eq!(finding.rule_id.as_deref(), Some("sgr-99"));
     assert_eq!(finding.peer, "0.0.0.0/0");
     assert_eq!(finding.key, None);
