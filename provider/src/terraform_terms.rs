@@ -59,24 +59,10 @@ pub fn terraform_spelling(setting: &Setting) -> String {
 
 /// A literal as HCL writes it; `...` in a list stands for more elements.
 fn hcl(literal: &Literal) -> String {
-    hcl_or_toml(literal, |item| match item {
+    literal.bracketed(|item| match item {
         "..." => item.to_string(),
         _ => format!("{item:?}"),
     })
-}
-
-/// A literal in the syntax HCL and TOML (the command line's selection file) share: booleans and numbers bare,
-/// texts quoted, lists in brackets with each element as `element` writes it.
-pub(crate) fn hcl_or_toml(literal: &Literal, element: impl Fn(&str) -> String) -> String {
-    match literal {
-        Literal::Bool(b) => b.to_string(),
-        Literal::Number(n) => n.clone(),
-        Literal::Text(text) => format!("{text:?}"),
-        Literal::Texts(items) => {
-            let items: Vec<String> = items.iter().map(|item| element(item)).collect();
-            format!("[{}]", items.join(", "))
-        }
-    }
 }
 
 /// A map key as HCL writes it: bare when it is an identifier, quoted otherwise.

@@ -2,7 +2,6 @@
 //! of the selection file where no flag exists.
 
 use crate::engine::setting::{has_markers, render, Literal, Setting};
-use crate::terraform_terms::hcl_or_toml;
 
 /// An option's flag: `rules_per_group` is `--rules-per-group`.
 pub(super) fn flag(name: &str) -> String {
@@ -20,7 +19,7 @@ fn value(literal: &Literal) -> String {
 
 /// A literal as the selection file (TOML) writes it.
 fn toml(literal: &Literal) -> String {
-    hcl_or_toml(literal, |item| format!("{item:?}"))
+    literal.bracketed(|item| format!("{item:?}"))
 }
 
 /// How the command line writes `setting`.

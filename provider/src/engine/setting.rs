@@ -27,6 +27,22 @@ pub enum Literal {
     Texts(Vec<String>),
 }
 
+impl Literal {
+    /// The literal as HCL and TOML both write it (Terraform's arguments, the command line's selection file):
+    /// booleans and numbers bare, texts quoted, lists in brackets with each element as `element` writes it.
+    pub fn bracketed(&self, element: impl Fn(&str) -> String) -> String {
+        match self {
+            Literal::Bool(b) => b.to_string(),
+            Literal::Number(n) => n.clone(),
+            Literal::Text(text) => format!("{text:?}"),
+            Literal::Texts(items) => {
+                let items: Vec<String> = items.iter().map(|item| element(item)).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
+    }
+}
+
 /// An input a message refers to, with the value it suggests where the fix is a value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Setting {
