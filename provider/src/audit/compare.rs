@@ -112,15 +112,21 @@ output_struct! {
 }
 
 impl TierReport {
-    /// The findings by kind, in the order people read them: `missing`, `over-broad` and `excess`, which break
-    /// compliance, then `covered`.
-    pub fn by_kind(&self) -> [(&'static str, &[Finding]); 4] {
+    /// The findings that break compliance, by kind: `missing`, `over-broad`, `excess`.
+    pub fn failing(&self) -> [(&'static str, &[Finding]); 3] {
         [
             ("missing", &self.missing),
             ("over-broad", &self.over_broad),
             ("excess", &self.excess),
-            ("covered", &self.covered),
         ]
+    }
+
+    /// Every finding by kind, in the order people read them: the [`failing`](TierReport::failing) ones, then
+    /// `covered`.
+    pub fn by_kind(&self) -> impl Iterator<Item = (&'static str, &[Finding])> {
+        self.failing()
+            .into_iter()
+            .chain([("covered", self.covered.as_slice())])
     }
 }
 

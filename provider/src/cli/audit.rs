@@ -149,11 +149,7 @@ fn audit_sarif(report: &AuditReport) -> serde_json::Value {
     let mut results = Vec::new();
     for (tier, findings) in &report.tiers {
         // Covered rules are allowed: no result.
-        for (kind, list) in findings
-            .by_kind()
-            .into_iter()
-            .filter(|(kind, _)| *kind != "covered")
-        {
+        for (kind, list) in findings.failing() {
             for finding in list {
                 results.push(SarifResult {
                     rule: kind,
