@@ -24,7 +24,7 @@ use crate::datasources::{self, DataSource};
 use crate::diagnostics::Diagnostics;
 use crate::engine::{self, EndpointSpec, Expansion, ExpansionRequest, PodNetwork, TierSpec};
 use crate::provider_config;
-use crate::schema::Block;
+use crate::schema::Schema;
 use crate::targets::aws::{self, AwsOptions};
 use crate::targets::azure::{self, AzureOptions};
 use crate::targets::common::UnsupportedPolicy;
@@ -79,15 +79,15 @@ enum Decoded {
 
 /// The schemas' blocks and types, built once: the data sources' schemas take longer to build than most inputs
 /// take to decode.
-fn schemas() -> &'static [(Decoded, Option<Block>, CtyType)] {
-    static SCHEMAS: OnceLock<Vec<(Decoded, Option<Block>, CtyType)>> = OnceLock::new();
+fn schemas() -> &'static [(Decoded, Option<Schema>, CtyType)] {
+    static SCHEMAS: OnceLock<Vec<(Decoded, Option<Schema>, CtyType)>> = OnceLock::new();
     SCHEMAS.get_or_init(|| {
         let provider = provider_config::schema().block;
         let mut all = vec![(Decoded::Provider, None, provider.implied_type())];
         for source in datasources::all() {
-            let block = source.schema().block;
-            let ty = block.implied_type();
-            all.push((Decoded::Source(source), Some(block), ty));
+            let schema = source.schema();
+            let ty = schema.implied_type().clone();
+            all.push((Decoded::Source(source), Some(schema), ty));
         }
         all.extend(
             generic_types()
@@ -102,13 +102,13 @@ fn schemas() -> &'static [(Decoded, Option<Block>, CtyType)] {
 /// source's, or a type no schema has) and, by its top bit, the encoding (msgpack, or the JSON Terraform may send
 /// instead); the rest is the `DynamicValue`. A decoded value must encode as msgpack and decode to itself, and then
 /// goes where the server sends it: validation, and for a wholly known configuration without errors the read,
-/// whose completed result must encode.
+/// whose result must encode and decode as the schema's type.
 pub fn msgpack_value(data: &[u8]) {
     let Some((&selector, bytes)) = data.split_first() else {
         return;
     };
     let schemas = schemas();
-    let Some((decoded, block, ty)) = schemas.iter().cycle().nth(usize::from(selector & 0x7f))
+    let Some((decoded, schema, ty)) = schemas.iter().cycle().nth(usize::from(selector & 0x7f))
     else {
         return;
     };
@@ -141,19 +141,19 @@ pub fn msgpack_value(data: &[u8]) {
         }
         Decoded::Source(source) => {
             let mut diagnostics = Diagnostics::default();
-            if let Some(block) = block {
-                datasources::validate(source.as_ref(), block, &value, &mut diagnostics);
+            if let Some(schema) = schema {
+                datasources::validate(source.as_ref(), &schema.block, &value, &mut diagnostics);
             }
             let readable =
                 value.is_wholly_known() && !diagnostics.has_errors() && source.type_name() != AUDIT;
-            if let (true, Some(block)) = (readable, block) {
+            if let (true, Some(schema)) = (readable, schema) {
                 if let Some(result) = source.read(&value, &mut diagnostics) {
-                    let complete = block.complete(result);
-                    if let Err(error) = cty::encode_msgpack(ty, &complete) {
-                        panic!(
-                            "{}: the read's result does not encode: {error}",
-                            source.type_name()
-                        );
+                    let name = source.type_name();
+                    let encoded = result.encode(schema).unwrap_or_else(|error| {
+                        panic!("{name}: the read's result does not encode: {error}")
+                    });
+                    if let Err(error) = cty::decode_msgpack(ty, &encoded) {
+                        panic!("{name}: the read's result does not decode: {error}");
                     }
                 }
             }

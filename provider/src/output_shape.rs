@@ -1,6 +1,6 @@
 //! Output shapes written once: a serialisable output struct declared with [`output_struct!`] knows the
 //! [`Shape`] of each of its fields and their descriptions, so that a schema (a Terraform data source's computed
-//! attributes) and the values that fill it (its serde output, through [`crate::cty::to_value`]) come from the
+//! attributes) and the values that fill it (its serde output, through [`crate::cty::encode_attributes`]) come from the
 //! same declaration. Neutral: catalog, engine, targets and audit declare their outputs with it.
 
 use std::collections::BTreeMap;

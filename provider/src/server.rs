@@ -11,7 +11,7 @@
 //! Each read gets a [`CancellationToken`] that `StopProvider` (Terraform's answer to Ctrl-C) and go-plugin's
 //! `Shutdown` fire; long work checks it and gives up with a diagnostic.
 
-use crate::cty::{self, CtyType, Value};
+use crate::cty::{self, Value};
 use crate::datasources::{self, DataSource};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider_config;
@@ -187,21 +187,12 @@ fn decode_config(
     })
 }
 
-/// Encodes a complete result value as msgpack, the only encoding every Terraform accepts in responses.
-fn encode_state(ty: &CtyType, value: &Value) -> Result<proto::DynamicValue, Diagnostic> {
-    cty::encode_msgpack(ty, value)
-        .map(|msgpack| proto::DynamicValue {
-            msgpack,
-            json: Vec::new(),
-        })
-        .map_err(|error| {
-            Diagnostic::error(
-                "Provider produced an invalid result",
-                format!(
-                    "This is a bug in the portmatrix provider; please report it. Details: {error}"
-                ),
-            )
-        })
+/// The error for a result that does not fit the schema's type.
+fn invalid_result(error: cty::CodecError) -> Diagnostic {
+    Diagnostic::error(
+        "Provider produced an invalid result",
+        format!("This is a bug in the portmatrix provider; please report it. Details: {error}"),
+    )
 }
 
 /// The provider block's configuration, decoded and handed to `use_config`: the diagnostics of both, for Terraform.
@@ -382,26 +373,27 @@ fn read(
     if diagnostics.has_errors() {
         return None;
     }
-    let value = ds.source.read_until_stopped(&config, stop, diagnostics)?;
-    // Terraform requires every attribute and nested block in the state, set or not.
-    let value = crate::terraform_terms::terraform_value(schema.block.complete(value));
-    match encode_state(schema.implied_type(), &value) {
-        Ok(state) if state.msgpack.len() > max_state_bytes => {
+    let result = ds.source.read_until_stopped(&config, stop, diagnostics)?;
+    match result.encode(schema) {
+        Ok(msgpack) if msgpack.len() > max_state_bytes => {
             diagnostics.push(Diagnostic::error(
                 "Result too large",
                 format!(
                     "The result is {} MiB, more than the {} MiB one data source may return. Split the selection \
                      over several data sources, use fewer tiers, or give endpoints with many addresses as prefix \
                      lists or wider CIDR blocks.",
-                    state.msgpack.len() >> 20,
+                    msgpack.len() >> 20,
                     max_state_bytes >> 20
                 ),
             ));
             None
         }
-        Ok(state) => Some(state),
+        Ok(msgpack) => Some(proto::DynamicValue {
+            msgpack,
+            json: Vec::new(),
+        }),
         Err(error) => {
-            diagnostics.push(error);
+            diagnostics.push(invalid_result(error));
             None
         }
     }
@@ -426,7 +418,11 @@ mod tests {
             Value::List(vec![Value::object([("name", Value::string("kublr"))])]),
         )]);
         let block = ds.schema().block;
-        encode_state(&block.implied_type(), &block.complete(config)).expect("encodes")
+        let msgpack = cty::encode_msgpack(&block.implied_type(), &block.complete(config));
+        proto::DynamicValue {
+            msgpack: msgpack.expect("encodes"),
+            json: Vec::new(),
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! How the Terraform front end spells what the pure layers say neutrally: the settings messages mention
 //! ([`crate::engine::setting`]) as attributes and blocks, and the inputs errors name (engine paths, target
-//! locations, input problems) as attribute paths. The server renders every diagnostic and result value with it
-//! before Terraform sees them, and the data sources render the option descriptions of their schemas.
+//! locations, input problems) as attribute paths. The server renders every diagnostic with it, the data sources
+//! every text of a read's result as it is written, and the data sources render the option descriptions of their schemas.
+
+use std::borrow::Cow;
 
 use crate::audit::inputs::SECURITY_GROUPS;
 use crate::audit::{AuditError, ExpansionAuditError};
-use crate::cty::{AttributePath, Value};
+use crate::cty::AttributePath;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::setting::{has_markers, render, Literal, Setting};
 use crate::engine::{InputError, PathStep};
@@ -90,22 +92,13 @@ pub fn terraform_diagnostic(mut diagnostic: Diagnostic) -> Diagnostic {
     diagnostic
 }
 
-/// `value` with the settings its texts mention spelled as Terraform writes them (warnings, reasons). In place:
-/// a result holds thousands of texts, and few mention a setting.
-pub fn terraform_value(mut value: Value) -> Value {
-    respell(&mut value);
-    value
-}
-
-fn respell(value: &mut Value) {
-    match value {
-        Value::String(text) if has_markers(text) => *text = in_terraform_terms(text),
-        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
-            items.iter_mut().for_each(respell)
-        }
-        Value::Map(items) | Value::Object(items) => items.values_mut().for_each(respell),
-        Value::Dynamic { value, .. } => respell(value),
-        _ => {}
+/// A text of a read's result (a warning, a reason) with the settings it mentions spelled as Terraform writes them.
+/// Borrowed when it mentions none: a result holds thousands of texts, and few mention a setting.
+pub fn terraform_text(text: &str) -> Cow<'_, str> {
+    if has_markers(text) {
+        Cow::Owned(in_terraform_terms(text))
+    } else {
+        Cow::Borrowed(text)
     }
 }
 

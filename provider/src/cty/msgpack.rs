@@ -55,15 +55,27 @@ pub fn encode_msgpack(ty: &CtyType, value: &Value) -> Result<Vec<u8>, CodecError
     Ok(out)
 }
 
+/// An attribute written as null.
+pub(super) fn write_nil_attribute(out: &mut Vec<u8>, name: &str) -> Result<(), CodecError> {
+    written(rmp::encode::write_str(out, name))?;
+    written(rmp::encode::write_nil(out))
+}
+
+/// A number, in the form go-cty writes it.
+pub(super) fn write_number(out: &mut Vec<u8>, number: &Number) -> Result<(), CodecError> {
+    let raw = encode_number(number).map_err(CodecError::here)?;
+    written(rmpv::encode::write_value(out, &raw))
+}
+
 /// A write into memory; it fails only when memory does, which is not worth a path.
-fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), CodecError> {
+pub(super) fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), CodecError> {
     result
         .map(|_| ())
         .map_err(|e| CodecError::here(format!("msgpack write failed: {e}")))
 }
 
 /// The header of an array or map of `len` entries.
-fn write_len(
+pub(super) fn write_len(
     out: &mut Vec<u8>,
     len: usize,
     header: fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>,
@@ -73,7 +85,11 @@ fn write_len(
 }
 
 /// Writes `value` as msgpack of type `ty` straight into `out`.
-fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), CodecError> {
+pub(super) fn write_value(
+    out: &mut Vec<u8>,
+    ty: &CtyType,
+    value: &Value,
+) -> Result<(), CodecError> {
     match (ty, value) {
         (_, Value::Null) => written(rmp::encode::write_nil(out)),
         (_, Value::Unknown(r)) => {
@@ -89,10 +105,7 @@ fn write_value(out: &mut Vec<u8>, ty: &CtyType, value: &Value) -> Result<(), Cod
             write_value(out, inner, value)
         }
         (CtyType::Bool, Value::Bool(b)) => written(rmp::encode::write_bool(out, *b)),
-        (CtyType::Number, Value::Number(n)) => {
-            let raw = encode_number(n).map_err(CodecError::here)?;
-            written(rmpv::encode::write_value(out, &raw))
-        }
+        (CtyType::Number, Value::Number(n)) => write_number(out, n),
         (CtyType::String, Value::String(s)) => written(rmp::encode::write_str(out, s)),
         (CtyType::List(ety), Value::List(items)) | (CtyType::Set(ety), Value::Set(items)) => {
             write_len(out, items.len(), rmp::encode::write_array_len)?;

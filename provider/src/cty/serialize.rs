@@ -1,19 +1,97 @@
-//! The bridge from serialisable output to typed values: a serde [`Serializer`] that builds a [`Value`] of a given
-//! [`CtyType`] as the output serialises, by the rules `decode_json` applies to JSON (an absent attribute is null;
-//! numbers and bools may fill text; decimal text may fill a number). Outputs hold thousands of values: building
-//! them once, without a JSON tree between, is most of what a read's result costs.
+//! The bridge from serialisable output to Terraform's wire form: a serde [`Serializer`] that writes msgpack of a
+//! given [`CtyType`] as the output serialises, by the rules `decode_json` applies to JSON (an absent attribute is
+//! null; numbers and bools may fill text; decimal text may fill a number). Outputs hold thousands of values:
+//! writing them as they serialise, with no value tree between, is most of what a read's result costs.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::ser::{self, Impossible, Serialize, Serializer};
 
-use super::decode::{Entries, EntryDecoder};
+use super::msgpack::{write_len, write_nil_attribute, write_number, write_value, written};
 use super::{CodecError, CtyType, Number, PathStep, Value};
 
-/// `value`, serialised as a value of type `ty`.
-pub(crate) fn to_value<T: Serialize + ?Sized>(
+/// How the output's texts are written: the caller's chance to rewrite them (the provider spells the settings they
+/// mention as Terraform users write them). Map keys and attribute names are written as they are.
+pub(crate) type TextRewrite = for<'s> fn(&'s str) -> Cow<'s, str>;
+
+/// The [`TextRewrite`] that writes texts as they are.
+pub(crate) fn unchanged(text: &str) -> Cow<'_, str> {
+    Cow::Borrowed(text)
+}
+
+/// The attributes of an object type, written as msgpack map entries without the map's header, so that they can
+/// join other attributes in one object ([`encode_object`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedAttributes {
+    /// The attributes written, every one of the type's.
+    pub(super) names: Vec<String>,
+    /// Their entries: name, then value, for each.
+    pub(super) entries: Vec<u8>,
+}
+
+/// `value` serialised as the attributes of the object type `ty` (its absent fields null), `text` rewriting each
+/// text it holds.
+pub(crate) fn encode_attributes<T: Serialize + ?Sized>(
     ty: &CtyType,
     value: &T,
-) -> Result<Value, CodecError> {
-    value.serialize(Typed { ty })
+    text: TextRewrite,
+) -> Result<EncodedAttributes, CodecError> {
+    let CtyType::Object(atys) = ty else {
+        return Err(mismatch(ty, "a struct"));
+    };
+    let mut entries = Vec::new();
+    value.serialize(Writer {
+        out: &mut entries,
+        ty,
+        text,
+        header: false,
+    })?;
+    Ok(EncodedAttributes {
+        names: atys.keys().cloned().collect(),
+        entries,
+    })
+}
+
+/// The object of type `ty` holding the attributes `values` and `encoded` (written as they come), every other
+/// attribute null, as msgpack: a read's result, its configuration echoed as values and its output serialised.
+pub fn encode_object<'v>(
+    ty: &CtyType,
+    values: impl IntoIterator<Item = (&'v str, &'v Value)>,
+    encoded: &EncodedAttributes,
+) -> Result<Vec<u8>, CodecError> {
+    let CtyType::Object(atys) = ty else {
+        return Err(CodecError::here(format!("{ty} is required, found object")));
+    };
+    let mut out = Vec::with_capacity(encoded.entries.len() + 1024);
+    write_len(&mut out, atys.len(), rmp::encode::write_map_len)?;
+    let mut given = BTreeSet::new();
+    for (name, value) in values {
+        let at = || PathStep::Attribute(name.to_string());
+        let aty = atys.get(name).ok_or_else(|| {
+            CodecError::here("attribute is not part of the object type").within(at())
+        })?;
+        if !given.insert(name) {
+            return Err(CodecError::here("duplicate attribute").within(at()));
+        }
+        written(rmp::encode::write_str(&mut out, name))?;
+        write_value(&mut out, aty, value).map_err(|e| e.within(at()))?;
+    }
+    for name in &encoded.names {
+        if !atys.contains_key(name) || given.contains(name.as_str()) {
+            return Err(CodecError::here(
+                "attribute is not part of the object type, or given twice",
+            )
+            .within(PathStep::Attribute(name.clone())));
+        }
+    }
+    out.extend_from_slice(&encoded.entries);
+    for name in atys.keys() {
+        if !given.contains(name.as_str()) && !encoded.names.contains(name) {
+            write_nil_attribute(&mut out, name)?;
+        }
+    }
+    Ok(out)
 }
 
 impl ser::Error for CodecError {
@@ -22,43 +100,74 @@ impl ser::Error for CodecError {
     }
 }
 
-/// Serialises one value as a value of type `ty`.
-#[derive(Clone, Copy)]
-struct Typed<'t> {
+/// Writes one value as msgpack of type `ty`.
+struct Writer<'o, 't> {
+    out: &'o mut Vec<u8>,
     ty: &'t CtyType,
+    text: TextRewrite,
+    /// Whether a map or object writes its header; only the outermost object of [`encode_attributes`] does not.
+    header: bool,
 }
 
-impl<'t> Typed<'t> {
+impl<'o, 't> Writer<'o, 't> {
+    /// A writer of a value of type `ty` into `out`.
+    fn of(out: &'o mut Vec<u8>, ty: &'t CtyType, text: TextRewrite) -> Self {
+        Writer {
+            out,
+            ty,
+            text,
+            header: true,
+        }
+    }
+
     /// A number, where `ty` takes one (or its text, where `ty` is text).
-    fn number(self, number: Number) -> Result<Value, CodecError> {
+    fn number(self, number: Number) -> Result<(), CodecError> {
         match self.ty {
-            CtyType::Number => Ok(Value::Number(number)),
-            CtyType::String => Ok(Value::String(number.to_string())),
+            CtyType::Number => write_number(self.out, &number),
+            CtyType::String => written(rmp::encode::write_str(self.out, &number.to_string())),
             ty => Err(mismatch(ty, "a number")),
         }
     }
 
-    /// A list, set or tuple of `len` elements (if known).
-    fn sequence(self, len: Option<usize>) -> Result<Sequence<'t>, CodecError> {
-        match self.ty {
-            CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_) => Ok(Sequence {
-                ty: self.ty,
-                items: Vec::with_capacity(len.unwrap_or_default()),
-            }),
-            ty => Err(mismatch(ty, "a sequence")),
+    /// A list, set or tuple of `len` elements, if known.
+    fn sequence(self, len: Option<usize>) -> Result<Elements<'o, 't>, CodecError> {
+        match (self.ty, len) {
+            (CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_), Some(len)) => {
+                write_len(self.out, len, rmp::encode::write_array_len)?;
+                Ok(Elements::new(self, Some(len), None))
+            }
+            (CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_), None) => {
+                Ok(Elements::new(self, None, Some(Vec::new())))
+            }
+            (ty, _) => Err(mismatch(ty, "a sequence")),
         }
     }
 
-    /// A map or object, its entries to follow.
-    fn entries(self) -> Result<EntriesOf<'t>, CodecError> {
-        let into = match self.ty {
-            CtyType::Map(ety) => Entries::Map(ety),
-            CtyType::Object(atys) => Entries::Object(atys),
+    /// A map of `len` entries if known, or an object; its entries to follow.
+    fn entries(self, len: Option<usize>) -> Result<EntriesOf<'o, 't>, CodecError> {
+        let kind = match self.ty {
+            CtyType::Map(ety) => Kind::Map(ety),
+            CtyType::Object(atys) => Kind::Object {
+                atys,
+                written: vec![false; atys.len()],
+            },
             ty => return Err(mismatch(ty, "a map or struct")),
         };
+        let (announced, buffer) = match (&kind, len) {
+            (Kind::Object { atys, .. }, _) => (Some(atys.len()), None),
+            (Kind::Map(_), Some(len)) => (Some(len), None),
+            (Kind::Map(_), None) => (None, Some(Vec::new())),
+        };
+        if let (true, Some(len)) = (self.header, announced) {
+            write_len(self.out, len, rmp::encode::write_map_len)?;
+        }
         Ok(EntriesOf {
-            ty: self.ty,
-            entries: EntryDecoder::new(into),
+            out: self.out,
+            text: self.text,
+            kind,
+            announced,
+            buffer,
+            count: 0,
             key: None,
         })
     }
@@ -67,7 +176,7 @@ impl<'t> Typed<'t> {
 /// Serialisers of integer types that fit `i64`, each through `serialize_i64`.
 macro_rules! widened_integers {
     ($($method:ident: $ty:ty),*) => {
-        $(fn $method(self, v: $ty) -> Result<Value, CodecError> {
+        $(fn $method(self, v: $ty) -> Result<(), CodecError> {
             self.serialize_i64(i64::from(v))
         })*
     };
@@ -78,21 +187,21 @@ fn mismatch(ty: &CtyType, what: &str) -> CodecError {
     CodecError::here(format!("{ty} is required, found {what}"))
 }
 
-impl<'t> Serializer for Typed<'t> {
-    type Ok = Value;
+impl<'o, 't> Serializer for Writer<'o, 't> {
+    type Ok = ();
     type Error = CodecError;
-    type SerializeSeq = Sequence<'t>;
-    type SerializeTuple = Sequence<'t>;
-    type SerializeTupleStruct = Sequence<'t>;
-    type SerializeTupleVariant = Impossible<Value, CodecError>;
-    type SerializeMap = EntriesOf<'t>;
-    type SerializeStruct = EntriesOf<'t>;
-    type SerializeStructVariant = Impossible<Value, CodecError>;
+    type SerializeSeq = Elements<'o, 't>;
+    type SerializeTuple = Elements<'o, 't>;
+    type SerializeTupleStruct = Elements<'o, 't>;
+    type SerializeTupleVariant = Impossible<(), CodecError>;
+    type SerializeMap = EntriesOf<'o, 't>;
+    type SerializeStruct = EntriesOf<'o, 't>;
+    type SerializeStructVariant = Impossible<(), CodecError>;
 
-    fn serialize_bool(self, v: bool) -> Result<Value, CodecError> {
+    fn serialize_bool(self, v: bool) -> Result<(), CodecError> {
         match self.ty {
-            CtyType::Bool => Ok(Value::Bool(v)),
-            CtyType::String => Ok(Value::String(v.to_string())),
+            CtyType::Bool => written(rmp::encode::write_bool(self.out, v)),
+            CtyType::String => written(rmp::encode::write_str(self.out, &v.to_string())),
             ty => Err(mismatch(ty, "a bool")),
         }
     }
@@ -103,19 +212,19 @@ impl<'t> Serializer for Typed<'t> {
         serialize_u8: u8, serialize_u16: u16, serialize_u32: u32
     }
 
-    fn serialize_i64(self, v: i64) -> Result<Value, CodecError> {
+    fn serialize_i64(self, v: i64) -> Result<(), CodecError> {
         self.number(Number::Int(v))
     }
 
-    fn serialize_u64(self, v: u64) -> Result<Value, CodecError> {
+    fn serialize_u64(self, v: u64) -> Result<(), CodecError> {
         self.number(i64::try_from(v).map_or(Number::UInt(v), Number::Int))
     }
 
-    fn serialize_f32(self, v: f32) -> Result<Value, CodecError> {
+    fn serialize_f32(self, v: f32) -> Result<(), CodecError> {
         self.serialize_f64(f64::from(v))
     }
 
-    fn serialize_f64(self, v: f64) -> Result<Value, CodecError> {
+    fn serialize_f64(self, v: f64) -> Result<(), CodecError> {
         if v.is_finite() {
             self.number(Number::Float(v))
         } else {
@@ -123,38 +232,39 @@ impl<'t> Serializer for Typed<'t> {
         }
     }
 
-    fn serialize_char(self, v: char) -> Result<Value, CodecError> {
+    fn serialize_char(self, v: char) -> Result<(), CodecError> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
 
-    fn serialize_str(self, v: &str) -> Result<Value, CodecError> {
+    fn serialize_str(self, v: &str) -> Result<(), CodecError> {
         match self.ty {
-            CtyType::String => Ok(Value::string(v)),
-            CtyType::Number => Number::parse(v)
-                .map(Value::Number)
-                .map_err(|_| CodecError::here("a number is required")),
+            CtyType::String => written(rmp::encode::write_str(self.out, &(self.text)(v))),
+            CtyType::Number => match Number::parse(v) {
+                Ok(number) => write_number(self.out, &number),
+                Err(_) => Err(CodecError::here("a number is required")),
+            },
             ty => Err(mismatch(ty, "text")),
         }
     }
 
-    fn serialize_bytes(self, _: &[u8]) -> Result<Value, CodecError> {
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), CodecError> {
         Err(mismatch(self.ty, "bytes"))
     }
 
-    fn serialize_none(self) -> Result<Value, CodecError> {
-        Ok(Value::Null)
+    fn serialize_none(self) -> Result<(), CodecError> {
+        written(rmp::encode::write_nil(self.out))
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<Value, CodecError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), CodecError> {
         value.serialize(self)
     }
 
-    fn serialize_unit(self) -> Result<Value, CodecError> {
-        Ok(Value::Null)
+    fn serialize_unit(self) -> Result<(), CodecError> {
+        self.serialize_none()
     }
 
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Value, CodecError> {
-        Ok(Value::Null)
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), CodecError> {
+        self.serialize_none()
     }
 
     fn serialize_unit_variant(
@@ -162,7 +272,7 @@ impl<'t> Serializer for Typed<'t> {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Value, CodecError> {
+    ) -> Result<(), CodecError> {
         self.serialize_str(variant)
     }
 
@@ -170,7 +280,7 @@ impl<'t> Serializer for Typed<'t> {
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<Value, CodecError> {
+    ) -> Result<(), CodecError> {
         value.serialize(self)
     }
 
@@ -180,17 +290,17 @@ impl<'t> Serializer for Typed<'t> {
         _: u32,
         variant: &'static str,
         value: &T,
-    ) -> Result<Value, CodecError> {
-        let mut entries = self.entries()?;
+    ) -> Result<(), CodecError> {
+        let mut entries = self.entries(Some(1))?;
         ser::SerializeMap::serialize_entry(&mut entries, variant, value)?;
         ser::SerializeMap::end(entries)
     }
 
-    fn serialize_seq(self, len: Option<usize>) -> Result<Sequence<'t>, CodecError> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<Elements<'o, 't>, CodecError> {
         self.sequence(len)
     }
 
-    fn serialize_tuple(self, len: usize) -> Result<Sequence<'t>, CodecError> {
+    fn serialize_tuple(self, len: usize) -> Result<Elements<'o, 't>, CodecError> {
         self.sequence(Some(len))
     }
 
@@ -198,7 +308,7 @@ impl<'t> Serializer for Typed<'t> {
         self,
         _: &'static str,
         len: usize,
-    ) -> Result<Sequence<'t>, CodecError> {
+    ) -> Result<Elements<'o, 't>, CodecError> {
         self.sequence(Some(len))
     }
 
@@ -212,12 +322,16 @@ impl<'t> Serializer for Typed<'t> {
         Err(mismatch(self.ty, variant))
     }
 
-    fn serialize_map(self, _: Option<usize>) -> Result<EntriesOf<'t>, CodecError> {
-        self.entries()
+    fn serialize_map(self, len: Option<usize>) -> Result<EntriesOf<'o, 't>, CodecError> {
+        self.entries(len)
     }
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<EntriesOf<'t>, CodecError> {
-        self.entries()
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        len: usize,
+    ) -> Result<EntriesOf<'o, 't>, CodecError> {
+        self.entries(Some(len))
     }
 
     fn serialize_struct_variant(
@@ -231,56 +345,104 @@ impl<'t> Serializer for Typed<'t> {
     }
 }
 
-/// The elements of a list, set or tuple as they serialise.
-pub(crate) struct Sequence<'t> {
+/// The elements of a list, set or tuple as they serialise: written behind the header when their number was
+/// announced, else gathered and written behind it at the end.
+pub(crate) struct Elements<'o, 't> {
+    out: &'o mut Vec<u8>,
     ty: &'t CtyType,
-    items: Vec<Value>,
+    text: TextRewrite,
+    announced: Option<usize>,
+    buffer: Option<Vec<u8>>,
+    count: usize,
 }
 
-impl ser::SerializeSeq for Sequence<'_> {
-    type Ok = Value;
+impl<'o, 't> Elements<'o, 't> {
+    fn new(writer: Writer<'o, 't>, announced: Option<usize>, buffer: Option<Vec<u8>>) -> Self {
+        Elements {
+            out: writer.out,
+            ty: writer.ty,
+            text: writer.text,
+            announced,
+            buffer,
+            count: 0,
+        }
+    }
+}
+
+impl ser::SerializeSeq for Elements<'_, '_> {
+    type Ok = ();
     type Error = CodecError;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
-        let index = self.items.len();
+        let index = self.count;
         let ty = match self.ty {
             CtyType::List(ety) | CtyType::Set(ety) => Some(&**ety),
             CtyType::Tuple(etys) => etys.get(index),
             _ => None,
         };
+        let out = self.buffer.as_mut().unwrap_or(&mut *self.out);
         let item = match ty {
-            Some(ty) => to_value(ty, value),
+            Some(ty) => value.serialize(Writer::of(out, ty, self.text)),
             None => Err(CodecError::here("more elements than the tuple type has")),
         };
-        self.items
-            .push(item.map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?);
+        item.map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?;
+        self.count += 1;
         Ok(())
     }
 
-    fn end(self) -> Result<Value, CodecError> {
-        match self.ty {
-            CtyType::Set(_) => Ok(Value::Set(self.items)),
-            CtyType::Tuple(etys) if etys.len() != self.items.len() => Err(CodecError::here(
-                format!("a tuple of length {} is required", etys.len()),
-            )),
-            CtyType::Tuple(_) => Ok(Value::Tuple(self.items)),
-            _ => Ok(Value::List(self.items)),
+    fn end(self) -> Result<(), CodecError> {
+        if let CtyType::Tuple(etys) = self.ty {
+            if etys.len() != self.count {
+                return Err(CodecError::here(format!(
+                    "a tuple of length {} is required",
+                    etys.len()
+                )));
+            }
         }
+        finish_len(
+            self.out,
+            self.announced,
+            self.buffer,
+            self.count,
+            rmp::encode::write_array_len,
+        )
+    }
+}
+
+/// Checks that as many elements or entries came as were announced, or writes the header of those gathered and
+/// then them.
+fn finish_len(
+    out: &mut Vec<u8>,
+    announced: Option<usize>,
+    buffer: Option<Vec<u8>>,
+    count: usize,
+    header: fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>,
+) -> Result<(), CodecError> {
+    match (announced, buffer) {
+        (_, Some(buffer)) => {
+            write_len(out, count, header)?;
+            out.extend_from_slice(&buffer);
+            Ok(())
+        }
+        (Some(announced), None) if announced != count => Err(CodecError::here(format!(
+            "{count} entries serialised where {announced} were announced"
+        ))),
+        _ => Ok(()),
     }
 }
 
 /// Tuples and tuple structs serialise as sequences do.
 macro_rules! sequence_like {
     ($($serializer:ident: $method:ident),*) => {
-        $(impl ser::$serializer for Sequence<'_> {
-            type Ok = Value;
+        $(impl ser::$serializer for Elements<'_, '_> {
+            type Ok = ();
             type Error = CodecError;
 
             fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
                 ser::SerializeSeq::serialize_element(self, value)
             }
 
-            fn end(self) -> Result<Value, CodecError> {
+            fn end(self) -> Result<(), CodecError> {
                 ser::SerializeSeq::end(self)
             }
         })*
@@ -289,49 +451,94 @@ macro_rules! sequence_like {
 
 sequence_like!(SerializeTuple: serialize_element, SerializeTupleStruct: serialize_field);
 
-/// The entries of a map or object as they serialise (a struct with flattened fields serialises as a map).
-pub(crate) struct EntriesOf<'t> {
-    ty: &'t CtyType,
-    entries: EntryDecoder<'t>,
+/// What the entries of a map or object are written as.
+enum Kind<'t> {
+    /// A map's elements, all of one type.
+    Map(&'t CtyType),
+    /// An object's attributes, each of its own type, and which of them have been written.
+    Object {
+        atys: &'t BTreeMap<String, CtyType>,
+        written: Vec<bool>,
+    },
+}
+
+/// The entries of a map or object as they serialise (a struct with flattened fields serialises as a map). An
+/// object's attributes are written in the order they come, and those that never came as nulls at the end: cty
+/// reads an object's entries in any order, but needs every attribute.
+pub(crate) struct EntriesOf<'o, 't> {
+    out: &'o mut Vec<u8>,
+    text: TextRewrite,
+    kind: Kind<'t>,
+    announced: Option<usize>,
+    buffer: Option<Vec<u8>>,
+    count: usize,
     /// The key whose value comes next.
     key: Option<String>,
 }
 
-impl EntriesOf<'_> {
-    fn entry<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), CodecError> {
-        self.entries.entry(key, |ty| to_value(ty, value))
+impl EntriesOf<'_, '_> {
+    /// Writes the entry `key` with `value`: an attribute the object type lacks and one given twice fail.
+    fn entry<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), CodecError> {
+        let (ty, step) = match &mut self.kind {
+            Kind::Map(ety) => (*ety, PathStep::ElementKeyString as fn(String) -> PathStep),
+            Kind::Object { atys, written } => {
+                let found = atys
+                    .iter()
+                    .zip(written.iter_mut())
+                    .find(|((name, _), _)| *name == key);
+                let Some(((_, aty), done)) = found else {
+                    return Err(CodecError::here("unsupported attribute")
+                        .within(PathStep::Attribute(key.to_string())));
+                };
+                if std::mem::replace(done, true) {
+                    return Err(CodecError::here("duplicate attribute")
+                        .within(PathStep::Attribute(key.to_string())));
+                }
+                (aty, PathStep::Attribute as fn(String) -> PathStep)
+            }
+        };
+        let out = self.buffer.as_mut().unwrap_or(&mut *self.out);
+        written(rmp::encode::write_str(out, key))?;
+        value
+            .serialize(Writer::of(out, ty, self.text))
+            .map_err(|e| e.within(step(key.to_string())))?;
+        self.count += 1;
+        Ok(())
     }
 
     /// The map, or the object with its absent attributes null.
-    fn finish(self) -> Value {
-        let mut entries = self.entries.finish();
-        match self.ty {
-            CtyType::Object(atys) => {
-                for name in atys.keys() {
-                    entries.entry(name.clone()).or_insert(Value::Null);
+    fn finish(mut self) -> Result<(), CodecError> {
+        if let Kind::Object { atys, written } = &self.kind {
+            for ((name, _), done) in atys.iter().zip(written) {
+                if !done {
+                    write_nil_attribute(self.out, name)?;
+                    self.count += 1;
                 }
-                Value::Object(entries)
             }
-            _ => Value::Map(entries),
         }
+        finish_len(
+            self.out,
+            self.announced,
+            self.buffer,
+            self.count,
+            rmp::encode::write_map_len,
+        )
     }
 }
 
-impl ser::SerializeMap for EntriesOf<'_> {
-    type Ok = Value;
+impl ser::SerializeMap for EntriesOf<'_, '_> {
+    type Ok = ();
     type Error = CodecError;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CodecError> {
         // A key is text, or a number or bool written as text (as JSON writes them).
-        match key.serialize(Typed {
-            ty: &CtyType::String,
-        })? {
-            Value::String(key) => {
-                self.key = Some(key);
-                Ok(())
-            }
-            _ => Err(CodecError::here("map keys must be text")),
-        }
+        let mut text = Vec::new();
+        key.serialize(Writer::of(&mut text, &CtyType::String, unchanged))
+            .map_err(|_| CodecError::here("map keys must be text"))?;
+        let (text, _) = rmp::decode::read_str_from_slice(&text)
+            .map_err(|_| CodecError::here("map keys must be text"))?;
+        self.key = Some(text.to_string());
+        Ok(())
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
@@ -339,16 +546,16 @@ impl ser::SerializeMap for EntriesOf<'_> {
             .key
             .take()
             .ok_or_else(|| CodecError::here("a map value came before its key"))?;
-        self.entry(key, value)
+        self.entry(&key, value)
     }
 
-    fn end(self) -> Result<Value, CodecError> {
-        Ok(self.finish())
+    fn end(self) -> Result<(), CodecError> {
+        self.finish()
     }
 }
 
-impl ser::SerializeStruct for EntriesOf<'_> {
-    type Ok = Value;
+impl ser::SerializeStruct for EntriesOf<'_, '_> {
+    type Ok = ();
     type Error = CodecError;
 
     fn serialize_field<T: Serialize + ?Sized>(
@@ -356,19 +563,27 @@ impl ser::SerializeStruct for EntriesOf<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), CodecError> {
-        self.entry(key.to_string(), value)
+        self.entry(key, value)
     }
 
-    fn end(self) -> Result<Value, CodecError> {
-        Ok(self.finish())
+    fn end(self) -> Result<(), CodecError> {
+        self.finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::decode_msgpack;
     use super::*;
     use serde::Serialize;
     use std::collections::BTreeMap;
+
+    /// `value` written as msgpack of type `ty` and read back.
+    fn to_value<T: Serialize + ?Sized>(ty: &CtyType, value: &T) -> Result<Value, CodecError> {
+        let mut out = Vec::new();
+        value.serialize(Writer::of(&mut out, ty, unchanged))?;
+        Ok(decode_msgpack(ty, &out).expect("what is written decodes"))
+    }
 
     #[derive(Serialize)]
     enum Direction {
@@ -459,5 +674,96 @@ mod tests {
         assert_eq!(error.path.to_string(), "[1]");
         let error = to_value(&CtyType::Bool, &"yes").unwrap_err();
         assert_eq!(error.message, "bool is required, found text");
+    }
+
+    /// A map whose length serde does not announce, holding a sequence whose length it does not announce either
+    /// (an iterator of unknown size).
+    struct Unannounced;
+
+    /// The odd numbers up to 3, from a filter: a sequence of unknown length.
+    struct Odd;
+
+    impl Serialize for Odd {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq((1..=3).filter(|n| n % 2 == 1))
+        }
+    }
+
+    impl Serialize for Unannounced {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use ser::SerializeMap;
+            let mut map = serializer.serialize_map(None)?;
+            map.serialize_entry("b", &Odd)?;
+            map.serialize_entry("a", &[7])?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn lengths_serde_does_not_announce_are_counted() {
+        let ty = CtyType::map(CtyType::list(CtyType::Number));
+        let expected = Value::Map(BTreeMap::from([
+            ("a".into(), Value::List(vec![Value::number(7u64)])),
+            (
+                "b".into(),
+                Value::List(vec![Value::number(1u64), Value::number(3u64)]),
+            ),
+        ]));
+        assert_eq!(to_value(&ty, &Unannounced), Ok(expected));
+    }
+
+    #[derive(Serialize)]
+    struct Outputs {
+        warnings: Vec<&'static str>,
+        count: u8,
+    }
+
+    fn loud(text: &str) -> Cow<'_, str> {
+        Cow::Owned(text.to_uppercase())
+    }
+
+    #[test]
+    fn attributes_join_values_in_one_object_absent_ones_null_texts_rewritten() {
+        let ty = CtyType::object([
+            ("name", CtyType::String),
+            ("warnings", CtyType::list(CtyType::String)),
+            ("count", CtyType::Number),
+            ("note", CtyType::String),
+        ]);
+        let outputs_ty = CtyType::object([
+            ("warnings", CtyType::list(CtyType::String)),
+            ("count", CtyType::Number),
+        ]);
+        let outputs = Outputs {
+            warnings: vec!["set x"],
+            count: 2,
+        };
+        let encoded = encode_attributes(&outputs_ty, &outputs, loud).unwrap();
+        let name = Value::string("as given");
+        let msgpack = encode_object(&ty, [("name", &name)], &encoded).unwrap();
+        let expected = Value::object([
+            ("name", Value::string("as given")),
+            ("warnings", Value::List(vec![Value::string("SET X")])),
+            ("count", Value::number(2u64)),
+            ("note", Value::Null),
+        ]);
+        assert_eq!(decode_msgpack(&ty, &msgpack), Ok(expected));
+        // An attribute given as a value and as an output, or one the type lacks, is refused.
+        let error = encode_object(&ty, [("count", &name)], &encoded).unwrap_err();
+        assert_eq!(error.path.to_string(), "count");
+        let error = encode_object(&ty, [("other", &name)], &encoded).unwrap_err();
+        assert_eq!(error.path.to_string(), "other");
+        let error = encode_object(&outputs_ty, [], &encoded).map(|_| ());
+        assert_eq!(error, Ok(()));
+        let error = encode_attributes(
+            &CtyType::object([("count", CtyType::Number)]),
+            &outputs,
+            loud,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (error.path.to_string().as_str(), error.message.as_str()),
+            ("warnings", "unsupported attribute")
+        );
     }
 }

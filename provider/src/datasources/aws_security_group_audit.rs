@@ -8,7 +8,7 @@ use super::config::{given_options, with_options};
 use super::target_rules::{
     option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
 };
-use super::{echo_config, typed_result, DataSource, SELECTION_INPUTS};
+use super::{echo_config, typed_result, DataSource, ReadResult, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
 use crate::audit::{audit_expansion, AuditReport, AwsSettings};
 use crate::cty::Value;
@@ -98,7 +98,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         diagnostics.extend(errors.into_iter().map(target_diagnostic));
     }
 
-    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
         self.read_until_stopped(config, &CancellationToken::new(), diagnostics)
     }
 
@@ -107,7 +107,7 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         config: &Value,
         stop: &CancellationToken,
         diagnostics: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Option<ReadResult> {
         let report = self.report(config, stop, diagnostics)?;
         let mut attributes = echo_config(config, &SELECTION_INPUTS);
         attributes.extend(echo_config(config, &option_names(&AwsTarget::options())));
@@ -178,17 +178,17 @@ mod tests {
             warnings: vec!["w".into()],
         };
         let source = AwsSecurityGroupAuditDataSource::default();
-        let block = source.schema().block;
+        let schema = source.schema();
         let attributes = echo_config(&config(&[]), &SELECTION_INPUTS);
-        let value = typed_result(
+        let result = typed_result(
             source.type_name(),
             attributes,
             &report,
             &mut Diagnostics::default(),
         )
         .expect("encodes");
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
+        let msgpack = result.encode(&schema).expect("conforms");
+        let value = crate::cty::decode_msgpack(schema.implied_type(), &msgpack).expect("decodes");
         assert_eq!(value.get_attr("compliant"), Some(&Value::Bool(false)));
     }
 

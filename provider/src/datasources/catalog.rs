@@ -2,7 +2,7 @@
 
 use super::config;
 use super::selection::{self, catalog_with_user_documents};
-use super::{echo_config, typed_result, DataSource};
+use super::{echo_config, typed_result, DataSource, ReadResult};
 use crate::catalog::{listing, Catalog, Listing};
 use crate::cty::AttributePath;
 use crate::cty::{CtyType, Value};
@@ -44,7 +44,7 @@ impl DataSource for CatalogDataSource {
         check_platform(&catalog, config, diagnostics);
     }
 
-    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
         let catalog = catalog_with_user_documents(config, diagnostics)?;
         check_platform(&catalog, config, diagnostics);
         if diagnostics.has_errors() {
@@ -112,12 +112,12 @@ flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose
     #[test]
     fn user_catalogs_are_listed_beside_the_builtin_ones() {
         let mut diagnostics = Diagnostics::default();
-        let value = CatalogDataSource
-            .read(
-                &config(Some("acme-app"), Some(vec![USER_DOC])),
-                &mut diagnostics,
-            )
-            .unwrap();
+        let value = read_value(
+            &CatalogDataSource,
+            &config(Some("acme-app"), Some(vec![USER_DOC])),
+            &mut diagnostics,
+        )
+        .unwrap();
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
         let names = elements(&value, "platform_names");
         assert_eq!(names, [Value::string("acme-app")]);

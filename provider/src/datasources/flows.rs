@@ -2,7 +2,7 @@
 //! people and for custom targets.
 
 use super::selection::{self, EndpointKind};
-use super::{echo_config, typed_result, DataSource, SELECTION_INPUTS};
+use super::{echo_config, typed_result, DataSource, ReadResult, SELECTION_INPUTS};
 use crate::cty::Value;
 use crate::diagnostics::Diagnostics;
 use crate::engine::{flow_listing, FlowListing};
@@ -31,7 +31,7 @@ impl DataSource for FlowsDataSource {
         selection::validate(config, diagnostics);
     }
 
-    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
         let expansion = selection::expand(config, diagnostics)?;
         let listing = flow_listing(&expansion);
         let attributes = echo_config(config, &SELECTION_INPUTS);
@@ -87,17 +87,13 @@ mod tests {
     #[test]
     fn reads_a_stack_into_a_value_that_conforms_to_the_schema() {
         let mut diagnostics = Diagnostics::default();
-        let value = FlowsDataSource
-            .read(
-                &config(&[("kubernetes", None), ("calico", None)], None),
-                &mut diagnostics,
-            )
-            .expect("expansion");
+        let complete = read_value(
+            &FlowsDataSource,
+            &config(&[("kubernetes", None), ("calico", None)], None),
+            &mut diagnostics,
+        )
+        .expect("expansion");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = FlowsDataSource.schema().block;
-        let complete = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &complete)
-            .expect("conforms to the schema");
         let flows = elements(&complete, "flows");
         let ipip = flows
             .iter()
@@ -133,8 +129,7 @@ mod tests {
             diagnostics.is_empty(),
             "validation reports no warning: {diagnostics:?}"
         );
-        let value = FlowsDataSource
-            .read(&config, &mut diagnostics)
+        let value = read_value(&FlowsDataSource, &config, &mut diagnostics)
             .expect("the 1.5+ table answers for 2.0");
         assert_one_version_warning(
             &diagnostics,
@@ -216,9 +211,7 @@ mod tests {
             ],
         );
         let mut diagnostics = Diagnostics::default();
-        let value = FlowsDataSource
-            .read(&config, &mut diagnostics)
-            .expect("flows");
+        let value = read_value(&FlowsDataSource, &config, &mut diagnostics).expect("flows");
         let warnings: Vec<&str> = elements(&value, "warnings")
             .iter()
             .filter_map(Value::as_str)

@@ -96,9 +96,9 @@ mod tests {
     fn private_tier_ranges_give_one_warning_and_public_ones_none() {
         let warnings = |ranges: Value| -> Vec<String> {
             let mut diagnostics = Diagnostics::default();
-            let value = hcloud_firewall_rules()
-                .read(&config(&[], &[(TIER_RANGES, ranges)]), &mut diagnostics)
-                .expect("rules");
+            let config = config(&[], &[(TIER_RANGES, ranges)]);
+            let value =
+                read_value(&hcloud_firewall_rules(), &config, &mut diagnostics).expect("rules");
             assert!(!diagnostics.has_errors(), "{diagnostics:?}");
             value
                 .get_attr("warnings")

@@ -9,7 +9,7 @@
 use super::config;
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::{echo_config, outputs_type, read_result, skipped_type, DataSource};
+use super::{echo_config, outputs_type, read_result, skipped_type, DataSource, ReadResult};
 use crate::cty::AttributePath;
 use crate::cty::{typed_from_serde, CtyType, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -162,7 +162,7 @@ fn compute(config: &Value, diagnostics: &mut Diagnostics) -> Option<PolicySet> {
     }
 }
 
-fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Option<Value> {
+fn result(config: &Value, set: &PolicySet, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
     let manifests = set.manifests();
     let policies = serde_json::Value::Object(manifests.clone().into_iter().collect());
     let (ty, value) = typed_from_serde(&policies);
@@ -270,7 +270,7 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         own_inputs(config, diagnostics);
     }
 
-    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
         let set = compute(config, diagnostics)?;
         result(config, &set, diagnostics)
     }
@@ -335,13 +335,13 @@ mod tests {
     #[test]
     fn result_conforms_to_the_schema_and_policies_carry_their_own_types() {
         let mut diagnostics = Diagnostics::default();
-        let value = KubernetesNetworkPoliciesDataSource
-            .read(&config(&[], vec![recurring_job()]), &mut diagnostics)
-            .expect("policies");
+        let value = read_value(
+            &KubernetesNetworkPoliciesDataSource,
+            &config(&[], vec![recurring_job()]),
+            &mut diagnostics,
+        )
+        .expect("policies");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = KubernetesNetworkPoliciesDataSource.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("conforms");
         let Some(Value::Dynamic {
             ty,
             value: policies,

@@ -1,7 +1,8 @@
 //! Data sources: thin glue between Terraform values and the catalog.
 //!
-//! Each data source declares its schema and turns a decoded configuration into a result value. Decoding,
-//! encoding and completing values is the server's job, so a data source only deals with [`Value`]s.
+//! Each data source declares its schema and turns a decoded configuration into a [`ReadResult`]: the
+//! configuration echoed as [`Value`]s, and its output serialised straight to msgpack. Decoding configurations and
+//! writing results to Terraform is the server's job.
 
 mod aws_security_group_audit;
 mod aws_security_group_rules;
@@ -17,12 +18,13 @@ mod openstack_secgroup_rules;
 mod selection;
 mod target_rules;
 
-use crate::cty::{self, CtyType, Value};
+use crate::cty::{self, CodecError, CtyType, EncodedAttributes, Value};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::engine::SkippedFlow;
 use crate::output_shape::{OutputField, OutputShape};
 use crate::provider_config::ProviderSettings;
 use crate::schema::{Block, Schema};
+use crate::terraform_terms::terraform_text;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -56,7 +58,7 @@ pub trait DataSource: Send + Sync {
 
     /// Reads the data source for a wholly known configuration. `None` means it failed, with errors in
     /// `diagnostics`.
-    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value>;
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult>;
 
     /// [`DataSource::read`], given up when `stop` fires (Terraform's `StopProvider` after Ctrl-C, or the
     /// provider's shutdown). The server calls this one. Only reads that wait on something outside the process
@@ -66,9 +68,31 @@ pub trait DataSource: Send + Sync {
         config: &Value,
         stop: &CancellationToken,
         diagnostics: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Option<ReadResult> {
         let _ = stop;
         self.read(config, diagnostics)
+    }
+}
+
+/// A read's result: the configuration echoed, as Terraform requires, and the output attributes, written as msgpack
+/// while the output serialised (a result holds thousands of values; no value tree is built for them).
+#[derive(Debug)]
+pub struct ReadResult {
+    /// The configuration's attributes and blocks.
+    pub echoed: Vec<(String, Value)>,
+    /// The output attributes, every one of them.
+    pub outputs: EncodedAttributes,
+}
+
+impl ReadResult {
+    /// The result as msgpack of `schema`'s type, as Terraform takes it: every nested block of the echoed
+    /// configuration is completed (Terraform needs each of them, set or not), every other attribute is null.
+    pub fn encode(self, schema: &Schema) -> Result<Vec<u8>, CodecError> {
+        let echoed = schema
+            .block
+            .complete_blocks(self.echoed.into_iter().collect());
+        let echoed = echoed.iter().map(|(name, value)| (name.as_str(), value));
+        cty::encode_object(schema.implied_type(), echoed, &self.outputs)
     }
 }
 
@@ -124,29 +148,26 @@ fn outputs_type(fields: &[OutputField]) -> CtyType {
     )
 }
 
-/// A read's result: the `echoed` configuration and `output` serialised straight into the output fields, typed by
-/// `outputs` (fields `output` lacks are null). `None`, with an error, when the output does not fit: a bug, as
-/// schema and output come from one declaration.
+/// A read's result: the `echoed` configuration and `output` serialised straight into the output attributes, typed
+/// by `outputs` (fields `output` lacks are null), its texts spelled as Terraform users write settings. `None`, with
+/// an error, when the output does not fit: a bug, as schema and output come from one declaration.
 fn read_result<T: Serialize + ?Sized>(
     type_name: &str,
-    mut echoed: Vec<(String, Value)>,
+    echoed: Vec<(String, Value)>,
     outputs: &CtyType,
     output: &T,
     diagnostics: &mut Diagnostics,
-) -> Option<Value> {
-    let error = match cty::to_value(outputs, output) {
-        Ok(Value::Object(fields)) => {
-            echoed.extend(fields);
-            return Some(Value::Object(echoed.into_iter().collect()));
+) -> Option<ReadResult> {
+    match cty::encode_attributes(outputs, output, terraform_text) {
+        Ok(outputs) => Some(ReadResult { echoed, outputs }),
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(
+                "Output does not fit its schema",
+                format!("{type_name}: {error}. This is a bug in portmatrix."),
+            ));
+            None
         }
-        Ok(_) => "the output is not an object".to_string(),
-        Err(error) => error.to_string(),
-    };
-    diagnostics.push(Diagnostic::error(
-        "Output does not fit its schema",
-        format!("{type_name}: {error}. This is a bug in portmatrix."),
-    ));
-    None
+    }
 }
 
 /// [`read_result`] of an output whose fields are those of its type.
@@ -155,7 +176,7 @@ fn typed_result<T: OutputShape + Serialize>(
     echoed: Vec<(String, Value)>,
     output: &T,
     diagnostics: &mut Diagnostics,
-) -> Option<Value> {
+) -> Option<ReadResult> {
     let outputs = CtyType::of_shape(&T::shape());
     read_result(type_name, echoed, &outputs, output, diagnostics)
 }
@@ -186,16 +207,30 @@ mod test_support {
     use crate::diagnostics::Diagnostics;
     use crate::terraform_terms::terraform_diagnostic;
 
-    /// The result of reading `source` for `config`, completed as Terraform receives it, after checking that the
-    /// read reports no error and that the result conforms to the schema.
+    /// The result of reading `source` for `config` as Terraform receives it (written as msgpack of the schema's
+    /// type and read back), after checking that the read reports no error.
     pub fn read_conforming(source: &dyn DataSource, config: &Value) -> Value {
         let mut diagnostics = Diagnostics::default();
-        let value = source.read(config, &mut diagnostics).expect("a result");
+        let value = read_value(source, config, &mut diagnostics).expect("a result");
         assert!(!diagnostics.has_errors(), "{diagnostics:?}");
-        let block = source.schema().block;
-        let value = block.complete(value);
-        crate::cty::encode_msgpack(&block.implied_type(), &value).expect("a conforming result");
         value
+    }
+
+    /// The result of reading `source` for `config` as Terraform receives it, if the read succeeds.
+    pub fn read_value(
+        source: &dyn DataSource,
+        config: &Value,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Value> {
+        let result = source.read(config, diagnostics)?;
+        let schema = source.schema();
+        let msgpack = result
+            .encode(&schema)
+            .expect("a result of the schema's type");
+        Some(
+            crate::cty::decode_msgpack(schema.implied_type(), &msgpack)
+                .expect("a result that decodes"),
+        )
     }
 
     /// Validates `config` for `source` as the server does ([`super::validate`] with the source's schema).

@@ -88,14 +88,8 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("#cloud-config\n"));
-        // The server spells settings as Terraform attributes on every result (terraform_terms::terraform_value).
-        let warnings = format!(
-            "{:?}",
-            value
-                .get_attr("warnings")
-                .cloned()
-                .map(crate::terraform_terms::terraform_value)
-        );
+        // A result's texts spell settings as Terraform attributes (terraform_terms::terraform_text).
+        let warnings = format!("{:?}", value.get_attr("warnings"));
         assert!(warnings.contains("pod_cidrs is empty"), "{warnings}");
     }
 

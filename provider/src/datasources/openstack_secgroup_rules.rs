@@ -52,16 +52,16 @@ mod tests {
         assert!(text.contains("unsupported_flows"), "{text}");
 
         let mut diagnostics = Diagnostics::default();
-        let value = openstack_secgroup_rules()
-            .read(
-                &config(
-                    "cilium",
-                    &[],
-                    &[("unsupported_flows", Value::string("widen"))],
-                ),
-                &mut diagnostics,
-            )
-            .expect("widened");
+        let value = read_value(
+            &openstack_secgroup_rules(),
+            &config(
+                "cilium",
+                &[],
+                &[("unsupported_flows", Value::string("widen"))],
+            ),
+            &mut diagnostics,
+        )
+        .expect("widened");
         let widened = elements(&value, "widened");
         assert!(!widened.is_empty());
     }

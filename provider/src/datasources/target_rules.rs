@@ -4,7 +4,7 @@
 
 use super::config::{given_options, with_options};
 use super::selection::{self, EndpointKind};
-use super::{echo_config, outputs_type, read_result, DataSource, SELECTION_INPUTS};
+use super::{echo_config, outputs_type, read_result, DataSource, ReadResult, SELECTION_INPUTS};
 use crate::cty::{CtyType, Value};
 use crate::diagnostics::Diagnostics;
 use crate::engine::{Expansion, SkippedFlow};
@@ -144,14 +144,14 @@ struct ReadOutput<'a> {
     warnings: Vec<&'a String>,
 }
 
-/// The result value: the configuration echoed and the [`ReadOutput`].
+/// The result: the configuration echoed and the [`ReadOutput`].
 fn result(
     source: &TargetDataSource,
     config: &Value,
     expansion: &Expansion,
     shaped: &Shaped,
     diagnostics: &mut Diagnostics,
-) -> Option<Value> {
+) -> Option<ReadResult> {
     let output = ReadOutput {
         output: &*shaped.output,
         not_needed: &expansion.not_needed,
@@ -186,7 +186,7 @@ impl DataSource for TargetDataSource {
         validate_target_inputs(config, self.target, options, diagnostics);
     }
 
-    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<Value> {
+    fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
         let target_options = &self.prepared().options;
         let (options, expansion) =
             options_and_expansion(config, self.target, target_options, diagnostics)?;

@@ -167,6 +167,12 @@ impl Block {
         for a in &self.attributes {
             attrs.entry(a.name.clone()).or_insert(Value::Null);
         }
+        Value::Object(self.complete_blocks(attrs))
+    }
+
+    /// The attributes `attrs` of an object of this block with its nested blocks completed ([`Block::complete`]),
+    /// absent ones in their empty form; attributes are left as they are.
+    pub fn complete_blocks(&self, mut attrs: BTreeMap<String, Value>) -> BTreeMap<String, Value> {
         for nb in &self.blocks {
             let completed = match attrs.remove(&nb.type_name) {
                 Some(v) => nb.complete(v),
@@ -174,7 +180,7 @@ impl Block {
             };
             attrs.insert(nb.type_name.clone(), completed);
         }
-        Value::Object(attrs)
+        attrs
     }
 }
 
