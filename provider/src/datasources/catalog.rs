@@ -1,7 +1,7 @@
 //! `portmatrix_catalog`: what the catalog holds: platforms, their releases, roles, options and parameters.
 
 use super::config;
-use super::selection::{self, catalog_with_user_documents};
+use super::selection::{self, catalog_for, catalog_with_user_documents};
 use super::{echo_config, typed_result, DataSource, ReadResult};
 use crate::catalog::{listing, Catalog, Listing};
 use crate::cty::AttributePath;
@@ -38,21 +38,41 @@ impl DataSource for CatalogDataSource {
     }
 
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
-        let Some(catalog) = catalog_with_user_documents(config, diagnostics) else {
-            return;
-        };
-        check_platform(&catalog, config, diagnostics);
+        with_catalog(config, diagnostics, |catalog, diagnostics| {
+            check_platform(catalog, config, diagnostics);
+        });
     }
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
-        let catalog = catalog_with_user_documents(config, diagnostics)?;
-        check_platform(&catalog, config, diagnostics);
-        if diagnostics.has_errors() {
-            return None;
-        }
-        let listing = listing(&catalog, config::string(config, PLATFORM));
         let attributes = echo_config(config, &[PLATFORM, USER_CATALOGS]);
-        typed_result(self.type_name(), attributes, &listing, diagnostics)
+        with_catalog(config, diagnostics, |catalog, diagnostics| {
+            check_platform(catalog, config, diagnostics);
+            if diagnostics.has_errors() {
+                return None;
+            }
+            let listing = listing(catalog, config::string(config, PLATFORM));
+            typed_result(self.type_name(), attributes, &listing, diagnostics)
+        })?
+    }
+}
+
+/// Runs `work` with the catalog the configuration lists: with a `platform`, only that platform's built-in
+/// documents are parsed (the whole catalog, whose platforms an unknown name's error lists, only when the name is
+/// not built in); without one, every document. `None` when the user catalogs do not load.
+fn with_catalog<T>(
+    config: &Value,
+    diagnostics: &mut Diagnostics,
+    work: impl FnOnce(&Catalog, &mut Diagnostics) -> T,
+) -> Option<T> {
+    match config::string(config, PLATFORM) {
+        Some(name) => {
+            let catalog = catalog_for(config, &[name], diagnostics)?;
+            Some(work(&catalog, diagnostics))
+        }
+        None => {
+            let catalog = catalog_with_user_documents(config, diagnostics)?;
+            Some(work(&catalog, diagnostics))
+        }
     }
 }
 
@@ -97,6 +117,25 @@ sources = [{ id = "readme", document = "Acme README", url = "https://example.inv
 roles = [{ name = "api", title = "API", network = "pod", tiers = ["worker"], description = "Acme API pods" }]
 flows = [{ from = "api", to = "api", protocol = "tcp", ports = ["7070"], purpose = "gossip", source = "readme", rows = ["api | api | 7070 | TCP"] }]
 "#;
+
+    #[test]
+    fn one_platform_lists_as_it_does_in_the_whole_catalog() {
+        // With `platform`, only that platform's documents are parsed; what is listed must not change.
+        let whole = read_conforming(&CatalogDataSource, &config(None, Some(vec![USER_DOC])));
+        for listed in elements(&whole, "platforms") {
+            let name = str_attr(listed, "name").expect("a name");
+            let one = read_conforming(
+                &CatalogDataSource,
+                &config(Some(name), Some(vec![USER_DOC])),
+            );
+            assert_eq!(
+                elements(&one, "platforms"),
+                std::slice::from_ref(listed),
+                "{name}"
+            );
+            assert_eq!(elements(&one, "platform_names"), [Value::string(name)]);
+        }
+    }
 
     #[test]
     fn lists_every_builtin_platform_and_matches_the_schema() {

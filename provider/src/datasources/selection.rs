@@ -232,10 +232,21 @@ pub fn catalog_with_user_documents(
 /// The catalog a wholly known selection expands against ([`Catalog::for_selection`]); `None` (with errors) as
 /// for [`catalog_with_user_documents`].
 fn selected_catalog(config: &Value, diagnostics: &mut Diagnostics) -> Option<Arc<Catalog>> {
-    let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
     let platforms: Vec<PlatformBlock> = blocks(config, "platform", diagnostics);
     let selected: Vec<&str> = platforms.iter().map(|p| p.name.as_str()).collect();
-    let catalog = Catalog::for_selection(&selected, releases);
+    catalog_for(config, &selected, diagnostics)
+}
+
+/// The catalog the platforms `selected` are looked up in, with the configuration's user catalogs
+/// ([`Catalog::for_selection`]: only the built-in documents of those platforms are parsed); `None` (with errors)
+/// as for [`catalog_with_user_documents`].
+pub fn catalog_for(
+    config: &Value,
+    selected: &[&str],
+    diagnostics: &mut Diagnostics,
+) -> Option<Arc<Catalog>> {
+    let releases = user_releases(config, diagnostics).filter(|_| !diagnostics.has_errors())?;
+    let catalog = Catalog::for_selection(selected, releases);
     catalog
         .map_err(|error| diagnostics.push(conflict(error)))
         .ok()
