@@ -168,7 +168,8 @@ impl<'o, 't> Writer<'o, 't> {
             announced,
             buffer,
             count: 0,
-            key: None,
+            key: Vec::new(),
+            keyed: false,
         })
     }
 }
@@ -472,8 +473,11 @@ pub(crate) struct EntriesOf<'o, 't> {
     announced: Option<usize>,
     buffer: Option<Vec<u8>>,
     count: usize,
-    /// The key whose value comes next.
-    key: Option<String>,
+    /// The key whose value comes next, as msgpack text; the buffer is kept from key to key (a struct with
+    /// flattened fields gives each field name as a key).
+    key: Vec<u8>,
+    /// Whether `key` holds a key whose value has not come yet.
+    keyed: bool,
 }
 
 impl EntriesOf<'_, '_> {
@@ -532,21 +536,24 @@ impl ser::SerializeMap for EntriesOf<'_, '_> {
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CodecError> {
         // A key is text, or a number or bool written as text (as JSON writes them).
-        let mut text = Vec::new();
-        key.serialize(Writer::of(&mut text, &CtyType::String, unchanged))
+        self.key.clear();
+        key.serialize(Writer::of(&mut self.key, &CtyType::String, unchanged))
             .map_err(|_| CodecError::here("map keys must be text"))?;
-        let (text, _) = rmp::decode::read_str_from_slice(&text)
-            .map_err(|_| CodecError::here("map keys must be text"))?;
-        self.key = Some(text.to_string());
+        self.keyed = true;
         Ok(())
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
-        let key = self
-            .key
-            .take()
-            .ok_or_else(|| CodecError::here("a map value came before its key"))?;
-        self.entry(&key, value)
+        if !std::mem::replace(&mut self.keyed, false) {
+            return Err(CodecError::here("a map value came before its key"));
+        }
+        let key = std::mem::take(&mut self.key);
+        let written = match rmp::decode::read_str_from_slice(&key) {
+            Ok((text, _)) => self.entry(text, value),
+            Err(_) => Err(CodecError::here("map keys must be text")),
+        };
+        self.key = key;
+        written
     }
 
     fn end(self) -> Result<(), CodecError> {

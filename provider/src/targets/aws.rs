@@ -285,14 +285,16 @@ impl fmt::Display for QuotaError {
     }
 }
 
-/// One rule of a group at AWS's level of identity: group, direction, protocol, ports and one concrete peer.
+/// One rule of a group at AWS's level of identity: group, direction, protocol, ports and one concrete peer. Its
+/// reasons are the expansion's, borrowed: a reason holds its flow's citation, and a rule is spread over every
+/// address of its peers.
 #[derive(Debug, Clone)]
-struct GroupRule {
+struct GroupRule<'e> {
     peer: AwsPeer,
     endpoints: BTreeSet<String>,
     protocol: AwsProtocol,
     ports: RulePorts,
-    reasons: BTreeSet<Reason>,
+    reasons: BTreeSet<&'e Reason>,
     extra: Vec<PortRange>,
 }
 
@@ -309,9 +311,9 @@ pub fn security_group_rules(
     options: &AwsOptions,
 ) -> Result<AwsRuleSet, Vec<QuotaError>> {
     let mut set = AwsRuleSet::default();
-    let mut groups: BTreeMap<GroupKey, Vec<GroupRule>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<GroupRule<'_>>> = BTreeMap::new();
     for rule in &expansion.rules {
-        let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+        let reasons: BTreeSet<&Reason> = rule.reasons.iter().collect();
         let protocol = AwsProtocol::Catalog(rule.protocol);
         let sides = [
             (&rule.destination, Direction::Ingress, &rule.source),
@@ -427,7 +429,7 @@ fn concrete_peers(
 
 /// Unites rules of the same peer and protocol whose ports are equal, overlap or touch, as the engine merges
 /// per tier or endpoint: afterwards no two rules share AWS's identity, and nothing was widened.
-fn merge_same_peer(mut rules: Vec<GroupRule>) -> Vec<GroupRule> {
+fn merge_same_peer(mut rules: Vec<GroupRule<'_>>) -> Vec<GroupRule<'_>> {
     rules.sort_by(|a, b| {
         (&a.peer, a.protocol, ports_order(a.ports)).cmp(&(
             &b.peer,
@@ -435,7 +437,7 @@ fn merge_same_peer(mut rules: Vec<GroupRule>) -> Vec<GroupRule> {
             ports_order(b.ports),
         ))
     });
-    let mut merged: Vec<GroupRule> = Vec::with_capacity(rules.len());
+    let mut merged: Vec<GroupRule<'_>> = Vec::with_capacity(rules.len());
     for rule in rules {
         if let Some(last) = merged.last_mut() {
             if last.peer == rule.peer && last.protocol == rule.protocol {
@@ -471,9 +473,9 @@ fn ports_order(ports: RulePorts) -> (u8, u32, u32) {
 }
 
 /// Replaces a group's rules with its own tier by one `-1` rule carrying all their reasons.
-fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule>) {
+fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule<'_>>) {
     let own = AwsPeer::Tier(tier.to_string());
-    let (mine, others): (Vec<GroupRule>, Vec<GroupRule>) =
+    let (mine, others): (Vec<GroupRule<'_>>, Vec<GroupRule<'_>>) =
         rules.drain(..).partition(|r| r.peer == own);
     *rules = others;
     if !mine.is_empty() {
@@ -489,7 +491,7 @@ fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule>) {
 }
 
 /// The AWS rule of one group rule.
-fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule) -> AwsRule {
+fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> AwsRule {
     let (from_port, to_port) = match (rule.protocol, rule.ports) {
         // AWS ignores ports for protocols other than tcp, udp, icmp and icmpv6: an SCTP rule admits every
         // SCTP port, which `security_group_rules` reports as a warning.
@@ -561,14 +563,14 @@ fn families(peer: &AwsPeer) -> (usize, usize) {
     }
 }
 
-fn counts(rules: &[GroupRule]) -> (usize, usize) {
+fn counts(rules: &[GroupRule<'_>]) -> (usize, usize) {
     rules
         .iter()
         .map(|r| families(&r.peer))
         .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
 }
 
-fn over_quota(rules: &[GroupRule], limit: usize) -> Vec<&'static str> {
+fn over_quota(rules: &[GroupRule<'_>], limit: usize) -> Vec<&'static str> {
     let (v4, v6) = counts(rules);
     [("IPv4", v4), ("IPv6", v6)]
         .into_iter()
@@ -579,7 +581,7 @@ fn over_quota(rules: &[GroupRule], limit: usize) -> Vec<&'static str> {
 
 /// Merges neighbouring ranges of the same peer and protocol, smallest gap first, until the group fits or no
 /// merge helps. Each merge records the ports it opens beyond the catalog's.
-fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
+fn widen(rules: &mut Vec<GroupRule<'_>>, limit: usize) {
     loop {
         let over = over_quota(rules, limit);
         if over.is_empty() {
@@ -635,7 +637,7 @@ fn widen(rules: &mut Vec<GroupRule>, limit: usize) {
     }
 }
 
-fn widening(tier: &str, direction: Direction, rule: &GroupRule) -> Widening {
+fn widening(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> Widening {
     let (from_port, to_port) = match rule.ports {
         RulePorts::Range(range) => (range.from, range.to),
         _ => (0, 0),
@@ -655,7 +657,7 @@ fn quota_error(
     tier: &str,
     direction: Direction,
     family: &'static str,
-    rules: &[GroupRule],
+    rules: &[GroupRule<'_>],
     options: &AwsOptions,
 ) -> QuotaError {
     let pick = |c: (usize, usize)| if family == "IPv4" { c.0 } else { c.1 };
