@@ -203,11 +203,12 @@ pub type AzureError = RuleError;
 /// A group of rules before it becomes NSG rules: tier, direction, source, destination, protocol.
 type GroupKey = (String, Direction, Peer, Peer, AzureProtocol);
 
-/// What one group admits: port ranges (`None`: every port), with the flows behind them.
+/// What one group admits: port ranges (`None`: every port), with the flows behind them (the expansion's reasons,
+/// borrowed).
 #[derive(Debug, Default)]
-struct Entries {
+struct Entries<'e> {
     ranges: Option<BTreeSet<PortRange>>,
-    reasons: BTreeSet<Reason>,
+    reasons: BTreeSet<&'e Reason>,
 }
 
 /// Where a priority must be unique: the NSG (a tier's, or `None` for the shared one) and the direction.
@@ -245,7 +246,7 @@ pub fn security_rules(
     let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
     for rule in &expansion.rules {
-        let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+        let reasons: BTreeSet<&Reason> = rule.reasons.iter().collect();
         let (protocol, ports) = match azure_protocol(rule.protocol, rule.ports) {
             Ok(exact) => exact,
             Err((wider, why, opened)) => {
@@ -269,7 +270,7 @@ pub fn security_rules(
                 // A rule for every port absorbs the ranges.
                 _ => entries.ranges = None,
             }
-            entries.reasons.extend(reasons.iter().cloned());
+            entries.reasons.extend(reasons.iter().copied());
         }
     }
     if let Some(error) = unsupported.error(

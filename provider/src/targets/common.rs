@@ -151,7 +151,7 @@ impl UnsupportedFlow {
         destination: &Peer,
         protocol: Protocol,
         ports: RulePorts,
-        reasons: &BTreeSet<Reason>,
+        reasons: &BTreeSet<&Reason>,
         why: impl Into<String>,
     ) -> Self {
         let ports = match ports {
@@ -174,7 +174,7 @@ impl UnsupportedFlow {
     }
 
     /// The flow of `rule`, whose reasons are `reasons`, with `why`.
-    pub(crate) fn of(rule: &Rule, reasons: &BTreeSet<Reason>, why: impl Into<String>) -> Self {
+    pub(crate) fn of(rule: &Rule, reasons: &BTreeSet<&Reason>, why: impl Into<String>) -> Self {
         UnsupportedFlow::new(
             &rule.source,
             &rule.destination,
@@ -534,8 +534,8 @@ output_struct! {
 }
 
 /// `portmatrix <platforms>: <purposes>`, cut to `max` characters with `...`.
-pub fn description(reasons: &BTreeSet<Reason>, max: usize) -> String {
-    let text = format!("portmatrix {}", origins_text(reasons));
+pub fn description(reasons: &BTreeSet<&Reason>, max: usize) -> String {
+    let text = format!("portmatrix {}", origins_text(reasons.iter().copied()));
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= max {
         return text;
@@ -560,7 +560,7 @@ pub(crate) fn origins_text<'a>(reasons: impl IntoIterator<Item = &'a Reason>) ->
 }
 
 /// Sorted platforms and purposes of a set of reasons.
-pub(crate) fn platforms_and_purposes(reasons: &BTreeSet<Reason>) -> (Vec<String>, Vec<String>) {
+pub(crate) fn platforms_and_purposes(reasons: &BTreeSet<&Reason>) -> (Vec<String>, Vec<String>) {
     let platforms: BTreeSet<String> = reasons.iter().map(|r| r.platform.clone()).collect();
     let purposes: BTreeSet<String> = reasons.iter().map(|r| r.purpose.clone()).collect();
     (
@@ -620,7 +620,7 @@ pub(crate) fn unique_names(
 
 /// The position of a rule's first platform in the user's `platform` blocks: rules are placed in this order, so a
 /// platform appended later never displaces the rules of the platforms before it.
-pub(crate) fn owner_index(reasons: &BTreeSet<Reason>, platform_order: &[String]) -> usize {
+pub(crate) fn owner_index(reasons: &BTreeSet<&Reason>, platform_order: &[String]) -> usize {
     reasons
         .iter()
         .filter_map(|r| platform_order.iter().position(|p| *p == r.platform))
@@ -678,7 +678,8 @@ mod tests {
             url: String::new(),
             rows: vec![],
         };
-        let reasons: BTreeSet<Reason> = [reason("API"), reason("kubelet   API")].into();
+        let (api, kubelet) = (reason("API"), reason("kubelet   API"));
+        let reasons: BTreeSet<&Reason> = [&api, &kubelet].into();
         assert_eq!(
             description(&reasons, 140),
             "portmatrix k8s: API; kubelet API"

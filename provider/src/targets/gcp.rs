@@ -150,8 +150,8 @@ pub type GcpError = RuleError;
 /// A group of rules before it becomes firewall rules: direction, source, destination.
 type GroupKey = (Direction, Peer, Peer);
 
-/// What one group admits: protocol and ports, with the flows behind them.
-type Entries = BTreeMap<(Protocol, RulePorts), BTreeSet<Reason>>;
+/// What one group admits: protocol and ports, with the flows behind them (the expansion's reasons, borrowed).
+type Entries<'e> = BTreeMap<(Protocol, RulePorts), BTreeSet<&'e Reason>>;
 
 /// IPv4, IPv6, or neither (a rule that names tiers only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,7 +198,7 @@ pub fn firewall_rules(
     let mut unsupported = Inexpressible::new(options.unsupported_flows);
     let mut groups: BTreeMap<GroupKey, Entries> = BTreeMap::new();
     for rule in &expansion.rules {
-        let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+        let reasons: BTreeSet<&Reason> = rule.reasons.iter().collect();
         let mut keys = Vec::new();
         if let Peer::Tier(_) = rule.destination {
             keys.push((
@@ -228,7 +228,7 @@ pub fn firewall_rules(
                 .or_default()
                 .entry((rule.protocol, ports))
                 .or_default()
-                .extend(reasons.iter().cloned());
+                .extend(reasons.iter().copied());
         }
     }
     if let Some(error) = unsupported.error(
@@ -278,7 +278,7 @@ pub fn firewall_rules(
                 by_family(addresses)
             }
         };
-        let reasons: BTreeSet<Reason> = entries.values().flatten().cloned().collect();
+        let reasons: BTreeSet<&Reason> = entries.values().flatten().copied().collect();
         let (platforms, purposes) = platforms_and_purposes(&reasons);
         let allow = allow_list(entries);
         for (family, ranges) in variants {
@@ -418,7 +418,7 @@ fn gcp_protocol(protocol: Protocol) -> String {
 }
 
 /// `allow` blocks of a group: one per protocol, ports listed for tcp and udp, in protocol order.
-fn allow_list(entries: &Entries) -> Vec<Allow> {
+fn allow_list(entries: &Entries<'_>) -> Vec<Allow> {
     let mut by_protocol: BTreeMap<Protocol, Option<Vec<String>>> = BTreeMap::new();
     for (protocol, ports) in entries.keys() {
         let slot = by_protocol

@@ -272,10 +272,10 @@ const NO_ICMP_TYPE: &str = "hcloud_firewall icmp rules admit every ICMP type; th
 
 /// One rule before its addresses are split over `ips` limits.
 #[derive(Debug, Default)]
-struct Draft {
+struct Draft<'e> {
     ips: BTreeSet<String>,
     peers: BTreeSet<String>,
-    reasons: BTreeSet<Reason>,
+    reasons: BTreeSet<&'e Reason>,
     widened: BTreeSet<String>,
 }
 
@@ -303,7 +303,7 @@ pub fn firewall_rules(
     // Private blocks by peer, tiers before endpoints, as the rules hold them.
     let mut private: BTreeMap<(bool, String), BTreeSet<String>> = BTreeMap::new();
     for rule in &expansion.rules {
-        let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+        let reasons: BTreeSet<&Reason> = rule.reasons.iter().collect();
         let typed_icmp = matches!(rule.ports, RulePorts::IcmpType(Some(_)));
         let (protocol, widened) = match (HcloudProtocol::of(rule.protocol), typed_icmp) {
             (Some(protocol), false) => (protocol, None),
@@ -389,7 +389,7 @@ pub fn firewall_rules(
                 .or_default();
             draft.ips.extend(usable);
             draft.peers.insert(name.clone());
-            draft.reasons.extend(reasons.iter().cloned());
+            draft.reasons.extend(reasons.iter().copied());
             draft.widened.extend(widened.clone());
         }
     }

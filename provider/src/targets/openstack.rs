@@ -231,7 +231,7 @@ fn type_zero(
 ) -> Result<(Vec<Rule>, WidenedFlows), UnsupportedFlowsError> {
     let zero = |r: &Rule| r.protocol.is_icmp() && r.ports == RulePorts::IcmpType(Some(0));
     let flow = |r: &Rule| {
-        let reasons: BTreeSet<Reason> = r.reasons.iter().cloned().collect();
+        let reasons: BTreeSet<&Reason> = r.reasons.iter().collect();
         UnsupportedFlow::of(r, &reasons, TYPE_ZERO)
     };
     let flows: Vec<UnsupportedFlow> = rules.iter().filter(|r| zero(r)).map(flow).collect();
@@ -352,7 +352,7 @@ fn spread(
         }
     };
     let (port_range_min, port_range_max) = rule_ports(rule.ports);
-    let reasons: BTreeSet<Reason> = rule.reasons.iter().cloned().collect();
+    let reasons: BTreeSet<&Reason> = rule.reasons.iter().collect();
     let (platforms, purposes) = platforms_and_purposes(&reasons);
     let description = description(&reasons, MAX_DESCRIPTION);
     peers
