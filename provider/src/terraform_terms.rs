@@ -1,7 +1,7 @@
 //! How the Terraform front end spells what the pure layers say neutrally: the settings messages mention
 //! ([`crate::engine::setting`]) as attributes and blocks, and the inputs errors name (engine paths, target
-//! locations, input problems) as attribute paths. The server renders every diagnostic with it, the data sources
-//! every text of a read's result as it is written, and the data sources render the option descriptions of their schemas.
+//! locations, input problems) as attribute paths. The server renders every diagnostic with it; the data sources
+//! render every text of a read's result as it is written, and the option descriptions of their schemas.
 
 use std::borrow::Cow;
 

@@ -17,8 +17,7 @@ use std::fmt;
 pub(crate) use json::{decode_json, typed_from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use path::{AttributePath, PathStep};
-pub(crate) use serialize::encode_attributes;
-pub use serialize::{encode_object, EncodedAttributes};
+pub(crate) use serialize::{encode_attributes, encode_object, EncodedAttributes};
 pub use types::CtyType;
 pub use value::{Number, NumberError, Refinements, Value};
 

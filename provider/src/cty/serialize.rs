@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::ser::{self, Impossible, Serialize, Serializer};
 
-use super::msgpack::{write_len, write_nil_attribute, write_number, write_value, written};
+use super::msgpack::{write_len, write_nil_attribute, write_number, write_value, written, Header};
 use super::{CodecError, CtyType, Number, PathStep, Value};
 
 /// How the output's texts are written: the caller's chance to rewrite them (the provider spells the settings they
@@ -16,14 +16,14 @@ use super::{CodecError, CtyType, Number, PathStep, Value};
 pub(crate) type TextRewrite = for<'s> fn(&'s str) -> Cow<'s, str>;
 
 /// The [`TextRewrite`] that writes texts as they are.
-pub(crate) fn unchanged(text: &str) -> Cow<'_, str> {
+fn unchanged(text: &str) -> Cow<'_, str> {
     Cow::Borrowed(text)
 }
 
 /// The attributes of an object type, written as msgpack map entries without the map's header, so that they can
 /// join other attributes in one object ([`encode_object`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct EncodedAttributes {
+pub(crate) struct EncodedAttributes {
     /// The attributes written, every one of the type's.
     pub(super) names: Vec<String>,
     /// Their entries: name, then value, for each.
@@ -55,43 +55,48 @@ pub(crate) fn encode_attributes<T: Serialize + ?Sized>(
 
 /// The object of type `ty` holding the attributes `values` and `encoded` (written as they come), every other
 /// attribute null, as msgpack: a read's result, its configuration echoed as values and its output serialised.
-pub fn encode_object<'v>(
+pub(crate) fn encode_object<'v>(
     ty: &CtyType,
     values: impl IntoIterator<Item = (&'v str, &'v Value)>,
     encoded: &EncodedAttributes,
 ) -> Result<Vec<u8>, CodecError> {
     let CtyType::Object(atys) = ty else {
-        return Err(CodecError::here(format!("{ty} is required, found object")));
+        return Err(mismatch(ty, "an object"));
     };
+    let mut given = BTreeSet::new();
+    for name in &encoded.names {
+        claim(atys, &mut given, name)?;
+    }
     let mut out = Vec::with_capacity(encoded.entries.len() + 1024);
     write_len(&mut out, atys.len(), rmp::encode::write_map_len)?;
-    let mut given = BTreeSet::new();
-    for (name, value) in values {
-        let at = || PathStep::Attribute(name.to_string());
-        let aty = atys.get(name).ok_or_else(|| {
-            CodecError::here("attribute is not part of the object type").within(at())
-        })?;
-        if !given.insert(name) {
-            return Err(CodecError::here("duplicate attribute").within(at()));
-        }
-        written(rmp::encode::write_str(&mut out, name))?;
-        write_value(&mut out, aty, value).map_err(|e| e.within(at()))?;
-    }
-    for name in &encoded.names {
-        if !atys.contains_key(name) || given.contains(name.as_str()) {
-            return Err(CodecError::here(
-                "attribute is not part of the object type, or given twice",
-            )
-            .within(PathStep::Attribute(name.clone())));
-        }
-    }
     out.extend_from_slice(&encoded.entries);
-    for name in atys.keys() {
-        if !given.contains(name.as_str()) && !encoded.names.contains(name) {
-            write_nil_attribute(&mut out, name)?;
-        }
+    for (name, value) in values {
+        let aty = claim(atys, &mut given, name)?;
+        written(rmp::encode::write_str(&mut out, name))?;
+        write_value(&mut out, aty, value)
+            .map_err(|e| e.within(PathStep::Attribute(name.into())))?;
+    }
+    for name in atys.keys().filter(|name| !given.contains(name.as_str())) {
+        write_nil_attribute(&mut out, name)?;
     }
     Ok(out)
+}
+
+/// The type of the attribute `name` of an object whose attributes are `atys`, noting it in `given`: an attribute
+/// the type lacks, or one given twice, fails.
+fn claim<'a>(
+    atys: &'a BTreeMap<String, CtyType>,
+    given: &mut BTreeSet<&'a str>,
+    name: &str,
+) -> Result<&'a CtyType, CodecError> {
+    let at = || PathStep::Attribute(name.to_string());
+    let Some((name, aty)) = atys.get_key_value(name) else {
+        return Err(CodecError::here("attribute is not part of the object type").within(at()));
+    };
+    if !given.insert(name.as_str()) {
+        return Err(CodecError::here("duplicate attribute").within(at()));
+    }
+    Ok(aty)
 }
 
 impl ser::Error for CodecError {
@@ -131,16 +136,16 @@ impl<'o, 't> Writer<'o, 't> {
 
     /// A list, set or tuple of `len` elements, if known.
     fn sequence(self, len: Option<usize>) -> Result<Elements<'o, 't>, CodecError> {
-        match (self.ty, len) {
-            (CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_), Some(len)) => {
-                write_len(self.out, len, rmp::encode::write_array_len)?;
-                Ok(Elements::new(self, Some(len), None))
-            }
-            (CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_), None) => {
-                Ok(Elements::new(self, None, Some(Vec::new())))
-            }
-            (ty, _) => Err(mismatch(ty, "a sequence")),
-        }
+        let (CtyType::List(_) | CtyType::Set(_) | CtyType::Tuple(_)) = self.ty else {
+            return Err(mismatch(self.ty, "a sequence"));
+        };
+        let counted = Counted::start(self.out, len, rmp::encode::write_array_len)?;
+        Ok(Elements {
+            out: self.out,
+            ty: self.ty,
+            text: self.text,
+            counted,
+        })
     }
 
     /// A map of `len` entries if known, or an object; its entries to follow.
@@ -153,21 +158,20 @@ impl<'o, 't> Writer<'o, 't> {
             },
             ty => return Err(mismatch(ty, "a map or struct")),
         };
-        let (announced, buffer) = match (&kind, len) {
-            (Kind::Object { atys, .. }, _) => (Some(atys.len()), None),
-            (Kind::Map(_), Some(len)) => (Some(len), None),
-            (Kind::Map(_), None) => (None, Some(Vec::new())),
+        let len = match &kind {
+            Kind::Object { atys, .. } => Some(atys.len()),
+            Kind::Map(_) => len,
         };
-        if let (true, Some(len)) = (self.header, announced) {
-            write_len(self.out, len, rmp::encode::write_map_len)?;
-        }
+        let counted = if self.header {
+            Counted::start(self.out, len, rmp::encode::write_map_len)?
+        } else {
+            Counted::headless(len)
+        };
         Ok(EntriesOf {
             out: self.out,
             text: self.text,
             kind,
-            announced,
-            buffer,
-            count: 0,
+            counted,
             key: Vec::new(),
             keyed: false,
         })
@@ -346,26 +350,58 @@ impl<'o, 't> Serializer for Writer<'o, 't> {
     }
 }
 
-/// The elements of a list, set or tuple as they serialise: written behind the header when their number was
-/// announced, else gathered and written behind it at the end.
+/// The elements of a list, set or tuple as they serialise.
 pub(crate) struct Elements<'o, 't> {
     out: &'o mut Vec<u8>,
     ty: &'t CtyType,
     text: TextRewrite,
+    counted: Counted,
+}
+
+/// How many elements or entries of a collection have been written: behind their header when serde announced how
+/// many come, else gathered in a buffer and written behind the header of those counted at the end.
+struct Counted {
     announced: Option<usize>,
     buffer: Option<Vec<u8>>,
     count: usize,
 }
 
-impl<'o, 't> Elements<'o, 't> {
-    fn new(writer: Writer<'o, 't>, announced: Option<usize>, buffer: Option<Vec<u8>>) -> Self {
-        Elements {
-            out: writer.out,
-            ty: writer.ty,
-            text: writer.text,
-            announced,
-            buffer,
+impl Counted {
+    /// A collection of `len` items if known, its header written into `out` when it is.
+    fn start(out: &mut Vec<u8>, len: Option<usize>, header: Header) -> Result<Self, CodecError> {
+        if let Some(len) = len {
+            write_len(out, len, header)?;
+        }
+        Ok(Counted::headless(len))
+    }
+
+    /// A collection of `len` items if known, whose header is somebody else's.
+    fn headless(len: Option<usize>) -> Self {
+        Counted {
+            announced: len,
+            buffer: len.is_none().then(Vec::new),
             count: 0,
+        }
+    }
+
+    /// Where the next item goes: `out`, or the buffer.
+    fn target<'a>(&'a mut self, out: &'a mut Vec<u8>) -> &'a mut Vec<u8> {
+        self.buffer.as_mut().unwrap_or(out)
+    }
+
+    /// Checks that as many items came as were announced, or writes the header of those gathered and then them.
+    fn finish(self, out: &mut Vec<u8>, header: Header) -> Result<(), CodecError> {
+        match (self.announced, self.buffer) {
+            (_, Some(buffer)) => {
+                write_len(out, self.count, header)?;
+                out.extend_from_slice(&buffer);
+                Ok(())
+            }
+            (Some(announced), None) if announced != self.count => Err(CodecError::here(format!(
+                "{} items serialised where {announced} were announced",
+                self.count
+            ))),
+            _ => Ok(()),
         }
     }
 }
@@ -375,60 +411,32 @@ impl ser::SerializeSeq for Elements<'_, '_> {
     type Error = CodecError;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CodecError> {
-        let index = self.count;
+        let index = self.counted.count;
         let ty = match self.ty {
             CtyType::List(ety) | CtyType::Set(ety) => Some(&**ety),
             CtyType::Tuple(etys) => etys.get(index),
             _ => None,
         };
-        let out = self.buffer.as_mut().unwrap_or(&mut *self.out);
+        let out = self.counted.target(self.out);
         let item = match ty {
             Some(ty) => value.serialize(Writer::of(out, ty, self.text)),
             None => Err(CodecError::here("more elements than the tuple type has")),
         };
         item.map_err(|e| e.within(PathStep::ElementKeyInt(index as i64)))?;
-        self.count += 1;
+        self.counted.count += 1;
         Ok(())
     }
 
     fn end(self) -> Result<(), CodecError> {
         if let CtyType::Tuple(etys) = self.ty {
-            if etys.len() != self.count {
+            if etys.len() != self.counted.count {
                 return Err(CodecError::here(format!(
                     "a tuple of length {} is required",
                     etys.len()
                 )));
             }
         }
-        finish_len(
-            self.out,
-            self.announced,
-            self.buffer,
-            self.count,
-            rmp::encode::write_array_len,
-        )
-    }
-}
-
-/// Checks that as many elements or entries came as were announced, or writes the header of those gathered and
-/// then them.
-fn finish_len(
-    out: &mut Vec<u8>,
-    announced: Option<usize>,
-    buffer: Option<Vec<u8>>,
-    count: usize,
-    header: fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>,
-) -> Result<(), CodecError> {
-    match (announced, buffer) {
-        (_, Some(buffer)) => {
-            write_len(out, count, header)?;
-            out.extend_from_slice(&buffer);
-            Ok(())
-        }
-        (Some(announced), None) if announced != count => Err(CodecError::here(format!(
-            "{count} entries serialised where {announced} were announced"
-        ))),
-        _ => Ok(()),
+        self.counted.finish(self.out, rmp::encode::write_array_len)
     }
 }
 
@@ -470,9 +478,7 @@ pub(crate) struct EntriesOf<'o, 't> {
     out: &'o mut Vec<u8>,
     text: TextRewrite,
     kind: Kind<'t>,
-    announced: Option<usize>,
-    buffer: Option<Vec<u8>>,
-    count: usize,
+    counted: Counted,
     /// The key whose value comes next, as msgpack text; the buffer is kept from key to key (a struct with
     /// flattened fields gives each field name as a key).
     key: Vec<u8>,
@@ -501,12 +507,12 @@ impl EntriesOf<'_, '_> {
                 (aty, PathStep::Attribute as fn(String) -> PathStep)
             }
         };
-        let out = self.buffer.as_mut().unwrap_or(&mut *self.out);
+        let out = self.counted.target(self.out);
         written(rmp::encode::write_str(out, key))?;
         value
             .serialize(Writer::of(out, ty, self.text))
             .map_err(|e| e.within(step(key.to_string())))?;
-        self.count += 1;
+        self.counted.count += 1;
         Ok(())
     }
 
@@ -515,18 +521,12 @@ impl EntriesOf<'_, '_> {
         if let Kind::Object { atys, written } = &self.kind {
             for ((name, _), done) in atys.iter().zip(written) {
                 if !done {
-                    write_nil_attribute(self.out, name)?;
-                    self.count += 1;
+                    write_nil_attribute(self.counted.target(self.out), name)?;
+                    self.counted.count += 1;
                 }
             }
         }
-        finish_len(
-            self.out,
-            self.announced,
-            self.buffer,
-            self.count,
-            rmp::encode::write_map_len,
-        )
+        self.counted.finish(self.out, rmp::encode::write_map_len)
     }
 }
 

@@ -79,9 +79,9 @@ pub trait DataSource: Send + Sync {
 #[derive(Debug)]
 pub struct ReadResult {
     /// The configuration's attributes and blocks.
-    pub echoed: Vec<(String, Value)>,
+    echoed: Vec<(String, Value)>,
     /// The output attributes, every one of them.
-    pub outputs: EncodedAttributes,
+    outputs: EncodedAttributes,
 }
 
 impl ReadResult {
