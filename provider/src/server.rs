@@ -6,7 +6,8 @@
 //! use for (resources, functions, ephemeral resources, ...) keep the generated default, `UNIMPLEMENTED`, which is
 //! what Terraform expects from providers that lack them.
 //!
-//! The gRPC runtime only decodes, dispatches and encodes: validation and reads run on blocking threads
+//! The gRPC runtime only decodes, dispatches and encodes, and validates small configurations: reads, and the
+//! validation of configurations larger than [`INLINE_VALIDATION_BYTES`], run on blocking threads
 //! (`spawn_blocking`), so one slow read (a live audit waiting on EC2) never holds up the others or `Shutdown`.
 //! Each read gets a [`CancellationToken`] that `StopProvider` (Terraform's answer to Ctrl-C) and go-plugin's
 //! `Shutdown` fire; long work checks it and gives up with a diagnostic.
@@ -19,12 +20,20 @@ use crate::schema::Schema;
 use portmatrix_proto::tfplugin6 as proto;
 use portmatrix_proto::tfplugin6::provider_server::{Provider, ProviderServer};
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 /// Largest message either side may send; the same limit terraform-plugin-go uses.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
+
+/// Largest configuration validated on the gRPC runtime's thread. Validation reads nothing but the configuration
+/// (no files, no network), so its time is bounded by the configuration's size: well under a millisecond up to
+/// this size, less than handing the work to a blocking thread and back costs (an eighth of the provider's CPU
+/// per data source in a plan of a thousand). Larger configurations (user catalogs of many kilobytes) are
+/// validated on a blocking thread, as reads are.
+const INLINE_VALIDATION_BYTES: usize = 64 << 10;
 
 /// Largest state a read may return: half the message limit, leaving room for diagnostics and for the copies
 /// Terraform makes of it. Selections are bounded long before this ([`crate::engine::MAX_RULES`]); this is the
@@ -89,7 +98,12 @@ pub(crate) struct PortmatrixProvider {
 impl PortmatrixProvider {
     /// A provider serving every data source of [`datasources::all`], whose reads `shutdown` cancels.
     pub fn new(shutdown: CancellationToken) -> Self {
-        let data_sources = datasources::all()
+        Self::serving(datasources::all(), shutdown)
+    }
+
+    /// A provider serving `data_sources`, whose reads `shutdown` cancels.
+    fn serving(data_sources: Vec<Box<dyn DataSource>>, shutdown: CancellationToken) -> Self {
+        let data_sources = data_sources
             .into_iter()
             .map(|ds| (ds.type_name(), Served::new(ds)))
             .collect();
@@ -122,30 +136,57 @@ impl PortmatrixProvider {
         work: impl FnOnce(&Served, &mut Diagnostics) -> Option<T> + Send + 'static,
     ) -> (Option<T>, Diagnostics) {
         let data_sources = Arc::clone(&self.data_sources);
-        let task = tokio::task::spawn_blocking(move || {
-            let mut diagnostics = Diagnostics::default();
-            let result = match data_source(&data_sources, &type_name) {
-                Ok(ds) => work(ds, &mut diagnostics),
-                Err(error) => {
-                    diagnostics.push(error);
-                    None
-                }
-            };
-            (result, diagnostics)
-        });
-        match task.await {
-            Ok(done) => done,
-            Err(error) => {
-                tracing::error!(%error, "a data source task failed");
-                let mut diagnostics = Diagnostics::default();
-                diagnostics.push(Diagnostic::error(
-                    "Provider failed internally",
-                    format!("This is a bug in the portmatrix provider; please report it. Details: {error}"),
-                ));
-                (None, diagnostics)
-            }
-        }
+        let task =
+            tokio::task::spawn_blocking(move || with_data_source(&data_sources, &type_name, work));
+        task.await.unwrap_or_else(|error| internal_failure(&error))
     }
+
+    /// Runs `work` as [`Self::on_blocking_thread`] does, but on the calling thread: for work bounded by a small
+    /// request, which costs less than the hand-over to a blocking thread.
+    fn on_this_thread<T>(
+        &self,
+        type_name: &str,
+        work: impl FnOnce(&Served, &mut Diagnostics) -> Option<T>,
+    ) -> (Option<T>, Diagnostics) {
+        let work = AssertUnwindSafe(|| with_data_source(&self.data_sources, type_name, work));
+        std::panic::catch_unwind(work).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            internal_failure(&format!("panicked: {message}"))
+        })
+    }
+}
+
+/// `work` with the data source `type_name`: its result and diagnostics, or an error naming the data sources there
+/// are.
+fn with_data_source<T>(
+    data_sources: &BTreeMap<&'static str, Served>,
+    type_name: &str,
+    work: impl FnOnce(&Served, &mut Diagnostics) -> Option<T>,
+) -> (Option<T>, Diagnostics) {
+    let mut diagnostics = Diagnostics::default();
+    let result = match data_source(data_sources, type_name) {
+        Ok(ds) => work(ds, &mut diagnostics),
+        Err(error) => {
+            diagnostics.push(error);
+            None
+        }
+    };
+    (result, diagnostics)
+}
+
+/// No result, and an error diagnostic for a data source's work that failed (panicked) with `error`.
+fn internal_failure<T>(error: &dyn std::fmt::Display) -> (Option<T>, Diagnostics) {
+    tracing::error!(%error, "a data source task failed");
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(Diagnostic::error(
+        "Provider failed internally",
+        format!("This is a bug in the portmatrix provider; please report it. Details: {error}"),
+    ));
+    (None, diagnostics)
 }
 
 /// Looks up a data source, or explains which ones exist.
@@ -297,15 +338,21 @@ impl Provider for PortmatrixProvider {
     ) -> Result<Response<proto::validate_data_resource_config::Response>, Status> {
         let request = request.into_inner();
         let config = request.config;
-        let (_, diagnostics) = self
-            .on_blocking_thread(request.type_name, move |ds, diagnostics| {
-                match decode_config(ds.schema(), config.as_ref()) {
-                    Ok(config) => ds.validate(&config, diagnostics),
-                    Err(error) => diagnostics.push(error),
-                }
-                None::<()>
-            })
-            .await;
+        let size = config
+            .as_ref()
+            .map_or(0, |c| c.msgpack.len() + c.json.len());
+        let validate = move |ds: &Served, diagnostics: &mut Diagnostics| {
+            match decode_config(ds.schema(), config.as_ref()) {
+                Ok(config) => ds.validate(&config, diagnostics),
+                Err(error) => diagnostics.push(error),
+            }
+            None::<()>
+        };
+        let (_, diagnostics) = if size <= INLINE_VALIDATION_BYTES {
+            self.on_this_thread(&request.type_name, validate)
+        } else {
+            self.on_blocking_thread(request.type_name, validate).await
+        };
         Ok(Response::new(
             proto::validate_data_resource_config::Response {
                 diagnostics: proto_diagnostics(diagnostics),
@@ -423,6 +470,90 @@ mod tests {
             msgpack: msgpack.expect("encodes"),
             json: Vec::new(),
         }
+    }
+
+    /// A data source that notes the thread each validation ran on, and panics validating the text "panic".
+    #[derive(Default, Clone)]
+    struct ThreadProbe(Arc<Mutex<Vec<std::thread::ThreadId>>>);
+
+    impl DataSource for ThreadProbe {
+        fn type_name(&self) -> &'static str {
+            "portmatrix_probe"
+        }
+
+        fn schema(&self) -> Schema {
+            let text = crate::schema::Attribute::optional("text", cty::CtyType::String, "Text.");
+            Schema::new(0, crate::schema::Block::new("Probe.").attribute(text))
+        }
+
+        fn validate(&self, config: &Value, _diagnostics: &mut Diagnostics) {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .push(std::thread::current().id());
+            assert_ne!(
+                config.get_attr("text").and_then(Value::as_str),
+                Some("panic")
+            );
+        }
+
+        fn read(
+            &self,
+            _config: &Value,
+            _diagnostics: &mut Diagnostics,
+        ) -> Option<datasources::ReadResult> {
+            None
+        }
+    }
+
+    async fn validate_text(provider: &PortmatrixProvider, text: &str) -> Vec<proto::Diagnostic> {
+        let block = ThreadProbe::default().schema().block;
+        let config = Value::object([("text", Value::string(text))]);
+        let msgpack = cty::encode_msgpack(&block.implied_type(), &config).expect("encodes");
+        let request = proto::validate_data_resource_config::Request {
+            type_name: "portmatrix_probe".into(),
+            config: Some(proto::DynamicValue {
+                msgpack,
+                json: Vec::new(),
+            }),
+        };
+        let response = provider
+            .validate_data_resource_config(Request::new(request))
+            .await;
+        response.expect("answers").into_inner().diagnostics
+    }
+
+    #[tokio::test]
+    async fn small_configurations_are_validated_in_place_large_ones_on_a_blocking_thread() {
+        let probe = ThreadProbe::default();
+        let provider =
+            PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
+        assert!(validate_text(&provider, "small").await.is_empty());
+        let large = "x".repeat(INLINE_VALIDATION_BYTES + 1);
+        assert!(validate_text(&provider, &large).await.is_empty());
+        let threads = probe.0.lock().expect("not poisoned").clone();
+        let here = std::thread::current().id();
+        assert_eq!(
+            threads[0], here,
+            "a small configuration is validated on the runtime's thread"
+        );
+        assert_ne!(threads[1], here, "a large one on a blocking thread");
+    }
+
+    #[tokio::test]
+    async fn a_validation_that_panics_is_a_diagnostic_and_the_provider_serves_on() {
+        let provider = PortmatrixProvider::serving(
+            vec![Box::new(ThreadProbe::default())],
+            CancellationToken::new(),
+        );
+        let diagnostics = validate_text(&provider, "panic").await;
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].summary, "Provider failed internally");
+        assert!(
+            diagnostics[0].detail.contains("panicked"),
+            "{diagnostics:?}"
+        );
+        assert!(validate_text(&provider, "fine").await.is_empty());
     }
 
     #[test]
