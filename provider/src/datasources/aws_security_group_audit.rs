@@ -6,7 +6,7 @@
 
 use super::config::{given_options, with_options};
 use super::target_rules::{
-    option_names, options_and_expansion, validate_target_inputs, with_target_inputs,
+    config_and_expansion, option_names, validate_target_inputs, with_target_inputs,
 };
 use super::{echo_config, typed_result, DataSource, ReadResult, SELECTION_INPUTS};
 use crate::audit::inputs::{self, AUDIT_EGRESS, FAIL_ON_EXCESS, SECURITY_GROUPS};
@@ -38,11 +38,8 @@ impl AwsSecurityGroupAuditDataSource {
         stop: &CancellationToken,
         diagnostics: &mut Diagnostics,
     ) -> Option<AuditReport> {
-        let (options, expansion) =
-            options_and_expansion(config, &AwsTarget, &AwsTarget::options(), diagnostics)?;
-        let shape = AwsTarget::config(&options)
-            .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
-            .ok()?;
+        let (shape, expansion) =
+            config_and_expansion::<AwsTarget>(config, &AwsTarget::options(), diagnostics)?;
         let settings = match self.settings.lock() {
             Ok(settings) => settings.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::aws::AwsTarget;
 
 /// The `portmatrix_aws_security_group_rules` data source.
-pub(crate) const fn aws_security_group_rules() -> TargetDataSource {
+pub(crate) const fn aws_security_group_rules() -> TargetDataSource<AwsTarget> {
     TargetDataSource::new(
         "portmatrix_aws_security_group_rules",
         &AwsTarget,

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::azure::AzureTarget;
 
 /// The `portmatrix_azure_nsg_rules` data source.
-pub(crate) const fn azure_nsg_rules() -> TargetDataSource {
+pub(crate) const fn azure_nsg_rules() -> TargetDataSource<AzureTarget> {
     TargetDataSource::new(
         "portmatrix_azure_nsg_rules",
         &AzureTarget,

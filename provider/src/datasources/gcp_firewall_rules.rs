@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::gcp::GcpTarget;
 
 /// The `portmatrix_gcp_firewall_rules` data source.
-pub(crate) const fn gcp_firewall_rules() -> TargetDataSource {
+pub(crate) const fn gcp_firewall_rules() -> TargetDataSource<GcpTarget> {
     TargetDataSource::new(
         "portmatrix_gcp_firewall_rules",
         &GcpTarget,

@@ -4,7 +4,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::hcloud::HcloudTarget;
 
 /// The `portmatrix_hcloud_firewall_rules` data source.
-pub(crate) const fn hcloud_firewall_rules() -> TargetDataSource {
+pub(crate) const fn hcloud_firewall_rules() -> TargetDataSource<HcloudTarget> {
     TargetDataSource::new(
         "portmatrix_hcloud_firewall_rules",
         &HcloudTarget,

@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::nftables::NftablesTarget;
 
 /// The `portmatrix_nftables_ruleset` data source.
-pub(crate) const fn nftables_ruleset() -> TargetDataSource {
+pub(crate) const fn nftables_ruleset() -> TargetDataSource<NftablesTarget> {
     TargetDataSource::new(
         "portmatrix_nftables_ruleset",
         &NftablesTarget,

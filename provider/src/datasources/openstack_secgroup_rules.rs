@@ -5,7 +5,7 @@ use super::target_rules::TargetDataSource;
 use crate::targets::openstack::OpenStackTarget;
 
 /// The `portmatrix_openstack_secgroup_rules` data source.
-pub(crate) const fn openstack_secgroup_rules() -> TargetDataSource {
+pub(crate) const fn openstack_secgroup_rules() -> TargetDataSource<OpenStackTarget> {
     TargetDataSource::new(
         "portmatrix_openstack_secgroup_rules",
         &OpenStackTarget,

@@ -10,14 +10,14 @@ use crate::diagnostics::Diagnostics;
 use crate::engine::{Expansion, SkippedFlow};
 use crate::output_shape::OutputField;
 use crate::schema::{Block, Schema};
-use crate::targets::target::{Options, Output, Shaped, Target, TargetOption};
+use crate::targets::target::{Firewall, Options, Shaped, Target, TargetOption};
 use crate::terraform_terms::target_diagnostic;
 use serde::Serialize;
 use std::sync::OnceLock;
 
-/// The data source `type_name` of `target`.
-pub(crate) struct TargetDataSource {
-    target: &'static dyn Target,
+/// The data source `type_name` of `target`. Generic over the firewall, so a read serialises its output statically.
+pub(crate) struct TargetDataSource<F: 'static> {
+    target: &'static F,
     type_name: &'static str,
     description: &'static str,
     /// Built at the first request and kept: every validation and read needs the options and the output fields,
@@ -33,11 +33,11 @@ struct Prepared {
     outputs_type: CtyType,
 }
 
-impl TargetDataSource {
+impl<F: Firewall> TargetDataSource<F> {
     /// The data source `type_name`, described by `description`, serving `target`.
     pub const fn new(
         type_name: &'static str,
-        target: &'static dyn Target,
+        target: &'static F,
         description: &'static str,
     ) -> Self {
         TargetDataSource {
@@ -50,9 +50,9 @@ impl TargetDataSource {
 
     fn prepared(&self) -> &Prepared {
         self.prepared.get_or_init(|| {
-            let outputs = self.target.outputs();
+            let outputs = F::outputs();
             Prepared {
-                options: self.target.options(),
+                options: F::options(),
                 outputs_type: outputs_type(&outputs),
                 outputs,
             }
@@ -116,44 +116,40 @@ pub(super) fn validate_target_inputs(
     selection::validate(config, diagnostics);
 }
 
-/// The options and expansion of a wholly known configuration; `None` with errors in `diagnostics` when an
-/// option or the selection is wrong.
-pub(super) fn options_and_expansion(
+/// The firewall's configuration read from the options of a wholly known configuration, and the expansion; `None`
+/// with errors in `diagnostics` when an option or the selection is wrong.
+pub(super) fn config_and_expansion<F: Firewall>(
     config: &Value,
-    target: &dyn Target,
     target_options: &[TargetOption],
     diagnostics: &mut Diagnostics,
-) -> Option<(Options, Expansion)> {
-    let options = options(config, target_options);
-    let errors = target.check(&options);
-    if !errors.is_empty() {
-        diagnostics.extend(errors.into_iter().map(target_diagnostic));
-        return None;
-    }
+) -> Option<(F::Config, Expansion)> {
+    let firewall_config = F::config(&options(config, target_options))
+        .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
+        .ok()?;
     let expansion = selection::expand(config, diagnostics)?;
-    Some((options, expansion))
+    Some((firewall_config, expansion))
 }
 
 /// What a read gives besides the configuration: the target's output fields, then `not_needed` and `warnings` (the
 /// expansion's, then the target's).
 #[derive(Serialize)]
-struct ReadOutput<'a> {
+struct ReadOutput<'a, O> {
     #[serde(flatten)]
-    output: &'a dyn Output,
+    output: &'a O,
     not_needed: &'a [SkippedFlow],
     warnings: Vec<&'a String>,
 }
 
 /// The result: the configuration echoed and the [`ReadOutput`].
-fn result(
-    source: &TargetDataSource,
+fn result<F: Firewall>(
+    source: &TargetDataSource<F>,
     config: &Value,
     expansion: &Expansion,
-    shaped: &Shaped,
+    shaped: &Shaped<F::Output>,
     diagnostics: &mut Diagnostics,
 ) -> Option<ReadResult> {
     let output = ReadOutput {
-        output: &*shaped.output,
+        output: &shaped.output,
         not_needed: &expansion.not_needed,
         warnings: expansion.warnings.iter().chain(&shaped.warnings).collect(),
     };
@@ -169,7 +165,7 @@ fn result(
     )
 }
 
-impl DataSource for TargetDataSource {
+impl<F: Firewall> DataSource for TargetDataSource<F> {
     fn type_name(&self) -> &'static str {
         self.type_name
     }
@@ -188,15 +184,11 @@ impl DataSource for TargetDataSource {
 
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult> {
         let target_options = &self.prepared().options;
-        let (options, expansion) =
-            options_and_expansion(config, self.target, target_options, diagnostics)?;
-        let shaped = match self.target.shape(&expansion, &options) {
-            Ok(shaped) => shaped,
-            Err(errors) => {
-                diagnostics.extend(errors.into_iter().map(target_diagnostic));
-                return None;
-            }
-        };
+        let (firewall_config, expansion) =
+            config_and_expansion::<F>(config, target_options, diagnostics)?;
+        let shaped = F::rules(&expansion, firewall_config)
+            .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
+            .ok()?;
         result(self, config, &expansion, &shaped, diagnostics)
     }
 }

@@ -283,21 +283,26 @@ impl<T: Tabular> Output for T {
     }
 }
 
-/// A shaped expansion: the output and the target's warnings (the expansion's come first in `warnings`).
-pub struct Shaped {
+/// A shaped expansion: the output, typed by the firewall (`Shaped<F::Output>`) or behind `dyn Output` for the front
+/// ends that hold any target, and the target's warnings (the expansion's come first in `warnings`).
+pub struct Shaped<O = Box<dyn Output>> {
     /// The output.
-    pub output: Box<dyn Output>,
+    pub output: O,
     /// The target's warnings.
     pub warnings: Vec<String>,
 }
 
-impl Shaped {
+impl<O> Shaped<O> {
     /// `output` with the target's `warnings`.
-    pub fn new(output: impl Output + 'static, warnings: Vec<String>) -> Self {
-        Shaped {
-            output: Box::new(output),
-            warnings,
-        }
+    pub fn new(output: O, warnings: Vec<String>) -> Self {
+        Shaped { output, warnings }
+    }
+}
+
+impl<O: Output + 'static> Shaped<O> {
+    /// The same, with the output behind `dyn Output`.
+    fn boxed(self) -> Shaped {
+        Shaped::new(Box::new(self.output), self.warnings)
     }
 }
 
@@ -354,6 +359,8 @@ pub trait Firewall: Sync {
     const TAKES_PREFIX_LISTS: bool = false;
     /// The options read and checked.
     type Config;
+    /// The shaped output, serialised statically by the data sources (no `dyn Output` in a read).
+    type Output: Tabular + 'static;
     /// The options, in the order they are documented.
     fn options() -> Vec<TargetOption>;
     /// The output fields, `not_needed` and `warnings` included.
@@ -361,7 +368,10 @@ pub trait Firewall: Sync {
     /// Reads the options given (absent ones take their defaults); the errors name each bad option.
     fn config(options: &Options) -> Result<Self::Config, Vec<TargetError>>;
     /// Shapes `expansion` with `config`.
-    fn rules(expansion: &Expansion, config: Self::Config) -> Result<Shaped, Vec<TargetError>>;
+    fn rules(
+        expansion: &Expansion,
+        config: Self::Config,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>>;
 }
 
 impl<F: Firewall> Target for F {
@@ -390,7 +400,7 @@ impl<F: Firewall> Target for F {
     }
 
     fn shape(&self, expansion: &Expansion, options: &Options) -> Result<Shaped, Vec<TargetError>> {
-        F::rules(expansion, F::config(options)?)
+        F::rules(expansion, F::config(options)?).map(Shaped::boxed)
     }
 }
 

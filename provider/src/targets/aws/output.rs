@@ -98,7 +98,7 @@ fn rule_output(rule: &AwsRule) -> (&str, Option<&str>, RuleFields<'_>) {
 
 output_struct! {
     /// A tier's rule counts.
-    struct TierOutput {
+    pub(crate) struct TierOutput {
         ingress_ipv4: usize,
         ingress_ipv6: usize,
         egress_ipv4: usize,
@@ -228,6 +228,7 @@ impl Firewall for AwsTarget {
     const ABOUT: &'static str = "AWS security group rules (as portmatrix_aws_security_group_rules)";
     const TAKES_PREFIX_LISTS: bool = true;
     type Config = AwsOptions;
+    type Output = Tiered<AwsRuleSet, TierOutput>;
 
     fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
@@ -302,7 +303,10 @@ impl Firewall for AwsTarget {
         })
     }
 
-    fn rules(expansion: &Expansion, options: AwsOptions) -> Result<Shaped, Vec<TargetError>> {
+    fn rules(
+        expansion: &Expansion,
+        options: AwsOptions,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>> {
         let set = security_group_rules(expansion, &options).map_err(quota_errors)?;
         let tiers = tier_summaries(expansion, &set.tiers, |counts, roles| TierOutput {
             ingress_ipv4: counts.ingress_ipv4,

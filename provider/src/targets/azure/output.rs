@@ -88,7 +88,7 @@ fn rule_output(rule: &AzureRule) -> RuleOutput<'_> {
 
 output_struct! {
     /// A tier's rule counts.
-    struct TierOutput {
+    pub(crate) struct TierOutput {
         inbound_rules: usize,
         outbound_rules: usize,
         roles: Vec<String>,
@@ -171,6 +171,7 @@ impl Firewall for AzureTarget {
     const ABOUT: &'static str =
         "Azure network security rules in one shared NSG (as portmatrix_azure_nsg_rules)";
     type Config = AzureOptions;
+    type Output = Tiered<AzureRuleSet, TierOutput>;
 
     fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
@@ -274,7 +275,10 @@ impl Firewall for AzureTarget {
         })
     }
 
-    fn rules(expansion: &Expansion, options: AzureOptions) -> Result<Shaped, Vec<TargetError>> {
+    fn rules(
+        expansion: &Expansion,
+        options: AzureOptions,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>> {
         let set = security_rules(expansion, &options).map_err(|errors| {
             rule_errors(errors, "Flows Azure network security rules cannot express")
         })?;

@@ -84,7 +84,7 @@ fn rule_output(rule: &GcpRule) -> RuleOutput<'_> {
 
 output_struct! {
     /// A tier's name in rules.
-    struct TierOutput {
+    pub(crate) struct TierOutput {
         network_tag: Option<String>,
         service_account: Option<String>,
         ranges: Vec<String>,
@@ -172,6 +172,7 @@ impl Firewall for GcpTarget {
     const ABOUT: &'static str =
         "Google Cloud firewall rules with network tags pm-<tier> (as portmatrix_gcp_firewall_rules)";
     type Config = GcpOptions;
+    type Output = Tiered<GcpRuleSet, TierOutput>;
 
     fn options() -> Vec<TargetOption> {
         vec![
@@ -264,7 +265,10 @@ impl Firewall for GcpTarget {
         })
     }
 
-    fn rules(expansion: &Expansion, options: GcpOptions) -> Result<Shaped, Vec<TargetError>> {
+    fn rules(
+        expansion: &Expansion,
+        options: GcpOptions,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>> {
         let set = firewall_rules(expansion, &options)
             .map_err(|errors| rule_errors(errors, "Flows GCP firewall rules cannot express"))?;
         let tiers = tier_summaries(expansion, &set.tiers, |tier, roles| TierOutput {

@@ -17,7 +17,7 @@ const TIER_RANGES: &str = "tier_ranges";
 const OUTBOUND_RULES: &str = "outbound_rules";
 
 /// Hetzner Cloud firewalls, one per tier.
-pub struct HcloudTarget;
+pub(crate) struct HcloudTarget;
 
 /// A target error on the input that can fix it.
 fn target_error(error: HcloudError) -> TargetError {
@@ -104,7 +104,7 @@ output_struct! {
     }
 }
 
-struct HcloudOutput {
+pub(crate) struct HcloudOutput {
     set: HcloudRuleSet,
     roles: BTreeMap<String, Vec<String>>,
 }
@@ -169,6 +169,7 @@ impl Firewall for HcloudTarget {
     const ABOUT: &'static str =
         "Hetzner Cloud firewall rules, one firewall per tier (as portmatrix_hcloud_firewall_rules)";
     type Config = HcloudOptions;
+    type Output = HcloudOutput;
 
     fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
@@ -241,7 +242,10 @@ impl Firewall for HcloudTarget {
         })
     }
 
-    fn rules(expansion: &Expansion, options: HcloudOptions) -> Result<Shaped, Vec<TargetError>> {
+    fn rules(
+        expansion: &Expansion,
+        options: HcloudOptions,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>> {
         let set = firewall_rules(expansion, &options)
             .map_err(|errors| errors.into_iter().map(target_error).collect::<Vec<_>>())?;
         let roles = set

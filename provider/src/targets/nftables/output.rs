@@ -92,7 +92,7 @@ fn target_error(error: NftError) -> TargetError {
 
 output_struct! {
     /// The output fields.
-    struct NftOutput {
+    pub(crate) struct NftOutput {
         /// The ruleset of each tier that holds a role, by tier name: a file for `nft -f`. It replaces
         /// `table inet portmatrix` in one transaction and touches no other table (kube-proxy's and the CNI's
         /// stay). It declares the address sets its rules use (`tier_<name>_v4`, `endpoint_<name>_v6`,
@@ -127,6 +127,7 @@ impl Firewall for NftablesTarget {
     const ABOUT: &'static str =
         "An nftables ruleset per tier for static and bare-metal nodes (as portmatrix_nftables_ruleset)";
     type Config = NftOptions;
+    type Output = NftOutput;
 
     fn options() -> Vec<TargetOption> {
         use crate::engine::setting::{Literal, Setting};
@@ -230,7 +231,10 @@ impl Firewall for NftablesTarget {
         })
     }
 
-    fn rules(expansion: &Expansion, options: NftOptions) -> Result<Shaped, Vec<TargetError>> {
+    fn rules(
+        expansion: &Expansion,
+        options: NftOptions,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>> {
         let NftRulesets {
             rulesets,
             cloud_init,

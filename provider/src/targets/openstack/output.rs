@@ -63,7 +63,7 @@ fn rule_output(rule: &OpenStackRule) -> RuleOutput<'_> {
 
 output_struct! {
     /// A tier's rule counts.
-    struct TierOutput {
+    pub(crate) struct TierOutput {
         ingress: usize,
         egress: usize,
         roles: Vec<String>,
@@ -138,6 +138,7 @@ impl Firewall for OpenStackTarget {
     const ABOUT: &'static str =
         "OpenStack Neutron security group rules (as portmatrix_openstack_secgroup_rules)";
     type Config = OpenStackOptions;
+    type Output = Tiered<OpenStackRuleSet, TierOutput>;
 
     fn options() -> Vec<TargetOption> {
         vec![
@@ -231,7 +232,10 @@ impl Firewall for OpenStackTarget {
         }
     }
 
-    fn rules(expansion: &Expansion, options: OpenStackOptions) -> Result<Shaped, Vec<TargetError>> {
+    fn rules(
+        expansion: &Expansion,
+        options: OpenStackOptions,
+    ) -> Result<Shaped<Self::Output>, Vec<TargetError>> {
         let set = security_group_rules(expansion, &options).map_err(|error| {
             vec![unsupported_error(
                 "Flows the OpenStack security group rules cannot express",
