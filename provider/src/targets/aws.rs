@@ -13,7 +13,7 @@ use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 mod output;
 pub(crate) use output::{quota_errors, AwsTarget};
@@ -168,23 +168,28 @@ pub struct AwsRule {
 impl AwsRule {
     /// `{tier}:{protocol}:{ports}:{peer}`, e.g. `master:tcp:6443:worker`.
     pub fn key(&self) -> String {
-        let protocol = match self.protocol {
-            AwsProtocol::All => "all".to_string(),
-            other => other.ip_protocol(),
-        };
-        let ports = match (self.protocol, self.from_port, self.to_port) {
+        let mut key = String::with_capacity(self.tier.len() + self.peer.key().len() + 16);
+        key.push_str(&self.tier);
+        key.push(':');
+        match self.protocol {
+            AwsProtocol::All => key.push_str("all"),
+            other => key.push_str(&other.ip_protocol()),
+        }
+        // Writing to a String cannot fail.
+        let _ = match (self.protocol, self.from_port, self.to_port) {
             (AwsProtocol::Catalog(Protocol::Icmp | Protocol::Icmpv6), Some(t), _) if t >= 0 => {
-                t.to_string()
+                write!(key, ":{t}:")
             }
             (AwsProtocol::Catalog(p), Some(from), Some(to)) if p.has_ports() && from == to => {
-                from.to_string()
+                write!(key, ":{from}:")
             }
             (AwsProtocol::Catalog(p), Some(from), Some(to)) if p.has_ports() => {
-                format!("{from}-{to}")
+                write!(key, ":{from}-{to}:")
             }
-            _ => "all".to_string(),
+            _ => write!(key, ":all:"),
         };
-        format!("{}:{protocol}:{ports}:{}", self.tier, self.peer.key())
+        key.push_str(self.peer.key());
+        key
     }
 }
 
@@ -502,8 +507,8 @@ fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> AwsRule {
         (_, RulePorts::IcmpType(None)) => (Some(-1), Some(-1)),
         (_, RulePorts::All) => (None, None),
     };
-    let platforms: BTreeSet<String> = rule.reasons.iter().map(|r| r.platform.clone()).collect();
-    let purposes: BTreeSet<String> = rule.reasons.iter().map(|r| r.purpose.clone()).collect();
+    let platforms: BTreeSet<&str> = rule.reasons.iter().map(|r| r.platform.as_str()).collect();
+    let purposes: BTreeSet<&str> = rule.reasons.iter().map(|r| r.purpose.as_str()).collect();
     AwsRule {
         tier: tier.to_string(),
         direction,
@@ -513,38 +518,46 @@ fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> AwsRule {
         from_port,
         to_port,
         description: description(&platforms, &purposes, &rule.extra),
-        platforms: platforms.into_iter().collect(),
-        purposes: purposes.into_iter().collect(),
+        platforms: platforms.into_iter().map(str::to_string).collect(),
+        purposes: purposes.into_iter().map(str::to_string).collect(),
     }
 }
 
 /// `portmatrix <platforms>: <purposes>`, in AWS's character set and length.
 fn description(
-    platforms: &BTreeSet<String>,
-    purposes: &BTreeSet<String>,
+    platforms: &BTreeSet<&str>,
+    purposes: &BTreeSet<&str>,
     extra: &[PortRange],
 ) -> String {
-    let platforms: Vec<&str> = platforms.iter().map(String::as_str).collect();
-    let purposes: Vec<&str> = purposes.iter().map(String::as_str).collect();
-    let text = format!(
-        "portmatrix {}: {}",
-        platforms.join(","),
-        purposes.join("; ")
-    );
     // The widening note goes last but must survive truncation: it is how a reviewer spots the extra ports.
     let note = if extra.is_empty() {
         ""
     } else {
         " (widened to fit the rule quota)"
     };
-    let allowed = |c: char| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c);
-    // Quotes vanish ("node's" reads "nodes"); other characters AWS refuses become spaces, runs of spaces one.
-    let replaced: String = text
-        .chars()
+    let pieces = ["portmatrix "]
+        .into_iter()
+        .chain(separated(platforms, ","))
+        .chain([": "])
+        .chain(separated(purposes, "; "));
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-:/()#,@[]+=&;{}!$*".contains(c);
+    // Quotes vanish ("node's" reads "nodes"); other characters AWS refuses become spaces, runs of spaces one,
+    // none at either end. What is left is ASCII, so the truncation below cuts between characters.
+    let mut clean = String::with_capacity(MAX_DESCRIPTION);
+    let mut space = false;
+    for c in pieces
+        .flat_map(str::chars)
         .filter(|c| !matches!(c, '\'' | '"'))
-        .map(|c| if allowed(c) { c } else { ' ' })
-        .collect();
-    let mut clean = replaced.split_whitespace().collect::<Vec<_>>().join(" ");
+    {
+        if !allowed(c) {
+            space = true;
+            continue;
+        }
+        if std::mem::take(&mut space) && !clean.is_empty() {
+            clean.push(' ');
+        }
+        clean.push(c);
+    }
     let room = MAX_DESCRIPTION - note.len();
     if clean.len() > room {
         clean.truncate(room - 3);
@@ -552,6 +565,17 @@ fn description(
     }
     clean.push_str(note);
     clean
+}
+
+/// `items` with `separator` between them.
+fn separated<'a>(
+    items: &'a BTreeSet<&'a str>,
+    separator: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    items
+        .iter()
+        .enumerate()
+        .flat_map(move |(i, item)| [if i == 0 { "" } else { separator }, item])
 }
 
 /// How many rules a peer costs in (IPv4, IPv6).

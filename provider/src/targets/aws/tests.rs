@@ -107,13 +107,14 @@ fn descriptions_fit_aws_length_and_characters() {
     let purposes: BTreeSet<String> = (0..40)
         .map(|i| format!("purpose <{i}> with 'quotes' -> é"))
         .collect();
-    let text = description(&BTreeSet::from(["longhorn".to_string()]), &purposes, &[]);
+    let purposes = purposes.iter().map(String::as_str).collect();
+    let text = description(&BTreeSet::from(["longhorn"]), &purposes, &[]);
     assert!(text.len() <= 255);
     assert!(text.ends_with("..."));
     assert!(!text.contains("  "), "{text}");
     let tidy = description(
-        &BTreeSet::from(["deckhouse".to_string()]),
-        &BTreeSet::from(["node's <host>".to_string()]),
+        &BTreeSet::from(["deckhouse"]),
+        &BTreeSet::from(["node's <host>"]),
         &[],
     );
     assert_eq!(tidy, "portmatrix deckhouse: nodes host");
@@ -259,8 +260,9 @@ fn the_widening_note_survives_truncation() {
     let purposes: BTreeSet<String> = (0..40)
         .map(|i| format!("a long purpose number {i}"))
         .collect();
+    let purposes = purposes.iter().map(String::as_str).collect();
     let text = description(
-        &BTreeSet::from(["longhorn".to_string()]),
+        &BTreeSet::from(["longhorn"]),
         &purposes,
         &[PortRange { from: 1, to: 2 }],
     );
