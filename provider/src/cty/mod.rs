@@ -5,6 +5,7 @@
 //! system and `DynamicValue` bytes, and nothing about what the values mean.
 
 mod decode;
+mod deserialize;
 mod json;
 mod msgpack;
 mod path;
@@ -14,6 +15,7 @@ mod value;
 
 use std::fmt;
 
+pub(crate) use deserialize::from_value;
 pub(crate) use json::{decode_json, typed_from_serde};
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use path::{AttributePath, PathStep};

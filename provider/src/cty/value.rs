@@ -115,27 +115,6 @@ impl Value {
         }
     }
 
-    /// The value as JSON, to read into a structure with serde: nulls are left out of objects and maps (so that
-    /// a field's default applies), unknowns read as null.
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as Json;
-        let entries = |items: &BTreeMap<String, Value>| {
-            let known = items.iter().filter(|(_, v)| !v.is_null());
-            Json::Object(known.map(|(k, v)| (k.clone(), v.to_json())).collect())
-        };
-        match self {
-            Value::Null | Value::Unknown(_) => Json::Null,
-            Value::Bool(b) => Json::Bool(*b),
-            Value::Number(n) => n.to_string().parse().map_or(Json::Null, Json::Number),
-            Value::String(s) => Json::String(s.clone()),
-            Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
-                Json::Array(items.iter().map(Value::to_json).collect())
-            }
-            Value::Map(items) | Value::Object(items) => entries(items),
-            Value::Dynamic { value, .. } => value.to_json(),
-        }
-    }
-
     /// The string, if this is a known string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -669,23 +648,6 @@ impl Dec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn to_json_leaves_nulls_out_of_objects() {
-        let value = Value::object([
-            ("name", Value::string("etcd")),
-            ("version", Value::Null),
-            ("port", Value::number(Number::from(443u64))),
-            (
-                "roles",
-                Value::List(vec![Value::string("a"), Value::unknown()]),
-            ),
-        ]);
-        assert_eq!(
-            value.to_json(),
-            serde_json::json!({"name": "etcd", "port": 443, "roles": ["a", null]})
-        );
-    }
 
     #[test]
     fn parse_picks_exact_variants() {

@@ -259,13 +259,10 @@ fn blocks<T: DeserializeOwned>(
     name: &str,
     diagnostics: &mut Diagnostics,
 ) -> Vec<T> {
-    let json = config
-        .get_attr(name)
-        .map_or(serde_json::Value::Null, Value::to_json);
-    if json.is_null() {
+    let Some(blocks) = config.get_attr(name).filter(|v| !v.is_null()) else {
         return Vec::new();
-    }
-    serde_json::from_value(json).unwrap_or_else(|error| {
+    };
+    crate::cty::from_value(blocks).unwrap_or_else(|error| {
         let detail = format!("{name}: {error}. This is a bug in portmatrix.");
         diagnostics.push(Diagnostic::error("Unreadable blocks", detail).at(at(name)));
         Vec::new()
