@@ -416,10 +416,9 @@ fn read(
             return None;
         }
     };
-    ds.validate(&config, diagnostics);
-    if diagnostics.has_errors() {
-        return None;
-    }
+    // No validation here: Terraform validates the same, wholly known configuration with
+    // ValidateDataResourceConfig right before every ReadDataSource and reads only when that passed
+    // (terraform's readDataSource, "Re-validating config"), so a second pass would repeat its work and warnings.
     let result = ds.source.read_until_stopped(&config, stop, diagnostics)?;
     match result.encode(schema) {
         Ok(msgpack) if msgpack.len() > max_state_bytes => {
