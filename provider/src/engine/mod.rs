@@ -27,6 +27,7 @@ use placement::{Placement, Qualified};
 use request::field;
 use setting::{Literal, Setting};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 /// The catalog parameter that stands for the Kubernetes API server port in every platform's rows. Its value is
 /// the selection's `api_server_port`, not a per-platform parameter.
@@ -166,7 +167,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
                 from: &flow.from,
                 to: &flow.to,
                 protocol: flow.protocol,
-                ports: flow.ports.describe(),
+                ports: FlowPorts::Catalog(&flow.ports),
                 purpose: &flow.purpose,
             };
             out.flow(
@@ -184,7 +185,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
             from: &extra.spec.from,
             to: &extra.spec.to,
             protocol: extra.protocol,
-            ports: extra.ports_text(),
+            ports: FlowPorts::Text(extra.ports_text()),
             purpose: &extra.spec.description,
         };
         out.flow(
@@ -486,29 +487,46 @@ fn api_server_port(
 /// Counts the rules an expansion would produce, keeping them only while they fit in [`MAX_RULES`], and names
 /// the largest contributors when they do not.
 #[derive(Default)]
-struct SizeCheck {
+struct SizeCheck<'a> {
     total: usize,
-    /// Rule count and description of each flow, kept for the error.
-    flows: Vec<(usize, String)>,
+    /// Rule count, origin and source and destination tier counts of each flow, described only for the error.
+    flows: Vec<(usize, FlowOrigin<'a>, usize, usize)>,
 }
 
-impl SizeCheck {
-    /// Counts `count` rules of the flow `what`; `true` when they still fit and should be produced.
-    fn admit(&mut self, count: usize, what: String) -> bool {
+impl<'a> SizeCheck<'a> {
+    /// Counts the `count` rules of the flow from `origin` between `sources` and `destinations` tiers; `true` when
+    /// they still fit and should be produced.
+    fn admit(
+        &mut self,
+        count: usize,
+        origin: &FlowOrigin<'a>,
+        sources: usize,
+        destinations: usize,
+    ) -> bool {
         self.total = self.total.saturating_add(count);
-        self.flows.push((count, what));
+        self.flows
+            .push((count, origin.clone(), sources, destinations));
         self.total <= MAX_RULES
     }
 
     /// The error naming the limit and the largest flows, when the total exceeds it.
-    fn check(mut self, tiers: usize) -> Result<(), Vec<InputError>> {
+    fn check(self, tiers: usize) -> Result<(), Vec<InputError>> {
         if self.total <= MAX_RULES {
             return Ok(());
         }
-        self.flows
-            .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let largest: Vec<String> = self
+        let mut flows: Vec<(usize, String)> = self
             .flows
+            .iter()
+            .map(|(count, origin, sources, destinations)| {
+                let what = format!(
+                    "{} ({sources} source tier(s) x {destinations} destination tier(s))",
+                    origin.describe()
+                );
+                (*count, what)
+            })
+            .collect();
+        flows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let largest: Vec<String> = flows
             .iter()
             .take(5)
             .map(|(count, what)| format!("{count} from {what}"))
@@ -529,13 +547,31 @@ impl SizeCheck {
     }
 }
 
+/// A flow's ports as its origin names them: a catalog's port spec, described when a text needs it, or the
+/// text of an `extra_flow`.
+#[derive(Clone)]
+enum FlowPorts<'a> {
+    Catalog(&'a PortSpec),
+    Text(String),
+}
+
+impl fmt::Display for FlowPorts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowPorts::Catalog(spec) => f.write_str(&spec.describe()),
+            FlowPorts::Text(text) => f.write_str(text),
+        }
+    }
+}
+
 /// Where a flow comes from, in the words of its catalog (or of the user's `extra_flow`).
+#[derive(Clone)]
 struct FlowOrigin<'a> {
     platform: &'a str,
     from: &'a str,
     to: &'a str,
     protocol: Protocol,
-    ports: String,
+    ports: FlowPorts<'a>,
     purpose: &'a str,
 }
 
@@ -546,7 +582,7 @@ impl FlowOrigin<'_> {
             from_role: self.from.to_string(),
             to_role: self.to.to_string(),
             protocol: self.protocol.to_string(),
-            ports: self.ports.clone(),
+            ports: self.ports.to_string(),
             purpose: self.purpose.to_string(),
             reason,
         }
@@ -562,20 +598,20 @@ impl FlowOrigin<'_> {
 
 /// What the flows of one expansion have produced so far.
 #[derive(Default)]
-struct Collector {
+struct Collector<'a> {
     pod_network: PodNetwork,
     candidates: Vec<Rule>,
-    size: SizeCheck,
+    size: SizeCheck<'a>,
     not_needed: Vec<SkippedFlow>,
     skipped: Vec<SkippedFlow>,
     missing: BTreeMap<String, Vec<String>>,
 }
 
-impl Collector {
+impl<'a> Collector<'a> {
     /// Turns one flow, its resolved ends and ports into rules, or records why it has none.
     fn flow(
         &mut self,
-        origin: &FlowOrigin<'_>,
+        origin: &FlowOrigin<'a>,
         from: &End,
         to: &End,
         ports: Result<Vec<RulePorts>, String>,
@@ -619,16 +655,13 @@ impl Collector {
             _ => {
                 let (sources, destinations) = (peers(from), peers(to));
                 let count = sources.len() * destinations.len() * ports.len();
-                let what = format!(
-                    "{} ({} source tier(s) x {} destination tier(s))",
-                    origin.describe(),
-                    sources.len(),
-                    destinations.len()
-                );
-                if !self.size.admit(count, what) {
+                if !self
+                    .size
+                    .admit(count, origin, sources.len(), destinations.len())
+                {
                     return;
                 }
-                let reason = reason();
+                let first = self.candidates.len();
                 for source in sources {
                     // Outside to outside (a side that is a tier and addresses at once) needs no rule.
                     for destination in destinations
@@ -641,10 +674,20 @@ impl Collector {
                                 destination: destination.clone(),
                                 protocol: origin.protocol,
                                 ports: *p,
-                                reasons: vec![reason.clone()],
+                                reasons: Vec::with_capacity(1),
                             });
                         }
                     }
+                }
+                // Each of the flow's rules gets the reason: copies for all but the last, which takes it (most
+                // flows give one rule, and a reason is ten texts).
+                let added = self.candidates.get_mut(first..).unwrap_or_default();
+                if let Some((last, others)) = added.split_last_mut() {
+                    let reason = reason();
+                    for rule in others {
+                        rule.reasons.push(reason.clone());
+                    }
+                    last.reasons.push(reason);
                 }
             }
         }
