@@ -74,10 +74,11 @@ pub(super) fn written<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(
         .map_err(|e| CodecError::here(format!("msgpack write failed: {e}")))
 }
 
-/// How an array's or map's header is written, given its length (`rmp::encode::write_array_len`, `write_map_len`).
+/// How an array's, map's or text's header is written, given its length (`rmp::encode::write_array_len`,
+/// `write_map_len`, `write_str_len`).
 pub(super) type Header = fn(&mut Vec<u8>, u32) -> Result<rmp::Marker, rmp::encode::ValueWriteError>;
 
-/// The header of an array or map of `len` entries.
+/// The header of an array or map of `len` entries, or of a text of `len` bytes.
 pub(super) fn write_len(out: &mut Vec<u8>, len: usize, header: Header) -> Result<(), CodecError> {
     let len = u32::try_from(len).map_err(|_| CodecError::here("more than 2^32 elements"))?;
     written(header(out, len))

@@ -487,31 +487,36 @@ pub(crate) struct EntriesOf<'o, 't> {
 }
 
 impl EntriesOf<'_, '_> {
-    /// Writes the entry `key` with `value`: an attribute the object type lacks and one given twice fail.
-    fn entry<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), CodecError> {
+    /// Writes the entry `key` (the UTF-8 of its text) with `value`: an attribute the object type lacks and one
+    /// given twice fail. Keys stay bytes: map keys arrive as the msgpack text they serialised to, and comparing
+    /// and copying those needs no UTF-8 check, which only an error's path takes.
+    fn entry<T: Serialize + ?Sized>(&mut self, key: &[u8], value: &T) -> Result<(), CodecError> {
+        let text = || String::from_utf8_lossy(key).into_owned();
         let (ty, step) = match &mut self.kind {
             Kind::Map(ety) => (*ety, PathStep::ElementKeyString as fn(String) -> PathStep),
             Kind::Object { atys, written } => {
                 let found = atys
                     .iter()
                     .zip(written.iter_mut())
-                    .find(|((name, _), _)| *name == key);
+                    .find(|((name, _), _)| name.as_bytes() == key);
                 let Some(((_, aty), done)) = found else {
                     return Err(CodecError::here("unsupported attribute")
-                        .within(PathStep::Attribute(key.to_string())));
+                        .within(PathStep::Attribute(text())));
                 };
                 if std::mem::replace(done, true) {
-                    return Err(CodecError::here("duplicate attribute")
-                        .within(PathStep::Attribute(key.to_string())));
+                    return Err(
+                        CodecError::here("duplicate attribute").within(PathStep::Attribute(text()))
+                    );
                 }
                 (aty, PathStep::Attribute as fn(String) -> PathStep)
             }
         };
         let out = self.counted.target(self.out);
-        written(rmp::encode::write_str(out, key))?;
+        write_len(out, key.len(), rmp::encode::write_str_len)?;
+        out.extend_from_slice(key);
         value
             .serialize(Writer::of(out, ty, self.text))
-            .map_err(|e| e.within(step(key.to_string())))?;
+            .map_err(|e| e.within(step(text())))?;
         self.counted.count += 1;
         Ok(())
     }
@@ -548,9 +553,10 @@ impl ser::SerializeMap for EntriesOf<'_, '_> {
             return Err(CodecError::here("a map value came before its key"));
         }
         let key = std::mem::take(&mut self.key);
-        let written = match rmp::decode::read_str_from_slice(&key) {
-            Ok((text, _)) => self.entry(text, value),
-            Err(_) => Err(CodecError::here("map keys must be text")),
+        let mut text = key.as_slice();
+        let written = match rmp::decode::read_str_len(&mut text) {
+            Ok(len) if text.len() == len as usize => self.entry(text, value),
+            _ => Err(CodecError::here("map keys must be text")),
         };
         self.key = key;
         written
@@ -570,7 +576,7 @@ impl ser::SerializeStruct for EntriesOf<'_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), CodecError> {
-        self.entry(key, value)
+        self.entry(key.as_bytes(), value)
     }
 
     fn end(self) -> Result<(), CodecError> {

@@ -181,14 +181,30 @@ pub fn render(text: &str, spell: &dyn Fn(&Setting) -> String) -> String {
     out
 }
 
-/// Whether `text` still holds a marker: true of text no front end rendered.
+/// The first byte of a marker's UTF-8 (both are three bytes long, U+E000 and U+E001).
+const MARKER_LEAD: u8 = 0xE0 | (OPEN as u32 >> 12) as u8;
+
+/// Whether `text` still holds a marker: true of text no front end rendered. Every output text passes here, so
+/// one byte search (memchr) clears the texts without a character from the markers' block first.
 pub fn has_markers(text: &str) -> bool {
-    text.contains(OPEN)
+    text.as_bytes().contains(&MARKER_LEAD) && text.contains(OPEN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markers_are_found_by_their_lead_byte() {
+        for marker in [OPEN, CLOSE] {
+            assert_eq!(marker.to_string().as_bytes()[0], MARKER_LEAD);
+        }
+        assert!(has_markers(&format!(
+            "set {}",
+            Setting::option("widen_to_fit")
+        )));
+        assert!(!has_markers("plain text, and \u{E123} from the same block"));
+    }
 
     fn name(setting: &Setting) -> String {
         match setting {
