@@ -8,7 +8,8 @@
 //!
 //! The gRPC runtime only decodes, dispatches and encodes, and validates small configurations: reads, and the
 //! validation of configurations larger than [`INLINE_VALIDATION_BYTES`], run on blocking threads
-//! (`spawn_blocking`), so one slow read (a live audit waiting on EC2) never holds up the others or `Shutdown`.
+//! (`spawn_blocking`, one per core), and reads that wait outside the process (a live audit waiting on EC2) on
+//! threads of their own, so one slow read never holds up the others or `Shutdown`.
 //! Each read gets a [`CancellationToken`] that `StopProvider` (Terraform's answer to Ctrl-C) and go-plugin's
 //! `Shutdown` fire; long work checks it and gives up with a diagnostic.
 
@@ -128,16 +129,24 @@ impl PortmatrixProvider {
         provider_config::schema()
     }
 
-    /// Runs `work` with the data source `type_name` on a blocking thread, off the gRPC runtime, and returns its
-    /// result and diagnostics. An unknown type name or a panic becomes an error diagnostic.
+    /// Runs `work` with the data source `type_name` off the gRPC runtime, and returns its result and diagnostics:
+    /// on the runtime's blocking threads, which CPU-bound work queues for (one per core, `main.rs`), or on a thread
+    /// of its own for a data source that waits outside the process. An unknown type name or a panic becomes an
+    /// error diagnostic.
     async fn on_blocking_thread<T: Send + 'static>(
         &self,
         type_name: String,
         work: impl FnOnce(&Served, &mut Diagnostics) -> Option<T> + Send + 'static,
     ) -> (Option<T>, Diagnostics) {
         let data_sources = Arc::clone(&self.data_sources);
-        let task =
-            tokio::task::spawn_blocking(move || with_data_source(&data_sources, &type_name, work));
+        let waits = data_sources
+            .get(type_name.as_str())
+            .is_some_and(|ds| ds.source.waits_outside());
+        let run = move || with_data_source(&data_sources, &type_name, work);
+        if waits {
+            return on_own_thread(run).await;
+        }
+        let task = tokio::task::spawn_blocking(run);
         task.await.unwrap_or_else(|error| internal_failure(&error))
     }
 
@@ -149,15 +158,36 @@ impl PortmatrixProvider {
         work: impl FnOnce(&Served, &mut Diagnostics) -> Option<T>,
     ) -> (Option<T>, Diagnostics) {
         let work = AssertUnwindSafe(|| with_data_source(&self.data_sources, type_name, work));
-        std::panic::catch_unwind(work).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            internal_failure(&format!("panicked: {message}"))
-        })
+        std::panic::catch_unwind(work).unwrap_or_else(panicked)
     }
+}
+
+/// Runs `work` on a new thread and waits for it without holding a runtime or blocking thread.
+async fn on_own_thread<T: Send + 'static>(
+    work: impl FnOnce() -> (Option<T>, Diagnostics) + Send + 'static,
+) -> (Option<T>, Diagnostics) {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("portmatrix-wait".into())
+        .spawn(move || sender.send(std::panic::catch_unwind(AssertUnwindSafe(work))));
+    if let Err(error) = spawned {
+        return internal_failure(&error);
+    }
+    match receiver.await {
+        Ok(Ok(done)) => done,
+        Ok(Err(panic)) => panicked(panic),
+        Err(error) => internal_failure(&error),
+    }
+}
+
+/// The answer for work that panicked with `panic`.
+fn panicked<T>(panic: Box<dyn std::any::Any + Send>) -> (Option<T>, Diagnostics) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    internal_failure(&format!("panicked: {message}"))
 }
 
 /// `work` with the data source `type_name`: its result and diagnostics, or an error naming the data sources there
@@ -471,9 +501,17 @@ mod tests {
         }
     }
 
-    /// A data source that notes the thread each validation ran on, and panics validating the text "panic".
+    /// A data source that notes the thread each validation ran on, and panics validating the text "panic"; it
+    /// waits outside the process when `waits`.
     #[derive(Default, Clone)]
-    struct ThreadProbe(Arc<Mutex<Vec<std::thread::ThreadId>>>);
+    struct ThreadProbe {
+        threads: Arc<Mutex<Vec<Option<String>>>>,
+        waits: bool,
+    }
+
+    fn thread_name() -> Option<String> {
+        std::thread::current().name().map(str::to_string)
+    }
 
     impl DataSource for ThreadProbe {
         fn type_name(&self) -> &'static str {
@@ -485,11 +523,15 @@ mod tests {
             Schema::new(0, crate::schema::Block::new("Probe.").attribute(text))
         }
 
+        fn waits_outside(&self) -> bool {
+            self.waits
+        }
+
         fn validate(&self, config: &Value, _diagnostics: &mut Diagnostics) {
-            self.0
+            self.threads
                 .lock()
                 .expect("not poisoned")
-                .push(std::thread::current().id());
+                .push(thread_name());
             assert_ne!(
                 config.get_attr("text").and_then(Value::as_str),
                 Some("panic")
@@ -530,13 +572,28 @@ mod tests {
         assert!(validate_text(&provider, "small").await.is_empty());
         let large = "x".repeat(INLINE_VALIDATION_BYTES + 1);
         assert!(validate_text(&provider, &large).await.is_empty());
-        let threads = probe.0.lock().expect("not poisoned").clone();
-        let here = std::thread::current().id();
+        let threads = probe.threads.lock().expect("not poisoned").clone();
+        let here = thread_name();
         assert_eq!(
             threads[0], here,
             "a small configuration is validated on the runtime's thread"
         );
         assert_ne!(threads[1], here, "a large one on a blocking thread");
+        assert_ne!(threads[1].as_deref(), Some("portmatrix-wait"));
+    }
+
+    #[tokio::test]
+    async fn a_data_source_that_waits_outside_works_on_a_thread_of_its_own() {
+        let probe = ThreadProbe {
+            waits: true,
+            ..ThreadProbe::default()
+        };
+        let provider =
+            PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
+        let large = "x".repeat(INLINE_VALIDATION_BYTES + 1);
+        assert!(validate_text(&provider, &large).await.is_empty());
+        let threads = probe.threads.lock().expect("not poisoned").clone();
+        assert_eq!(threads, [Some("portmatrix-wait".to_string())]);
     }
 
     #[tokio::test]

@@ -99,6 +99,10 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         self.read_until_stopped(config, &CancellationToken::new(), diagnostics)
     }
 
+    fn waits_outside(&self) -> bool {
+        true
+    }
+
     fn read_until_stopped(
         &self,
         config: &Value,

@@ -60,6 +60,12 @@ pub trait DataSource: Send + Sync {
     /// `diagnostics`.
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult>;
 
+    /// Whether a read waits on something outside the process (the live audit on EC2). The server runs such reads
+    /// on threads of their own, so they never hold one of the blocking threads that CPU-bound reads queue for.
+    fn waits_outside(&self) -> bool {
+        false
+    }
+
     /// [`DataSource::read`], given up when `stop` fires (Terraform's `StopProvider` after Ctrl-C, or the
     /// provider's shutdown). The server calls this one. Only reads that wait on something outside the process
     /// (the live audit) override it; the others finish in milliseconds and ignore `stop`.
