@@ -29,11 +29,12 @@ use tonic::{Request, Response, Status};
 /// Largest message either side may send; the same limit terraform-plugin-go uses.
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 
-/// Largest configuration validated on the gRPC runtime's thread. Validation reads nothing but the configuration
-/// (no files, no network), so its time is bounded by the configuration's size: well under a millisecond up to
-/// this size, less than handing the work to a blocking thread and back costs (an eighth of the provider's CPU
-/// per data source in a plan of a thousand). Larger configurations (user catalogs of many kilobytes) are
-/// validated on a blocking thread, as reads are.
+/// Largest configuration validated on the gRPC runtime's thread, for data sources whose validation reads nothing
+/// but the configuration ([`DataSource::validates_from_config_alone`]): its time is then bounded by the
+/// configuration's size, well under a millisecond up to this size, less than handing the work to a blocking
+/// thread and back costs (an eighth of the provider's CPU per data source in a plan of a thousand). Larger
+/// configurations (user catalogs of many kilobytes), and the validations that load built-in documents, run on a
+/// blocking thread, as reads do.
 const INLINE_VALIDATION_BYTES: usize = 64 << 10;
 
 /// Largest state a read may return: half the message limit, leaving room for diagnostics and for the copies
@@ -371,6 +372,11 @@ impl Provider for PortmatrixProvider {
         let size = config
             .as_ref()
             .map_or(0, |c| c.msgpack.len() + c.json.len());
+        let in_place = size <= INLINE_VALIDATION_BYTES
+            && self
+                .data_sources
+                .get(request.type_name.as_str())
+                .is_some_and(|ds| ds.source.validates_from_config_alone());
         let validate = move |ds: &Served, diagnostics: &mut Diagnostics| {
             match decode_config(ds.schema(), config.as_ref()) {
                 Ok(config) => ds.validate(&config, diagnostics),
@@ -378,7 +384,7 @@ impl Provider for PortmatrixProvider {
             }
             None::<()>
         };
-        let (_, diagnostics) = if size <= INLINE_VALIDATION_BYTES {
+        let (_, diagnostics) = if in_place {
             self.on_this_thread(&request.type_name, validate)
         } else {
             self.on_blocking_thread(request.type_name, validate).await
@@ -429,7 +435,8 @@ impl Provider for PortmatrixProvider {
     }
 }
 
-/// Validates and reads one data source, returning the complete encoded state on success. `stop` cancels a long
+/// Reads one data source (Terraform has just validated the same configuration), returning the complete encoded
+/// state on success. `stop` cancels a long
 /// read; a state larger than `max_state_bytes` is an error instead of a message Terraform would refuse.
 fn read(
     ds: &Served,
@@ -502,11 +509,21 @@ mod tests {
     }
 
     /// A data source that notes the thread each validation ran on, and panics validating the text "panic"; it
-    /// waits outside the process when `waits`.
+    /// validates from the configuration alone when `config_alone`, and waits outside the process when `waits`.
     #[derive(Default, Clone)]
     struct ThreadProbe {
         threads: Arc<Mutex<Vec<Option<String>>>>,
+        config_alone: bool,
         waits: bool,
+    }
+
+    impl ThreadProbe {
+        fn validating_from_config_alone() -> Self {
+            ThreadProbe {
+                config_alone: true,
+                ..ThreadProbe::default()
+            }
+        }
     }
 
     fn thread_name() -> Option<String> {
@@ -525,6 +542,10 @@ mod tests {
 
         fn waits_outside(&self) -> bool {
             self.waits
+        }
+
+        fn validates_from_config_alone(&self) -> bool {
+            self.config_alone
         }
 
         fn validate(&self, config: &Value, _diagnostics: &mut Diagnostics) {
@@ -566,7 +587,7 @@ mod tests {
 
     #[tokio::test]
     async fn small_configurations_are_validated_in_place_large_ones_on_a_blocking_thread() {
-        let probe = ThreadProbe::default();
+        let probe = ThreadProbe::validating_from_config_alone();
         let provider =
             PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
         assert!(validate_text(&provider, "small").await.is_empty());
@@ -580,6 +601,16 @@ mod tests {
         );
         assert_ne!(threads[1], here, "a large one on a blocking thread");
         assert_ne!(threads[1].as_deref(), Some("portmatrix-wait"));
+    }
+
+    #[tokio::test]
+    async fn validation_that_reads_more_than_the_configuration_is_never_in_place() {
+        let probe = ThreadProbe::default();
+        let provider =
+            PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
+        assert!(validate_text(&provider, "small").await.is_empty());
+        let threads = probe.threads.lock().expect("not poisoned").clone();
+        assert_ne!(threads[0], thread_name(), "validated on a blocking thread");
     }
 
     #[tokio::test]
@@ -599,7 +630,7 @@ mod tests {
     #[tokio::test]
     async fn a_validation_that_panics_is_a_diagnostic_and_the_provider_serves_on() {
         let provider = PortmatrixProvider::serving(
-            vec![Box::new(ThreadProbe::default())],
+            vec![Box::new(ThreadProbe::validating_from_config_alone())],
             CancellationToken::new(),
         );
         let diagnostics = validate_text(&provider, "panic").await;

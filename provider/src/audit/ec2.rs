@@ -56,8 +56,8 @@ pub(super) fn read_groups_blocking(
     on_own_runtime(read_groups(loader, settings, groups), stop, AUDIT_DEADLINE)
 }
 
-/// Runs `read` on a runtime of its own, on a thread of its own, so that callers inside an async runtime (the
-/// provider's blocking threads, the CLI) can block on it; gives up when `stop` fires or `deadline` passes.
+/// Runs `read` on a runtime of its own, on a thread of its own, so that any caller can block on it, inside an
+/// async runtime (the CLI) or not (the provider, which runs the audit on a thread of its own too); gives up when `stop` fires or `deadline` passes.
 fn on_own_runtime(
     read: impl Future<Output = Result<Vec<ObservedRule>, Vec<ReadError>>> + Send,
     stop: &CancellationToken,

@@ -88,6 +88,10 @@ impl DataSource for AwsSecurityGroupAuditDataSource {
         }
     }
 
+    fn validates_from_config_alone(&self) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         // The read calls EC2, so validation stops at what the configuration shows.
         validate_target_inputs(config, &AwsTarget, &AwsTarget::options(), diagnostics);

@@ -27,6 +27,10 @@ impl DataSource for FlowsDataSource {
         Schema::new(0, block.outputs(FlowListing::fields()))
     }
 
+    fn validates_from_config_alone(&self) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         selection::validate(config, diagnostics);
     }

@@ -265,6 +265,10 @@ impl DataSource for KubernetesNetworkPoliciesDataSource {
         Schema::new(0, block)
     }
 
+    fn validates_from_config_alone(&self) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         selection::validate(config, diagnostics);
         own_inputs(config, diagnostics);

@@ -60,6 +60,13 @@ pub trait DataSource: Send + Sync {
     /// `diagnostics`.
     fn read(&self, config: &Value, diagnostics: &mut Diagnostics) -> Option<ReadResult>;
 
+    /// Whether validation reads nothing but the configuration (no built-in documents, files or network), so that
+    /// its time is bounded by the configuration's size and the server may validate a small one in place, on the
+    /// gRPC runtime's thread. Off unless a data source says so.
+    fn validates_from_config_alone(&self) -> bool {
+        false
+    }
+
     /// Whether a read waits on something outside the process (the live audit on EC2). The server runs such reads
     /// on threads of their own, so they never hold one of the blocking threads that CPU-bound reads queue for.
     fn waits_outside(&self) -> bool {
@@ -102,8 +109,8 @@ impl ReadResult {
     }
 }
 
-/// Validates `config` for `source`, whose schema's top-level block is `block`, as the server does before every
-/// validation and read: first the checks every data source shares, which hold however much is still unknown (no
+/// Validates `config` for `source`, whose schema's top-level block is `block`, as the server does for every
+/// validation: first the checks every data source shares, which hold however much is still unknown (no
 /// value for a computed attribute, no null element, well-formed prefix list IDs); then, if they passed, the
 /// source's own [`DataSource::validate`].
 pub fn validate(

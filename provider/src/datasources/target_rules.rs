@@ -177,6 +177,10 @@ impl<F: Firewall> DataSource for TargetDataSource<F> {
         Schema::new(0, block.outputs(prepared.outputs.clone()))
     }
 
+    fn validates_from_config_alone(&self) -> bool {
+        true
+    }
+
     fn validate(&self, config: &Value, diagnostics: &mut Diagnostics) {
         let options = &self.prepared().options;
         validate_target_inputs(config, self.target, options, diagnostics);
