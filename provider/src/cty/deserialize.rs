@@ -3,7 +3,8 @@
 //! say, with no JSON in between.
 //!
 //! Values read as JSON would write them: a null or unknown attribute of an object is left out, so the field's
-//! `#[serde(default)]` applies; a number reads as the integer or float it holds; sets and tuples read as lists.
+//! `#[serde(default)]` applies; a whole number reads as an integer (also one held as a float or as decimal text),
+//! any other as a float; sets and tuples read as lists; an enum reads its unit variants by name.
 
 use super::{Number, Value};
 use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
@@ -28,9 +29,9 @@ impl<'de> de::Deserializer<'de> for Read<'de> {
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Number(Number::Int(i)) => visitor.visit_i64(*i),
             Value::Number(Number::UInt(u)) => visitor.visit_u64(*u),
-            Value::Number(Number::Float(f)) => visitor.visit_f64(*f),
+            Value::Number(Number::Float(f)) => visit_float(*f, visitor),
             Value::Number(Number::Decimal(text)) => match text.parse() {
-                Ok(f) => visitor.visit_f64(f),
+                Ok(f) => visit_float(f, visitor),
                 Err(_) => Err(Error::custom(format!(
                     "{text} is not a number serde can read"
                 ))),
@@ -63,6 +64,14 @@ impl<'de> de::Deserializer<'de> for Read<'de> {
         }
     }
 
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
@@ -79,7 +88,18 @@ impl<'de> de::Deserializer<'de> for Read<'de> {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit unit_struct
-        newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+        seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// A float as JSON would write it: a whole number within `i64` as an integer, so that integer fields read it.
+fn visit_float<'de, V: Visitor<'de>>(f: f64, visitor: V) -> Result<V::Value, Error> {
+    // 2^63: the first whole float past i64::MAX.
+    const BOUND: f64 = 9_223_372_036_854_775_808.0;
+    if f.fract() == 0.0 && (-BOUND..BOUND).contains(&f) {
+        visitor.visit_i64(f as i64)
+    } else {
+        visitor.visit_f64(f)
     }
 }
 
@@ -109,7 +129,14 @@ mod tests {
         options: BTreeMap<String, String>,
         mode: Mode,
         ratio: f64,
+        #[serde(default)]
+        port: Option<u16>,
+        #[serde(default)]
+        tag: Option<Tag>,
     }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Tag(String);
 
     #[derive(Debug, PartialEq, Deserialize)]
     #[serde(rename_all = "lowercase")]
@@ -135,6 +162,8 @@ mod tests {
             ),
             ("mode", Value::string("overlay")),
             ("ratio", Value::number(Number::Decimal("1.5".into()))),
+            ("port", Value::number(Number::Float(8080.0))),
+            ("tag", Value::string("blue")),
         ]);
         let spec: Spec = from_value(&value).expect("reads");
         assert_eq!(
@@ -146,6 +175,8 @@ mod tests {
                 options: BTreeMap::from([("tls".to_string(), "on".to_string())]),
                 mode: Mode::Overlay,
                 ratio: 1.5,
+                port: Some(8080),
+                tag: Some(Tag("blue".into())),
             }
         );
     }

@@ -259,7 +259,10 @@ fn blocks<T: DeserializeOwned>(
     name: &str,
     diagnostics: &mut Diagnostics,
 ) -> Vec<T> {
-    let Some(blocks) = config.get_attr(name).filter(|v| !v.is_null()) else {
+    let Some(blocks) = config
+        .get_attr(name)
+        .filter(|v| !v.is_null() && !v.is_unknown())
+    else {
         return Vec::new();
     };
     crate::cty::from_value(blocks).unwrap_or_else(|error| {
