@@ -585,15 +585,22 @@ mod tests {
         response.expect("answers").into_inner().diagnostics
     }
 
-    #[tokio::test]
-    async fn small_configurations_are_validated_in_place_large_ones_on_a_blocking_thread() {
-        let probe = ThreadProbe::validating_from_config_alone();
+    /// The threads `probe` was validated on, for each of `texts` in turn (each validates without a diagnostic).
+    async fn validation_threads(probe: ThreadProbe, texts: &[&str]) -> Vec<Option<String>> {
         let provider =
             PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
-        assert!(validate_text(&provider, "small").await.is_empty());
-        let large = "x".repeat(INLINE_VALIDATION_BYTES + 1);
-        assert!(validate_text(&provider, &large).await.is_empty());
+        for text in texts {
+            assert!(validate_text(&provider, text).await.is_empty());
+        }
         let threads = probe.threads.lock().expect("not poisoned").clone();
+        threads
+    }
+
+    #[tokio::test]
+    async fn small_configurations_are_validated_in_place_large_ones_on_a_blocking_thread() {
+        let large = "x".repeat(INLINE_VALIDATION_BYTES + 1);
+        let probe = ThreadProbe::validating_from_config_alone();
+        let threads = validation_threads(probe, &["small", &large]).await;
         let here = thread_name();
         assert_eq!(
             threads[0], here,
@@ -605,11 +612,7 @@ mod tests {
 
     #[tokio::test]
     async fn validation_that_reads_more_than_the_configuration_is_never_in_place() {
-        let probe = ThreadProbe::default();
-        let provider =
-            PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
-        assert!(validate_text(&provider, "small").await.is_empty());
-        let threads = probe.threads.lock().expect("not poisoned").clone();
+        let threads = validation_threads(ThreadProbe::default(), &["small"]).await;
         assert_ne!(threads[0], thread_name(), "validated on a blocking thread");
     }
 
@@ -619,11 +622,8 @@ mod tests {
             waits: true,
             ..ThreadProbe::default()
         };
-        let provider =
-            PortmatrixProvider::serving(vec![Box::new(probe.clone())], CancellationToken::new());
         let large = "x".repeat(INLINE_VALIDATION_BYTES + 1);
-        assert!(validate_text(&provider, &large).await.is_empty());
-        let threads = probe.threads.lock().expect("not poisoned").clone();
+        let threads = validation_threads(probe, &[&large]).await;
         assert_eq!(threads, [Some("portmatrix-wait".to_string())]);
     }
 
