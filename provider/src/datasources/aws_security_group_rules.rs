@@ -18,7 +18,6 @@ pub(crate) const fn aws_security_group_rules() -> TargetDataSource<AwsTarget> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::selection;
     use super::super::test_support::*;
     use super::*;
     use crate::cty::{Number, Value};
@@ -28,7 +27,7 @@ mod tests {
 
     fn config(extra: &[(&str, Value)]) -> Value {
         let block = aws_security_group_rules().schema().block;
-        selection::test_config(&block, &[("kublr", &[])], extra)
+        super::super::test_support::test_config(&block, &[("kublr", &[])], extra)
     }
 
     #[test]

@@ -196,7 +196,7 @@ mod tests {
             "name",
             Value::string("backupstore"),
         )])]);
-        let config = selection::test_config(
+        let config = super::super::test_support::test_config(
             &block,
             &[("longhorn", &[])],
             &[
@@ -244,7 +244,7 @@ mod tests {
                 Value::List(vec![Value::string("10.9.0.0/16"), Value::Null]),
             ),
         ])]);
-        let config = selection::test_config(
+        let config = super::super::test_support::test_config(
             &block,
             &[("longhorn", &[]), ("calico", &[("encapsulation", "vxlan")])],
             &[

@@ -17,7 +17,6 @@ pub(crate) const fn hcloud_firewall_rules() -> TargetDataSource<HcloudTarget> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::selection;
     use super::super::test_support::*;
     use super::*;
     use crate::cty::AttributePath;
@@ -43,7 +42,7 @@ mod tests {
 
     fn config(options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
         let block = hcloud_firewall_rules().schema().block;
-        selection::test_config(&block, &[("kublr", options)], extra)
+        super::super::test_support::test_config(&block, &[("kublr", options)], extra)
     }
 
     #[test]

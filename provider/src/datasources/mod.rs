@@ -218,7 +218,40 @@ mod test_support {
     use super::DataSource;
     use crate::cty::Value;
     use crate::diagnostics::Diagnostics;
+    use crate::schema::Block;
     use crate::terraform_terms::terraform_diagnostic;
+
+    /// A configuration for `block` selecting `platforms` (name and options) plus `extra` attributes, completed as
+    /// Terraform would send it: the data sources' unit tests build their inputs with it.
+    pub fn test_config(
+        block: &Block,
+        platforms: &[(&str, &[(&str, &str)])],
+        extra: &[(&str, Value)],
+    ) -> Value {
+        let platforms = platforms
+            .iter()
+            .map(|(name, options)| {
+                let options = if options.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Map(
+                        options
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                            .collect(),
+                    )
+                };
+                Value::object([
+                    ("name", Value::string(*name)),
+                    ("version", Value::Null),
+                    ("options", options),
+                ])
+            })
+            .collect();
+        let mut attributes = vec![("platform".to_string(), Value::List(platforms))];
+        attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        block.complete(Value::Object(attributes.into_iter().collect()))
+    }
 
     /// The result of reading `source` for `config` as Terraform receives it (written as msgpack of the schema's
     /// type and read back), after checking that the read reports no error.
@@ -275,7 +308,7 @@ mod test_support {
         platforms: &[(&str, &[(&str, &str)])],
         extra: &[(&str, Value)],
     ) -> Value {
-        super::selection::test_config(&source.schema().block, platforms, extra)
+        test_config(&source.schema().block, platforms, extra)
     }
 
     /// The string attribute `name` of the object `value`, if it has one.

@@ -19,7 +19,6 @@ pub(crate) const fn openstack_secgroup_rules() -> TargetDataSource<OpenStackTarg
 
 #[cfg(test)]
 mod tests {
-    use super::super::selection;
     use super::super::test_support::*;
     use super::*;
     use crate::cty::Value;
@@ -28,7 +27,7 @@ mod tests {
 
     fn config(platform: &str, options: &[(&str, &str)], extra: &[(&str, Value)]) -> Value {
         let block = openstack_secgroup_rules().schema().block;
-        selection::test_config(&block, &[(platform, options)], extra)
+        super::super::test_support::test_config(&block, &[(platform, options)], extra)
     }
 
     #[test]

@@ -440,39 +440,6 @@ fn push_unread_version_warnings(
     }
 }
 
-/// A configuration for `block` selecting `platforms` (name and options) plus `extra` attributes, completed as
-/// Terraform would send it: the data sources' unit tests build their inputs with it.
-#[cfg(test)]
-pub(crate) fn test_config(
-    block: &Block,
-    platforms: &[(&str, &[(&str, &str)])],
-    extra: &[(&str, Value)],
-) -> Value {
-    let platforms = platforms
-        .iter()
-        .map(|(name, options)| {
-            let options = if options.is_empty() {
-                Value::Null
-            } else {
-                Value::Map(
-                    options
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), Value::string(*v)))
-                        .collect(),
-                )
-            };
-            Value::object([
-                ("name", Value::string(*name)),
-                ("version", Value::Null),
-                ("options", options),
-            ])
-        })
-        .collect();
-    let mut attributes = vec![("platform".to_string(), Value::List(platforms))];
-    attributes.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    block.complete(Value::Object(attributes.into_iter().collect()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{refused_by_the_read_only, validate_config};
@@ -480,7 +447,11 @@ mod tests {
     use crate::datasources::{aws_security_group_rules, DataSource};
 
     fn aws(platforms: &[(&str, &[(&str, &str)])], extra: &[(&str, Value)]) -> Value {
-        test_config(&aws_security_group_rules().schema().block, platforms, extra)
+        super::super::test_support::test_config(
+            &aws_security_group_rules().schema().block,
+            platforms,
+            extra,
+        )
     }
 
     fn errors(diagnostics: &Diagnostics) -> Vec<(String, String)> {
