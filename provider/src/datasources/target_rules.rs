@@ -10,7 +10,7 @@ use crate::diagnostics::Diagnostics;
 use crate::engine::{Expansion, SkippedFlow};
 use crate::output_shape::OutputField;
 use crate::schema::{Block, Schema};
-use crate::targets::target::{Firewall, Options, Shaped, Target, TargetOption};
+use crate::targets::target::{Firewall, Options, Shaped, Target, TargetError, TargetOption};
 use crate::terraform_terms::target_diagnostic;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -123,11 +123,16 @@ pub(super) fn config_and_expansion<F: Firewall>(
     target_options: &[TargetOption],
     diagnostics: &mut Diagnostics,
 ) -> Option<(F::Config, Expansion)> {
-    let firewall_config = F::config(&options(config, target_options))
-        .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
-        .ok()?;
+    let firewall_config = reported(F::config(&options(config, target_options)), diagnostics)?;
     let expansion = selection::expand(config, diagnostics)?;
     Some((firewall_config, expansion))
+}
+
+/// The value of `result`, or `None` with its target errors in `diagnostics`.
+fn reported<T>(result: Result<T, Vec<TargetError>>, diagnostics: &mut Diagnostics) -> Option<T> {
+    result
+        .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
+        .ok()
 }
 
 /// What a read gives besides the configuration: the target's output fields, then `not_needed` and `warnings` (the
@@ -190,9 +195,7 @@ impl<F: Firewall> DataSource for TargetDataSource<F> {
         let target_options = &self.prepared().options;
         let (firewall_config, expansion) =
             config_and_expansion::<F>(config, target_options, diagnostics)?;
-        let shaped = F::rules(&expansion, firewall_config)
-            .map_err(|errors| diagnostics.extend(errors.into_iter().map(target_diagnostic)))
-            .ok()?;
+        let shaped = reported(F::rules(&expansion, firewall_config), diagnostics)?;
         result(self, config, &expansion, &shaped, diagnostics)
     }
 }
