@@ -276,14 +276,25 @@ def write_cli_config(path: Path, provider_dir: Path) -> Path:
     return path
 
 
-def timed_plan(terraform: str, workdir: Path, env: dict[str, str], config: PlanConfig) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one `terraform plan`. Exits if the plan fails or lacks its output."""
+@dataclass(frozen=True)
+class TimedPlan:
+    """One `terraform plan`: wall seconds, peak RSS (KiB) of the terraform process, and the CPU (user + sys, ms)
+    of terraform and every provider it launched and waited for."""
+
+    elapsed: float
+    maxrss_kib: int
+    cpu_ms: float
+
+
+def timed_plan(terraform: str, workdir: Path, env: dict[str, str], config: PlanConfig) -> TimedPlan:
+    """Times one `terraform plan`. Exits if the plan fails or lacks its output."""
     # Output goes to files, not pipes: the plan never blocks on a full pipe, and we need no reader thread.
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen([terraform, "plan", "-input=false", "-no-color"], cwd=workdir, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        # wait4 instead of Popen.wait: it also returns the child's rusage.
+        # wait4 instead of Popen.wait: it also returns the child's rusage, which counts the providers Terraform
+        # waited for (go-plugin waits for every provider process it started).
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -292,7 +303,7 @@ def timed_plan(terraform: str, workdir: Path, env: dict[str, str], config: PlanC
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode != 0 or not re.search(config.expect, stdout):
         sys.exit(f"{terraform} plan of '{config.key}' failed (exit {proc.returncode}):\n{stdout}\n{stderr}")
-    return elapsed, usage.ru_maxrss
+    return TimedPlan(elapsed, usage.ru_maxrss, (usage.ru_utime + usage.ru_stime) * 1000)
 
 
 def bench_terraform(version: str, terraform: str, scratch: Path, dev_rc: Path, rss_rc: Path,
@@ -313,9 +324,9 @@ def bench_terraform(version: str, terraform: str, scratch: Path, dev_rc: Path, r
     maxrss: dict[str, list[int]] = {c.key: [] for c in CONFIGS}
     for _ in range(args.plan_runs):
         for config in CONFIGS:
-            elapsed, rss = timed_plan(terraform, workdirs[config.key], env, config)
-            wall[config.key].append(elapsed * 1000)
-            maxrss[config.key].append(rss)
+            timed = timed_plan(terraform, workdirs[config.key], env, config)
+            wall[config.key].append(timed.elapsed * 1000)
+            maxrss[config.key].append(timed.maxrss_kib)
 
     log(f"Terraform {version}: provider peak RSS ({args.rss_runs} wrapped plans per config)")
     rss_env = terraform_env(rss_rc)
