@@ -75,8 +75,17 @@ pub trait OutputShape {
 
 /// A struct of described output fields, as [`output_struct!`] writes it; its shape is the object of its fields.
 pub trait OutputFields {
+    /// How many fields [`Self::fields`] gives.
+    const COUNT: usize;
+
     /// The fields in order, each described by its doc comment.
     fn fields() -> Vec<OutputField>;
+
+    /// Serialises the fields, in order, into `state`.
+    fn serialize_fields<S: serde::ser::SerializeStruct>(
+        &self,
+        state: &mut S,
+    ) -> Result<(), S::Error>;
 }
 
 macro_rules! leaf_shapes {
@@ -130,25 +139,52 @@ impl<K, V: OutputShape> OutputShape for BTreeMap<K, V> {
 /// A serialisable output struct whose [`OutputFields`] (and so [`OutputShape`]) follow from its fields: each
 /// field's name, its type's shape, and its doc comment as the description Terraform shows. A field marked
 /// `#[serde(flatten)]` gives the fields of its own [`OutputFields`] type in its place.
+///
+/// The struct serialises as one `serialize_struct` of all its fields, flattened ones included, instead of serde's
+/// derive: that makes a struct with a flattened field a map of unknown length whose keys a serialiser must take
+/// as values, which cost a read a tenth of its CPU where outputs hold thousands of rules
+/// ([`crate::cty::encode_attributes`]). Serde's own attributes other than `flatten` are not taken.
 macro_rules! output_struct {
     (
         $(#[$struct_attr:meta])*
         $vis:vis struct $name:ident $(<$lt:lifetime>)? {
-            $($(#[$($attr:tt)*])* $field_vis:vis $field:ident: $ty:ty,)*
+            $($(#[doc = $doc:literal])* $(#[serde($flatten:ident)])? $field_vis:vis $field:ident: $ty:ty,)*
         }
     ) => {
         $(#[$struct_attr])*
-        #[derive(serde::Serialize)]
         $vis struct $name $(<$lt>)? {
-            $($(#[$($attr)*])* $field_vis $field: $ty,)*
+            $($(#[doc = $doc])* $field_vis $field: $ty,)*
+        }
+
+        impl $(<$lt>)? serde::Serialize for $name $(<$lt>)? {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct as _;
+                let mut state = serializer.serialize_struct(
+                    stringify!($name),
+                    <Self as $crate::output_shape::OutputFields>::COUNT,
+                )?;
+                $crate::output_shape::OutputFields::serialize_fields(self, &mut state)?;
+                state.end()
+            }
         }
 
         impl $(<$lt>)? $crate::output_shape::OutputFields for $name $(<$lt>)? {
+            const COUNT: usize =
+                0 $(+ $crate::output_shape::output_struct!(@count [$($flatten)?] $ty))*;
+
             fn fields() -> Vec<$crate::output_shape::OutputField> {
-                [$($crate::output_shape::output_struct!(@field $(#[$($attr)*])* $field: $ty)),*]
+                [$($crate::output_shape::output_struct!(@field [$($doc),*] [$($flatten)?] $field: $ty)),*]
                     .into_iter()
                     .flatten()
                     .collect()
+            }
+
+            fn serialize_fields<S: serde::ser::SerializeStruct>(
+                &self,
+                state: &mut S,
+            ) -> Result<(), S::Error> {
+                $($crate::output_shape::output_struct!(@serialize [$($flatten)?] self, state, $field);)*
+                Ok(())
             }
         }
 
@@ -163,15 +199,27 @@ macro_rules! output_struct {
             }
         }
     };
-    (@field $(#[doc = $doc:literal])* #[serde(flatten)] $field:ident: $ty:ty) => {
+    (@count [flatten] $ty:ty) => {
+        <$ty as $crate::output_shape::OutputFields>::COUNT
+    };
+    (@count [] $ty:ty) => {
+        1
+    };
+    (@field [$($doc:literal),*] [flatten] $field:ident: $ty:ty) => {
         <$ty as $crate::output_shape::OutputFields>::fields()
     };
-    (@field $(#[doc = $doc:literal])* $field:ident: $ty:ty) => {
+    (@field [$($doc:literal),*] [] $field:ident: $ty:ty) => {
         vec![$crate::output_shape::OutputField::new(
             stringify!($field),
             <$ty as $crate::output_shape::OutputShape>::shape(),
             [$($doc),*].map(str::trim).join(" "),
         )]
+    };
+    (@serialize [flatten] $self:ident, $state:ident, $field:ident) => {
+        $crate::output_shape::OutputFields::serialize_fields(&$self.$field, $state)?
+    };
+    (@serialize [] $self:ident, $state:ident, $field:ident) => {
+        $state.serialize_field(stringify!($field), &$self.$field)?
     };
 }
 pub(crate) use output_struct;
