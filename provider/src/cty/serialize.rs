@@ -153,13 +153,20 @@ impl<'o, 't> Writer<'o, 't> {
         let kind = match self.ty {
             CtyType::Map(ety) => Kind::Map(ety),
             CtyType::Object(atys) => Kind::Object {
-                atys,
-                written: vec![false; atys.len()],
+                attributes: atys
+                    .iter()
+                    .map(|(name, ty)| Attribute {
+                        name,
+                        ty,
+                        written: false,
+                    })
+                    .collect(),
+                next: 0,
             },
             ty => return Err(mismatch(ty, "a map or struct")),
         };
         let len = match &kind {
-            Kind::Object { atys, .. } => Some(atys.len()),
+            Kind::Object { attributes, .. } => Some(attributes.len()),
             Kind::Map(_) => len,
         };
         let counted = if self.header {
@@ -464,11 +471,20 @@ sequence_like!(SerializeTuple: serialize_element, SerializeTupleStruct: serializ
 enum Kind<'t> {
     /// A map's elements, all of one type.
     Map(&'t CtyType),
-    /// An object's attributes, each of its own type, and which of them have been written.
+    /// An object's attributes in name order, and where the search for the next one starts: after the last one
+    /// found, so that fields serialised in name order are each found at the first look.
     Object {
-        atys: &'t BTreeMap<String, CtyType>,
-        written: Vec<bool>,
+        attributes: Vec<Attribute<'t>>,
+        next: usize,
     },
+}
+
+/// An attribute of an object type, and whether it has been written. An object's attributes are copied out of
+/// its type's map once per object: looking each entry up in a slice costs a fraction of walking the map.
+struct Attribute<'t> {
+    name: &'t str,
+    ty: &'t CtyType,
+    written: bool,
 }
 
 /// The entries of a map or object as they serialise (a struct with flattened fields serialises as a map). An
@@ -494,21 +510,25 @@ impl EntriesOf<'_, '_> {
         let text = || String::from_utf8_lossy(key).into_owned();
         let (ty, step) = match &mut self.kind {
             Kind::Map(ety) => (*ety, PathStep::ElementKeyString as fn(String) -> PathStep),
-            Kind::Object { atys, written } => {
-                let found = atys
-                    .iter()
-                    .zip(written.iter_mut())
-                    .find(|((name, _), _)| name.as_bytes() == key);
-                let Some(((_, aty), done)) = found else {
+            Kind::Object { attributes, next } => {
+                let count = attributes.len();
+                let (before, after) = attributes.split_at_mut((*next).min(count));
+                let found = after
+                    .iter_mut()
+                    .chain(before)
+                    .enumerate()
+                    .find(|(_, attribute)| attribute.name.as_bytes() == key);
+                let Some((offset, attribute)) = found else {
                     return Err(CodecError::here("unsupported attribute")
                         .within(PathStep::Attribute(text())));
                 };
-                if std::mem::replace(done, true) {
+                if std::mem::replace(&mut attribute.written, true) {
                     return Err(
                         CodecError::here("duplicate attribute").within(PathStep::Attribute(text()))
                     );
                 }
-                (aty, PathStep::Attribute as fn(String) -> PathStep)
+                *next = (*next + offset + 1) % count;
+                (attribute.ty, PathStep::Attribute as fn(String) -> PathStep)
             }
         };
         let out = self.counted.target(self.out);
@@ -523,12 +543,10 @@ impl EntriesOf<'_, '_> {
 
     /// The map, or the object with its absent attributes null.
     fn finish(mut self) -> Result<(), CodecError> {
-        if let Kind::Object { atys, written } = &self.kind {
-            for ((name, _), done) in atys.iter().zip(written) {
-                if !done {
-                    write_nil_attribute(self.counted.target(self.out), name)?;
-                    self.counted.count += 1;
-                }
+        if let Kind::Object { attributes, .. } = &self.kind {
+            for attribute in attributes.iter().filter(|a| !a.written) {
+                write_nil_attribute(self.counted.target(self.out), attribute.name)?;
+                self.counted.count += 1;
             }
         }
         self.counted.finish(self.out, rmp::encode::write_map_len)
