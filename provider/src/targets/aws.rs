@@ -33,6 +33,20 @@ pub(crate) const MAX_RULES_PER_GROUP: usize = 1000;
 /// The longest rule description AWS accepts.
 const MAX_DESCRIPTION: usize = 255;
 
+/// The punctuation AWS accepts in rule descriptions, beside letters, digits and spaces: bit `b` stands for the
+/// ASCII byte `b`.
+const DESCRIPTION_PUNCTUATION: u128 = ascii_set(b"._-:/()#,@[]+=&;{}!$*");
+
+/// The set of the ASCII bytes `bytes`, bit `b` standing for byte `b`.
+const fn ascii_set(mut bytes: &[u8]) -> u128 {
+    let mut set = 0;
+    while let [first, rest @ ..] = bytes {
+        set |= 1 << (*first % 128);
+        bytes = rest;
+    }
+    set
+}
+
 /// How to shape the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AwsOptions {
@@ -540,23 +554,26 @@ fn description(
         .chain(separated(platforms, ","))
         .chain([": "])
         .chain(separated(purposes, "; "));
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "._-:/()#,@[]+=&;{}!$*".contains(c);
+    let allowed =
+        |b: u8| b.is_ascii_alphanumeric() || (b < 128 && DESCRIPTION_PUNCTUATION >> b & 1 == 1);
     // Quotes vanish ("node's" reads "nodes"); other characters AWS refuses become spaces, runs of spaces one,
-    // none at either end. What is left is ASCII, so the truncation below cuts between characters.
+    // none at either end. What is left is ASCII, so the truncation below cuts between characters. Byte by byte,
+    // which costs a fraction of decoding characters: every byte of a character beyond ASCII is refused, so such a
+    // character becomes one space as a refused ASCII character does.
     let mut clean = String::with_capacity(MAX_DESCRIPTION);
     let mut space = false;
-    for c in pieces
-        .flat_map(str::chars)
-        .filter(|c| !matches!(c, '\'' | '"'))
+    for b in pieces
+        .flat_map(str::bytes)
+        .filter(|b| !matches!(b, b'\'' | b'"'))
     {
-        if !allowed(c) {
+        if !allowed(b) {
             space = true;
             continue;
         }
         if std::mem::take(&mut space) && !clean.is_empty() {
             clean.push(' ');
         }
-        clean.push(c);
+        clean.push(char::from(b));
     }
     let room = MAX_DESCRIPTION - note.len();
     if clean.len() > room {

@@ -118,6 +118,13 @@ fn descriptions_fit_aws_length_and_characters() {
         &[],
     );
     assert_eq!(tidy, "portmatrix deckhouse: nodes host");
+    // A run of characters beyond ASCII is one space, whatever their lengths in bytes.
+    let accents = description(
+        &BTreeSet::from(["kublr"]),
+        &BTreeSet::from(["café→tea", "ü"]),
+        &[],
+    );
+    assert_eq!(accents, "portmatrix kublr: caf tea;");
     assert!(
         text.chars()
             .all(|c| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c)),
