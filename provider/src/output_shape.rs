@@ -110,6 +110,12 @@ impl<T: OutputShape + ?Sized> OutputShape for &T {
     }
 }
 
+impl<T: OutputShape + ToOwned + ?Sized> OutputShape for std::borrow::Cow<'_, T> {
+    fn shape() -> Shape {
+        T::shape()
+    }
+}
+
 /// Null is a value of every shape.
 impl<T: OutputShape> OutputShape for Option<T> {
     fn shape() -> Shape {

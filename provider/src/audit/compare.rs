@@ -756,7 +756,7 @@ fn required_finding(want: &Required, covered_by: Vec<String>, detail: String) ->
     Finding {
         key: Some(want.rule.key()),
         direction: want.rule.direction.to_string(),
-        ip_protocol: want.rule.protocol.ip_protocol(),
+        ip_protocol: want.rule.protocol.ip_protocol().into_owned(),
         from_port: want.rule.from_port,
         to_port: want.rule.to_port,
         peer: want.rule.peer.key().to_string(),

@@ -12,6 +12,7 @@ use super::common::{contributors, contributors_text};
 use crate::catalog::{PortRange, Protocol};
 use crate::engine::setting::{Literal, Setting};
 use crate::engine::{EndpointAddresses, Expansion, Peer, Reason, RulePorts};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
@@ -140,14 +141,15 @@ pub enum AwsProtocol {
 
 impl AwsProtocol {
     /// `ip_protocol` as AWS takes it: names for tcp, udp, icmp and icmpv6, numbers for the rest, `-1` for all.
-    pub fn ip_protocol(self) -> String {
+    /// Borrowed but for protocol numbers: it is written three times per rule.
+    pub fn ip_protocol(self) -> Cow<'static, str> {
         match self {
             AwsProtocol::Catalog(Protocol::Tcp) => "tcp".into(),
             AwsProtocol::Catalog(Protocol::Udp) => "udp".into(),
             AwsProtocol::Catalog(Protocol::Icmp) => "icmp".into(),
             AwsProtocol::Catalog(Protocol::Icmpv6) => "icmpv6".into(),
             AwsProtocol::Catalog(Protocol::Sctp) => "132".into(),
-            AwsProtocol::Catalog(Protocol::Number(n)) => n.to_string(),
+            AwsProtocol::Catalog(Protocol::Number(n)) => n.to_string().into(),
             AwsProtocol::All => "-1".into(),
         }
     }
@@ -313,7 +315,9 @@ struct GroupRule<'e> {
     endpoints: BTreeSet<String>,
     protocol: AwsProtocol,
     ports: RulePorts,
-    reasons: BTreeSet<&'e Reason>,
+    /// A reason may come more than once: a list is cheaper to build, copy and join than a set, and what is read
+    /// from it (platforms, purposes) is gathered into sets.
+    reasons: Vec<&'e Reason>,
     extra: Vec<PortRange>,
 }
 
@@ -332,7 +336,7 @@ pub fn security_group_rules(
     let mut set = AwsRuleSet::default();
     let mut groups: BTreeMap<GroupKey, Vec<GroupRule<'_>>> = BTreeMap::new();
     for rule in &expansion.rules {
-        let reasons: BTreeSet<&Reason> = rule.reasons.iter().collect();
+        let reasons: Vec<&Reason> = rule.reasons.iter().collect();
         let protocol = AwsProtocol::Catalog(rule.protocol);
         let sides = [
             (&rule.destination, Direction::Ingress, &rule.source),
@@ -687,7 +691,7 @@ fn widening(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> Widening 
         tier: tier.to_string(),
         direction,
         peer: rule.peer.key().to_string(),
-        protocol: rule.protocol.ip_protocol(),
+        protocol: rule.protocol.ip_protocol().into_owned(),
         from_port,
         to_port,
         extra_ports: rule.extra.iter().map(ToString::to_string).collect(),

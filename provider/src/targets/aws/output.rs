@@ -11,6 +11,7 @@ use crate::targets::target::{
     Shape, Shaped, Tabular, TargetError, TargetOption, Tiered,
 };
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// `rules_per_group`.
@@ -44,7 +45,7 @@ output_struct! {
         cidr_ipv6: Option<&'a str>,
         prefix_list_id: Option<&'a str>,
         endpoints: &'a [String],
-        ip_protocol: String,
+        ip_protocol: Cow<'static, str>,
         from_port: Option<i64>,
         to_port: Option<i64>,
         description: &'a str,
@@ -212,7 +213,7 @@ impl Tabular for Tiered<AwsRuleSet, TierOutput> {
                 vec![
                     rule.direction.to_string(),
                     key.clone(),
-                    rule.protocol.ip_protocol(),
+                    rule.protocol.ip_protocol().into_owned(),
                     port(rule.from_port),
                     port(rule.to_port),
                     peer,

@@ -224,7 +224,13 @@ fn admitted(set: &AwsRuleSet) -> BTreeSet<(String, String, u16)> {
                 r.from_port.unwrap_or(0) as u16,
                 r.to_port.unwrap_or(0) as u16,
             );
-            (from..=to).map(move |p| (r.peer.key().to_string(), r.protocol.ip_protocol(), p))
+            (from..=to).map(move |p| {
+                (
+                    r.peer.key().to_string(),
+                    r.protocol.ip_protocol().into_owned(),
+                    p,
+                )
+            })
         })
         .collect()
 }
@@ -415,7 +421,7 @@ fn admits(set: &AwsRuleSet) -> BTreeSet<(String, Direction, AwsPeer, String, i64
                     r.tier.clone(),
                     r.direction,
                     r.peer.clone(),
-                    r.protocol.ip_protocol(),
+                    r.protocol.ip_protocol().into_owned(),
                     p,
                 )
             })
@@ -466,7 +472,7 @@ proptest! {
 
         let mut seen: BTreeSet<Identity> = BTreeSet::new();
         for r in set.ingress.values().chain(set.egress.values()) {
-            let identity = (r.tier.clone(), r.direction, r.protocol.ip_protocol(), r.from_port, r.to_port, r.peer.clone());
+            let identity = (r.tier.clone(), r.direction, r.protocol.ip_protocol().into_owned(), r.from_port, r.to_port, r.peer.clone());
             prop_assert!(seen.insert(identity), "duplicate in AWS's sense: {}", r.key());
         }
 
