@@ -312,7 +312,7 @@ impl fmt::Display for QuotaError {
 #[derive(Debug, Clone)]
 struct GroupRule<'e> {
     peer: AwsPeer,
-    endpoints: BTreeSet<String>,
+    endpoints: BTreeSet<&'e str>,
     protocol: AwsProtocol,
     ports: RulePorts,
     /// A reason may come more than once: a list is cheaper to build, copy and join than a set, and what is read
@@ -321,7 +321,8 @@ struct GroupRule<'e> {
     extra: Vec<PortRange>,
 }
 
-type GroupKey = (String, Direction);
+/// A group and direction: the tier's name, borrowed from the expansion.
+type GroupKey<'e> = (&'e str, Direction);
 
 /// Shapes `expansion` into security group rules.
 ///
@@ -334,7 +335,7 @@ pub fn security_group_rules(
     options: &AwsOptions,
 ) -> Result<AwsRuleSet, Vec<QuotaError>> {
     let mut set = AwsRuleSet::default();
-    let mut groups: BTreeMap<GroupKey, Vec<GroupRule<'_>>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey<'_>, Vec<GroupRule<'_>>> = BTreeMap::new();
     for rule in &expansion.rules {
         let reasons: Vec<&Reason> = rule.reasons.iter().collect();
         let protocol = AwsProtocol::Catalog(rule.protocol);
@@ -353,7 +354,7 @@ pub fn security_group_rules(
                     rule.ports
                 ));
             }
-            let group = groups.entry((tier.clone(), direction)).or_default();
+            let group = groups.entry((tier.as_str(), direction)).or_default();
             group.extend(peers.into_iter().map(|(peer, endpoint)| GroupRule {
                 peer,
                 endpoints: endpoint.into_iter().collect(),
@@ -368,7 +369,7 @@ pub fn security_group_rules(
     let mut errors = Vec::new();
     for ((tier, direction), mut rules) in groups {
         if options.all_traffic_within_tier {
-            collapse_self_rules(&tier, &mut rules);
+            collapse_self_rules(tier, &mut rules);
         }
         let mut rules = merge_same_peer(rules);
         if !over_quota(&rules, options.rules_per_group).is_empty() {
@@ -376,12 +377,12 @@ pub fn security_group_rules(
                 widen(&mut rules, options.rules_per_group);
             }
             for family in over_quota(&rules, options.rules_per_group) {
-                errors.push(quota_error(&tier, direction, family, &rules, options));
+                errors.push(quota_error(tier, direction, family, &rules, options));
             }
         }
-        for rule in &rules {
+        for rule in rules {
             if !rule.extra.is_empty() {
-                set.widened.push(widening(&tier, direction, rule));
+                set.widened.push(widening(tier, direction, &rule));
             }
             if rule.protocol == AwsProtocol::Catalog(Protocol::Sctp) {
                 set.warnings.push(format!(
@@ -391,7 +392,7 @@ pub fn security_group_rules(
                     rule.ports
                 ));
             }
-            let aws_rule = aws_rule(&tier, direction, rule);
+            let aws_rule = aws_rule(tier, direction, rule);
             let target = match direction {
                 Direction::Ingress => &mut set.ingress,
                 Direction::Egress => &mut set.egress,
@@ -410,7 +411,13 @@ pub fn security_group_rules(
     for (rules, ingress) in [(&set.ingress, true), (&set.egress, false)] {
         for rule in rules.values() {
             let (v4, v6) = families(&rule.peer);
-            let counts = set.tiers.entry(rule.tier.clone()).or_default();
+            // Every tier is there already: no name is copied per rule.
+            if !set.tiers.contains_key(&rule.tier) {
+                set.tiers.insert(rule.tier.clone(), TierCounts::default());
+            }
+            let Some(counts) = set.tiers.get_mut(&rule.tier) else {
+                continue;
+            };
             let (c4, c6) = if ingress {
                 (&mut counts.ingress_ipv4, &mut counts.ingress_ipv6)
             } else {
@@ -425,10 +432,10 @@ pub fn security_group_rules(
 
 /// The concrete peers an engine peer stands for: its group, or each address of its endpoint block (with the
 /// block's name). Empty for an endpoint without addresses.
-fn concrete_peers(
-    peer: &Peer,
+fn concrete_peers<'e>(
+    peer: &'e Peer,
     endpoints: &BTreeMap<String, EndpointAddresses>,
-) -> Vec<(AwsPeer, Option<String>)> {
+) -> Vec<(AwsPeer, Option<&'e str>)> {
     match peer {
         Peer::Tier(tier) => vec![(AwsPeer::Tier(tier.clone()), None)],
         Peer::Endpoint(name) => {
@@ -444,7 +451,7 @@ fn concrete_peers(
                 .map(AwsPeer::PrefixList);
             v4.chain(v6)
                 .chain(lists)
-                .map(|peer| (peer, Some(name.clone())))
+                .map(|peer| (peer, Some(name.as_str())))
                 .collect()
         }
     }
@@ -514,7 +521,7 @@ fn collapse_self_rules(tier: &str, rules: &mut Vec<GroupRule<'_>>) {
 }
 
 /// The AWS rule of one group rule.
-fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> AwsRule {
+fn aws_rule(tier: &str, direction: Direction, rule: GroupRule<'_>) -> AwsRule {
     let (from_port, to_port) = match (rule.protocol, rule.ports) {
         // AWS ignores ports for protocols other than tcp, udp, icmp and icmpv6: an SCTP rule admits every
         // SCTP port, which `security_group_rules` reports as a warning.
@@ -530,8 +537,8 @@ fn aws_rule(tier: &str, direction: Direction, rule: &GroupRule<'_>) -> AwsRule {
     AwsRule {
         tier: tier.to_string(),
         direction,
-        peer: rule.peer.clone(),
-        endpoints: rule.endpoints.iter().cloned().collect(),
+        peer: rule.peer,
+        endpoints: rule.endpoints.into_iter().map(str::to_string).collect(),
         protocol: rule.protocol,
         from_port,
         to_port,
