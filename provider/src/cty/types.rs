@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::json;
+use serde::{Serialize, Serializer};
 
 use super::TypeError;
 use crate::output_shape::Shape;
@@ -94,39 +94,11 @@ impl CtyType {
         matches!(self, CtyType::List(_) | CtyType::Set(_) | CtyType::Map(_))
     }
 
-    /// The JSON form, e.g. `["list",["object",{"port":"number"}]]`.
-    /// Object attributes come out sorted by name.
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        match self {
-            CtyType::Bool => json!("bool"),
-            CtyType::Number => json!("number"),
-            CtyType::String => json!("string"),
-            CtyType::Dynamic => json!("dynamic"),
-            CtyType::List(t) => json!(["list", t.to_json()]),
-            CtyType::Set(t) => json!(["set", t.to_json()]),
-            CtyType::Map(t) => json!(["map", t.to_json()]),
-            CtyType::Object(attrs) => {
-                // BTreeMap iteration is sorted, and serde_json keeps insertion
-                // order, so the output matches Go's sorted map encoding.
-                let fields: serde_json::Map<String, serde_json::Value> = attrs
-                    .iter()
-                    .map(|(k, t)| (k.clone(), t.to_json()))
-                    .collect();
-                json!(["object", fields])
-            }
-            CtyType::Tuple(elems) => {
-                json!([
-                    "tuple",
-                    elems.iter().map(CtyType::to_json).collect::<Vec<_>>()
-                ])
-            }
-        }
-    }
-
     /// The compact JSON bytes Terraform expects in a schema attribute's
-    /// `type` field.
+    /// `type` field ([`Serialize`] gives the form).
     pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
-        self.to_json().to_string().into_bytes()
+        // Cannot fail: every map key is text.
+        serde_json::to_vec(self).unwrap_or_default()
     }
 
     /// Parses the JSON form. Also accepts the optional-attributes form
@@ -212,6 +184,24 @@ fn object_from_json(
     Ok(CtyType::Object(out))
 }
 
+/// The JSON form, e.g. `["list",["object",{"port":"number"}]]`, written as it serialises (a schema holds
+/// hundreds of attribute types): object attributes come out sorted by name, as Go's map encoding sorts them.
+impl Serialize for CtyType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CtyType::Bool => serializer.serialize_str("bool"),
+            CtyType::Number => serializer.serialize_str("number"),
+            CtyType::String => serializer.serialize_str("string"),
+            CtyType::Dynamic => serializer.serialize_str("dynamic"),
+            CtyType::List(t) => ("list", t).serialize(serializer),
+            CtyType::Set(t) => ("set", t).serialize(serializer),
+            CtyType::Map(t) => ("map", t).serialize(serializer),
+            CtyType::Object(attrs) => ("object", attrs).serialize(serializer),
+            CtyType::Tuple(elems) => ("tuple", elems).serialize(serializer),
+        }
+    }
+}
+
 impl fmt::Display for CtyType {
     /// Terraform-style type expression, e.g. `list(object({port=number}))`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -250,6 +240,7 @@ impl fmt::Display for CtyType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn json_bytes_match_terraform_schema_form() {
