@@ -148,7 +148,7 @@ impl<K, V: OutputShape> OutputShape for BTreeMap<K, V> {
 ///
 /// The struct serialises as one `serialize_struct` of all its fields, flattened ones included, instead of serde's
 /// derive: that makes a struct with a flattened field a map of unknown length whose keys a serialiser must take
-/// as values, which cost a read a tenth of its CPU where outputs hold thousands of rules
+/// as values, which cost an AWS read a tenth of its instructions where outputs hold thousands of rules
 /// ([`crate::cty::encode_attributes`]). Serde's own attributes other than `flatten` are not taken.
 macro_rules! output_struct {
     (

@@ -408,16 +408,12 @@ pub fn security_group_rules(
     for (tier, _) in &expansion.tiers {
         set.tiers.insert(tier.clone(), TierCounts::default());
     }
+    // Counted under the rules' borrowed tier names, then stored: a name is copied per tier, not per rule.
+    let mut counted: BTreeMap<&str, TierCounts> = BTreeMap::new();
     for (rules, ingress) in [(&set.ingress, true), (&set.egress, false)] {
         for rule in rules.values() {
             let (v4, v6) = families(&rule.peer);
-            // Every tier is there already: no name is copied per rule.
-            if !set.tiers.contains_key(&rule.tier) {
-                set.tiers.insert(rule.tier.clone(), TierCounts::default());
-            }
-            let Some(counts) = set.tiers.get_mut(&rule.tier) else {
-                continue;
-            };
+            let counts = counted.entry(rule.tier.as_str()).or_default();
             let (c4, c6) = if ingress {
                 (&mut counts.ingress_ipv4, &mut counts.ingress_ipv6)
             } else {
@@ -426,6 +422,9 @@ pub fn security_group_rules(
             *c4 += v4;
             *c6 += v6;
         }
+    }
+    for (tier, counts) in counted {
+        set.tiers.insert(tier.to_string(), counts);
     }
     Ok(set)
 }
