@@ -179,14 +179,14 @@ def floor_provider(cache: Path) -> Path | None:
     return cache / "floor-target" / "release"
 
 
-def copied(scratch: Path, name: str, binary: Path) -> Path:
-    """A directory of its own in `scratch` holding a copy of `binary` under the same file name (dev_overrides finds
-    a provider by its file name). Every provider benched runs from such a copy, so that none is launched from
+def copied(scratch: Path, name: str, binary: Path, file_name: str) -> Path:
+    """A directory of its own in `scratch` holding a copy of `binary` as `file_name`, the provider's file name, which
+    dev_overrides looks for. Every provider benched runs from such a copy, so that none is launched from
     cargo's target directory: there the same bytes cost a one-read plan's provider launches about 1 ms more CPU
     than a fresh copy (21.2 against 20.2 ms, medians of 20 alternating plans)."""
     directory = scratch / name
     directory.mkdir()
-    shutil.copy(binary, directory / binary.name)
+    shutil.copy(binary, directory / file_name)
     return directory
 
 
@@ -360,7 +360,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="portmatrix-yardsticks-"))
     loadavg_before = os.getloadavg()
     try:
-        binary = copied(scratch, "this-provider", binary) / binary.name
+        binary = copied(scratch, "this-provider", binary, run.PROVIDER_NAME) / run.PROVIDER_NAME
         dev_rc = run.write_cli_config(scratch / "dev.tfrc", binary.parent)
         plans: dict[str, tuple[run.PlanConfig, Path]] = {
             "none": (run.CONFIGS[0], dev_rc),
@@ -374,13 +374,10 @@ def main() -> None:
         if floor_dir is not None:
             plans["floor_one"] = (run.PlanConfig("floor", FLOOR_SOURCE, r"\bn\s*=\s*\d+\b"),
                                   floor_cli_config(scratch / "floor.tfrc",
-                                                   copied(scratch, "floor-provider", floor_dir / FLOOR_BINARY)))
+                                                   copied(scratch, "floor-provider", floor_dir / FLOOR_BINARY, FLOOR_BINARY)))
         rss = {"portmatrix": cpu_wrapper(scratch, "portmatrix", binary)}
         if args.compare_binary is not None:
-            # Under the provider's file name, which dev_overrides looks for, whatever the file given is called.
-            compare_dir = scratch / "compare-provider"
-            compare_dir.mkdir()
-            shutil.copy(args.compare_binary, compare_dir / run.PROVIDER_NAME)
+            compare_dir = copied(scratch, "compare-provider", args.compare_binary, run.PROVIDER_NAME)
             compare_rc = run.write_cli_config(scratch / "compare.tfrc", compare_dir)
             plans["compare_one"] = (portmatrix_config("one", 1), compare_rc)
             plans["compare_many"] = (portmatrix_config("many", args.count), compare_rc)
