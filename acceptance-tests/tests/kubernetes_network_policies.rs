@@ -576,6 +576,18 @@ fn a_kubernetes_calico_longhorn_stack_lists_its_host_network_flows() {
                 ));
             }
         }
+        // Kubernetes' "6443 | Kubernetes API server | All" includes every pod (in-cluster clients call it through the
+        // `kubernetes` Service): every role isolated for egress reaches the nodes' API server port, as it reaches DNS.
+        for key in &egress_isolated {
+            expected.insert((
+                key.clone(),
+                "egress",
+                NODES.to_string(),
+                "TCP".to_string(),
+                6443,
+                6443,
+            ));
+        }
         assert_same(
             &terraform.version,
             &flatten(&outputs["policies"]["value"]),

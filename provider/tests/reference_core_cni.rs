@@ -102,7 +102,8 @@ const METRICS: When = &[("metrics", &["true"])];
 
 // §4 Kubernetes "Ports and Protocols": Control plane and Worker node(s) tables, "Used By" as the source.
 // "All" = both node roles and, outside the nodes, the api-clients endpoint (API server row) or the nodeport-clients
-// endpoint (NodePort rows); "Self" alone = loopback; UDP NodePort row from PR #47991. CoreDNS from kubeadm's add-on
+// endpoint (NodePort rows), and for the API server every pod too (in-cluster clients call it through the
+// `kubernetes` Service); "Self" alone = loopback; UDP NodePort row from PR #47991. CoreDNS from kubeadm's add-on
 // manifests (kubernetes/kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go @008b3652 and @8444b373: Service
 // kube-dns and container ports 53/UDP, 53/TCP) with its clients from "DNS for Services and Pods" @0189ae0f (every
 // pod by the default policy ClusterFirst; host-network pods, i.e. the nodes, by ClusterFirstWithHostNet). The API
@@ -134,6 +135,7 @@ const KUBERNETES: Spec = Spec {
         row("control-plane", "control-plane", "tcp", "${apiserver_port}"),
         row("worker", "control-plane", "tcp", "${apiserver_port}"),
         row("api-clients", "control-plane", "tcp", "${apiserver_port}"),
+        row("pods", "control-plane", "tcp", "${apiserver_port}"),
         row("control-plane", "control-plane", "tcp", "2379-2380"),
         row("control-plane", "control-plane", "tcp", "10250"),
         row("control-plane", "worker", "tcp", "10250"),

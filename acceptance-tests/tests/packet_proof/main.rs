@@ -988,9 +988,10 @@ struct PolicyStack {
     selectors: &'static str,
 }
 
-/// The NetworkPolicy stacks leave CoreDNS out (`coredns = "false"`): its clients are every pod of the cluster (an
-/// `every_pod` role), which the rig has no pod to stand for yet. The NetworkPolicy target's unit tests check the
-/// CoreDNS policy against an independent evaluator.
+/// The NetworkPolicy stacks leave CoreDNS out (`coredns = "false"`): the rig has no pod of its own for it. The
+/// NetworkPolicy target's unit tests check the CoreDNS policy against an independent evaluator. Every pod tier of
+/// the rig also runs kubernetes' every-pod role, so what every pod sends (the API server, "Used By: All") is proven
+/// from each of them.
 ///
 /// Longhorn 1.6 (the 1.5+ catalog, with pod labels from the Helm chart's NetworkPolicy templates) with
 /// kubernetes' metrics-server and Calico: policies between Longhorn's components, `ipBlock`s for the nodes, the
@@ -1207,9 +1208,10 @@ fn policy_config(stack: &PolicyStack) -> String {
         "\n  tier {{\n    name  = \"nodes\"\n    roles = [{}]\n  }}",
         quoted(stack.host_roles)
     );
+    // Each pod tier also runs kubernetes' every-pod role: its pods are pods of the cluster like any other.
     for pod in stack.pods {
         tiers.push_str(&format!(
-            "\n  tier {{\n    name  = \"{}\"\n    roles = [\"{}\"]\n  }}",
+            "\n  tier {{\n    name  = \"{}\"\n    roles = [\"{}\", \"kubernetes/pods\"]\n  }}",
             pod_tier(pod.role),
             pod.role
         ));
@@ -1261,7 +1263,8 @@ const NOT_PORTS: &str =
 impl Isolation {
     /// A pod role is isolated in a direction when it has labels (a policy can select it) and some flow of a
     /// protocol NetworkPolicy filters goes that way: the data source's page says a role is isolated only in the
-    /// directions its catalogs list flows for.
+    /// directions its catalogs list flows for. What every pod sends or receives (kubernetes' every-pod role,
+    /// which each pod tier runs too) is no role's own: it isolates nothing.
     fn new(stack: &PolicyStack, flows: &[Flow]) -> Isolation {
         let mut isolation = Isolation {
             pods: stack.pods.iter().map(|p| pod_tier(p.role)).collect(),
@@ -1278,10 +1281,22 @@ impl Isolation {
             .iter()
             .filter(|f| matches!(f.protocol.as_str(), "tcp" | "udp" | "sctp"))
         {
-            for (end, set) in [
-                (&flow.destination, &mut isolation.ingress),
-                (&flow.source, &mut isolation.egress),
+            let every_pod = |role: fn(&(String, String, String)) -> &String| {
+                flow.reasons
+                    .iter()
+                    .all(|reason| reason.0 == "kubernetes" && role(reason) == "pods")
+            };
+            for (end, set, every_pod) in [
+                (
+                    &flow.destination,
+                    &mut isolation.ingress,
+                    every_pod(|r| &r.2),
+                ),
+                (&flow.source, &mut isolation.egress, every_pod(|r| &r.1)),
             ] {
+                if every_pod {
+                    continue;
+                }
                 if let Group::Tier(tier) = end {
                     if labelled.contains(tier) {
                         set.insert(tier.clone());

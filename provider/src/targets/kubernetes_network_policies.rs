@@ -49,6 +49,9 @@ const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 /// The longest object name Kubernetes accepts (a DNS subdomain).
 const MAX_NAME: usize = 253;
 
+/// The DNS port: a flow of every pod to it is the cluster DNS every isolated role must still reach.
+const DNS_PORT: u16 = 53;
+
 /// Operator of a label selector requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SelectorOperator {
@@ -544,8 +547,9 @@ struct Outcome {
     unselectable: BTreeMap<Qualified, Vec<String>>,
     /// Flows with no pod at either end.
     host_flows: Vec<String>,
-    /// Whether some flow from every pod reaches a role isolated for egress (such as DNS to CoreDNS).
-    every_pod_egress: bool,
+    /// Whether every pod's DNS (a flow of every pod to port 53, such as to CoreDNS) reaches the roles isolated for
+    /// egress. Other flows of every pod (to the API server) do not tell: they come without DNS when CoreDNS is off.
+    every_pod_dns: bool,
 }
 
 /// The every-pod side of a flow, applied to the isolated policies once all flows are known.
@@ -1106,8 +1110,14 @@ fn apply_every_pod(
                 }
             }
         }
-        if applied && !side.ingress {
-            outcome.every_pod_egress = true;
+        if applied
+            && !side.ingress
+            && side
+                .ranges
+                .iter()
+                .any(|r| r.from <= DNS_PORT && DNS_PORT <= r.to)
+        {
+            outcome.every_pod_dns = true;
         }
         if let (false, Some(skipped)) = (applied, &side.skipped) {
             outcome.not_needed.push(skipped.clone());
@@ -1270,7 +1280,7 @@ fn warnings(
         .map(|p| p.role.as_str())
         .collect();
     if !egress.is_empty() {
-        let dns = if outcome.every_pod_egress {
+        let dns = if outcome.every_pod_dns {
             ", what every pod reaches (such as cluster DNS) included; anything else they reach needs a policy of \
              yours"
         } else {

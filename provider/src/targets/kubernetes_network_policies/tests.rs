@@ -833,6 +833,49 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
     assert_eq!(set.policies.keys().cloned().collect::<Vec<_>>(), expected);
 }
 
+/// Kubernetes' "6443 | Kubernetes API server | All" includes every pod: in-cluster clients call the API through the
+/// `kubernetes` Service, which leads to an API server's node address. A role isolated for egress by its own flows
+/// (metrics-server by its kubelet scrapes, Longhorn's instance manager by its own) still reaches the API server, as it
+/// reaches cluster DNS; without that, metrics-server could not list nodes and `kubectl top` would fail.
+#[test]
+fn roles_isolated_for_egress_reach_the_api_server() {
+    let catalog = Catalog::builtin();
+    let l = longhorn_parties();
+    let metrics_server = pod(
+        "kube-system",
+        &[("k8s-app", "metrics-server")],
+        "10.244.5.40",
+    );
+    let set = network_policies(
+        &select(
+            catalog,
+            &[("kubernetes", None), ("longhorn", Some("1.6.0"))],
+        ),
+        &longhorn_options(),
+    )
+    .expect("policies");
+    let policies = manifests(&set);
+    for client in [&metrics_server, &l.instance_manager, &l.manager] {
+        assert!(
+            allowed(&policies, client, &l.api_server, "TCP", 6443),
+            "{client:?}"
+        );
+        // The API server's port only: etcd on the same node stays closed to pods.
+        assert!(
+            !allowed(&policies, client, &l.api_server, "TCP", 2379),
+            "{client:?}"
+        );
+    }
+    assert!(allowed(&policies, &metrics_server, &l.node, "TCP", 10250));
+    assert!(!allowed(
+        &policies,
+        &metrics_server,
+        &l.internet,
+        "TCP",
+        443
+    ));
+}
+
 /// CoreDNS as kubeadm's manifests deploy it (kube-system, k8s-app: kube-dns) and the DNS policies of "DNS for Services
 /// and Pods": every pod (ClusterFirst, the default) and host-network pods (ClusterFirstWithHostNet, from the node's
 /// address) query it on 53/UDP and 53/TCP. Its policy admits exactly those; the roles another catalog isolates for
