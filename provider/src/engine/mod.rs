@@ -123,7 +123,12 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
             errors.push(InputError::new(
                 [path.clone(), vec![field("name")]].concat(),
                 format!("Platform {:?} is selected twice", selection.platform),
-                "Select each platform once, with all of its options in one block.",
+                format!(
+                    "Select each platform once: keep one {} with all of its options.",
+                    Setting::Platform {
+                        name: selection.platform.clone()
+                    }
+                ),
             ));
             continue;
         }
@@ -267,8 +272,20 @@ pub(crate) fn parameter_values(
 fn selection_error(mut path: Vec<PathStep>, error: &crate::catalog::SelectionError) -> InputError {
     use crate::catalog::SelectionError as E;
     let (summary, step) = match error {
-        E::UnknownPlatform { platform, .. } => {
-            (format!("Unknown platform {platform:?}"), field("name"))
+        // The summary names the platform; the detail says only what is valid, not the summary again.
+        E::UnknownPlatform { platform, valid } => {
+            path.push(field("name"));
+            let lower = platform.to_lowercase();
+            let hint = if valid.contains(&lower) {
+                format!(" Platform names are lower-case: {lower:?}.")
+            } else {
+                String::new()
+            };
+            return InputError::new(
+                path,
+                format!("Unknown platform {platform:?}"),
+                format!("Valid platforms: {}.{hint}", valid.join(", ")),
+            );
         }
         E::VersionOutOfRange { .. } | E::BadVersion { .. } => {
             ("Unsupported version".to_string(), field("version"))
@@ -442,8 +459,16 @@ fn api_server_port(
                 legacy_path,
                 "Two API server ports",
                 format!(
-                    "api_server_port is {new} but parameters.apiserver_port is {old}: remove \
-                     parameters.apiserver_port."
+                    "{} is {new} but {} is {old}: remove {}.",
+                    Setting::ApiServerPort { value: None },
+                    Setting::Parameter {
+                        name: API_SERVER_PARAMETER.into(),
+                        value: None
+                    },
+                    Setting::Parameter {
+                        name: API_SERVER_PARAMETER.into(),
+                        value: None
+                    },
                 ),
             ));
             return None;
@@ -704,18 +729,31 @@ fn end(release: &Release, name: &str, placement: &Placement) -> End {
     match placement.endpoint_blocks.get(&qualified) {
         Some(block) => endpoint_end(block, placement),
         None => {
-            let formerly = release
+            // The endpoint's former names that the user still gives a block of (one another platform's endpoint
+            // of that name took, or the block would be refused): that block no longer reaches this platform.
+            let given: Vec<&str> = release
                 .endpoints
                 .iter()
                 .find(|e| e.name == name)
                 .map(|e| e.formerly.as_slice())
-                .unwrap_or_default();
-            let note = match formerly {
+                .unwrap_or_default()
+                .iter()
+                .map(String::as_str)
+                .filter(|old| {
+                    placement.endpoint_blocks.values().any(|block| {
+                        block
+                            .rsplit_once('/')
+                            .map_or(block.as_str(), |(_, bare)| bare)
+                            == *old
+                    })
+                })
+                .collect();
+            let note = match given[..] {
                 [] => String::new(),
-                old => format!(
+                _ => format!(
                     " (it was part of the endpoint {:?} before; an endpoint of that name no longer reaches \
                      {platform})",
-                    old.join("\", \"")
+                    given.join("\", \"")
                 ),
             };
             End::Missing(format!(

@@ -264,7 +264,8 @@ fn parameter_and_selection_errors_name_their_entry() {
     let errors = expand(&catalog(), &req).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].path.last(), Some(&PathStep::Key("cni".into())));
-    assert_contains(&errors[1].detail, "valid platforms: storage");
+    assert_eq!(errors[1].summary, "Unknown platform \"nope\"");
+    assert_eq!(errors[1].detail, "Valid platforms: storage.");
 }
 
 #[test]
@@ -599,6 +600,10 @@ fn old_spellings_of_the_api_server_port_migrate() {
             PathStep::Key("apiserver_port".into())
         ]
     );
+    assert_eq!(
+        crate::terraform_terms::in_terraform_terms(&errors[0].detail),
+        "api_server_port is 6443 but parameters.apiserver_port is 443: remove parameters.apiserver_port."
+    );
     // Calico's former option says where the setting went.
     let mut req = builtin(&["kubernetes", "calico"], None);
     req.platforms[1]
@@ -645,6 +650,15 @@ fn the_split_clients_endpoint_names_its_successors() {
         .expect("api-clients warning");
     assert_contains(api, "it was part of the endpoint \"clients\" before");
     assert!(!keys(&out).iter().any(|k| k.starts_with("clients->master")));
+    // Without a clients block the history is noise: the warning only says what to add.
+    let out = expand(catalog, &builtin(&["kubernetes", "ingress-nginx"], None)).unwrap();
+    let missing: Vec<&String> = out
+        .warnings
+        .iter()
+        .filter(|w| w.contains("-clients\" of kubernetes has no addresses"))
+        .collect();
+    assert_eq!(missing.len(), 2, "{:?}", out.warnings);
+    assert!(missing.iter().all(|w| !w.contains("before")), "{missing:?}");
 }
 
 /// `count` tiers, each running every Kubernetes and Calico role.
