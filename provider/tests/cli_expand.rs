@@ -442,6 +442,21 @@ fn flows_a_target_cannot_express_follow_the_policy() {
     let run = expand(&[&calico[..], &["--unsupported-flows", "skip"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stdout.contains("Calico IP-in-IP"), "{}", run.stdout);
+    // Widened, the rule reads like any other in the table: a warning names it, which the JSON need not.
+    let run = expand(&[&calico[..], &["--unsupported-flows", "widen"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: rules opened wider than the catalogs ask: pm-in-master-to-master-any, \
+             pm-in-master-to-worker-any,"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = expand(&[&calico[..], &["--unsupported-flows", "widen", "--json"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("opened wider"), "{}", run.stderr);
+    assert!(run.stdout.contains("\"widened\""), "{}", run.stdout);
     let run = expand(&[&calico[..], &["--unsupported-flows", "maybe"]].concat());
     assert_eq!(run.code, 2);
     assert!(

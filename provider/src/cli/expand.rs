@@ -302,19 +302,53 @@ pub(super) fn run(args: &ExpandArgs, catalog: &Catalog) -> Result<Outcome, Strin
             flows(&args.selection.expand(catalog)?)
         }
     };
+    let mut warnings = rendered.warnings;
     let output = if args.format.json {
         to_json(&rendered.json)?
-    } else if args.format.markdown {
-        rendered.table.markdown()
-    } else if args.format.csv {
-        rendered.table.csv()
     } else {
-        rendered.table.render()
+        // The rows show a widened rule as any other: say so where only the JSON lists the widenings.
+        warnings.extend(widened_note(&rendered.json));
+        rows(&rendered.table, &args.format)
     };
     Ok(Outcome {
         output,
-        warnings: rendered.warnings,
+        warnings,
         findings: false,
+    })
+}
+
+/// The table, Markdown or CSV form of `table`, as `format` asks.
+fn rows(table: &Table, format: &FormatArgs) -> String {
+    if format.markdown {
+        table.markdown()
+    } else if format.csv {
+        table.csv()
+    } else {
+        table.render()
+    }
+}
+
+/// A note naming the rules a target opened wider than the catalogs ask (`--unsupported-flows widen`,
+/// `--widen-to-fit`), when the output's `widened` lists any.
+fn widened_note(json: &Value) -> Option<String> {
+    let widened = json.get("widened")?.as_array().filter(|w| !w.is_empty())?;
+    let named: std::collections::BTreeSet<&str> = widened
+        .iter()
+        .filter_map(|entry| entry.get("rule")?.as_str())
+        .collect();
+    Some(if named.is_empty() {
+        format!(
+            "{} opened wider than the catalogs ask; --json lists what each opens, in `widened`",
+            match widened.len() {
+                1 => "1 rule is".to_string(),
+                n => format!("{n} rules are"),
+            }
+        )
+    } else {
+        format!(
+            "rules opened wider than the catalogs ask: {}; --json lists what each opens, in `widened`",
+            named.into_iter().collect::<Vec<_>>().join(", ")
+        )
     })
 }
 

@@ -267,6 +267,13 @@ impl SelectionArgs {
                     "--endpoint {text}: write NAME=CIDR[,CIDR...] (e.g. internet=0.0.0.0/0)"
                 ));
             };
+            // An empty list is most often a variable that was not set: refused rather than read as "no addresses".
+            if values.split(',').all(|v| v.trim().is_empty()) {
+                return Err(format!(
+                    "--endpoint {text}: no address after \"=\" (an unset variable?): write NAME=CIDR[,CIDR...] \
+                     (e.g. internet=0.0.0.0/0), tier:TIER or a prefix list ID, or leave the endpoint out"
+                ));
+            }
             if !endpoints.iter().any(|e| e.name == name) {
                 endpoints.push(EndpointSpec {
                     name: name.to_string(),
@@ -297,13 +304,26 @@ impl SelectionArgs {
         let mut parameters = base.parameters;
         let mut given = BTreeSet::new();
         for text in &self.params {
-            let parsed = text
-                .split_once('=')
-                .and_then(|(name, port)| Some((name, port.trim().parse::<i64>().ok()?)));
-            let Some((name, port)) = parsed.filter(|(name, _)| !name.is_empty()) else {
+            let Some((name, value)) = text.split_once('=').filter(|(name, _)| !name.is_empty())
+            else {
                 return Err(format!(
                     "--param {text}: write NAME=PORT (e.g. backupstore_port=9000)"
                 ));
+            };
+            let value = value.trim();
+            let port = match value.parse::<i64>() {
+                Ok(port) => port,
+                // A whole number too large to read is out of range, as 70000 is, not malformed.
+                Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                    return Err(format!(
+                        "--param {name}: Parameter {name:?} is not a port: {value} is outside 1..65535"
+                    ))
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "--param {text}: write NAME=PORT (e.g. backupstore_port=9000)"
+                    ))
+                }
             };
             parameters.insert(name.to_string(), port);
             if !given.insert(name.to_string()) {
