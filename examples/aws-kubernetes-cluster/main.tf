@@ -21,8 +21,10 @@ locals {
   # Addresses of the places outside the cluster that the tables name. An endpoint with no addresses is left out:
   # the data source then skips the flows that need it and says so in its `warnings` output.
   endpoints = {
-    # Kubernetes: "Used By: All" for the API server and NodePorts, minus the nodes themselves.
+    # Kubernetes: "Used By: All" for the API server, minus the nodes themselves.
     "api-clients" = { cidr_ipv4 = var.api_client_cidrs, prefix_list_ids = [] }
+    # Kubernetes: "Used By: All" for the NodePort range, minus the nodes themselves.
+    "nodeport-clients" = { cidr_ipv4 = var.nodeport_client_cidrs, prefix_list_ids = [] }
     # Kubernetes: "Used By: Load balancers" of kube-proxy's health port.
     "load-balancers" = { cidr_ipv4 = var.load_balancer_cidrs, prefix_list_ids = [] }
     # Longhorn: "External Backupstore", reached by Longhorn Manager and Instance Manager.

@@ -42,7 +42,13 @@ variable "longhorn_version" {
 }
 
 variable "api_client_cidrs" {
-  description = "Who outside the nodes may reach the Kubernetes API (6443) and NodePort Services (30000-32767): the table's \"All\" (admins, CI runners, VPN ranges)."
+  description = "Who outside the nodes may reach the Kubernetes API (6443): the table's \"All\" (admins, CI runners, VPN ranges)."
+  type        = list(string)
+  default     = []
+}
+
+variable "nodeport_client_cidrs" {
+  description = "Who outside the nodes may reach NodePort Services (TCP and UDP 30000-32767): the table's \"All\" for the NodePort range (load balancers forwarding to NodePorts, clients of Services you expose that way)."
   type        = list(string)
   default     = []
 }

@@ -30,10 +30,16 @@ data "portmatrix_aws_security_group_rules" "cluster" {
     version = "1.9.0"
   }
 
-  # Admins and CI reaching the API server and NodePorts.
+  # Admins and CI reaching the API server.
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["203.0.113.0/24"]
+  }
+
+  # The load balancers forwarding to NodePort Services.
+  endpoint {
+    name      = "nodeport-clients"
+    cidr_ipv4 = ["10.0.200.0/24"]
   }
 
   # Load balancers health-checking kube-proxy.

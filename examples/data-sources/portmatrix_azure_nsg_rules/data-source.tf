@@ -17,7 +17,8 @@ data "portmatrix_azure_nsg_rules" "cluster" {
     version = "1.6.0"
   }
 
-  # Who may use the API server (6443) and the NodePorts (30000-32767).
+  # Who may use the Kubernetes API ("All" in the Kubernetes table). NodePorts take an endpoint of their
+  # own, "nodeport-clients".
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["203.0.113.0/24"]

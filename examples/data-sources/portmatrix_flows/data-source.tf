@@ -15,7 +15,8 @@ data "portmatrix_flows" "cluster" {
     version = "1.7.2" # port tables change between releases: give the one you run
   }
 
-  # Kubernetes: users and automation outside the nodes reach the API server and NodePorts.
+  # Who may use the Kubernetes API ("All" in the Kubernetes table). NodePorts take an endpoint of their
+  # own, "nodeport-clients".
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["10.40.0.0/16"]

@@ -21,7 +21,8 @@ data "portmatrix_hcloud_firewall_rules" "cluster" {
     options = { encapsulation = "vxlan" }
   }
 
-  # Who may use the Kubernetes API and the NodePorts ("All" in the Kubernetes table).
+  # Who may use the Kubernetes API ("All" in the Kubernetes table). NodePorts take an endpoint of their
+  # own, "nodeport-clients".
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["0.0.0.0/0"]

@@ -9,7 +9,8 @@ data "portmatrix_openstack_secgroup_rules" "cluster" {
     name = "calico" # IP-in-IP by default: the rules use IP protocol 4, which Neutron security groups accept
   }
 
-  # Who may use the Kubernetes API and the NodePorts ("All" in the Kubernetes table).
+  # Who may use the Kubernetes API ("All" in the Kubernetes table). NodePorts take an endpoint of their
+  # own, "nodeport-clients".
   endpoint {
     name      = "api-clients"
     cidr_ipv4 = ["198.51.100.0/24"]
