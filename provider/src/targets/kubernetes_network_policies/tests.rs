@@ -165,6 +165,19 @@ fn longhorn_set(options: &PolicyOptions) -> PolicySet {
     network_policies(&select(catalog, &[("longhorn", Some("1.6.0"))]), options).expect("policies")
 }
 
+/// Longhorn 1.6.0 with the kubernetes platform (CoreDNS, metrics-server and every pod's flows).
+fn kubernetes_and_longhorn_set() -> PolicySet {
+    let catalog = Catalog::builtin();
+    network_policies(
+        &select(
+            catalog,
+            &[("kubernetes", None), ("longhorn", Some("1.6.0"))],
+        ),
+        &longhorn_options(),
+    )
+    .expect("policies")
+}
+
 fn manifests(set: &PolicySet) -> Vec<Value> {
     let manifests: Vec<Value> = set.manifests().into_values().collect();
     for manifest in &manifests {
@@ -839,21 +852,13 @@ fn host_network_flows_are_listed_in_a_warning_and_not_needed() {
 /// reaches cluster DNS; without that, metrics-server could not list nodes and `kubectl top` would fail.
 #[test]
 fn roles_isolated_for_egress_reach_the_api_server() {
-    let catalog = Catalog::builtin();
     let l = longhorn_parties();
     let metrics_server = pod(
         "kube-system",
         &[("k8s-app", "metrics-server")],
         "10.244.5.40",
     );
-    let set = network_policies(
-        &select(
-            catalog,
-            &[("kubernetes", None), ("longhorn", Some("1.6.0"))],
-        ),
-        &longhorn_options(),
-    )
-    .expect("policies");
+    let set = kubernetes_and_longhorn_set();
     let policies = manifests(&set);
     for client in [&metrics_server, &l.instance_manager, &l.manager] {
         assert!(
@@ -885,14 +890,7 @@ fn coredns_admits_every_pod_and_the_nodes_and_egress_isolated_roles_reach_it() {
     let catalog = Catalog::builtin();
     let l = longhorn_parties();
     let coredns = pod("kube-system", &[("k8s-app", "kube-dns")], "10.244.5.53");
-    let with_kubernetes = network_policies(
-        &select(
-            catalog,
-            &[("kubernetes", None), ("longhorn", Some("1.6.0"))],
-        ),
-        &longhorn_options(),
-    )
-    .expect("policies");
+    let with_kubernetes = kubernetes_and_longhorn_set();
     let policies = manifests(&with_kubernetes);
     let dns = &with_kubernetes.policies["kube-system/portmatrix-coredns"];
     assert!(
