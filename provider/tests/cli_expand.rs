@@ -601,3 +601,30 @@ fn target_flags_come_from_the_option_definitions() {
     assert!(ruleset.contains("table inet portmatrix"), "{ruleset}");
     assert!(ruleset.contains("10.0.0.0/16"), "{ruleset}");
 }
+
+/// RKE2 left at its default CNI (canal) beside the calico platform opens both CNIs' ports: the warning names both
+/// ways out in flags.
+#[test]
+fn a_platform_beside_an_option_that_chose_another_is_warned_of_in_flags() {
+    let run = expand(&["--platform", "rke2", "--platform", "calico"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "warning: rke2's option cni is \"canal\" (its default), yet the platform calico is selected too: the \
+             rules open the ports of both. If calico is what runs, set --option rke2:cni=calico; if canal is, \
+             remove --platform calico"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = expand(&[
+        "--platform",
+        "rke2",
+        "--option",
+        "rke2:cni=none",
+        "--platform",
+        "calico",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("is selected too"), "{}", run.stderr);
+}

@@ -21,7 +21,7 @@ pub use request::{
 pub(crate) use rules::merge;
 pub use rules::{Peer, Reason, Rule, RulePorts};
 
-use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release};
+use crate::catalog::{Catalog, Flow, Network, PortSpec, Protocol, Release, Selected};
 use crate::output_shape::output_struct;
 use placement::{Placement, Qualified};
 use request::field;
@@ -218,6 +218,7 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
                 .iter()
                 .filter_map(|chosen| chosen.unread_version.clone()),
         )
+        .chain(overlapping_choices(request, &selected))
         .chain(missing.into_iter().map(|(what, flows)| {
             format!(
                 "{what}; skipped {} flow(s): {}",
@@ -249,6 +250,58 @@ pub fn expand(catalog: &Catalog, request: &ExpansionRequest) -> Result<Expansion
         tiers,
         endpoints: placement.addresses,
     })
+}
+
+/// Platforms selected beside a platform whose option chose something else in their place: RKE2's `cni` is
+/// `canal` (its default) while the calico platform is selected too. Both add their rows, so the rules open two
+/// CNIs' ports; each such pair gets a warning naming both ways out. A choice of the platform selected, or one that
+/// brings no rows (`none`), is no overlap.
+fn overlapping_choices(request: &ExpansionRequest, selected: &[Selected]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for chooser in selected {
+        let platform = &chooser.release.platform.name;
+        let given = request
+            .platforms
+            .iter()
+            .find(|selection| selection.platform == *platform)
+            .map(|selection| &selection.options);
+        for option in &chooser.release.options {
+            let Some(chosen) = chooser.options.get(&option.name) else {
+                continue;
+            };
+            // Only a choice that brings rows of its own overlaps (`none`, no bundled CNI, brings none).
+            if !chooser
+                .flows
+                .iter()
+                .any(|f| f.when.contains_key(&option.name))
+            {
+                continue;
+            }
+            for other in selected {
+                let name = &other.release.platform.name;
+                if name == chosen || name == platform || !option.values.contains(name) {
+                    continue;
+                }
+                let given = if given.is_some_and(|options| options.contains_key(&option.name)) {
+                    ""
+                } else {
+                    " (its default)"
+                };
+                warnings.push(format!(
+                    "{platform}'s option {} is {chosen:?}{given}, yet the platform {name} is selected too: the rules \
+                     open the ports of both. If {name} is what runs, set {}; if {chosen} is, remove {}",
+                    option.name,
+                    Setting::PlatformOption {
+                        platform: platform.clone(),
+                        key: option.name.clone(),
+                        value: Some(name.clone()),
+                    },
+                    Setting::Platform { name: name.clone() },
+                ));
+            }
+        }
+    }
+    warnings
 }
 
 /// The port parameter values of a request as [`expand`] resolves them, the API server port included, for targets

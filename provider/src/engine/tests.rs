@@ -661,6 +661,44 @@ fn the_split_clients_endpoint_names_its_successors() {
     assert!(missing.iter().all(|w| !w.contains("before")), "{missing:?}");
 }
 
+/// RKE2's option `cni` chooses among CNIs that are platforms of their own: left at its default `canal` beside the
+/// calico platform, the rules would open both CNIs' ports, so a warning names both ways out. Chosen to match, or
+/// `none` (bring your own), there is nothing to say.
+#[test]
+fn a_platform_beside_an_option_that_chose_another_is_warned_of() {
+    let catalog = Catalog::builtin();
+    let overlap = |warnings: &[String]| -> Vec<String> {
+        warnings
+            .iter()
+            .filter(|w| w.contains("is selected too"))
+            .map(|w| crate::terraform_terms::in_terraform_terms(w))
+            .collect()
+    };
+    let out = expand(catalog, &builtin(&["rke2", "calico"], None)).unwrap();
+    assert_eq!(
+        overlap(&out.warnings),
+        ["rke2's option cni is \"canal\" (its default), yet the platform calico is selected too: the rules open \
+          the ports of both. If calico is what runs, set options = { cni = \"calico\" } in the platform block \"rke2\"; if \
+          canal is, remove platform { name = \"calico\" }"]
+    );
+    for value in ["calico", "none"] {
+        let mut req = builtin(&["rke2", "calico"], None);
+        req.platforms[0].options.insert("cni".into(), value.into());
+        let out = expand(catalog, &req).unwrap();
+        assert!(
+            overlap(&out.warnings).is_empty(),
+            "{value}: {:?}",
+            out.warnings
+        );
+    }
+    let mut req = builtin(&["rke2", "calico"], None);
+    req.platforms[0]
+        .options
+        .insert("cni".into(), "cilium".into());
+    let out = expand(catalog, &req).unwrap();
+    assert_contains(&overlap(&out.warnings).join("\n"), "cni is \"cilium\", yet");
+}
+
 /// `count` tiers, each running every Kubernetes and Calico role.
 fn many_tiers(count: usize) -> ExpansionRequest {
     let mut request = builtin(&["kubernetes", "calico"], None);
