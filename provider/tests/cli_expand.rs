@@ -447,7 +447,7 @@ fn flows_a_target_cannot_express_follow_the_policy() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains(
-            "warning: rules opened wider than the catalogs ask: pm-in-master-to-master-any, \
+            "warning: 8 rule(s) opened wider than the catalogs ask: pm-in-master-to-master-any, \
              pm-in-master-to-worker-any,"
         ),
         "{}",

@@ -329,27 +329,24 @@ fn rows(table: &Table, format: &FormatArgs) -> String {
 }
 
 /// A note naming the rules a target opened wider than the catalogs ask (`--unsupported-flows widen`,
-/// `--widen-to-fit`), when the output's `widened` lists any.
+/// `--widen-to-fit`), when the output's `widened` lists any: by their `rule` keys where the entries have them
+/// (several entries may widen one rule), else by their count.
 fn widened_note(json: &Value) -> Option<String> {
     let widened = json.get("widened")?.as_array().filter(|w| !w.is_empty())?;
     let named: std::collections::BTreeSet<&str> = widened
         .iter()
         .filter_map(|entry| entry.get("rule")?.as_str())
         .collect();
-    Some(if named.is_empty() {
-        format!(
-            "{} opened wider than the catalogs ask; --json lists what each opens, in `widened`",
-            match widened.len() {
-                1 => "1 rule is".to_string(),
-                n => format!("{n} rules are"),
-            }
-        )
+    let count = if named.is_empty() {
+        widened.len()
     } else {
-        format!(
-            "rules opened wider than the catalogs ask: {}; --json lists what each opens, in `widened`",
-            named.into_iter().collect::<Vec<_>>().join(", ")
-        )
-    })
+        named.len()
+    };
+    let names = named.into_iter().collect::<Vec<_>>().join(", ");
+    Some(format!(
+        "{count} rule(s) opened wider than the catalogs ask{}{names}; --json lists what each opens, in `widened`",
+        if names.is_empty() { "" } else { ": " }
+    ))
 }
 
 /// The options the selection file (`file`) and the flags give `target`, the flags overriding the file, checked as

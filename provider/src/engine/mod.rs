@@ -260,7 +260,7 @@ fn overlapping_choices(request: &ExpansionRequest, selected: &[Selected]) -> Vec
     let mut warnings = Vec::new();
     for chooser in selected {
         let platform = &chooser.release.platform.name;
-        let given = request
+        let given_options = request
             .platforms
             .iter()
             .find(|selection| selection.platform == *platform)
@@ -277,18 +277,19 @@ fn overlapping_choices(request: &ExpansionRequest, selected: &[Selected]) -> Vec
             {
                 continue;
             }
+            let default = if given_options.is_some_and(|options| options.contains_key(&option.name))
+            {
+                ""
+            } else {
+                " (its default)"
+            };
             for other in selected {
                 let name = &other.release.platform.name;
                 if name == chosen || name == platform || !option.values.contains(name) {
                     continue;
                 }
-                let given = if given.is_some_and(|options| options.contains_key(&option.name)) {
-                    ""
-                } else {
-                    " (its default)"
-                };
                 warnings.push(format!(
-                    "{platform}'s option {} is {chosen:?}{given}, yet the platform {name} is selected too: the rules \
+                    "{platform}'s option {} is {chosen:?}{default}, yet the platform {name} is selected too: the rules \
                      open the ports of both. If {name} is what runs, set {}; if {chosen} is, remove {}",
                     option.name,
                     Setting::PlatformOption {
@@ -512,13 +513,9 @@ fn api_server_port(
                 legacy_path,
                 "Two API server ports",
                 format!(
-                    "{} is {new} but {} is {old}: remove {}.",
+                    "{} is {new} but {legacy} is {old}: remove {legacy}.",
                     Setting::ApiServerPort { value: None },
-                    Setting::Parameter {
-                        name: API_SERVER_PARAMETER.into(),
-                        value: None
-                    },
-                    Setting::Parameter {
+                    legacy = Setting::Parameter {
                         name: API_SERVER_PARAMETER.into(),
                         value: None
                     },
